@@ -1,0 +1,154 @@
+//! Runtime values and value types (spec §2.3 "Types", §4.2 "Runtime Structure" / Values).
+//!
+//! Floats are stored as their raw IEEE-754 bit patterns so that NaN payloads
+//! survive every instruction that the spec defines bitwise (`local.get`,
+//! loads/stores, `select`, `reinterpret`, `neg`, `abs`, `copysign`, ...).
+
+use std::fmt;
+
+/// A value type of Wasm 2.0 without SIMD.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ValType {
+    I32,
+    I64,
+    F32,
+    F64,
+    FuncRef,
+    ExternRef,
+}
+
+/// The two reference types of Wasm 2.0 (`funcref`, `externref`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RefType {
+    Func,
+    Extern,
+}
+
+impl RefType {
+    /// The value type this reference type denotes.
+    pub fn val_type(self) -> ValType {
+        match self {
+            RefType::Func => ValType::FuncRef,
+            RefType::Extern => ValType::ExternRef,
+        }
+    }
+}
+
+/// Index of a function instance in [`crate::Store`]'s function list.
+pub type FuncAddr = usize;
+
+/// A reference value: `ref.null t`, `ref funcaddr` or `ref.extern hostaddr`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ref {
+    Null(RefType),
+    Func(FuncAddr),
+    /// An opaque host reference; the number is chosen by the embedder.
+    Extern(u32),
+}
+
+impl Ref {
+    pub fn is_null(self) -> bool {
+        matches!(self, Ref::Null(_))
+    }
+}
+
+/// A Wasm value. Floats are raw bits (see module docs).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    I32(i32),
+    I64(i64),
+    /// IEEE-754 single precision, raw bits.
+    F32(u32),
+    /// IEEE-754 double precision, raw bits.
+    F64(u64),
+    Ref(Ref),
+}
+
+impl Value {
+    /// The spec's `default_t`: zero for numbers, null for references.
+    pub fn default_for(ty: ValType) -> Value {
+        match ty {
+            ValType::I32 => Value::I32(0),
+            ValType::I64 => Value::I64(0),
+            ValType::F32 => Value::F32(0),
+            ValType::F64 => Value::F64(0),
+            ValType::FuncRef => Value::Ref(Ref::Null(RefType::Func)),
+            ValType::ExternRef => Value::Ref(Ref::Null(RefType::Extern)),
+        }
+    }
+
+    /// The type of this value. A function reference is typed `funcref`
+    /// whether null or not: Wasm 2.0 has no finer reference types.
+    pub fn ty(self) -> ValType {
+        match self {
+            Value::I32(_) => ValType::I32,
+            Value::I64(_) => ValType::I64,
+            Value::F32(_) => ValType::F32,
+            Value::F64(_) => ValType::F64,
+            Value::Ref(Ref::Null(t)) => t.val_type(),
+            Value::Ref(Ref::Func(_)) => ValType::FuncRef,
+            Value::Ref(Ref::Extern(_)) => ValType::ExternRef,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::I32(v) => write!(f, "i32:{v}"),
+            Value::I64(v) => write!(f, "i64:{v}"),
+            Value::F32(b) => write!(f, "f32:{}(0x{b:08x})", f32::from_bits(*b)),
+            Value::F64(b) => write!(f, "f64:{}(0x{b:016x})", f64::from_bits(*b)),
+            Value::Ref(Ref::Null(t)) => write!(f, "ref.null {t:?}"),
+            Value::Ref(Ref::Func(a)) => write!(f, "ref.func@{a}"),
+            Value::Ref(Ref::Extern(n)) => write!(f, "ref.extern {n}"),
+        }
+    }
+}
+
+/// A function type `[params] -> [results]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct FuncType {
+    pub params: Vec<ValType>,
+    pub results: Vec<ValType>,
+}
+
+/// Size bounds of a table or memory (in elements or 64 KiB pages).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub min: u32,
+    pub max: Option<u32>,
+}
+
+impl Limits {
+    /// Import matching of limits (spec §4.5.2 "Limits"): `self` (the
+    /// provided external) matches `expected` (the import's declaration) iff
+    /// it is at least as large and at most as unbounded.
+    pub fn matches(&self, expected: &Limits) -> bool {
+        if self.min < expected.min {
+            return false;
+        }
+        match (self.max, expected.max) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(have), Some(want)) => have <= want,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TableType {
+    pub limits: Limits,
+    pub elem: RefType,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MemoryType {
+    pub limits: Limits,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct GlobalType {
+    pub mutable: bool,
+    pub content: ValType,
+}

@@ -1,0 +1,149 @@
+//! `Config`: the settings an `Engine` is created with, and `Tunables`, the
+//! subset that decides what code the translator emits.
+
+use cranelift_codegen::settings::OptLevel;
+
+/// How linear memory accesses are kept in bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BoundsChecks {
+    /// Reserve 4 GiB plus a 4 GiB guard region per 32-bit memory, so any
+    /// `index + offset` lands in the reservation and no check is emitted; an
+    /// access beyond the current length faults and the signal handler turns
+    /// it into a trap. Memory never moves. Needs a 64-bit host.
+    GuardPages,
+    /// Compare every access against the current length. Memories reserve
+    /// only what they use and may move when they grow.
+    Explicit,
+}
+
+/// Settings that shape generated code; recorded with compiled code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tunables {
+    pub bounds_checks: BoundsChecks,
+    /// Charge fuel at function entries and loop headers (see
+    /// `Config::consume_fuel`).
+    pub consume_fuel: bool,
+}
+
+/// Wasm proposals the engine can enable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Features {
+    pub mutable_global: bool,
+    pub sign_extension: bool,
+    pub saturating_float_to_int: bool,
+    pub multi_value: bool,
+    pub bulk_memory: bool,
+    pub reference_types: bool,
+    pub simd: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features {
+            mutable_global: true,
+            sign_extension: true,
+            saturating_float_to_int: true,
+            multi_value: true,
+            bulk_memory: true,
+            reference_types: true,
+            simd: false,
+        }
+    }
+}
+
+/// Global settings for an `Engine`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) features: Features,
+    pub(crate) tunables: Tunables,
+    pub(crate) opt_level: OptLevel,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) parallel_compilation: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl Config {
+    pub fn new() -> Config {
+        let bounds_checks = if cfg!(target_pointer_width = "64") {
+            BoundsChecks::GuardPages
+        } else {
+            BoundsChecks::Explicit
+        };
+        Config {
+            features: Features::default(),
+            tunables: Tunables {
+                bounds_checks,
+                consume_fuel: false,
+            },
+            opt_level: OptLevel::Speed,
+            max_wasm_stack: 512 * 1024,
+            parallel_compilation: true,
+        }
+    }
+
+    /// Choose how memory accesses are bounds-checked.
+    pub fn bounds_checks(&mut self, mode: BoundsChecks) -> &mut Self {
+        self.tunables.bounds_checks = mode;
+        self
+    }
+
+    /// Cranelift's optimisation level (`Speed` by default).
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Self {
+        self.opt_level = level;
+        self
+    }
+
+    /// Most stack (in bytes) wasm may use below a host→wasm entry before it
+    /// traps with `StackOverflow`.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
+        self.parallel_compilation = enable;
+        self
+    }
+
+    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
+        self.features.multi_value = enable;
+        self
+    }
+
+    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
+        self.features.bulk_memory = enable;
+        self
+    }
+
+    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Self {
+        self.features.reference_types = enable;
+        self
+    }
+
+    pub fn wasm_sign_extension(&mut self, enable: bool) -> &mut Self {
+        self.features.sign_extension = enable;
+        self
+    }
+
+    pub fn wasm_saturating_float_to_int(&mut self, enable: bool) -> &mut Self {
+        self.features.saturating_float_to_int = enable;
+        self
+    }
+
+    pub fn wasm_mutable_global(&mut self, enable: bool) -> &mut Self {
+        self.features.mutable_global = enable;
+        self
+    }
+
+    /// Fixed-width SIMD. Not implemented yet: enabling it makes
+    /// `Engine::new` fail rather than accept modules it cannot run.
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
+        self.features.simd = enable;
+        self
+    }
+}

@@ -1,0 +1,279 @@
+//! Decoding and validation: module bytes → `ModuleInfo`.
+//!
+//! wasmparser's `Validator` sees every payload, so anything this module
+//! accepts is valid under the `Config`'s features; function bodies are
+//! validated in parallel at the end. Decoding does not interpret code: the
+//! translator reads bodies later, straight from the module's bytes.
+
+use crate::config::Features;
+use crate::info::*;
+use crate::types::{GlobalType, MemoryType, Mutability, TableType, func_type_from, ref_type_from, val_type_from};
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use wasmparser::{
+    ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Operator, Parser, Payload, TypeRef, ValidPayload,
+    Validator, ValidatorResources, WasmFeatures,
+};
+
+/// The wasmparser feature set for Kiln's `Features`.
+pub fn wasm_features(f: &Features) -> WasmFeatures {
+    let mut w = WasmFeatures::FLOATS | WasmFeatures::GC_TYPES;
+    let flags = [
+        (f.mutable_global, WasmFeatures::MUTABLE_GLOBAL),
+        (f.sign_extension, WasmFeatures::SIGN_EXTENSION),
+        (f.saturating_float_to_int, WasmFeatures::SATURATING_FLOAT_TO_INT),
+        (f.multi_value, WasmFeatures::MULTI_VALUE),
+        (f.bulk_memory, WasmFeatures::BULK_MEMORY),
+        (f.reference_types, WasmFeatures::REFERENCE_TYPES),
+        (f.simd, WasmFeatures::SIMD),
+    ];
+    for (on, flag) in flags {
+        if on {
+            w |= flag;
+        }
+    }
+    w
+}
+
+/// Decode and fully validate `wasm`.
+pub fn parse(wasm: &[u8], features: &Features, parallel: bool) -> Result<ModuleInfo> {
+    let mut validator = Validator::new_with_features(wasm_features(features));
+    let mut info = ModuleInfo {
+        wasm: wasm.to_vec(),
+        ..ModuleInfo::default()
+    };
+    let mut to_validate: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        match validator.payload(&payload)? {
+            ValidPayload::Func(func, body) => to_validate.push((func, body)),
+            ValidPayload::Parser(_) => bail!("nested modules and components are not supported"),
+            ValidPayload::Ok | ValidPayload::End(_) => {}
+        }
+        read_payload(&mut info, payload)?;
+    }
+    let validate = |(func, body): (FuncToValidate<ValidatorResources>, FunctionBody<'_>)| {
+        func.into_validator(Default::default()).validate(&body)
+    };
+    if parallel {
+        to_validate.into_par_iter().try_for_each(validate)?;
+    } else {
+        to_validate.into_iter().try_for_each(validate)?;
+    }
+    Ok(info)
+}
+
+fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
+    match payload {
+        Payload::TypeSection(s) => {
+            for ty in s.into_iter_err_on_gc_types() {
+                info.types.push(func_type_from(&ty?)?);
+            }
+        }
+        Payload::ImportSection(s) => {
+            for import in s.into_imports() {
+                let import = import?;
+                let index = match import.ty {
+                    TypeRef::Func(ty) => {
+                        info.funcs.push(ty);
+                        info.num_imported_funcs += 1;
+                        EntityIndex::Func(info.funcs.len() as u32 - 1)
+                    }
+                    TypeRef::Table(t) => {
+                        info.tables.push(table_type(t)?);
+                        info.num_imported_tables += 1;
+                        EntityIndex::Table(info.tables.len() as u32 - 1)
+                    }
+                    TypeRef::Memory(m) => {
+                        info.memories.push(memory_type(m)?);
+                        info.num_imported_memories += 1;
+                        EntityIndex::Memory(info.memories.len() as u32 - 1)
+                    }
+                    TypeRef::Global(g) => {
+                        info.globals.push(Global {
+                            ty: global_type(g)?,
+                            init: None,
+                        });
+                        info.num_imported_globals += 1;
+                        EntityIndex::Global(info.globals.len() as u32 - 1)
+                    }
+                    other => bail!("unsupported import kind {other:?}"),
+                };
+                info.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    index,
+                });
+            }
+        }
+        Payload::FunctionSection(s) => {
+            for ty in s {
+                info.funcs.push(ty?);
+            }
+        }
+        Payload::TableSection(s) => {
+            for table in s {
+                let table = table?;
+                if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                    bail!("table initializer expressions are not supported");
+                }
+                info.tables.push(table_type(table.ty)?);
+            }
+        }
+        Payload::MemorySection(s) => {
+            for m in s {
+                info.memories.push(memory_type(m?)?);
+            }
+        }
+        Payload::GlobalSection(s) => {
+            for g in s {
+                let g = g?;
+                info.globals.push(Global {
+                    ty: global_type(g.ty)?,
+                    init: Some(const_expr(&g.init_expr)?),
+                });
+            }
+        }
+        Payload::ExportSection(s) => {
+            for e in s {
+                let e = e?;
+                let index = match e.kind {
+                    ExternalKind::Func => EntityIndex::Func(e.index),
+                    ExternalKind::Table => EntityIndex::Table(e.index),
+                    ExternalKind::Memory => EntityIndex::Memory(e.index),
+                    ExternalKind::Global => EntityIndex::Global(e.index),
+                    other => bail!("unsupported export kind {other:?}"),
+                };
+                info.exports.push(Export {
+                    name: e.name.to_string(),
+                    index,
+                });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(s) => {
+            for elem in s {
+                let elem = elem?;
+                let mode = match elem.kind {
+                    wasmparser::ElementKind::Passive => ElemMode::Passive,
+                    wasmparser::ElementKind::Declared => ElemMode::Declared,
+                    wasmparser::ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } => ElemMode::Active {
+                        table: table_index.unwrap_or(0),
+                        offset: const_expr(&offset_expr)?,
+                    },
+                };
+                let (ty, items) = match elem.items {
+                    wasmparser::ElementItems::Functions(r) => {
+                        let items = r.into_iter().map(|f| Ok(ConstExpr::RefFunc(f?))).collect::<Result<_>>()?;
+                        (crate::types::RefType::FuncRef, items)
+                    }
+                    wasmparser::ElementItems::Expressions(ty, r) => {
+                        let items = r.into_iter().map(|e| const_expr(&e?)).collect::<Result<_>>()?;
+                        (ref_type_from(ty)?, items)
+                    }
+                };
+                info.elems.push(ElemSegment { mode, ty, items });
+            }
+        }
+        Payload::DataSection(s) => {
+            for data in s {
+                let data = data?;
+                let mode = match data.kind {
+                    wasmparser::DataKind::Passive => DataMode::Passive,
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataMode::Active {
+                        memory: memory_index,
+                        offset: const_expr(&offset_expr)?,
+                    },
+                };
+                let end = data.range.end as usize;
+                let start = end - data.data.len();
+                info.datas.push(DataSegment {
+                    mode,
+                    range: start..end,
+                });
+            }
+        }
+        Payload::CodeSectionEntry(body) => {
+            let r = body.range();
+            info.bodies.push(r.start as usize..r.end as usize);
+        }
+        Payload::CustomSection(c) => {
+            if let KnownCustom::Name(names) = c.as_known() {
+                // The name section is advisory: a malformed one must not make
+                // a valid module fail, so errors here only stop reading names.
+                for name in names {
+                    let Ok(name) = name else { break };
+                    match name {
+                        Name::Module { name, .. } => info.name = Some(name.to_string()),
+                        Name::Function(map) => {
+                            for naming in map {
+                                let Ok(naming) = naming else { break };
+                                info.func_names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn table_type(t: wasmparser::TableType) -> Result<TableType> {
+    if t.table64 {
+        bail!("64-bit tables are not supported");
+    }
+    Ok(TableType::new(ref_type_from(t.element_type)?, t.initial as u32, t.maximum.map(|m| m as u32)))
+}
+
+fn memory_type(m: wasmparser::MemoryType) -> Result<MemoryType> {
+    if m.memory64 {
+        bail!("64-bit memories are not supported");
+    }
+    if m.shared {
+        bail!("shared memories are not supported");
+    }
+    if m.page_size_log2.is_some() {
+        bail!("custom page sizes are not supported");
+    }
+    Ok(MemoryType {
+        minimum: m.initial,
+        maximum: m.maximum,
+    })
+}
+
+fn global_type(g: wasmparser::GlobalType) -> Result<GlobalType> {
+    if g.shared {
+        bail!("shared globals are not supported");
+    }
+    let mutability = if g.mutable { Mutability::Var } else { Mutability::Const };
+    Ok(GlobalType::new(val_type_from(g.content_type)?, mutability))
+}
+
+/// A Wasm 2.0 constant expression: exactly one instruction, then `end`.
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    let mut ops = expr.get_operators_reader();
+    let value = match ops.read()? {
+        Operator::I32Const { value } => ConstExpr::I32(value),
+        Operator::I64Const { value } => ConstExpr::I64(value),
+        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+        Operator::RefNull { hty } => ConstExpr::RefNull(ref_type_from(wasmparser::RefType::new(true, hty).context("bad heap type")?)?),
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        other => bail!("unsupported constant expression operator {other:?} (extended constant expressions are not supported)"),
+    };
+    match ops.read()? {
+        Operator::End => Ok(value),
+        other => bail!("unsupported constant expression operator {other:?} (extended constant expressions are not supported)"),
+    }
+}

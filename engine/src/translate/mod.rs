@@ -1,0 +1,1 @@
+//! Wasm → Cranelift IR translation (in progress).

@@ -1,0 +1,158 @@
+//! Traps: the codes compiled code raises, and the `Trap` error the
+//! embedding API returns with a wasm backtrace.
+//!
+//! Compiled code raises a trap only by executing a faulting instruction
+//! (Cranelift's `trap`/`trapz`/`trapnz`, a guarded memory access, an integer
+//! division); `signals.rs` turns the signal into a return to the innermost
+//! host→wasm entry, and this module maps the faulting PC's Cranelift code
+//! back to a `TrapCode`.
+
+use cranelift_codegen::ir;
+use std::fmt;
+
+/// Cranelift trap codes for the traps Cranelift has no reserved code for.
+pub mod ir_codes {
+    use cranelift_codegen::ir::TrapCode;
+    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(1);
+    pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(2);
+    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(3);
+    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(4);
+    /// A host function (or builtin) failed; the error is pending in the store.
+    pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(5);
+    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(6);
+    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(7);
+}
+
+/// Why wasm execution stopped abnormally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// Call stack exhausted (`assert_exhaustion`).
+    StackOverflow,
+    /// Out-of-bounds linear memory access.
+    MemoryOutOfBounds,
+    /// Out-of-bounds table access (including `call_indirect`'s index).
+    TableOutOfBounds,
+    /// `call_indirect` found a null element.
+    IndirectCallToNull,
+    /// `call_indirect` found a function of another type.
+    BadSignature,
+    /// Signed division overflow or float-to-int conversion out of range.
+    IntegerOverflow,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// Float-to-int conversion of NaN.
+    BadConversionToInteger,
+    /// The `unreachable` instruction.
+    UnreachableCodeReached,
+    /// A null reference was dereferenced.
+    NullReference,
+    /// The store ran out of fuel.
+    OutOfFuel,
+}
+
+impl TrapCode {
+    /// The spec test suite's wording for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "undefined element",
+            TrapCode::IndirectCallToNull => "uninitialized element",
+            TrapCode::BadSignature => "indirect call type mismatch",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::IntegerDivisionByZero => "integer divide by zero",
+            TrapCode::BadConversionToInteger => "invalid conversion to integer",
+            TrapCode::UnreachableCodeReached => "unreachable",
+            TrapCode::NullReference => "null reference",
+            TrapCode::OutOfFuel => "all fuel consumed",
+        }
+    }
+
+    /// Maps a Cranelift trap code from a trap table. `HOST_ERROR` has no
+    /// `TrapCode`: the caller takes the pending error instead.
+    pub(crate) fn from_ir(code: ir::TrapCode) -> Option<TrapCode> {
+        Some(match code {
+            ir::TrapCode::STACK_OVERFLOW => TrapCode::StackOverflow,
+            ir::TrapCode::HEAP_OUT_OF_BOUNDS => TrapCode::MemoryOutOfBounds,
+            ir::TrapCode::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
+            ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivisionByZero,
+            ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapCode::BadConversionToInteger,
+            ir_codes::TABLE_OUT_OF_BOUNDS => TrapCode::TableOutOfBounds,
+            ir_codes::INDIRECT_CALL_TO_NULL => TrapCode::IndirectCallToNull,
+            ir_codes::BAD_SIGNATURE => TrapCode::BadSignature,
+            ir_codes::UNREACHABLE => TrapCode::UnreachableCodeReached,
+            ir_codes::OUT_OF_FUEL => TrapCode::OutOfFuel,
+            ir_codes::NULL_REFERENCE => TrapCode::NullReference,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// One wasm frame of a trap's backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Name of the module (from its name section), if it has one.
+    pub module_name: Option<String>,
+    /// Index of the function in its module's function index space.
+    pub func_index: u32,
+    /// Name of the function (from the name section), if it has one.
+    pub func_name: Option<String>,
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(m) = &self.module_name {
+            write!(f, "{m}!")?;
+        }
+        match &self.func_name {
+            Some(n) => write!(f, "{n}"),
+            None => write!(f, "<wasm function {}>", self.func_index),
+        }
+    }
+}
+
+/// A wasm trap: a code and the wasm frames active when it happened,
+/// innermost first. Returned inside `anyhow::Error`; get it back with
+/// `err.downcast_ref::<Trap>()`.
+#[derive(Clone, Debug)]
+pub struct Trap {
+    code: TrapCode,
+    backtrace: Vec<FrameInfo>,
+}
+
+impl Trap {
+    pub(crate) fn new(code: TrapCode, backtrace: Vec<FrameInfo>) -> Trap {
+        Trap { code, backtrace }
+    }
+
+    pub fn code(&self) -> TrapCode {
+        self.code
+    }
+
+    /// Wasm frames at the trap, innermost first.
+    pub fn trace(&self) -> &[FrameInfo] {
+        &self.backtrace
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wasm trap: {}", self.code)?;
+        if !self.backtrace.is_empty() {
+            f.write_str("\nwasm backtrace:")?;
+            for (i, frame) in self.backtrace.iter().enumerate() {
+                write!(f, "\n  {i}: {frame}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Trap {}
