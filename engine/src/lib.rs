@@ -1,15 +1,62 @@
 //! Kiln: a small WebAssembly engine that compiles with Cranelift.
+//!
+//! ```
+//! use kiln::{Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"
+//!     (module
+//!       (import "host" "double" (func $double (param i32) (result i32)))
+//!       (func (export "quadruple") (param i32) (result i32)
+//!         local.get 0
+//!         call $double
+//!         call $double))
+//! "#)?;
+//! let mut linker = Linker::new(&engine);
+//! linker.func_wrap("host", "double", |x: i32| x * 2)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let quadruple = instance.get_typed_func::<i32, i32>(&mut store, "quadruple")?;
+//! assert_eq!(quadruple.call(&mut store, 5)?, 20);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
 
 mod abi;
 mod builtins;
+mod code_memory;
+mod compile;
 mod config;
+mod engine;
+mod externals;
+mod func;
 mod info;
+mod instance;
+mod libcalls;
+mod linker;
+mod memory;
+mod module;
 mod parse;
+mod registry;
+mod signals;
+mod store;
+mod trampoline;
 mod translate;
 mod trap;
 mod types;
+mod values;
 mod vmctx;
 
 pub use config::{BoundsChecks, Config};
+pub use cranelift_codegen::settings::OptLevel;
+pub use engine::Engine;
+pub use externals::{Extern, Global, Memory, Table};
+pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::{ExportType, ImportType, Module};
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+pub use values::{ExternRef, Val};
+
+pub use anyhow::{Error, Result};

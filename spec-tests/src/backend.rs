@@ -17,7 +17,9 @@ pub enum Value {
     F64(u64),
     V128(u128),
     /// A function reference; the testsuite can only observe null-ness.
-    FuncRef { is_null: bool },
+    FuncRef {
+        is_null: bool,
+    },
     /// `ref.extern N` is `Some(N)`; `ref.null extern` is `None`.
     ExternRef(Option<u32>),
 }
@@ -67,7 +69,12 @@ pub trait Backend {
     fn register(&mut self, name: &str, instance: &Self::Instance);
 
     /// Call exported function `func`.
-    fn invoke(&mut self, instance: &Self::Instance, func: &str, args: &[Value]) -> Outcome<Vec<Value>>;
+    fn invoke(
+        &mut self,
+        instance: &Self::Instance,
+        func: &str,
+        args: &[Value],
+    ) -> Outcome<Vec<Value>>;
 
     /// Read exported global `global`.
     fn get(&mut self, instance: &Self::Instance, global: &str) -> Outcome<Value>;

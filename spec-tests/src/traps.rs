@@ -63,7 +63,11 @@ mod tests {
         check("undefined element", "undefined element 7", true);
         check("out of bounds table access", "undefined element 7", true);
         check("integer divide by zero", "integer overflow", false);
-        check("out of bounds memory access", "out of bounds table access", false);
+        check(
+            "out of bounds memory access",
+            "out of bounds table access",
+            false,
+        );
         check("undefined element", "uninitialized element", false);
         check("call stack exhausted", "", false);
         check("", "unreachable", false);

@@ -1,0 +1,130 @@
+//! The interpreter as a [`kiln_spec_tests::backend::Backend`], so the WAST
+//! runner can drive it: compile = decode + validate, instantiate = resolve
+//! imports by (module name, export name) against registered instances and
+//! `spectest`, then [`Store::instantiate`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kiln_spec_tests::backend::{self as sb, Backend, Failure, Outcome};
+
+use crate::error::Error;
+use crate::module::Module;
+use crate::store::{Config, ExternVal, ModuleAddr, Store};
+use crate::value::{Ref, RefType, Value};
+
+/// One interpreter store plus the runner's registry of named instances.
+pub struct InterpBackend {
+    store: Store,
+    registry: HashMap<String, ModuleAddr>,
+}
+
+impl InterpBackend {
+    /// A backend with the default [`Config`].
+    pub fn new() -> InterpBackend {
+        InterpBackend::with_config(Config::default())
+    }
+
+    /// A backend with explicit limits; `spectest` is registered already.
+    pub fn with_config(config: Config) -> InterpBackend {
+        let mut store = Store::new(config);
+        let mut registry = HashMap::new();
+        // Allocating `spectest` only fails if the host is out of memory
+        // (1 page, 10 table slots); the runner then sees missing imports.
+        if let Ok(st) = crate::host::spectest(&mut store) {
+            registry.insert("spectest".to_string(), st);
+        }
+        InterpBackend { store, registry }
+    }
+
+    /// The store, for inspection (e.g. memory contents in differential tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl Default for InterpBackend {
+    fn default() -> Self {
+        InterpBackend::new()
+    }
+}
+
+fn failure(e: Error) -> Failure {
+    match e {
+        Error::Compile(m) => Failure::Compile(m),
+        Error::Link(m) => Failure::Link(m),
+        Error::Trap(t) => Failure::Trap(t.message().to_string()),
+        Error::FuelExhausted => Failure::Other("fuel exhausted".to_string()),
+        Error::Invalid(m) => Failure::Other(m),
+    }
+}
+
+fn to_value(v: &sb::Value) -> Outcome<Value> {
+    Ok(match v {
+        sb::Value::I32(x) => Value::I32(*x),
+        sb::Value::I64(x) => Value::I64(*x),
+        sb::Value::F32(b) => Value::F32(*b),
+        sb::Value::F64(b) => Value::F64(*b),
+        sb::Value::FuncRef { is_null: true } => Value::Ref(Ref::Null(RefType::Func)),
+        sb::Value::ExternRef(None) => Value::Ref(Ref::Null(RefType::Extern)),
+        sb::Value::ExternRef(Some(n)) => Value::Ref(Ref::Extern(*n)),
+        other => return Err(Failure::Other(format!("unsupported argument {other:?}"))),
+    })
+}
+
+fn from_value(v: Value) -> sb::Value {
+    match v {
+        Value::I32(x) => sb::Value::I32(x),
+        Value::I64(x) => sb::Value::I64(x),
+        Value::F32(b) => sb::Value::F32(b),
+        Value::F64(b) => sb::Value::F64(b),
+        Value::Ref(Ref::Null(RefType::Func)) => sb::Value::FuncRef { is_null: true },
+        Value::Ref(Ref::Func(_)) => sb::Value::FuncRef { is_null: false },
+        Value::Ref(Ref::Null(RefType::Extern)) => sb::Value::ExternRef(None),
+        Value::Ref(Ref::Extern(n)) => sb::Value::ExternRef(Some(n)),
+    }
+}
+
+impl Backend for InterpBackend {
+    type Module = Arc<Module>;
+    type Instance = ModuleAddr;
+
+    fn compile(&mut self, wasm: &[u8]) -> Outcome<Self::Module> {
+        Module::new(wasm).map(Arc::new).map_err(failure)
+    }
+
+    fn instantiate(&mut self, module: &Self::Module) -> Outcome<Self::Instance> {
+        let mut imports = Vec::with_capacity(module.imports.len());
+        for imp in &module.imports {
+            let ext = self
+                .registry
+                .get(&imp.module)
+                .and_then(|m| self.store.module(*m).ok())
+                .and_then(|m| m.export(&imp.name))
+                .ok_or_else(|| Failure::Link(format!("unknown import {}.{}", imp.module, imp.name)))?;
+            imports.push(ext);
+        }
+        self.store.instantiate(module, &imports).map_err(failure)
+    }
+
+    fn register(&mut self, name: &str, instance: &Self::Instance) {
+        self.registry.insert(name.to_string(), *instance);
+    }
+
+    fn invoke(&mut self, instance: &Self::Instance, func: &str, args: &[sb::Value]) -> Outcome<Vec<sb::Value>> {
+        let f = match self.store.export(*instance, func).map_err(failure)? {
+            ExternVal::Func(f) => f,
+            other => return Err(Failure::Other(format!("export {func:?} is not a function: {other:?}"))),
+        };
+        let args = args.iter().map(to_value).collect::<Outcome<Vec<_>>>()?;
+        let results = self.store.invoke(f, &args).map_err(failure)?;
+        Ok(results.into_iter().map(from_value).collect())
+    }
+
+    fn get(&mut self, instance: &Self::Instance, global: &str) -> Outcome<sb::Value> {
+        match self.store.export(*instance, global).map_err(failure)? {
+            ExternVal::Global(g) => self.store.global_value(g).map(from_value).map_err(failure),
+            other => Err(Failure::Other(format!("export {global:?} is not a global: {other:?}"))),
+        }
+    }
+}

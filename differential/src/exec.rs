@@ -1,0 +1,537 @@
+//! Execution (spec §4.4 "Instructions", §4.4.10 "Function Calls").
+//!
+//! The spec's single stack of values, labels and activation frames is kept
+//! here as three parallel stacks with the same discipline: `values`,
+//! `labels` (each remembering the value-stack height at its entry) and
+//! `frames` (each remembering where its labels and values start). Wasm
+//! calls never recurse on the host stack: a call pushes the caller's frame
+//! and continues the step loop with the callee's; a return pops it. Depth
+//! is bounded by [`Config::max_call_depth`](crate::Config) and reported as
+//! the trap "call stack exhausted"; the instruction budget
+//! ([`Config::fuel`](crate::Config)) as [`Error::FuelExhausted`].
+//!
+//! Structured control follows the spec's reduction rules:
+//! * `block`/`if` push a label whose continuation is just past the `end`
+//!   and whose arity is the block's result count;
+//! * `loop` pushes a label whose continuation is the loop's start and whose
+//!   arity is the loop's parameter count;
+//! * `br l` keeps the label's arity values, drops everything down to the
+//!   label's height, pops the labels it exits and jumps to the continuation
+//!   (re-entering a loop keeps the loop's label, as re-executing `loop`
+//!   would push it again);
+//! * `end` pops the innermost label; with none left in the frame it is the
+//!   end of the function body and returns, as does a branch to the
+//!   function's own (outermost, implicit) label.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Trap};
+use crate::instr::Instr;
+use crate::module::Func;
+use crate::numeric;
+use crate::store::{FuncInst, ModuleAddr, ModuleInst, Store, addr};
+use crate::value::{FuncAddr, Ref, Value};
+
+/// An activation frame (§4.2.13): the function's locals and module, plus
+/// the interpreter's bookkeeping of where it is and what it owns.
+struct Frame {
+    code: Arc<Func>,
+    module: ModuleAddr,
+    locals: Vec<Value>,
+    /// Number of results the function returns.
+    arity: usize,
+    /// Position of the next instruction in `code.body`.
+    pc: usize,
+    /// `labels.len()` when the frame was entered.
+    label_base: usize,
+    /// `values.len()` after the arguments were popped.
+    value_base: usize,
+}
+
+/// A label (§4.2.13): arity, continuation and the value-stack height at
+/// entry (below the block's parameters).
+#[derive(Copy, Clone)]
+struct Label {
+    arity: usize,
+    cont: usize,
+    height: usize,
+    is_loop: bool,
+}
+
+/// What the step loop does after one instruction.
+enum Flow {
+    /// Continue the current function at this position.
+    Next(usize),
+    /// Invoke the function at this address, then resume after the call.
+    Call(FuncAddr),
+    /// Return from the current function.
+    Return,
+}
+
+/// One thread of execution over a store.
+struct Machine<'s> {
+    store: &'s mut Store,
+    values: Vec<Value>,
+    labels: Vec<Label>,
+    /// Suspended callers; the running frame is held by [`Machine::run`].
+    frames: Vec<Frame>,
+    /// Wasm activations alive, including the running one.
+    depth: usize,
+    locals_in_use: usize,
+    fuel: Option<u64>,
+}
+
+fn broken(what: &str) -> Error {
+    Error::Invalid(format!("interpreter invariant violated: {what} (unvalidated code?)"))
+}
+
+/// Invoke function `f` with `args` (§4.5.5 "Invocation") and return its
+/// results. Arguments are checked against the function's type.
+pub fn invoke(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let ty = store.func(f)?.ty().clone();
+    Store::check_args(&ty, args)?;
+    let fuel = store.config.fuel;
+    let mut m = Machine {
+        store,
+        values: args.to_vec(),
+        labels: Vec::new(),
+        frames: Vec::new(),
+        depth: 0,
+        locals_in_use: 0,
+        fuel,
+    };
+    if let Some(frame) = m.enter(f)? {
+        m.run(frame)?;
+    }
+    Ok(m.values)
+}
+
+impl Machine<'_> {
+    fn pop(&mut self) -> Result<Value, Error> {
+        self.values.pop().ok_or_else(|| broken("value stack underflow"))
+    }
+
+    fn pop_i32(&mut self) -> Result<i32, Error> {
+        match self.pop()? {
+            Value::I32(v) => Ok(v),
+            _ => Err(broken("expected i32")),
+        }
+    }
+
+    /// An `i32` operand used as an address, length or index: unsigned.
+    fn pop_u32(&mut self) -> Result<u32, Error> {
+        Ok(self.pop_i32()? as u32)
+    }
+
+    fn pop_ref(&mut self) -> Result<Ref, Error> {
+        match self.pop()? {
+            Value::Ref(r) => Ok(r),
+            _ => Err(broken("expected reference")),
+        }
+    }
+
+    fn push(&mut self, v: Value) {
+        self.values.push(v);
+    }
+
+    fn module(&self, frame: &Frame) -> Result<&ModuleInst, Error> {
+        self.store.module(frame.module)
+    }
+
+    /// Begin invoking `f` with its arguments on the value stack. Host
+    /// functions run to completion here (returning `None`); Wasm functions
+    /// yield the callee's fresh frame.
+    fn enter(&mut self, f: FuncAddr) -> Result<Option<Frame>, Error> {
+        match self.store.func(f)?.clone() {
+            FuncInst::Host { ty, func } => {
+                let base = self
+                    .values
+                    .len()
+                    .checked_sub(ty.params.len())
+                    .ok_or_else(|| broken("missing arguments"))?;
+                let args = self.values.split_off(base);
+                let results = func(&args)?;
+                if results.len() != ty.results.len()
+                    || results.iter().zip(&ty.results).any(|(v, t)| v.ty() != *t)
+                {
+                    return Err(Error::Invalid("host function returned wrong types".into()));
+                }
+                self.values.extend(results);
+                Ok(None)
+            }
+            FuncInst::Wasm { ty, module, code } => {
+                let nlocals = ty.params.len() + code.locals.len();
+                if self.depth >= self.store.config.max_call_depth
+                    || self.locals_in_use + nlocals > self.store.config.max_locals
+                {
+                    return Err(Trap::CallStackExhausted.into());
+                }
+                let base = self
+                    .values
+                    .len()
+                    .checked_sub(ty.params.len())
+                    .ok_or_else(|| broken("missing arguments"))?;
+                let mut locals = self.values.split_off(base);
+                locals.extend(code.locals.iter().map(|t| Value::default_for(*t)));
+                self.depth += 1;
+                self.locals_in_use += nlocals;
+                Ok(Some(Frame {
+                    code,
+                    module,
+                    locals,
+                    arity: ty.results.len(),
+                    pc: 0,
+                    label_base: self.labels.len(),
+                    value_base: self.values.len(),
+                }))
+            }
+        }
+    }
+
+    /// Leave `frame`: keep its results, discard the rest of its stack.
+    fn leave(&mut self, frame: &Frame) -> Result<(), Error> {
+        let top = self
+            .values
+            .len()
+            .checked_sub(frame.arity)
+            .filter(|t| *t >= frame.value_base)
+            .ok_or_else(|| broken("missing results"))?;
+        self.values.drain(frame.value_base..top);
+        self.labels.truncate(frame.label_base);
+        self.depth -= 1;
+        self.locals_in_use -= frame.locals.len();
+        Ok(())
+    }
+
+    /// The step loop: run `frame` (and everything it calls) to completion.
+    fn run(&mut self, mut frame: Frame) -> Result<(), Error> {
+        loop {
+            // Hold the code separately so instructions can be borrowed
+            // while the frame itself is mutated.
+            let code = Arc::clone(&frame.code);
+            let instr = code.body.get(frame.pc).ok_or_else(|| broken("fell off the function body"))?;
+            if let Some(fuel) = &mut self.fuel {
+                if *fuel == 0 {
+                    return Err(Error::FuelExhausted);
+                }
+                *fuel -= 1;
+            }
+            match self.step(&mut frame, instr)? {
+                Flow::Next(pc) => frame.pc = pc,
+                Flow::Call(f) => {
+                    frame.pc += 1;
+                    if let Some(callee) = self.enter(f)? {
+                        let caller = std::mem::replace(&mut frame, callee);
+                        self.frames.push(caller);
+                    }
+                }
+                Flow::Return => {
+                    self.leave(&frame)?;
+                    match self.frames.pop() {
+                        Some(caller) => frame = caller,
+                        None => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_label(&mut self, arity: usize, params: usize, cont: usize, is_loop: bool) -> Result<(), Error> {
+        let height = self
+            .values
+            .len()
+            .checked_sub(params)
+            .ok_or_else(|| broken("missing block parameters"))?;
+        self.labels.push(Label {
+            arity,
+            cont,
+            height,
+            is_loop,
+        });
+        Ok(())
+    }
+
+    /// `br l` (§4.4.8).
+    fn branch(&mut self, frame: &Frame, l: u32) -> Result<Flow, Error> {
+        let open = self.labels.len() - frame.label_base;
+        let l = l as usize;
+        if l >= open {
+            // The function body's own label: a branch to it is a return.
+            return Ok(Flow::Return);
+        }
+        let idx = self.labels.len() - 1 - l;
+        let label = self.labels[idx];
+        let top = self
+            .values
+            .len()
+            .checked_sub(label.arity)
+            .filter(|t| *t >= label.height)
+            .ok_or_else(|| broken("missing branch operands"))?;
+        self.values.drain(label.height..top);
+        self.labels.truncate(if label.is_loop { idx + 1 } else { idx });
+        Ok(Flow::Next(label.cont))
+    }
+
+    /// Execute one instruction of `frame`.
+    fn step(&mut self, frame: &mut Frame, instr: &Instr) -> Result<Flow, Error> {
+        let next = frame.pc + 1;
+        match instr {
+            // ---- Control instructions ----
+            Instr::Unreachable => return Err(Trap::Unreachable.into()),
+            Instr::Nop => {}
+            Instr::Block { arity, end } => self.push_label(arity.results, arity.params, end + 1, false)?,
+            Instr::Loop { arity } => self.push_label(arity.params, arity.params, frame.pc + 1, true)?,
+            Instr::If { arity, else_at, end } => {
+                let c = self.pop_i32()?;
+                if c != 0 {
+                    self.push_label(arity.results, arity.params, end + 1, false)?;
+                } else if let Some(e) = else_at {
+                    self.push_label(arity.results, arity.params, end + 1, false)?;
+                    return Ok(Flow::Next(e + 1));
+                } else {
+                    // No else arm: an empty one, whose label would be
+                    // entered and exited at once.
+                    return Ok(Flow::Next(end + 1));
+                }
+            }
+            // End of a `then` arm: continue at the `end`, which pops the label.
+            Instr::Else { end } => return Ok(Flow::Next(*end)),
+            Instr::End => {
+                if self.labels.len() > frame.label_base {
+                    self.labels.pop();
+                } else {
+                    return Ok(Flow::Return);
+                }
+            }
+            Instr::Br(l) => return self.branch(frame, *l),
+            Instr::BrIf(l) => {
+                if self.pop_i32()? != 0 {
+                    return self.branch(frame, *l);
+                }
+            }
+            Instr::BrTable { targets, default } => {
+                let i = self.pop_u32()? as usize;
+                let l = targets.get(i).copied().unwrap_or(*default);
+                return self.branch(frame, l);
+            }
+            Instr::Return => return Ok(Flow::Return),
+            Instr::Call(x) => return Ok(Flow::Call(addr(&self.module(frame)?.funcaddrs, *x, "function")?)),
+            Instr::CallIndirect { type_idx, table } => {
+                let inst = self.module(frame)?;
+                let ta = addr(&inst.tableaddrs, *table, "table")?;
+                let expected = inst
+                    .types
+                    .get(*type_idx as usize)
+                    .ok_or_else(|| broken("type index"))?
+                    .clone();
+                let i = self.pop_u32()?;
+                let r = *self
+                    .store
+                    .table(ta)?
+                    .elem
+                    .get(i as usize)
+                    .ok_or(Trap::UndefinedElement)?;
+                let f = match r {
+                    Ref::Func(f) => f,
+                    Ref::Null(_) => return Err(Trap::UninitializedElement.into()),
+                    Ref::Extern(_) => return Err(broken("extern ref in funcref table")),
+                };
+                if *self.store.func(f)?.ty() != expected {
+                    return Err(Trap::IndirectCallTypeMismatch.into());
+                }
+                return Ok(Flow::Call(f));
+            }
+
+            // ---- Reference instructions ----
+            Instr::RefNull(t) => self.push(Value::Ref(Ref::Null(*t))),
+            Instr::RefIsNull => {
+                let r = self.pop_ref()?;
+                self.push(Value::I32(r.is_null() as i32));
+            }
+            Instr::RefFunc(x) => {
+                let f = addr(&self.module(frame)?.funcaddrs, *x, "function")?;
+                self.push(Value::Ref(Ref::Func(f)));
+            }
+
+            // ---- Parametric instructions ----
+            Instr::Drop => {
+                self.pop()?;
+            }
+            Instr::Select => {
+                let c = self.pop_i32()?;
+                let v2 = self.pop()?;
+                let v1 = self.pop()?;
+                self.push(if c != 0 { v1 } else { v2 });
+            }
+
+            // ---- Variable instructions ----
+            Instr::LocalGet(x) => {
+                let v = *frame.locals.get(*x as usize).ok_or_else(|| broken("local index"))?;
+                self.push(v);
+            }
+            Instr::LocalSet(x) => {
+                let v = self.pop()?;
+                *frame.locals.get_mut(*x as usize).ok_or_else(|| broken("local index"))? = v;
+            }
+            Instr::LocalTee(x) => {
+                let v = *self.values.last().ok_or_else(|| broken("value stack underflow"))?;
+                *frame.locals.get_mut(*x as usize).ok_or_else(|| broken("local index"))? = v;
+            }
+            Instr::GlobalGet(x) => {
+                let g = addr(&self.module(frame)?.globaladdrs, *x, "global")?;
+                let v = self.store.global_value(g)?;
+                self.push(v);
+            }
+            Instr::GlobalSet(x) => {
+                let g = addr(&self.module(frame)?.globaladdrs, *x, "global")?;
+                let v = self.pop()?;
+                self.store.global_mut(g)?.value = v;
+            }
+
+            // ---- Table instructions ----
+            Instr::TableGet(x) => {
+                let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
+                let i = self.pop_u32()?;
+                let r = self.store.table_get(t, i)?;
+                self.push(Value::Ref(r));
+            }
+            Instr::TableSet(x) => {
+                let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
+                let r = self.pop_ref()?;
+                let i = self.pop_u32()?;
+                self.store.table_set(t, i, r)?;
+            }
+            Instr::TableSize(x) => {
+                let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
+                let n = self.store.table_size(t)?;
+                self.push(Value::I32(n as i32));
+            }
+            Instr::TableGrow(x) => {
+                let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
+                let n = self.pop_u32()?;
+                let init = self.pop_ref()?;
+                let old = self.store.grow_table(t, n, init)?;
+                self.push(Value::I32(old.map_or(-1, |o| o as i32)));
+            }
+            Instr::TableFill(x) => {
+                let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
+                let n = self.pop_u32()?;
+                let r = self.pop_ref()?;
+                let i = self.pop_u32()?;
+                self.store.table_fill(t, i, r, n)?;
+            }
+            Instr::TableCopy { dst, src } => {
+                let inst = self.module(frame)?;
+                let (td, ts) = (addr(&inst.tableaddrs, *dst, "table")?, addr(&inst.tableaddrs, *src, "table")?);
+                let n = self.pop_u32()?;
+                let s = self.pop_u32()?;
+                let d = self.pop_u32()?;
+                self.store.table_copy(td, ts, d, s, n)?;
+            }
+            Instr::TableInit { elem, table } => {
+                let inst = self.module(frame)?;
+                let (t, e) = (addr(&inst.tableaddrs, *table, "table")?, addr(&inst.elemaddrs, *elem, "element segment")?);
+                let n = self.pop_u32()?;
+                let s = self.pop_u32()?;
+                let d = self.pop_u32()?;
+                self.store.table_init(t, e, d, s, n)?;
+            }
+            Instr::ElemDrop(x) => {
+                let e = addr(&self.module(frame)?.elemaddrs, *x, "element segment")?;
+                self.store.elem_drop(e)?;
+            }
+
+            // ---- Memory instructions (memory index 0) ----
+            Instr::Load { kind, offset } => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let i = self.pop_u32()?;
+                let v = self.store.load(m, *kind, i, *offset)?;
+                self.push(v);
+            }
+            Instr::Store { kind, offset } => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let v = self.pop()?;
+                let i = self.pop_u32()?;
+                self.store.store(m, *kind, i, *offset, v)?;
+            }
+            Instr::MemorySize => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let n = self.store.mem_size(m)?;
+                self.push(Value::I32(n as i32));
+            }
+            Instr::MemoryGrow => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let n = self.pop_u32()?;
+                let old = self.store.grow_mem(m, n)?;
+                self.push(Value::I32(old.map_or(-1, |o| o as i32)));
+            }
+            Instr::MemoryFill => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let n = self.pop_u32()?;
+                let val = self.pop_i32()?;
+                let d = self.pop_u32()?;
+                // The fill byte is the value modulo 256.
+                self.store.mem_fill(m, d, val as u8, n)?;
+            }
+            Instr::MemoryCopy => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let n = self.pop_u32()?;
+                let s = self.pop_u32()?;
+                let d = self.pop_u32()?;
+                self.store.mem_copy(m, d, s, n)?;
+            }
+            Instr::MemoryInit(x) => {
+                let inst = self.module(frame)?;
+                let (m, da) = (addr(&inst.memaddrs, 0, "memory")?, addr(&inst.dataaddrs, *x, "data segment")?);
+                let n = self.pop_u32()?;
+                let s = self.pop_u32()?;
+                let d = self.pop_u32()?;
+                self.store.mem_init(m, da, d, s, n)?;
+            }
+            Instr::DataDrop(x) => {
+                let da = addr(&self.module(frame)?.dataaddrs, *x, "data segment")?;
+                self.store.data_drop(da)?;
+            }
+
+            // ---- Numeric instructions ----
+            Instr::Const(v) => self.push(*v),
+            Instr::IUnop(_, op) => {
+                let a = self.pop()?;
+                self.push(numeric::iunop(*op, a)?);
+            }
+            Instr::IBinop(_, op) => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                self.push(numeric::ibinop(*op, a, b)?);
+            }
+            Instr::IEqz(_) => {
+                let a = self.pop()?;
+                self.push(numeric::ieqz(a)?);
+            }
+            Instr::IRelop(_, op) => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                self.push(numeric::irelop(*op, a, b)?);
+            }
+            Instr::FUnop(_, op) => {
+                let a = self.pop()?;
+                self.push(numeric::funop(*op, a)?);
+            }
+            Instr::FBinop(_, op) => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                self.push(numeric::fbinop(*op, a, b)?);
+            }
+            Instr::FRelop(_, op) => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                self.push(numeric::frelop(*op, a, b)?);
+            }
+            Instr::Cvt(op) => {
+                let a = self.pop()?;
+                self.push(numeric::cvt(*op, a)?);
+            }
+        }
+        Ok(Flow::Next(next))
+    }
+}

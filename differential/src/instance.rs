@@ -1,0 +1,224 @@
+//! Instantiation (spec §4.5.4 "Instantiation", Wasm 2.0 edition):
+//! import matching, allocation of the module instance, then initialisation
+//! in the spec's order — active element segments (`table.init` +
+//! `elem.drop`), declarative segments dropped, active data segments
+//! (`memory.init` + `data.drop`), then the start function.
+//!
+//! A trap during initialisation leaves everything already allocated and
+//! written in the store (so writes to imported tables and memories by
+//! earlier segments remain visible), and is returned as the error.
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::exec;
+use crate::module::{ConstExpr, DataMode, ElemMode, ImportDesc, Module};
+use crate::store::{
+    ElemInst, DataInst, ExternVal, FuncInst, ModuleAddr, ModuleInst, Store, addr,
+};
+use crate::value::{FuncAddr, Limits, MemoryType, Ref, TableType, Value};
+
+fn link_err(msg: String) -> Error {
+    Error::Link(msg)
+}
+
+impl Store {
+    /// Check that `ext` matches the import `desc` (§4.5.2 "Import
+    /// Matching"): equal function and global types, equal table element
+    /// types, and limits subtyping for tables and memories, where the
+    /// provided limits' minimum is the instance's *current* size.
+    fn check_import(&self, module: &Module, desc: &ImportDesc, ext: ExternVal) -> Result<(), String> {
+        match (desc, ext) {
+            (ImportDesc::Func(t), ExternVal::Func(a)) => {
+                let want = module.types.get(*t as usize).ok_or("bad type index")?;
+                let have = self.func(a).map_err(|e| e.to_string())?.ty();
+                if have != want {
+                    return Err(format!("function type mismatch: expected {want:?}, got {have:?}"));
+                }
+            }
+            (ImportDesc::Table(want), ExternVal::Table(a)) => {
+                let t = self.table(a).map_err(|e| e.to_string())?;
+                let have = TableType {
+                    limits: Limits {
+                        min: t.elem.len() as u32,
+                        max: t.ty.limits.max,
+                    },
+                    elem: t.ty.elem,
+                };
+                if have.elem != want.elem || !have.limits.matches(&want.limits) {
+                    return Err(format!("table type mismatch: expected {want:?}, got {have:?}"));
+                }
+            }
+            (ImportDesc::Memory(want), ExternVal::Memory(a)) => {
+                let m = self.mem(a).map_err(|e| e.to_string())?;
+                let have = MemoryType {
+                    limits: Limits {
+                        min: (m.data.len() / crate::store::PAGE_SIZE) as u32,
+                        max: m.ty.limits.max,
+                    },
+                };
+                if !have.limits.matches(&want.limits) {
+                    return Err(format!("memory type mismatch: expected {want:?}, got {have:?}"));
+                }
+            }
+            (ImportDesc::Global(want), ExternVal::Global(a)) => {
+                let have = self.global(a).map_err(|e| e.to_string())?.ty;
+                if have != *want {
+                    return Err(format!("global type mismatch: expected {want:?}, got {have:?}"));
+                }
+            }
+            (desc, ext) => return Err(format!("incompatible import type: expected {desc:?}, got {ext:?}")),
+        }
+        Ok(())
+    }
+
+    /// Evaluate a constant expression in the context of the (possibly
+    /// partial) module instance `inst`.
+    fn eval_const(&self, inst: &ModuleInst, e: &ConstExpr) -> Result<Value, Error> {
+        Ok(match *e {
+            ConstExpr::Const(v) => v,
+            ConstExpr::RefNull(t) => Value::Ref(Ref::Null(t)),
+            ConstExpr::RefFunc(f) => Value::Ref(Ref::Func(addr(&inst.funcaddrs, f, "function")?)),
+            ConstExpr::GlobalGet(g) => self.global_value(addr(&inst.globaladdrs, g, "global")?)?,
+        })
+    }
+
+    /// Instantiate `module` with `imports` (one external value per import,
+    /// in order) and return the new module instance's address.
+    pub fn instantiate(&mut self, module: &Module, imports: &[ExternVal]) -> Result<ModuleAddr, Error> {
+        // Import matching.
+        if imports.len() != module.imports.len() {
+            return Err(link_err(format!(
+                "expected {} imports, got {}",
+                module.imports.len(),
+                imports.len()
+            )));
+        }
+        for (imp, ext) in module.imports.iter().zip(imports) {
+            self.check_import(module, &imp.desc, *ext)
+                .map_err(|m| link_err(format!("{}.{}: {m}", imp.module, imp.name)))?;
+        }
+
+        // The instance under construction; its address is known in advance.
+        let modaddr = self.modules.len();
+        let mut inst = ModuleInst {
+            types: module.types.clone(),
+            ..ModuleInst::default()
+        };
+        for ext in imports {
+            match *ext {
+                ExternVal::Func(a) => inst.funcaddrs.push(a),
+                ExternVal::Table(a) => inst.tableaddrs.push(a),
+                ExternVal::Memory(a) => inst.memaddrs.push(a),
+                ExternVal::Global(a) => inst.globaladdrs.push(a),
+            }
+        }
+
+        // allocfunc for every defined function. Functions are allocated
+        // first so that `ref.func` in initialisers can see them, like the
+        // spec's auxiliary module instance.
+        for f in &module.funcs {
+            let ty = module
+                .types
+                .get(f.type_idx as usize)
+                .cloned()
+                .ok_or_else(|| Error::Invalid("bad function type index".into()))?;
+            self.funcs.push(FuncInst::Wasm {
+                ty,
+                module: modaddr,
+                code: Arc::clone(f),
+            });
+            inst.funcaddrs.push(self.funcs.len() - 1);
+        }
+
+        // Global initialisers see only imported globals (Wasm 2.0), which
+        // are exactly those in `inst` before any defined global is added.
+        let mut global_vals = Vec::with_capacity(module.globals.len());
+        for g in &module.globals {
+            global_vals.push(self.eval_const(&inst, &g.init)?);
+        }
+        let mut elem_vals: Vec<Vec<Ref>> = Vec::with_capacity(module.elems.len());
+        for seg in &module.elems {
+            let mut refs = Vec::with_capacity(seg.init.len());
+            for e in &seg.init {
+                match self.eval_const(&inst, e)? {
+                    Value::Ref(r) => refs.push(r),
+                    v => return Err(Error::Invalid(format!("element initialiser produced {v}"))),
+                }
+            }
+            elem_vals.push(refs);
+        }
+
+        for t in &module.tables {
+            let a = self.alloc_table(*t, Ref::Null(t.elem))?;
+            inst.tableaddrs.push(a);
+        }
+        for m in &module.memories {
+            let a = self.alloc_mem(*m)?;
+            inst.memaddrs.push(a);
+        }
+        for (g, v) in module.globals.iter().zip(global_vals) {
+            let a = self.alloc_global(g.ty, v);
+            inst.globaladdrs.push(a);
+        }
+        for (seg, refs) in module.elems.iter().zip(elem_vals) {
+            self.elems.push(ElemInst { ty: seg.ty, elem: refs });
+            inst.elemaddrs.push(self.elems.len() - 1);
+        }
+        for seg in &module.datas {
+            self.datas.push(DataInst { data: seg.init.clone() });
+            inst.dataaddrs.push(self.datas.len() - 1);
+        }
+        for e in &module.exports {
+            let v = inst.resolve(e.desc)?;
+            inst.exports.push((e.name.clone(), v));
+        }
+        let pushed = self.add_module(inst);
+        debug_assert_eq!(pushed, modaddr);
+
+        self.initialise(module, modaddr)?;
+        Ok(modaddr)
+    }
+
+    /// The initialisation steps after allocation; may trap.
+    fn initialise(&mut self, module: &Module, modaddr: ModuleAddr) -> Result<(), Error> {
+        let inst = self.module(modaddr)?.clone();
+        for (i, seg) in module.elems.iter().enumerate() {
+            let elemaddr = addr(&inst.elemaddrs, i as u32, "element segment")?;
+            match &seg.mode {
+                ElemMode::Active { table, offset } => {
+                    let d = self.offset_value(&inst, offset)?;
+                    let n = seg.init.len() as u32;
+                    let tableaddr = addr(&inst.tableaddrs, *table, "table")?;
+                    self.table_init(tableaddr, elemaddr, d, 0, n)?;
+                    self.elem_drop(elemaddr)?;
+                }
+                ElemMode::Declarative => self.elem_drop(elemaddr)?,
+                ElemMode::Passive => {}
+            }
+        }
+        for (i, seg) in module.datas.iter().enumerate() {
+            if let DataMode::Active { memory, offset } = &seg.mode {
+                let dataaddr = addr(&inst.dataaddrs, i as u32, "data segment")?;
+                let d = self.offset_value(&inst, offset)?;
+                let n = seg.init.len() as u32;
+                let memaddr = addr(&inst.memaddrs, *memory, "memory")?;
+                self.mem_init(memaddr, dataaddr, d, 0, n)?;
+                self.data_drop(dataaddr)?;
+            }
+        }
+        if let Some(start) = module.start {
+            let f: FuncAddr = addr(&inst.funcaddrs, start, "function")?;
+            exec::invoke(self, f, &[])?;
+        }
+        Ok(())
+    }
+
+    /// An `i32` segment offset, as the unsigned address it denotes.
+    fn offset_value(&self, inst: &ModuleInst, e: &ConstExpr) -> Result<u32, Error> {
+        match self.eval_const(inst, e)? {
+            Value::I32(v) => Ok(v as u32),
+            v => Err(Error::Invalid(format!("segment offset {v} is not an i32"))),
+        }
+    }
+}

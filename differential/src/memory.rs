@@ -1,0 +1,121 @@
+//! Memory instructions (spec §4.4.7): loads and stores with their
+//! effective-address bounds check, and the bulk operations
+//! `memory.fill` / `memory.copy` / `memory.init` / `data.drop`.
+//!
+//! Wasm 2.0 bulk operations check the whole range first and trap before
+//! writing anything; there are no partial writes within one instruction.
+
+use std::ops::Range;
+
+use crate::error::{Error, Trap};
+use crate::instr::{LoadKind, Sign, StoreKind};
+use crate::store::{DataAddr, MemAddr, Store};
+use crate::value::Value;
+
+/// The byte range `[start, start + n)` if it lies within `len` bytes.
+/// Arithmetic is in `u64`, which cannot overflow for 32-bit addresses
+/// plus 32-bit offsets and lengths.
+pub(crate) fn in_bounds(len: usize, start: u64, n: u64) -> Option<Range<usize>> {
+    let end = start.checked_add(n)?;
+    if end > len as u64 {
+        return None;
+    }
+    Some(start as usize..end as usize)
+}
+
+fn load_width(kind: LoadKind) -> usize {
+    match kind {
+        LoadKind::I32 | LoadKind::F32 => 4,
+        LoadKind::I64 | LoadKind::F64 => 8,
+        LoadKind::I32Narrow { bytes, .. } | LoadKind::I64Narrow { bytes, .. } => bytes as usize,
+    }
+}
+
+/// Little-endian bytes to an integer, sign- or zero-extended from their width.
+fn extend(bytes: &[u8], sign: Sign) -> u64 {
+    let mut buf = [0u8; 8];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    let raw = u64::from_le_bytes(buf);
+    let unused = 64 - 8 * bytes.len() as u32;
+    match sign {
+        Sign::U => raw,
+        Sign::S if unused == 0 => raw,
+        Sign::S => (((raw << unused) as i64) >> unused) as u64,
+    }
+}
+
+impl Store {
+    /// `t.load memarg`: read at effective address `i + offset`.
+    pub(crate) fn load(&self, mem: MemAddr, kind: LoadKind, i: u32, offset: u64) -> Result<Value, Error> {
+        let data = &self.mem(mem)?.data;
+        let range = in_bounds(data.len(), i as u64 + offset, load_width(kind) as u64)
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        let b = &data[range];
+        Ok(match kind {
+            LoadKind::I32 => Value::I32(extend(b, Sign::U) as i32),
+            LoadKind::I64 => Value::I64(extend(b, Sign::U) as i64),
+            LoadKind::F32 => Value::F32(extend(b, Sign::U) as u32),
+            LoadKind::F64 => Value::F64(extend(b, Sign::U)),
+            LoadKind::I32Narrow { sign, .. } => Value::I32(extend(b, sign) as i32),
+            LoadKind::I64Narrow { sign, .. } => Value::I64(extend(b, sign) as i64),
+        })
+    }
+
+    /// `t.store memarg`: write `v` (or its low bytes) at `i + offset`.
+    pub(crate) fn store(&mut self, mem: MemAddr, kind: StoreKind, i: u32, offset: u64, v: Value) -> Result<(), Error> {
+        let (bits, width): (u64, usize) = match (kind, v) {
+            (StoreKind::I32, Value::I32(x)) => (x as u32 as u64, 4),
+            (StoreKind::I64, Value::I64(x)) => (x as u64, 8),
+            (StoreKind::F32, Value::F32(x)) => (x as u64, 4),
+            (StoreKind::F64, Value::F64(x)) => (x, 8),
+            (StoreKind::I32Narrow { bytes }, Value::I32(x)) => (x as u32 as u64, bytes as usize),
+            (StoreKind::I64Narrow { bytes }, Value::I64(x)) => (x as u64, bytes as usize),
+            _ => return Err(Error::Invalid(format!("store of {v} as {kind:?}"))),
+        };
+        let data = &mut self.mem_mut(mem)?.data;
+        let range = in_bounds(data.len(), i as u64 + offset, width as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        data[range].copy_from_slice(&bits.to_le_bytes()[..width]);
+        Ok(())
+    }
+
+    /// `memory.size`, in pages.
+    pub(crate) fn mem_size(&self, mem: MemAddr) -> Result<u32, Error> {
+        Ok((self.mem(mem)?.data.len() / crate::store::PAGE_SIZE) as u32)
+    }
+
+    /// `memory.fill d val n`.
+    pub(crate) fn mem_fill(&mut self, mem: MemAddr, d: u32, val: u8, n: u32) -> Result<(), Error> {
+        let data = &mut self.mem_mut(mem)?.data;
+        let range = in_bounds(data.len(), d as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        data[range].fill(val);
+        Ok(())
+    }
+
+    /// `memory.copy d s n`; overlapping ranges behave like `memmove`.
+    pub(crate) fn mem_copy(&mut self, mem: MemAddr, d: u32, s: u32, n: u32) -> Result<(), Error> {
+        let data = &mut self.mem_mut(mem)?.data;
+        let src = in_bounds(data.len(), s as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        let dst = in_bounds(data.len(), d as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        data.copy_within(src, dst.start);
+        Ok(())
+    }
+
+    /// `memory.init x d s n`: copy from data instance `data` into memory.
+    /// Also used by instantiation for active data segments.
+    pub(crate) fn mem_init(&mut self, mem: MemAddr, data: DataAddr, d: u32, s: u32, n: u32) -> Result<(), Error> {
+        let seg_len = self.datas.get(data).map(|x| x.data.len()).unwrap_or(0);
+        let src = in_bounds(seg_len, s as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        let mem_len = self.mem(mem)?.data.len();
+        let dst = in_bounds(mem_len, d as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        // Both ranges were checked; the two instances are distinct objects.
+        let bytes = self.data_mut(data)?.data[src].to_vec();
+        self.mem_mut(mem)?.data[dst].copy_from_slice(&bytes);
+        Ok(())
+    }
+
+    /// `data.drop x`.
+    pub(crate) fn data_drop(&mut self, data: DataAddr) -> Result<(), Error> {
+        self.data_mut(data)?.data = Vec::new();
+        Ok(())
+    }
+}

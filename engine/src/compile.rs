@@ -1,0 +1,212 @@
+//! From CLIF to published machine code: compiling functions (in parallel)
+//! and linking them into one `CodeMemory`.
+//!
+//! Calls between a module's functions are direct (`colocated`) and resolved
+//! here; libcalls Cranelift may emit (float rounding on CPUs without
+//! SSE4.1, fma) are resolved to Rust functions in this file.
+
+use crate::code_memory::CodeMemory;
+use crate::registry::CodeInfo;
+use anyhow::{Result, anyhow, bail};
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::ir::{self, ExternalName, LibCall};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use std::ops::Range;
+
+/// What a relocation points at.
+#[derive(Clone, Copy, Debug)]
+pub enum RelocTarget {
+    /// A function of the same code region, by its position in the list
+    /// passed to `link`.
+    Local(u32),
+    LibCall(LibCall),
+}
+
+#[derive(Clone, Debug)]
+pub struct Relocation {
+    pub offset: u32,
+    pub kind: Reloc,
+    pub target: RelocTarget,
+    pub addend: i64,
+}
+
+/// One function's machine code, not yet placed.
+pub struct CompiledFunc {
+    pub code: Vec<u8>,
+    pub relocs: Vec<Relocation>,
+    pub traps: Vec<(u32, ir::TrapCode)>,
+}
+
+/// Compile `func`. `local_index` maps a direct call's `UserExternalName`
+/// (namespace 0, wasm function index) to a position in the link list.
+pub fn compile_function(
+    isa: &dyn TargetIsa,
+    func: ir::Function,
+    local_index: impl Fn(u32) -> Option<u32>,
+) -> Result<CompiledFunc> {
+    let names = func.params.user_named_funcs().clone();
+    let mut ctx = Context::for_function(func);
+    let compiled = ctx
+        .compile(isa, &mut Default::default())
+        .map_err(|e| anyhow!("cranelift failed to compile {}: {:?}", e.func.name, e.inner))?;
+    let buffer = &compiled.buffer;
+    let mut relocs = Vec::new();
+    for r in buffer.relocs() {
+        let target = match &r.target {
+            FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                let name = &names[*name];
+                let index = local_index(name.index).filter(|_| name.namespace == 0);
+                RelocTarget::Local(index.ok_or_else(|| anyhow!("call to unknown function {name:?}"))?)
+            }
+            FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => RelocTarget::LibCall(*lc),
+            other => bail!("unsupported relocation target {other:?}"),
+        };
+        relocs.push(Relocation {
+            offset: r.offset,
+            kind: r.kind,
+            target,
+            addend: r.addend,
+        });
+    }
+    let traps = buffer.traps().iter().map(|t| (t.offset, t.code)).collect();
+    Ok(CompiledFunc {
+        code: buffer.data().to_vec(),
+        relocs,
+        traps,
+    })
+}
+
+/// Functions placed and published in one region, registered for trap
+/// handling. Unregisters on drop.
+pub struct LinkedCode {
+    pub memory: CodeMemory,
+    /// Byte range of each function in `memory`, in link-list order.
+    pub ranges: Vec<Range<u32>>,
+}
+
+impl LinkedCode {
+    pub fn func_ptr(&self, index: usize) -> *const u8 {
+        // SAFETY: the range lies inside the mapping.
+        unsafe { self.memory.as_ptr().add(self.ranges[index].start as usize) }
+    }
+}
+
+impl Drop for LinkedCode {
+    fn drop(&mut self) {
+        crate::registry::unregister(self.memory.as_ptr() as usize, self.memory.len());
+    }
+}
+
+const FUNCTION_ALIGN: usize = 16;
+
+/// Lay out `funcs`, resolve relocations, publish, and register the region
+/// with `info` (whose `traps` are filled in here; `funcs` ranges are left to
+/// the caller to describe, by link-list position).
+pub fn link(funcs: &[CompiledFunc], mut info: CodeInfo, wasm_funcs: impl Fn(usize) -> Option<u32>) -> Result<LinkedCode> {
+    let mut ranges = Vec::with_capacity(funcs.len());
+    let mut size = 0usize;
+    for f in funcs {
+        size = (size + FUNCTION_ALIGN - 1) & !(FUNCTION_ALIGN - 1);
+        ranges.push(size as u32..(size + f.code.len()) as u32);
+        size += f.code.len();
+    }
+    let mut memory = CodeMemory::new(size)?;
+    let base = memory.as_ptr() as usize;
+    {
+        let bytes = memory.as_mut_slice();
+        for (f, range) in funcs.iter().zip(&ranges) {
+            let start = range.start as usize;
+            bytes[start..start + f.code.len()].copy_from_slice(&f.code);
+            for r in &f.relocs {
+                let at = start + r.offset as usize;
+                let target = match r.target {
+                    RelocTarget::Local(i) => base + ranges[i as usize].start as usize,
+                    RelocTarget::LibCall(lc) => libcall_address(lc)?,
+                };
+                apply_reloc(bytes, base, at, r.kind, target, r.addend)?;
+            }
+        }
+    }
+    memory.publish()?;
+    for (i, (f, range)) in funcs.iter().zip(&ranges).enumerate() {
+        info.traps.extend(f.traps.iter().map(|&(off, code)| (range.start + off, code)));
+        if let Some(index) = wasm_funcs(i) {
+            info.funcs.push((range.clone(), index));
+        }
+    }
+    info.traps.sort_by_key(|t| t.0);
+    info.funcs.sort_by_key(|f| f.0.start);
+    crate::registry::register(base, memory.len(), std::sync::Arc::new(info));
+    Ok(LinkedCode { memory, ranges })
+}
+
+fn apply_reloc(bytes: &mut [u8], base: usize, at: usize, kind: Reloc, target: usize, addend: i64) -> Result<()> {
+    let place = base + at;
+    let value = (target as i64).wrapping_add(addend);
+    match kind {
+        Reloc::Abs8 => bytes[at..at + 8].copy_from_slice(&(value as u64).to_le_bytes()),
+        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::X86CallPLTRel4 => {
+            let delta = i32::try_from(value - place as i64).map_err(|_| anyhow!("call out of range"))?;
+            bytes[at..at + 4].copy_from_slice(&delta.to_le_bytes());
+        }
+        Reloc::Arm64Call => {
+            let delta = (value - place as i64) >> 2;
+            if !(-(1 << 25)..(1 << 25)).contains(&delta) {
+                bail!("call out of range");
+            }
+            let insn = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+            let insn = (insn & !0x03ff_ffff) | (delta as u32 & 0x03ff_ffff);
+            bytes[at..at + 4].copy_from_slice(&insn.to_le_bytes());
+        }
+        other => bail!("unsupported relocation kind {other:?}"),
+    }
+    Ok(())
+}
+
+extern "C" fn ceil_f32(x: f32) -> f32 {
+    x.ceil()
+}
+extern "C" fn ceil_f64(x: f64) -> f64 {
+    x.ceil()
+}
+extern "C" fn floor_f32(x: f32) -> f32 {
+    x.floor()
+}
+extern "C" fn floor_f64(x: f64) -> f64 {
+    x.floor()
+}
+extern "C" fn trunc_f32(x: f32) -> f32 {
+    x.trunc()
+}
+extern "C" fn trunc_f64(x: f64) -> f64 {
+    x.trunc()
+}
+extern "C" fn nearest_f32(x: f32) -> f32 {
+    x.round_ties_even()
+}
+extern "C" fn nearest_f64(x: f64) -> f64 {
+    x.round_ties_even()
+}
+extern "C" fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
+    a.mul_add(b, c)
+}
+extern "C" fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
+    a.mul_add(b, c)
+}
+
+fn libcall_address(lc: LibCall) -> Result<usize> {
+    Ok(match lc {
+        LibCall::CeilF32 => ceil_f32 as *const () as usize,
+        LibCall::CeilF64 => ceil_f64 as *const () as usize,
+        LibCall::FloorF32 => floor_f32 as *const () as usize,
+        LibCall::FloorF64 => floor_f64 as *const () as usize,
+        LibCall::TruncF32 => trunc_f32 as *const () as usize,
+        LibCall::TruncF64 => trunc_f64 as *const () as usize,
+        LibCall::NearestF32 => nearest_f32 as *const () as usize,
+        LibCall::NearestF64 => nearest_f64 as *const () as usize,
+        LibCall::FmaF32 => fma_f32 as *const () as usize,
+        LibCall::FmaF64 => fma_f64 as *const () as usize,
+        other => bail!("unsupported libcall {other:?}"),
+    })
+}

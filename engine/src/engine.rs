@@ -1,0 +1,119 @@
+//! `Engine`: the compiler (a Cranelift ISA for the host), the settings it
+//! was built with, the engine-wide registry of function types, and the
+//! per-type trampolines. Cheap to clone; shared across threads.
+
+use crate::config::Config;
+use crate::trampoline::{self, Trampolines};
+use crate::types::FuncType;
+use anyhow::{Result, anyhow, bail};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable, OptLevel};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    config: Config,
+    isa: OwnedTargetIsa,
+    types: Mutex<TypeRegistry>,
+    trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+}
+
+/// Interns function types so a signature check is one integer compare,
+/// across modules. Ids are never reused (types are small and few).
+#[derive(Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(&Config::new()).expect("the default configuration is supported on this host")
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(config: &Config) -> Result<Engine> {
+        if config.features.simd {
+            bail!("the SIMD proposal is not supported yet");
+        }
+        if cfg!(not(target_pointer_width = "64")) && config.tunables.bounds_checks == crate::BoundsChecks::GuardPages {
+            bail!("guard-page bounds checks need a 64-bit host");
+        }
+        crate::signals::init();
+        let mut flags = settings::builder();
+        let opt = match config.opt_level {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        };
+        flags.set("opt_level", opt)?;
+        // Backtraces walk the frame-pointer chain.
+        flags.enable("preserve_frame_pointers")?;
+        flags.enable("enable_multi_ret_implicit_sret")?;
+        flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| anyhow!("unsupported host: {e}"))?
+            .finish(settings::Flags::new(flags))?;
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                isa,
+                types: Mutex::default(),
+                trampolines: Mutex::default(),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
+        &*self.inner.isa
+    }
+
+    /// The engine-wide id of `ty`.
+    pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
+        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = reg.ids.get(ty) {
+            return id;
+        }
+        let id = reg.types.len() as u32;
+        reg.types.push(ty.clone());
+        reg.ids.insert(ty.clone(), id);
+        id
+    }
+
+    /// The type behind an interned id.
+    pub(crate) fn lookup_type(&self, id: u32) -> FuncType {
+        let reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        reg.types[id as usize].clone()
+    }
+
+    /// The trampolines of interned type `id`, compiled on first use.
+    pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
+        let mut cache = self.inner.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cache.get(&id) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(trampoline::compile(self.isa(), &self.lookup_type(id))?);
+        cache.insert(id, t.clone());
+        Ok(t)
+    }
+
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}

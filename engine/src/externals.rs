@@ -1,0 +1,371 @@
+//! Memories, tables and globals as embedders see them (store handles), and
+//! the store-owned records behind them; plus `Extern`, the sum of
+//! everything an instance can import or export.
+
+use crate::func::Func;
+use crate::memory::LinearMemory;
+use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
+use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use crate::values::Val;
+use crate::vmctx::{VMGlobal, VMTableDefinition};
+use anyhow::{Result, bail};
+
+/// Anything an instance can import or export.
+#[derive(Clone, Copy, Debug)]
+pub enum Extern {
+    Func(Func),
+    Global(Global),
+    Table(Table),
+    Memory(Memory),
+}
+
+impl Extern {
+    pub fn into_func(self) -> Option<Func> {
+        match self {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+    pub fn into_global(self) -> Option<Global> {
+        match self {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn into_memory(self) -> Option<Memory> {
+        match self {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The type of this extern, as a module importing it would see it
+    /// (tables and memories report their current size as minimum).
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        self.ty_in(opaque(&store))
+    }
+
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> ExternType {
+        match self {
+            Extern::Func(f) => ExternType::Func(f.ty_in(s)),
+            Extern::Global(g) => ExternType::Global(s.globals[g.index].ty),
+            Extern::Table(t) => ExternType::Table(t.current_ty(s)),
+            Extern::Memory(m) => ExternType::Memory(m.current_ty(s)),
+        }
+    }
+
+    pub(crate) fn store_id(&self) -> u64 {
+        match self {
+            Extern::Func(f) => f.store_id,
+            Extern::Global(g) => g.store_id,
+            Extern::Table(t) => t.store_id,
+            Extern::Memory(m) => m.store_id,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}
+
+// ---------------------------------------------------------------- globals
+
+pub(crate) struct GlobalData {
+    pub slot: VMGlobal,
+    pub ty: GlobalType,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Global {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Global {
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, init: Val) -> Result<Global> {
+        let s = opaque_mut(&mut store);
+        let bits = init.to_raw_checked(s, ty.content)?;
+        Ok(Global::push(s, ty, bits))
+    }
+
+    pub(crate) fn push(s: &mut StoreOpaque, ty: GlobalType, bits: u128) -> Global {
+        s.globals.push(Box::new(GlobalData {
+            slot: VMGlobal { bits },
+            ty,
+        }));
+        Global {
+            store_id: s.id(),
+            index: s.globals.len() - 1,
+        }
+    }
+
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        opaque(&store).globals[self.index].ty
+    }
+
+    pub fn get(&self, mut store: impl AsContextMut) -> Val {
+        let s = opaque_mut(&mut store);
+        assert_eq!(s.id(), self.store_id, "global used with the wrong store");
+        let g = &s.globals[self.index];
+        let (bits, ty) = (g.slot.bits, g.ty.content);
+        Val::from_raw(s, bits, ty)
+    }
+
+    pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.store_id)?;
+        let ty = s.globals[self.index].ty;
+        if ty.mutability != Mutability::Var {
+            bail!("cannot set an immutable global");
+        }
+        let bits = val.to_raw_checked(s, ty.content)?;
+        s.globals[self.index].slot.bits = bits;
+        Ok(())
+    }
+}
+
+// ----------------------------------------------------------------- tables
+
+/// Tables never hold more elements than this, whatever their maximum says,
+/// so a wasm `table.grow` cannot exhaust host memory.
+pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
+
+pub(crate) struct TableData {
+    /// What compiled code reads; boxed so its address is stable.
+    pub def: Box<VMTableDefinition>,
+    pub elements: Vec<usize>,
+    pub ty: TableType,
+}
+
+impl TableData {
+    pub fn new(ty: TableType, init: usize) -> Result<TableData> {
+        if ty.minimum > MAX_TABLE_ELEMENTS {
+            bail!("table minimum of {} elements exceeds Kiln's limit of {MAX_TABLE_ELEMENTS}", ty.minimum);
+        }
+        let mut elements = vec![init; ty.minimum as usize];
+        let def = Box::new(VMTableDefinition {
+            base: elements.as_mut_ptr(),
+            length: elements.len(),
+        });
+        Ok(TableData { def, elements, ty })
+    }
+
+    /// Grow by `delta` elements set to `init`; the old size, or `None`.
+    pub fn grow(&mut self, delta: u32, init: usize) -> Option<u32> {
+        let old = self.elements.len() as u32;
+        let new = old.checked_add(delta)?;
+        if new > self.ty.maximum.unwrap_or(u32::MAX).min(MAX_TABLE_ELEMENTS) {
+            return None;
+        }
+        self.elements.resize(new as usize, init);
+        self.def.base = self.elements.as_mut_ptr();
+        self.def.length = self.elements.len();
+        Some(old)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Table {
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let s = opaque_mut(&mut store);
+        let init = init.to_raw_checked(s, crate::ValType::Ref(ty.element))? as usize;
+        s.tables.push(TableData::new(ty, init)?);
+        Ok(Table {
+            store_id: s.id(),
+            index: s.tables.len() - 1,
+        })
+    }
+
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        opaque(&store).tables[self.index].ty
+    }
+
+    fn current_ty(&self, s: &StoreOpaque) -> TableType {
+        let t = &s.tables[self.index];
+        TableType::new(t.ty.element, t.elements.len() as u32, t.ty.maximum)
+    }
+
+    pub fn size(&self, store: impl AsContext) -> u32 {
+        opaque(&store).tables[self.index].elements.len() as u32
+    }
+
+    pub fn get(&self, mut store: impl AsContextMut, index: u32) -> Option<Val> {
+        let s = opaque_mut(&mut store);
+        if s.id() != self.store_id {
+            return None;
+        }
+        let t = &s.tables[self.index];
+        let raw = *t.elements.get(index as usize)?;
+        let ty = crate::ValType::Ref(t.ty.element);
+        Some(Val::from_raw(s, raw as u128, ty))
+    }
+
+    pub fn set(&self, mut store: impl AsContextMut, index: u32, val: Val) -> Result<()> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.store_id)?;
+        let elem = s.tables[self.index].ty.element;
+        let raw = val.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
+        match s.tables[self.index].elements.get_mut(index as usize) {
+            Some(slot) => *slot = raw,
+            None => bail!("table index {index} out of bounds"),
+        }
+        Ok(())
+    }
+
+    /// Grow by `delta` elements; returns the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u32, init: Val) -> Result<u32> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.store_id)?;
+        let elem = s.tables[self.index].ty.element;
+        let raw = init.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
+        match s.tables[self.index].grow(delta, raw) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow table by {delta}"),
+        }
+    }
+}
+
+// --------------------------------------------------------------- memories
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Memory {
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let s = opaque_mut(&mut store);
+        let mode = s.engine.config().tunables.bounds_checks;
+        s.memories.push(LinearMemory::new(ty, mode)?);
+        Ok(Memory {
+            store_id: s.id(),
+            index: s.memories.len() - 1,
+        })
+    }
+
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        opaque(&store).memories[self.index].ty
+    }
+
+    fn current_ty(&self, s: &StoreOpaque) -> MemoryType {
+        let m = &s.memories[self.index];
+        MemoryType {
+            minimum: m.pages(),
+            maximum: m.ty.maximum,
+        }
+    }
+
+    /// Current size in 64 KiB pages.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        opaque(&store).memories[self.index].pages()
+    }
+
+    /// Current size in bytes.
+    pub fn data_size(&self, store: impl AsContext) -> usize {
+        opaque(&store).memories[self.index].data().len()
+    }
+
+    pub fn data<'a, T: 'a>(&self, store: impl Into<crate::store::StoreContext<'a, T>>) -> &'a [u8] {
+        let ctx = store.into();
+        let s: &'a StoreOpaque = &ctx.0.opaque;
+        assert_eq!(s.id(), self.store_id, "memory used with the wrong store");
+        s.memories[self.index].data()
+    }
+
+    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::store::StoreContextMut<'a, T>>) -> &'a mut [u8] {
+        let ctx = store.into();
+        let s: &'a mut StoreOpaque = &mut ctx.0.opaque;
+        assert_eq!(s.id(), self.store_id, "memory used with the wrong store");
+        s.memories[self.index].data_mut()
+    }
+
+    /// Copy `buf.len()` bytes at `offset` into `buf`.
+    pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
+        let s = opaque(&store);
+        s.check_owner(self.store_id)?;
+        let data = s.memories[self.index].data();
+        match offset.checked_add(buf.len()).and_then(|end| data.get(offset..end)) {
+            Some(src) => buf.copy_from_slice(src),
+            None => bail!("out of bounds memory access"),
+        }
+        Ok(())
+    }
+
+    /// Copy `buf` into memory at `offset`.
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.store_id)?;
+        let data = s.memories[self.index].data_mut();
+        match offset.checked_add(buf.len()).and_then(|end| data.get_mut(offset..end)) {
+            Some(dst) => dst.copy_from_slice(buf),
+            None => bail!("out of bounds memory access"),
+        }
+        Ok(())
+    }
+
+    /// Grow by `delta` pages; returns the previous size in pages.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.store_id)?;
+        match s.memories[self.index].grow(delta) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow memory by {delta} pages"),
+        }
+    }
+}
+
+impl<'a, T> From<&'a crate::Store<T>> for crate::store::StoreContext<'a, T> {
+    fn from(s: &'a crate::Store<T>) -> Self {
+        crate::store::StoreContext(s.inner())
+    }
+}
+impl<'a, T> From<&'a mut crate::Store<T>> for crate::store::StoreContext<'a, T> {
+    fn from(s: &'a mut crate::Store<T>) -> Self {
+        crate::store::StoreContext(s.inner())
+    }
+}
+impl<'a, T> From<&'a mut crate::Store<T>> for crate::store::StoreContextMut<'a, T> {
+    fn from(s: &'a mut crate::Store<T>) -> Self {
+        crate::store::StoreContextMut(s.inner_mut())
+    }
+}
+impl<'a, T> From<&'a crate::func::Caller<'_, T>> for crate::store::StoreContext<'a, T> {
+    fn from(c: &'a crate::func::Caller<'_, T>) -> Self {
+        crate::store::StoreContext(c.store)
+    }
+}
+impl<'a, T> From<&'a mut crate::func::Caller<'_, T>> for crate::store::StoreContextMut<'a, T> {
+    fn from(c: &'a mut crate::func::Caller<'_, T>) -> Self {
+        crate::store::StoreContextMut(c.store)
+    }
+}
+

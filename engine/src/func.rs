@@ -1,0 +1,479 @@
+//! Functions: `Func` (a store handle to a wasm or host function), host
+//! functions (`Func::new`, `Func::wrap`), `Caller`, and `TypedFunc`.
+//!
+//! Every function, wasm or host, is a `VMFuncRef`; calls from the host go
+//! through the array-call trampoline of its type, calls from wasm to the
+//! host through the host-call trampoline and the shim below.
+
+use crate::engine::Engine;
+use crate::externals::Extern;
+use crate::instance::Instance;
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, opaque, opaque_mut};
+use crate::trampoline::{ArrayCallFn, HostShimFn};
+use crate::types::{FuncType, ValType};
+use crate::values::Val;
+use crate::vmctx::{self, VMFuncRef};
+use anyhow::{Result, anyhow, bail};
+use std::marker::PhantomData;
+
+/// The host closure behind a host function, type-erased over the store's
+/// `T`: it gets the store, the calling instance's vmctx (null when called
+/// from the host), and the argument/result slots.
+type HostFn = dyn Fn(*mut StoreOpaque, *mut u8, &mut [u128]) -> Result<()> + Send + Sync;
+
+/// A host function as compiled code calls it. `shim` must stay the first
+/// field: the host-call trampoline loads it from offset 0.
+#[repr(C)]
+pub(crate) struct HostFuncCtx {
+    shim: HostShimFn,
+    funcref: VMFuncRef,
+    func: Box<HostFn>,
+}
+
+pub(crate) struct FuncData {
+    /// Stable for the store's lifetime (inside an instance's vmctx or a
+    /// boxed `HostFuncCtx`).
+    pub funcref: *const VMFuncRef,
+    pub ty: FuncType,
+    array_call: ArrayCallFn,
+    host: Option<Box<HostFuncCtx>>,
+}
+
+// SAFETY: the raw pointers point into memory owned by the same store.
+unsafe impl Send for FuncData {}
+
+impl FuncData {
+    pub fn from_ref(engine: &Engine, funcref: *const VMFuncRef, type_id: u32) -> Result<FuncData> {
+        Ok(FuncData {
+            funcref,
+            ty: engine.lookup_type(type_id),
+            array_call: engine.trampolines(type_id)?.array_call(),
+            host: None,
+        })
+    }
+}
+
+unsafe extern "C" fn host_shim(ctx: *mut u8, caller_vmctx: *mut u8, values: *mut u128, len: usize) -> u32 {
+    // SAFETY: the host-call trampoline passes the `HostFuncCtx` it was
+    // reached through, the calling wasm instance's vmctx, and `len` slots.
+    unsafe {
+        let ctx = &*(ctx as *const HostFuncCtx);
+        let store = *(caller_vmctx.add(vmctx::STORE_OFFSET as usize) as *const *mut StoreOpaque);
+        let values = std::slice::from_raw_parts_mut(values, len);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (ctx.func)(store, caller_vmctx, values)));
+        let error = match result {
+            Ok(Ok(())) => return 0,
+            Ok(Err(e)) => e,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                anyhow!("host function panicked: {msg}")
+            }
+        };
+        (*store).pending_error = Some(error);
+        1
+    }
+}
+
+/// A wasm or host function in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Func {
+    /// A host function of type `ty` taking and returning `Val`s.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let ty2 = ty.clone();
+        let host: Box<HostFn> = Box::new(move |store, caller_vmctx, slots| {
+            // SAFETY: `store` is the `StoreOpaque` of a `StoreInner<T>`
+            // (the function was created in a store of `T`, and stores never
+            // mix functions), laid out first in it.
+            let mut caller = unsafe { Caller::from_raw(store, caller_vmctx) };
+            let s = &mut caller.store.opaque;
+            let params: Vec<Val> =
+                ty2.params().iter().zip(slots.iter()).map(|(&t, &raw)| Val::from_raw(s, raw, t)).collect();
+            let mut results: Vec<Val> = ty2.results().iter().map(|&t| default_val(t)).collect();
+            func(caller.reborrow(), &params, &mut results)?;
+            let s = &caller.store.opaque;
+            for ((slot, r), &t) in slots.iter_mut().zip(&results).zip(ty2.results()) {
+                *slot = r.to_raw_checked(s, t).map_err(|e| e.context("host function returned a bad result"))?;
+            }
+            Ok(())
+        });
+        Func::new_raw(opaque_mut(&mut store), ty, host)
+    }
+
+    /// A host function from a Rust closure; its wasm type is derived from
+    /// the closure's signature (`i32`, `i64`, `u32`, `u64`, `f32`, `f64`),
+    /// with an optional leading `Caller<'_, T>`. It may return a value, a
+    /// tuple, or a `Result` of those.
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        let (ty, host) = func.into_func();
+        Func::new_raw(opaque_mut(&mut store), ty, host)
+    }
+
+    fn new_raw(s: &mut StoreOpaque, ty: FuncType, func: Box<HostFn>) -> Func {
+        let type_id = s.engine.intern(&ty);
+        let tramp = s.engine.trampolines(type_id).expect("trampolines compile for every function type");
+        let mut ctx = Box::new(HostFuncCtx {
+            shim: host_shim,
+            funcref: VMFuncRef {
+                code: tramp.host_call(),
+                type_id,
+                _pad: 0,
+                vmctx: std::ptr::null_mut(),
+            },
+            func,
+        });
+        ctx.funcref.vmctx = (&mut *ctx as *mut HostFuncCtx).cast();
+        let funcref = &ctx.funcref as *const VMFuncRef;
+        s.funcs.push(FuncData {
+            funcref,
+            ty,
+            array_call: tramp.array_call(),
+            host: Some(ctx),
+        });
+        let index = s.funcs.len() - 1;
+        s.func_by_ref.insert(funcref as usize, index);
+        Func {
+            store_id: s.id(),
+            index,
+        }
+    }
+
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        self.ty_in(opaque(&store))
+    }
+
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> FuncType {
+        s.funcs[self.index].ty.clone()
+    }
+
+    /// Call with `params`, writing `results` (whose length must match the
+    /// function's result count).
+    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.store_id)?;
+        let ty = s.funcs[self.index].ty.clone();
+        if params.len() != ty.params().len() {
+            bail!("expected {} arguments, got {}", ty.params().len(), params.len());
+        }
+        if results.len() != ty.results().len() {
+            bail!("expected {} results, got {}", ty.results().len(), results.len());
+        }
+        let mut slots = vec![0u128; ty.params().len().max(ty.results().len())];
+        for ((slot, p), &t) in slots.iter_mut().zip(params).zip(ty.params()) {
+            *slot = p.to_raw_checked(s, t).map_err(|e| e.context("argument type mismatch"))?;
+        }
+        self.call_slots(s, &mut slots)?;
+        for ((r, &raw), &t) in results.iter_mut().zip(&slots).zip(ty.results()) {
+            *r = Val::from_raw(s, raw, t);
+        }
+        Ok(())
+    }
+
+    /// Call with arguments in `slots`, leaving the results there.
+    pub(crate) fn call_slots(&self, s: &mut StoreOpaque, slots: &mut [u128]) -> Result<()> {
+        let data = &s.funcs[self.index];
+        if let Some(host) = &data.host {
+            // A host function called from the host: no wasm frame, no
+            // trampolines, just the closure.
+            let f: *const HostFn = &*host.func;
+            // SAFETY: the closure lives as long as the store.
+            return unsafe { (*f)(s, std::ptr::null_mut(), slots) };
+        }
+        let (array_call, funcref) = (data.array_call, data.funcref);
+        // SAFETY: `funcref` belongs to this store and its type is the one
+        // `array_call` was compiled for; `slots` holds checked arguments.
+        unsafe { StoreOpaque::call_raw(s, array_call, funcref, slots) }
+    }
+
+    /// A statically typed view of this function, if its type matches.
+    pub fn typed<P: WasmParams, R: WasmResults>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
+        let ty = self.ty(&store);
+        let (params, results) = (P::types(), R::types());
+        if ty.params() != params.as_slice() || ty.results() != results.as_slice() {
+            bail!(
+                "type mismatch: function has type {ty}, requested {}",
+                FuncType::new(params, results)
+            );
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
+    }
+}
+
+fn default_val(t: ValType) -> Val {
+    match t {
+        ValType::I32 => Val::I32(0),
+        ValType::I64 => Val::I64(0),
+        ValType::F32 => Val::F32(0),
+        ValType::F64 => Val::F64(0),
+        ValType::V128 => Val::V128(0),
+        ValType::Ref(r) => Val::null_ref(r),
+    }
+}
+
+/// The store and calling instance, as a host function sees them.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut StoreInner<T>,
+    caller_vmctx: *mut u8,
+}
+
+impl<T> Caller<'_, T> {
+    /// # Safety
+    /// `store` must be the `StoreOpaque` of a live `StoreInner<T>`, not
+    /// otherwise borrowed for `'a`; `caller_vmctx` null or a vmctx of it.
+    unsafe fn from_raw<'a>(store: *mut StoreOpaque, caller_vmctx: *mut u8) -> Caller<'a, T> {
+        Caller {
+            // SAFETY: `StoreInner<T>` is `repr(C)` with `opaque` first.
+            store: unsafe { &mut *(store as *mut StoreInner<T>) },
+            caller_vmctx,
+        }
+    }
+
+    fn reborrow(&mut self) -> Caller<'_, T> {
+        Caller {
+            store: self.store,
+            caller_vmctx: self.caller_vmctx,
+        }
+    }
+
+    pub fn data(&self) -> &T {
+        &self.store.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.data
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.store.opaque.engine
+    }
+
+    /// An export of the calling instance (e.g. its `memory`), if the caller
+    /// is a wasm instance.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        if self.caller_vmctx.is_null() {
+            return None;
+        }
+        let instance = Instance::from_vmctx(&self.store.opaque, self.caller_vmctx)?;
+        instance.get_export(&mut *self, name)
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.store)
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store)
+    }
+}
+
+// ------------------------------------------------------------ typed calls
+
+/// A Rust type that maps to one wasm value type.
+pub trait WasmTy: Copy + Send + Sync + 'static {
+    fn valtype() -> ValType;
+    fn to_raw(self) -> u128;
+    fn from_raw(raw: u128) -> Self;
+}
+
+macro_rules! wasm_ty {
+    ($($t:ty => $vt:ident, |$x:ident| $to:expr, |$r:ident| $from:expr;)*) => {$(
+        impl WasmTy for $t {
+            fn valtype() -> ValType { ValType::$vt }
+            fn to_raw(self) -> u128 { let $x = self; $to }
+            fn from_raw($r: u128) -> Self { $from }
+        }
+    )*};
+}
+
+wasm_ty! {
+    i32 => I32, |x| u128::from(x as u32), |r| r as u32 as i32;
+    u32 => I32, |x| u128::from(x), |r| r as u32;
+    i64 => I64, |x| u128::from(x as u64), |r| r as u64 as i64;
+    u64 => I64, |x| u128::from(x), |r| r as u64;
+    f32 => F32, |x| u128::from(x.to_bits()), |r| f32::from_bits(r as u32);
+    f64 => F64, |x| u128::from(x.to_bits()), |r| f64::from_bits(r as u64);
+}
+
+/// Parameter lists of typed functions: `()`, a `WasmTy`, or tuples.
+pub trait WasmParams: Send + Sync + 'static {
+    fn types() -> Vec<ValType>;
+    fn store(self, slots: &mut [u128]);
+    fn load(slots: &[u128]) -> Self;
+}
+
+/// Result lists of typed functions: `()`, a `WasmTy`, or tuples.
+pub trait WasmResults: WasmParams {}
+
+impl<T: WasmTy> WasmParams for T {
+    fn types() -> Vec<ValType> {
+        vec![T::valtype()]
+    }
+    fn store(self, slots: &mut [u128]) {
+        slots[0] = self.to_raw();
+    }
+    fn load(slots: &[u128]) -> Self {
+        T::from_raw(slots[0])
+    }
+}
+impl<T: WasmTy> WasmResults for T {}
+
+macro_rules! wasm_tuple {
+    ($($t:ident $i:tt),*) => {
+        impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            fn types() -> Vec<ValType> { vec![$($t::valtype()),*] }
+            #[allow(unused_variables)]
+            fn store(self, slots: &mut [u128]) { $(slots[$i] = self.$i.to_raw();)* }
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn load(slots: &[u128]) -> Self { ($($t::from_raw(slots[$i]),)*) }
+        }
+        impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {}
+    };
+}
+
+wasm_tuple!();
+wasm_tuple!(A 0);
+wasm_tuple!(A 0, B 1);
+wasm_tuple!(A 0, B 1, C 2);
+wasm_tuple!(A 0, B 1, C 2, D 3);
+wasm_tuple!(A 0, B 1, C 2, D 3, E 4);
+wasm_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// A function whose type was checked once, called without `Val`s.
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _marker: PhantomData<fn(P) -> R>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
+        let s = opaque_mut(&mut store);
+        s.check_owner(self.func.store_id)?;
+        let mut slots = [0u128; 16];
+        let n = P::types().len().max(R::types().len());
+        let mut heap;
+        let slots: &mut [u128] = if n <= slots.len() {
+            &mut slots[..n.max(1)]
+        } else {
+            heap = vec![0u128; n];
+            &mut heap
+        };
+        params.store(slots);
+        self.func.call_slots(s, slots)?;
+        Ok(R::load(slots))
+    }
+
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+}
+
+// -------------------------------------------------------- host closures
+
+/// What a host closure may return: nothing, values, or a `Result` of them.
+pub trait HostResults: 'static {
+    type Values: WasmResults;
+    fn into_result(self) -> Result<Self::Values>;
+}
+
+impl<R: WasmResults> HostResults for R {
+    type Values = R;
+    fn into_result(self) -> Result<R> {
+        Ok(self)
+    }
+}
+
+impl<R: WasmResults> HostResults for Result<R> {
+    type Values = R;
+    fn into_result(self) -> Result<R> {
+        self
+    }
+}
+
+/// Closures that can become host functions (see `Func::wrap`).
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_func(self) -> (FuncType, Box<HostFn>);
+}
+
+/// Marker for closures that take a leading `Caller`.
+pub struct WithCaller<P>(PhantomData<P>);
+
+macro_rules! into_func {
+    ($($t:ident $i:tt),*) => {
+        impl<T: 'static, Fun, R, $($t: WasmTy),*> IntoFunc<T, ($($t,)*), R> for Fun
+        where
+            Fun: Fn($($t),*) -> R + Send + Sync + 'static,
+            R: HostResults,
+        {
+            fn into_func(self) -> (FuncType, Box<HostFn>) {
+                let ty = FuncType::new(<($($t,)*) as WasmParams>::types(), R::Values::types());
+                let host: Box<HostFn> = Box::new(move |_store, _vmctx, slots: &mut [u128]| {
+                    #[allow(unused_variables)]
+                    let args = <($($t,)*) as WasmParams>::load(slots);
+                    let r = (self)($(args.$i),*).into_result()?;
+                    r.store(slots);
+                    Ok(())
+                });
+                (ty, host)
+            }
+        }
+
+        impl<T: 'static, Fun, R, $($t: WasmTy),*> IntoFunc<T, WithCaller<($($t,)*)>, R> for Fun
+        where
+            Fun: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
+            R: HostResults,
+        {
+            fn into_func(self) -> (FuncType, Box<HostFn>) {
+                let ty = FuncType::new(<($($t,)*) as WasmParams>::types(), R::Values::types());
+                let host: Box<HostFn> = Box::new(move |store, vmctx, slots: &mut [u128]| {
+                    #[allow(unused_variables)]
+                    let args = <($($t,)*) as WasmParams>::load(slots);
+                    // SAFETY: see `Func::new`.
+                    let caller = unsafe { Caller::<T>::from_raw(store, vmctx) };
+                    let r = (self)(caller, $(args.$i),*).into_result()?;
+                    r.store(slots);
+                    Ok(())
+                });
+                (ty, host)
+            }
+        }
+    };
+}
+
+into_func!();
+into_func!(A 0);
+into_func!(A 0, B 1);
+into_func!(A 0, B 1, C 2);
+into_func!(A 0, B 1, C 2, D 3);
+into_func!(A 0, B 1, C 2, D 3, E 4);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5);

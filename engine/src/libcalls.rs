@@ -1,0 +1,200 @@
+//! The Rust side of the builtins declared in `builtins.rs`: the table
+//! compiled code calls through, and each builtin's implementation.
+//!
+//! Builtins never unwind: a failure is a non-zero status, and the calling
+//! compiled code raises the trap (see `signals.rs`).
+
+use crate::instance::InstanceData;
+use crate::store::StoreOpaque;
+use crate::vmctx;
+
+/// Function pointers in `Builtin` order (checked by a test below).
+#[repr(C)]
+pub struct BuiltinTable {
+    memory_grow: unsafe extern "C" fn(*mut u8, u32, u32) -> u32,
+    memory_fill: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32) -> u32,
+    memory_copy: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    memory_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    data_drop: unsafe extern "C" fn(*mut u8, u32),
+    table_grow: unsafe extern "C" fn(*mut u8, u32, usize, u32) -> u32,
+    table_fill: unsafe extern "C" fn(*mut u8, u32, u32, usize, u32) -> u32,
+    table_copy: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    table_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
+    elem_drop: unsafe extern "C" fn(*mut u8, u32),
+}
+
+pub static BUILTINS: BuiltinTable = BuiltinTable {
+    memory_grow,
+    memory_fill,
+    memory_copy,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+};
+
+const OK: u32 = 0;
+const TRAP: u32 = 1;
+
+/// The store and instance a vmctx belongs to.
+///
+/// # Safety
+/// `vmctx` must be a live instance's vmctx, called from its compiled code.
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, &'a mut InstanceData) {
+    // SAFETY: instantiation wrote both back pointers; compiled code holds no
+    // Rust borrows of either while it runs, so these are the only ones.
+    unsafe {
+        let store = *(vmctx.add(vmctx::STORE_OFFSET as usize) as *const *mut StoreOpaque);
+        let instance = *(vmctx.add(vmctx::INSTANCE_OFFSET as usize) as *const *mut InstanceData);
+        (&mut *store, &mut *instance)
+    }
+}
+
+/// `start..start+len` if it lies within `0..bound`.
+fn range(start: u32, len: u32, bound: usize) -> Option<std::ops::Range<usize>> {
+    let (start, len) = (start as usize, len as usize);
+    let end = start.checked_add(len)?;
+    (end <= bound).then_some(start..end)
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    match store.memories[inst.memories[mem as usize]].grow(delta.into()) {
+        Some(old) => old as u32,
+        None => u32::MAX,
+    }
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    let data = store.memories[inst.memories[mem as usize]].data_mut();
+    match range(dst, len, data.len()) {
+        Some(r) => {
+            data[r].fill(val as u8);
+            OK
+        }
+        None => TRAP,
+    }
+}
+
+unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    let src_def = &store.memories[inst.memories[src_mem as usize]].def;
+    let (src_base, src_len) = (src_def.base, src_def.length);
+    let dst_def = &store.memories[inst.memories[dst_mem as usize]].def;
+    let (dst_base, dst_len) = (dst_def.base, dst_def.length);
+    match (range(src, len, src_len), range(dst, len, dst_len)) {
+        (Some(s), Some(d)) => {
+            // SAFETY: both ranges were checked against their memories'
+            // lengths; `copy` allows overlap (same memory).
+            unsafe { std::ptr::copy(src_base.add(s.start), dst_base.add(d.start), len as usize) };
+            OK
+        }
+        _ => TRAP,
+    }
+}
+
+unsafe extern "C" fn memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    let bytes = if inst.dropped_datas[data as usize] { &[][..] } else { inst.module.inner().info.data(data) };
+    let memory = store.memories[inst.memories[mem as usize]].data_mut();
+    match (range(src, len, bytes.len()), range(dst, len, memory.len())) {
+        (Some(s), Some(d)) => {
+            memory[d].copy_from_slice(&bytes[s]);
+            OK
+        }
+        _ => TRAP,
+    }
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (_, inst) = unsafe { context(vmctx) };
+    inst.dropped_datas[data as usize] = true;
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    store.tables[inst.tables[table as usize]].grow(delta, init).unwrap_or(u32::MAX)
+}
+
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    let elements = &mut store.tables[inst.tables[table as usize]].elements;
+    match range(dst, len, elements.len()) {
+        Some(r) => {
+            elements[r].fill(val);
+            OK
+        }
+        None => TRAP,
+    }
+}
+
+unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    let (d, s) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
+    let (src_len, dst_len) = (store.tables[s].elements.len(), store.tables[d].elements.len());
+    let (Some(sr), Some(dr)) = (range(src, len, src_len), range(dst, len, dst_len)) else {
+        return TRAP;
+    };
+    if d == s {
+        store.tables[d].elements.copy_within(sr, dr.start);
+    } else {
+        let items = store.tables[s].elements[sr].to_vec();
+        store.tables[d].elements[dr].copy_from_slice(&items);
+    }
+    OK
+}
+
+unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (store, inst) = unsafe { context(vmctx) };
+    let module = inst.module.clone();
+    let items = if inst.dropped_elems[elem as usize] { &[][..] } else { &module.inner().info.elems[elem as usize].items[..] };
+    let t = inst.tables[table as usize];
+    let (Some(sr), Some(dr)) = (range(src, len, items.len()), range(dst, len, store.tables[t].elements.len())) else {
+        return TRAP;
+    };
+    let values: Vec<usize> = items[sr].iter().map(|x| inst.eval(store, x) as usize).collect();
+    store.tables[t].elements[dr].copy_from_slice(&values);
+    OK
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (_, inst) = unsafe { context(vmctx) };
+    inst.dropped_elems[elem as usize] = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BuiltinTable;
+    use crate::builtins::Builtin;
+    use std::mem::offset_of;
+
+    #[test]
+    fn table_order_matches_builtin_order() {
+        let check = |b: Builtin, offset: usize| assert_eq!(b.table_offset() as usize, offset, "{b:?}");
+        check(Builtin::MemoryGrow, offset_of!(BuiltinTable, memory_grow));
+        check(Builtin::MemoryFill, offset_of!(BuiltinTable, memory_fill));
+        check(Builtin::MemoryCopy, offset_of!(BuiltinTable, memory_copy));
+        check(Builtin::MemoryInit, offset_of!(BuiltinTable, memory_init));
+        check(Builtin::DataDrop, offset_of!(BuiltinTable, data_drop));
+        check(Builtin::TableGrow, offset_of!(BuiltinTable, table_grow));
+        check(Builtin::TableFill, offset_of!(BuiltinTable, table_fill));
+        check(Builtin::TableCopy, offset_of!(BuiltinTable, table_copy));
+        check(Builtin::TableInit, offset_of!(BuiltinTable, table_init));
+        check(Builtin::ElemDrop, offset_of!(BuiltinTable, elem_drop));
+        assert_eq!(Builtin::ALL.len() * 8, std::mem::size_of::<BuiltinTable>());
+    }
+}

@@ -1,0 +1,355 @@
+//! `Store<T>`: owns every runtime object (instances, memories, tables,
+//! globals, functions, externrefs) and the host's data `T`, and is where
+//! host→wasm calls enter compiled code.
+//!
+//! Objects are referred to by handles (`Func`, `Memory`, ...) that carry
+//! the store's id, so using a handle with the wrong store is an error, not
+//! undefined behaviour. Nothing is freed before the store is dropped.
+
+use crate::engine::Engine;
+use crate::externals::{GlobalData, TableData};
+use crate::func::FuncData;
+use crate::instance::InstanceData;
+use crate::memory::LinearMemory;
+use crate::signals::{self, TrapRecord};
+use crate::trampoline::ArrayCallFn;
+use crate::trap::{FrameInfo, Trap, TrapCode, ir_codes};
+use crate::vmctx::VMFuncRef;
+use anyhow::{Result, anyhow, bail};
+use std::any::Any;
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The type-erased part of a store: everything but `T`.
+pub struct StoreOpaque {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) tables: Vec<TableData>,
+    pub(crate) globals: Vec<Box<GlobalData>>,
+    pub(crate) funcs: Vec<FuncData>,
+    /// `VMFuncRef` address → index in `funcs`, for turning raw funcrefs
+    /// coming out of wasm back into `Func`s.
+    pub(crate) func_by_ref: HashMap<usize, usize>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The error of a failed host call, waiting for the trap it caused to
+    /// reach the host→wasm entry.
+    pub(crate) pending_error: Option<anyhow::Error>,
+    /// The stack limit currently written into every instance's vmctx.
+    pub(crate) stack_limit: usize,
+    /// Host→wasm entries currently active on the stack.
+    entry_depth: u32,
+}
+
+/// The store layout that host functions rely on: `StoreOpaque` first, so a
+/// `*mut StoreOpaque` taken from a vmctx is also a `*mut StoreInner<T>`.
+#[repr(C)]
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+/// A collection of wasm objects and host state `T`.
+pub struct Store<T> {
+    inner: Box<StoreInner<T>>,
+}
+
+impl<T> Store<T> {
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    engine: engine.clone(),
+                    instances: Vec::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    funcs: Vec::new(),
+                    func_by_ref: HashMap::new(),
+                    externrefs: Vec::new(),
+                    pending_error: None,
+                    stack_limit: usize::MAX,
+                    entry_depth: 0,
+                },
+                data,
+            }),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    pub(crate) fn inner(&self) -> &StoreInner<T> {
+        &self.inner
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        &mut self.inner
+    }
+
+    pub fn into_data(self) -> T {
+        self.inner.data
+    }
+}
+
+/// A shared borrow of a store, as `AsContext` hands it out.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+/// An exclusive borrow of a store, as `AsContextMut` hands it out.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<T> StoreContext<'_, T> {
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+    pub fn engine(&self) -> &Engine {
+        &self.0.opaque.engine
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+    pub fn engine(&self) -> &Engine {
+        &self.0.opaque.engine
+    }
+}
+
+/// Anything that can lend a store: `Store<T>`, `Caller<'_, T>`, and
+/// borrows of them.
+pub trait AsContext {
+    type Data;
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that can lend a store mutably.
+pub trait AsContextMut: AsContext {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(&self.inner)
+    }
+}
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(&mut self.inner)
+    }
+}
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+/// The opaque store behind any context.
+pub(crate) fn opaque<S: AsContext>(s: &S) -> &StoreOpaque {
+    let ctx = s.as_context();
+    // Re-borrow with the lifetime of `s`: `StoreContext` is only a wrapper.
+    let inner: &StoreInner<S::Data> = ctx.0;
+    // SAFETY: `inner` borrows from `s` for as long as `s` is borrowed.
+    unsafe { &*(&inner.opaque as *const StoreOpaque) }
+}
+
+/// The opaque store behind any mutable context.
+pub(crate) fn opaque_mut<S: AsContextMut>(s: &mut S) -> &mut StoreOpaque {
+    let ctx = s.as_context_mut();
+    let inner: &mut StoreInner<S::Data> = ctx.0;
+    // SAFETY: `inner` borrows from `s` for as long as `s` is borrowed.
+    unsafe { &mut *(&mut inner.opaque as *mut StoreOpaque) }
+}
+
+struct CallData {
+    array_call: ArrayCallFn,
+    code: *const u8,
+    vmctx: *mut u8,
+    values: *mut u128,
+}
+
+unsafe extern "C" fn enter_wasm(data: *mut c_void) {
+    // SAFETY: `data` is the `CallData` `call_raw` built for this call; no
+    // value with a destructor lives in this frame.
+    unsafe {
+        let d = &*(data as *const CallData);
+        (d.array_call)(d.code, d.vmctx, d.vmctx, d.values);
+    }
+}
+
+impl StoreOpaque {
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn check_owner(&self, store_id: u64) -> Result<()> {
+        if store_id != self.id {
+            bail!("object used with the wrong store");
+        }
+        Ok(())
+    }
+
+    /// Call the wasm function behind `funcref` with arguments (and then
+    /// results) in `values`, which must hold enough slots for both.
+    ///
+    /// # Safety
+    /// `funcref` must be a live function reference of this store whose type
+    /// `array_call` was compiled for, and `values` must hold arguments of
+    /// that type.
+    pub(crate) unsafe fn call_raw(
+        store: *mut StoreOpaque,
+        array_call: ArrayCallFn,
+        funcref: *const VMFuncRef,
+        values: &mut [u128],
+    ) -> Result<()> {
+        // SAFETY: the caller guarantees `store` is live and borrowed by us;
+        // no reference to it is held across the call into wasm, because
+        // host functions called from there borrow it again.
+        unsafe {
+            {
+                let s = &mut *store;
+                if s.entry_depth == 0 {
+                    s.update_stack_limit();
+                }
+                s.entry_depth += 1;
+            }
+            let mut data = CallData {
+                array_call,
+                code: (*funcref).code,
+                vmctx: (*funcref).vmctx,
+                values: values.as_mut_ptr(),
+            };
+            let result = signals::catch_traps(enter_wasm, (&mut data as *mut CallData).cast());
+            let s = &mut *store;
+            s.entry_depth -= 1;
+            result.map_err(|record| s.trap_error(record))
+        }
+    }
+
+    /// The limit is "this entry's stack pointer minus `max_wasm_stack`",
+    /// written into every instance because any of them may be called.
+    fn update_stack_limit(&mut self) {
+        let marker = 0u8;
+        let sp = &marker as *const u8 as usize;
+        let limit = sp.saturating_sub(self.engine.config().max_wasm_stack);
+        if limit != self.stack_limit {
+            self.stack_limit = limit;
+            for inst in &mut self.instances {
+                inst.set_stack_limit(limit);
+            }
+        }
+    }
+
+    fn trap_error(&mut self, record: TrapRecord) -> anyhow::Error {
+        let Some((info, offset)) = crate::registry::lookup(record.pc) else {
+            return anyhow!("wasm trap at unknown address {:#x}", record.pc);
+        };
+        let Some(ir_code) = info.trap_at(offset) else {
+            return anyhow!("wasm fault at {:#x} without a trap code", record.pc);
+        };
+        if ir_code == ir_codes::HOST_ERROR {
+            return self.pending_error.take().unwrap_or_else(|| anyhow!("host function failed"));
+        }
+        let Some(code) = TrapCode::from_ir(ir_code) else {
+            return anyhow!("wasm trap with unknown code {ir_code}");
+        };
+        Trap::new(code, backtrace(record)).into()
+    }
+
+    /// Make `ptr` (a `VMFuncRef` of this store) a `funcs` index.
+    pub(crate) fn func_for_ref(&mut self, ptr: *const VMFuncRef) -> Result<usize> {
+        if let Some(&i) = self.func_by_ref.get(&(ptr as usize)) {
+            return Ok(i);
+        }
+        // SAFETY: non-null funcrefs handed to us by wasm of this store point
+        // to live `VMFuncRef`s owned by the store.
+        let type_id = unsafe { (*ptr).type_id };
+        let data = FuncData::from_ref(&self.engine, ptr, type_id)?;
+        self.funcs.push(data);
+        let index = self.funcs.len() - 1;
+        self.func_by_ref.insert(ptr as usize, index);
+        Ok(index)
+    }
+}
+
+/// Wasm frames from the trap outwards, by walking the frame-pointer chain
+/// while it stays in Kiln code.
+fn backtrace(record: TrapRecord) -> Vec<FrameInfo> {
+    let mut frames = Vec::new();
+    let mut push = |pc: usize| -> bool {
+        match crate::registry::lookup(pc) {
+            Some((info, offset)) => {
+                if let Some(f) = info.frame_at(offset) {
+                    frames.push(f);
+                }
+                true
+            }
+            None => false,
+        }
+    };
+    if !push(record.pc) {
+        return frames;
+    }
+    let mut fp = record.fp;
+    for _ in 0..100_000 {
+        if fp == 0 || fp % std::mem::align_of::<usize>() != 0 {
+            break;
+        }
+        // SAFETY: every Kiln frame keeps a frame pointer (Cranelift's
+        // `preserve_frame_pointers`), so while the return addresses are Kiln
+        // code, `fp` points at a saved (fp, return address) pair.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        // The return address points after the call; look up the call itself.
+        if ret == 0 || !push(ret - 1) {
+            break;
+        }
+        fp = next;
+    }
+    frames
+}

@@ -1,0 +1,138 @@
+//! Calls: direct calls to defined functions, calls through an imported
+//! function's `VMFunctionImport`, `call_indirect` through a table's
+//! `VMFuncRef`s, and calls of runtime builtins.
+//!
+//! Every wasm callee takes `(callee_vmctx, caller_vmctx, params...)` (see
+//! `abi.rs`); builtins take `(vmctx, args...)`.
+
+use super::{PTR, Translator, vmctx_readonly};
+use crate::abi::wasm_signature;
+use crate::builtins::Builtin;
+use crate::trap::ir_codes;
+use crate::vmctx::{BUILTINS_OFFSET, FUNC_REF_CODE, FUNC_REF_TYPE_ID, FUNC_REF_VMCTX};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    ExtFuncData, ExternalName, FuncRef, Inst, InstBuilder, MemFlagsData, SigRef, UserExternalName, Value, types,
+};
+
+impl Translator<'_, '_> {
+    /// The imported signature of wasm type `type_index`.
+    fn wasm_sig_ref(&mut self, type_index: u32) -> SigRef {
+        if let Some(&sig) = self.sig_refs.get(&type_index) {
+            return sig;
+        }
+        let sig = wasm_signature(self.env.call_conv, &self.env.info.types[type_index as usize]);
+        let sig = self.b.import_signature(sig);
+        self.sig_refs.insert(type_index, sig);
+        sig
+    }
+
+    /// A colocated direct reference to defined function `func_index`, named
+    /// `UserExternalName { namespace: 0, index: func_index }` for the linker.
+    fn direct_func_ref(&mut self, func_index: u32) -> FuncRef {
+        if let Some(&f) = self.func_refs.get(&func_index) {
+            return f;
+        }
+        let signature = self.wasm_sig_ref(self.env.info.funcs[func_index as usize]);
+        let name = self.b.func.declare_imported_user_function(UserExternalName::new(0, func_index));
+        let f = self.b.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.func_refs.insert(func_index, f);
+        f
+    }
+
+    /// Pops the callee's arguments and prepends the two vmctx arguments.
+    fn call_args(&mut self, type_index: u32, callee_vmctx: Value) -> Vec<Value> {
+        let n = self.env.info.types[type_index as usize].params().len();
+        let mut args = Vec::with_capacity(n + 2);
+        args.push(callee_vmctx);
+        args.push(self.vmctx);
+        args.extend(self.popn(n));
+        args
+    }
+
+    fn push_results(&mut self, call: Inst) {
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    pub(super) fn op_call(&mut self, func_index: u32) {
+        let info = self.env.info;
+        let type_index = info.funcs[func_index as usize];
+        let call = if info.is_imported_func(func_index) {
+            // VMFunctionImport { code @0, vmctx @8 }, fixed at instantiation.
+            let import = self.env.offsets.imported_func(func_index) as i32;
+            let code = self.b.ins().load(PTR, vmctx_readonly(), self.vmctx, import);
+            let callee_vmctx = self.b.ins().load(PTR, vmctx_readonly(), self.vmctx, import + 8);
+            let args = self.call_args(type_index, callee_vmctx);
+            let sig = self.wasm_sig_ref(type_index);
+            self.b.ins().call_indirect(sig, code, &args)
+        } else {
+            let f = self.direct_func_ref(func_index);
+            // A module's functions share its vmctx.
+            let args = self.call_args(type_index, self.vmctx);
+            self.b.ins().call(f, &args)
+        };
+        self.push_results(call);
+    }
+
+    pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32) {
+        let index = self.pop();
+        let addr = self.table_element_addr(table, index);
+        let funcref = self.b.ins().load(PTR, MemFlagsData::trusted(), addr, 0);
+        self.b.ins().trapz(funcref, ir_codes::INDIRECT_CALL_TO_NULL);
+
+        // VMFuncRefs never change once created, hence readonly; not
+        // `can_move`, as they are only valid past the null check.
+        let funcref_flags = MemFlagsData::trusted().with_readonly();
+        let expected = self.b.ins().load(
+            types::I32,
+            vmctx_readonly(),
+            self.vmctx,
+            self.env.offsets.type_id(type_index) as i32,
+        );
+        let actual = self.b.ins().load(types::I32, funcref_flags, funcref, FUNC_REF_TYPE_ID as i32);
+        let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
+        self.b.ins().trapnz(mismatch, ir_codes::BAD_SIGNATURE);
+
+        let code = self.b.ins().load(PTR, funcref_flags, funcref, FUNC_REF_CODE as i32);
+        let callee_vmctx = self.b.ins().load(PTR, funcref_flags, funcref, FUNC_REF_VMCTX as i32);
+        let args = self.call_args(type_index, callee_vmctx);
+        let sig = self.wasm_sig_ref(type_index);
+        let call = self.b.ins().call_indirect(sig, code, &args);
+        self.push_results(call);
+    }
+
+    /// Calls `builtin` with `(vmctx, args...)`. A status result is checked
+    /// here (non-zero traps with the builtin's code) and not returned; any
+    /// other result is returned.
+    pub(super) fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        let sig = match self.builtin_sigs.get(&builtin) {
+            Some(&sig) => sig,
+            None => {
+                let sig = self.b.import_signature(builtin.signature(self.env.call_conv));
+                self.builtin_sigs.insert(builtin, sig);
+                sig
+            }
+        };
+        // The builtin table is static for the engine's lifetime.
+        let table = self.vmctx_ptr(BUILTINS_OFFSET);
+        let fn_ptr = self.b.ins().load(PTR, vmctx_readonly(), table, builtin.table_offset());
+        let mut all_args = Vec::with_capacity(args.len() + 1);
+        all_args.push(self.vmctx);
+        all_args.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, fn_ptr, &all_args);
+        let result = self.b.inst_results(call).first().copied();
+        match (builtin.status_trap(), result) {
+            (Some(code), Some(status)) => {
+                self.b.ins().trapnz(status, code);
+                None
+            }
+            _ => result,
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Structured control flow: the control stack, branches and reachability.
+//!
+//! Each wasm `block`/`if` gets a Cranelift "next" block whose parameters are
+//! the construct's results; every branch to the construct (and the
+//! fallthrough at `end`) jumps there with the result values. A `loop` gets
+//! a header block whose parameters are the loop's parameters; branches to
+//! a loop jump to the header, and falling off the loop's `end` continues in
+//! the current block (nothing else can reach the code after a loop).
+//!
+//! After `br`, `br_table`, `return` and `unreachable`, the following code
+//! is dead: `reachable` goes false and operators are skipped. Blocks opened
+//! in dead code get no frame and only bump `skipped_depth`. Code becomes
+//! live again at the `else` of an `if` (its condition was live, since the
+//! frame exists) or at an `end` whose next block some live branch targeted.
+
+use super::{Translator, wasm_clif_type};
+use crate::abi::clif_type;
+use anyhow::Result;
+use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
+use std::collections::HashMap;
+use wasmparser::BlockType;
+
+pub(super) enum FrameKind {
+    /// A `block`, or the function body (the bottom frame, whose next block
+    /// returns).
+    Block,
+    Loop {
+        header: Block,
+    },
+    If {
+        else_block: Block,
+        /// The `if`'s parameters, re-pushed for the else branch. They are
+        /// defined before the `if`, so they dominate both arms.
+        params: Vec<Value>,
+        seen_else: bool,
+    },
+}
+
+pub(super) struct Frame {
+    kind: FrameKind,
+    /// Where execution continues after `end`; its params are the results.
+    /// Unused for loops.
+    next: Block,
+    /// Operand stack height below this frame's parameters.
+    height: usize,
+    num_params: usize,
+    num_results: usize,
+    /// Whether a live branch or fallthrough targets `next`.
+    next_reached: bool,
+}
+
+impl Frame {
+    /// The block a branch to this frame jumps to, and how many values it
+    /// carries.
+    fn branch_target(&self) -> (Block, usize) {
+        match self.kind {
+            FrameKind::Loop { header } => (header, self.num_params),
+            _ => (self.next, self.num_results),
+        }
+    }
+}
+
+fn block_args(vals: &[Value]) -> Vec<BlockArg> {
+    vals.iter().map(|&v| BlockArg::Value(v)).collect()
+}
+
+impl Translator<'_, '_> {
+    fn block_signature(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+        Ok(match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![wasm_clif_type(t)?]),
+            BlockType::FuncType(idx) => {
+                let ty = &self.env.info.types[idx as usize];
+                let conv = |ts: &[crate::types::ValType]| ts.iter().map(|&t| clif_type(t)).collect::<Vec<_>>();
+                (conv(ty.params()), conv(ty.results()))
+            }
+        })
+    }
+
+    fn block_with_params(&mut self, tys: &[Type]) -> Block {
+        let block = self.b.create_block();
+        for &ty in tys {
+            self.b.append_block_param(block, ty);
+        }
+        block
+    }
+
+    fn jump(&mut self, target: Block, args: &[Value]) {
+        self.b.ins().jump(target, &block_args(args));
+    }
+
+    pub(super) fn push_function_frame(&mut self, results: Vec<Type>) {
+        let next = self.block_with_params(&results);
+        self.control.push(Frame {
+            kind: FrameKind::Block,
+            next,
+            height: 0,
+            num_params: 0,
+            num_results: results.len(),
+            next_reached: false,
+        });
+    }
+
+    pub(super) fn op_block(&mut self, bt: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(bt)?;
+        let next = self.block_with_params(&results);
+        self.control.push(Frame {
+            kind: FrameKind::Block,
+            next,
+            height: self.stack.len() - params.len(),
+            num_params: params.len(),
+            num_results: results.len(),
+            next_reached: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn op_loop(&mut self, bt: BlockType, fuel_cost: Option<u64>) -> Result<()> {
+        let (params, results) = self.block_signature(bt)?;
+        let header = self.block_with_params(&params);
+        let args = self.popn(params.len());
+        self.jump(header, &args);
+        // Sealed at `end`, once the back edges are known.
+        self.b.switch_to_block(header);
+        self.stack.extend_from_slice(self.b.block_params(header));
+        if let Some(cost) = fuel_cost {
+            self.consume_fuel(cost);
+        }
+        self.control.push(Frame {
+            kind: FrameKind::Loop { header },
+            next: header,
+            height: self.stack.len() - params.len(),
+            num_params: params.len(),
+            num_results: results.len(),
+            next_reached: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn op_if(&mut self, bt: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(bt)?;
+        let cond = self.pop();
+        let then_block = self.b.create_block();
+        let else_block = self.b.create_block();
+        let next = self.block_with_params(&results);
+        self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+        self.b.seal_block(then_block);
+        self.b.seal_block(else_block);
+        self.b.switch_to_block(then_block);
+        self.control.push(Frame {
+            kind: FrameKind::If {
+                else_block,
+                params: self.peekn(params.len()).to_vec(),
+                seen_else: false,
+            },
+            next,
+            height: self.stack.len() - params.len(),
+            num_params: params.len(),
+            num_results: results.len(),
+            next_reached: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn op_else(&mut self) {
+        let reachable = self.reachable;
+        let frame = self.control.last_mut().expect("else without frame");
+        let FrameKind::If {
+            else_block,
+            ref params,
+            ref mut seen_else,
+        } = frame.kind
+        else {
+            unreachable!("else outside if (module not validated?)");
+        };
+        *seen_else = true;
+        let params = params.clone();
+        let (next, num_results, height) = (frame.next, frame.num_results, frame.height);
+        if reachable {
+            frame.next_reached = true;
+            let results = self.popn(num_results);
+            self.jump(next, &results);
+        }
+        self.stack.truncate(height);
+        self.stack.extend_from_slice(&params);
+        self.b.switch_to_block(else_block);
+        // The `if` itself was live (it has a frame), so its else arm is.
+        self.reachable = true;
+    }
+
+    pub(super) fn op_end(&mut self) {
+        let mut frame = self.control.pop().expect("end without frame");
+        match frame.kind {
+            FrameKind::Loop { header } => {
+                self.b.seal_block(header);
+                // Falling off a loop continues in place with the results
+                // on the stack; if dead, it stays dead.
+                if !self.reachable {
+                    self.stack.truncate(frame.height);
+                }
+                return;
+            }
+            FrameKind::Block => {}
+            FrameKind::If {
+                else_block,
+                ref params,
+                seen_else,
+            } => {
+                if !seen_else {
+                    // No else arm: wasm's implicit else passes the params
+                    // through as results (validation ensures they match).
+                    if self.reachable {
+                        let results = self.popn(frame.num_results);
+                        self.jump(frame.next, &results);
+                    }
+                    self.b.switch_to_block(else_block);
+                    let params = params.clone();
+                    self.jump(frame.next, &params);
+                    frame.next_reached = true;
+                    self.reachable = false;
+                }
+            }
+        }
+        if self.reachable {
+            let results = self.popn(frame.num_results);
+            self.jump(frame.next, &results);
+            frame.next_reached = true;
+        }
+        self.stack.truncate(frame.height);
+        if frame.next_reached {
+            self.b.switch_to_block(frame.next);
+            // Every branch to `next` comes from inside the frame, so all
+            // predecessors are known now.
+            self.b.seal_block(frame.next);
+            self.stack.extend_from_slice(self.b.block_params(frame.next));
+            self.reachable = true;
+        } else {
+            self.reachable = false;
+        }
+        if self.control.is_empty() {
+            // End of the function body: `next` is the return block.
+            if self.reachable {
+                let results = self.popn(frame.num_results);
+                self.b.ins().return_(&results);
+            }
+            self.reachable = false;
+        }
+    }
+
+    /// Marks frame `depth` (0 = innermost) as targeted and returns its
+    /// branch target and arity.
+    fn target(&mut self, depth: u32) -> (Block, usize) {
+        let i = self.control.len() - 1 - depth as usize;
+        let frame = &mut self.control[i];
+        if !matches!(frame.kind, FrameKind::Loop { .. }) {
+            frame.next_reached = true;
+        }
+        frame.branch_target()
+    }
+
+    pub(super) fn op_br(&mut self, depth: u32) {
+        let (block, arity) = self.target(depth);
+        let args = self.peekn(arity).to_vec();
+        self.jump(block, &args);
+        self.reachable = false;
+    }
+
+    pub(super) fn op_br_if(&mut self, depth: u32) {
+        let cond = self.pop();
+        let (block, arity) = self.target(depth);
+        let args = block_args(self.peekn(arity));
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, block, &args, cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    pub(super) fn op_br_table(&mut self, table: &wasmparser::BrTable<'_>) -> Result<()> {
+        let index = self.pop();
+        let depths = table.targets().collect::<Result<Vec<u32>, _>>()?;
+        let default = table.default();
+        let (_, arity) = self.target(default);
+        if depths.iter().all(|&d| d == default) {
+            // Degenerate table: a plain branch.
+            let (block, _) = self.target(default);
+            let args = self.peekn(arity).to_vec();
+            self.jump(block, &args);
+            self.reachable = false;
+            return Ok(());
+        }
+
+        // Cranelift jump tables cannot pass block arguments, so when the
+        // targets take values, each distinct target gets a trampoline block
+        // that forwards them.
+        let args = self.peekn(arity).to_vec();
+        let mut trampolines: HashMap<u32, Block> = HashMap::new();
+        let mut dest = |t: &mut Self, depth: u32| -> Block {
+            let (block, _) = t.target(depth);
+            if arity == 0 {
+                block
+            } else {
+                *trampolines.entry(depth).or_insert_with(|| t.b.create_block())
+            }
+        };
+        let default_block = dest(self, default);
+        let mut entries = Vec::with_capacity(depths.len());
+        for &d in &depths {
+            let block = dest(self, d);
+            entries.push(self.b.func.dfg.block_call(block, &[]));
+        }
+        let default_call = self.b.func.dfg.block_call(default_block, &[]);
+        let jt = self.b.create_jump_table(JumpTableData::new(default_call, &entries));
+        self.b.ins().br_table(index, jt);
+
+        let mut trampolines: Vec<(u32, Block)> = trampolines.into_iter().collect();
+        trampolines.sort_by_key(|&(_, b)| b);
+        for (depth, tramp) in trampolines {
+            self.b.seal_block(tramp);
+            self.b.switch_to_block(tramp);
+            let (block, _) = self.target(depth);
+            self.jump(block, &args);
+        }
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn op_return(&mut self) {
+        let n = self.control[0].num_results;
+        let results = self.peekn(n).to_vec();
+        self.b.ins().return_(&results);
+        self.reachable = false;
+    }
+}

@@ -1,0 +1,197 @@
+//! Linear memory: effective addresses, bounds checks, loads and stores,
+//! `memory.size`, and the builtin-backed `memory.grow`/`fill`/`copy`/
+//! `init` and `data.drop`.
+//!
+//! The address of an access is `base + zext(index) + offset`, with the
+//! memory's `VMMemoryDefinition` reached through the vmctx. How it is kept
+//! in bounds depends on `Tunables::bounds_checks`:
+//!
+//! - `GuardPages`: no check. Every 32-bit `index + offset` (+ access size)
+//!   lands inside the 4 GiB + 4 GiB guard reservation, so an out-of-bounds
+//!   access faults; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift
+//!   records the trap site. The base never moves, so its load is readonly.
+//! - `Explicit`: trap unless `zext(index) + offset + size <= length`,
+//!   computed in 64 bits (cannot overflow). Base and length are reloaded at
+//!   each access because growing may move the memory.
+
+use super::{PTR, Translator, vmctx_readonly};
+use crate::builtins::Builtin;
+use crate::config::BoundsChecks;
+use crate::vmctx::{MEMORY_BASE, MEMORY_LENGTH};
+use anyhow::{Result, bail};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Type, Value, types};
+use wasmparser::{MemArg, MemArgTarget};
+
+/// What a wasm load reads, and how it widens to the result type.
+#[derive(Clone, Copy)]
+pub(super) enum LoadKind {
+    Plain(Type),
+    S8(Type),
+    U8(Type),
+    S16(Type),
+    U16(Type),
+    /// `i64.load32_s`
+    S32,
+    /// `i64.load32_u`
+    U32,
+}
+
+impl LoadKind {
+    fn size(self) -> u64 {
+        match self {
+            LoadKind::Plain(ty) => u64::from(ty.bytes()),
+            LoadKind::S8(_) | LoadKind::U8(_) => 1,
+            LoadKind::S16(_) | LoadKind::U16(_) => 2,
+            LoadKind::S32 | LoadKind::U32 => 4,
+        }
+    }
+}
+
+/// How many bytes a wasm store writes (narrow stores truncate).
+#[derive(Clone, Copy)]
+pub(super) enum StoreKind {
+    Plain(u64),
+    Narrow8,
+    Narrow16,
+    Narrow32,
+}
+
+impl StoreKind {
+    fn size(self) -> u64 {
+        match self {
+            StoreKind::Plain(n) => n,
+            StoreKind::Narrow8 => 1,
+            StoreKind::Narrow16 => 2,
+            StoreKind::Narrow32 => 4,
+        }
+    }
+}
+
+fn memory_index(memarg: &MemArg) -> Result<u32> {
+    match memarg.target {
+        MemArgTarget::Memory(m) => Ok(m),
+        MemArgTarget::Array(_) => bail!("GC array accesses are not supported"),
+    }
+}
+
+impl Translator<'_, '_> {
+    /// The `*mut VMMemoryDefinition` of memory `mem` (fixed at
+    /// instantiation).
+    fn memory_def(&mut self, mem: u32) -> Value {
+        self.vmctx_ptr(self.env.offsets.memory_ptr(mem))
+    }
+
+    /// The memory's current length in bytes (changes on grow, so never
+    /// readonly).
+    fn memory_length(&mut self, def: Value) -> Value {
+        self.b.ins().load(PTR, MemFlagsData::trusted(), def, MEMORY_LENGTH as i32)
+    }
+
+    /// Computes the address of a `size`-byte access at `index + offset`,
+    /// emitting the bounds check the tunables ask for. Returns the address,
+    /// the immediate offset to put on the access, and its flags.
+    fn memory_address(&mut self, mem: u32, index: Value, offset: u64, size: u64) -> (Value, i32, MemFlagsData) {
+        let def = self.memory_def(mem);
+        let index = self.b.ins().uextend(types::I64, index);
+        let (base, flags) = match self.env.tunables.bounds_checks {
+            BoundsChecks::GuardPages => {
+                let base = self.b.ins().load(PTR, vmctx_readonly(), def, MEMORY_BASE as i32);
+                let flags = MemFlagsData::new()
+                    .with_endianness(Endianness::Little)
+                    .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS));
+                (base, flags)
+            }
+            BoundsChecks::Explicit => {
+                let length = self.memory_length(def);
+                // index < 2^32 and offset + size <= 2^32 + 8: no overflow.
+                let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
+                let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+                self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+                let base = self.b.ins().load(PTR, MemFlagsData::trusted(), def, MEMORY_BASE as i32);
+                // Checked above, so the access itself cannot fault.
+                let flags = MemFlagsData::new().with_endianness(Endianness::Little).with_notrap();
+                (base, flags)
+            }
+        };
+        let addr = self.b.ins().iadd(base, index);
+        match i32::try_from(offset) {
+            Ok(imm) => (addr, imm, flags),
+            // Offsets are at most u32::MAX; ones past the immediate's range
+            // are added explicitly.
+            Err(_) => (self.b.ins().iadd_imm_u(addr, offset as i64), 0, flags),
+        }
+    }
+
+    pub(super) fn op_load(&mut self, memarg: &MemArg, kind: LoadKind) -> Result<()> {
+        let mem = memory_index(memarg)?;
+        let index = self.pop();
+        let (addr, off, flags) = self.memory_address(mem, index, memarg.offset, kind.size());
+        let ins = self.b.ins();
+        let v = match kind {
+            LoadKind::Plain(ty) => ins.load(ty, flags, addr, off),
+            LoadKind::S8(ty) => ins.sload8(ty, flags, addr, off),
+            LoadKind::U8(ty) => ins.uload8(ty, flags, addr, off),
+            LoadKind::S16(ty) => ins.sload16(ty, flags, addr, off),
+            LoadKind::U16(ty) => ins.uload16(ty, flags, addr, off),
+            LoadKind::S32 => ins.sload32(flags, addr, off),
+            LoadKind::U32 => ins.uload32(flags, addr, off),
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn op_store(&mut self, memarg: &MemArg, kind: StoreKind) -> Result<()> {
+        let mem = memory_index(memarg)?;
+        let (index, value) = self.pop2();
+        let (addr, off, flags) = self.memory_address(mem, index, memarg.offset, kind.size());
+        let ins = self.b.ins();
+        match kind {
+            StoreKind::Plain(_) => ins.store(flags, value, addr, off),
+            StoreKind::Narrow8 => ins.istore8(flags, value, addr, off),
+            StoreKind::Narrow16 => ins.istore16(flags, value, addr, off),
+            StoreKind::Narrow32 => ins.istore32(flags, value, addr, off),
+        };
+        Ok(())
+    }
+
+    pub(super) fn op_memory_size(&mut self, mem: u32) {
+        let def = self.memory_def(mem);
+        let length = self.memory_length(def);
+        let pages = self.b.ins().ushr_imm_u(length, 16);
+        let pages = self.b.ins().ireduce(types::I32, pages);
+        self.push(pages);
+    }
+
+    pub(super) fn op_memory_grow(&mut self, mem: u32) {
+        let delta = self.pop();
+        let mem = self.i32_const(mem);
+        let old = self.call_builtin(Builtin::MemoryGrow, &[mem, delta]);
+        self.push(old.expect("memory.grow returns the old size"));
+    }
+
+    pub(super) fn op_memory_fill(&mut self, mem: u32) {
+        let (dst, val, len) = self.pop3();
+        let mem = self.i32_const(mem);
+        self.call_builtin(Builtin::MemoryFill, &[mem, dst, val, len]);
+    }
+
+    pub(super) fn op_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
+        let (dst, src, len) = self.pop3();
+        let dst_mem = self.i32_const(dst_mem);
+        let src_mem = self.i32_const(src_mem);
+        self.call_builtin(Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
+    }
+
+    pub(super) fn op_memory_init(&mut self, mem: u32, data_index: u32) {
+        let (dst, src, len) = self.pop3();
+        let mem = self.i32_const(mem);
+        let data = self.i32_const(data_index);
+        self.call_builtin(Builtin::MemoryInit, &[mem, data, dst, src, len]);
+    }
+
+    pub(super) fn op_data_drop(&mut self, data_index: u32) {
+        let data = self.i32_const(data_index);
+        self.call_builtin(Builtin::DataDrop, &[data]);
+    }
+}

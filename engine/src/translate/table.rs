@@ -1,0 +1,95 @@
+//! Tables and references: inline `table.get`/`set`/`size` with bounds
+//! checks, builtin-backed `table.grow`/`fill`/`copy`/`init`/`elem.drop`,
+//! and `ref.func`. Elements are pointer-sized (see `VMTableDefinition`);
+//! reference values are I64, 0 being null.
+
+use super::{PTR, Translator};
+use crate::builtins::Builtin;
+use crate::trap::ir_codes;
+use crate::vmctx::{TABLE_BASE, TABLE_LENGTH};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+
+impl Translator<'_, '_> {
+    /// The `*mut VMTableDefinition` of table `table` (fixed at
+    /// instantiation; its contents change on grow).
+    fn table_def(&mut self, table: u32) -> Value {
+        self.vmctx_ptr(self.env.offsets.table_ptr(table))
+    }
+
+    fn table_length(&mut self, def: Value) -> Value {
+        self.b.ins().load(PTR, MemFlagsData::trusted(), def, TABLE_LENGTH as i32)
+    }
+
+    /// Address of element `index` (an i32) of `table`, trapping with
+    /// TABLE_OUT_OF_BOUNDS if it is past the current length.
+    pub(super) fn table_element_addr(&mut self, table: u32, index: Value) -> Value {
+        let def = self.table_def(table);
+        let length = self.table_length(def);
+        let index = self.b.ins().uextend(types::I64, index);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
+        self.b.ins().trapnz(oob, ir_codes::TABLE_OUT_OF_BOUNDS);
+        let base = self.b.ins().load(PTR, MemFlagsData::trusted(), def, TABLE_BASE as i32);
+        let scaled = self.b.ins().ishl_imm_u(index, 3);
+        self.b.ins().iadd(base, scaled)
+    }
+
+    pub(super) fn op_table_get(&mut self, table: u32) {
+        let index = self.pop();
+        let addr = self.table_element_addr(table, index);
+        let v = self.b.ins().load(PTR, MemFlagsData::trusted(), addr, 0);
+        self.push(v);
+    }
+
+    pub(super) fn op_table_set(&mut self, table: u32) {
+        let (index, value) = self.pop2();
+        let addr = self.table_element_addr(table, index);
+        self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+    }
+
+    pub(super) fn op_table_size(&mut self, table: u32) {
+        let def = self.table_def(table);
+        let length = self.table_length(def);
+        let v = self.b.ins().ireduce(types::I32, length);
+        self.push(v);
+    }
+
+    pub(super) fn op_table_grow(&mut self, table: u32) {
+        let (init, delta) = self.pop2();
+        let table = self.i32_const(table);
+        let old = self.call_builtin(Builtin::TableGrow, &[table, init, delta]);
+        self.push(old.expect("table.grow returns the old size"));
+    }
+
+    pub(super) fn op_table_fill(&mut self, table: u32) {
+        let (dst, value, len) = self.pop3();
+        let table = self.i32_const(table);
+        self.call_builtin(Builtin::TableFill, &[table, dst, value, len]);
+    }
+
+    pub(super) fn op_table_copy(&mut self, dst_table: u32, src_table: u32) {
+        let (dst, src, len) = self.pop3();
+        let dst_table = self.i32_const(dst_table);
+        let src_table = self.i32_const(src_table);
+        self.call_builtin(Builtin::TableCopy, &[dst_table, src_table, dst, src, len]);
+    }
+
+    pub(super) fn op_table_init(&mut self, table: u32, elem_index: u32) {
+        let (dst, src, len) = self.pop3();
+        let table = self.i32_const(table);
+        let elem = self.i32_const(elem_index);
+        self.call_builtin(Builtin::TableInit, &[table, elem, dst, src, len]);
+    }
+
+    pub(super) fn op_elem_drop(&mut self, elem_index: u32) {
+        let elem = self.i32_const(elem_index);
+        self.call_builtin(Builtin::ElemDrop, &[elem]);
+    }
+
+    /// `ref.func f`: the address of f's `VMFuncRef` inside this vmctx.
+    pub(super) fn op_ref_func(&mut self, func_index: u32) {
+        let offset = self.env.offsets.func_ref(func_index);
+        let v = self.b.ins().iadd_imm_u(self.vmctx, i64::from(offset));
+        self.push(v);
+    }
+}

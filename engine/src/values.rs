@@ -1,0 +1,181 @@
+//! `Val`, a wasm value as the host holds it, and `ExternRef`, a host value
+//! wasm can hold; plus their raw forms (16-byte slots, see `abi.rs`).
+
+use crate::func::Func;
+use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
+use crate::types::{RefType, ValType};
+use anyhow::{Result, bail};
+use std::any::Any;
+
+/// A wasm value. Floats are kept as raw bits so NaN payloads survive.
+#[derive(Clone, Copy, Debug)]
+pub enum Val {
+    I32(i32),
+    I64(i64),
+    /// Raw IEEE bits.
+    F32(u32),
+    /// Raw IEEE bits.
+    F64(u64),
+    V128(u128),
+    FuncRef(Option<Func>),
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// The null value of reference type `ty`.
+    pub fn null_ref(ty: RefType) -> Val {
+        match ty {
+            RefType::FuncRef => Val::FuncRef(None),
+            RefType::ExternRef => Val::ExternRef(None),
+        }
+    }
+
+    pub fn i32(&self) -> Option<i32> {
+        if let Val::I32(v) = self { Some(*v) } else { None }
+    }
+    pub fn i64(&self) -> Option<i64> {
+        if let Val::I64(v) = self { Some(*v) } else { None }
+    }
+    pub fn f32(&self) -> Option<f32> {
+        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
+    }
+    pub fn f64(&self) -> Option<f64> {
+        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
+    }
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32().expect("expected i32")
+    }
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64().expect("expected i64")
+    }
+    pub fn unwrap_f32(&self) -> f32 {
+        self.f32().expect("expected f32")
+    }
+    pub fn unwrap_f64(&self) -> f64 {
+        self.f64().expect("expected f64")
+    }
+
+    /// The raw slot for this value, checking that it has type `ty` and
+    /// that any reference belongs to `store`.
+    pub(crate) fn to_raw_checked(&self, store: &StoreOpaque, ty: ValType) -> Result<u128> {
+        if self.ty() != ty {
+            bail!("type mismatch: expected {ty}, found {}", self.ty());
+        }
+        self.to_raw(store)
+    }
+
+    pub(crate) fn to_raw(&self, store: &StoreOpaque) -> Result<u128> {
+        Ok(match *self {
+            Val::I32(v) => u128::from(v as u32),
+            Val::I64(v) => u128::from(v as u64),
+            Val::F32(v) => u128::from(v),
+            Val::F64(v) => u128::from(v),
+            Val::V128(v) => v,
+            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(Some(f)) => {
+                store.check_owner(f.store_id)?;
+                store.funcs[f.index].funcref as usize as u128
+            }
+            Val::ExternRef(Some(r)) => {
+                store.check_owner(r.store_id)?;
+                r.index as u128 + 1
+            }
+        })
+    }
+
+    /// The value of type `ty` in a raw slot produced by wasm of `store`.
+    pub(crate) fn from_raw(store: &mut StoreOpaque, raw: u128, ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw as u32 as i32),
+            ValType::I64 => Val::I64(raw as u64 as i64),
+            ValType::F32 => Val::F32(raw as u32),
+            ValType::F64 => Val::F64(raw as u64),
+            ValType::V128 => Val::V128(raw),
+            ValType::Ref(RefType::FuncRef) => {
+                let ptr = raw as usize as *const crate::vmctx::VMFuncRef;
+                Val::FuncRef(if ptr.is_null() {
+                    None
+                } else {
+                    // A funcref from this store's wasm always maps to a
+                    // function of a type the engine interned.
+                    let index = store.func_for_ref(ptr).expect("funcref from wasm has an interned type");
+                    Some(Func {
+                        store_id: store.id(),
+                        index,
+                    })
+                })
+            }
+            ValType::Ref(RefType::ExternRef) => Val::ExternRef(match raw as usize {
+                0 => None,
+                n => Some(ExternRef {
+                    store_id: store.id(),
+                    index: n - 1,
+                }),
+            }),
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
+impl From<Func> for Val {
+    fn from(f: Func) -> Val {
+        Val::FuncRef(Some(f))
+    }
+}
+
+/// A reference to a host value, owned by a store; wasm can pass it around
+/// as an `externref` but not look inside. Freed when the store is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternRef {
+    store_id: u64,
+    index: usize,
+}
+
+impl ExternRef {
+    pub fn new<T: Any + Send + Sync>(mut store: impl AsContextMut, value: T) -> ExternRef {
+        let s = opaque_mut(&mut store);
+        s.externrefs.push(Box::new(value));
+        ExternRef {
+            store_id: s.id(),
+            index: s.externrefs.len() - 1,
+        }
+    }
+
+    /// The host value, if this reference belongs to `store`.
+    pub fn data<'a, S: AsContext + 'a>(&self, store: &'a S) -> Result<&'a (dyn Any + Send + Sync)> {
+        let s = opaque(store);
+        s.check_owner(self.store_id)?;
+        Ok(&*s.externrefs[self.index])
+    }
+}
