@@ -2,5 +2,8 @@
 // `src/helpers.c` and `src/signals.rs`).
 fn main() {
     println!("cargo:rerun-if-changed=src/helpers.c");
-    cc::Build::new().file("src/helpers.c").warnings(true).compile("kiln-helpers");
+    cc::Build::new()
+        .file("src/helpers.c")
+        .warnings(true)
+        .compile("kiln-helpers");
 }

@@ -101,7 +101,9 @@ impl Backend for InterpBackend {
                 .get(&imp.module)
                 .and_then(|m| self.store.module(*m).ok())
                 .and_then(|m| m.export(&imp.name))
-                .ok_or_else(|| Failure::Link(format!("unknown import {}.{}", imp.module, imp.name)))?;
+                .ok_or_else(|| {
+                    Failure::Link(format!("unknown import {}.{}", imp.module, imp.name))
+                })?;
             imports.push(ext);
         }
         self.store.instantiate(module, &imports).map_err(failure)
@@ -111,10 +113,19 @@ impl Backend for InterpBackend {
         self.registry.insert(name.to_string(), *instance);
     }
 
-    fn invoke(&mut self, instance: &Self::Instance, func: &str, args: &[sb::Value]) -> Outcome<Vec<sb::Value>> {
+    fn invoke(
+        &mut self,
+        instance: &Self::Instance,
+        func: &str,
+        args: &[sb::Value],
+    ) -> Outcome<Vec<sb::Value>> {
         let f = match self.store.export(*instance, func).map_err(failure)? {
             ExternVal::Func(f) => f,
-            other => return Err(Failure::Other(format!("export {func:?} is not a function: {other:?}"))),
+            other => {
+                return Err(Failure::Other(format!(
+                    "export {func:?} is not a function: {other:?}"
+                )));
+            }
         };
         let args = args.iter().map(to_value).collect::<Outcome<Vec<_>>>()?;
         let results = self.store.invoke(f, &args).map_err(failure)?;
@@ -124,7 +135,9 @@ impl Backend for InterpBackend {
     fn get(&mut self, instance: &Self::Instance, global: &str) -> Outcome<sb::Value> {
         match self.store.export(*instance, global).map_err(failure)? {
             ExternVal::Global(g) => self.store.global_value(g).map(from_value).map_err(failure),
-            other => Err(Failure::Other(format!("export {global:?} is not a global: {other:?}"))),
+            other => Err(Failure::Other(format!(
+                "export {global:?} is not a global: {other:?}"
+            ))),
         }
     }
 }

@@ -82,7 +82,9 @@ struct Machine<'s> {
 }
 
 fn broken(what: &str) -> Error {
-    Error::Invalid(format!("interpreter invariant violated: {what} (unvalidated code?)"))
+    Error::Invalid(format!(
+        "interpreter invariant violated: {what} (unvalidated code?)"
+    ))
 }
 
 /// Invoke function `f` with `args` (§4.5.5 "Invocation") and return its
@@ -108,7 +110,9 @@ pub fn invoke(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<Valu
 
 impl Machine<'_> {
     fn pop(&mut self) -> Result<Value, Error> {
-        self.values.pop().ok_or_else(|| broken("value stack underflow"))
+        self.values
+            .pop()
+            .ok_or_else(|| broken("value stack underflow"))
     }
 
     fn pop_i32(&mut self) -> Result<i32, Error> {
@@ -209,7 +213,10 @@ impl Machine<'_> {
             // Hold the code separately so instructions can be borrowed
             // while the frame itself is mutated.
             let code = Arc::clone(&frame.code);
-            let instr = code.body.get(frame.pc).ok_or_else(|| broken("fell off the function body"))?;
+            let instr = code
+                .body
+                .get(frame.pc)
+                .ok_or_else(|| broken("fell off the function body"))?;
             if let Some(fuel) = &mut self.fuel {
                 if *fuel == 0 {
                     return Err(Error::FuelExhausted);
@@ -236,7 +243,13 @@ impl Machine<'_> {
         }
     }
 
-    fn push_label(&mut self, arity: usize, params: usize, cont: usize, is_loop: bool) -> Result<(), Error> {
+    fn push_label(
+        &mut self,
+        arity: usize,
+        params: usize,
+        cont: usize,
+        is_loop: bool,
+    ) -> Result<(), Error> {
         let height = self
             .values
             .len()
@@ -268,7 +281,8 @@ impl Machine<'_> {
             .filter(|t| *t >= label.height)
             .ok_or_else(|| broken("missing branch operands"))?;
         self.values.drain(label.height..top);
-        self.labels.truncate(if label.is_loop { idx + 1 } else { idx });
+        self.labels
+            .truncate(if label.is_loop { idx + 1 } else { idx });
         Ok(Flow::Next(label.cont))
     }
 
@@ -279,9 +293,17 @@ impl Machine<'_> {
             // ---- Control instructions ----
             Instr::Unreachable => return Err(Trap::Unreachable.into()),
             Instr::Nop => {}
-            Instr::Block { arity, end } => self.push_label(arity.results, arity.params, end + 1, false)?,
-            Instr::Loop { arity } => self.push_label(arity.params, arity.params, frame.pc + 1, true)?,
-            Instr::If { arity, else_at, end } => {
+            Instr::Block { arity, end } => {
+                self.push_label(arity.results, arity.params, end + 1, false)?
+            }
+            Instr::Loop { arity } => {
+                self.push_label(arity.params, arity.params, frame.pc + 1, true)?
+            }
+            Instr::If {
+                arity,
+                else_at,
+                end,
+            } => {
                 let c = self.pop_i32()?;
                 if c != 0 {
                     self.push_label(arity.results, arity.params, end + 1, false)?;
@@ -315,7 +337,13 @@ impl Machine<'_> {
                 return self.branch(frame, l);
             }
             Instr::Return => return Ok(Flow::Return),
-            Instr::Call(x) => return Ok(Flow::Call(addr(&self.module(frame)?.funcaddrs, *x, "function")?)),
+            Instr::Call(x) => {
+                return Ok(Flow::Call(addr(
+                    &self.module(frame)?.funcaddrs,
+                    *x,
+                    "function",
+                )?));
+            }
             Instr::CallIndirect { type_idx, table } => {
                 let inst = self.module(frame)?;
                 let ta = addr(&inst.tableaddrs, *table, "table")?;
@@ -366,16 +394,28 @@ impl Machine<'_> {
 
             // ---- Variable instructions ----
             Instr::LocalGet(x) => {
-                let v = *frame.locals.get(*x as usize).ok_or_else(|| broken("local index"))?;
+                let v = *frame
+                    .locals
+                    .get(*x as usize)
+                    .ok_or_else(|| broken("local index"))?;
                 self.push(v);
             }
             Instr::LocalSet(x) => {
                 let v = self.pop()?;
-                *frame.locals.get_mut(*x as usize).ok_or_else(|| broken("local index"))? = v;
+                *frame
+                    .locals
+                    .get_mut(*x as usize)
+                    .ok_or_else(|| broken("local index"))? = v;
             }
             Instr::LocalTee(x) => {
-                let v = *self.values.last().ok_or_else(|| broken("value stack underflow"))?;
-                *frame.locals.get_mut(*x as usize).ok_or_else(|| broken("local index"))? = v;
+                let v = *self
+                    .values
+                    .last()
+                    .ok_or_else(|| broken("value stack underflow"))?;
+                *frame
+                    .locals
+                    .get_mut(*x as usize)
+                    .ok_or_else(|| broken("local index"))? = v;
             }
             Instr::GlobalGet(x) => {
                 let g = addr(&self.module(frame)?.globaladdrs, *x, "global")?;
@@ -422,7 +462,10 @@ impl Machine<'_> {
             }
             Instr::TableCopy { dst, src } => {
                 let inst = self.module(frame)?;
-                let (td, ts) = (addr(&inst.tableaddrs, *dst, "table")?, addr(&inst.tableaddrs, *src, "table")?);
+                let (td, ts) = (
+                    addr(&inst.tableaddrs, *dst, "table")?,
+                    addr(&inst.tableaddrs, *src, "table")?,
+                );
                 let n = self.pop_u32()?;
                 let s = self.pop_u32()?;
                 let d = self.pop_u32()?;
@@ -430,7 +473,10 @@ impl Machine<'_> {
             }
             Instr::TableInit { elem, table } => {
                 let inst = self.module(frame)?;
-                let (t, e) = (addr(&inst.tableaddrs, *table, "table")?, addr(&inst.elemaddrs, *elem, "element segment")?);
+                let (t, e) = (
+                    addr(&inst.tableaddrs, *table, "table")?,
+                    addr(&inst.elemaddrs, *elem, "element segment")?,
+                );
                 let n = self.pop_u32()?;
                 let s = self.pop_u32()?;
                 let d = self.pop_u32()?;
@@ -482,7 +528,10 @@ impl Machine<'_> {
             }
             Instr::MemoryInit(x) => {
                 let inst = self.module(frame)?;
-                let (m, da) = (addr(&inst.memaddrs, 0, "memory")?, addr(&inst.dataaddrs, *x, "data segment")?);
+                let (m, da) = (
+                    addr(&inst.memaddrs, 0, "memory")?,
+                    addr(&inst.dataaddrs, *x, "data segment")?,
+                );
                 let n = self.pop_u32()?;
                 let s = self.pop_u32()?;
                 let d = self.pop_u32()?;

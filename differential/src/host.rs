@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::store::{ExternVal, ModuleAddr, ModuleInst, Store};
-use crate::value::{FuncType, GlobalType, Limits, MemoryType, Ref, RefType, TableType, ValType, Value};
+use crate::value::{
+    FuncType, GlobalType, Limits, MemoryType, Ref, RefType, TableType, ValType, Value,
+};
 
 /// Allocate the `spectest` instance in `store` and return its address.
 pub fn spectest(store: &mut Store) -> Result<ModuleAddr, Error> {
@@ -48,15 +50,23 @@ pub fn spectest(store: &mut Store) -> Result<ModuleAddr, Error> {
     }
     let table = store.alloc_table(
         TableType {
-            limits: Limits { min: 10, max: Some(20) },
+            limits: Limits {
+                min: 10,
+                max: Some(20),
+            },
             elem: RefType::Func,
         },
         Ref::Null(RefType::Func),
     )?;
-    inst.exports.push(("table".to_string(), ExternVal::Table(table)));
+    inst.exports
+        .push(("table".to_string(), ExternVal::Table(table)));
     let memory = store.alloc_mem(MemoryType {
-        limits: Limits { min: 1, max: Some(2) },
+        limits: Limits {
+            min: 1,
+            max: Some(2),
+        },
     })?;
-    inst.exports.push(("memory".to_string(), ExternVal::Memory(memory)));
+    inst.exports
+        .push(("memory".to_string(), ExternVal::Memory(memory)));
     Ok(store.add_module(inst))
 }

@@ -13,9 +13,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::exec;
 use crate::module::{ConstExpr, DataMode, ElemMode, ImportDesc, Module};
-use crate::store::{
-    ElemInst, DataInst, ExternVal, FuncInst, ModuleAddr, ModuleInst, Store, addr,
-};
+use crate::store::{DataInst, ElemInst, ExternVal, FuncInst, ModuleAddr, ModuleInst, Store, addr};
 use crate::value::{FuncAddr, Limits, MemoryType, Ref, TableType, Value};
 
 fn link_err(msg: String) -> Error {
@@ -27,13 +25,20 @@ impl Store {
     /// Matching"): equal function and global types, equal table element
     /// types, and limits subtyping for tables and memories, where the
     /// provided limits' minimum is the instance's *current* size.
-    fn check_import(&self, module: &Module, desc: &ImportDesc, ext: ExternVal) -> Result<(), String> {
+    fn check_import(
+        &self,
+        module: &Module,
+        desc: &ImportDesc,
+        ext: ExternVal,
+    ) -> Result<(), String> {
         match (desc, ext) {
             (ImportDesc::Func(t), ExternVal::Func(a)) => {
                 let want = module.types.get(*t as usize).ok_or("bad type index")?;
                 let have = self.func(a).map_err(|e| e.to_string())?.ty();
                 if have != want {
-                    return Err(format!("function type mismatch: expected {want:?}, got {have:?}"));
+                    return Err(format!(
+                        "function type mismatch: expected {want:?}, got {have:?}"
+                    ));
                 }
             }
             (ImportDesc::Table(want), ExternVal::Table(a)) => {
@@ -46,7 +51,9 @@ impl Store {
                     elem: t.ty.elem,
                 };
                 if have.elem != want.elem || !have.limits.matches(&want.limits) {
-                    return Err(format!("table type mismatch: expected {want:?}, got {have:?}"));
+                    return Err(format!(
+                        "table type mismatch: expected {want:?}, got {have:?}"
+                    ));
                 }
             }
             (ImportDesc::Memory(want), ExternVal::Memory(a)) => {
@@ -58,16 +65,24 @@ impl Store {
                     },
                 };
                 if !have.limits.matches(&want.limits) {
-                    return Err(format!("memory type mismatch: expected {want:?}, got {have:?}"));
+                    return Err(format!(
+                        "memory type mismatch: expected {want:?}, got {have:?}"
+                    ));
                 }
             }
             (ImportDesc::Global(want), ExternVal::Global(a)) => {
                 let have = self.global(a).map_err(|e| e.to_string())?.ty;
                 if have != *want {
-                    return Err(format!("global type mismatch: expected {want:?}, got {have:?}"));
+                    return Err(format!(
+                        "global type mismatch: expected {want:?}, got {have:?}"
+                    ));
                 }
             }
-            (desc, ext) => return Err(format!("incompatible import type: expected {desc:?}, got {ext:?}")),
+            (desc, ext) => {
+                return Err(format!(
+                    "incompatible import type: expected {desc:?}, got {ext:?}"
+                ));
+            }
         }
         Ok(())
     }
@@ -85,7 +100,11 @@ impl Store {
 
     /// Instantiate `module` with `imports` (one external value per import,
     /// in order) and return the new module instance's address.
-    pub fn instantiate(&mut self, module: &Module, imports: &[ExternVal]) -> Result<ModuleAddr, Error> {
+    pub fn instantiate(
+        &mut self,
+        module: &Module,
+        imports: &[ExternVal],
+    ) -> Result<ModuleAddr, Error> {
         // Import matching.
         if imports.len() != module.imports.len() {
             return Err(link_err(format!(
@@ -162,11 +181,16 @@ impl Store {
             inst.globaladdrs.push(a);
         }
         for (seg, refs) in module.elems.iter().zip(elem_vals) {
-            self.elems.push(ElemInst { ty: seg.ty, elem: refs });
+            self.elems.push(ElemInst {
+                ty: seg.ty,
+                elem: refs,
+            });
             inst.elemaddrs.push(self.elems.len() - 1);
         }
         for seg in &module.datas {
-            self.datas.push(DataInst { data: seg.init.clone() });
+            self.datas.push(DataInst {
+                data: seg.init.clone(),
+            });
             inst.dataaddrs.push(self.datas.len() - 1);
         }
         for e in &module.exports {

@@ -163,18 +163,35 @@ pub enum Instr {
     // Control instructions (§4.4.8).
     Unreachable,
     Nop,
-    Block { arity: BlockArity, end: usize },
-    Loop { arity: BlockArity },
-    If { arity: BlockArity, else_at: Option<usize>, end: usize },
+    Block {
+        arity: BlockArity,
+        end: usize,
+    },
+    Loop {
+        arity: BlockArity,
+    },
+    If {
+        arity: BlockArity,
+        else_at: Option<usize>,
+        end: usize,
+    },
     /// Reached only by falling off the end of a `then` arm.
-    Else { end: usize },
+    Else {
+        end: usize,
+    },
     End,
     Br(u32),
     BrIf(u32),
-    BrTable { targets: Box<[u32]>, default: u32 },
+    BrTable {
+        targets: Box<[u32]>,
+        default: u32,
+    },
     Return,
     Call(u32),
-    CallIndirect { type_idx: u32, table: u32 },
+    CallIndirect {
+        type_idx: u32,
+        table: u32,
+    },
 
     // Reference instructions (§4.4.2).
     RefNull(RefType),
@@ -198,13 +215,25 @@ pub enum Instr {
     TableSize(u32),
     TableGrow(u32),
     TableFill(u32),
-    TableCopy { dst: u32, src: u32 },
-    TableInit { elem: u32, table: u32 },
+    TableCopy {
+        dst: u32,
+        src: u32,
+    },
+    TableInit {
+        elem: u32,
+        table: u32,
+    },
     ElemDrop(u32),
 
     // Memory instructions (§4.4.7). Wasm 2.0 has one memory, index 0.
-    Load { kind: LoadKind, offset: u64 },
-    Store { kind: StoreKind, offset: u64 },
+    Load {
+        kind: LoadKind,
+        offset: u64,
+    },
+    Store {
+        kind: StoreKind,
+        offset: u64,
+    },
     MemorySize,
     MemoryGrow,
     MemoryFill,

@@ -46,7 +46,13 @@ fn extend(bytes: &[u8], sign: Sign) -> u64 {
 
 impl Store {
     /// `t.load memarg`: read at effective address `i + offset`.
-    pub(crate) fn load(&self, mem: MemAddr, kind: LoadKind, i: u32, offset: u64) -> Result<Value, Error> {
+    pub(crate) fn load(
+        &self,
+        mem: MemAddr,
+        kind: LoadKind,
+        i: u32,
+        offset: u64,
+    ) -> Result<Value, Error> {
         let data = &self.mem(mem)?.data;
         let range = in_bounds(data.len(), i as u64 + offset, load_width(kind) as u64)
             .ok_or(Trap::MemoryOutOfBounds)?;
@@ -62,7 +68,14 @@ impl Store {
     }
 
     /// `t.store memarg`: write `v` (or its low bytes) at `i + offset`.
-    pub(crate) fn store(&mut self, mem: MemAddr, kind: StoreKind, i: u32, offset: u64, v: Value) -> Result<(), Error> {
+    pub(crate) fn store(
+        &mut self,
+        mem: MemAddr,
+        kind: StoreKind,
+        i: u32,
+        offset: u64,
+        v: Value,
+    ) -> Result<(), Error> {
         let (bits, width): (u64, usize) = match (kind, v) {
             (StoreKind::I32, Value::I32(x)) => (x as u32 as u64, 4),
             (StoreKind::I64, Value::I64(x)) => (x as u64, 8),
@@ -73,7 +86,8 @@ impl Store {
             _ => return Err(Error::Invalid(format!("store of {v} as {kind:?}"))),
         };
         let data = &mut self.mem_mut(mem)?.data;
-        let range = in_bounds(data.len(), i as u64 + offset, width as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        let range = in_bounds(data.len(), i as u64 + offset, width as u64)
+            .ok_or(Trap::MemoryOutOfBounds)?;
         data[range].copy_from_slice(&bits.to_le_bytes()[..width]);
         Ok(())
     }
@@ -102,7 +116,14 @@ impl Store {
 
     /// `memory.init x d s n`: copy from data instance `data` into memory.
     /// Also used by instantiation for active data segments.
-    pub(crate) fn mem_init(&mut self, mem: MemAddr, data: DataAddr, d: u32, s: u32, n: u32) -> Result<(), Error> {
+    pub(crate) fn mem_init(
+        &mut self,
+        mem: MemAddr,
+        data: DataAddr,
+        d: u32,
+        s: u32,
+        n: u32,
+    ) -> Result<(), Error> {
         let seg_len = self.datas.get(data).map(|x| x.data.len()).unwrap_or(0);
         let src = in_bounds(seg_len, s as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
         let mem_len = self.mem(mem)?.data.len();

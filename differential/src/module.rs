@@ -187,7 +187,8 @@ fn decode(bytes: &[u8]) -> Result<Module, String> {
             }
             wp::Payload::MemorySection(r) => {
                 for t in r {
-                    m.memories.push(memory_type(&t.map_err(|e| e.to_string())?)?);
+                    m.memories
+                        .push(memory_type(&t.map_err(|e| e.to_string())?)?);
                 }
             }
             wp::Payload::GlobalSection(r) => {
@@ -381,7 +382,9 @@ fn block_arity(types: &[FuncType], bt: wp::BlockType) -> Result<BlockArity, Stri
             results: 1,
         },
         wp::BlockType::FuncType(i) => {
-            let t = types.get(i as usize).ok_or("block type index out of range")?;
+            let t = types
+                .get(i as usize)
+                .ok_or("block type index out of range")?;
             BlockArity {
                 params: t.params.len(),
                 results: t.results.len(),
@@ -464,8 +467,8 @@ fn decode_func(types: &[FuncType], type_idx: u32, body: &wp::FunctionBody) -> Re
 /// Translate a non-block operator. Operators outside the feature set
 /// cannot reach here (validation rejects them) but are still reported.
 fn translate(op: wp::Operator) -> Result<Instr, String> {
-    use wp::Operator as O;
     use Width::*;
+    use wp::Operator as O;
     let load = |kind, m: wp::MemArg| Instr::Load {
         kind,
         offset: m.offset,
@@ -474,7 +477,14 @@ fn translate(op: wp::Operator) -> Result<Instr, String> {
         kind,
         offset: m.offset,
     };
-    let trunc = |dst, src, sign, sat| Instr::Cvt(Cvtop::Trunc { dst, src, sign, sat });
+    let trunc = |dst, src, sign, sat| {
+        Instr::Cvt(Cvtop::Trunc {
+            dst,
+            src,
+            sign,
+            sat,
+        })
+    };
     let convert = |dst, src, sign| Instr::Cvt(Cvtop::Convert { dst, src, sign });
     Ok(match op {
         O::Unreachable => Instr::Unreachable,
@@ -533,16 +543,76 @@ fn translate(op: wp::Operator) -> Result<Instr, String> {
         O::I64Load { memarg } => load(LoadKind::I64, memarg),
         O::F32Load { memarg } => load(LoadKind::F32, memarg),
         O::F64Load { memarg } => load(LoadKind::F64, memarg),
-        O::I32Load8S { memarg } => load(LoadKind::I32Narrow { bytes: 1, sign: Sign::S }, memarg),
-        O::I32Load8U { memarg } => load(LoadKind::I32Narrow { bytes: 1, sign: Sign::U }, memarg),
-        O::I32Load16S { memarg } => load(LoadKind::I32Narrow { bytes: 2, sign: Sign::S }, memarg),
-        O::I32Load16U { memarg } => load(LoadKind::I32Narrow { bytes: 2, sign: Sign::U }, memarg),
-        O::I64Load8S { memarg } => load(LoadKind::I64Narrow { bytes: 1, sign: Sign::S }, memarg),
-        O::I64Load8U { memarg } => load(LoadKind::I64Narrow { bytes: 1, sign: Sign::U }, memarg),
-        O::I64Load16S { memarg } => load(LoadKind::I64Narrow { bytes: 2, sign: Sign::S }, memarg),
-        O::I64Load16U { memarg } => load(LoadKind::I64Narrow { bytes: 2, sign: Sign::U }, memarg),
-        O::I64Load32S { memarg } => load(LoadKind::I64Narrow { bytes: 4, sign: Sign::S }, memarg),
-        O::I64Load32U { memarg } => load(LoadKind::I64Narrow { bytes: 4, sign: Sign::U }, memarg),
+        O::I32Load8S { memarg } => load(
+            LoadKind::I32Narrow {
+                bytes: 1,
+                sign: Sign::S,
+            },
+            memarg,
+        ),
+        O::I32Load8U { memarg } => load(
+            LoadKind::I32Narrow {
+                bytes: 1,
+                sign: Sign::U,
+            },
+            memarg,
+        ),
+        O::I32Load16S { memarg } => load(
+            LoadKind::I32Narrow {
+                bytes: 2,
+                sign: Sign::S,
+            },
+            memarg,
+        ),
+        O::I32Load16U { memarg } => load(
+            LoadKind::I32Narrow {
+                bytes: 2,
+                sign: Sign::U,
+            },
+            memarg,
+        ),
+        O::I64Load8S { memarg } => load(
+            LoadKind::I64Narrow {
+                bytes: 1,
+                sign: Sign::S,
+            },
+            memarg,
+        ),
+        O::I64Load8U { memarg } => load(
+            LoadKind::I64Narrow {
+                bytes: 1,
+                sign: Sign::U,
+            },
+            memarg,
+        ),
+        O::I64Load16S { memarg } => load(
+            LoadKind::I64Narrow {
+                bytes: 2,
+                sign: Sign::S,
+            },
+            memarg,
+        ),
+        O::I64Load16U { memarg } => load(
+            LoadKind::I64Narrow {
+                bytes: 2,
+                sign: Sign::U,
+            },
+            memarg,
+        ),
+        O::I64Load32S { memarg } => load(
+            LoadKind::I64Narrow {
+                bytes: 4,
+                sign: Sign::S,
+            },
+            memarg,
+        ),
+        O::I64Load32U { memarg } => load(
+            LoadKind::I64Narrow {
+                bytes: 4,
+                sign: Sign::U,
+            },
+            memarg,
+        ),
         O::I32Store { memarg } => store(StoreKind::I32, memarg),
         O::I64Store { memarg } => store(StoreKind::I64, memarg),
         O::F32Store { memarg } => store(StoreKind::F32, memarg),

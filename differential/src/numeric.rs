@@ -25,7 +25,9 @@ const F32_CANONICAL_NAN: u32 = 0x7fc0_0000;
 const F64_CANONICAL_NAN: u64 = 0x7ff8_0000_0000_0000;
 
 fn confusion(what: &str) -> Error {
-    Error::Invalid(format!("operand type mismatch in {what} (unvalidated code?)"))
+    Error::Invalid(format!(
+        "operand type mismatch in {what} (unvalidated code?)"
+    ))
 }
 
 /// Integer semantics for one width, generated for 32 and 64 bits so both
@@ -199,8 +201,12 @@ pub fn iunop(op: IUnop, a: Value) -> Result<Value, Error> {
 
 pub fn ibinop(op: IBinop, a: Value, b: Value) -> Result<Value, Error> {
     match (a, b) {
-        (Value::I32(a), Value::I32(b)) => Ok(Value::I32(i32s::binop(op, a as u32, b as u32)? as i32)),
-        (Value::I64(a), Value::I64(b)) => Ok(Value::I64(i64s::binop(op, a as u64, b as u64)? as i64)),
+        (Value::I32(a), Value::I32(b)) => {
+            Ok(Value::I32(i32s::binop(op, a as u32, b as u32)? as i32))
+        }
+        (Value::I64(a), Value::I64(b)) => {
+            Ok(Value::I64(i64s::binop(op, a as u64, b as u64)? as i64))
+        }
         _ => Err(confusion("ibinop")),
     }
 }
@@ -287,7 +293,12 @@ pub fn cvt(op: Cvtop, v: Value) -> Result<Value, Error> {
             _ => return Err(confusion("wrap")),
         },
         Cvtop::I64ExtendI32(sign) => Value::I64(int_operand(v, Width::W32, sign)? as i64),
-        Cvtop::Trunc { dst, src, sign, sat } => {
+        Cvtop::Trunc {
+            dst,
+            src,
+            sign,
+            sat,
+        } => {
             let x = float_operand(v, src)?;
             let (lo, hi) = trunc_range(dst, sign);
             if !sat {

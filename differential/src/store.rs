@@ -216,10 +216,14 @@ impl Store {
         self.globals.get_mut(a).ok_or_else(|| missing("global", a))
     }
     pub fn elem_mut(&mut self, a: ElemAddr) -> Result<&mut ElemInst, Error> {
-        self.elems.get_mut(a).ok_or_else(|| missing("element segment", a))
+        self.elems
+            .get_mut(a)
+            .ok_or_else(|| missing("element segment", a))
     }
     pub fn data_mut(&mut self, a: DataAddr) -> Result<&mut DataInst, Error> {
-        self.datas.get_mut(a).ok_or_else(|| missing("data segment", a))
+        self.datas
+            .get_mut(a)
+            .ok_or_else(|| missing("data segment", a))
     }
 
     /// allochostfunc.
@@ -327,7 +331,11 @@ impl Store {
     /// Type of the value a host may pass for `ty`, used to check arguments.
     pub(crate) fn check_args(ty: &FuncType, args: &[Value]) -> Result<(), Error> {
         let ok = ty.params.len() == args.len()
-            && ty.params.iter().zip(args).all(|(t, v)| value_has_type(*v, *t));
+            && ty
+                .params
+                .iter()
+                .zip(args)
+                .all(|(t, v)| value_has_type(*v, *t));
         if ok {
             Ok(())
         } else {

@@ -35,13 +35,22 @@ impl Store {
     }
 
     /// `table.copy x y d s n`; tables `x` and `y` may be the same.
-    pub(crate) fn table_copy(&mut self, dst: TableAddr, src: TableAddr, d: u32, s: u32, n: u32) -> Result<(), Error> {
+    pub(crate) fn table_copy(
+        &mut self,
+        dst: TableAddr,
+        src: TableAddr,
+        d: u32,
+        s: u32,
+        n: u32,
+    ) -> Result<(), Error> {
         let src_len = self.table(src)?.elem.len();
         let dst_len = self.table(dst)?.elem.len();
         let s_range = in_bounds(src_len, s as u64, n as u64).ok_or(Trap::TableOutOfBounds)?;
         let d_range = in_bounds(dst_len, d as u64, n as u64).ok_or(Trap::TableOutOfBounds)?;
         if dst == src {
-            self.table_mut(dst)?.elem.copy_within(s_range, d_range.start);
+            self.table_mut(dst)?
+                .elem
+                .copy_within(s_range, d_range.start);
         } else {
             let items = self.table(src)?.elem[s_range].to_vec();
             self.table_mut(dst)?.elem[d_range].copy_from_slice(&items);
@@ -51,7 +60,14 @@ impl Store {
 
     /// `table.init x y d s n`: copy from element instance `e` into table `t`.
     /// Also used by instantiation for active element segments.
-    pub(crate) fn table_init(&mut self, t: TableAddr, e: ElemAddr, d: u32, s: u32, n: u32) -> Result<(), Error> {
+    pub(crate) fn table_init(
+        &mut self,
+        t: TableAddr,
+        e: ElemAddr,
+        d: u32,
+        s: u32,
+        n: u32,
+    ) -> Result<(), Error> {
         let seg_len = self.elems.get(e).map(|x| x.elem.len()).unwrap_or(0);
         let s_range = in_bounds(seg_len, s as u64, n as u64).ok_or(Trap::TableOutOfBounds)?;
         let dst_len = self.table(t)?.elem.len();

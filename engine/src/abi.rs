@@ -27,9 +27,12 @@ pub fn clif_type(ty: ValType) -> ir::Type {
 /// The signature of a wasm function of type `ty`.
 pub fn wasm_signature(call_conv: CallConv, ty: &FuncType) -> ir::Signature {
     let mut sig = ir::Signature::new(call_conv);
-    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
-    sig.params.extend(ty.params().iter().map(|&t| AbiParam::new(clif_type(t))));
-    sig.returns.extend(ty.results().iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig.params
+        .extend(ty.params().iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig.returns
+        .extend(ty.results().iter().map(|&t| AbiParam::new(clif_type(t))));
     sig
 }

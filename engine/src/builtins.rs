@@ -65,8 +65,10 @@ impl Builtin {
     pub fn signature(self, call_conv: CallConv) -> ir::Signature {
         let mut sig = ir::Signature::new(call_conv);
         sig.params.push(AbiParam::new(types::I64));
-        sig.params.extend(self.params().iter().map(|&t| AbiParam::new(t)));
-        sig.returns.extend(self.returns().iter().map(|&t| AbiParam::new(t)));
+        sig.params
+            .extend(self.params().iter().map(|&t| AbiParam::new(t)));
+        sig.returns
+            .extend(self.returns().iter().map(|&t| AbiParam::new(t)));
         sig
     }
 

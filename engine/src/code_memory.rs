@@ -39,7 +39,10 @@ impl CodeMemory {
             )
         };
         if ptr == libc::MAP_FAILED {
-            bail!("failed to map {len} bytes of code memory: {}", std::io::Error::last_os_error());
+            bail!(
+                "failed to map {len} bytes of code memory: {}",
+                std::io::Error::last_os_error()
+            );
         }
         Ok(CodeMemory {
             ptr: NonNull::new(ptr.cast()).expect("mmap returned null"),
@@ -59,9 +62,18 @@ impl CodeMemory {
     /// Flip the mapping to read+execute.
     pub fn publish(&mut self) -> Result<()> {
         // SAFETY: changes the protection of our own mapping only.
-        let r = unsafe { libc::mprotect(self.ptr.as_ptr().cast(), self.len, libc::PROT_READ | libc::PROT_EXEC) };
+        let r = unsafe {
+            libc::mprotect(
+                self.ptr.as_ptr().cast(),
+                self.len,
+                libc::PROT_READ | libc::PROT_EXEC,
+            )
+        };
         if r != 0 {
-            bail!("failed to make code executable: {}", std::io::Error::last_os_error());
+            bail!(
+                "failed to make code executable: {}",
+                std::io::Error::last_os_error()
+            );
         }
         self.published = true;
         Ok(())

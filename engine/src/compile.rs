@@ -57,9 +57,13 @@ pub fn compile_function(
             FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
                 let name = &names[*name];
                 let index = local_index(name.index).filter(|_| name.namespace == 0);
-                RelocTarget::Local(index.ok_or_else(|| anyhow!("call to unknown function {name:?}"))?)
+                RelocTarget::Local(
+                    index.ok_or_else(|| anyhow!("call to unknown function {name:?}"))?,
+                )
             }
-            FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => RelocTarget::LibCall(*lc),
+            FinalizedRelocTarget::ExternalName(ExternalName::LibCall(lc)) => {
+                RelocTarget::LibCall(*lc)
+            }
             other => bail!("unsupported relocation target {other:?}"),
         };
         relocs.push(Relocation {
@@ -103,7 +107,11 @@ const FUNCTION_ALIGN: usize = 16;
 /// Lay out `funcs`, resolve relocations, publish, and register the region
 /// with `info` (whose `traps` are filled in here; `funcs` ranges are left to
 /// the caller to describe, by link-list position).
-pub fn link(funcs: &[CompiledFunc], mut info: CodeInfo, wasm_funcs: impl Fn(usize) -> Option<u32>) -> Result<LinkedCode> {
+pub fn link(
+    funcs: &[CompiledFunc],
+    mut info: CodeInfo,
+    wasm_funcs: impl Fn(usize) -> Option<u32>,
+) -> Result<LinkedCode> {
     let mut ranges = Vec::with_capacity(funcs.len());
     let mut size = 0usize;
     for f in funcs {
@@ -130,7 +138,8 @@ pub fn link(funcs: &[CompiledFunc], mut info: CodeInfo, wasm_funcs: impl Fn(usiz
     }
     memory.publish()?;
     for (i, (f, range)) in funcs.iter().zip(&ranges).enumerate() {
-        info.traps.extend(f.traps.iter().map(|&(off, code)| (range.start + off, code)));
+        info.traps
+            .extend(f.traps.iter().map(|&(off, code)| (range.start + off, code)));
         if let Some(index) = wasm_funcs(i) {
             info.funcs.push((range.clone(), index));
         }
@@ -141,13 +150,21 @@ pub fn link(funcs: &[CompiledFunc], mut info: CodeInfo, wasm_funcs: impl Fn(usiz
     Ok(LinkedCode { memory, ranges })
 }
 
-fn apply_reloc(bytes: &mut [u8], base: usize, at: usize, kind: Reloc, target: usize, addend: i64) -> Result<()> {
+fn apply_reloc(
+    bytes: &mut [u8],
+    base: usize,
+    at: usize,
+    kind: Reloc,
+    target: usize,
+    addend: i64,
+) -> Result<()> {
     let place = base + at;
     let value = (target as i64).wrapping_add(addend);
     match kind {
         Reloc::Abs8 => bytes[at..at + 8].copy_from_slice(&(value as u64).to_le_bytes()),
         Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::X86CallPLTRel4 => {
-            let delta = i32::try_from(value - place as i64).map_err(|_| anyhow!("call out of range"))?;
+            let delta =
+                i32::try_from(value - place as i64).map_err(|_| anyhow!("call out of range"))?;
             bytes[at..at + 4].copy_from_slice(&delta.to_le_bytes());
         }
         Reloc::Arm64Call => {

@@ -39,7 +39,9 @@ impl Default for Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -48,7 +50,9 @@ impl Engine {
         if config.features.simd {
             bail!("the SIMD proposal is not supported yet");
         }
-        if cfg!(not(target_pointer_width = "64")) && config.tunables.bounds_checks == crate::BoundsChecks::GuardPages {
+        if cfg!(not(target_pointer_width = "64"))
+            && config.tunables.bounds_checks == crate::BoundsChecks::GuardPages
+        {
             bail!("guard-page bounds checks need a 64-bit host");
         }
         crate::signals::init();
@@ -62,7 +66,14 @@ impl Engine {
         // Backtraces walk the frame-pointer chain.
         flags.enable("preserve_frame_pointers")?;
         flags.enable("enable_multi_ret_implicit_sret")?;
-        flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+        flags.set(
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         let isa = cranelift_native::builder()
             .map_err(|e| anyhow!("unsupported host: {e}"))?
             .finish(settings::Flags::new(flags))?;
@@ -104,7 +115,11 @@ impl Engine {
 
     /// The trampolines of interned type `id`, compiled on first use.
     pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
-        let mut cache = self.inner.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .inner
+            .trampolines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(t) = cache.get(&id) {
             return Ok(t.clone());
         }

@@ -163,7 +163,10 @@ pub(crate) struct TableData {
 impl TableData {
     pub fn new(ty: TableType, init: usize) -> Result<TableData> {
         if ty.minimum > MAX_TABLE_ELEMENTS {
-            bail!("table minimum of {} elements exceeds Kiln's limit of {MAX_TABLE_ELEMENTS}", ty.minimum);
+            bail!(
+                "table minimum of {} elements exceeds Kiln's limit of {MAX_TABLE_ELEMENTS}",
+                ty.minimum
+            );
         }
         let mut elements = vec![init; ty.minimum as usize];
         let def = Box::new(VMTableDefinition {
@@ -301,7 +304,10 @@ impl Memory {
         s.memories[self.index].data()
     }
 
-    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::store::StoreContextMut<'a, T>>) -> &'a mut [u8] {
+    pub fn data_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::store::StoreContextMut<'a, T>>,
+    ) -> &'a mut [u8] {
         let ctx = store.into();
         let s: &'a mut StoreOpaque = &mut ctx.0.opaque;
         assert_eq!(s.id(), self.store_id, "memory used with the wrong store");
@@ -313,7 +319,10 @@ impl Memory {
         let s = opaque(&store);
         s.check_owner(self.store_id)?;
         let data = s.memories[self.index].data();
-        match offset.checked_add(buf.len()).and_then(|end| data.get(offset..end)) {
+        match offset
+            .checked_add(buf.len())
+            .and_then(|end| data.get(offset..end))
+        {
             Some(src) => buf.copy_from_slice(src),
             None => bail!("out of bounds memory access"),
         }
@@ -325,7 +334,10 @@ impl Memory {
         let s = opaque_mut(&mut store);
         s.check_owner(self.store_id)?;
         let data = s.memories[self.index].data_mut();
-        match offset.checked_add(buf.len()).and_then(|end| data.get_mut(offset..end)) {
+        match offset
+            .checked_add(buf.len())
+            .and_then(|end| data.get_mut(offset..end))
+        {
             Some(dst) => dst.copy_from_slice(buf),
             None => bail!("out of bounds memory access"),
         }
@@ -368,4 +380,3 @@ impl<'a, T> From<&'a mut crate::func::Caller<'_, T>> for crate::store::StoreCont
         crate::store::StoreContextMut(c.store)
     }
 }
-

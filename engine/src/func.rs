@@ -8,7 +8,10 @@
 use crate::engine::Engine;
 use crate::externals::Extern;
 use crate::instance::Instance;
-use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, opaque, opaque_mut};
+use crate::store::{
+    AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, opaque,
+    opaque_mut,
+};
 use crate::trampoline::{ArrayCallFn, HostShimFn};
 use crate::types::{FuncType, ValType};
 use crate::values::Val;
@@ -53,14 +56,21 @@ impl FuncData {
     }
 }
 
-unsafe extern "C" fn host_shim(ctx: *mut u8, caller_vmctx: *mut u8, values: *mut u128, len: usize) -> u32 {
+unsafe extern "C" fn host_shim(
+    ctx: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut u128,
+    len: usize,
+) -> u32 {
     // SAFETY: the host-call trampoline passes the `HostFuncCtx` it was
     // reached through, the calling wasm instance's vmctx, and `len` slots.
     unsafe {
         let ctx = &*(ctx as *const HostFuncCtx);
         let store = *(caller_vmctx.add(vmctx::STORE_OFFSET as usize) as *const *mut StoreOpaque);
         let values = std::slice::from_raw_parts_mut(values, len);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (ctx.func)(store, caller_vmctx, values)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (ctx.func)(store, caller_vmctx, values)
+        }));
         let error = match result {
             Ok(Ok(())) => return 0,
             Ok(Err(e)) => e,
@@ -99,13 +109,19 @@ impl Func {
             // mix functions), laid out first in it.
             let mut caller = unsafe { Caller::from_raw(store, caller_vmctx) };
             let s = &mut caller.store.opaque;
-            let params: Vec<Val> =
-                ty2.params().iter().zip(slots.iter()).map(|(&t, &raw)| Val::from_raw(s, raw, t)).collect();
+            let params: Vec<Val> = ty2
+                .params()
+                .iter()
+                .zip(slots.iter())
+                .map(|(&t, &raw)| Val::from_raw(s, raw, t))
+                .collect();
             let mut results: Vec<Val> = ty2.results().iter().map(|&t| default_val(t)).collect();
             func(caller.reborrow(), &params, &mut results)?;
             let s = &caller.store.opaque;
             for ((slot, r), &t) in slots.iter_mut().zip(&results).zip(ty2.results()) {
-                *slot = r.to_raw_checked(s, t).map_err(|e| e.context("host function returned a bad result"))?;
+                *slot = r
+                    .to_raw_checked(s, t)
+                    .map_err(|e| e.context("host function returned a bad result"))?;
             }
             Ok(())
         });
@@ -126,7 +142,10 @@ impl Func {
 
     fn new_raw(s: &mut StoreOpaque, ty: FuncType, func: Box<HostFn>) -> Func {
         let type_id = s.engine.intern(&ty);
-        let tramp = s.engine.trampolines(type_id).expect("trampolines compile for every function type");
+        let tramp = s
+            .engine
+            .trampolines(type_id)
+            .expect("trampolines compile for every function type");
         let mut ctx = Box::new(HostFuncCtx {
             shim: host_shim,
             funcref: VMFuncRef {
@@ -163,19 +182,34 @@ impl Func {
 
     /// Call with `params`, writing `results` (whose length must match the
     /// function's result count).
-    pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
         let s = opaque_mut(&mut store);
         s.check_owner(self.store_id)?;
         let ty = s.funcs[self.index].ty.clone();
         if params.len() != ty.params().len() {
-            bail!("expected {} arguments, got {}", ty.params().len(), params.len());
+            bail!(
+                "expected {} arguments, got {}",
+                ty.params().len(),
+                params.len()
+            );
         }
         if results.len() != ty.results().len() {
-            bail!("expected {} results, got {}", ty.results().len(), results.len());
+            bail!(
+                "expected {} results, got {}",
+                ty.results().len(),
+                results.len()
+            );
         }
         let mut slots = vec![0u128; ty.params().len().max(ty.results().len())];
         for ((slot, p), &t) in slots.iter_mut().zip(params).zip(ty.params()) {
-            *slot = p.to_raw_checked(s, t).map_err(|e| e.context("argument type mismatch"))?;
+            *slot = p
+                .to_raw_checked(s, t)
+                .map_err(|e| e.context("argument type mismatch"))?;
         }
         self.call_slots(s, &mut slots)?;
         for ((r, &raw), &t) in results.iter_mut().zip(&slots).zip(ty.results()) {
@@ -201,7 +235,10 @@ impl Func {
     }
 
     /// A statically typed view of this function, if its type matches.
-    pub fn typed<P: WasmParams, R: WasmResults>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
+    pub fn typed<P: WasmParams, R: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<P, R>> {
         let ty = self.ty(&store);
         let (params, results) = (P::types(), R::types());
         if ty.params() != params.as_slice() || ty.results() != results.as_slice() {

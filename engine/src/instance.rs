@@ -43,7 +43,12 @@ impl InstanceData {
     unsafe fn write<V>(&mut self, offset: u32, value: V) {
         // SAFETY: the block is `VMOffsets::size()` bytes and the caller
         // names a properly aligned field inside it.
-        unsafe { (self.vmctx.as_mut_ptr() as *mut u8).add(offset as usize).cast::<V>().write(value) }
+        unsafe {
+            (self.vmctx.as_mut_ptr() as *mut u8)
+                .add(offset as usize)
+                .cast::<V>()
+                .write(value)
+        }
     }
 
     pub fn set_stack_limit(&mut self, limit: usize) {
@@ -54,7 +59,10 @@ impl InstanceData {
     /// The `VMFuncRef` of function `index` inside this vmctx.
     pub fn func_ref(&self, index: u32) -> *const VMFuncRef {
         // SAFETY: `func_ref` offsets lie inside the block.
-        unsafe { self.vmctx_ptr().add(self.offsets().func_ref(index) as usize) as *const VMFuncRef }
+        unsafe {
+            self.vmctx_ptr()
+                .add(self.offsets().func_ref(index) as usize) as *const VMFuncRef
+        }
     }
 
     /// The raw value of a constant expression in this instance.
@@ -94,19 +102,31 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
 impl Instance {
     /// Instantiate `module` with `imports`, given in the order of
     /// `module.imports()`.
-    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
         let s = opaque_mut(&mut store);
         Instance::instantiate(s, module, imports)
     }
 
-    pub(crate) fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub(crate) fn instantiate(
+        s: &mut StoreOpaque,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
         let m = module.inner().clone();
         if !crate::Engine::same(&m.engine, &s.engine) {
             bail!("cross-engine instantiation is not supported");
         }
         let info = &m.info;
         if imports.len() != info.imports.len() {
-            bail!("expected {} imports, found {}", info.imports.len(), imports.len());
+            bail!(
+                "expected {} imports, found {}",
+                info.imports.len(),
+                imports.len()
+            );
         }
         let offsets = &m.offsets;
         let words = (offsets.size() as usize).div_ceil(16);
@@ -127,7 +147,10 @@ impl Instance {
         unsafe {
             inst.write(vmctx::MAGIC_OFFSET, vmctx::VMCTX_MAGIC);
             inst.write(vmctx::STACK_LIMIT_OFFSET, s.stack_limit);
-            inst.write(vmctx::BUILTINS_OFFSET, &crate::libcalls::BUILTINS as *const _);
+            inst.write(
+                vmctx::BUILTINS_OFFSET,
+                &crate::libcalls::BUILTINS as *const _,
+            );
             inst.write(vmctx::STORE_OFFSET, store_ptr);
             inst.write(vmctx::INSTANCE_OFFSET, inst_ptr);
             for (i, &id) in m.type_ids.iter().enumerate() {
@@ -142,60 +165,127 @@ impl Instance {
             let actual = ext.ty_in(s);
             let (module_name, name) = (&import.module, &import.name);
             match (import.index, ext, &expected, &actual) {
-                (EntityIndex::Func(i), Extern::Func(f), ExternType::Func(e), ExternType::Func(a)) => {
+                (
+                    EntityIndex::Func(i),
+                    Extern::Func(f),
+                    ExternType::Func(e),
+                    ExternType::Func(a),
+                ) => {
                     if e != a {
-                        return Err(link_error("function", module_name, name, format!("expected {e}, found {a}")));
+                        return Err(link_error(
+                            "function",
+                            module_name,
+                            name,
+                            format!("expected {e}, found {a}"),
+                        ));
                     }
                     let r = s.funcs[f.index].funcref;
                     // SAFETY: `r` is a live funcref of this store.
                     let r = unsafe { *r };
                     unsafe {
-                        inst.write(offsets.imported_func(i), VMFunctionImport { code: r.code, vmctx: r.vmctx });
+                        inst.write(
+                            offsets.imported_func(i),
+                            VMFunctionImport {
+                                code: r.code,
+                                vmctx: r.vmctx,
+                            },
+                        );
                         inst.write(offsets.func_ref(i), r);
                     }
                 }
-                (EntityIndex::Global(i), Extern::Global(g), ExternType::Global(e), ExternType::Global(a)) => {
+                (
+                    EntityIndex::Global(i),
+                    Extern::Global(g),
+                    ExternType::Global(e),
+                    ExternType::Global(a),
+                ) => {
                     if e != a {
-                        return Err(link_error("global", module_name, name, format!("expected {e:?}, found {a:?}")));
+                        return Err(link_error(
+                            "global",
+                            module_name,
+                            name,
+                            format!("expected {e:?}, found {a:?}"),
+                        ));
                     }
                     inst.globals.push(g.index);
                     let ptr: *mut crate::vmctx::VMGlobal = &mut s.globals[g.index].slot;
                     unsafe { inst.write(offsets.global_ptr(i), ptr) };
                 }
-                (EntityIndex::Table(i), Extern::Table(t), ExternType::Table(e), ExternType::Table(a)) => {
+                (
+                    EntityIndex::Table(i),
+                    Extern::Table(t),
+                    ExternType::Table(e),
+                    ExternType::Table(a),
+                ) => {
                     let ok = e.element == a.element
-                        && limits_match(a.minimum.into(), a.maximum.map(Into::into), e.minimum.into(), e.maximum.map(Into::into));
+                        && limits_match(
+                            a.minimum.into(),
+                            a.maximum.map(Into::into),
+                            e.minimum.into(),
+                            e.maximum.map(Into::into),
+                        );
                     if !ok {
-                        return Err(link_error("table", module_name, name, format!("expected {e:?}, found {a:?}")));
+                        return Err(link_error(
+                            "table",
+                            module_name,
+                            name,
+                            format!("expected {e:?}, found {a:?}"),
+                        ));
                     }
                     inst.tables.push(t.index);
                     let ptr: *mut crate::vmctx::VMTableDefinition = &mut *s.tables[t.index].def;
                     unsafe { inst.write(offsets.table_ptr(i), ptr) };
                 }
-                (EntityIndex::Memory(i), Extern::Memory(mem), ExternType::Memory(e), ExternType::Memory(a)) => {
+                (
+                    EntityIndex::Memory(i),
+                    Extern::Memory(mem),
+                    ExternType::Memory(e),
+                    ExternType::Memory(a),
+                ) => {
                     if !limits_match(a.minimum, a.maximum, e.minimum, e.maximum) {
-                        return Err(link_error("memory", module_name, name, format!("expected {e:?}, found {a:?}")));
+                        return Err(link_error(
+                            "memory",
+                            module_name,
+                            name,
+                            format!("expected {e:?}, found {a:?}"),
+                        ));
                     }
                     inst.memories.push(mem.index);
-                    let ptr: *mut crate::vmctx::VMMemoryDefinition = &mut *s.memories[mem.index].def;
+                    let ptr: *mut crate::vmctx::VMMemoryDefinition =
+                        &mut *s.memories[mem.index].def;
                     unsafe { inst.write(offsets.memory_ptr(i), ptr) };
                 }
                 _ => {
-                    return Err(link_error("", module_name, name, format!("expected {expected}, found {actual}")));
+                    return Err(link_error(
+                        "",
+                        module_name,
+                        name,
+                        format!("expected {expected}, found {actual}"),
+                    ));
                 }
             }
         }
 
         // Defined entities.
         let mode = s.engine.config().tunables.bounds_checks;
-        for (i, ty) in info.memories.iter().enumerate().skip(info.num_imported_memories as usize) {
+        for (i, ty) in info
+            .memories
+            .iter()
+            .enumerate()
+            .skip(info.num_imported_memories as usize)
+        {
             s.memories.push(LinearMemory::new(*ty, mode)?);
             let index = s.memories.len() - 1;
             inst.memories.push(index);
             let ptr: *mut crate::vmctx::VMMemoryDefinition = &mut *s.memories[index].def;
             unsafe { inst.write(offsets.memory_ptr(i as u32), ptr) };
         }
-        for (i, ty) in info.tables.iter().enumerate().skip(info.num_imported_tables as usize) {
+        for (i, ty) in info
+            .tables
+            .iter()
+            .enumerate()
+            .skip(info.num_imported_tables as usize)
+        {
             s.tables.push(TableData::new(*ty, 0)?);
             let index = s.tables.len() - 1;
             inst.tables.push(index);
@@ -212,7 +302,12 @@ impl Instance {
             };
             unsafe { inst.write(offsets.func_ref(index), r) };
         }
-        for (i, g) in info.globals.iter().enumerate().skip(info.num_imported_globals as usize) {
+        for (i, g) in info
+            .globals
+            .iter()
+            .enumerate()
+            .skip(info.num_imported_globals as usize)
+        {
             let init = g.init.as_ref().expect("defined globals have initialisers");
             let bits = inst.eval(s, init);
             let global = Global::push(s, g.ty, bits);
@@ -238,18 +333,26 @@ impl Instance {
                 ElemMode::Active { table, offset } => {
                     let inst = &s.instances[index];
                     let dst = inst.eval(s, offset) as u32 as usize;
-                    let items: Vec<usize> = seg.items.iter().map(|x| inst.eval(s, x) as usize).collect();
+                    let items: Vec<usize> =
+                        seg.items.iter().map(|x| inst.eval(s, x) as usize).collect();
                     let table = &mut s.tables[inst.tables[*table as usize]];
-                    match dst.checked_add(items.len()).filter(|&end| end <= table.elements.len()) {
+                    match dst
+                        .checked_add(items.len())
+                        .filter(|&end| end <= table.elements.len())
+                    {
                         Some(end) => table.elements[dst..end].copy_from_slice(&items),
-                        None => return Err(Trap::new(TrapCode::TableOutOfBounds, Vec::new()).into()),
+                        None => {
+                            return Err(Trap::new(TrapCode::TableOutOfBounds, Vec::new()).into());
+                        }
                     }
                 }
             }
             s.instances[index].dropped_elems[e] = true;
         }
         for (d, seg) in info.datas.iter().enumerate() {
-            let DataMode::Active { memory, offset } = &seg.mode else { continue };
+            let DataMode::Active { memory, offset } = &seg.mode else {
+                continue;
+            };
             let inst = &s.instances[index];
             let dst = inst.eval(s, offset) as u32 as usize;
             let bytes = info.data(d as u32);
@@ -288,7 +391,12 @@ impl Instance {
             return None;
         }
         let module = s.instances[self.index].module.clone();
-        let export = module.inner().info.exports.iter().find(|e| e.name == name)?;
+        let export = module
+            .inner()
+            .info
+            .exports
+            .iter()
+            .find(|e| e.name == name)?;
         Some(self.entity(s, export.index))
     }
 
@@ -298,7 +406,9 @@ impl Instance {
         match index {
             EntityIndex::Func(f) => {
                 let r = inst.func_ref(f);
-                let index = s.func_for_ref(r).expect("instance functions have interned types");
+                let index = s
+                    .func_for_ref(r)
+                    .expect("instance functions have interned types");
                 Extern::Func(Func { store_id, index })
             }
             EntityIndex::Global(g) => Extern::Global(Global {
@@ -323,7 +433,13 @@ impl Instance {
             return Vec::new();
         }
         let module = s.instances[self.index].module.clone();
-        module.inner().info.exports.iter().map(|e| (e.name.clone(), self.entity(s, e.index))).collect()
+        module
+            .inner()
+            .info
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), self.entity(s, e.index)))
+            .collect()
     }
 
     pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
@@ -357,4 +473,3 @@ impl Instance {
         &opaque(store).instances[self.index].module
     }
 }
-

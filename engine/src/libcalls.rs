@@ -82,7 +82,14 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, l
     }
 }
 
-unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
     let src_def = &store.memories[inst.memories[src_mem as usize]].def;
@@ -100,10 +107,21 @@ unsafe extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst
     }
 }
 
-unsafe extern "C" fn memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    mem: u32,
+    data: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
-    let bytes = if inst.dropped_datas[data as usize] { &[][..] } else { inst.module.inner().info.data(data) };
+    let bytes = if inst.dropped_datas[data as usize] {
+        &[][..]
+    } else {
+        inst.module.inner().info.data(data)
+    };
     let memory = store.memories[inst.memories[mem as usize]].data_mut();
     match (range(src, len, bytes.len()), range(dst, len, memory.len())) {
         (Some(s), Some(d)) => {
@@ -123,7 +141,9 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
-    store.tables[inst.tables[table as usize]].grow(delta, init).unwrap_or(u32::MAX)
+    store.tables[inst.tables[table as usize]]
+        .grow(delta, init)
+        .unwrap_or(u32::MAX)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
@@ -139,11 +159,24 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize
     }
 }
 
-unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
-    let (d, s) = (inst.tables[dst_table as usize], inst.tables[src_table as usize]);
-    let (src_len, dst_len) = (store.tables[s].elements.len(), store.tables[d].elements.len());
+    let (d, s) = (
+        inst.tables[dst_table as usize],
+        inst.tables[src_table as usize],
+    );
+    let (src_len, dst_len) = (
+        store.tables[s].elements.len(),
+        store.tables[d].elements.len(),
+    );
     let (Some(sr), Some(dr)) = (range(src, len, src_len), range(dst, len, dst_len)) else {
         return TRAP;
     };
@@ -156,16 +189,33 @@ unsafe extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, 
     OK
 }
 
-unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (store, inst) = unsafe { context(vmctx) };
     let module = inst.module.clone();
-    let items = if inst.dropped_elems[elem as usize] { &[][..] } else { &module.inner().info.elems[elem as usize].items[..] };
+    let items = if inst.dropped_elems[elem as usize] {
+        &[][..]
+    } else {
+        &module.inner().info.elems[elem as usize].items[..]
+    };
     let t = inst.tables[table as usize];
-    let (Some(sr), Some(dr)) = (range(src, len, items.len()), range(dst, len, store.tables[t].elements.len())) else {
+    let (Some(sr), Some(dr)) = (
+        range(src, len, items.len()),
+        range(dst, len, store.tables[t].elements.len()),
+    ) else {
         return TRAP;
     };
-    let values: Vec<usize> = items[sr].iter().map(|x| inst.eval(store, x) as usize).collect();
+    let values: Vec<usize> = items[sr]
+        .iter()
+        .map(|x| inst.eval(store, x) as usize)
+        .collect();
     store.tables[t].elements[dr].copy_from_slice(&values);
     OK
 }
@@ -184,7 +234,8 @@ mod tests {
 
     #[test]
     fn table_order_matches_builtin_order() {
-        let check = |b: Builtin, offset: usize| assert_eq!(b.table_offset() as usize, offset, "{b:?}");
+        let check =
+            |b: Builtin, offset: usize| assert_eq!(b.table_offset() as usize, offset, "{b:?}");
         check(Builtin::MemoryGrow, offset_of!(BuiltinTable, memory_grow));
         check(Builtin::MemoryFill, offset_of!(BuiltinTable, memory_fill));
         check(Builtin::MemoryCopy, offset_of!(BuiltinTable, memory_copy));

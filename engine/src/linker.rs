@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-type HostDefinition<T> = Arc<dyn Fn(&mut crate::store::StoreContextMut<'_, T>) -> Func + Send + Sync>;
+type HostDefinition<T> =
+    Arc<dyn Fn(&mut crate::store::StoreContextMut<'_, T>) -> Func + Send + Sync>;
 
 enum Definition<T> {
     /// A store object (only usable with the store it belongs to).
@@ -67,7 +68,12 @@ impl<T: 'static> Linker<T> {
         Ok(())
     }
 
-    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self> {
+    pub fn define(
+        &mut self,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self> {
         self.insert(module, name, Definition::Extern(item.into()))?;
         Ok(self)
     }
@@ -92,13 +98,19 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + Clone + 'static,
     ) -> Result<&mut Self> {
-        let make: HostDefinition<T> = Arc::new(move |store| Func::new(store, ty.clone(), func.clone()));
+        let make: HostDefinition<T> =
+            Arc::new(move |store| Func::new(store, ty.clone(), func.clone()));
         self.insert(module, name, Definition::Host(make))?;
         Ok(self)
     }
 
     /// Make every export of `instance` importable under `module`.
-    pub fn instance(&mut self, mut store: impl AsContextMut<Data = T>, module: &str, instance: Instance) -> Result<&mut Self> {
+    pub fn instance(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        instance: Instance,
+    ) -> Result<&mut Self> {
         for (name, ext) in instance.exports(&mut store) {
             self.insert(module, &name, Definition::Extern(ext))?;
         }
@@ -106,12 +118,22 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Instantiate `module` in `store` and register its exports under `name`.
-    pub fn module(&mut self, mut store: impl AsContextMut<Data = T>, name: &str, module: &Module) -> Result<&mut Self> {
+    pub fn module(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        name: &str,
+        module: &Module,
+    ) -> Result<&mut Self> {
         let instance = self.instantiate(&mut store, module)?;
         self.instance(store, name, instance)
     }
 
-    pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
         let def = self.defs.get(&(module.to_string(), name.to_string()))?;
         Some(match def {
             Definition::Extern(e) => *e,
@@ -120,12 +142,20 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Resolve `module`'s imports and instantiate it.
-    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance> {
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance> {
         let mut imports = Vec::with_capacity(module.imports().len());
         for import in module.imports() {
             match self.get(&mut store, import.module(), import.name()) {
                 Some(e) => imports.push(e),
-                None => bail!("unknown import: `{}::{}` has not been defined", import.module(), import.name()),
+                None => bail!(
+                    "unknown import: `{}::{}` has not been defined",
+                    import.module(),
+                    import.name()
+                ),
             }
         }
         Instance::instantiate(opaque_mut(&mut store), module, &imports)

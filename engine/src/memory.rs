@@ -45,7 +45,10 @@ fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
         )
     };
     if p == libc::MAP_FAILED {
-        bail!("failed to map {len} bytes for linear memory: {}", std::io::Error::last_os_error());
+        bail!(
+            "failed to map {len} bytes for linear memory: {}",
+            std::io::Error::last_os_error()
+        );
     }
     Ok(p.cast())
 }
@@ -53,7 +56,10 @@ fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
 impl LinearMemory {
     pub fn new(ty: MemoryType, mode: BoundsChecks) -> Result<LinearMemory> {
         if ty.minimum > MAX_PAGES {
-            bail!("memory minimum of {} pages exceeds the 4 GiB limit", ty.minimum);
+            bail!(
+                "memory minimum of {} pages exceeds the 4 GiB limit",
+                ty.minimum
+            );
         }
         let len = ty.minimum as usize * WASM_PAGE_SIZE;
         let (ptr, mapped) = match mode {
@@ -64,7 +70,10 @@ impl LinearMemory {
                     mapped: GUARD_RESERVATION,
                     mode,
                     ty,
-                    def: Box::new(VMMemoryDefinition { base: ptr, length: 0 }),
+                    def: Box::new(VMMemoryDefinition {
+                        base: ptr,
+                        length: 0,
+                    }),
                 };
                 mem.make_accessible(0, len)?;
                 let mut mem = mem;
@@ -80,7 +89,11 @@ impl LinearMemory {
             mode,
             ty,
             def: Box::new(VMMemoryDefinition {
-                base: if ptr.is_null() { std::ptr::NonNull::dangling().as_ptr() } else { ptr },
+                base: if ptr.is_null() {
+                    std::ptr::NonNull::dangling().as_ptr()
+                } else {
+                    ptr
+                },
                 length: len,
             }),
         })
@@ -89,9 +102,18 @@ impl LinearMemory {
     fn make_accessible(&self, from: usize, to: usize) -> Result<()> {
         if to > from {
             // SAFETY: [from, to) lies inside our reservation.
-            let r = unsafe { libc::mprotect(self.ptr.add(from).cast(), to - from, libc::PROT_READ | libc::PROT_WRITE) };
+            let r = unsafe {
+                libc::mprotect(
+                    self.ptr.add(from).cast(),
+                    to - from,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            };
             if r != 0 {
-                bail!("failed to commit linear memory: {}", std::io::Error::last_os_error());
+                bail!(
+                    "failed to commit linear memory: {}",
+                    std::io::Error::last_os_error()
+                );
             }
         }
         Ok(())
@@ -123,7 +145,9 @@ impl LinearMemory {
                 } else {
                     // SAFETY: remapping our own mapping; the old address is
                     // not used after this (compiled code reloads the base).
-                    let p = unsafe { libc::mremap(self.ptr.cast(), self.mapped, new_len, libc::MREMAP_MAYMOVE) };
+                    let p = unsafe {
+                        libc::mremap(self.ptr.cast(), self.mapped, new_len, libc::MREMAP_MAYMOVE)
+                    };
                     if p == libc::MAP_FAILED {
                         return None;
                     }

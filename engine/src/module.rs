@@ -65,7 +65,9 @@ impl ExportType {
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module").field("name", &self.name()).finish_non_exhaustive()
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -98,7 +100,10 @@ impl Module {
         };
         let n = info.num_defined_funcs();
         let funcs = if parallel {
-            (0..n).into_par_iter().map(compile_one).collect::<Result<Vec<_>>>()?
+            (0..n)
+                .into_par_iter()
+                .map(compile_one)
+                .collect::<Result<Vec<_>>>()?
         } else {
             (0..n).map(compile_one).collect::<Result<Vec<_>>>()?
         };

@@ -7,12 +7,14 @@
 
 use crate::config::Features;
 use crate::info::*;
-use crate::types::{GlobalType, MemoryType, Mutability, TableType, func_type_from, ref_type_from, val_type_from};
+use crate::types::{
+    GlobalType, MemoryType, Mutability, TableType, func_type_from, ref_type_from, val_type_from,
+};
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use wasmparser::{
-    ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Operator, Parser, Payload, TypeRef, ValidPayload,
-    Validator, ValidatorResources, WasmFeatures,
+    ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Operator, Parser, Payload,
+    TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
 };
 
 /// The wasmparser feature set for Kiln's `Features`.
@@ -21,7 +23,10 @@ pub fn wasm_features(f: &Features) -> WasmFeatures {
     let flags = [
         (f.mutable_global, WasmFeatures::MUTABLE_GLOBAL),
         (f.sign_extension, WasmFeatures::SIGN_EXTENSION),
-        (f.saturating_float_to_int, WasmFeatures::SATURATING_FLOAT_TO_INT),
+        (
+            f.saturating_float_to_int,
+            WasmFeatures::SATURATING_FLOAT_TO_INT,
+        ),
         (f.multi_value, WasmFeatures::MULTI_VALUE),
         (f.bulk_memory, WasmFeatures::BULK_MEMORY),
         (f.reference_types, WasmFeatures::REFERENCE_TYPES),
@@ -71,6 +76,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::ImportSection(s) => {
+            check_limit_encodings(s.range(), &info.wasm, true)?;
             for import in s.into_imports() {
                 let import = import?;
                 let index = match import.ty {
@@ -121,6 +127,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::MemorySection(s) => {
+            check_limit_encodings(s.range(), &info.wasm, false)?;
             for m in s {
                 info.memories.push(memory_type(m?)?);
             }
@@ -167,11 +174,17 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 };
                 let (ty, items) = match elem.items {
                     wasmparser::ElementItems::Functions(r) => {
-                        let items = r.into_iter().map(|f| Ok(ConstExpr::RefFunc(f?))).collect::<Result<_>>()?;
+                        let items = r
+                            .into_iter()
+                            .map(|f| Ok(ConstExpr::RefFunc(f?)))
+                            .collect::<Result<_>>()?;
                         (crate::types::RefType::FuncRef, items)
                     }
                     wasmparser::ElementItems::Expressions(ty, r) => {
-                        let items = r.into_iter().map(|e| const_expr(&e?)).collect::<Result<_>>()?;
+                        let items = r
+                            .into_iter()
+                            .map(|e| const_expr(&e?))
+                            .collect::<Result<_>>()?;
                         (ref_type_from(ty)?, items)
                     }
                 };
@@ -214,7 +227,8 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         Name::Function(map) => {
                             for naming in map {
                                 let Ok(naming) = naming else { break };
-                                info.func_names.insert(naming.index, naming.name.to_string());
+                                info.func_names
+                                    .insert(naming.index, naming.name.to_string());
                             }
                         }
                         _ => {}
@@ -227,11 +241,56 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Wasm 2.0 encodes memory and table limits as `u32` LEB128s (at most
+/// five bytes); wasmparser follows Wasm 3.0, where memory limits are `u64`
+/// and may take ten. Kiln has no 64-bit memories, so it holds modules to
+/// the 2.0 encoding: re-read the (already validated) import or memory
+/// section with strict `u32` reads.
+fn check_limit_encodings(range: std::ops::Range<u64>, wasm: &[u8], imports: bool) -> Result<()> {
+    let mut r =
+        wasmparser::BinaryReader::new(&wasm[range.start as usize..range.end as usize], range.start);
+    let limits = |r: &mut wasmparser::BinaryReader<'_>| -> Result<()> {
+        let flags = r.read_u8()?;
+        r.read_var_u32()?;
+        if flags & 1 != 0 {
+            r.read_var_u32()?;
+        }
+        Ok(())
+    };
+    for _ in 0..r.read_var_u32()? {
+        if !imports {
+            limits(&mut r)?;
+            continue;
+        }
+        r.skip_string()?;
+        r.skip_string()?;
+        match r.read_u8()? {
+            0x00 => drop(r.read_var_u32()?),
+            0x01 => {
+                r.read_u8()?; // element type: one byte in Wasm 2.0
+                limits(&mut r)?;
+            }
+            0x02 => limits(&mut r)?,
+            0x03 => {
+                r.read_u8()?;
+                r.read_u8()?;
+            }
+            // Anything else was already rejected by validation.
+            _ => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 fn table_type(t: wasmparser::TableType) -> Result<TableType> {
     if t.table64 {
         bail!("64-bit tables are not supported");
     }
-    Ok(TableType::new(ref_type_from(t.element_type)?, t.initial as u32, t.maximum.map(|m| m as u32)))
+    Ok(TableType::new(
+        ref_type_from(t.element_type)?,
+        t.initial as u32,
+        t.maximum.map(|m| m as u32),
+    ))
 }
 
 fn memory_type(m: wasmparser::MemoryType) -> Result<MemoryType> {
@@ -254,7 +313,11 @@ fn global_type(g: wasmparser::GlobalType) -> Result<GlobalType> {
     if g.shared {
         bail!("shared globals are not supported");
     }
-    let mutability = if g.mutable { Mutability::Var } else { Mutability::Const };
+    let mutability = if g.mutable {
+        Mutability::Var
+    } else {
+        Mutability::Const
+    };
     Ok(GlobalType::new(val_type_from(g.content_type)?, mutability))
 }
 
@@ -267,13 +330,19 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
         Operator::F32Const { value } => ConstExpr::F32(value.bits()),
         Operator::F64Const { value } => ConstExpr::F64(value.bits()),
         Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
-        Operator::RefNull { hty } => ConstExpr::RefNull(ref_type_from(wasmparser::RefType::new(true, hty).context("bad heap type")?)?),
+        Operator::RefNull { hty } => ConstExpr::RefNull(ref_type_from(
+            wasmparser::RefType::new(true, hty).context("bad heap type")?,
+        )?),
         Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
-        other => bail!("unsupported constant expression operator {other:?} (extended constant expressions are not supported)"),
+        other => bail!(
+            "unsupported constant expression operator {other:?} (extended constant expressions are not supported)"
+        ),
     };
     match ops.read()? {
         Operator::End => Ok(value),
-        other => bail!("unsupported constant expression operator {other:?} (extended constant expressions are not supported)"),
+        other => bail!(
+            "unsupported constant expression operator {other:?} (extended constant expressions are not supported)"
+        ),
     }
 }

@@ -48,11 +48,17 @@ type Map = BTreeMap<usize, (usize, Arc<CodeInfo>)>;
 static REGISTRY: RwLock<Map> = RwLock::new(BTreeMap::new());
 
 pub fn register(start: usize, len: usize, info: Arc<CodeInfo>) {
-    REGISTRY.write().unwrap_or_else(|e| e.into_inner()).insert(start + len, (start, info));
+    REGISTRY
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(start + len, (start, info));
 }
 
 pub fn unregister(start: usize, len: usize) {
-    REGISTRY.write().unwrap_or_else(|e| e.into_inner()).remove(&(start + len));
+    REGISTRY
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&(start + len));
 }
 
 fn find(map: &Map, pc: usize) -> Option<(usize, Arc<CodeInfo>)> {
@@ -73,7 +79,10 @@ pub fn lookup(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
 pub fn is_kiln_code_nonblocking(pc: usize) -> bool {
     for _ in 0..10_000 {
         if let Ok(map) = REGISTRY.try_read() {
-            return map.range(pc + 1..).next().is_some_and(|(_, (start, _))| pc >= *start);
+            return map
+                .range(pc + 1..)
+                .next()
+                .is_some_and(|(_, (start, _))| pc >= *start);
         }
         std::hint::spin_loop();
     }

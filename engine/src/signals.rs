@@ -35,7 +35,11 @@ thread_local! {
 }
 
 unsafe extern "C" {
-    fn kiln_setjmp_call(slot: *mut *mut c_void, body: unsafe extern "C" fn(*mut c_void), data: *mut c_void) -> c_int;
+    fn kiln_setjmp_call(
+        slot: *mut *mut c_void,
+        body: unsafe extern "C" fn(*mut c_void),
+        data: *mut c_void,
+    ) -> c_int;
     fn kiln_longjmp(buf: *mut c_void) -> !;
 }
 
@@ -44,7 +48,10 @@ unsafe extern "C" {
 /// # Safety
 /// `body` must own no values with destructors across its calls into JIT
 /// code: a trap returns from `catch_traps` without returning from `body`.
-pub unsafe fn catch_traps(body: unsafe extern "C" fn(*mut c_void), data: *mut c_void) -> Result<(), TrapRecord> {
+pub unsafe fn catch_traps(
+    body: unsafe extern "C" fn(*mut c_void),
+    data: *mut c_void,
+) -> Result<(), TrapRecord> {
     let slot = JMP_BUF.with(|c| c.as_ptr());
     // SAFETY: `slot` is this thread's jump-buffer cell; the C side restores
     // its previous value on both return paths, so nesting works.
@@ -124,13 +131,18 @@ unsafe extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, ctx: *mu
 }
 
 unsafe fn chain(signal: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
-    let prev = PREVIOUS.get().and_then(|p| p.iter().find(|(s, _)| *s == signal)).map(|(_, a)| *a);
+    let prev = PREVIOUS
+        .get()
+        .and_then(|p| p.iter().find(|(s, _)| *s == signal))
+        .map(|(_, a)| *a);
     // SAFETY: calling the handler that was installed before ours, the way
     // the kernel would have; for the default action, restore it and return
     // so the faulting instruction re-executes under it.
     unsafe {
         match prev {
-            Some(prev) if prev.sa_sigaction != libc::SIG_DFL && prev.sa_sigaction != libc::SIG_IGN => {
+            Some(prev)
+                if prev.sa_sigaction != libc::SIG_DFL && prev.sa_sigaction != libc::SIG_IGN =>
+            {
                 if prev.sa_flags & libc::SA_SIGINFO != 0 {
                     let f: unsafe extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void) =
                         std::mem::transmute(prev.sa_sigaction);

@@ -294,7 +294,10 @@ impl StoreOpaque {
             return anyhow!("wasm fault at {:#x} without a trap code", record.pc);
         };
         if ir_code == ir_codes::HOST_ERROR {
-            return self.pending_error.take().unwrap_or_else(|| anyhow!("host function failed"));
+            return self
+                .pending_error
+                .take()
+                .unwrap_or_else(|| anyhow!("host function failed"));
         }
         let Some(code) = TrapCode::from_ir(ir_code) else {
             return anyhow!("wasm trap with unknown code {ir_code}");

@@ -16,7 +16,9 @@ use crate::registry::CodeInfo;
 use crate::trap::ir_codes;
 use crate::types::FuncType;
 use anyhow::Result;
-use cranelift_codegen::ir::{self, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types};
+use cranelift_codegen::ir::{
+    self, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types,
+};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
@@ -24,10 +26,16 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 pub const VAL_RAW_SIZE: u32 = 16;
 
 /// Signature of the array-call trampoline, as Rust calls it.
-pub type ArrayCallFn = unsafe extern "C" fn(code: *const u8, callee_vmctx: *mut u8, caller_vmctx: *mut u8, values: *mut u128);
+pub type ArrayCallFn = unsafe extern "C" fn(
+    code: *const u8,
+    callee_vmctx: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut u128,
+);
 
 /// Signature of the shim a host-call trampoline calls.
-pub type HostShimFn = unsafe extern "C" fn(ctx: *mut u8, caller_vmctx: *mut u8, values: *mut u128, len: usize) -> u32;
+pub type HostShimFn =
+    unsafe extern "C" fn(ctx: *mut u8, caller_vmctx: *mut u8, values: *mut u128, len: usize) -> u32;
 
 /// Both trampolines of one function type.
 pub struct Trampolines {
@@ -68,13 +76,19 @@ fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let flags = MemFlagsData::trusted();
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, &p) in ty.params().iter().enumerate() {
-        args.push(b.ins().load(clif_type(p), flags, values, (i as u32 * VAL_RAW_SIZE) as i32));
+        args.push(b.ins().load(
+            clif_type(p),
+            flags,
+            values,
+            (i as u32 * VAL_RAW_SIZE) as i32,
+        ));
     }
     let callee_sig = b.import_signature(wasm_signature(call_conv, ty));
     let call = b.ins().call_indirect(callee_sig, code, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
-        b.ins().store(flags, r, values, (i as u32 * VAL_RAW_SIZE) as i32);
+        b.ins()
+            .store(flags, r, values, (i as u32 * VAL_RAW_SIZE) as i32);
     }
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());
@@ -84,7 +98,10 @@ fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
 fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let call_conv = isa.default_call_conv();
     let ptr = isa.pointer_type();
-    let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), wasm_signature(call_conv, ty));
+    let mut func = ir::Function::with_name_signature(
+        ir::UserFuncName::default(),
+        wasm_signature(call_conv, ty),
+    );
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
     let block = b.create_block();
@@ -94,11 +111,16 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let params = b.block_params(block).to_vec();
     let (ctx, caller_vmctx, args) = (params[0], params[1], &params[2..]);
     let len = ty.params().len().max(ty.results().len()).max(1) as u32;
-    let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, len * VAL_RAW_SIZE, 4));
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        len * VAL_RAW_SIZE,
+        4,
+    ));
     let values = b.ins().stack_addr(ptr, slot, 0);
     let flags = MemFlagsData::trusted();
     for (i, &a) in args.iter().enumerate() {
-        b.ins().store(flags, a, values, (i as u32 * VAL_RAW_SIZE) as i32);
+        b.ins()
+            .store(flags, a, values, (i as u32 * VAL_RAW_SIZE) as i32);
     }
     let mut shim_sig = ir::Signature::new(call_conv);
     shim_sig.params.extend([AbiParam::new(ptr); 4]);
@@ -106,14 +128,23 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let shim_sig = b.import_signature(shim_sig);
     let shim = b.ins().load(ptr, flags, ctx, 0);
     let n = b.ins().iconst(ptr, i64::from(len));
-    let call = b.ins().call_indirect(shim_sig, shim, &[ctx, caller_vmctx, values, n]);
+    let call = b
+        .ins()
+        .call_indirect(shim_sig, shim, &[ctx, caller_vmctx, values, n]);
     let status = b.inst_results(call)[0];
     b.ins().trapnz(status, ir_codes::HOST_ERROR);
     let results: Vec<_> = ty
         .results()
         .iter()
         .enumerate()
-        .map(|(i, &r)| b.ins().load(clif_type(r), flags, values, (i as u32 * VAL_RAW_SIZE) as i32))
+        .map(|(i, &r)| {
+            b.ins().load(
+                clif_type(r),
+                flags,
+                values,
+                (i as u32 * VAL_RAW_SIZE) as i32,
+            )
+        })
         .collect();
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());

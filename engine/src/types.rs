@@ -208,7 +208,9 @@ pub(crate) fn ref_type_from(t: wasmparser::RefType) -> anyhow::Result<RefType> {
     } else if t == wasmparser::RefType::EXTERNREF {
         Ok(RefType::ExternRef)
     } else {
-        anyhow::bail!("unsupported reference type {t:?} (typed references and GC are not supported)")
+        anyhow::bail!(
+            "unsupported reference type {t:?} (typed references and GC are not supported)"
+        )
     }
 }
 
@@ -224,7 +226,15 @@ pub(crate) fn val_type_from(t: wasmparser::ValType) -> anyhow::Result<ValType> {
 }
 
 pub(crate) fn func_type_from(t: &wasmparser::FuncType) -> anyhow::Result<FuncType> {
-    let params = t.params().iter().map(|&p| val_type_from(p)).collect::<anyhow::Result<Vec<_>>>()?;
-    let results = t.results().iter().map(|&p| val_type_from(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let params = t
+        .params()
+        .iter()
+        .map(|&p| val_type_from(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let results = t
+        .results()
+        .iter()
+        .map(|&p| val_type_from(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(FuncType::new(params, results))
 }

@@ -43,16 +43,32 @@ impl Val {
     }
 
     pub fn i32(&self) -> Option<i32> {
-        if let Val::I32(v) = self { Some(*v) } else { None }
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
     pub fn i64(&self) -> Option<i64> {
-        if let Val::I64(v) = self { Some(*v) } else { None }
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
     pub fn f32(&self) -> Option<f32> {
-        if let Val::F32(v) = self { Some(f32::from_bits(*v)) } else { None }
+        if let Val::F32(v) = self {
+            Some(f32::from_bits(*v))
+        } else {
+            None
+        }
     }
     pub fn f64(&self) -> Option<f64> {
-        if let Val::F64(v) = self { Some(f64::from_bits(*v)) } else { None }
+        if let Val::F64(v) = self {
+            Some(f64::from_bits(*v))
+        } else {
+            None
+        }
     }
     pub fn unwrap_i32(&self) -> i32 {
         self.i32().expect("expected i32")
@@ -110,7 +126,9 @@ impl Val {
                 } else {
                     // A funcref from this store's wasm always maps to a
                     // function of a type the engine interned.
-                    let index = store.func_for_ref(ptr).expect("funcref from wasm has an interned type");
+                    let index = store
+                        .func_for_ref(ptr)
+                        .expect("funcref from wasm has an interned type");
                     Some(Func {
                         store_id: store.id(),
                         index,

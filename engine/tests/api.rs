@@ -25,7 +25,9 @@ fn check(wat: &str, func: &str, args: &[Val], expected: Result<Vec<i64>, TrapCod
     match (got, expected) {
         (Ok(got), Ok(want)) => assert_eq!(got, want, "{func}"),
         (Err(e), Err(code)) => {
-            let trap = e.downcast_ref::<Trap>().unwrap_or_else(|| panic!("not a trap: {e:#}"));
+            let trap = e
+                .downcast_ref::<Trap>()
+                .unwrap_or_else(|| panic!("not a trap: {e:#}"));
             assert_eq!(trap.code(), code, "{func}");
         }
         (got, want) => panic!("{func}: got {got:?}, want {want:?}"),
@@ -44,12 +46,27 @@ fn calls_and_traps() {
         (func (export "unreachable") unreachable)
         (func (export "multi") (result i32 i64 i32) i32.const 1 i64.const 2 i32.const 3))"#;
     check(wat, "add", &[Val::I32(2), Val::I32(3)], Ok(vec![5]));
-    check(wat, "div", &[Val::I32(7), Val::I32(0)], Err(TrapCode::IntegerDivisionByZero));
-    check(wat, "div", &[Val::I32(i32::MIN), Val::I32(-1)], Err(TrapCode::IntegerOverflow));
+    check(
+        wat,
+        "div",
+        &[Val::I32(7), Val::I32(0)],
+        Err(TrapCode::IntegerDivisionByZero),
+    );
+    check(
+        wat,
+        "div",
+        &[Val::I32(i32::MIN), Val::I32(-1)],
+        Err(TrapCode::IntegerOverflow),
+    );
     check(wat, "recurse", &[Val::I32(0)], Err(TrapCode::StackOverflow));
     check(wat, "oob", &[], Err(TrapCode::MemoryOutOfBounds));
     check(wat, "grow", &[Val::I32(1)], Ok(vec![1]));
     check(wat, "grow", &[Val::I32(2)], Ok(vec![-1]));
-    check(wat, "unreachable", &[], Err(TrapCode::UnreachableCodeReached));
+    check(
+        wat,
+        "unreachable",
+        &[],
+        Err(TrapCode::UnreachableCodeReached),
+    );
     check(wat, "multi", &[], Ok(vec![1, 2, 3]));
 }

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod backend;
+pub mod engine_backend;
 pub mod expectations;
 mod harness;
 mod runner;

@@ -102,6 +102,7 @@ impl FileReport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Location {
     pub line: usize,
+    /// In bytes from the start of the line.
     pub column: usize,
 }
 
@@ -177,6 +178,8 @@ impl fmt::Display for ActionError {
 }
 
 impl<B: Backend> WastRunner<B> {
+    /// A runner for one script; `backend` must be fresh (only `spectest`
+    /// registered).
     pub fn new(backend: B) -> WastRunner<B> {
         WastRunner {
             backend,

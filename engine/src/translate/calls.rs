@@ -12,7 +12,8 @@ use crate::trap::ir_codes;
 use crate::vmctx::{BUILTINS_OFFSET, FUNC_REF_CODE, FUNC_REF_TYPE_ID, FUNC_REF_VMCTX};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    ExtFuncData, ExternalName, FuncRef, Inst, InstBuilder, MemFlagsData, SigRef, UserExternalName, Value, types,
+    ExtFuncData, ExternalName, FuncRef, Inst, InstBuilder, MemFlagsData, SigRef, UserExternalName,
+    Value, types,
 };
 
 impl Translator<'_, '_> {
@@ -21,7 +22,10 @@ impl Translator<'_, '_> {
         if let Some(&sig) = self.sig_refs.get(&type_index) {
             return sig;
         }
-        let sig = wasm_signature(self.env.call_conv, &self.env.info.types[type_index as usize]);
+        let sig = wasm_signature(
+            self.env.call_conv,
+            &self.env.info.types[type_index as usize],
+        );
         let sig = self.b.import_signature(sig);
         self.sig_refs.insert(type_index, sig);
         sig
@@ -34,7 +38,10 @@ impl Translator<'_, '_> {
             return f;
         }
         let signature = self.wasm_sig_ref(self.env.info.funcs[func_index as usize]);
-        let name = self.b.func.declare_imported_user_function(UserExternalName::new(0, func_index));
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, func_index));
         let f = self.b.import_function(ExtFuncData {
             name: ExternalName::User(name),
             signature,
@@ -67,7 +74,10 @@ impl Translator<'_, '_> {
             // VMFunctionImport { code @0, vmctx @8 }, fixed at instantiation.
             let import = self.env.offsets.imported_func(func_index) as i32;
             let code = self.b.ins().load(PTR, vmctx_readonly(), self.vmctx, import);
-            let callee_vmctx = self.b.ins().load(PTR, vmctx_readonly(), self.vmctx, import + 8);
+            let callee_vmctx = self
+                .b
+                .ins()
+                .load(PTR, vmctx_readonly(), self.vmctx, import + 8);
             let args = self.call_args(type_index, callee_vmctx);
             let sig = self.wasm_sig_ref(type_index);
             self.b.ins().call_indirect(sig, code, &args)
@@ -95,12 +105,21 @@ impl Translator<'_, '_> {
             self.vmctx,
             self.env.offsets.type_id(type_index) as i32,
         );
-        let actual = self.b.ins().load(types::I32, funcref_flags, funcref, FUNC_REF_TYPE_ID as i32);
+        let actual = self
+            .b
+            .ins()
+            .load(types::I32, funcref_flags, funcref, FUNC_REF_TYPE_ID as i32);
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
         self.b.ins().trapnz(mismatch, ir_codes::BAD_SIGNATURE);
 
-        let code = self.b.ins().load(PTR, funcref_flags, funcref, FUNC_REF_CODE as i32);
-        let callee_vmctx = self.b.ins().load(PTR, funcref_flags, funcref, FUNC_REF_VMCTX as i32);
+        let code = self
+            .b
+            .ins()
+            .load(PTR, funcref_flags, funcref, FUNC_REF_CODE as i32);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(PTR, funcref_flags, funcref, FUNC_REF_VMCTX as i32);
         let args = self.call_args(type_index, callee_vmctx);
         let sig = self.wasm_sig_ref(type_index);
         let call = self.b.ins().call_indirect(sig, code, &args);
@@ -114,14 +133,19 @@ impl Translator<'_, '_> {
         let sig = match self.builtin_sigs.get(&builtin) {
             Some(&sig) => sig,
             None => {
-                let sig = self.b.import_signature(builtin.signature(self.env.call_conv));
+                let sig = self
+                    .b
+                    .import_signature(builtin.signature(self.env.call_conv));
                 self.builtin_sigs.insert(builtin, sig);
                 sig
             }
         };
         // The builtin table is static for the engine's lifetime.
         let table = self.vmctx_ptr(BUILTINS_OFFSET);
-        let fn_ptr = self.b.ins().load(PTR, vmctx_readonly(), table, builtin.table_offset());
+        let fn_ptr = self
+            .b
+            .ins()
+            .load(PTR, vmctx_readonly(), table, builtin.table_offset());
         let mut all_args = Vec::with_capacity(args.len() + 1);
         all_args.push(self.vmctx);
         all_args.extend_from_slice(args);

@@ -71,7 +71,9 @@ impl Translator<'_, '_> {
             BlockType::Type(t) => (vec![], vec![wasm_clif_type(t)?]),
             BlockType::FuncType(idx) => {
                 let ty = &self.env.info.types[idx as usize];
-                let conv = |ts: &[crate::types::ValType]| ts.iter().map(|&t| clif_type(t)).collect::<Vec<_>>();
+                let conv = |ts: &[crate::types::ValType]| {
+                    ts.iter().map(|&t| clif_type(t)).collect::<Vec<_>>()
+                };
                 (conv(ty.params()), conv(ty.results()))
             }
         })
@@ -232,7 +234,8 @@ impl Translator<'_, '_> {
             // Every branch to `next` comes from inside the frame, so all
             // predecessors are known now.
             self.b.seal_block(frame.next);
-            self.stack.extend_from_slice(self.b.block_params(frame.next));
+            self.stack
+                .extend_from_slice(self.b.block_params(frame.next));
             self.reachable = true;
         } else {
             self.reachable = false;
@@ -299,7 +302,9 @@ impl Translator<'_, '_> {
             if arity == 0 {
                 block
             } else {
-                *trampolines.entry(depth).or_insert_with(|| t.b.create_block())
+                *trampolines
+                    .entry(depth)
+                    .or_insert_with(|| t.b.create_block())
             }
         };
         let default_block = dest(self, default);
@@ -309,7 +314,9 @@ impl Translator<'_, '_> {
             entries.push(self.b.func.dfg.block_call(block, &[]));
         }
         let default_call = self.b.func.dfg.block_call(default_block, &[]);
-        let jt = self.b.create_jump_table(JumpTableData::new(default_call, &entries));
+        let jt = self
+            .b
+            .create_jump_table(JumpTableData::new(default_call, &entries));
         self.b.ins().br_table(index, jt);
 
         let mut trampolines: Vec<(u32, Block)> = trampolines.into_iter().collect();

@@ -63,10 +63,15 @@ impl Translator<'_, '_> {
     pub(super) fn consume_fuel(&mut self, cost: u64) {
         // Not readonly: callees and the host change it.
         let flags = MemFlagsData::trusted();
-        let fuel = self.b.ins().load(types::I64, flags, self.vmctx, FUEL_OFFSET as i32);
+        let fuel = self
+            .b
+            .ins()
+            .load(types::I64, flags, self.vmctx, FUEL_OFFSET as i32);
         let cost = i64::try_from(cost).unwrap_or(i64::MAX);
         let fuel = self.b.ins().iadd_imm_s(fuel, cost.wrapping_neg());
-        self.b.ins().store(flags, fuel, self.vmctx, FUEL_OFFSET as i32);
+        self.b
+            .ins()
+            .store(flags, fuel, self.vmctx, FUEL_OFFSET as i32);
         let exhausted = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
         self.b.ins().trapnz(exhausted, ir_codes::OUT_OF_FUEL);
     }

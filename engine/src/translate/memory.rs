@@ -85,18 +85,29 @@ impl Translator<'_, '_> {
     /// The memory's current length in bytes (changes on grow, so never
     /// readonly).
     fn memory_length(&mut self, def: Value) -> Value {
-        self.b.ins().load(PTR, MemFlagsData::trusted(), def, MEMORY_LENGTH as i32)
+        self.b
+            .ins()
+            .load(PTR, MemFlagsData::trusted(), def, MEMORY_LENGTH as i32)
     }
 
     /// Computes the address of a `size`-byte access at `index + offset`,
     /// emitting the bounds check the tunables ask for. Returns the address,
     /// the immediate offset to put on the access, and its flags.
-    fn memory_address(&mut self, mem: u32, index: Value, offset: u64, size: u64) -> (Value, i32, MemFlagsData) {
+    fn memory_address(
+        &mut self,
+        mem: u32,
+        index: Value,
+        offset: u64,
+        size: u64,
+    ) -> (Value, i32, MemFlagsData) {
         let def = self.memory_def(mem);
         let index = self.b.ins().uextend(types::I64, index);
         let (base, flags) = match self.env.tunables.bounds_checks {
             BoundsChecks::GuardPages => {
-                let base = self.b.ins().load(PTR, vmctx_readonly(), def, MEMORY_BASE as i32);
+                let base = self
+                    .b
+                    .ins()
+                    .load(PTR, vmctx_readonly(), def, MEMORY_BASE as i32);
                 let flags = MemFlagsData::new()
                     .with_endianness(Endianness::Little)
                     .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS));
@@ -108,9 +119,14 @@ impl Translator<'_, '_> {
                 let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
                 let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
                 self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
-                let base = self.b.ins().load(PTR, MemFlagsData::trusted(), def, MEMORY_BASE as i32);
+                let base = self
+                    .b
+                    .ins()
+                    .load(PTR, MemFlagsData::trusted(), def, MEMORY_BASE as i32);
                 // Checked above, so the access itself cannot fault.
-                let flags = MemFlagsData::new().with_endianness(Endianness::Little).with_notrap();
+                let flags = MemFlagsData::new()
+                    .with_endianness(Endianness::Little)
+                    .with_notrap();
                 (base, flags)
             }
         };

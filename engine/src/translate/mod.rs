@@ -30,12 +30,13 @@ use crate::trap::ir_codes;
 use crate::types::{Mutability, val_type_from};
 use crate::vmctx::{STACK_LIMIT_OFFSET, VMOffsets};
 use anyhow::{Result, bail};
+use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64, Offset32};
 use cranelift_codegen::ir::{
-    self, FuncRef, GlobalValueData, InstBuilder, MemFlagsData, SigRef, SourceLoc, Type, UserFuncName, Value, types,
+    self, FuncRef, GlobalValueData, InstBuilder, MemFlagsData, SigRef, SourceLoc, Type,
+    UserFuncName, Value, types,
 };
-use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
@@ -60,13 +61,19 @@ pub struct FuncEnv<'a> {
 pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::Function> {
     let func_index = env.info.num_imported_funcs + defined_index;
     let ty = env.info.func_type(func_index);
-    let mut func = ir::Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(env.call_conv, ty));
+    let mut func = ir::Function::with_name_signature(
+        UserFuncName::user(0, func_index),
+        wasm_signature(env.call_conv, ty),
+    );
 
     // Cranelift checks the stack pointer against this in every prologue
     // and raises STACK_OVERFLOW itself. The limit is set by the runtime on
     // entry from the host and does not change while wasm runs.
     let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
-    let limit_flags = func.dfg.mem_flags.insert_unchecked(MemFlagsData::trusted().with_readonly());
+    let limit_flags = func
+        .dfg
+        .mem_flags
+        .insert_unchecked(MemFlagsData::trusted().with_readonly());
     let limit = func.create_global_value(GlobalValueData::Load {
         base: vmctx_gv,
         offset: Offset32::new(STACK_LIMIT_OFFSET as i32),
@@ -125,7 +132,7 @@ fn wasm_clif_type(ty: wasmparser::ValType) -> Result<Type> {
     Ok(clif_type(ty))
 }
 
-pub(crate) struct Translator<'e, 'f> {
+struct Translator<'e, 'f> {
     env: &'e FuncEnv<'e>,
     b: FunctionBuilder<'f>,
     /// The function's own vmctx (first parameter); defined in the entry
@@ -168,7 +175,11 @@ impl<'e, 'f> Translator<'e, 'f> {
         }
     }
 
-    fn translate_body(&mut self, func_index: u32, body: &wasmparser::FunctionBody<'_>) -> Result<()> {
+    fn translate_body(
+        &mut self,
+        func_index: u32,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Result<()> {
         let info = self.env.info;
         let ty = info.func_type(func_index);
 
@@ -263,7 +274,10 @@ impl<'e, 'f> Translator<'e, 'f> {
             O::BrTable { targets } => self.op_br_table(&targets)?,
             O::Return => self.op_return(),
             O::Call { function_index } => self.op_call(function_index),
-            O::CallIndirect { type_index, table_index } => self.op_call_indirect(type_index, table_index),
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.op_call_indirect(type_index, table_index),
             O::Drop => {
                 self.pop();
             }
@@ -313,8 +327,12 @@ impl<'e, 'f> Translator<'e, 'f> {
             O::I64Store { memarg } => self.op_store(&memarg, StoreKind::Plain(8))?,
             O::F32Store { memarg } => self.op_store(&memarg, StoreKind::Plain(4))?,
             O::F64Store { memarg } => self.op_store(&memarg, StoreKind::Plain(8))?,
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.op_store(&memarg, StoreKind::Narrow8)?,
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.op_store(&memarg, StoreKind::Narrow16)?,
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.op_store(&memarg, StoreKind::Narrow8)?
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.op_store(&memarg, StoreKind::Narrow16)?
+            }
             O::I64Store32 { memarg } => self.op_store(&memarg, StoreKind::Narrow32)?,
             O::MemorySize { mem } => self.op_memory_size(mem),
             O::MemoryGrow { mem } => self.op_memory_grow(mem),
@@ -329,7 +347,10 @@ impl<'e, 'f> Translator<'e, 'f> {
             O::TableSize { table } => self.op_table_size(table),
             O::TableGrow { table } => self.op_table_grow(table),
             O::TableFill { table } => self.op_table_fill(table),
-            O::TableCopy { dst_table, src_table } => self.op_table_copy(dst_table, src_table),
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.op_table_copy(dst_table, src_table),
             O::TableInit { elem_index, table } => self.op_table_init(table, elem_index),
             O::ElemDrop { elem_index } => self.op_elem_drop(elem_index),
             O::RefNull { .. } => {
@@ -426,18 +447,42 @@ impl<'e, 'f> Translator<'e, 'f> {
             O::I32WrapI64 => self.unop(|b, x| b.ins().ireduce(types::I32, x)),
             O::I64ExtendI32S => self.unop(|b, x| b.ins().sextend(types::I64, x)),
             O::I64ExtendI32U => self.unop(|b, x| b.ins().uextend(types::I64, x)),
-            O::I32TruncF32S | O::I32TruncF64S => self.unop(|b, x| b.ins().fcvt_to_sint(types::I32, x)),
-            O::I32TruncF32U | O::I32TruncF64U => self.unop(|b, x| b.ins().fcvt_to_uint(types::I32, x)),
-            O::I64TruncF32S | O::I64TruncF64S => self.unop(|b, x| b.ins().fcvt_to_sint(types::I64, x)),
-            O::I64TruncF32U | O::I64TruncF64U => self.unop(|b, x| b.ins().fcvt_to_uint(types::I64, x)),
-            O::I32TruncSatF32S | O::I32TruncSatF64S => self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I32, x)),
-            O::I32TruncSatF32U | O::I32TruncSatF64U => self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I32, x)),
-            O::I64TruncSatF32S | O::I64TruncSatF64S => self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I64, x)),
-            O::I64TruncSatF32U | O::I64TruncSatF64U => self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I64, x)),
-            O::F32ConvertI32S | O::F32ConvertI64S => self.unop(|b, x| b.ins().fcvt_from_sint(types::F32, x)),
-            O::F32ConvertI32U | O::F32ConvertI64U => self.unop(|b, x| b.ins().fcvt_from_uint(types::F32, x)),
-            O::F64ConvertI32S | O::F64ConvertI64S => self.unop(|b, x| b.ins().fcvt_from_sint(types::F64, x)),
-            O::F64ConvertI32U | O::F64ConvertI64U => self.unop(|b, x| b.ins().fcvt_from_uint(types::F64, x)),
+            O::I32TruncF32S | O::I32TruncF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint(types::I32, x))
+            }
+            O::I32TruncF32U | O::I32TruncF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint(types::I32, x))
+            }
+            O::I64TruncF32S | O::I64TruncF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint(types::I64, x))
+            }
+            O::I64TruncF32U | O::I64TruncF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint(types::I64, x))
+            }
+            O::I32TruncSatF32S | O::I32TruncSatF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I32, x))
+            }
+            O::I32TruncSatF32U | O::I32TruncSatF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I32, x))
+            }
+            O::I64TruncSatF32S | O::I64TruncSatF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I64, x))
+            }
+            O::I64TruncSatF32U | O::I64TruncSatF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I64, x))
+            }
+            O::F32ConvertI32S | O::F32ConvertI64S => {
+                self.unop(|b, x| b.ins().fcvt_from_sint(types::F32, x))
+            }
+            O::F32ConvertI32U | O::F32ConvertI64U => {
+                self.unop(|b, x| b.ins().fcvt_from_uint(types::F32, x))
+            }
+            O::F64ConvertI32S | O::F64ConvertI64S => {
+                self.unop(|b, x| b.ins().fcvt_from_sint(types::F64, x))
+            }
+            O::F64ConvertI32U | O::F64ConvertI64U => {
+                self.unop(|b, x| b.ins().fcvt_from_uint(types::F64, x))
+            }
             O::F32DemoteF64 => self.unop(|b, x| b.ins().fdemote(types::F32, x)),
             O::F64PromoteF32 => self.unop(|b, x| b.ins().fpromote(types::F64, x)),
             O::I32ReinterpretF32 => self.unop(|b, x| numeric::reinterpret(b, types::I32, x)),
@@ -462,7 +507,9 @@ impl<'e, 'f> Translator<'e, 'f> {
     }
 
     fn pop(&mut self) -> Value {
-        self.stack.pop().expect("operand stack underflow (module not validated?)")
+        self.stack
+            .pop()
+            .expect("operand stack underflow (module not validated?)")
     }
 
     fn pop2(&mut self) -> (Value, Value) {
@@ -535,7 +582,9 @@ impl<'e, 'f> Translator<'e, 'f> {
     /// Loads a pointer stored in the vmctx at `offset` that never changes
     /// after instantiation.
     fn vmctx_ptr(&mut self, offset: u32) -> Value {
-        self.b.ins().load(PTR, vmctx_readonly(), self.vmctx, offset as i32)
+        self.b
+            .ins()
+            .load(PTR, vmctx_readonly(), self.vmctx, offset as i32)
     }
 
     fn op_global_get(&mut self, index: u32) {

@@ -49,7 +49,8 @@ pub(super) fn rem_u(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
 
 /// Bit-preserving int ↔ float reinterpretation.
 pub(super) fn reinterpret(b: &mut FunctionBuilder<'_>, to: Type, x: Value) -> Value {
-    b.ins().bitcast(to, MemFlagsData::new().with_notrap(), x)
+    // Scalar bitcasts take no flags beyond endianness.
+    b.ins().bitcast(to, MemFlagsData::new(), x)
 }
 
 /// Sign-extends the low `narrow` bits of `x` in place (the sign-extension

@@ -18,7 +18,9 @@ impl Translator<'_, '_> {
     }
 
     fn table_length(&mut self, def: Value) -> Value {
-        self.b.ins().load(PTR, MemFlagsData::trusted(), def, TABLE_LENGTH as i32)
+        self.b
+            .ins()
+            .load(PTR, MemFlagsData::trusted(), def, TABLE_LENGTH as i32)
     }
 
     /// Address of element `index` (an i32) of `table`, trapping with
@@ -27,9 +29,15 @@ impl Translator<'_, '_> {
         let def = self.table_def(table);
         let length = self.table_length(def);
         let index = self.b.ins().uextend(types::I64, index);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
         self.b.ins().trapnz(oob, ir_codes::TABLE_OUT_OF_BOUNDS);
-        let base = self.b.ins().load(PTR, MemFlagsData::trusted(), def, TABLE_BASE as i32);
+        let base = self
+            .b
+            .ins()
+            .load(PTR, MemFlagsData::trusted(), def, TABLE_BASE as i32);
         let scaled = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, scaled)
     }

@@ -1,0 +1,184 @@
+//! The Kiln engine as a spec-test backend: one `Store` per script, a
+//! `Linker` holding the `spectest` module and every registered instance.
+
+use crate::backend::{Backend, Failure, Outcome, Value};
+use kiln::{
+    Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker, Memory,
+    MemoryType, Module, Mutability, RefType, Store, Table, TableType, Trap, Val, ValType,
+};
+
+pub struct EngineBackend {
+    engine: Engine,
+    store: Store<()>,
+    linker: Linker<()>,
+}
+
+impl EngineBackend {
+    /// A backend with the default configuration.
+    pub fn new() -> EngineBackend {
+        EngineBackend::with_config(&Config::new())
+            .expect("the default configuration works on this host")
+    }
+
+    pub fn with_config(config: &Config) -> anyhow::Result<EngineBackend> {
+        let engine = Engine::new(config)?;
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        linker.allow_shadowing(true);
+        define_spectest(&mut linker, &mut store)?;
+        Ok(EngineBackend {
+            engine,
+            store,
+            linker,
+        })
+    }
+}
+
+impl Default for EngineBackend {
+    fn default() -> Self {
+        EngineBackend::new()
+    }
+}
+
+/// The host module the testsuite imports from: no-op `print*` functions,
+/// globals of value 666, a funcref table of 10..20 and a memory of 1..2
+/// pages.
+fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Result<()> {
+    let prints: [(&str, &[ValType]); 7] = [
+        ("print", &[]),
+        ("print_i32", &[ValType::I32]),
+        ("print_i64", &[ValType::I64]),
+        ("print_f32", &[ValType::F32]),
+        ("print_f64", &[ValType::F64]),
+        ("print_i32_f32", &[ValType::I32, ValType::F32]),
+        ("print_f64_f64", &[ValType::F64, ValType::F64]),
+    ];
+    for (name, params) in prints {
+        let f = Func::new(
+            &mut *store,
+            FuncType::new(params.iter().copied(), []),
+            |_, _, _| Ok(()),
+        );
+        linker.define("spectest", name, f)?;
+    }
+    let globals = [
+        ("global_i32", ValType::I32, Val::I32(666)),
+        ("global_i64", ValType::I64, Val::I64(666)),
+        ("global_f32", ValType::F32, Val::from(666.6f32)),
+        ("global_f64", ValType::F64, Val::from(666.6f64)),
+    ];
+    for (name, ty, val) in globals {
+        let g = Global::new(&mut *store, GlobalType::new(ty, Mutability::Const), val)?;
+        linker.define("spectest", name, g)?;
+    }
+    let table = Table::new(
+        &mut *store,
+        TableType::new(RefType::FuncRef, 10, Some(20)),
+        Val::FuncRef(None),
+    )?;
+    linker.define("spectest", "table", table)?;
+    let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
+    linker.define("spectest", "memory", memory)?;
+    Ok(())
+}
+
+/// Traps keep the spec's wording; anything else is reported as is.
+fn runtime_failure(e: anyhow::Error) -> Failure {
+    match e.downcast_ref::<Trap>() {
+        Some(trap) => Failure::Trap(trap.code().message().to_string()),
+        None => Failure::Other(format!("{e:#}")),
+    }
+}
+
+impl EngineBackend {
+    fn to_val(&mut self, v: &Value) -> Outcome<Val> {
+        Ok(match *v {
+            Value::I32(x) => Val::I32(x),
+            Value::I64(x) => Val::I64(x),
+            Value::F32(x) => Val::F32(x),
+            Value::F64(x) => Val::F64(x),
+            Value::V128(x) => Val::V128(x),
+            Value::FuncRef { is_null: true } => Val::FuncRef(None),
+            Value::FuncRef { is_null: false } => {
+                return Err(Failure::Other(
+                    "a non-null funcref cannot be written in a script".into(),
+                ));
+            }
+            Value::ExternRef(None) => Val::ExternRef(None),
+            Value::ExternRef(Some(n)) => Val::ExternRef(Some(ExternRef::new(&mut self.store, n))),
+        })
+    }
+
+    fn from_val(&self, v: &Val) -> Outcome<Value> {
+        Ok(match v {
+            Val::I32(x) => Value::I32(*x),
+            Val::I64(x) => Value::I64(*x),
+            Val::F32(x) => Value::F32(*x),
+            Val::F64(x) => Value::F64(*x),
+            Val::V128(x) => Value::V128(*x),
+            Val::FuncRef(f) => Value::FuncRef {
+                is_null: f.is_none(),
+            },
+            Val::ExternRef(None) => Value::ExternRef(None),
+            Val::ExternRef(Some(r)) => {
+                let data = r
+                    .data(&self.store)
+                    .map_err(|e| Failure::Other(format!("{e:#}")))?;
+                match data.downcast_ref::<u32>() {
+                    Some(n) => Value::ExternRef(Some(*n)),
+                    None => {
+                        return Err(Failure::Other("externref not created by the script".into()));
+                    }
+                }
+            }
+        })
+    }
+}
+
+impl Backend for EngineBackend {
+    type Module = Module;
+    type Instance = Instance;
+
+    fn compile(&mut self, wasm: &[u8]) -> Outcome<Module> {
+        Module::from_binary(&self.engine, wasm).map_err(|e| Failure::Compile(format!("{e:#}")))
+    }
+
+    fn instantiate(&mut self, module: &Module) -> Outcome<Instance> {
+        self.linker
+            .instantiate(&mut self.store, module)
+            .map_err(|e| match e.downcast_ref::<Trap>() {
+                Some(trap) => Failure::Trap(trap.code().message().to_string()),
+                // Compilation already succeeded, so what remains is linking
+                // (missing or mismatched imports).
+                None => Failure::Link(format!("{e:#}")),
+            })
+    }
+
+    fn register(&mut self, name: &str, instance: &Instance) {
+        // Shadowing is allowed, so only store mismatches could fail, and
+        // every instance comes from this backend's store.
+        let _ = self.linker.instance(&mut self.store, name, *instance);
+    }
+
+    fn invoke(&mut self, instance: &Instance, func: &str, args: &[Value]) -> Outcome<Vec<Value>> {
+        let f = instance
+            .get_func(&mut self.store, func)
+            .ok_or_else(|| Failure::Other(format!("no exported function `{func}`")))?;
+        let args = args
+            .iter()
+            .map(|a| self.to_val(a))
+            .collect::<Outcome<Vec<_>>>()?;
+        let mut results = vec![Val::I32(0); f.ty(&self.store).results().len()];
+        f.call(&mut self.store, &args, &mut results)
+            .map_err(runtime_failure)?;
+        results.iter().map(|v| self.from_val(v)).collect()
+    }
+
+    fn get(&mut self, instance: &Instance, global: &str) -> Outcome<Value> {
+        let g = instance
+            .get_global(&mut self.store, global)
+            .ok_or_else(|| Failure::Other(format!("no exported global `{global}`")))?;
+        let v = g.get(&mut self.store);
+        self.from_val(&v)
+    }
+}
