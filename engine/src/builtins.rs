@@ -18,8 +18,6 @@ macro_rules! builtins {
         pub enum Builtin { $( $(#[$doc])* $name, )* }
 
         impl Builtin {
-            pub const ALL: &'static [Builtin] = &[$(Builtin::$name),*];
-
             /// The CLIF signature (after the leading vmctx pointer).
             fn params(self) -> &'static [ir::Type] {
                 match self { $( Builtin::$name => &[$(builtins!(@ty $param)),*], )* }

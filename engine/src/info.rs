@@ -64,7 +64,6 @@ pub enum ElemMode {
 #[derive(Clone, Debug)]
 pub struct ElemSegment {
     pub mode: ElemMode,
-    pub ty: RefType,
     /// Each item is `RefFunc`, `RefNull` or `GlobalGet`.
     pub items: Vec<ConstExpr>,
 }

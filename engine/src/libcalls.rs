@@ -246,6 +246,9 @@ mod tests {
         check(Builtin::TableCopy, offset_of!(BuiltinTable, table_copy));
         check(Builtin::TableInit, offset_of!(BuiltinTable, table_init));
         check(Builtin::ElemDrop, offset_of!(BuiltinTable, elem_drop));
-        assert_eq!(Builtin::ALL.len() * 8, std::mem::size_of::<BuiltinTable>());
+        assert_eq!(
+            (Builtin::ElemDrop as usize + 1) * 8,
+            std::mem::size_of::<BuiltinTable>()
+        );
     }
 }

@@ -8,7 +8,7 @@ use crate::registry::CodeInfo;
 use crate::translate::{FuncEnv, translate_function};
 use crate::types::ExternType;
 use crate::vmctx::VMOffsets;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -71,8 +71,19 @@ impl std::fmt::Debug for Module {
     }
 }
 
+/// The binary form of `bytes` (binary or text). Text errors are folded
+/// into one line (`message at file:line:col`): the snippet wat prints is
+/// for terminals, not for error chains.
 fn to_binary(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
-    wat::parse_bytes(bytes).context("failed to parse WebAssembly text")
+    wat::parse_bytes(bytes).map_err(|e| {
+        let text = e.to_string();
+        let mut lines = text.lines();
+        let message = lines.next().unwrap_or("invalid text");
+        match lines.find_map(|l| l.trim().strip_prefix("--> ")) {
+            Some(at) => anyhow::anyhow!("failed to parse WebAssembly text: {message} at {at}"),
+            None => anyhow::anyhow!("failed to parse WebAssembly text: {message}"),
+        }
+    })
 }
 
 impl Module {

@@ -172,23 +172,19 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         offset: const_expr(&offset_expr)?,
                     },
                 };
-                let (ty, items) = match elem.items {
-                    wasmparser::ElementItems::Functions(r) => {
-                        let items = r
-                            .into_iter()
-                            .map(|f| Ok(ConstExpr::RefFunc(f?)))
-                            .collect::<Result<_>>()?;
-                        (crate::types::RefType::FuncRef, items)
-                    }
+                let items = match elem.items {
+                    wasmparser::ElementItems::Functions(r) => r
+                        .into_iter()
+                        .map(|f| Ok(ConstExpr::RefFunc(f?)))
+                        .collect::<Result<_>>()?,
                     wasmparser::ElementItems::Expressions(ty, r) => {
-                        let items = r
-                            .into_iter()
+                        ref_type_from(ty)?;
+                        r.into_iter()
                             .map(|e| const_expr(&e?))
-                            .collect::<Result<_>>()?;
-                        (ref_type_from(ty)?, items)
+                            .collect::<Result<_>>()?
                     }
                 };
-                info.elems.push(ElemSegment { mode, ty, items });
+                info.elems.push(ElemSegment { mode, items });
             }
         }
         Payload::DataSection(s) => {

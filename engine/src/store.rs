@@ -27,9 +27,12 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
+    // Boxed: vmctx back pointers and compiled code hold their addresses.
+    #[allow(clippy::vec_box)]
     pub(crate) instances: Vec<Box<InstanceData>>,
     pub(crate) memories: Vec<LinearMemory>,
     pub(crate) tables: Vec<TableData>,
+    #[allow(clippy::vec_box)]
     pub(crate) globals: Vec<Box<GlobalData>>,
     pub(crate) funcs: Vec<FuncData>,
     /// `VMFuncRef` address → index in `funcs`, for turning raw funcrefs
@@ -341,7 +344,7 @@ fn backtrace(record: TrapRecord) -> Vec<FrameInfo> {
     }
     let mut fp = record.fp;
     for _ in 0..100_000 {
-        if fp == 0 || fp % std::mem::align_of::<usize>() != 0 {
+        if fp == 0 || !fp.is_multiple_of(std::mem::align_of::<usize>()) {
             break;
         }
         // SAFETY: every Kiln frame keeps a frame pointer (Cranelift's

@@ -85,15 +85,15 @@ impl Val {
 
     /// The raw slot for this value, checking that it has type `ty` and
     /// that any reference belongs to `store`.
-    pub(crate) fn to_raw_checked(&self, store: &StoreOpaque, ty: ValType) -> Result<u128> {
+    pub(crate) fn to_raw_checked(self, store: &StoreOpaque, ty: ValType) -> Result<u128> {
         if self.ty() != ty {
             bail!("type mismatch: expected {ty}, found {}", self.ty());
         }
         self.to_raw(store)
     }
 
-    pub(crate) fn to_raw(&self, store: &StoreOpaque) -> Result<u128> {
-        Ok(match *self {
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<u128> {
+        Ok(match self {
             Val::I32(v) => u128::from(v as u32),
             Val::I64(v) => u128::from(v as u64),
             Val::F32(v) => u128::from(v),

@@ -91,7 +91,7 @@ fn runtime_failure(e: anyhow::Error) -> Failure {
 }
 
 impl EngineBackend {
-    fn to_val(&mut self, v: &Value) -> Outcome<Val> {
+    fn val_of(&mut self, v: &Value) -> Outcome<Val> {
         Ok(match *v {
             Value::I32(x) => Val::I32(x),
             Value::I64(x) => Val::I64(x),
@@ -109,7 +109,7 @@ impl EngineBackend {
         })
     }
 
-    fn from_val(&self, v: &Val) -> Outcome<Value> {
+    fn value_of(&self, v: &Val) -> Outcome<Value> {
         Ok(match v {
             Val::I32(x) => Value::I32(*x),
             Val::I64(x) => Value::I64(*x),
@@ -166,12 +166,12 @@ impl Backend for EngineBackend {
             .ok_or_else(|| Failure::Other(format!("no exported function `{func}`")))?;
         let args = args
             .iter()
-            .map(|a| self.to_val(a))
+            .map(|a| self.val_of(a))
             .collect::<Outcome<Vec<_>>>()?;
         let mut results = vec![Val::I32(0); f.ty(&self.store).results().len()];
         f.call(&mut self.store, &args, &mut results)
             .map_err(runtime_failure)?;
-        results.iter().map(|v| self.from_val(v)).collect()
+        results.iter().map(|v| self.value_of(v)).collect()
     }
 
     fn get(&mut self, instance: &Instance, global: &str) -> Outcome<Value> {
@@ -179,6 +179,6 @@ impl Backend for EngineBackend {
             .get_global(&mut self.store, global)
             .ok_or_else(|| Failure::Other(format!("no exported global `{global}`")))?;
         let v = g.get(&mut self.store);
-        self.from_val(&v)
+        self.value_of(&v)
     }
 }

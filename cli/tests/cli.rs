@@ -1,0 +1,114 @@
+//! The `kiln` command end to end: exit codes and what it prints.
+
+use std::process::Command;
+
+const PROGRAM: &str = r#"(module
+  (memory 1 2)
+  (func $deep (export "deep") (param i32) (result i32)
+    local.get 0 i32.const 1 i32.add call $deep)
+  (func (export "store") (param i32) local.get 0 i32.const 7 i32.store)
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+  (func (export "add") (param i64 i64) (result i64) local.get 0 local.get 1 i64.add))"#;
+
+/// Run `kiln` with `args` (`{}` is replaced by a file holding `contents`)
+/// and check the exit status and that stdout/stderr contain `out`.
+fn check(contents: &[u8], args: &[&str], success: bool, out: &str) {
+    let dir = std::env::temp_dir().join(format!("kiln-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!(
+        "m{}.wat",
+        args.join("_").replace(['/', '{', '}'], "")
+    ));
+    std::fs::write(&file, contents).unwrap();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{}", file.to_str().unwrap()))
+        .collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.success(),
+        success,
+        "{args:?}: stdout {stdout:?} stderr {stderr:?}"
+    );
+    assert!(
+        output.status.code().is_some(),
+        "{args:?} died from a signal: {stderr}"
+    );
+    assert!(
+        stdout.contains(out) || stderr.contains(out),
+        "{args:?}: expected {out:?} in stdout {stdout:?} / stderr {stderr:?}"
+    );
+}
+
+#[test]
+fn run() {
+    let p = PROGRAM.as_bytes();
+    check(p, &["run", "{}", "--invoke", "add", "2", "40"], true, "42");
+    check(p, &["run", "{}", "--invoke", "grow", "1"], true, "1");
+    check(p, &["run", "{}", "--invoke", "grow", "2"], true, "-1");
+    check(
+        p,
+        &["run", "{}", "--invoke", "store", "65533"],
+        false,
+        "out of bounds memory access",
+    );
+    check(
+        p,
+        &["run", "{}", "--invoke", "deep", "0"],
+        false,
+        "call stack exhausted",
+    );
+    check(
+        p,
+        &["run", "{}", "--invoke", "deep", "0"],
+        false,
+        "wasm backtrace",
+    );
+    check(
+        p,
+        &["run", "{}", "--invoke", "add", "1"],
+        false,
+        "takes 2 arguments",
+    );
+    check(
+        p,
+        &["run", "{}", "--invoke", "add", "x", "1"],
+        false,
+        "bad argument",
+    );
+    check(
+        p,
+        &["run", "{}", "--invoke", "nope"],
+        false,
+        "no function named `nope`",
+    );
+}
+
+#[test]
+fn bad_files_give_one_line() {
+    for contents in [
+        &b"\0asm\x01\0\0\0\x01\x05"[..],
+        b"\0asm\x02\0\0\0",
+        b"garbage",
+        b"",
+    ] {
+        let dir = std::env::temp_dir().join(format!("kiln-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.wasm");
+        std::fs::write(&file, contents).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args(["run", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{contents:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{contents:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{contents:?}: {stderr}");
+    }
+    check(b"", &["run", "/nonexistent/x.wasm"], false, "cannot read");
+}
