@@ -272,6 +272,7 @@ impl Machine<'_> {
             // The function body's own label: a branch to it is a return.
             return Ok(Flow::Return);
         }
+        // In range: `l < open <= labels.len()`.
         let idx = self.labels.len() - 1 - l;
         let label = self.labels[idx];
         let top = self

@@ -197,8 +197,9 @@ impl Store {
             let v = inst.resolve(e.desc)?;
             inst.exports.push((e.name.clone(), v));
         }
-        let pushed = self.add_module(inst);
-        debug_assert_eq!(pushed, modaddr);
+        // Nothing else allocates module instances in between, so this is
+        // `modaddr`, the address the function instances already refer to.
+        self.add_module(inst);
 
         self.initialise(module, modaddr)?;
         Ok(modaddr)

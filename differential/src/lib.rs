@@ -53,3 +53,6 @@ impl Store {
         exec::invoke(self, f, args)
     }
 }
+
+#[cfg(test)]
+mod tests;

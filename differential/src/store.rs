@@ -157,7 +157,9 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            fuel: Some(1 << 30),
+            // A few seconds of interpretation: far beyond any spec test,
+            // short enough that a runaway loop fails fast.
+            fuel: Some(1 << 28),
             max_call_depth: 20_000,
             max_locals: 4 << 20,
             max_table_elems: 10_000_000,
@@ -328,7 +330,7 @@ impl Store {
             .ok_or_else(|| Error::Invalid(format!("no export named {name:?}")))
     }
 
-    /// Type of the value a host may pass for `ty`, used to check arguments.
+    /// Check host-supplied arguments against a function's parameter types.
     pub(crate) fn check_args(ty: &FuncType, args: &[Value]) -> Result<(), Error> {
         let ok = ty.params.len() == args.len()
             && ty
@@ -347,7 +349,8 @@ impl Store {
     }
 }
 
-/// Whether `v` is a value of type `t` (§7.2 "Values" typing).
+/// Whether `v` is a value of type `t` (§7.1 "Values" typing, for the
+/// embedding interface).
 pub fn value_has_type(v: Value, t: ValType) -> bool {
     v.ty() == t
 }

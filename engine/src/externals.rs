@@ -160,6 +160,9 @@ pub(crate) struct TableData {
     pub ty: TableType,
 }
 
+// SAFETY: `def.base` points into `elements`, owned by this value.
+unsafe impl Send for TableData {}
+
 impl TableData {
     pub fn new(ty: TableType, init: usize) -> Result<TableData> {
         if ty.minimum > MAX_TABLE_ELEMENTS {

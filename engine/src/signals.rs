@@ -22,11 +22,46 @@ use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::sync::{Once, OnceLock};
 
-/// Where and how a trap happened.
+/// Wasm frames recorded per trap at most; deeper stacks are cut.
+pub const MAX_TRACE: usize = 64;
+
+/// Where a trap happened: the faulting PC and the return addresses of the
+/// Kiln frames above it, innermost first. Collected in the handler, before
+/// the longjmp: afterwards those frames are dead stack and get overwritten.
 #[derive(Clone, Copy, Debug)]
 pub struct TrapRecord {
     pub pc: usize,
-    pub fp: usize,
+    pub returns: [usize; MAX_TRACE],
+    pub num_returns: usize,
+}
+
+impl TrapRecord {
+    /// Walk the frame-pointer chain from `fp` while return addresses are
+    /// Kiln code. Every Kiln frame keeps a frame pointer (Cranelift's
+    /// `preserve_frame_pointers`), so each `fp` on the chain points at a
+    /// saved (caller fp, return address) pair.
+    fn capture(pc: usize, mut fp: usize) -> TrapRecord {
+        let mut record = TrapRecord {
+            pc,
+            returns: [0; MAX_TRACE],
+            num_returns: 0,
+        };
+        while record.num_returns < MAX_TRACE
+            && fp != 0
+            && fp.is_multiple_of(std::mem::align_of::<usize>())
+        {
+            // SAFETY: `fp` is the frame pointer of a live Kiln frame (the
+            // faulting one, then each caller found to be Kiln code).
+            let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+            if ret == 0 || !registry::is_kiln_code_nonblocking(ret) {
+                break;
+            }
+            record.returns[record.num_returns] = ret;
+            record.num_returns += 1;
+            fp = next;
+        }
+        record
+    }
 }
 
 thread_local! {
@@ -51,7 +86,7 @@ unsafe extern "C" {
 pub unsafe fn catch_traps(
     body: unsafe extern "C" fn(*mut c_void),
     data: *mut c_void,
-) -> Result<(), TrapRecord> {
+) -> Result<(), Box<TrapRecord>> {
     let slot = JMP_BUF.with(|c| c.as_ptr());
     // SAFETY: `slot` is this thread's jump-buffer cell; the C side restores
     // its previous value on both return paths, so nesting works.
@@ -59,7 +94,9 @@ pub unsafe fn catch_traps(
     if trapped == 0 {
         Ok(())
     } else {
-        Err(LAST_TRAP.with(|t| t.take()).expect("trap without a record"))
+        Err(Box::new(
+            LAST_TRAP.with(|t| t.take()).expect("trap without a record"),
+        ))
     }
 }
 
@@ -120,7 +157,7 @@ unsafe extern "C" fn handler(signal: c_int, info: *mut libc::siginfo_t, ctx: *mu
         // SAFETY: `ctx` comes from the kernel.
         let (pc, fp) = unsafe { pc_and_fp(ctx) };
         if registry::is_kiln_code_nonblocking(pc) {
-            LAST_TRAP.with(|t| t.set(Some(TrapRecord { pc, fp })));
+            LAST_TRAP.with(|t| t.set(Some(TrapRecord::capture(pc, fp))));
             // SAFETY: `buf` is the live jump buffer of the innermost entry on
             // this thread; only JIT frames lie between here and there.
             unsafe { kiln_longjmp(buf) }

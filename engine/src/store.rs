@@ -271,7 +271,7 @@ impl StoreOpaque {
             let result = signals::catch_traps(enter_wasm, (&mut data as *mut CallData).cast());
             let s = &mut *store;
             s.entry_depth -= 1;
-            result.map_err(|record| s.trap_error(record))
+            result.map_err(|record| s.trap_error(&record))
         }
     }
 
@@ -289,7 +289,7 @@ impl StoreOpaque {
         }
     }
 
-    fn trap_error(&mut self, record: TrapRecord) -> anyhow::Error {
+    fn trap_error(&mut self, record: &TrapRecord) -> anyhow::Error {
         let Some((info, offset)) = crate::registry::lookup(record.pc) else {
             return anyhow!("wasm trap at unknown address {:#x}", record.pc);
         };
@@ -324,38 +324,17 @@ impl StoreOpaque {
     }
 }
 
-/// Wasm frames from the trap outwards, by walking the frame-pointer chain
-/// while it stays in Kiln code.
-fn backtrace(record: TrapRecord) -> Vec<FrameInfo> {
-    let mut frames = Vec::new();
-    let mut push = |pc: usize| -> bool {
-        match crate::registry::lookup(pc) {
-            Some((info, offset)) => {
-                if let Some(f) = info.frame_at(offset) {
-                    frames.push(f);
-                }
-                true
-            }
-            None => false,
-        }
-    };
-    if !push(record.pc) {
-        return frames;
-    }
-    let mut fp = record.fp;
-    for _ in 0..100_000 {
-        if fp == 0 || !fp.is_multiple_of(std::mem::align_of::<usize>()) {
-            break;
-        }
-        // SAFETY: every Kiln frame keeps a frame pointer (Cranelift's
-        // `preserve_frame_pointers`), so while the return addresses are Kiln
-        // code, `fp` points at a saved (fp, return address) pair.
-        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        // The return address points after the call; look up the call itself.
-        if ret == 0 || !push(ret - 1) {
-            break;
-        }
-        fp = next;
-    }
-    frames
+/// Wasm frames from the trap outwards (trampolines have no frame info).
+fn backtrace(record: &TrapRecord) -> Vec<FrameInfo> {
+    // A return address points after its call; look up the call itself.
+    let calls = record.returns[..record.num_returns]
+        .iter()
+        .map(|&ret| ret - 1);
+    std::iter::once(record.pc)
+        .chain(calls)
+        .filter_map(|pc| {
+            let (info, offset) = crate::registry::lookup(pc)?;
+            info.frame_at(offset)
+        })
+        .collect()
 }

@@ -70,3 +70,181 @@ fn calls_and_traps() {
     );
     check(wat, "multi", &[], Ok(vec![1, 2, 3]));
 }
+
+#[test]
+fn backtraces_name_functions() {
+    let engine = Engine::default();
+    let wat = r#"(module $m
+        (func $inner (export "inner") unreachable)
+        (func $outer (export "outer") call $inner))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let outer = instance
+        .get_typed_func::<(), ()>(&mut store, "outer")
+        .unwrap();
+    let err = outer.call(&mut store, ()).unwrap_err();
+    let trap = err.downcast_ref::<Trap>().unwrap();
+    let names: Vec<_> = trap
+        .trace()
+        .iter()
+        .map(|f| (f.func_index, f.func_name.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (0, Some("inner".to_string())),
+            (1, Some("outer".to_string()))
+        ]
+    );
+    assert_eq!(trap.trace()[0].module_name.as_deref(), Some("m"));
+}
+
+#[derive(Debug)]
+struct HostFailure(u32);
+impl std::fmt::Display for HostFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "host failure {}", self.0)
+    }
+}
+impl std::error::Error for HostFailure {}
+
+#[test]
+fn host_functions_and_errors() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (import "host" "add" (func $add (param i32 i32) (result i32)))
+        (import "host" "fail" (func $fail (param i32)))
+        (import "host" "count" (func $count))
+        (memory (export "memory") 1)
+        (func (export "sum3") (param i32 i32 i32) (result i32)
+            local.get 0 local.get 1 call $add local.get 2 call $add)
+        (func (export "fail") (param i32) local.get 0 call $fail)
+        (func (export "count") call $count call $count))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut linker = Linker::<u32>::new(&engine);
+    linker
+        .func_wrap("host", "add", |a: i32, b: i32| a + b)
+        .unwrap();
+    linker
+        .func_wrap("host", "fail", |code: i32| -> Result<()> {
+            Err(HostFailure(code as u32).into())
+        })
+        .unwrap();
+    linker
+        .func_wrap("host", "count", |mut caller: Caller<'_, u32>| {
+            *caller.data_mut() += 1;
+            let memory = caller
+                .get_export("memory")
+                .and_then(Extern::into_memory)
+                .unwrap();
+            memory.data_mut(&mut caller)[0] += 1;
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, 0u32);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let sum3 = instance
+        .get_typed_func::<(i32, i32, i32), i32>(&mut store, "sum3")
+        .unwrap();
+    assert_eq!(sum3.call(&mut store, (1, 2, 3)).unwrap(), 6);
+
+    // A host error comes back unchanged, and the store stays usable.
+    let fail = instance
+        .get_typed_func::<i32, ()>(&mut store, "fail")
+        .unwrap();
+    let err = fail.call(&mut store, 7).unwrap_err();
+    assert_eq!(err.downcast_ref::<HostFailure>().map(|e| e.0), Some(7));
+    assert_eq!(sum3.call(&mut store, (4, 5, 6)).unwrap(), 15);
+
+    let count = instance
+        .get_typed_func::<(), ()>(&mut store, "count")
+        .unwrap();
+    count.call(&mut store, ()).unwrap();
+    assert_eq!(*store.data(), 2);
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    assert_eq!(memory.data(&store)[0], 2);
+}
+
+#[test]
+fn misuse_is_an_error() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "f") (param i32) (result i32) local.get 0))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut other = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_func(&mut store, "f").unwrap();
+    let mut out = [Val::I32(0)];
+    // Wrong store, wrong argument type, wrong arity, wrong typed signature.
+    assert!(f.call(&mut other, &[Val::I32(1)], &mut out).is_err());
+    assert!(f.call(&mut store, &[Val::I64(1)], &mut out).is_err());
+    assert!(f.call(&mut store, &[], &mut out).is_err());
+    assert!(f.typed::<i64, i32>(&store).is_err());
+    // Missing imports and imports of the wrong type.
+    let importer = Module::new(&engine, r#"(module (import "m" "g" (global i32)))"#).unwrap();
+    assert!(Instance::new(&mut store, &importer, &[]).is_err());
+    assert!(Instance::new(&mut store, &importer, &[f.into()]).is_err());
+    assert!(
+        Linker::new(&engine)
+            .instantiate(&mut store, &importer)
+            .is_err()
+    );
+    // Malformed and invalid modules.
+    assert!(Module::new(&engine, b"\0asm\x01\0\0\0\x01").is_err());
+    assert!(Module::new(&engine, "(module (func (result i32)))").is_err());
+    assert!(Module::validate(&engine, "(module (func (result i32) i32.const 0))").is_ok());
+}
+
+#[test]
+fn thread_safety() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Engine>();
+    send_sync::<Module>();
+    send::<Store<()>>();
+}
+
+#[test]
+fn disabled_features_are_rejected() {
+    let mut config = Config::new();
+    config.wasm_multi_value(false);
+    let engine = Engine::new(&config).unwrap();
+    let err = Module::new(
+        &engine,
+        "(module (func (result i32 i32) i32.const 0 i32.const 1))",
+    )
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("multi"), "{err:#}");
+    assert!(Engine::new(Config::new().wasm_simd(true)).is_err());
+}
+
+#[test]
+fn explicit_bounds_checks() {
+    let mut config = Config::new();
+    config.bounds_checks(BoundsChecks::Explicit);
+    let engine = Engine::new(&config).unwrap();
+    let wat = r#"(module (memory 1 3)
+        (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+        (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let load = instance
+        .get_typed_func::<i32, i32>(&mut store, "load")
+        .unwrap();
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .unwrap();
+    assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
+    let trap = load.call(&mut store, 65533).unwrap_err();
+    assert_eq!(
+        trap.downcast_ref::<Trap>().unwrap().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
+    assert_eq!(load.call(&mut store, 3 * 65536 - 4).unwrap(), 0);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+}

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod backend;
+#[cfg(feature = "engine")]
 pub mod engine_backend;
 pub mod expectations;
 mod harness;

@@ -1,11 +1,31 @@
-//! The official testsuites on the Kiln engine: one test per `.wast` file,
-//! named `engine/<suite>/<path>`.
+//! The official testsuites on the Kiln engine: one test per `.wast` file
+//! and configuration, named `<config>/<suite>/<path>`:
+//!
+//! - `engine/…`: the default configuration (guard-page bounds checks);
+//! - `engine-explicit/…`: explicit bounds checks and unoptimised code, so
+//!   the other memory strategy and Cranelift's `opt_level=none` path are
+//!   held to the same suite.
 
+use kiln::{BoundsChecks, Config, OptLevel};
 use kiln_spec_tests::engine_backend::EngineBackend;
+use libtest_mimic::Arguments;
 use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let expectations = Path::new(env!("CARGO_MANIFEST_DIR")).join("expectations/engine.txt");
-    kiln_spec_tests::run_spec_tests("engine", EngineBackend::new, &expectations)
+    let mut explicit = Config::new();
+    explicit
+        .bounds_checks(BoundsChecks::Explicit)
+        .cranelift_opt_level(OptLevel::None);
+    let mut trials = kiln_spec_tests::spec_trials("engine", EngineBackend::new, &expectations);
+    trials.extend(kiln_spec_tests::spec_trials(
+        "engine-explicit",
+        move || {
+            EngineBackend::with_config(&explicit)
+                .expect("explicit bounds checks work on every host")
+        },
+        &expectations,
+    ));
+    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
 }

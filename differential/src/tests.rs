@@ -1,0 +1,644 @@
+//! Unit tests, data-driven: each area has one `check` helper, so a new case
+//! is one line. Modules are written in the text format (via `wat`).
+
+use crate::value::{Ref, RefType, Value};
+use crate::{Config, Error, ExternVal, Module, Store, Trap};
+
+use Value::{F32, F64, I32, I64};
+
+/// Instantiate `wat` (no imports) in a fresh store with `config`.
+fn instance(wat: &str, config: Config) -> Result<(Store, crate::ModuleAddr), Error> {
+    let bytes = wat::parse_str(wat).map_err(|e| Error::Invalid(format!("bad test wat: {e}")))?;
+    let module = Module::new(&bytes)?;
+    let mut store = Store::new(config);
+    let inst = store.instantiate(&module, &[])?;
+    Ok((store, inst))
+}
+
+/// Call export `func` of a fresh instance of `wat`.
+fn run_with(wat: &str, config: Config, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
+    let (mut store, inst) = instance(wat, config)?;
+    match store.export(inst, func)? {
+        ExternVal::Func(f) => store.invoke(f, args),
+        other => Err(Error::Invalid(format!("{func} is {other:?}"))),
+    }
+}
+
+fn run(wat: &str, func: &str, args: &[Value]) -> Result<Vec<Value>, Error> {
+    run_with(wat, Config::default(), func, args)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        I32(_) => "i32",
+        I64(_) => "i64",
+        F32(_) => "f32",
+        F64(_) => "f64",
+        Value::Ref(Ref::Null(RefType::Extern) | Ref::Extern(_)) => "externref",
+        Value::Ref(_) => "funcref",
+    }
+}
+
+fn f32(x: f32) -> Value {
+    F32(x.to_bits())
+}
+fn f64(x: f64) -> Value {
+    F64(x.to_bits())
+}
+
+mod numeric {
+    use super::*;
+
+    /// Apply instruction `op` to `args`; the result type is the expected
+    /// value's, or for a trap the type named by `op`'s prefix.
+    fn check(op: &str, args: &[Value], expected: Result<Value, Trap>) {
+        let params: Vec<&str> = args.iter().map(type_name).collect();
+        let result = match &expected {
+            Ok(v) => type_name(v),
+            Err(_) => op.split('.').next().unwrap_or("i32"),
+        };
+        let gets: String = (0..args.len()).map(|i| format!("local.get {i} ")).collect();
+        let wat = format!(
+            "(module (func (export \"f\") (param {}) (result {result}) {gets} {op}))",
+            params.join(" ")
+        );
+        let got = run(&wat, "f", args);
+        let want = expected.map(|v| vec![v]).map_err(Error::Trap);
+        assert_eq!(got, want, "{op} {args:?}");
+    }
+
+    #[test]
+    fn integer() {
+        check("i32.add", &[I32(i32::MAX), I32(1)], Ok(I32(i32::MIN)));
+        check(
+            "i32.div_s",
+            &[I32(7), I32(0)],
+            Err(Trap::IntegerDivideByZero),
+        );
+        check(
+            "i32.div_s",
+            &[I32(i32::MIN), I32(-1)],
+            Err(Trap::IntegerOverflow),
+        );
+        check("i32.div_u", &[I32(-1), I32(2)], Ok(I32(i32::MAX)));
+        check("i32.rem_s", &[I32(i32::MIN), I32(-1)], Ok(I32(0)));
+        check(
+            "i64.rem_u",
+            &[I64(5), I64(0)],
+            Err(Trap::IntegerDivideByZero),
+        );
+        check("i32.shl", &[I32(1), I32(33)], Ok(I32(2)));
+        check("i32.shr_s", &[I32(-8), I32(1)], Ok(I32(-4)));
+        check("i64.shr_u", &[I64(-1), I64(63)], Ok(I64(1)));
+        check(
+            "i64.rotl",
+            &[I64(0x8000_0000_0000_0001u64 as i64), I64(65)],
+            Ok(I64(3)),
+        );
+        check("i32.rotr", &[I32(1), I32(1)], Ok(I32(i32::MIN)));
+        check("i32.clz", &[I32(0)], Ok(I32(32)));
+        check("i64.ctz", &[I64(0)], Ok(I64(64)));
+        check("i32.popcnt", &[I32(-1)], Ok(I32(32)));
+        check("i32.extend8_s", &[I32(0x80)], Ok(I32(-128)));
+        check("i64.extend32_s", &[I64(0xffff_ffff)], Ok(I64(-1)));
+        check("i32.eqz", &[I32(0)], Ok(I32(1)));
+        check("i64.lt_s", &[I64(-1), I64(0)], Ok(I32(1)));
+        check("i64.lt_u", &[I64(-1), I64(0)], Ok(I32(0)));
+    }
+
+    #[test]
+    fn float_arithmetic_and_nan_rule() {
+        // Arithmetic NaN results are the positive canonical NaN.
+        check(
+            "f32.add",
+            &[F32(0x7fa0_0000), f32(1.0)],
+            Ok(F32(0x7fc0_0000)),
+        );
+        check("f64.sqrt", &[f64(-1.0)], Ok(F64(0x7ff8_0000_0000_0000)));
+        check(
+            "f32.mul",
+            &[F32(0xffc0_0001), f32(2.0)],
+            Ok(F32(0x7fc0_0000)),
+        );
+        check(
+            "f32.min",
+            &[F32(0x7fa0_0000), f32(1.0)],
+            Ok(F32(0x7fc0_0000)),
+        );
+        check(
+            "f64.ceil",
+            &[F64(0xfff0_0000_0000_0001)],
+            Ok(F64(0x7ff8_0000_0000_0000)),
+        );
+        // Sign-bit operations keep payloads.
+        check("f32.neg", &[F32(0x7fa0_0000)], Ok(F32(0xffa0_0000)));
+        check(
+            "f64.abs",
+            &[F64(0xfff0_0000_0000_0001)],
+            Ok(F64(0x7ff0_0000_0000_0001)),
+        );
+        check(
+            "f32.copysign",
+            &[F32(0x7fa0_0000), f32(-1.0)],
+            Ok(F32(0xffa0_0000)),
+        );
+        // Signed zeros.
+        check("f32.min", &[f32(0.0), f32(-0.0)], Ok(f32(-0.0)));
+        check("f32.max", &[f32(-0.0), f32(0.0)], Ok(f32(0.0)));
+        check("f64.nearest", &[f64(2.5)], Ok(f64(2.0)));
+        check("f64.nearest", &[f64(-0.5)], Ok(f64(-0.0)));
+        check("f32.trunc", &[f32(-1.5)], Ok(f32(-1.0)));
+        check("f64.div", &[f64(1.0), f64(0.0)], Ok(f64(f64::INFINITY)));
+        check("f32.eq", &[F32(0x7fc0_0000), F32(0x7fc0_0000)], Ok(I32(0)));
+        check("f32.ne", &[F32(0x7fc0_0000), F32(0x7fc0_0000)], Ok(I32(1)));
+        check("f64.le", &[f64(-0.0), f64(0.0)], Ok(I32(1)));
+    }
+
+    #[test]
+    fn conversions() {
+        check(
+            "i32.trunc_f32_s",
+            &[F32(0x7fc0_0000)],
+            Err(Trap::InvalidConversionToInteger),
+        );
+        check(
+            "i32.trunc_f32_s",
+            &[f32(2147483648.0)],
+            Err(Trap::IntegerOverflow),
+        );
+        check("i32.trunc_f32_s", &[f32(-2147483648.0)], Ok(I32(i32::MIN)));
+        check("i32.trunc_f64_s", &[f64(-2147483648.9)], Ok(I32(i32::MIN)));
+        check(
+            "i32.trunc_f64_s",
+            &[f64(-2147483649.0)],
+            Err(Trap::IntegerOverflow),
+        );
+        check("i32.trunc_f64_u", &[f64(-0.9)], Ok(I32(0)));
+        check("i32.trunc_f64_u", &[f64(4294967295.9)], Ok(I32(-1)));
+        check(
+            "i64.trunc_f64_s",
+            &[f64(-9223372036854775808.0)],
+            Ok(I64(i64::MIN)),
+        );
+        check(
+            "i64.trunc_f64_s",
+            &[f64(9223372036854775808.0)],
+            Err(Trap::IntegerOverflow),
+        );
+        check("i64.trunc_f32_u", &[f32(-1.0)], Err(Trap::IntegerOverflow));
+        check("i32.trunc_sat_f32_u", &[f32(-1.0)], Ok(I32(0)));
+        check("i32.trunc_sat_f32_s", &[F32(0x7fc0_0000)], Ok(I32(0)));
+        check("i64.trunc_sat_f64_u", &[f64(1e30)], Ok(I64(-1)));
+        check(
+            "f32.convert_i64_u",
+            &[I64(-1)],
+            Ok(f32(18446744073709551615u64 as f32)),
+        );
+        check("f32.convert_i32_s", &[I32(16777217)], Ok(f32(16777216.0)));
+        check(
+            "f64.convert_i64_s",
+            &[I64(i64::MIN)],
+            Ok(f64(-9223372036854775808.0)),
+        );
+        check(
+            "f32.demote_f64",
+            &[F64(0x7ff4_0000_0000_0000)],
+            Ok(F32(0x7fc0_0000)),
+        );
+        check("f64.promote_f32", &[f32(1.5)], Ok(f64(1.5)));
+        check(
+            "i32.reinterpret_f32",
+            &[F32(0x7fa0_0001)],
+            Ok(I32(0x7fa0_0001)),
+        );
+        check("f64.reinterpret_i64", &[I64(1)], Ok(F64(1)));
+        check("i64.extend_i32_u", &[I32(-1)], Ok(I64(0xffff_ffff)));
+        check("i32.wrap_i64", &[I64(0x1_0000_0005)], Ok(I32(5)));
+    }
+}
+
+mod control {
+    use super::*;
+
+    /// Call `(func (export "f") (param i32) (result i32) BODY)` with `arg`.
+    fn check(body: &str, arg: i32, expected: Result<i32, Trap>) {
+        let wat = format!("(module (func (export \"f\") (param i32) (result i32) {body}))");
+        let got = run(&wat, "f", &[I32(arg)]);
+        assert_eq!(
+            got,
+            expected.map(|v| vec![I32(v)]).map_err(Error::Trap),
+            "{body}"
+        );
+    }
+
+    const SUM_TO_N: &str = "(local i32) (block (loop (br_if 1 (i32.eqz (local.get 0))) \
+        (local.set 1 (i32.add (local.get 1) (local.get 0))) \
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br 0))) (local.get 1)";
+    const SWITCH: &str = "(block (block (block (br_table 0 1 2 (local.get 0))) \
+        (return (i32.const 10))) (return (i32.const 11))) (i32.const 12)";
+
+    #[test]
+    fn structured_control() {
+        check("(block (result i32) (i32.const 1) (br 0)) ", 0, Ok(1));
+        check(
+            "(if (result i32) (local.get 0) (then (i32.const 1)) (else (i32.const 2)))",
+            0,
+            Ok(2),
+        );
+        check(
+            "(if (result i32) (local.get 0) (then (i32.const 1)) (else (i32.const 2)))",
+            5,
+            Ok(1),
+        );
+        check(
+            "(if (local.get 0) (then (return (i32.const 7)))) (i32.const 8)",
+            0,
+            Ok(8),
+        );
+        check(SUM_TO_N, 10, Ok(55));
+        check(SWITCH, 0, Ok(10));
+        check(SWITCH, 1, Ok(11));
+        check(SWITCH, 99, Ok(12));
+        // Multi-value block with parameters; loop label arity is its params.
+        check(
+            "(local.get 0) (i32.const 2) (block (param i32 i32) (result i32) (i32.mul))",
+            21,
+            Ok(42),
+        );
+        check(
+            "(i32.const 0) (loop (param i32) (result i32) (i32.const 1) (i32.add) (local.tee 0) \
+             (br_if 0 (i32.lt_u (local.get 0) (i32.const 5))))",
+            0,
+            Ok(5),
+        );
+        check("(br 0 (i32.const 3)) (i32.const 4)", 0, Ok(3));
+        check(
+            "(block (br_if 0 (local.get 0)) (unreachable)) (i32.const 1)",
+            1,
+            Ok(1),
+        );
+        check(
+            "(block (br_if 0 (local.get 0)) (unreachable)) (i32.const 1)",
+            0,
+            Err(Trap::Unreachable),
+        );
+        check(
+            "(select (i32.const 1) (i32.const 2) (local.get 0))",
+            0,
+            Ok(2),
+        );
+    }
+
+    #[test]
+    fn calls() {
+        let fac = r#"(module
+            (func $fac (export "fac") (param i64) (result i64)
+              (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
+                (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
+            (func (export "swap") (param i32 i32) (result i32 i32) (local.get 1) (local.get 0)))"#;
+        assert_eq!(
+            run(fac, "fac", &[I64(20)]),
+            Ok(vec![I64(2432902008176640000)])
+        );
+        assert_eq!(
+            run(fac, "swap", &[I32(1), I32(2)]),
+            Ok(vec![I32(2), I32(1)])
+        );
+        // Argument types are checked at the embedding boundary.
+        assert!(matches!(run(fac, "fac", &[I32(1)]), Err(Error::Invalid(_))));
+    }
+}
+
+mod memory {
+    use super::*;
+
+    const MEM: &str = r#"(module (memory 1 2)
+        (data (i32.const 0) "\01\02\03\04\80")
+        (data $p "hello")
+        (func (export "load8_s") (param i32) (result i32) (i32.load8_s (local.get 0)))
+        (func (export "load") (param i32) (result i32) (i32.load offset=1 (local.get 0)))
+        (func (export "store_load") (param i32) (result i64)
+          (i64.store (local.get 0) (i64.const 0x0102030405060708)) (i64.load (local.get 0)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+        (func (export "size") (param i32) (result i32) (memory.size))
+        (func (export "fill") (param i32) (result i32)
+          (memory.fill (local.get 0) (i32.const 0x1ff) (i32.const 3)) (i32.load (local.get 0)))
+        (func (export "copy") (param i32) (result i32)
+          (memory.copy (i32.const 1) (i32.const 0) (local.get 0)) (i32.load (i32.const 0)))
+        (func (export "init") (param i32) (result i32)
+          (memory.init $p (i32.const 100) (local.get 0) (i32.const 2)) (i32.load16_u (i32.const 100)))
+        (func (export "drop_then_init") (param i32) (result i32)
+          (data.drop $p) (memory.init $p (i32.const 0) (i32.const 0) (local.get 0)) (i32.const 0)))"#;
+
+    fn check(func: &str, arg: i32, expected: Result<Value, Trap>) {
+        let got = run(MEM, func, &[I32(arg)]);
+        assert_eq!(
+            got,
+            expected.map(|v| vec![v]).map_err(Error::Trap),
+            "{func}({arg})"
+        );
+    }
+
+    #[test]
+    fn loads_stores_and_bounds() {
+        check("load8_s", 4, Ok(I32(-128)));
+        check("load", 0, Ok(I32(0x8004_0302_u32 as i32)));
+        check("load", 65531, Ok(I32(0)));
+        check("load", 65532, Err(Trap::MemoryOutOfBounds));
+        check("load", -1, Err(Trap::MemoryOutOfBounds));
+        check("store_load", 65528, Ok(I64(0x0102030405060708)));
+        check("store_load", 65529, Err(Trap::MemoryOutOfBounds));
+    }
+
+    #[test]
+    fn growth_and_bulk() {
+        check("grow", 1, Ok(I32(1)));
+        check("grow", 2, Ok(I32(-1)));
+        check("size", 0, Ok(I32(1)));
+        check("fill", 8, Ok(I32(0x00ff_ffff)));
+        check("fill", 65534, Err(Trap::MemoryOutOfBounds));
+        check("copy", 4, Ok(I32(0x0302_0101)));
+        check("copy", 65536, Err(Trap::MemoryOutOfBounds));
+        check("init", 3, Ok(I32(0x6f6c)));
+        check("init", 4, Err(Trap::MemoryOutOfBounds));
+        check("drop_then_init", 0, Ok(I32(0)));
+        check("drop_then_init", 1, Err(Trap::MemoryOutOfBounds));
+    }
+}
+
+mod table {
+    use super::*;
+
+    const TABLE: &str = r#"(module
+        (type $i (func (result i32)))
+        (table $t 3 10 funcref)
+        (table $x 2 externref)
+        (elem (table $t) (i32.const 0) func $one $two)
+        (elem $e func $two)
+        (elem declare func $bad)
+        (func $one (result i32) (i32.const 1))
+        (func $two (result i32) (i32.const 2))
+        (func $bad (param i32))
+        (func (export "call") (param i32) (result i32) (call_indirect $t (type $i) (local.get 0)))
+        (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $bad) (local.get 0)))
+        (func (export "call_after_grow") (param i32) (result i32)
+          (drop (table.grow $t (ref.func $bad) (i32.const 1))) (call_indirect $t (type $i) (local.get 0)))
+        (func (export "size") (param i32) (result i32) (table.size $x))
+        (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+        (func (export "copy") (param i32) (result i32)
+          (table.copy $t $t (i32.const 1) (i32.const 0) (local.get 0)) (call_indirect $t (type $i) (i32.const 1)))
+        (func (export "init") (param i32) (result i32)
+          (table.init $t $e (i32.const 2) (local.get 0) (i32.const 1)) (call_indirect $t (type $i) (i32.const 2)))
+        (func (export "fill") (param i32) (result i32)
+          (table.fill $x (local.get 0) (ref.null extern) (i32.const 1)) (i32.const 0)))"#;
+
+    fn check(func: &str, arg: i32, expected: Result<i32, Trap>) {
+        let got = run(TABLE, func, &[I32(arg)]);
+        assert_eq!(
+            got,
+            expected.map(|v| vec![I32(v)]).map_err(Error::Trap),
+            "{func}({arg})"
+        );
+    }
+
+    #[test]
+    fn call_indirect() {
+        check("call", 0, Ok(1));
+        check("call", 1, Ok(2));
+        check("call", 2, Err(Trap::UninitializedElement));
+        check("call", 3, Err(Trap::UndefinedElement));
+        check("call_after_grow", 3, Err(Trap::IndirectCallTypeMismatch));
+    }
+
+    #[test]
+    fn table_instructions() {
+        check("grow", 7, Ok(3));
+        check("grow", 8, Ok(-1));
+        check("size", 0, Ok(2));
+        check("is_null", 2, Ok(1));
+        check("is_null", 0, Ok(0));
+        check("is_null", 3, Err(Trap::TableOutOfBounds));
+        check("copy", 1, Ok(1));
+        check("copy", 3, Err(Trap::TableOutOfBounds));
+        check("init", 0, Ok(2));
+        check("init", 1, Err(Trap::TableOutOfBounds));
+        check("fill", 1, Ok(0));
+        check("fill", 2, Err(Trap::TableOutOfBounds));
+    }
+}
+
+mod limits {
+    use super::*;
+
+    const RUNAWAY: &str = r#"(module
+        (func $r (export "recurse") (param i32) (result i32) (call $r (local.get 0)))
+        (func (export "spin") (param i32) (result i32) (loop (br 0)) (i32.const 0))
+        (func (export "count") (param i32) (result i32)
+          (loop (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))) (local.get 0)))"#;
+
+    fn check(config: Config, func: &str, arg: i32, expected: Result<i32, Error>) {
+        let got = run_with(RUNAWAY, config, func, &[I32(arg)]);
+        assert_eq!(got, expected.map(|v| vec![I32(v)]), "{func}({arg})");
+    }
+
+    fn fuel(n: u64) -> Config {
+        Config {
+            fuel: Some(n),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn exhaustion_is_reported_not_hung() {
+        let exhausted = Err(Error::Trap(Trap::CallStackExhausted));
+        check(Config::default(), "recurse", 0, exhausted.clone());
+        check(fuel(u64::MAX), "recurse", 0, exhausted.clone());
+        let shallow = Config {
+            max_call_depth: 10,
+            ..Config::default()
+        };
+        check(shallow, "recurse", 0, exhausted);
+        check(fuel(10_000), "spin", 0, Err(Error::FuelExhausted));
+        check(fuel(10_000), "count", 100, Ok(0));
+        check(fuel(100), "count", 100, Err(Error::FuelExhausted));
+        check(
+            Config {
+                fuel: None,
+                ..Config::default()
+            },
+            "count",
+            100_000,
+            Ok(0),
+        );
+    }
+}
+
+mod linking {
+    use crate::InterpBackend;
+    use kiln_spec_tests::backend::{Backend, Failure, Value as SV};
+
+    /// Compile and instantiate each of `wats` in order on one backend,
+    /// registering each successful instance as `m0`, `m1`, ...; the last
+    /// module's outcome (after invoking `call` on it, if given) is compared
+    /// with `expected`.
+    fn check(wats: &[&str], call: Option<&str>, expected: Result<Vec<SV>, Failure>) {
+        let mut b = InterpBackend::new();
+        let mut last = Err(Failure::Other("no modules".into()));
+        for (i, wat) in wats.iter().enumerate() {
+            let bytes = wat::parse_str(wat).map_err(|e| Failure::Other(e.to_string()));
+            last = bytes
+                .and_then(|bytes| b.compile(&bytes))
+                .and_then(|m| b.instantiate(&m));
+            if let Ok(inst) = &last {
+                b.register(&format!("m{i}"), inst);
+            }
+        }
+        let got = last.and_then(|inst| match call {
+            Some(f) => b.invoke(&inst, f, &[]),
+            None => Ok(vec![]),
+        });
+        match (&got, &expected) {
+            // Only the kind of a link error matters, not its wording.
+            (Err(Failure::Link(_)), Err(Failure::Link(_))) => {}
+            _ => assert_eq!(got, expected, "{wats:?}"),
+        }
+    }
+
+    fn unlinkable() -> Result<Vec<SV>, Failure> {
+        Err(Failure::Link(String::new()))
+    }
+
+    const EXPORTER: &str = r#"(module (memory (export "mem") 1 3) (table (export "tab") 2 funcref)
+        (global (export "g") (mut i32) (i32.const 7)) (func (export "f") (param i32)))"#;
+
+    #[test]
+    fn import_matching() {
+        let ok = || Ok(vec![]);
+        check(
+            &[EXPORTER, r#"(module (import "m0" "mem" (memory 1 3)))"#],
+            None,
+            ok(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "mem" (memory 0)))"#],
+            None,
+            ok(),
+        );
+        check(
+            &[
+                EXPORTER,
+                r#"(module (import "m0" "tab" (table 1 funcref)))"#,
+            ],
+            None,
+            ok(),
+        );
+        check(
+            &[r#"(module (import "spectest" "table" (table 10 20 funcref)))"#],
+            None,
+            ok(),
+        );
+        check(
+            &[r#"(module (import "spectest" "global_i32" (global i32)))"#],
+            None,
+            ok(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "mem" (memory 2)))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "mem" (memory 1 2)))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[
+                EXPORTER,
+                r#"(module (import "m0" "tab" (table 2 externref)))"#,
+            ],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "g" (global i32)))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "g" (global (mut i64))))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "f" (func (param i64))))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "f" (global i32)))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[EXPORTER, r#"(module (import "m0" "nope" (func)))"#],
+            None,
+            unlinkable(),
+        );
+        check(
+            &[r#"(module (import "nobody" "f" (func)))"#],
+            None,
+            unlinkable(),
+        );
+    }
+
+    #[test]
+    fn instantiation_traps_keep_earlier_writes() {
+        let importer = r#"(module (import "m0" "mem" (memory 1))
+            (data (i32.const 0) "\2a") (data (i32.const 65536) "x"))"#;
+        let reader = r#"(module (import "m0" "mem" (memory 1))
+            (func (export "peek") (result i32) (i32.load8_u (i32.const 0))))"#;
+        let oob = Err(Failure::Trap("out of bounds memory access".into()));
+        check(&[EXPORTER, importer], None, oob);
+        // `importer` trapped, but its first segment's write to m0's memory stays.
+        check(
+            &[EXPORTER, importer, reader],
+            Some("peek"),
+            Ok(vec![SV::I32(42)]),
+        );
+        let start_trap = r#"(module (func $s unreachable) (start $s))"#;
+        check(
+            &[start_trap],
+            None,
+            Err(Failure::Trap("unreachable".into())),
+        );
+    }
+
+    #[test]
+    fn features_beyond_wasm2_without_simd_are_rejected() {
+        let rejected = |wat: &str| {
+            let mut b = InterpBackend::new();
+            let bytes = wat::parse_str(wat).map_err(|e| Failure::Other(e.to_string()));
+            matches!(
+                bytes.and_then(|bytes| b.compile(&bytes)),
+                Err(Failure::Compile(_))
+            )
+        };
+        assert!(rejected(
+            "(module (func (result v128) (v128.const i64x2 0 0)))"
+        ));
+        assert!(rejected("(module (memory 1) (memory 1))"));
+        assert!(rejected("(module (memory i64 1))"));
+        assert!(rejected("(module (func $f (return_call $f)))"));
+        assert!(rejected(
+            "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"
+        ));
+        assert!(rejected("(module (memory 1 1 shared))"));
+        assert!(rejected(
+            "(module (func (result i32) (i32.const 1) (i32.const 2)))"
+        ));
+        assert!(!rejected(
+            "(module (table 2 externref) (func (result i32 i64) (i32.const 1) (i64.const 2)))"
+        ));
+    }
+}
