@@ -105,6 +105,14 @@ impl Config {
         self
     }
 
+    /// Meter execution with fuel: compiled code charges for the operators
+    /// it runs and traps with `TrapCode::OutOfFuel` when the store's fuel
+    /// (`Store::set_fuel`, 0 at first) runs out. Bounds runaway loops.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.tunables.consume_fuel = enable;
+        self
+    }
+
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
         self.parallel_compilation = enable;
         self

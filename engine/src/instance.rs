@@ -51,11 +51,6 @@ impl InstanceData {
         }
     }
 
-    pub fn set_stack_limit(&mut self, limit: usize) {
-        // SAFETY: the stack-limit field is a `usize`.
-        unsafe { self.write(vmctx::STACK_LIMIT_OFFSET, limit) }
-    }
-
     /// The `VMFuncRef` of function `index` inside this vmctx.
     pub fn func_ref(&self, index: u32) -> *const VMFuncRef {
         // SAFETY: `func_ref` offsets lie inside the block.
@@ -146,7 +141,10 @@ impl Instance {
         // for a field of the written type.
         unsafe {
             inst.write(vmctx::MAGIC_OFFSET, vmctx::VMCTX_MAGIC);
-            inst.write(vmctx::STACK_LIMIT_OFFSET, s.stack_limit);
+            inst.write(
+                vmctx::STORE_CONTEXT_OFFSET,
+                &mut *s.context as *mut vmctx::VMStoreContext,
+            );
             inst.write(
                 vmctx::BUILTINS_OFFSET,
                 &crate::libcalls::BUILTINS as *const _,

@@ -14,7 +14,7 @@ use crate::memory::LinearMemory;
 use crate::signals::{self, TrapRecord};
 use crate::trampoline::ArrayCallFn;
 use crate::trap::{FrameInfo, Trap, TrapCode, ir_codes};
-use crate::vmctx::VMFuncRef;
+use crate::vmctx::{VMFuncRef, VMStoreContext};
 use anyhow::{Result, anyhow, bail};
 use std::any::Any;
 use std::collections::HashMap;
@@ -42,8 +42,9 @@ pub struct StoreOpaque {
     /// The error of a failed host call, waiting for the trap it caused to
     /// reach the host→wasm entry.
     pub(crate) pending_error: Option<anyhow::Error>,
-    /// The stack limit currently written into every instance's vmctx.
-    pub(crate) stack_limit: usize,
+    /// Stack limit and fuel, shared by all instances (boxed: every vmctx
+    /// points to it).
+    pub(crate) context: Box<VMStoreContext>,
     /// Host→wasm entries currently active on the stack.
     entry_depth: u32,
 }
@@ -76,7 +77,10 @@ impl<T> Store<T> {
                     func_by_ref: HashMap::new(),
                     externrefs: Vec::new(),
                     pending_error: None,
-                    stack_limit: usize::MAX,
+                    context: Box::new(VMStoreContext {
+                        stack_limit: usize::MAX,
+                        fuel: 0,
+                    }),
                     entry_depth: 0,
                 },
                 data,
@@ -94,6 +98,28 @@ impl<T> Store<T> {
 
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.inner.data
+    }
+
+    /// Set the fuel wasm in this store may consume (needs
+    /// `Config::consume_fuel`). Fuel beyond `i64::MAX` is capped there.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.fuel_enabled()?;
+        self.inner.opaque.context.fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+        Ok(())
+    }
+
+    /// The fuel left (needs `Config::consume_fuel`).
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.fuel_enabled()?;
+        // Negative after an out-of-fuel trap: the last charge overdrew it.
+        Ok(self.inner.opaque.context.fuel.max(0) as u64)
+    }
+
+    fn fuel_enabled(&self) -> Result<()> {
+        if !self.inner.opaque.engine.config().tunables.consume_fuel {
+            bail!("fuel is not enabled: use `Config::consume_fuel(true)`");
+        }
+        Ok(())
     }
 
     pub(crate) fn inner(&self) -> &StoreInner<T> {
@@ -275,18 +301,13 @@ impl StoreOpaque {
         }
     }
 
-    /// The limit is "this entry's stack pointer minus `max_wasm_stack`",
-    /// written into every instance because any of them may be called.
+    /// The limit is "the outermost entry's stack pointer minus
+    /// `max_wasm_stack`"; nested entries (host → wasm → host → wasm) share
+    /// the budget.
     fn update_stack_limit(&mut self) {
         let marker = 0u8;
         let sp = &marker as *const u8 as usize;
-        let limit = sp.saturating_sub(self.engine.config().max_wasm_stack);
-        if limit != self.stack_limit {
-            self.stack_limit = limit;
-            for inst in &mut self.instances {
-                inst.set_stack_limit(limit);
-            }
-        }
+        self.context.stack_limit = sp.saturating_sub(self.engine.config().max_wasm_stack);
     }
 
     fn trap_error(&mut self, record: &TrapRecord) -> anyhow::Error {

@@ -10,11 +10,10 @@
 //! | what | type | where |
 //! |---|---|---|
 //! | magic | `u32` | `MAGIC_OFFSET` |
-//! | stack limit | `usize` | `STACK_LIMIT_OFFSET` |
+//! | store context | `*mut VMStoreContext` | `STORE_CONTEXT_OFFSET` |
 //! | builtin function table | `*const BuiltinTable` | `BUILTINS_OFFSET` |
 //! | owning store | `*mut StoreInner` | `STORE_OFFSET` |
 //! | owning instance | `*mut InstanceData` | `INSTANCE_OFFSET` |
-//! | fuel remaining | `i64` | `FUEL_OFFSET` |
 //! | interned type ids | `[u32; types]` | `type_id(i)` |
 //! | imported functions | `[VMFunctionImport; imported funcs]` | `imported_func(i)` |
 //! | memories | `[*mut VMMemoryDefinition; memories]` | `memory_ptr(i)` |
@@ -32,12 +31,26 @@ use crate::info::ModuleInfo;
 pub const VMCTX_MAGIC: u32 = u32::from_le_bytes(*b"kiln");
 
 pub const MAGIC_OFFSET: u32 = 0;
-pub const STACK_LIMIT_OFFSET: u32 = 8;
+pub const STORE_CONTEXT_OFFSET: u32 = 8;
 pub const BUILTINS_OFFSET: u32 = 16;
 pub const STORE_OFFSET: u32 = 24;
 pub const INSTANCE_OFFSET: u32 = 32;
-pub const FUEL_OFFSET: u32 = 40;
-const HEADER_SIZE: u32 = 48;
+const HEADER_SIZE: u32 = 40;
+
+/// State shared by every instance of a store, reached through
+/// `STORE_CONTEXT_OFFSET`: a call from one instance into another must see
+/// the same stack limit and draw on the same fuel.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMStoreContext {
+    /// Lowest stack pointer wasm may use; checked in every prologue.
+    pub stack_limit: usize,
+    /// Fuel left; compiled code traps when it drops below zero.
+    pub fuel: i64,
+}
+
+pub const STORE_CONTEXT_STACK_LIMIT: u32 = 0;
+pub const STORE_CONTEXT_FUEL: u32 = 8;
 
 /// An imported function as compiled code calls it.
 #[repr(C)]

@@ -248,3 +248,44 @@ fn explicit_bounds_checks() {
     assert_eq!(load.call(&mut store, 3 * 65536 - 4).unwrap(), 0);
     assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
 }
+
+#[test]
+fn fuel_stops_runaway_loops() {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let wat = r#"(module
+        (func (export "spin") (loop (br 0)))
+        (func (export "count") (param i32) (result i32)
+            (loop (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if 0 (local.get 0)))
+            (local.get 0)))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
+    let count = instance
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
+    // No fuel yet: even entering a function traps.
+    let err = count.call(&mut store, 1).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>().unwrap().code(),
+        TrapCode::OutOfFuel
+    );
+    store.set_fuel(10_000).unwrap();
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>().unwrap().code(),
+        TrapCode::OutOfFuel
+    );
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    // The store stays usable once refuelled, and fuel is really consumed.
+    store.set_fuel(10_000).unwrap();
+    assert_eq!(count.call(&mut store, 100).unwrap(), 0);
+    let left = store.get_fuel().unwrap();
+    assert!(left < 10_000 - 100, "{left}");
+    // Without Config::consume_fuel there is no fuel to set.
+    assert!(Store::new(&Engine::default(), ()).set_fuel(1).is_err());
+}

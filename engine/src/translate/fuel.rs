@@ -4,13 +4,13 @@
 //! body outside any loop, and at every loop header (each iteration) for the
 //! operators directly inside that loop (nested loops charge their own).
 //! Every charge is at least 1, so any infinite loop runs out. A charge
-//! subtracts from the i64 at `vmctx + FUEL_OFFSET` and traps `OUT_OF_FUEL`
+//! subtracts from the store's `VMStoreContext::fuel` and traps `OUT_OF_FUEL`
 //! if the result is negative. Branches that leave a loop early still pay
 //! for the whole body: this counts work, approximately, not exactly.
 
 use super::Translator;
 use crate::trap::ir_codes;
-use crate::vmctx::FUEL_OFFSET;
+use crate::vmctx::{STORE_CONTEXT_FUEL, STORE_CONTEXT_OFFSET};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
 use std::collections::HashMap;
@@ -61,17 +61,25 @@ impl FuelCosts {
 
 impl Translator<'_, '_> {
     pub(super) fn consume_fuel(&mut self, cost: u64) {
-        // Not readonly: callees and the host change it.
+        // The context pointer never changes; the fuel in it is changed by
+        // callees and the host, so its loads are not readonly.
+        let ptr_flags = MemFlagsData::trusted().with_readonly();
+        let ctx = self.b.ins().load(
+            types::I64,
+            ptr_flags,
+            self.vmctx,
+            STORE_CONTEXT_OFFSET as i32,
+        );
         let flags = MemFlagsData::trusted();
         let fuel = self
             .b
             .ins()
-            .load(types::I64, flags, self.vmctx, FUEL_OFFSET as i32);
+            .load(types::I64, flags, ctx, STORE_CONTEXT_FUEL as i32);
         let cost = i64::try_from(cost).unwrap_or(i64::MAX);
         let fuel = self.b.ins().iadd_imm_s(fuel, cost.wrapping_neg());
         self.b
             .ins()
-            .store(flags, fuel, self.vmctx, FUEL_OFFSET as i32);
+            .store(flags, fuel, ctx, STORE_CONTEXT_FUEL as i32);
         let exhausted = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
         self.b.ins().trapnz(exhausted, ir_codes::OUT_OF_FUEL);
     }

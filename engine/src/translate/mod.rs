@@ -28,7 +28,7 @@ use crate::config::Tunables;
 use crate::info::ModuleInfo;
 use crate::trap::ir_codes;
 use crate::types::{Mutability, val_type_from};
-use crate::vmctx::{STACK_LIMIT_OFFSET, VMOffsets};
+use crate::vmctx::{STORE_CONTEXT_OFFSET, STORE_CONTEXT_STACK_LIMIT, VMOffsets};
 use anyhow::{Result, bail};
 use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -74,9 +74,15 @@ pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::F
         .dfg
         .mem_flags
         .insert_unchecked(MemFlagsData::trusted().with_readonly());
-    let limit = func.create_global_value(GlobalValueData::Load {
+    let store_context = func.create_global_value(GlobalValueData::Load {
         base: vmctx_gv,
-        offset: Offset32::new(STACK_LIMIT_OFFSET as i32),
+        offset: Offset32::new(STORE_CONTEXT_OFFSET as i32),
+        global_type: types::I64,
+        flags: limit_flags,
+    });
+    let limit = func.create_global_value(GlobalValueData::Load {
+        base: store_context,
+        offset: Offset32::new(STORE_CONTEXT_STACK_LIMIT as i32),
         global_type: types::I64,
         flags: limit_flags,
     });

@@ -10,7 +10,8 @@ use super::{FuncEnv, translate_function};
 use crate::config::{BoundsChecks, Features, Tunables};
 use crate::info::ModuleInfo;
 use crate::vmctx::{
-    FUEL_OFFSET, STACK_LIMIT_OFFSET, VMGlobal, VMMemoryDefinition, VMOffsets, VMTableDefinition,
+    STORE_CONTEXT_OFFSET, VMGlobal, VMMemoryDefinition, VMOffsets, VMStoreContext,
+    VMTableDefinition,
 };
 use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
@@ -161,6 +162,7 @@ struct TestInstance {
     _table: Box<[usize]>,
     _table_def: Box<VMTableDefinition>,
     _globals: Vec<VMGlobal>,
+    _store_context: Box<VMStoreContext>,
 }
 
 impl TestInstance {
@@ -178,9 +180,15 @@ impl TestInstance {
             length: table.len(),
         });
         let mut globals = vec![VMGlobal::default(); info.globals.len()];
+        let store_context = Box::new(VMStoreContext {
+            stack_limit: 0,
+            fuel: 1 << 40,
+        });
         let mut set = |offset: u32, value: u64| vmctx[offset as usize / 8] = value;
-        set(STACK_LIMIT_OFFSET, 0);
-        set(FUEL_OFFSET, 1 << 40);
+        set(
+            STORE_CONTEXT_OFFSET,
+            &*store_context as *const VMStoreContext as u64,
+        );
         if !info.memories.is_empty() {
             set(
                 offsets.memory_ptr(0),
@@ -203,6 +211,7 @@ impl TestInstance {
             _table: table,
             _table_def: table_def,
             _globals: globals,
+            _store_context: store_context,
         }
     }
 }
