@@ -181,49 +181,32 @@ fn apply_reloc(
     Ok(())
 }
 
-extern "C" fn ceil_f32(x: f32) -> f32 {
-    x.ceil()
-}
-extern "C" fn ceil_f64(x: f64) -> f64 {
-    x.ceil()
-}
-extern "C" fn floor_f32(x: f32) -> f32 {
-    x.floor()
-}
-extern "C" fn floor_f64(x: f64) -> f64 {
-    x.floor()
-}
-extern "C" fn trunc_f32(x: f32) -> f32 {
-    x.trunc()
-}
-extern "C" fn trunc_f64(x: f64) -> f64 {
-    x.trunc()
-}
-extern "C" fn nearest_f32(x: f32) -> f32 {
-    x.round_ties_even()
-}
-extern "C" fn nearest_f64(x: f64) -> f64 {
-    x.round_ties_even()
-}
-extern "C" fn fma_f32(a: f32, b: f32, c: f32) -> f32 {
-    a.mul_add(b, c)
-}
-extern "C" fn fma_f64(a: f64, b: f64, c: f64) -> f64 {
-    a.mul_add(b, c)
+/// Rust implementations of the libcalls Cranelift may emit: `name` is
+/// the `LibCall`, then the function's signature and body.
+macro_rules! libcalls {
+    ($($name:ident => fn($($arg:ident: $ty:ty),*) -> $ret:ty { $body:expr })*) => {
+        fn libcall_address(lc: LibCall) -> Result<usize> {
+            $(
+                #[allow(non_snake_case)]
+                extern "C" fn $name($($arg: $ty),*) -> $ret { $body }
+            )*
+            Ok(match lc {
+                $(LibCall::$name => $name as *const () as usize,)*
+                other => bail!("unsupported libcall {other:?}"),
+            })
+        }
+    };
 }
 
-fn libcall_address(lc: LibCall) -> Result<usize> {
-    Ok(match lc {
-        LibCall::CeilF32 => ceil_f32 as *const () as usize,
-        LibCall::CeilF64 => ceil_f64 as *const () as usize,
-        LibCall::FloorF32 => floor_f32 as *const () as usize,
-        LibCall::FloorF64 => floor_f64 as *const () as usize,
-        LibCall::TruncF32 => trunc_f32 as *const () as usize,
-        LibCall::TruncF64 => trunc_f64 as *const () as usize,
-        LibCall::NearestF32 => nearest_f32 as *const () as usize,
-        LibCall::NearestF64 => nearest_f64 as *const () as usize,
-        LibCall::FmaF32 => fma_f32 as *const () as usize,
-        LibCall::FmaF64 => fma_f64 as *const () as usize,
-        other => bail!("unsupported libcall {other:?}"),
-    })
+libcalls! {
+    CeilF32 => fn(x: f32) -> f32 { x.ceil() }
+    CeilF64 => fn(x: f64) -> f64 { x.ceil() }
+    FloorF32 => fn(x: f32) -> f32 { x.floor() }
+    FloorF64 => fn(x: f64) -> f64 { x.floor() }
+    TruncF32 => fn(x: f32) -> f32 { x.trunc() }
+    TruncF64 => fn(x: f64) -> f64 { x.trunc() }
+    NearestF32 => fn(x: f32) -> f32 { x.round_ties_even() }
+    NearestF64 => fn(x: f64) -> f64 { x.round_ties_even() }
+    FmaF32 => fn(a: f32, b: f32, c: f32) -> f32 { a.mul_add(b, c) }
+    FmaF64 => fn(a: f64, b: f64, c: f64) -> f64 { a.mul_add(b, c) }
 }

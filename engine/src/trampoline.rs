@@ -60,6 +60,20 @@ pub fn compile(isa: &dyn TargetIsa, ty: &FuncType) -> Result<Trampolines> {
     Ok(Trampolines { code })
 }
 
+/// A builder positioned in `func`'s (only) block, and the parameters.
+fn start<'a>(
+    func: &'a mut ir::Function,
+    fctx: &'a mut FunctionBuilderContext,
+) -> (FunctionBuilder<'a>, Vec<ir::Value>) {
+    let mut b = FunctionBuilder::new(func, fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let params = b.block_params(block).to_vec();
+    (b, params)
+}
+
 fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let call_conv = isa.default_call_conv();
     let ptr = isa.pointer_type();
@@ -67,12 +81,8 @@ fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     sig.params.extend([AbiParam::new(ptr); 4]);
     let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), sig);
     let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let [code, callee_vmctx, caller_vmctx, values] = b.block_params(block).try_into().unwrap();
+    let (mut b, params) = start(&mut func, &mut fctx);
+    let [code, callee_vmctx, caller_vmctx, values] = params[..].try_into().unwrap();
     let flags = MemFlagsData::trusted();
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, &p) in ty.params().iter().enumerate() {
@@ -103,12 +113,7 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
         wasm_signature(call_conv, ty),
     );
     let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let params = b.block_params(block).to_vec();
+    let (mut b, params) = start(&mut func, &mut fctx);
     let (ctx, caller_vmctx, args) = (params[0], params[1], &params[2..]);
     let len = ty.params().len().max(ty.results().len()).max(1) as u32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(
