@@ -12,6 +12,9 @@ usage:
       Instantiate FILE (it must have no imports) and call NAME (default:
       `_start` if exported, else only the start function runs) with ARGS,
       printing each result on its own line.
+  kiln compile FILE.wasm|FILE.wat -o OUT.kwasm
+      Compile FILE ahead of time into a Kiln artifact (an ELF object) that
+      `kiln run` loads without compiling.
   kiln wast FILE.wast...
       Run WAST scripts with every feature the engine supports; print the
       directives passed per file. Exits 0 only if every directive passed.";
@@ -21,6 +24,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("wast") => wast(&args[1..]),
+        Some("compile") => compile(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -53,6 +57,21 @@ fn wast(files: &[String]) -> Result<ExitCode> {
     })
 }
 
+fn compile(args: &[String]) -> Result<ExitCode> {
+    let [input, flag, output] = args else {
+        bail!("usage: kiln compile FILE -o OUT");
+    };
+    if flag != "-o" {
+        bail!("usage: kiln compile FILE -o OUT");
+    }
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read `{input}`"))?;
+    let artifact = Engine::default()
+        .precompile_module(&bytes)
+        .with_context(|| format!("`{input}` is not a valid module"))?;
+    std::fs::write(output, artifact).with_context(|| format!("cannot write `{output}`"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(args: &[String]) -> Result<ExitCode> {
     let Some(file) = args.first() else {
         bail!("`kiln run` needs a file");
@@ -67,8 +86,14 @@ fn run(args: &[String]) -> Result<ExitCode> {
     }
     let bytes = std::fs::read(file).with_context(|| format!("cannot read `{file}`"))?;
     let engine = Engine::default();
-    let module =
-        Module::new(&engine, &bytes).with_context(|| format!("`{file}` is not a valid module"))?;
+    let module = if Module::is_artifact(&bytes) {
+        // SAFETY: running an artifact means trusting its machine code, as
+        // running any binary does; the user chose this file.
+        unsafe { Module::deserialize(&engine, &bytes) }
+            .with_context(|| format!("cannot load artifact `{file}`"))?
+    } else {
+        Module::new(&engine, &bytes).with_context(|| format!("`{file}` is not a valid module"))?
+    };
     if let Some(import) = module.imports().next() {
         bail!(
             "`{file}` imports `{}::{}`; `kiln run` provides no imports yet",

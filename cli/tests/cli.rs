@@ -112,3 +112,34 @@ fn bad_files_give_one_line() {
     }
     check(b"", &["run", "/nonexistent/x.wasm"], false, "cannot read");
 }
+
+#[test]
+fn compile_then_run_artifact() {
+    let dir = std::env::temp_dir().join(format!("kiln-aot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (wat, out) = (dir.join("p.wat"), dir.join("p.kwasm"));
+    std::fs::write(&wat, PROGRAM).unwrap();
+    let kiln = || Command::new(env!("CARGO_BIN_EXE_kiln"));
+    let status = kiln()
+        .args([
+            "compile",
+            wat.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let artifact = std::fs::read(&out).unwrap();
+    assert_eq!(&artifact[..4], b"\x7fELF");
+    let output = kiln()
+        .args(["run", out.to_str().unwrap(), "--invoke", "add", "40", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "42");
+    let output = kiln()
+        .args(["run", out.to_str().unwrap(), "--invoke", "deep", "0"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("call stack exhausted"));
+}

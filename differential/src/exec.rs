@@ -29,6 +29,7 @@ use crate::error::{Error, Trap};
 use crate::instr::Instr;
 use crate::module::Func;
 use crate::numeric;
+use crate::simd;
 use crate::store::{FuncInst, ModuleAddr, ModuleInst, Store, addr};
 use crate::value::{FuncAddr, Ref, Value};
 
@@ -125,6 +126,13 @@ impl Machine<'_> {
     /// An `i32` operand used as an address, length or index: unsigned.
     fn pop_u32(&mut self) -> Result<u32, Error> {
         Ok(self.pop_i32()? as u32)
+    }
+
+    fn pop_v128(&mut self) -> Result<u128, Error> {
+        match self.pop()? {
+            Value::V128(v) => Ok(v),
+            _ => Err(broken("expected v128")),
+        }
     }
 
     fn pop_ref(&mut self) -> Result<Ref, Error> {
@@ -542,6 +550,27 @@ impl Machine<'_> {
                 let da = addr(&self.module(frame)?.dataaddrs, *x, "data segment")?;
                 self.store.data_drop(da)?;
             }
+            Instr::LoadLane {
+                bytes,
+                lane,
+                offset,
+            } => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let v = self.pop_v128()?;
+                let i = self.pop_u32()?;
+                let r = self.store.load_lane(m, *bytes, *lane, i, *offset, v)?;
+                self.push(Value::V128(r));
+            }
+            Instr::StoreLane {
+                bytes,
+                lane,
+                offset,
+            } => {
+                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let v = self.pop_v128()?;
+                let i = self.pop_u32()?;
+                self.store.store_lane(m, *bytes, *lane, i, *offset, v)?;
+            }
 
             // ---- Numeric instructions ----
             Instr::Const(v) => self.push(*v),
@@ -580,6 +609,18 @@ impl Machine<'_> {
             Instr::Cvt(op) => {
                 let a = self.pop()?;
                 self.push(numeric::cvt(*op, a)?);
+            }
+
+            // ---- Vector instructions (memory ones are above) ----
+            Instr::Vector(op) => {
+                let base = self
+                    .values
+                    .len()
+                    .checked_sub(simd::arity(op))
+                    .ok_or_else(|| broken("value stack underflow"))?;
+                let r = simd::eval(op, &self.values[base..])?;
+                self.values.truncate(base);
+                self.push(r);
             }
         }
         Ok(Flow::Next(next))

@@ -134,8 +134,30 @@ pub enum LoadKind {
     I64,
     F32,
     F64,
-    I32Narrow { bytes: u8, sign: Sign },
-    I64Narrow { bytes: u8, sign: Sign },
+    I32Narrow {
+        bytes: u8,
+        sign: Sign,
+    },
+    I64Narrow {
+        bytes: u8,
+        sign: Sign,
+    },
+    /// `v128.load`: 16 bytes.
+    V128,
+    /// `v128.load{bits}x{64/bits}_sx`: 8 bytes, each `bits`-bit lane
+    /// extended to twice its width.
+    V128Extend {
+        bits: u8,
+        sign: Sign,
+    },
+    /// `v128.load{8*bytes}_splat`: one lane, copied into every lane.
+    V128Splat {
+        bytes: u8,
+    },
+    /// `v128.load{8*bytes}_zero`: one lane into lane 0, the rest zero.
+    V128Zero {
+        bytes: u8,
+    },
 }
 
 /// What a store writes: the full value, or its low `bytes` bytes.
@@ -145,8 +167,14 @@ pub enum StoreKind {
     I64,
     F32,
     F64,
-    I32Narrow { bytes: u8 },
-    I64Narrow { bytes: u8 },
+    I32Narrow {
+        bytes: u8,
+    },
+    I64Narrow {
+        bytes: u8,
+    },
+    /// `v128.store`: 16 bytes.
+    V128,
 }
 
 /// A block type reduced to what execution needs: its arities.
@@ -240,6 +268,19 @@ pub enum Instr {
     MemoryCopy,
     MemoryInit(u32),
     DataDrop(u32),
+    /// `v128.load{8*bytes}_lane`: replace lane `lane` (of width `bytes`)
+    /// of the vector operand with memory.
+    LoadLane {
+        bytes: u8,
+        lane: u8,
+        offset: u64,
+    },
+    /// `v128.store{8*bytes}_lane`: store lane `lane` of the vector operand.
+    StoreLane {
+        bytes: u8,
+        lane: u8,
+        offset: u64,
+    },
 
     // Numeric instructions (§4.4.1).
     Const(Value),
@@ -251,4 +292,180 @@ pub enum Instr {
     FBinop(Width, FBinop),
     FRelop(Width, FRelop),
     Cvt(Cvtop),
+
+    // Vector instructions (§4.4.3) other than memory accesses; `v128.const`
+    // is `Const(Value::V128(..))`.
+    Vector(VecInstr),
+}
+
+/// The interpretation of a `v128` as lanes (§2.4.3 "Vector Instructions").
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    I8x16,
+    I16x8,
+    I32x4,
+    I64x2,
+    F32x4,
+    F64x2,
+}
+
+impl Shape {
+    /// Width of one lane in bits.
+    pub fn lane_bits(self) -> u32 {
+        match self {
+            Shape::I8x16 => 8,
+            Shape::I16x8 => 16,
+            Shape::I32x4 | Shape::F32x4 => 32,
+            Shape::I64x2 | Shape::F64x2 => 64,
+        }
+    }
+
+    /// Number of lanes: `128 / lane_bits`.
+    pub fn lanes(self) -> usize {
+        (128 / self.lane_bits()) as usize
+    }
+}
+
+/// Which half of the source lanes a widening instruction reads.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Half {
+    Low,
+    High,
+}
+
+/// `v128.vvbinop`: bitwise operations on the whole vector.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum VvBinop {
+    And,
+    AndNot,
+    Or,
+    Xor,
+}
+
+/// Lane-wise integer unary operations (`ishape.vunop`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ViUnop {
+    Abs,
+    Neg,
+    /// Only `i8x16`.
+    Popcnt,
+}
+
+/// Lane-wise integer binary operations (`ishape.vbinop`, `viminmaxop`,
+/// `visatbinop`, `avgr_u`, `q15mulr_sat_s`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ViBinop {
+    Add,
+    Sub,
+    Mul,
+    AddSat(Sign),
+    SubSat(Sign),
+    Min(Sign),
+    Max(Sign),
+    AvgrU,
+    Q15MulrSatS,
+}
+
+/// Lane-wise shifts by a scalar `i32` count (`ishape.vishiftop`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ViShift {
+    Shl,
+    ShrS,
+    ShrU,
+}
+
+/// Lane-wise float binary operations (`fshape.vbinop`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum VfBinop {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Min,
+    Max,
+    /// Pseudo-minimum: `b < a ? b : a`, returning an operand unchanged.
+    PMin,
+    /// Pseudo-maximum: `a < b ? b : a`, returning an operand unchanged.
+    PMax,
+}
+
+/// A vector instruction that only touches the value stack. Integer
+/// shapes are named by the result (`to`) where source and result differ.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum VecInstr {
+    /// `v128.not`.
+    Not,
+    Binop(VvBinop),
+    /// `v128.bitselect`.
+    Bitselect,
+    /// `v128.any_true`.
+    AnyTrue,
+    /// `i8x16.swizzle`.
+    Swizzle,
+    /// `i8x16.shuffle` with its 16 lane indices (each `< 32`).
+    Shuffle([u8; 16]),
+    Splat(Shape),
+    /// `shape.extract_lane[_sx]`; `sign` only for `i8x16`/`i16x8`.
+    ExtractLane {
+        shape: Shape,
+        lane: u8,
+        sign: Option<Sign>,
+    },
+    ReplaceLane {
+        shape: Shape,
+        lane: u8,
+    },
+    IUnop(Shape, ViUnop),
+    IBinop(Shape, ViBinop),
+    /// Lane-wise comparison; `i64x2` has only `eq ne lt_s gt_s le_s ge_s`.
+    IRelop(Shape, IRelop),
+    Shift(Shape, ViShift),
+    AllTrue(Shape),
+    Bitmask(Shape),
+    /// `to.narrow_{2x}_sx`: two vectors of `2N`-bit signed lanes into one of
+    /// `N`-bit lanes, saturating.
+    Narrow {
+        to: Shape,
+        sign: Sign,
+    },
+    /// `to.extend_half_{N/2}_sx`.
+    Extend {
+        to: Shape,
+        half: Half,
+        sign: Sign,
+    },
+    /// `to.extmul_half_{N/2}_sx`.
+    ExtMul {
+        to: Shape,
+        half: Half,
+        sign: Sign,
+    },
+    /// `to.extadd_pairwise_{N/2}_sx`.
+    ExtAddPairwise {
+        to: Shape,
+        sign: Sign,
+    },
+    /// `i32x4.dot_i16x8_s`.
+    Dot,
+    /// Lane-wise float unary op (`abs neg sqrt ceil floor trunc nearest`);
+    /// shape is `F32x4` or `F64x2`.
+    FUnop(Shape, FUnop),
+    FBinop(Shape, VfBinop),
+    FRelop(Shape, FRelop),
+    /// `i32x4.trunc_sat_f32x4_sx` (`src` = `F32x4`) or
+    /// `i32x4.trunc_sat_f64x2_sx_zero` (`src` = `F64x2`).
+    TruncSat {
+        src: Shape,
+        sign: Sign,
+    },
+    /// `f32x4.convert_i32x4_sx` (`to` = `F32x4`) or
+    /// `f64x2.convert_low_i32x4_sx` (`to` = `F64x2`).
+    Convert {
+        to: Shape,
+        sign: Sign,
+    },
+    /// `f32x4.demote_f64x2_zero`.
+    Demote,
+    /// `f64x2.promote_low_f32x4`.
+    Promote,
 }

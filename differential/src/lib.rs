@@ -1,8 +1,8 @@
-//! Kiln's reference interpreter: a WebAssembly 2.0 (without SIMD)
-//! interpreter written for clarity and fidelity to the specification's
-//! execution chapter, used as the oracle for differential testing of the
-//! engine. It shares no execution code with the engine; decoding and
-//! validation are `wasmparser`'s.
+//! Kiln's reference interpreter: a WebAssembly 2.0 interpreter written
+//! for clarity and fidelity to the specification's execution chapter,
+//! used as the oracle for differential testing of the engine. It shares
+//! no execution code with the engine; decoding and validation are
+//! `wasmparser`'s.
 //!
 //! Structure, one spec concept per module:
 //! * [`value`] — values and types; [`error`] — traps and failures;
@@ -10,8 +10,15 @@
 //!   instruction set the interpreter executes;
 //! * [`store`] — runtime structures; [`instance`] — instantiation;
 //! * [`exec`] — the step loop; [`numeric`], [`memory`], [`table`] — the
-//!   instruction families' semantics;
+//!   instruction families' semantics; [`simd`] — the vector instructions,
+//!   lane by lane;
 //! * [`host`] — the `spectest` module; [`backend`] — the spec runner seam.
+//!
+//! And the differential oracle built on it (the only modules that use the
+//! engine): [`generate`] — test modules from wasm-smith; [`coverage`] — which
+//! features they use; [`canon`] — completes their NaN canonicalisation;
+//! [`oracle`] — runs
+//! them on the engine, the interpreter (and wasmi) and compares.
 //!
 //! ```
 //! use kiln_differential::{Module, Store, Config, Value, ExternVal};
@@ -29,14 +36,18 @@
 //! ```
 
 pub mod backend;
+pub mod canon;
+pub mod coverage;
 pub mod error;
 pub mod exec;
+pub mod generate;
 pub mod host;
 pub mod instance;
 pub mod instr;
 pub mod memory;
 pub mod module;
 pub mod numeric;
+pub mod oracle;
 pub mod store;
 pub mod table;
 pub mod value;
@@ -56,3 +67,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Vector (`v128`) instructions.
+pub mod simd;

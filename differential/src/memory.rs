@@ -2,6 +2,9 @@
 //! effective-address bounds check, and the bulk operations
 //! `memory.fill` / `memory.copy` / `memory.init` / `data.drop`.
 //!
+//! Vector loads and stores (including the lane, splat, extend and zero
+//! forms) are here too, built from [`crate::simd`]'s lane helpers.
+//!
 //! Wasm 2.0 bulk operations check the whole range first and trap before
 //! writing anything; there are no partial writes within one instruction.
 
@@ -9,6 +12,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Trap};
 use crate::instr::{LoadKind, Sign, StoreKind};
+use crate::simd::{from_lanes, int_shape, lane};
 use crate::store::{DataAddr, MemAddr, Store};
 use crate::value::Value;
 
@@ -28,6 +32,9 @@ fn load_width(kind: LoadKind) -> usize {
         LoadKind::I32 | LoadKind::F32 => 4,
         LoadKind::I64 | LoadKind::F64 => 8,
         LoadKind::I32Narrow { bytes, .. } | LoadKind::I64Narrow { bytes, .. } => bytes as usize,
+        LoadKind::V128 => 16,
+        LoadKind::V128Extend { .. } => 8,
+        LoadKind::V128Splat { bytes } | LoadKind::V128Zero { bytes } => bytes as usize,
     }
 }
 
@@ -64,7 +71,74 @@ impl Store {
             LoadKind::F64 => Value::F64(extend(b, Sign::U)),
             LoadKind::I32Narrow { sign, .. } => Value::I32(extend(b, sign) as i32),
             LoadKind::I64Narrow { sign, .. } => Value::I64(extend(b, sign) as i64),
+            LoadKind::V128 => Value::V128(u128::from_le_bytes(
+                b.try_into()
+                    .map_err(|_| Error::Invalid("v128 load width".into()))?,
+            )),
+            LoadKind::V128Extend { bits, sign } => {
+                // Eight bytes as 64/bits lanes of `bits` bits, each extended
+                // into a lane twice as wide.
+                let n = bits as usize / 8;
+                let shape = int_shape(2 * bits as u32);
+                Value::V128(from_lanes(shape, |i| extend(&b[i * n..(i + 1) * n], sign)))
+            }
+            LoadKind::V128Splat { bytes } => {
+                let x = extend(b, Sign::U);
+                Value::V128(from_lanes(int_shape(8 * bytes as u32), |_| x))
+            }
+            LoadKind::V128Zero { .. } => Value::V128(extend(b, Sign::U) as u128),
         })
+    }
+
+    /// `v128.load{8*bytes}_lane memarg lane`: `v` with lane `lane` (of
+    /// width `bytes`) replaced by the bytes at `i + offset`.
+    pub(crate) fn load_lane(
+        &self,
+        mem: MemAddr,
+        bytes: u8,
+        lane_idx: u8,
+        i: u32,
+        offset: u64,
+        v: u128,
+    ) -> Result<u128, Error> {
+        let shape = int_shape(8 * bytes as u32);
+        let l = lane_idx as usize;
+        if l >= shape.lanes() {
+            return Err(Error::Invalid(format!("lane {l} of {shape:?}")));
+        }
+        let data = &self.mem(mem)?.data;
+        let range = in_bounds(data.len(), i as u64 + offset, bytes as u64)
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        let x = extend(&data[range], Sign::U);
+        let bits = shape.lane_bits();
+        Ok(from_lanes(
+            shape,
+            |j| if j == l { x } else { lane(v, bits, j) },
+        ))
+    }
+
+    /// `v128.store{8*bytes}_lane memarg lane`: write lane `lane` of `v`.
+    pub(crate) fn store_lane(
+        &mut self,
+        mem: MemAddr,
+        bytes: u8,
+        lane_idx: u8,
+        i: u32,
+        offset: u64,
+        v: u128,
+    ) -> Result<(), Error> {
+        let shape = int_shape(8 * bytes as u32);
+        let l = lane_idx as usize;
+        if l >= shape.lanes() {
+            return Err(Error::Invalid(format!("lane {l} of {shape:?}")));
+        }
+        let x = lane(v, shape.lane_bits(), l);
+        let width = bytes as usize;
+        let data = &mut self.mem_mut(mem)?.data;
+        let range = in_bounds(data.len(), i as u64 + offset, width as u64)
+            .ok_or(Trap::MemoryOutOfBounds)?;
+        data[range].copy_from_slice(&x.to_le_bytes()[..width]);
+        Ok(())
     }
 
     /// `t.store memarg`: write `v` (or its low bytes) at `i + offset`.
@@ -76,13 +150,14 @@ impl Store {
         offset: u64,
         v: Value,
     ) -> Result<(), Error> {
-        let (bits, width): (u64, usize) = match (kind, v) {
-            (StoreKind::I32, Value::I32(x)) => (x as u32 as u64, 4),
-            (StoreKind::I64, Value::I64(x)) => (x as u64, 8),
-            (StoreKind::F32, Value::F32(x)) => (x as u64, 4),
-            (StoreKind::F64, Value::F64(x)) => (x, 8),
-            (StoreKind::I32Narrow { bytes }, Value::I32(x)) => (x as u32 as u64, bytes as usize),
-            (StoreKind::I64Narrow { bytes }, Value::I64(x)) => (x as u64, bytes as usize),
+        let (bits, width): (u128, usize) = match (kind, v) {
+            (StoreKind::I32, Value::I32(x)) => (x as u32 as u128, 4),
+            (StoreKind::I64, Value::I64(x)) => (x as u64 as u128, 8),
+            (StoreKind::F32, Value::F32(x)) => (x as u128, 4),
+            (StoreKind::F64, Value::F64(x)) => (x as u128, 8),
+            (StoreKind::V128, Value::V128(x)) => (x, 16),
+            (StoreKind::I32Narrow { bytes }, Value::I32(x)) => (x as u32 as u128, bytes as usize),
+            (StoreKind::I64Narrow { bytes }, Value::I64(x)) => (x as u64 as u128, bytes as usize),
             _ => return Err(Error::Invalid(format!("store of {v} as {kind:?}"))),
         };
         let data = &mut self.mem_mut(mem)?.data;

@@ -1,7 +1,7 @@
 //! A decoded and validated module (spec §2.5 "Modules").
 //!
 //! [`Module::new`] runs `wasmparser`'s validator configured for exactly
-//! Wasm 2.0 without SIMD, then decodes every section into the plain data
+//! Wasm 2.0, then decodes every section into the plain data
 //! structures below. Function bodies are translated into [`Instr`] vectors
 //! with block ends resolved (see [`crate::instr`]).
 
@@ -13,11 +13,11 @@ use crate::error::Error;
 use crate::instr::*;
 use crate::value::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType, Value};
 
-/// The exact feature set the interpreter implements: Wasm 2.0 minus SIMD
-/// (MVP, mutable globals, sign extension, saturating truncation,
-/// multi-value, bulk memory, reference types).
+/// The exact feature set the interpreter implements: Wasm 2.0 (MVP,
+/// mutable globals, sign extension, saturating truncation, multi-value,
+/// bulk memory, reference types, fixed-width SIMD).
 pub fn features() -> wp::WasmFeatures {
-    wp::WasmFeatures::WASM2.difference(wp::WasmFeatures::SIMD)
+    wp::WasmFeatures::WASM2
 }
 
 /// What an import asks for.
@@ -124,7 +124,7 @@ fn compile_err(e: impl std::fmt::Display) -> Error {
 
 impl Module {
     /// Decode and validate a binary module. Malformed or invalid input, and
-    /// any feature beyond Wasm 2.0 without SIMD, is an [`Error::Compile`].
+    /// any feature beyond Wasm 2.0, is an [`Error::Compile`].
     pub fn new(bytes: &[u8]) -> Result<Module, Error> {
         wp::Validator::new_with_features(features())
             .validate_all(bytes)
@@ -265,7 +265,7 @@ fn val_type(t: wp::ValType) -> Result<ValType, String> {
         wp::ValType::F32 => ValType::F32,
         wp::ValType::F64 => ValType::F64,
         wp::ValType::Ref(r) => ref_type(r)?.val_type(),
-        wp::ValType::V128 => return Err("v128 is not supported".into()),
+        wp::ValType::V128 => ValType::V128,
     })
 }
 
@@ -329,6 +329,7 @@ fn const_expr(e: &wp::ConstExpr) -> Result<ConstExpr, String> {
         wp::Operator::I64Const { value } => ConstExpr::Const(Value::I64(value)),
         wp::Operator::F32Const { value } => ConstExpr::Const(Value::F32(value.bits())),
         wp::Operator::F64Const { value } => ConstExpr::Const(Value::F64(value.bits())),
+        wp::Operator::V128Const { value } => ConstExpr::Const(Value::V128(value.into())),
         wp::Operator::RefNull { hty } => ConstExpr::RefNull(heap_ref_type(hty)?),
         wp::Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
         wp::Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
@@ -787,6 +788,325 @@ fn translate(op: wp::Operator) -> Result<Instr, String> {
             to_int: false,
             width: W64,
         }),
-        other => return Err(format!("unsupported operator {other:?}")),
+        other => {
+            return translate_vector(&other)
+                .ok_or_else(|| format!("unsupported operator {other:?}"));
+        }
     })
+}
+
+/// Translate a vector operator (the `0xFD` prefix of Wasm 2.0), or `None`
+/// if `op` is not one.
+fn translate_vector(op: &wp::Operator) -> Option<Instr> {
+    use Half::{High, Low};
+    use Shape::*;
+    use Sign::{S, U};
+    use VecInstr as V;
+    use wp::Operator as O;
+    let load = |kind, m: &wp::MemArg| Instr::Load {
+        kind,
+        offset: m.offset,
+    };
+    let load_lane = |bytes, m: &wp::MemArg, lane: u8| Instr::LoadLane {
+        bytes,
+        lane,
+        offset: m.offset,
+    };
+    let store_lane = |bytes, m: &wp::MemArg, lane: u8| Instr::StoreLane {
+        bytes,
+        lane,
+        offset: m.offset,
+    };
+    let extend = |bits, sign| LoadKind::V128Extend { bits, sign };
+    let extract = |shape, lane, sign| V::ExtractLane { shape, lane, sign };
+    let replace = |shape, lane| V::ReplaceLane { shape, lane };
+    let ext = |to, half, sign| V::Extend { to, half, sign };
+    let extmul = |to, half, sign| V::ExtMul { to, half, sign };
+    let v = match *op {
+        // Memory.
+        O::V128Load { ref memarg } => return Some(load(LoadKind::V128, memarg)),
+        O::V128Load8x8S { ref memarg } => return Some(load(extend(8, S), memarg)),
+        O::V128Load8x8U { ref memarg } => return Some(load(extend(8, U), memarg)),
+        O::V128Load16x4S { ref memarg } => return Some(load(extend(16, S), memarg)),
+        O::V128Load16x4U { ref memarg } => return Some(load(extend(16, U), memarg)),
+        O::V128Load32x2S { ref memarg } => return Some(load(extend(32, S), memarg)),
+        O::V128Load32x2U { ref memarg } => return Some(load(extend(32, U), memarg)),
+        O::V128Load8Splat { ref memarg } => {
+            return Some(load(LoadKind::V128Splat { bytes: 1 }, memarg));
+        }
+        O::V128Load16Splat { ref memarg } => {
+            return Some(load(LoadKind::V128Splat { bytes: 2 }, memarg));
+        }
+        O::V128Load32Splat { ref memarg } => {
+            return Some(load(LoadKind::V128Splat { bytes: 4 }, memarg));
+        }
+        O::V128Load64Splat { ref memarg } => {
+            return Some(load(LoadKind::V128Splat { bytes: 8 }, memarg));
+        }
+        O::V128Load32Zero { ref memarg } => {
+            return Some(load(LoadKind::V128Zero { bytes: 4 }, memarg));
+        }
+        O::V128Load64Zero { ref memarg } => {
+            return Some(load(LoadKind::V128Zero { bytes: 8 }, memarg));
+        }
+        O::V128Store { ref memarg } => {
+            return Some(Instr::Store {
+                kind: StoreKind::V128,
+                offset: memarg.offset,
+            });
+        }
+        O::V128Load8Lane { ref memarg, lane } => return Some(load_lane(1, memarg, lane)),
+        O::V128Load16Lane { ref memarg, lane } => return Some(load_lane(2, memarg, lane)),
+        O::V128Load32Lane { ref memarg, lane } => return Some(load_lane(4, memarg, lane)),
+        O::V128Load64Lane { ref memarg, lane } => return Some(load_lane(8, memarg, lane)),
+        O::V128Store8Lane { ref memarg, lane } => return Some(store_lane(1, memarg, lane)),
+        O::V128Store16Lane { ref memarg, lane } => return Some(store_lane(2, memarg, lane)),
+        O::V128Store32Lane { ref memarg, lane } => return Some(store_lane(4, memarg, lane)),
+        O::V128Store64Lane { ref memarg, lane } => return Some(store_lane(8, memarg, lane)),
+        O::V128Const { value } => return Some(Instr::Const(Value::V128(value.into()))),
+
+        // Bitwise.
+        O::V128Not => V::Not,
+        O::V128And => V::Binop(VvBinop::And),
+        O::V128AndNot => V::Binop(VvBinop::AndNot),
+        O::V128Or => V::Binop(VvBinop::Or),
+        O::V128Xor => V::Binop(VvBinop::Xor),
+        O::V128Bitselect => V::Bitselect,
+        O::V128AnyTrue => V::AnyTrue,
+
+        // Lane moves.
+        O::I8x16Shuffle { lanes } => V::Shuffle(lanes),
+        O::I8x16Swizzle => V::Swizzle,
+        O::I8x16Splat => V::Splat(I8x16),
+        O::I16x8Splat => V::Splat(I16x8),
+        O::I32x4Splat => V::Splat(I32x4),
+        O::I64x2Splat => V::Splat(I64x2),
+        O::F32x4Splat => V::Splat(F32x4),
+        O::F64x2Splat => V::Splat(F64x2),
+        O::I8x16ExtractLaneS { lane } => extract(I8x16, lane, Some(S)),
+        O::I8x16ExtractLaneU { lane } => extract(I8x16, lane, Some(U)),
+        O::I16x8ExtractLaneS { lane } => extract(I16x8, lane, Some(S)),
+        O::I16x8ExtractLaneU { lane } => extract(I16x8, lane, Some(U)),
+        O::I32x4ExtractLane { lane } => extract(I32x4, lane, None),
+        O::I64x2ExtractLane { lane } => extract(I64x2, lane, None),
+        O::F32x4ExtractLane { lane } => extract(F32x4, lane, None),
+        O::F64x2ExtractLane { lane } => extract(F64x2, lane, None),
+        O::I8x16ReplaceLane { lane } => replace(I8x16, lane),
+        O::I16x8ReplaceLane { lane } => replace(I16x8, lane),
+        O::I32x4ReplaceLane { lane } => replace(I32x4, lane),
+        O::I64x2ReplaceLane { lane } => replace(I64x2, lane),
+        O::F32x4ReplaceLane { lane } => replace(F32x4, lane),
+        O::F64x2ReplaceLane { lane } => replace(F64x2, lane),
+
+        // Integer comparisons.
+        O::I8x16Eq => V::IRelop(I8x16, IRelop::Eq),
+        O::I8x16Ne => V::IRelop(I8x16, IRelop::Ne),
+        O::I8x16LtS => V::IRelop(I8x16, IRelop::LtS),
+        O::I8x16LtU => V::IRelop(I8x16, IRelop::LtU),
+        O::I8x16GtS => V::IRelop(I8x16, IRelop::GtS),
+        O::I8x16GtU => V::IRelop(I8x16, IRelop::GtU),
+        O::I8x16LeS => V::IRelop(I8x16, IRelop::LeS),
+        O::I8x16LeU => V::IRelop(I8x16, IRelop::LeU),
+        O::I8x16GeS => V::IRelop(I8x16, IRelop::GeS),
+        O::I8x16GeU => V::IRelop(I8x16, IRelop::GeU),
+        O::I16x8Eq => V::IRelop(I16x8, IRelop::Eq),
+        O::I16x8Ne => V::IRelop(I16x8, IRelop::Ne),
+        O::I16x8LtS => V::IRelop(I16x8, IRelop::LtS),
+        O::I16x8LtU => V::IRelop(I16x8, IRelop::LtU),
+        O::I16x8GtS => V::IRelop(I16x8, IRelop::GtS),
+        O::I16x8GtU => V::IRelop(I16x8, IRelop::GtU),
+        O::I16x8LeS => V::IRelop(I16x8, IRelop::LeS),
+        O::I16x8LeU => V::IRelop(I16x8, IRelop::LeU),
+        O::I16x8GeS => V::IRelop(I16x8, IRelop::GeS),
+        O::I16x8GeU => V::IRelop(I16x8, IRelop::GeU),
+        O::I32x4Eq => V::IRelop(I32x4, IRelop::Eq),
+        O::I32x4Ne => V::IRelop(I32x4, IRelop::Ne),
+        O::I32x4LtS => V::IRelop(I32x4, IRelop::LtS),
+        O::I32x4LtU => V::IRelop(I32x4, IRelop::LtU),
+        O::I32x4GtS => V::IRelop(I32x4, IRelop::GtS),
+        O::I32x4GtU => V::IRelop(I32x4, IRelop::GtU),
+        O::I32x4LeS => V::IRelop(I32x4, IRelop::LeS),
+        O::I32x4LeU => V::IRelop(I32x4, IRelop::LeU),
+        O::I32x4GeS => V::IRelop(I32x4, IRelop::GeS),
+        O::I32x4GeU => V::IRelop(I32x4, IRelop::GeU),
+        O::I64x2Eq => V::IRelop(I64x2, IRelop::Eq),
+        O::I64x2Ne => V::IRelop(I64x2, IRelop::Ne),
+        O::I64x2LtS => V::IRelop(I64x2, IRelop::LtS),
+        O::I64x2GtS => V::IRelop(I64x2, IRelop::GtS),
+        O::I64x2LeS => V::IRelop(I64x2, IRelop::LeS),
+        O::I64x2GeS => V::IRelop(I64x2, IRelop::GeS),
+
+        // Float comparisons.
+        O::F32x4Eq => V::FRelop(F32x4, FRelop::Eq),
+        O::F32x4Ne => V::FRelop(F32x4, FRelop::Ne),
+        O::F32x4Lt => V::FRelop(F32x4, FRelop::Lt),
+        O::F32x4Gt => V::FRelop(F32x4, FRelop::Gt),
+        O::F32x4Le => V::FRelop(F32x4, FRelop::Le),
+        O::F32x4Ge => V::FRelop(F32x4, FRelop::Ge),
+        O::F64x2Eq => V::FRelop(F64x2, FRelop::Eq),
+        O::F64x2Ne => V::FRelop(F64x2, FRelop::Ne),
+        O::F64x2Lt => V::FRelop(F64x2, FRelop::Lt),
+        O::F64x2Gt => V::FRelop(F64x2, FRelop::Gt),
+        O::F64x2Le => V::FRelop(F64x2, FRelop::Le),
+        O::F64x2Ge => V::FRelop(F64x2, FRelop::Ge),
+
+        // Integer arithmetic, shape by shape.
+        O::I8x16Abs => V::IUnop(I8x16, ViUnop::Abs),
+        O::I8x16Neg => V::IUnop(I8x16, ViUnop::Neg),
+        O::I8x16Popcnt => V::IUnop(I8x16, ViUnop::Popcnt),
+        O::I8x16AllTrue => V::AllTrue(I8x16),
+        O::I8x16Bitmask => V::Bitmask(I8x16),
+        O::I8x16NarrowI16x8S => V::Narrow { to: I8x16, sign: S },
+        O::I8x16NarrowI16x8U => V::Narrow { to: I8x16, sign: U },
+        O::I8x16Shl => V::Shift(I8x16, ViShift::Shl),
+        O::I8x16ShrS => V::Shift(I8x16, ViShift::ShrS),
+        O::I8x16ShrU => V::Shift(I8x16, ViShift::ShrU),
+        O::I8x16Add => V::IBinop(I8x16, ViBinop::Add),
+        O::I8x16AddSatS => V::IBinop(I8x16, ViBinop::AddSat(S)),
+        O::I8x16AddSatU => V::IBinop(I8x16, ViBinop::AddSat(U)),
+        O::I8x16Sub => V::IBinop(I8x16, ViBinop::Sub),
+        O::I8x16SubSatS => V::IBinop(I8x16, ViBinop::SubSat(S)),
+        O::I8x16SubSatU => V::IBinop(I8x16, ViBinop::SubSat(U)),
+        O::I8x16MinS => V::IBinop(I8x16, ViBinop::Min(S)),
+        O::I8x16MinU => V::IBinop(I8x16, ViBinop::Min(U)),
+        O::I8x16MaxS => V::IBinop(I8x16, ViBinop::Max(S)),
+        O::I8x16MaxU => V::IBinop(I8x16, ViBinop::Max(U)),
+        O::I8x16AvgrU => V::IBinop(I8x16, ViBinop::AvgrU),
+
+        O::I16x8ExtAddPairwiseI8x16S => V::ExtAddPairwise { to: I16x8, sign: S },
+        O::I16x8ExtAddPairwiseI8x16U => V::ExtAddPairwise { to: I16x8, sign: U },
+        O::I16x8Abs => V::IUnop(I16x8, ViUnop::Abs),
+        O::I16x8Neg => V::IUnop(I16x8, ViUnop::Neg),
+        O::I16x8Q15MulrSatS => V::IBinop(I16x8, ViBinop::Q15MulrSatS),
+        O::I16x8AllTrue => V::AllTrue(I16x8),
+        O::I16x8Bitmask => V::Bitmask(I16x8),
+        O::I16x8NarrowI32x4S => V::Narrow { to: I16x8, sign: S },
+        O::I16x8NarrowI32x4U => V::Narrow { to: I16x8, sign: U },
+        O::I16x8ExtendLowI8x16S => ext(I16x8, Low, S),
+        O::I16x8ExtendHighI8x16S => ext(I16x8, High, S),
+        O::I16x8ExtendLowI8x16U => ext(I16x8, Low, U),
+        O::I16x8ExtendHighI8x16U => ext(I16x8, High, U),
+        O::I16x8Shl => V::Shift(I16x8, ViShift::Shl),
+        O::I16x8ShrS => V::Shift(I16x8, ViShift::ShrS),
+        O::I16x8ShrU => V::Shift(I16x8, ViShift::ShrU),
+        O::I16x8Add => V::IBinop(I16x8, ViBinop::Add),
+        O::I16x8AddSatS => V::IBinop(I16x8, ViBinop::AddSat(S)),
+        O::I16x8AddSatU => V::IBinop(I16x8, ViBinop::AddSat(U)),
+        O::I16x8Sub => V::IBinop(I16x8, ViBinop::Sub),
+        O::I16x8SubSatS => V::IBinop(I16x8, ViBinop::SubSat(S)),
+        O::I16x8SubSatU => V::IBinop(I16x8, ViBinop::SubSat(U)),
+        O::I16x8Mul => V::IBinop(I16x8, ViBinop::Mul),
+        O::I16x8MinS => V::IBinop(I16x8, ViBinop::Min(S)),
+        O::I16x8MinU => V::IBinop(I16x8, ViBinop::Min(U)),
+        O::I16x8MaxS => V::IBinop(I16x8, ViBinop::Max(S)),
+        O::I16x8MaxU => V::IBinop(I16x8, ViBinop::Max(U)),
+        O::I16x8AvgrU => V::IBinop(I16x8, ViBinop::AvgrU),
+        O::I16x8ExtMulLowI8x16S => extmul(I16x8, Low, S),
+        O::I16x8ExtMulHighI8x16S => extmul(I16x8, High, S),
+        O::I16x8ExtMulLowI8x16U => extmul(I16x8, Low, U),
+        O::I16x8ExtMulHighI8x16U => extmul(I16x8, High, U),
+
+        O::I32x4ExtAddPairwiseI16x8S => V::ExtAddPairwise { to: I32x4, sign: S },
+        O::I32x4ExtAddPairwiseI16x8U => V::ExtAddPairwise { to: I32x4, sign: U },
+        O::I32x4Abs => V::IUnop(I32x4, ViUnop::Abs),
+        O::I32x4Neg => V::IUnop(I32x4, ViUnop::Neg),
+        O::I32x4AllTrue => V::AllTrue(I32x4),
+        O::I32x4Bitmask => V::Bitmask(I32x4),
+        O::I32x4ExtendLowI16x8S => ext(I32x4, Low, S),
+        O::I32x4ExtendHighI16x8S => ext(I32x4, High, S),
+        O::I32x4ExtendLowI16x8U => ext(I32x4, Low, U),
+        O::I32x4ExtendHighI16x8U => ext(I32x4, High, U),
+        O::I32x4Shl => V::Shift(I32x4, ViShift::Shl),
+        O::I32x4ShrS => V::Shift(I32x4, ViShift::ShrS),
+        O::I32x4ShrU => V::Shift(I32x4, ViShift::ShrU),
+        O::I32x4Add => V::IBinop(I32x4, ViBinop::Add),
+        O::I32x4Sub => V::IBinop(I32x4, ViBinop::Sub),
+        O::I32x4Mul => V::IBinop(I32x4, ViBinop::Mul),
+        O::I32x4MinS => V::IBinop(I32x4, ViBinop::Min(S)),
+        O::I32x4MinU => V::IBinop(I32x4, ViBinop::Min(U)),
+        O::I32x4MaxS => V::IBinop(I32x4, ViBinop::Max(S)),
+        O::I32x4MaxU => V::IBinop(I32x4, ViBinop::Max(U)),
+        O::I32x4DotI16x8S => V::Dot,
+        O::I32x4ExtMulLowI16x8S => extmul(I32x4, Low, S),
+        O::I32x4ExtMulHighI16x8S => extmul(I32x4, High, S),
+        O::I32x4ExtMulLowI16x8U => extmul(I32x4, Low, U),
+        O::I32x4ExtMulHighI16x8U => extmul(I32x4, High, U),
+
+        O::I64x2Abs => V::IUnop(I64x2, ViUnop::Abs),
+        O::I64x2Neg => V::IUnop(I64x2, ViUnop::Neg),
+        O::I64x2AllTrue => V::AllTrue(I64x2),
+        O::I64x2Bitmask => V::Bitmask(I64x2),
+        O::I64x2ExtendLowI32x4S => ext(I64x2, Low, S),
+        O::I64x2ExtendHighI32x4S => ext(I64x2, High, S),
+        O::I64x2ExtendLowI32x4U => ext(I64x2, Low, U),
+        O::I64x2ExtendHighI32x4U => ext(I64x2, High, U),
+        O::I64x2Shl => V::Shift(I64x2, ViShift::Shl),
+        O::I64x2ShrS => V::Shift(I64x2, ViShift::ShrS),
+        O::I64x2ShrU => V::Shift(I64x2, ViShift::ShrU),
+        O::I64x2Add => V::IBinop(I64x2, ViBinop::Add),
+        O::I64x2Sub => V::IBinop(I64x2, ViBinop::Sub),
+        O::I64x2Mul => V::IBinop(I64x2, ViBinop::Mul),
+        O::I64x2ExtMulLowI32x4S => extmul(I64x2, Low, S),
+        O::I64x2ExtMulHighI32x4S => extmul(I64x2, High, S),
+        O::I64x2ExtMulLowI32x4U => extmul(I64x2, Low, U),
+        O::I64x2ExtMulHighI32x4U => extmul(I64x2, High, U),
+
+        // Float arithmetic.
+        O::F32x4Ceil => V::FUnop(F32x4, FUnop::Ceil),
+        O::F32x4Floor => V::FUnop(F32x4, FUnop::Floor),
+        O::F32x4Trunc => V::FUnop(F32x4, FUnop::Trunc),
+        O::F32x4Nearest => V::FUnop(F32x4, FUnop::Nearest),
+        O::F32x4Abs => V::FUnop(F32x4, FUnop::Abs),
+        O::F32x4Neg => V::FUnop(F32x4, FUnop::Neg),
+        O::F32x4Sqrt => V::FUnop(F32x4, FUnop::Sqrt),
+        O::F32x4Add => V::FBinop(F32x4, VfBinop::Add),
+        O::F32x4Sub => V::FBinop(F32x4, VfBinop::Sub),
+        O::F32x4Mul => V::FBinop(F32x4, VfBinop::Mul),
+        O::F32x4Div => V::FBinop(F32x4, VfBinop::Div),
+        O::F32x4Min => V::FBinop(F32x4, VfBinop::Min),
+        O::F32x4Max => V::FBinop(F32x4, VfBinop::Max),
+        O::F32x4PMin => V::FBinop(F32x4, VfBinop::PMin),
+        O::F32x4PMax => V::FBinop(F32x4, VfBinop::PMax),
+        O::F64x2Ceil => V::FUnop(F64x2, FUnop::Ceil),
+        O::F64x2Floor => V::FUnop(F64x2, FUnop::Floor),
+        O::F64x2Trunc => V::FUnop(F64x2, FUnop::Trunc),
+        O::F64x2Nearest => V::FUnop(F64x2, FUnop::Nearest),
+        O::F64x2Abs => V::FUnop(F64x2, FUnop::Abs),
+        O::F64x2Neg => V::FUnop(F64x2, FUnop::Neg),
+        O::F64x2Sqrt => V::FUnop(F64x2, FUnop::Sqrt),
+        O::F64x2Add => V::FBinop(F64x2, VfBinop::Add),
+        O::F64x2Sub => V::FBinop(F64x2, VfBinop::Sub),
+        O::F64x2Mul => V::FBinop(F64x2, VfBinop::Mul),
+        O::F64x2Div => V::FBinop(F64x2, VfBinop::Div),
+        O::F64x2Min => V::FBinop(F64x2, VfBinop::Min),
+        O::F64x2Max => V::FBinop(F64x2, VfBinop::Max),
+        O::F64x2PMin => V::FBinop(F64x2, VfBinop::PMin),
+        O::F64x2PMax => V::FBinop(F64x2, VfBinop::PMax),
+
+        // Conversions.
+        O::I32x4TruncSatF32x4S => V::TruncSat {
+            src: F32x4,
+            sign: S,
+        },
+        O::I32x4TruncSatF32x4U => V::TruncSat {
+            src: F32x4,
+            sign: U,
+        },
+        O::I32x4TruncSatF64x2SZero => V::TruncSat {
+            src: F64x2,
+            sign: S,
+        },
+        O::I32x4TruncSatF64x2UZero => V::TruncSat {
+            src: F64x2,
+            sign: U,
+        },
+        O::F32x4ConvertI32x4S => V::Convert { to: F32x4, sign: S },
+        O::F32x4ConvertI32x4U => V::Convert { to: F32x4, sign: U },
+        O::F64x2ConvertLowI32x4S => V::Convert { to: F64x2, sign: S },
+        O::F64x2ConvertLowI32x4U => V::Convert { to: F64x2, sign: U },
+        O::F32x4DemoteF64x2Zero => V::Demote,
+        O::F64x2PromoteLowF32x4 => V::Promote,
+        _ => return None,
+    };
+    Some(Instr::Vector(v))
 }

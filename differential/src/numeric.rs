@@ -13,6 +13,11 @@
 //! bit) and therefore preserve payloads, as do `reinterpret`, constants,
 //! loads, stores, locals, globals and `select`.
 //!
+//! The vector instructions ([`crate::simd`]) follow the same rule per lane:
+//! every lane whose arithmetic result is NaN holds the canonical NaN, and
+//! the bitwise vector operations (`v128.and` ..., `bitselect`, float `neg`,
+//! `abs`, `pmin`/`pmax`, lane moves) preserve bits.
+//!
 //! Each function takes the operand values off the stack already popped;
 //! a type mismatch can only happen for unvalidated code and is reported as
 //! [`Error::Invalid`] instead of panicking.
@@ -108,7 +113,8 @@ int_semantics!(i64s, u64, i64);
 /// type, `$nan` the canonical NaN pattern.
 macro_rules! float_semantics {
     ($modname:ident, $f:ty, $bits:ty, $nan:expr) => {
-        mod $modname {
+        /// Also the lane semantics of the vector float instructions.
+        pub(crate) mod $modname {
             use super::*;
 
             const SIGN: $bits = 1 << (<$bits>::BITS - 1);

@@ -34,6 +34,7 @@ fn type_name(v: &Value) -> &'static str {
         I64(_) => "i64",
         F32(_) => "f32",
         F64(_) => "f64",
+        Value::V128(_) => "v128",
         Value::Ref(Ref::Null(RefType::Extern) | Ref::Extern(_)) => "externref",
         Value::Ref(_) => "funcref",
     }
@@ -615,7 +616,7 @@ mod linking {
     }
 
     #[test]
-    fn features_beyond_wasm2_without_simd_are_rejected() {
+    fn features_beyond_wasm2_are_rejected() {
         let rejected = |wat: &str| {
             let mut b = InterpBackend::new();
             let bytes = wat::parse_str(wat).map_err(|e| Failure::Other(e.to_string()));
@@ -624,8 +625,11 @@ mod linking {
                 Err(Failure::Compile(_))
             )
         };
-        assert!(rejected(
+        assert!(!rejected(
             "(module (func (result v128) (v128.const i64x2 0 0)))"
+        ));
+        assert!(rejected(
+            "(module (func (result v128) (i8x16.relaxed_swizzle (v128.const i64x2 0 0) (v128.const i64x2 0 0))))"
         ));
         assert!(rejected("(module (memory 1) (memory 1))"));
         assert!(rejected("(module (memory i64 1))"));
@@ -640,5 +644,362 @@ mod linking {
         assert!(!rejected(
             "(module (table 2 externref) (func (result i32 i64) (i32.const 1) (i64.const 2)))"
         ));
+    }
+}
+
+/// Vector instructions: the families whose corner cases are easy to get
+/// wrong. Lanes are written in the instruction's shape, lane 0 first.
+mod simd {
+    use super::*;
+
+    /// A `v128` from lanes of `bits` bits each (given as raw patterns).
+    fn pack(bits: u32, lanes: &[u64]) -> Value {
+        let mask = u64::MAX >> (64 - bits);
+        let v = lanes.iter().enumerate().fold(0u128, |acc, (i, &l)| {
+            acc | ((l & mask) as u128) << (bits * i as u32)
+        });
+        Value::V128(v)
+    }
+    fn i8x16(l: [i8; 16]) -> Value {
+        pack(8, &l.map(|x| x as u8 as u64))
+    }
+    fn u8x16(l: [u8; 16]) -> Value {
+        pack(8, &l.map(|x| x as u64))
+    }
+    fn i16x8(l: [i16; 8]) -> Value {
+        pack(16, &l.map(|x| x as u16 as u64))
+    }
+    fn i32x4(l: [i32; 4]) -> Value {
+        pack(32, &l.map(|x| x as u32 as u64))
+    }
+    fn i64x2(l: [i64; 2]) -> Value {
+        pack(64, &l.map(|x| x as u64))
+    }
+    /// `f32x4` from raw bits, so NaN payloads can be spelled out.
+    fn f32x4_bits(l: [u32; 4]) -> Value {
+        pack(32, &l.map(|x| x as u64))
+    }
+    fn f32x4(l: [f32; 4]) -> Value {
+        f32x4_bits(l.map(f32::to_bits))
+    }
+    fn f64x2_bits(l: [u64; 2]) -> Value {
+        pack(64, &l)
+    }
+    fn f64x2(l: [f64; 2]) -> Value {
+        f64x2_bits(l.map(f64::to_bits))
+    }
+
+    const NAN32: u32 = 0x7fc0_0000;
+    const NAN64: u64 = 0x7ff8_0000_0000_0000;
+
+    /// Apply `op` (with any immediates spelled after it) to `args`.
+    fn check(op: &str, args: &[Value], expected: Value) {
+        let params: Vec<&str> = args.iter().map(type_name).collect();
+        let gets: String = (0..args.len()).map(|i| format!("local.get {i} ")).collect();
+        let wat = format!(
+            "(module (func (export \"f\") (param {}) (result {}) {gets} {op}))",
+            params.join(" "),
+            type_name(&expected)
+        );
+        assert_eq!(run(&wat, "f", args), Ok(vec![expected]), "{op} {args:?}");
+    }
+
+    #[test]
+    fn narrowing_saturates() {
+        let a = i16x8([0, 127, 128, -128, -129, 32767, -32768, 1]);
+        let b = i16x8([300, -300, 255, 256, -1, 0, 2, 3]);
+        check(
+            "i8x16.narrow_i16x8_s",
+            &[a, b],
+            i8x16([
+                0, 127, 127, -128, -128, 127, -128, 1, 127, -128, 127, 127, -1, 0, 2, 3,
+            ]),
+        );
+        // Signed inputs, unsigned saturation: negatives become 0.
+        check(
+            "i8x16.narrow_i16x8_u",
+            &[a, b],
+            u8x16([0, 127, 128, 0, 0, 255, 0, 1, 255, 0, 255, 255, 0, 0, 2, 3]),
+        );
+        check(
+            "i16x8.narrow_i32x4_s",
+            &[
+                i32x4([32768, -32769, 32767, -32768]),
+                i32x4([i32::MAX, i32::MIN, 0, -1]),
+            ],
+            i16x8([32767, -32768, 32767, -32768, 32767, -32768, 0, -1]),
+        );
+        check(
+            "i16x8.narrow_i32x4_u",
+            &[
+                i32x4([65536, -1, 65535, 32768]),
+                i32x4([0, 1, -70000, 70000]),
+            ],
+            i16x8([-1, 0, -1, -32768, 0, 1, 0, -1]),
+        );
+    }
+
+    #[test]
+    fn q15mulr_rounds_and_saturates() {
+        // (a * b + 2^14) >> 15 with an arithmetic (flooring) shift.
+        check(
+            "i16x8.q15mulr_sat_s",
+            &[
+                i16x8([-32768, 32767, 16384, 1, -1, -1, -32768, 100]),
+                i16x8([-32768, 32767, 16384, 16384, 16384, 16385, 32767, -200]),
+            ],
+            i16x8([32767, 32766, 8192, 1, 0, -1, -32767, -1]),
+        );
+    }
+
+    #[test]
+    fn pmin_pmax_return_an_operand() {
+        // pmin(a, b) = b < a ? b : a; pmax(a, b) = a < b ? b : a. NaN
+        // operands come back bit for bit; signed zeros are "equal".
+        let snan = 0x7fa0_0001;
+        check(
+            "f32x4.pmin",
+            &[
+                f32x4_bits([snan, 1f32.to_bits(), (-0f32).to_bits(), 0]),
+                f32x4_bits([1f32.to_bits(), snan, 0, (-0f32).to_bits()]),
+            ],
+            f32x4_bits([snan, 1f32.to_bits(), (-0f32).to_bits(), 0]),
+        );
+        check(
+            "f32x4.pmax",
+            &[
+                f32x4([-0.0, 0.0, 1.0, f32::NEG_INFINITY]),
+                f32x4([0.0, -0.0, 2.0, -1.0]),
+            ],
+            f32x4([-0.0, 0.0, 2.0, -1.0]),
+        );
+        let nan = 0xfff0_0000_0000_0001;
+        check(
+            "f64x2.pmin",
+            &[f64x2_bits([nan, 5f64.to_bits()]), f64x2([1.0, -5.0])],
+            f64x2_bits([nan, (-5f64).to_bits()]),
+        );
+        check(
+            "f64x2.pmax",
+            &[f64x2([1.0, 3.0]), f64x2_bits([nan, 2f64.to_bits()])],
+            f64x2([1.0, 3.0]),
+        );
+        // Unlike pmin, min is arithmetic: NaN in, canonical NaN out.
+        check(
+            "f32x4.min",
+            &[f32x4_bits([snan, 0, 0, 0]), f32x4([1.0, -0.0, 0.0, 0.0])],
+            f32x4_bits([NAN32, (-0f32).to_bits(), 0, 0]),
+        );
+    }
+
+    #[test]
+    fn rounding_and_the_nan_rule() {
+        check(
+            "f32x4.nearest",
+            &[f32x4([2.5, -2.5, 0.5, -0.4])],
+            f32x4([2.0, -2.0, 0.0, -0.0]),
+        );
+        check("f64x2.nearest", &[f64x2([3.5, 4.5])], f64x2([4.0, 4.0]));
+        check(
+            "f32x4.nearest",
+            &[f32x4_bits([0x7fa0_0000, 0xffc0_0001, 0, 0])],
+            f32x4_bits([NAN32, NAN32, 0, 0]),
+        );
+        check(
+            "f64x2.ceil",
+            &[f64x2_bits([0xfff0_0000_0000_0001, (-0.5f64).to_bits()])],
+            f64x2_bits([NAN64, (-0f64).to_bits()]),
+        );
+        // neg and abs are bit operations, payload kept.
+        check(
+            "f32x4.neg",
+            &[f32x4_bits([0x7fa0_0000, 0, 0, 0])],
+            f32x4_bits([0xffa0_0000, 0x8000_0000, 0x8000_0000, 0x8000_0000]),
+        );
+        check(
+            "f64x2.abs",
+            &[f64x2_bits([0xfff0_0000_0000_0001, 0x8000_0000_0000_0000])],
+            f64x2_bits([0x7ff0_0000_0000_0001, 0]),
+        );
+        check(
+            "f32x4.demote_f64x2_zero",
+            &[f64x2_bits([0x7ff0_0000_0000_0001, 1e300f64.to_bits()])],
+            f32x4_bits([NAN32, f32::INFINITY.to_bits(), 0, 0]),
+        );
+    }
+
+    #[test]
+    fn trunc_sat() {
+        check(
+            "i32x4.trunc_sat_f32x4_s",
+            &[f32x4([f32::NAN, 3e9, -3e9, -1.9])],
+            i32x4([0, i32::MAX, i32::MIN, -1]),
+        );
+        check(
+            "i32x4.trunc_sat_f32x4_u",
+            &[f32x4([f32::NAN, -1.0, 5e9, 4294967040.0])],
+            i32x4([0, 0, -1, 4294967040u32 as i32]),
+        );
+        check(
+            "i32x4.trunc_sat_f64x2_s_zero",
+            &[f64x2([2147483647.9, -2147483648.9])],
+            i32x4([i32::MAX, i32::MIN, 0, 0]),
+        );
+        check(
+            "i32x4.trunc_sat_f64x2_u_zero",
+            &[f64x2([-0.9, 4294967295.9])],
+            i32x4([0, -1, 0, 0]),
+        );
+        check(
+            "f32x4.convert_i32x4_u",
+            &[i32x4([-1, 16777217, 0, 1])],
+            f32x4([4294967296.0, 16777216.0, 0.0, 1.0]),
+        );
+    }
+
+    #[test]
+    fn shuffle_and_swizzle_lanes() {
+        let a = u8x16(std::array::from_fn(|i| 100 + i as u8));
+        let b = u8x16(std::array::from_fn(|i| 200 + i as u8));
+        // Selectors of 16 and above (including "negative" bytes) give 0.
+        check(
+            "i8x16.swizzle",
+            &[
+                a,
+                i8x16([15, 16, -1, -128, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17]),
+            ],
+            u8x16([
+                115, 0, 0, 0, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 0,
+            ]),
+        );
+        // Indices 16..32 select from the second operand.
+        check(
+            "i8x16.shuffle 31 0 16 15 1 17 2 18 30 14 3 19 4 20 5 21",
+            &[a, b],
+            u8x16([
+                215, 100, 200, 115, 101, 201, 102, 202, 214, 114, 103, 203, 104, 204, 105, 205,
+            ]),
+        );
+        check(
+            "i8x16.extract_lane_s 15",
+            &[i8x16([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -2])],
+            I32(-2),
+        );
+        check(
+            "i16x8.extract_lane_u 7",
+            &[i16x8([0, 0, 0, 0, 0, 0, 0, -2])],
+            I32(0xfffe),
+        );
+        check(
+            "i8x16.replace_lane 3",
+            &[i8x16([0; 16]), I32(0x1ff)],
+            i8x16([0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        );
+        check("i8x16.splat", &[I32(0x181)], u8x16([0x81; 16]));
+    }
+
+    #[test]
+    fn shifts_count_modulo_lane_width() {
+        check(
+            "i8x16.shl",
+            &[
+                i8x16([1, -1, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                I32(9),
+            ],
+            i8x16([2, -2, -128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        );
+        // -1 is 7 modulo 8.
+        check(
+            "i8x16.shr_s",
+            &[
+                i8x16([-128, 127, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                I32(-1),
+            ],
+            i8x16([-1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        );
+        check(
+            "i16x8.shr_s",
+            &[i16x8([-4, 4, 0, 0, 0, 0, 0, 0]), I32(17)],
+            i16x8([-2, 2, 0, 0, 0, 0, 0, 0]),
+        );
+        check(
+            "i32x4.shr_u",
+            &[i32x4([-1, 1, 2, 3]), I32(32)],
+            i32x4([-1, 1, 2, 3]),
+        );
+        check("i64x2.shl", &[i64x2([1, i64::MIN]), I32(65)], i64x2([2, 0]));
+        check(
+            "i64x2.shr_u",
+            &[i64x2([-1, i64::MIN]), I32(127)],
+            i64x2([1, 1]),
+        );
+    }
+
+    #[test]
+    fn integer_corner_cases() {
+        check(
+            "i8x16.abs",
+            &[i8x16([-128, -1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
+            i8x16([-128, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        );
+        check(
+            "i8x16.add_sat_u",
+            &[u8x16([250; 16]), u8x16([10; 16])],
+            u8x16([255; 16]),
+        );
+        check(
+            "i16x8.sub_sat_s",
+            &[
+                i16x8([-32768, 32767, 0, 0, 0, 0, 0, 0]),
+                i16x8([1, -1, 0, 0, 0, 0, 0, 0]),
+            ],
+            i16x8([-32768, 32767, 0, 0, 0, 0, 0, 0]),
+        );
+        check(
+            "i8x16.avgr_u",
+            &[u8x16([255; 16]), u8x16([254; 16])],
+            u8x16([255; 16]),
+        );
+        // The one overflowing dot product wraps.
+        check(
+            "i32x4.dot_i16x8_s",
+            &[
+                i16x8([-32768; 8]),
+                i16x8([-32768, -32768, 1, 2, 3, 4, 5, 6]),
+            ],
+            i32x4([i32::MIN, -32768 * 3, -32768 * 7, -32768 * 11]),
+        );
+        check(
+            "i32x4.extadd_pairwise_i16x8_u",
+            &[i16x8([-1, -1, 1, 2, 0, 0, -32768, 0])],
+            i32x4([131070, 3, 0, 32768]),
+        );
+        check(
+            "i64x2.extmul_high_i32x4_s",
+            &[i32x4([0, 0, i32::MIN, -1]), i32x4([0, 0, i32::MIN, 5])],
+            i64x2([1 << 62, -5]),
+        );
+        check(
+            "i16x8.extend_high_i8x16_u",
+            &[i8x16([0, 0, 0, 0, 0, 0, 0, 0, -1, 1, 0, 0, 0, 0, 0, -128])],
+            i16x8([255, 1, 0, 0, 0, 0, 0, 128]),
+        );
+        check(
+            "i16x8.bitmask",
+            &[i16x8([-1, 0, -32768, 32767, 0, 0, 0, -2])],
+            I32(0b1000_0101),
+        );
+        check("i64x2.all_true", &[i64x2([1, 0])], I32(0));
+        check("v128.any_true", &[i64x2([0, 1 << 40])], I32(1));
+        check(
+            "i64x2.lt_s",
+            &[i64x2([-1, 1]), i64x2([0, 0])],
+            i64x2([-1, 0]),
+        );
+        check(
+            "v128.bitselect",
+            &[i64x2([-1, 0]), i64x2([0, -1]), i64x2([0x00ff_00ff, 0x0f0f])],
+            i64x2([0x00ff_00ff, !0x0f0f]),
+        );
     }
 }

@@ -6,13 +6,14 @@
 
 use std::fmt;
 
-/// A value type of Wasm 2.0 without SIMD.
+/// A value type of Wasm 2.0.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
     I32,
     I64,
     F32,
     F64,
+    V128,
     FuncRef,
     ExternRef,
 }
@@ -61,6 +62,9 @@ pub enum Value {
     F32(u32),
     /// IEEE-754 double precision, raw bits.
     F64(u64),
+    /// A 128-bit vector, raw bits; byte `i` (as memory stores it) is bits
+    /// `8i..8i+8`, so lane `i` of width `N` is bits `N*i..N*(i+1)`.
+    V128(u128),
     Ref(Ref),
 }
 
@@ -72,6 +76,7 @@ impl Value {
             ValType::I64 => Value::I64(0),
             ValType::F32 => Value::F32(0),
             ValType::F64 => Value::F64(0),
+            ValType::V128 => Value::V128(0),
             ValType::FuncRef => Value::Ref(Ref::Null(RefType::Func)),
             ValType::ExternRef => Value::Ref(Ref::Null(RefType::Extern)),
         }
@@ -85,6 +90,7 @@ impl Value {
             Value::I64(_) => ValType::I64,
             Value::F32(_) => ValType::F32,
             Value::F64(_) => ValType::F64,
+            Value::V128(_) => ValType::V128,
             Value::Ref(Ref::Null(t)) => t.val_type(),
             Value::Ref(Ref::Func(_)) => ValType::FuncRef,
             Value::Ref(Ref::Extern(_)) => ValType::ExternRef,
@@ -99,6 +105,7 @@ impl fmt::Display for Value {
             Value::I64(v) => write!(f, "i64:{v}"),
             Value::F32(b) => write!(f, "f32:{}(0x{b:08x})", f32::from_bits(*b)),
             Value::F64(b) => write!(f, "f64:{}(0x{b:016x})", f64::from_bits(*b)),
+            Value::V128(b) => write!(f, "v128:0x{b:032x}"),
             Value::Ref(Ref::Null(t)) => write!(f, "ref.null {t:?}"),
             Value::Ref(Ref::Func(a)) => write!(f, "ref.func@{a}"),
             Value::Ref(Ref::Extern(n)) => write!(f, "ref.extern {n}"),

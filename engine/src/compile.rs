@@ -12,6 +12,8 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedRelocTarget};
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU8;
 use std::ops::Range;
 
 /// What a relocation points at.
@@ -81,18 +83,63 @@ pub fn compile_function(
     })
 }
 
-/// Functions placed and published in one region, registered for trap
-/// handling. Unregisters on drop.
+/// Code laid out but not yet in executable memory: calls between its
+/// functions are resolved (they are PC-relative), absolute references to
+/// libcalls are listed and left zero. Independent of where it will be
+/// mapped, so it is also what a precompiled artifact stores.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CodeImage {
+    pub text: Vec<u8>,
+    /// Byte range of each function, in link-list order.
+    pub ranges: Vec<Range<u32>>,
+    /// Sorted `(offset, raw Cranelift trap code)`.
+    pub traps: Vec<(u32, u8)>,
+    /// Sorted `(range, wasm function index)` of the wasm functions.
+    pub funcs: Vec<(Range<u32>, u32)>,
+    /// 8-byte absolute slots to fill with a libcall's address (+ addend).
+    pub libcalls: Vec<LibcallSlot>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LibcallSlot {
+    pub offset: u32,
+    /// The `LibCall`'s name, as Cranelift spells it (`CeilF32`, ...).
+    pub libcall: String,
+    pub addend: i64,
+}
+
+/// Functions published in one region, registered for trap handling.
+/// Unregisters on drop.
 pub struct LinkedCode {
     pub memory: CodeMemory,
-    /// Byte range of each function in `memory`, in link-list order.
-    pub ranges: Vec<Range<u32>>,
+    /// The image without its text (which lives in `memory`).
+    meta: CodeImage,
 }
 
 impl LinkedCode {
     pub fn func_ptr(&self, index: usize) -> *const u8 {
         // SAFETY: the range lies inside the mapping.
-        unsafe { self.memory.as_ptr().add(self.ranges[index].start as usize) }
+        unsafe {
+            self.memory
+                .as_ptr()
+                .add(self.meta.ranges[index].start as usize)
+        }
+    }
+
+    /// The image this code was published from (libcall slots zeroed
+    /// again), byte for byte.
+    pub fn image(&self) -> CodeImage {
+        let len = self.meta.ranges.last().map_or(0, |r| r.end as usize);
+        // SAFETY: the first `len` bytes of the mapping are the published
+        // text, readable and never written after publishing.
+        let mut text = unsafe { std::slice::from_raw_parts(self.memory.as_ptr(), len) }.to_vec();
+        for slot in &self.meta.libcalls {
+            text[slot.offset as usize..slot.offset as usize + 8].fill(0);
+        }
+        CodeImage {
+            text,
+            ..self.meta.clone()
+        }
     }
 }
 
@@ -104,50 +151,99 @@ impl Drop for LinkedCode {
 
 const FUNCTION_ALIGN: usize = 16;
 
-/// Lay out `funcs`, resolve relocations, publish, and register the region
-/// with `info` (whose `traps` are filled in here; `funcs` ranges are left to
-/// the caller to describe, by link-list position).
-pub fn link(
+/// Lay out `funcs` one after another; `wasm_funcs` names the wasm function
+/// index of each link-list position (trampolines have none).
+pub fn layout(
     funcs: &[CompiledFunc],
-    mut info: CodeInfo,
     wasm_funcs: impl Fn(usize) -> Option<u32>,
-) -> Result<LinkedCode> {
-    let mut ranges = Vec::with_capacity(funcs.len());
-    let mut size = 0usize;
+) -> Result<CodeImage> {
+    let mut image = CodeImage::default();
     for f in funcs {
-        size = (size + FUNCTION_ALIGN - 1) & !(FUNCTION_ALIGN - 1);
-        ranges.push(size as u32..(size + f.code.len()) as u32);
-        size += f.code.len();
+        let start = image.text.len().next_multiple_of(FUNCTION_ALIGN);
+        image.text.resize(start, 0);
+        image.text.extend_from_slice(&f.code);
+        image.ranges.push(start as u32..image.text.len() as u32);
     }
-    let mut memory = CodeMemory::new(size)?;
-    let base = memory.as_ptr() as usize;
-    {
-        let bytes = memory.as_mut_slice();
-        for (f, range) in funcs.iter().zip(&ranges) {
-            let start = range.start as usize;
-            bytes[start..start + f.code.len()].copy_from_slice(&f.code);
-            for r in &f.relocs {
-                let at = start + r.offset as usize;
-                let target = match r.target {
-                    RelocTarget::Local(i) => base + ranges[i as usize].start as usize,
-                    RelocTarget::LibCall(lc) => libcall_address(lc)?,
-                };
-                apply_reloc(bytes, base, at, r.kind, target, r.addend)?;
+    for (i, (f, range)) in funcs.iter().zip(image.ranges.clone()).enumerate() {
+        for r in &f.relocs {
+            let at = range.start as usize + r.offset as usize;
+            match r.target {
+                RelocTarget::Local(callee) => {
+                    let target = image.ranges[callee as usize].start as usize;
+                    apply_reloc(&mut image.text, 0, at, r.kind, target, r.addend)?;
+                }
+                RelocTarget::LibCall(lc) if r.kind == Reloc::Abs8 => {
+                    image.libcalls.push(LibcallSlot {
+                        offset: at as u32,
+                        libcall: lc.to_string(),
+                        addend: r.addend,
+                    })
+                }
+                RelocTarget::LibCall(lc) => {
+                    bail!("unsupported relocation {:?} to libcall {lc}", r.kind)
+                }
             }
         }
-    }
-    memory.publish()?;
-    for (i, (f, range)) in funcs.iter().zip(&ranges).enumerate() {
-        info.traps
-            .extend(f.traps.iter().map(|&(off, code)| (range.start + off, code)));
+        image.traps.extend(
+            f.traps
+                .iter()
+                .map(|&(off, code)| (range.start + off, code.as_raw().get())),
+        );
         if let Some(index) = wasm_funcs(i) {
-            info.funcs.push((range.clone(), index));
+            image.funcs.push((range, index));
         }
     }
-    info.traps.sort_by_key(|t| t.0);
-    info.funcs.sort_by_key(|f| f.0.start);
-    crate::registry::register(base, memory.len(), std::sync::Arc::new(info));
-    Ok(LinkedCode { memory, ranges })
+    image.traps.sort_by_key(|t| t.0);
+    image.funcs.sort_by_key(|f| f.0.start);
+    Ok(image)
+}
+
+/// Copy `image` into executable memory, fill its libcall slots, publish
+/// it, and register it (with `names` for backtraces).
+pub fn publish(image: &CodeImage, mut names: CodeInfo) -> Result<LinkedCode> {
+    let mut memory = CodeMemory::new(image.text.len())?;
+    let base = memory.as_ptr() as usize;
+    let bytes = memory.as_mut_slice();
+    bytes[..image.text.len()].copy_from_slice(&image.text);
+    for slot in &image.libcalls {
+        let lc: LibCall = slot
+            .libcall
+            .parse()
+            .map_err(|()| anyhow!("unknown libcall `{}`", slot.libcall))?;
+        if slot.offset as usize + 8 > image.text.len() {
+            bail!("libcall slot out of range");
+        }
+        apply_reloc(
+            bytes,
+            base,
+            slot.offset as usize,
+            Reloc::Abs8,
+            libcall_address(lc)?,
+            slot.addend,
+        )?;
+    }
+    memory.publish()?;
+    names.traps = image
+        .traps
+        .iter()
+        .map(|&(off, raw)| {
+            Ok((
+                off,
+                ir::TrapCode::from_raw(
+                    NonZeroU8::new(raw).ok_or_else(|| anyhow!("bad trap code"))?,
+                ),
+            ))
+        })
+        .collect::<Result<_>>()?;
+    names.funcs = image.funcs.clone();
+    crate::registry::register(base, memory.len(), std::sync::Arc::new(names));
+    Ok(LinkedCode {
+        memory,
+        meta: CodeImage {
+            text: Vec::new(),
+            ..image.clone()
+        },
+    })
 }
 
 fn apply_reloc(

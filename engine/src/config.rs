@@ -4,7 +4,7 @@
 use cranelift_codegen::settings::OptLevel;
 
 /// How linear memory accesses are kept in bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BoundsChecks {
     /// Reserve 4 GiB plus a 4 GiB guard region per 32-bit memory, so any
     /// `index + offset` lands in the reservation and no check is emitted; an
@@ -17,7 +17,7 @@ pub enum BoundsChecks {
 }
 
 /// Settings that shape generated code; recorded with compiled code.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Tunables {
     pub bounds_checks: BoundsChecks,
     /// Charge fuel at function entries and loop headers (see
@@ -26,7 +26,7 @@ pub struct Tunables {
 }
 
 /// Wasm proposals the engine can enable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Features {
     pub mutable_global: bool,
     pub sign_extension: bool,
@@ -46,7 +46,7 @@ impl Default for Features {
             multi_value: true,
             bulk_memory: true,
             reference_types: true,
-            simd: false,
+            simd: true,
         }
     }
 }
@@ -148,8 +148,7 @@ impl Config {
         self
     }
 
-    /// Fixed-width SIMD. Not implemented yet: enabling it makes
-    /// `Engine::new` fail rather than accept modules it cannot run.
+    /// Fixed-width SIMD (`v128`), on by default.
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.features.simd = enable;
         self

@@ -47,9 +47,6 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
-        if config.features.simd {
-            bail!("the SIMD proposal is not supported yet");
-        }
         if cfg!(not(target_pointer_width = "64"))
             && config.tunables.bounds_checks == crate::BoundsChecks::GuardPages
         {
@@ -126,6 +123,12 @@ impl Engine {
         let t = Arc::new(trampoline::compile(self.isa(), &self.lookup_type(id))?);
         cache.insert(id, t.clone());
         Ok(t)
+    }
+
+    /// Compile `bytes` (binary or text) into an artifact for this engine,
+    /// as `Module::new(..)?.serialize()` does.
+    pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::Module::new(self, bytes)?.serialize()
     }
 
     pub fn same(a: &Engine, b: &Engine) -> bool {

@@ -352,6 +352,7 @@ wasm_ty! {
     u64 => I64, |x| u128::from(x), |r| r as u64;
     f32 => F32, |x| u128::from(x.to_bits()), |r| f32::from_bits(r as u32);
     f64 => F64, |x| u128::from(x.to_bits()), |r| f64::from_bits(r as u64);
+    u128 => V128, |x| x, |r| r;
 }
 
 /// Parameter lists of typed functions: `()`, a `WasmTy`, or tuples.

@@ -7,10 +7,11 @@
 //! tables, memories and globals.
 
 use crate::types::{FuncType, GlobalType, MemoryType, RefType, TableType};
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// A constant expression as Wasm 2.0 allows them (one instruction).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ConstExpr {
     I32(i32),
     I64(i64),
@@ -26,7 +27,7 @@ pub enum ConstExpr {
 
 /// Which kind of entity an import or export names, and its index in that
 /// kind's index space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EntityIndex {
     Func(u32),
     Table(u32),
@@ -34,54 +35,54 @@ pub enum EntityIndex {
     Global(u32),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Import {
     pub module: String,
     pub name: String,
     pub index: EntityIndex,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Export {
     pub name: String,
     pub index: EntityIndex,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Global {
     pub ty: GlobalType,
     /// `None` for imported globals.
     pub init: Option<ConstExpr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ElemMode {
     Passive,
     Active { table: u32, offset: ConstExpr },
     Declared,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ElemSegment {
     pub mode: ElemMode,
     /// Each item is `RefFunc`, `RefNull` or `GlobalGet`.
     pub items: Vec<ConstExpr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum DataMode {
     Passive,
     Active { memory: u32, offset: ConstExpr },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataSegment {
     pub mode: DataMode,
     /// Byte range of the segment's contents in `ModuleInfo::wasm`.
     pub range: Range<usize>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ModuleInfo {
     /// The module's binary: function bodies and data segments are ranges
     /// into it.
@@ -106,7 +107,7 @@ pub struct ModuleInfo {
     /// body, locals included), indexed by defined-function index.
     pub bodies: Vec<Range<usize>>,
     /// Function names from the name section, by function index.
-    pub func_names: std::collections::HashMap<u32, String>,
+    pub func_names: std::collections::BTreeMap<u32, String>,
     /// The module's name from the name section.
     pub name: Option<String>,
 }

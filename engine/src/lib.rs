@@ -22,6 +22,7 @@
 //! ```
 
 mod abi;
+mod artifact;
 mod builtins;
 mod code_memory;
 mod compile;

@@ -1,7 +1,8 @@
 //! `Module`: a validated, compiled module, immutable and shareable across
 //! stores and threads.
 
-use crate::compile::{self, LinkedCode};
+use crate::artifact::{self, EngineMetadata};
+use crate::compile::{self, CodeImage, LinkedCode};
 use crate::engine::Engine;
 use crate::info::{EntityIndex, ModuleInfo};
 use crate::registry::CodeInfo;
@@ -25,6 +26,9 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u32>,
     /// Defined functions, in defined-index order.
     pub code: LinkedCode,
+    /// The engine the code was compiled for (an artifact keeps its own, so
+    /// re-serialising reproduces it byte for byte).
+    pub metadata: EngineMetadata,
 }
 
 /// An import a module declares.
@@ -118,22 +122,78 @@ impl Module {
         } else {
             (0..n).map(compile_one).collect::<Result<Vec<_>>>()?
         };
+        let image = compile::layout(&funcs, |i| Some(imported + i as u32))?;
+        Module::assemble(engine, info, &image, EngineMetadata::of(engine))
+    }
+
+    /// Publish `image` and wrap everything up.
+    fn assemble(
+        engine: &Engine,
+        info: ModuleInfo,
+        image: &CodeImage,
+        metadata: EngineMetadata,
+    ) -> Result<Module> {
         let code_info = CodeInfo {
             module_name: info.name.clone(),
             func_names: info.func_names.clone(),
             ..CodeInfo::default()
         };
-        let code = compile::link(&funcs, code_info, |i| Some(imported + i as u32))?;
+        let code = compile::publish(image, code_info)?;
         let type_ids = info.types.iter().map(|t| engine.intern(t)).collect();
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
+                offsets: VMOffsets::new(&info),
                 info,
-                offsets,
                 type_ids,
                 code,
+                metadata,
             }),
         })
+    }
+
+    /// This module as a precompiled artifact (an ELF object; see
+    /// `Module::deserialize`).
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let inner = &self.inner;
+        artifact::write(&inner.metadata, &inner.info, &inner.code.image())
+    }
+
+    /// Load an artifact made by `Module::serialize` or
+    /// `Engine::precompile_module`.
+    ///
+    /// The artifact is refused, with an error naming the difference, if it
+    /// was compiled for another Kiln version, target, Cranelift flags, wasm
+    /// features or memory/fuel settings, or if it is not a Kiln artifact,
+    /// truncated, or of another format version.
+    ///
+    /// # Safety
+    /// The machine code in the artifact is run as it is: nothing can check
+    /// that it is what Kiln would have compiled. Only load artifacts you
+    /// produced yourself or trust as much as your own binary.
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let artifact = artifact::read(&EngineMetadata::of(engine), bytes.as_ref())?;
+        Module::assemble(engine, artifact.info, &artifact.code, artifact.metadata)
+    }
+
+    /// `Module::deserialize` of a file's contents.
+    ///
+    /// # Safety
+    /// As for `Module::deserialize`.
+    pub unsafe fn deserialize_file(
+        engine: &Engine,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", path.display()))?;
+        // SAFETY: the caller vouches for the file.
+        unsafe { Module::deserialize(engine, bytes) }
+    }
+
+    /// Whether `bytes` look like a Kiln artifact rather than wasm.
+    pub fn is_artifact(bytes: &[u8]) -> bool {
+        artifact::is_artifact(bytes)
     }
 
     /// Check that `bytes` (binary or text) is a valid module under

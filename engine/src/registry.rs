@@ -19,7 +19,7 @@ pub struct CodeInfo {
     /// wasm functions in the region (trampolines are not listed).
     pub funcs: Vec<(std::ops::Range<u32>, u32)>,
     pub module_name: Option<String>,
-    pub func_names: std::collections::HashMap<u32, String>,
+    pub func_names: std::collections::BTreeMap<u32, String>,
 }
 
 impl CodeInfo {

@@ -56,7 +56,7 @@ impl Trampolines {
 
 pub fn compile(isa: &dyn TargetIsa, ty: &FuncType) -> Result<Trampolines> {
     let funcs = [array_call(isa, ty)?, host_call(isa, ty)?];
-    let code = compile::link(&funcs, CodeInfo::default(), |_| None)?;
+    let code = compile::publish(&compile::layout(&funcs, |_| None)?, CodeInfo::default())?;
     Ok(Trampolines { code })
 }
 

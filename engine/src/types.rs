@@ -5,10 +5,11 @@
 //! nothing it does not. Conversion from wasmparser's types lives here too, so
 //! an unsupported type is rejected in exactly one place.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The type of a reference value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RefType {
     /// A nullable reference to a function.
     FuncRef,
@@ -17,7 +18,7 @@ pub enum RefType {
 }
 
 /// The type of a wasm value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     I32,
     I64,
@@ -59,7 +60,7 @@ impl fmt::Display for ValType {
 }
 
 /// The type of a function: parameters and results.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FuncType {
     params: Box<[ValType]>,
     results: Box<[ValType]>,
@@ -104,13 +105,13 @@ impl fmt::Display for FuncType {
 }
 
 /// Whether a global can be written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Mutability {
     Const,
     Var,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GlobalType {
     pub content: ValType,
     pub mutability: Mutability,
@@ -132,7 +133,7 @@ impl GlobalType {
 }
 
 /// A table type: element type and limits in elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
     pub element: RefType,
     pub minimum: u32,
@@ -159,7 +160,7 @@ impl TableType {
 }
 
 /// A memory type: limits in 64 KiB pages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub minimum: u64,
     pub maximum: Option<u64>,

@@ -218,7 +218,58 @@ fn disabled_features_are_rejected() {
     )
     .unwrap_err();
     assert!(format!("{err:#}").contains("multi"), "{err:#}");
-    assert!(Engine::new(Config::new().wasm_simd(true)).is_err());
+
+    // SIMD is on by default and can be turned off.
+    let simd = "(module (func (result v128) v128.const i64x2 1 2))";
+    assert!(Module::new(&Engine::default(), simd).is_ok());
+    let engine = Engine::new(Config::new().wasm_simd(false)).unwrap();
+    assert!(Module::new(&engine, simd).is_err());
+}
+
+#[test]
+fn v128_crosses_the_host_boundary() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (import "host" "swap" (func $swap (param v128) (result v128)))
+        (func (export "add") (param v128 v128) (result v128)
+            local.get 0 local.get 1 i32x4.add)
+        (func (export "via_host") (param v128) (result v128 i32)
+            local.get 0 call $swap
+            local.get 0 i32x4.extract_lane 3))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .func_wrap("host", "swap", |x: u128| x.rotate_left(64))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+
+    let lanes = |l: [u32; 4]| {
+        l.iter()
+            .rev()
+            .fold(0u128, |acc, &x| (acc << 32) | u128::from(x))
+    };
+    let add = instance
+        .get_typed_func::<(u128, u128), u128>(&mut store, "add")
+        .unwrap();
+    let sum = add
+        .call(
+            &mut store,
+            (lanes([1, 2, 3, u32::MAX]), lanes([10, 20, 30, 2])),
+        )
+        .unwrap();
+    assert_eq!(sum, lanes([11, 22, 33, 1]));
+
+    let via_host = instance.get_func(&mut store, "via_host").unwrap();
+    let mut results = [Val::I32(0), Val::I32(0)];
+    let x = lanes([1, 2, 3, 4]);
+    via_host
+        .call(&mut store, &[Val::V128(x)], &mut results)
+        .unwrap();
+    match results {
+        [Val::V128(v), Val::I32(4)] => assert_eq!(v, lanes([3, 4, 1, 2])),
+        other => panic!("unexpected results {other:?}"),
+    }
 }
 
 #[test]

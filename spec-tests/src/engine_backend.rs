@@ -11,6 +11,9 @@ pub struct EngineBackend {
     engine: Engine,
     store: Store<()>,
     linker: Linker<()>,
+    /// Send every module through `serialize` → `deserialize` before use,
+    /// so the suite exercises precompiled artifacts.
+    artifacts: bool,
 }
 
 impl EngineBackend {
@@ -30,6 +33,15 @@ impl EngineBackend {
             engine,
             store,
             linker,
+            artifacts: false,
+        })
+    }
+
+    /// A backend whose modules all go through a precompiled artifact.
+    pub fn with_artifacts(config: &Config) -> anyhow::Result<EngineBackend> {
+        Ok(EngineBackend {
+            artifacts: true,
+            ..EngineBackend::with_config(config)?
         })
     }
 }
@@ -140,7 +152,17 @@ impl Backend for EngineBackend {
     type Instance = Instance;
 
     fn compile(&mut self, wasm: &[u8]) -> Outcome<Module> {
-        Module::from_binary(&self.engine, wasm).map_err(|e| Failure::Compile(format!("{e:#}")))
+        let module = Module::from_binary(&self.engine, wasm)
+            .map_err(|e| Failure::Compile(format!("{e:#}")))?;
+        if !self.artifacts {
+            return Ok(module);
+        }
+        let round_trip = || -> anyhow::Result<Module> {
+            let bytes = module.serialize()?;
+            // SAFETY: the artifact was made a moment ago by this process.
+            unsafe { Module::deserialize(&self.engine, bytes) }
+        };
+        round_trip().map_err(|e| Failure::Other(format!("artifact round trip failed: {e:#}")))
     }
 
     fn instantiate(&mut self, module: &Module) -> Outcome<Instance> {

@@ -4,7 +4,9 @@
 //! - `engine/…`: the default configuration (guard-page bounds checks);
 //! - `engine-explicit/…`: explicit bounds checks and unoptimised code, so
 //!   the other memory strategy and Cranelift's `opt_level=none` path are
-//!   held to the same suite.
+//!   held to the same suite;
+//! - `engine-artifact/…`: every module goes through `Module::serialize` →
+//!   `Module::deserialize` before it is instantiated.
 
 use kiln::{BoundsChecks, Config, OptLevel};
 use kiln_spec_tests::engine_backend::EngineBackend;
@@ -25,6 +27,11 @@ fn main() -> ExitCode {
             EngineBackend::with_config(&explicit)
                 .expect("explicit bounds checks work on every host")
         },
+        &expectations,
+    ));
+    trials.extend(kiln_spec_tests::spec_trials(
+        "engine-artifact",
+        || EngineBackend::with_artifacts(&Config::new()).expect("the default configuration works"),
         &expectations,
     ));
     libtest_mimic::run(&Arguments::from_args(), trials).exit_code()

@@ -68,7 +68,7 @@ impl StoreKind {
     }
 }
 
-fn memory_index(memarg: &MemArg) -> Result<u32> {
+pub(super) fn memory_index(memarg: &MemArg) -> Result<u32> {
     match memarg.target {
         MemArgTarget::Memory(m) => Ok(m),
         MemArgTarget::Array(_) => bail!("GC array accesses are not supported"),
@@ -93,7 +93,7 @@ impl Translator<'_, '_> {
     /// Computes the address of a `size`-byte access at `index + offset`,
     /// emitting the bounds check the tunables ask for. Returns the address,
     /// the immediate offset to put on the access, and its flags.
-    fn memory_address(
+    pub(super) fn memory_address(
         &mut self,
         mem: u32,
         index: Value,

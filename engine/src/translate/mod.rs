@@ -12,12 +12,14 @@
 //! - `table`: tables and references
 //! - `calls`: direct, imported and indirect calls, builtin calls
 //! - `fuel`: fuel metering
+//! - `simd`: fixed-width SIMD (`v128`)
 
 mod calls;
 mod control;
 mod fuel;
 mod memory;
 mod numeric;
+mod simd;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -57,7 +59,7 @@ pub struct FuncEnv<'a> {
 /// Translate defined function `defined_index` of `env.info` to CLIF.
 ///
 /// The module must already have been validated; anything unsupported
-/// (SIMD, proposals beyond Wasm 2.0) is reported as an error.
+/// (proposals beyond Wasm 2.0) is reported as an error.
 pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::Function> {
     let func_index = env.info.num_imported_funcs + defined_index;
     let ty = env.info.func_type(func_index);
@@ -129,13 +131,9 @@ fn vmctx_readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
-/// The clif type of a wasmparser value type; SIMD is rejected.
+/// The clif type of a wasmparser value type (`v128` is `I8X16`).
 fn wasm_clif_type(ty: wasmparser::ValType) -> Result<Type> {
-    let ty = val_type_from(ty)?;
-    if ty == crate::types::ValType::V128 {
-        bail!("SIMD (v128) is not supported by the translator");
-    }
-    Ok(clif_type(ty))
+    Ok(clif_type(val_type_from(ty)?))
 }
 
 struct Translator<'e, 'f> {
@@ -501,7 +499,8 @@ impl<'e, 'f> Translator<'e, 'f> {
             O::I64Extend16S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I16)),
             O::I64Extend32S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I32)),
 
-            other => bail!("unsupported operator {other:?}"),
+            // ---- fixed-width SIMD, or unsupported ----
+            other => self.op_simd(other)?,
         }
         Ok(())
     }
@@ -577,6 +576,10 @@ impl<'e, 'f> Translator<'e, 'f> {
         match ty {
             types::F32 => self.b.ins().f32const(Ieee32::with_bits(0)),
             types::F64 => self.b.ins().f64const(Ieee64::with_bits(0)),
+            ty if ty.is_vector() => {
+                let zero = self.b.func.dfg.constants.insert(vec![0; 16].into());
+                self.b.ins().vconst(ty, zero)
+            }
             _ => self.b.ins().iconst(ty, 0),
         }
     }

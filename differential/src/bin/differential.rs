@@ -1,0 +1,160 @@
+//! The `differential` command: replay a reproducer, or run a campaign.
+//!
+//! ```text
+//! differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
+//! differential campaign --seed N (--iterations N | --time SECS) [--out DIR]
+//! differential generate --seed N [--campaign-iteration I] --out FILE.wasm
+//! ```
+//!
+//! Exit status: 0 when everything agreed, 1 on a mismatch, 2 on bad usage.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use kiln_differential::oracle::campaign::{self, CampaignConfig};
+use kiln_differential::oracle::repro::{self, Recipe};
+use kiln_differential::oracle::sides::Limits;
+use kiln_differential::oracle::sides::engine::EngineVariant;
+use kiln_differential::oracle::{End, Oracle};
+
+const USAGE: &str = "usage:
+  differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
+  differential campaign --seed N (--iterations N | --time SECS) [--out DIR]
+  differential generate --seed N [--campaign-iteration I] --out FILE.wasm";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("replay") => replay(&args[1..]),
+        Some("campaign") => run_campaign(&args[1..]),
+        Some("generate") => generate(&args[1..]),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `--name value` pairs and positional arguments.
+struct Args {
+    positional: Vec<String>,
+    options: Vec<(String, String)>,
+}
+
+impl Args {
+    fn parse(args: &[String], known: &[&str]) -> Result<Args, String> {
+        let mut out = Args {
+            positional: Vec::new(),
+            options: Vec::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                if !known.contains(&name) {
+                    return Err(format!("unknown option --{name}\n{USAGE}"));
+                }
+                let value = it.next().ok_or(format!("--{name} needs a value"))?;
+                out.options.push((name.to_string(), value.clone()));
+            } else {
+                out.positional.push(a.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn get<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, String> {
+        match self.options.iter().rev().find(|(n, _)| n == name) {
+            None => Ok(None),
+            Some((_, v)) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("--{name}: cannot parse {v:?}")),
+        }
+    }
+}
+
+fn replay(args: &[String]) -> Result<ExitCode, String> {
+    let args = Args::parse(args, &["call-seed", "variant"])?;
+    let [path] = args.positional.as_slice() else {
+        return Err(USAGE.to_string());
+    };
+    let variant = match args.get::<usize>("variant")? {
+        Some(i) => *EngineVariant::ALL
+            .get(i)
+            .ok_or("--variant must be 0 to 3")?,
+        None => EngineVariant::ALL[0],
+    };
+    let default = Recipe {
+        call_seed: args.get("call-seed")?.unwrap_or(0),
+        variant,
+    };
+    let (wasm, recipe) = repro::load(&PathBuf::from(path), default)?;
+    let mut oracle = Oracle::standard(recipe.variant, Limits::default())?;
+    let run = oracle.run(&wasm, recipe.call_seed);
+    print!("{}", repro::full_report(&run));
+    Ok(match run.end {
+        End::Mismatch { .. } => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
+    let args = Args::parse(args, &["seed", "iterations", "time", "out"])?;
+    if !args.positional.is_empty() {
+        return Err(USAGE.to_string());
+    }
+    let mut config = CampaignConfig::new(args.get("seed")?.ok_or("campaign needs --seed N")?);
+    config.iterations = args.get("iterations")?;
+    config.time = args.get::<f64>("time")?.map(Duration::from_secs_f64);
+    config.out = args.get::<String>("out")?.map(PathBuf::from);
+    config.progress = Some(Duration::from_secs(30));
+    // A side that panics where it cannot unwind aborts the process before
+    // any report is written: at least name the module.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let seed = campaign::CURRENT_MODULE_SEED.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("panic while running module seed {seed} (`differential generate --seed {seed}`)");
+        default_hook(info);
+    }));
+    let result = campaign::run(&config)?;
+    for f in &result.found {
+        println!("module seed {}:\n{}", f.module_seed, f.summary);
+        if let Some(dir) = &f.dir {
+            println!(
+                "  reproducer: {} (replay with `differential replay {0}`)\n",
+                dir.display()
+            );
+        }
+    }
+    println!("{result}");
+    Ok(if result.found.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Write the module of a module seed (or of iteration I of the campaign
+/// with seed N), plus its `.wat` beside it, for inspection.
+fn generate(args: &[String]) -> Result<ExitCode, String> {
+    let args = Args::parse(args, &["seed", "campaign-iteration", "out"])?;
+    let seed: u64 = args.get("seed")?.ok_or("generate needs --seed N")?;
+    let out: String = args.get("out")?.ok_or("generate needs --out FILE.wasm")?;
+    let module_seed = match args.get::<u64>("campaign-iteration")? {
+        Some(i) => campaign::seeds(seed, i).0,
+        None => seed,
+    };
+    let wasm = kiln_differential::generate::generate(module_seed)?;
+    let out = PathBuf::from(out);
+    std::fs::write(&out, &wasm).map_err(|e| format!("{}: {e}", out.display()))?;
+    let wat = wasmprinter::print_bytes(&wasm).map_err(|e| e.to_string())?;
+    let wat_path = out.with_extension("wat");
+    std::fs::write(&wat_path, wat).map_err(|e| format!("{}: {e}", wat_path.display()))?;
+    println!("module seed {module_seed}: {} bytes", wasm.len());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,178 @@
+//! Test-module generation: wasm-smith configured to exactly the feature set
+//! the engine and the interpreter implement (Wasm 2.0 without SIMD), with
+//! termination ensured, NaNs canonicalised and resources bounded, driven by
+//! a 64-bit seed so every module can be regenerated.
+
+use arbitrary::Unstructured;
+
+/// Iterations (loop headers plus function entries) a generated module may
+/// run in total, across all calls, before its own fuel check traps with
+/// `unreachable` (wasm-smith's `ensure_termination`). Deterministic on
+/// every side, unlike the embedders' fuel, so runaway code ends in a
+/// comparable trap rather than a divergence. Also bounds recursion depth
+/// below every side's stack limit (see `oracle::sides::Limits`), so
+/// runaway recursion traps alike everywhere instead of diverging.
+pub const MODULE_FUEL: u32 = 3_000;
+
+/// Largest linear memory a generated module may declare or grow to: small,
+/// so the interpreter's `Vec`-backed memory and hashing stay cheap.
+pub const MAX_MEMORY_PAGES: u64 = 4;
+
+/// Largest table a generated module may declare or grow to.
+pub const MAX_TABLE_ELEMENTS: u64 = 64;
+
+/// `len` pseudo-random bytes from `seed` (SplitMix64): the entropy that
+/// wasm-smith and the call planner turn into structure.
+pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        out.extend_from_slice(&z.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Mix two numbers into a well-spread seed (e.g. campaign seed and
+/// iteration), so consecutive iterations get unrelated modules.
+pub fn mix(a: u64, b: u64) -> u64 {
+    let bytes = random_bytes(a ^ b.rotate_left(32) ^ 0x5851_f42d_4c95_7f2d, 8);
+    u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
+}
+
+/// The wasm-smith configuration for the engine's feature set. Features
+/// that wasm-smith enables by default but Wasm 2.0 lacks are switched off
+/// one by one, so a new wasm-smith default cannot slip in unnoticed (the
+/// engine would reject the module and the oracle report it).
+pub fn config() -> wasm_smith::Config {
+    wasm_smith::Config {
+        // Wasm 2.0 features, all on.
+        bulk_memory_enabled: true,
+        reference_types_enabled: true,
+        multi_value_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        // Everything beyond Wasm 2.0 (or not implemented: SIMD), off.
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        gc_enabled: false,
+        threads_enabled: false,
+        shared_everything_threads_enabled: false,
+        memory64_enabled: false,
+        tail_call_enabled: false,
+        exceptions_enabled: false,
+        wide_arithmetic_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        custom_descriptors_enabled: false,
+        compact_imports_enabled: false,
+        acquire_release_atomics_enabled: false,
+        multibyte_array_access_enabled: false,
+        // No imports: every side instantiates the module alone, so there is
+        // no host behaviour to keep identical.
+        max_imports: 0,
+        min_imports: 0,
+        // Bounded resources; declared maxima make `memory.grow` and
+        // `table.grow` fail at the same size on every side.
+        max_memories: 1,
+        max_memory32_bytes: MAX_MEMORY_PAGES * 65536,
+        memory_max_size_required: true,
+        max_tables: 4,
+        max_table_elements: MAX_TABLE_ELEMENTS,
+        table_max_size_required: true,
+        // Something to call (functions need a type to exist).
+        min_types: 1,
+        min_funcs: 3,
+        // Every function, global, memory and table exported: all of them
+        // are called or compared after each call.
+        export_everything: true,
+        max_funcs: 30,
+        min_exports: 1,
+        // Results comparable bit for bit (see `oracle::compare`).
+        canonicalize_nans: true,
+        // Smaller than the defaults: more modules per second, and the
+        // interesting interactions appear in small modules too.
+        max_instructions: 200,
+        max_data_segments: 10,
+        max_element_segments: 10,
+        max_elements: 20,
+        max_globals: 20,
+        max_types: 30,
+        ..wasm_smith::Config::default()
+    }
+}
+
+/// Generate the module for `seed`.
+pub fn generate(seed: u64) -> Result<Vec<u8>, String> {
+    let bytes = random_bytes(seed, 12 * 1024);
+    let mut u = Unstructured::new(&bytes);
+    let mut module = wasm_smith::Module::new(config(), &mut u).map_err(|e| e.to_string())?;
+    let fuel = module
+        .ensure_termination(MODULE_FUEL)
+        .map_err(|e| e.to_string())?;
+    let wasm = crate::canon::canonicalize_conversions(&module.to_bytes())
+        .ok_or("cannot canonicalise promote/demote NaNs")?;
+    Ok(export_global(&wasm, fuel, FUEL_EXPORT).unwrap_or(wasm))
+}
+
+/// The export name under which generated modules expose their
+/// termination fuel global, so the oracle can refill it before every call
+/// (otherwise one runaway call would leave every later call trapping at
+/// its first fuel check).
+pub const FUEL_EXPORT: &str = "__oracle_fuel";
+
+fn leb(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// `wasm` with one more export, of global `index` as `name`, spliced into
+/// its export section. `None` if the module has no export section or the
+/// result does not validate (then the caller keeps the original).
+fn export_global(wasm: &[u8], index: u32, name: &str) -> Option<Vec<u8>> {
+    use wasmparser::{Parser, Payload};
+    let reader = Parser::new(0).parse_all(wasm).find_map(|p| match p {
+        Ok(Payload::ExportSection(r)) => Some(r),
+        _ => None,
+    })?;
+    let range = reader.range();
+    let range = usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?;
+    let count = reader.count();
+    let mut old_count = Vec::new();
+    leb(u64::from(count), &mut old_count);
+    let mut old_size = Vec::new();
+    leb(range.len() as u64, &mut old_size);
+    // Section header (id 7, size) before the contents, assuming minimal
+    // LEBs; validation below catches a wrong assumption.
+    let header_start = range.start.checked_sub(1 + old_size.len())?;
+    let entries = wasm.get(range.start + old_count.len()..range.end)?;
+
+    let mut contents = Vec::new();
+    leb(u64::from(count) + 1, &mut contents);
+    contents.extend_from_slice(entries);
+    leb(name.len() as u64, &mut contents);
+    contents.extend_from_slice(name.as_bytes());
+    contents.push(0x03); // export kind: global
+    leb(u64::from(index), &mut contents);
+
+    let mut out = wasm[..header_start].to_vec();
+    out.push(7);
+    leb(contents.len() as u64, &mut out);
+    out.extend_from_slice(&contents);
+    out.extend_from_slice(&wasm[range.end..]);
+    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2);
+    validator.validate_all(&out).ok()?;
+    Some(out)
+}

@@ -1,0 +1,279 @@
+//! The side under test: Kiln's JIT engine, through its embedding API only.
+
+use anyhow::Error;
+use kiln::{
+    BoundsChecks, Config, Engine, ExternRef, Func, Instance, Linker, Module, OptLevel, Store,
+    TrapCode, Val,
+};
+
+use super::{Limits, Side};
+use crate::oracle::observe::{
+    Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind, hash_bytes,
+};
+use crate::oracle::plan::{Call, Shape};
+
+/// Which code the engine generates: campaigns rotate through these, so
+/// both bounds-check strategies and both optimisation paths get checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineVariant {
+    /// Explicit bounds checks instead of guard pages.
+    pub explicit_bounds: bool,
+    /// Cranelift `OptLevel::None` instead of `Speed`.
+    pub no_opt: bool,
+}
+
+impl EngineVariant {
+    /// All variants, in the order seeds select them.
+    pub const ALL: [EngineVariant; 4] = [
+        EngineVariant {
+            explicit_bounds: false,
+            no_opt: false,
+        },
+        EngineVariant {
+            explicit_bounds: true,
+            no_opt: false,
+        },
+        EngineVariant {
+            explicit_bounds: false,
+            no_opt: true,
+        },
+        EngineVariant {
+            explicit_bounds: true,
+            no_opt: true,
+        },
+    ];
+
+    /// The variant a seed selects.
+    pub fn for_seed(seed: u64) -> EngineVariant {
+        EngineVariant::ALL[(seed % 4) as usize]
+    }
+}
+
+impl std::fmt::Display for EngineVariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bounds = if self.explicit_bounds {
+            "explicit"
+        } else {
+            "guard"
+        };
+        let opt = if self.no_opt { "none" } else { "speed" };
+        write!(f, "{bounds},{opt}")
+    }
+}
+
+struct State {
+    store: Store<()>,
+    instance: Instance,
+    ids: RefIds<Func>,
+}
+
+/// Kiln with fuel metering on and the oracle's stack limit.
+pub struct EngineSide {
+    engine: Engine,
+    variant: EngineVariant,
+    fuel: u64,
+    state: Option<State>,
+}
+
+impl EngineSide {
+    pub fn new(variant: EngineVariant, limits: Limits) -> Result<EngineSide, String> {
+        let mut config = Config::new();
+        config
+            .consume_fuel(true)
+            .max_wasm_stack(limits.max_wasm_stack)
+            // The oracle compiles many tiny modules; threads only add overhead
+            // on a machine shared with other jobs.
+            .parallel_compilation(false)
+            .bounds_checks(if variant.explicit_bounds {
+                BoundsChecks::Explicit
+            } else {
+                BoundsChecks::GuardPages
+            })
+            .cranelift_opt_level(if variant.no_opt {
+                OptLevel::None
+            } else {
+                OptLevel::Speed
+            });
+        let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
+        Ok(EngineSide {
+            engine,
+            variant,
+            fuel: limits.fuel,
+            state: None,
+        })
+    }
+}
+
+/// The engine's error as an outcome: traps by code, fuel and stack as
+/// limits, anything else as a failure.
+fn outcome_of(e: &Error) -> Outcome {
+    let Some(trap) = e.downcast_ref::<kiln::Trap>() else {
+        return Outcome::Failed(format!("{e:#}"));
+    };
+    Outcome::Trapped(match trap.code() {
+        TrapCode::StackOverflow => return Outcome::Exhausted(Limit::Stack),
+        TrapCode::OutOfFuel => return Outcome::Exhausted(Limit::Fuel),
+        TrapCode::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        TrapCode::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        TrapCode::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        TrapCode::BadSignature => TrapKind::IndirectCallTypeMismatch,
+        TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
+        TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivideByZero,
+        TrapCode::BadConversionToInteger => TrapKind::InvalidConversionToInteger,
+        TrapCode::UnreachableCodeReached => TrapKind::Unreachable,
+        TrapCode::NullReference => TrapKind::NullReference,
+        other => return Outcome::Failed(format!("unknown trap code {other:?}")),
+    })
+}
+
+fn obs(state: &mut State, v: &Val) -> Result<Obs, String> {
+    Ok(match v {
+        Val::I32(x) => Obs::I32(*x),
+        Val::I64(x) => Obs::I64(*x),
+        Val::F32(x) => Obs::F32(*x),
+        Val::F64(x) => Obs::F64(*x),
+        Val::FuncRef(f) => Obs::FuncRef(f.map(|f| state.ids.id(f))),
+        Val::ExternRef(None) => Obs::ExternRef(None),
+        Val::ExternRef(Some(r)) => {
+            let data = r.data(&state.store).map_err(|e| format!("{e:#}"))?;
+            match data.downcast_ref::<u32>() {
+                Some(n) => Obs::ExternRef(Some(*n)),
+                None => return Err("externref with a foreign payload".into()),
+            }
+        }
+        Val::V128(_) => return Err("v128 value".into()),
+    })
+}
+
+fn val(state: &mut State, a: &Arg) -> Result<Val, String> {
+    Ok(match a {
+        Arg::I32(x) => Val::I32(*x),
+        Arg::I64(x) => Val::I64(*x),
+        Arg::F32(x) => Val::F32(*x),
+        Arg::F64(x) => Val::F64(*x),
+        Arg::FuncRef(None) => Val::FuncRef(None),
+        Arg::FuncRef(Some(name)) => Val::FuncRef(Some(
+            state
+                .instance
+                .get_func(&mut state.store, name)
+                .ok_or_else(|| format!("no function export {name:?}"))?,
+        )),
+        Arg::ExternRef(None) => Val::ExternRef(None),
+        Arg::ExternRef(Some(n)) => Val::ExternRef(Some(ExternRef::new(&mut state.store, *n))),
+    })
+}
+
+impl Side for EngineSide {
+    fn name(&self) -> String {
+        format!("engine[{}]", self.variant)
+    }
+
+    fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome {
+        self.state = None;
+        let module = match Module::from_binary(&self.engine, wasm) {
+            Ok(m) => m,
+            Err(e) => return Outcome::Failed(format!("compile: {e:#}")),
+        };
+        let mut store = Store::new(&self.engine, ());
+        if let Err(e) = store.set_fuel(self.fuel) {
+            return Outcome::Failed(format!("{e:#}"));
+        }
+        let instance = match Linker::new(&self.engine).instantiate(&mut store, &module) {
+            Ok(i) => i,
+            Err(e) => return outcome_of(&e),
+        };
+        let mut state = State {
+            store,
+            instance,
+            ids: RefIds::default(),
+        };
+        for name in &shape.all_funcs {
+            if let Some(f) = state.instance.get_func(&mut state.store, name) {
+                state.ids.id(f);
+            }
+        }
+        self.state = Some(state);
+        Outcome::Returned(Vec::new())
+    }
+
+    fn call(&mut self, call: &Call) -> Outcome {
+        let Some(state) = self.state.as_mut() else {
+            return Outcome::Failed("not instantiated".into());
+        };
+        let Some(func) = state.instance.get_func(&mut state.store, &call.func) else {
+            return Outcome::Failed(format!("no function export {:?}", call.func));
+        };
+        let args = match call
+            .args
+            .iter()
+            .map(|a| val(state, a))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(a) => a,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let mut results = vec![Val::I32(0); func.ty(&state.store).results().len()];
+        if let Err(e) = state.store.set_fuel(self.fuel) {
+            return Outcome::Failed(format!("{e:#}"));
+        }
+        if let Err(e) = func.call(&mut state.store, &args, &mut results) {
+            return outcome_of(&e);
+        }
+        match results.iter().map(|v| obs(state, v)).collect() {
+            Ok(vals) => Outcome::Returned(vals),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    fn set_global_i32(&mut self, name: &str, value: i32) -> Result<(), String> {
+        let state = self.state.as_mut().ok_or("not instantiated")?;
+        let g = state
+            .instance
+            .get_global(&mut state.store, name)
+            .ok_or_else(|| format!("no global export {name:?}"))?;
+        g.set(&mut state.store, Val::I32(value))
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    fn snapshot(&mut self, shape: &Shape) -> Result<Snapshot, String> {
+        let state = self.state.as_mut().ok_or("not instantiated")?;
+        let mut snap = Snapshot::default();
+        for name in &shape.globals {
+            let g = state
+                .instance
+                .get_global(&mut state.store, name)
+                .ok_or_else(|| format!("no global export {name:?}"))?;
+            let v = g.get(&mut state.store);
+            snap.globals.insert(name.clone(), obs(state, &v)?);
+        }
+        for name in &shape.memories {
+            let m = state
+                .instance
+                .get_memory(&mut state.store, name)
+                .ok_or_else(|| format!("no memory export {name:?}"))?;
+            let data = m.data(&state.store);
+            snap.memories.insert(
+                name.clone(),
+                MemoryObs {
+                    bytes: data.len(),
+                    hash: hash_bytes(data),
+                },
+            );
+        }
+        for name in &shape.tables {
+            let t = state
+                .instance
+                .get_table(&mut state.store, name)
+                .ok_or_else(|| format!("no table export {name:?}"))?;
+            let mut slots = Vec::new();
+            for i in 0..t.size(&state.store) {
+                let v = t
+                    .get(&mut state.store, i)
+                    .ok_or_else(|| format!("table {name:?}[{i}] unreadable"))?;
+                slots.push(obs(state, &v)?);
+            }
+            snap.tables.insert(name.clone(), slots);
+        }
+        Ok(snap)
+    }
+}

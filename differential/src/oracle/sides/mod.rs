@@ -1,0 +1,53 @@
+//! The implementations under comparison, behind one interface: each side
+//! instantiates a module alone (no imports), runs calls, and reports what
+//! it observed in the shared vocabulary of [`super::observe`].
+
+use super::observe::{Outcome, Snapshot};
+use super::plan::{Call, Shape};
+
+pub mod engine;
+pub mod interp;
+#[cfg(feature = "wasmi")]
+pub mod wasmi;
+
+/// Resource limits every side is configured with. They are *not* made
+/// equivalent across sides (their units differ); hitting one is reported
+/// as [`Outcome::Exhausted`], a legitimate divergence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Fuel per call (and per instantiation, for the start function):
+    /// engine and wasmi fuel units, interpreter instructions.
+    pub fuel: u64,
+    /// The engine's `max_wasm_stack`, in bytes.
+    pub max_wasm_stack: usize,
+    /// The interpreter's and wasmi's call-depth limit.
+    pub max_call_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: 20_000_000,
+            // Room for `generate::MODULE_FUEL` nested calls of generated
+            // functions, and still well inside a 2 MiB test thread.
+            max_wasm_stack: 1024 * 1024,
+            max_call_depth: 10_000,
+        }
+    }
+}
+
+/// One implementation under comparison.
+pub trait Side {
+    /// A short label for reports (`engine[guard,speed]`, `interp`, ...).
+    fn name(&self) -> String;
+    /// Compile and instantiate `wasm` in a fresh store, dropping any
+    /// previous instance. `Returned(vec![])` on success.
+    fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome;
+    /// Call an export of the current instance.
+    fn call(&mut self, call: &Call) -> Outcome;
+    /// The exported globals, memories and tables of the current instance.
+    fn snapshot(&mut self, shape: &Shape) -> Result<Snapshot, String>;
+    /// Set an exported mutable `i32` global (the module's termination
+    /// fuel, see [`crate::generate::FUEL_EXPORT`]).
+    fn set_global_i32(&mut self, name: &str, value: i32) -> Result<(), String>;
+}
