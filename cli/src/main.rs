@@ -1,17 +1,30 @@
-//! The `kiln` command: run a module's export, or run WAST scripts.
+//! The `kiln` command: run a module (a WASI command or an export), compile
+//! it ahead of time, or run WAST scripts.
 
 use anyhow::{Context, Result, bail};
-use kiln::{Engine, Instance, Module, Store, Val, ValType};
+use kiln::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
+use kiln::{Caller, Engine, Linker, Module, Store, Val, ValType};
 use kiln_spec_tests::engine_backend::EngineBackend;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 const USAGE: &str = "\
 usage:
-  kiln run FILE.wasm|FILE.wat [--invoke NAME] [ARGS...]
-      Instantiate FILE (it must have no imports) and call NAME (default:
-      `_start` if exported, else only the start function runs) with ARGS,
-      printing each result on its own line.
+  kiln run [OPTIONS] FILE.wasm|FILE.wat|FILE.kwasm [OPTIONS] [ARGS...] [-- PROGRAM-ARGS...]
+      Instantiate FILE and call NAME (default: `_start` if exported, else
+      only the start function runs). With `--invoke NAME`, ARGS are NAME's
+      parameters and its results are printed one per line; otherwise ARGS
+      are the program's arguments. Imports of `wasi_snapshot_preview1` get
+      WASI preview1 with stdio inherited, argv[0] = FILE, and the exit
+      status of `proc_exit` as kiln's own; the sightglass imports
+      `bench.start`/`bench.end` are no-op timers.
+      Options (anywhere before ARGS):
+        --dir HOST[::GUEST]  preopen directory HOST as GUEST (default HOST)
+        --env KEY[=VALUE]    set an environment variable (no value: host's)
+        --invoke NAME        call export NAME instead of `_start`
+        --bench-timing       print the time between bench.start and
+                             bench.end to stderr
   kiln compile FILE.wasm|FILE.wat -o OUT.kwasm
       Compile FILE ahead of time into a Kiln artifact (an ELF object) that
       `kiln run` loads without compiling.
@@ -72,18 +85,91 @@ fn compile(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(args: &[String]) -> Result<ExitCode> {
-    let Some(file) = args.first() else {
-        bail!("`kiln run` needs a file");
+/// The options of `kiln run`.
+struct RunOptions {
+    file: String,
+    invoke: Option<String>,
+    dirs: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+    bench_timing: bool,
+    /// Arguments before `--`: the invoked function's parameters with
+    /// `--invoke`, else the program's arguments.
+    positional: Vec<String>,
+    /// Arguments after `--`: always the program's arguments.
+    after_dashes: Vec<String>,
+}
+
+fn parse_run_options(args: &[String]) -> Result<RunOptions> {
+    let mut o = RunOptions {
+        file: String::new(),
+        invoke: None,
+        dirs: Vec::new(),
+        env: Vec::new(),
+        bench_timing: false,
+        positional: Vec::new(),
+        after_dashes: Vec::new(),
     };
-    let mut invoke = None;
-    let mut rest = &args[1..];
-    if let [flag, name, tail @ ..] = rest
-        && flag == "--invoke"
-    {
-        invoke = Some(name.clone());
-        rest = tail;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .with_context(|| format!("`{flag}` needs a value"))
+        };
+        match arg.as_str() {
+            "--" => {
+                o.after_dashes = it.by_ref().cloned().collect();
+            }
+            "--invoke" => o.invoke = Some(value("--invoke")?),
+            "--bench-timing" => o.bench_timing = true,
+            "--dir" => {
+                let spec = value("--dir")?;
+                let (host, guest) = match spec.split_once("::") {
+                    Some((h, g)) => (h.to_string(), g.to_string()),
+                    None => (spec.clone(), spec.clone()),
+                };
+                o.dirs.push((host, guest));
+            }
+            "--env" => {
+                let spec = value("--env")?;
+                let (k, v) = match spec.split_once('=') {
+                    Some((k, v)) => (k.to_string(), v.to_string()),
+                    // `--env NAME` passes the host's value through.
+                    None => (spec.clone(), std::env::var(&spec).unwrap_or_default()),
+                };
+                o.env.push((k, v));
+            }
+            flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `kiln run`"),
+            _ if o.file.is_empty() => o.file = arg.clone(),
+            _ => {
+                // The first argument after the file ends the options.
+                o.positional.push(arg.clone());
+                for rest in it.by_ref() {
+                    if rest == "--" {
+                        o.after_dashes = it.by_ref().cloned().collect();
+                        break;
+                    }
+                    o.positional.push(rest.clone());
+                }
+            }
+        }
     }
+    if o.file.is_empty() {
+        bail!("`kiln run` needs a file");
+    }
+    Ok(o)
+}
+
+/// The store data of `kiln run`: WASI state and the sightglass timers.
+struct Host {
+    wasi: WasiCtx,
+    bench_timing: bool,
+    bench_start: Option<Instant>,
+}
+
+fn run(args: &[String]) -> Result<ExitCode> {
+    let o = parse_run_options(args)?;
+    let file = &o.file;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read `{file}`"))?;
     let engine = Engine::default();
     let module = if Module::is_artifact(&bytes) {
@@ -94,46 +180,104 @@ fn run(args: &[String]) -> Result<ExitCode> {
     } else {
         Module::new(&engine, &bytes).with_context(|| format!("`{file}` is not a valid module"))?
     };
-    if let Some(import) = module.imports().next() {
-        bail!(
-            "`{file}` imports `{}::{}`; `kiln run` provides no imports yet",
-            import.module(),
-            import.name()
-        );
+    let mut uses_wasi = false;
+    for import in module.imports() {
+        match (import.module(), import.name()) {
+            (wasi::MODULE, _) => uses_wasi = true,
+            ("bench", "start" | "end") => {}
+            (m, n) => bail!("`{file}` imports `{m}::{n}`, which `kiln run` does not provide"),
+        }
     }
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[])?;
-    let name = match invoke {
-        Some(name) => name,
+    let mut linker = Linker::<Host>::new(&engine);
+    wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi)?;
+    linker.func_wrap("bench", "start", |mut caller: Caller<'_, Host>| {
+        caller.data_mut().bench_start = Some(Instant::now());
+    })?;
+    linker.func_wrap("bench", "end", |mut caller: Caller<'_, Host>| {
+        let host = caller.data_mut();
+        if let Some(start) = host.bench_start.take()
+            && host.bench_timing
+        {
+            let t = start.elapsed();
+            eprintln!(
+                "bench: {} ns ({:.3} ms)",
+                t.as_nanos(),
+                t.as_secs_f64() * 1e3
+            );
+        }
+    })?;
+
+    let (params, program_args) = match &o.invoke {
+        Some(_) => (o.positional.clone(), o.after_dashes.clone()),
+        None => {
+            let mut all = o.positional.clone();
+            all.extend(o.after_dashes.iter().cloned());
+            (Vec::new(), all)
+        }
+    };
+    let mut cx = WasiCtxBuilder::new()
+        .inherit_stdio()
+        .arg(file)
+        .args(&program_args);
+    for (k, v) in &o.env {
+        cx = cx.env(k, v);
+    }
+    for (host, guest) in &o.dirs {
+        cx = cx.preopened_dir(host, guest.clone());
+    }
+    let host = Host {
+        wasi: cx.build()?,
+        bench_timing: o.bench_timing,
+        bench_start: None,
+    };
+    let mut store = Store::new(&engine, host);
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(instance) => instance,
+        Err(e) => return exit_status(e),
+    };
+    let name = match &o.invoke {
+        Some(name) => name.clone(),
         None if instance.get_func(&mut store, "_start").is_some() => "_start".to_string(),
+        None if uses_wasi => bail!("`{file}` imports WASI but exports no `_start`"),
         None => return Ok(ExitCode::SUCCESS),
     };
     let Some(func) = instance.get_func(&mut store, &name) else {
         bail!("`{file}` exports no function named `{name}`");
     };
     let ty = func.ty(&store);
-    if rest.len() != ty.params().len() {
+    if params.len() != ty.params().len() {
         bail!(
             "`{name}` takes {} arguments ({ty}), {} given",
             ty.params().len(),
-            rest.len()
+            params.len()
         );
     }
     let params = ty
         .params()
         .iter()
-        .zip(rest)
+        .zip(&params)
         .map(|(&t, s)| {
             parse_arg(t, s)
                 .with_context(|| format!("bad argument `{s}` for a parameter of type {t}"))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut results = vec![Val::I32(0); ty.results().len()];
-    func.call(&mut store, &params, &mut results)?;
+    if let Err(e) = func.call(&mut store, &params, &mut results) {
+        return exit_status(e);
+    }
     for r in &results {
         println!("{}", show(r));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A guest's `proc_exit(code)` becomes the process's exit status (low 8
+/// bits, as on any Unix); every other error stays an error.
+fn exit_status(e: anyhow::Error) -> Result<ExitCode> {
+    match e.downcast_ref::<I32Exit>() {
+        Some(&I32Exit(code)) => Ok(ExitCode::from(code as u8)),
+        None => Err(e),
+    }
 }
 
 fn parse_int(s: &str) -> Result<i128> {

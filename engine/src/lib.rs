@@ -45,6 +45,7 @@ mod translate;
 mod trap;
 mod types;
 mod values;
+pub mod wasi;
 mod vmctx;
 
 pub use config::{BoundsChecks, Config};

@@ -1,0 +1,190 @@
+//! The WASI state of one store: arguments, environment and descriptors.
+
+use super::fd::{Entry, FdTable, HostFd, Kind};
+use crate::Result;
+use anyhow::{Context, bail};
+use std::ffi::CString;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The WASI state a store's data holds (see [`super::add_to_linker`]).
+pub struct WasiCtx {
+    pub(crate) args: Vec<Vec<u8>>,
+    pub(crate) env: Vec<Vec<u8>>,
+    pub(crate) fds: FdTable,
+}
+
+impl WasiCtx {
+    /// A context with no arguments, no environment, no preopens, empty
+    /// stdin and discarded output.
+    pub fn new() -> WasiCtx {
+        WasiCtxBuilder::new()
+            .build()
+            .expect("a context without preopens always builds")
+    }
+}
+
+impl Default for WasiCtx {
+    fn default() -> WasiCtx {
+        WasiCtx::new()
+    }
+}
+
+/// A shared in-memory byte buffer that captures a guest's stdout or
+/// stderr; clone it before handing it to the builder, read it afterwards.
+#[derive(Clone, Debug, Default)]
+pub struct OutputBuffer(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+impl OutputBuffer {
+    pub fn new() -> OutputBuffer {
+        OutputBuffer::default()
+    }
+
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+enum Stdio {
+    Null,
+    Inherit,
+    Bytes(Vec<u8>),
+    Capture(OutputBuffer),
+}
+
+/// Builds a [`WasiCtx`].
+pub struct WasiCtxBuilder {
+    args: Vec<Vec<u8>>,
+    env: Vec<Vec<u8>>,
+    stdio: [Stdio; 3],
+    preopens: Vec<(PathBuf, String)>,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> WasiCtxBuilder {
+        WasiCtxBuilder::new()
+    }
+}
+
+impl WasiCtxBuilder {
+    pub fn new() -> WasiCtxBuilder {
+        WasiCtxBuilder {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdio: [Stdio::Null, Stdio::Null, Stdio::Null],
+            preopens: Vec::new(),
+        }
+    }
+
+    /// Append one argument (the first is the program name, `argv[0]`).
+    pub fn arg(mut self, arg: impl AsRef<[u8]>) -> Self {
+        self.args.push(arg.as_ref().to_vec());
+        self
+    }
+
+    pub fn args<A: AsRef<[u8]>>(mut self, args: impl IntoIterator<Item = A>) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_vec()));
+        self
+    }
+
+    /// Add the environment variable `key=value`.
+    pub fn env(mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Self {
+        let mut kv = key.as_ref().to_vec();
+        kv.push(b'=');
+        kv.extend_from_slice(value.as_ref());
+        self.env.push(kv);
+        self
+    }
+
+    /// Use the host's stdin, stdout and stderr.
+    pub fn inherit_stdio(self) -> Self {
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+
+    pub fn inherit_stdin(mut self) -> Self {
+        self.stdio[0] = Stdio::Inherit;
+        self
+    }
+
+    pub fn inherit_stdout(mut self) -> Self {
+        self.stdio[1] = Stdio::Inherit;
+        self
+    }
+
+    pub fn inherit_stderr(mut self) -> Self {
+        self.stdio[2] = Stdio::Inherit;
+        self
+    }
+
+    /// The guest reads `bytes` from stdin, then end of file.
+    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdio[0] = Stdio::Bytes(bytes.into());
+        self
+    }
+
+    /// Capture the guest's stdout in `buffer`.
+    pub fn stdout(mut self, buffer: OutputBuffer) -> Self {
+        self.stdio[1] = Stdio::Capture(buffer);
+        self
+    }
+
+    /// Capture the guest's stderr in `buffer`.
+    pub fn stderr(mut self, buffer: OutputBuffer) -> Self {
+        self.stdio[2] = Stdio::Capture(buffer);
+        self
+    }
+
+    /// Give the guest the host directory `host` under the name `guest`
+    /// (e.g. `"."` or `"/data"`). Files are reachable only beneath
+    /// preopened directories. Preopens get descriptors 3, 4, ... in order.
+    pub fn preopened_dir(mut self, host: impl AsRef<Path>, guest: impl Into<String>) -> Self {
+        self.preopens
+            .push((host.as_ref().to_path_buf(), guest.into()));
+        self
+    }
+
+    /// Open the preopened directories and make the context.
+    pub fn build(self) -> Result<WasiCtx> {
+        let mut fds = FdTable::default();
+        for (i, stdio) in self.stdio.into_iter().enumerate() {
+            let kind = match stdio {
+                Stdio::Null if i == 0 => Kind::Input {
+                    data: Vec::new(),
+                    pos: 0,
+                },
+                Stdio::Null => Kind::Sink,
+                Stdio::Inherit => Kind::Host(HostFd::Stdio(i as i32)),
+                Stdio::Bytes(data) => Kind::Input { data, pos: 0 },
+                Stdio::Capture(buffer) => Kind::Output(buffer),
+            };
+            fds.insert_at(i as u32, Entry::stdio(kind));
+        }
+        for (host, guest) in self.preopens {
+            let c = CString::new(host.as_os_str().as_bytes())
+                .with_context(|| format!("bad directory name {}", host.display()))?;
+            // SAFETY: `c` is a NUL-terminated path; the result is checked.
+            let raw = unsafe {
+                libc::open(
+                    c.as_ptr(),
+                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            };
+            if raw < 0 {
+                let err = std::io::Error::last_os_error();
+                bail!("cannot open directory `{}`: {err}", host.display());
+            }
+            // SAFETY: `raw` is a descriptor we just opened and own.
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            fds.push(Entry::preopen(fd, guest));
+        }
+        Ok(WasiCtx {
+            args: self.args,
+            env: self.env,
+            fds,
+        })
+    }
+}

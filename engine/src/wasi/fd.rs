@@ -1,0 +1,621 @@
+//! The descriptor table and the `fd_*` functions.
+
+use super::WasiCtx;
+use super::ctx::OutputBuffer;
+use super::errno::{Errno, WasiResult, cvt, cvt_isize};
+use super::mem::GuestMemory;
+use std::collections::BTreeMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+// File types (`filetype`).
+pub const FILETYPE_UNKNOWN: u8 = 0;
+pub const FILETYPE_BLOCK_DEVICE: u8 = 1;
+pub const FILETYPE_CHARACTER_DEVICE: u8 = 2;
+pub const FILETYPE_DIRECTORY: u8 = 3;
+pub const FILETYPE_REGULAR_FILE: u8 = 4;
+pub const FILETYPE_SOCKET_STREAM: u8 = 6;
+pub const FILETYPE_SYMBOLIC_LINK: u8 = 7;
+
+// Descriptor flags (`fdflags`).
+pub const FDFLAGS_APPEND: u16 = 1;
+pub const FDFLAGS_DSYNC: u16 = 2;
+pub const FDFLAGS_NONBLOCK: u16 = 4;
+pub const FDFLAGS_RSYNC: u16 = 8;
+pub const FDFLAGS_SYNC: u16 = 16;
+
+// Rights used here (`rights`); the rest are passed through untouched.
+pub const RIGHT_FD_READ: u64 = 1 << 1;
+pub const RIGHT_FD_SEEK: u64 = 1 << 2;
+pub const RIGHT_FD_TELL: u64 = 1 << 5;
+pub const RIGHT_FD_WRITE: u64 = 1 << 6;
+pub const RIGHT_FD_ALLOCATE: u64 = 1 << 8;
+pub const RIGHT_FD_READDIR: u64 = 1 << 14;
+pub const RIGHT_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+pub const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
+/// Every right preview1 defines.
+pub const RIGHTS_ALL: u64 = (1 << 30) - 1;
+
+/// A host descriptor: owned, or one of the process's stdio descriptors.
+pub enum HostFd {
+    Owned(OwnedFd),
+    Stdio(RawFd),
+}
+
+impl HostFd {
+    pub fn raw(&self) -> RawFd {
+        match self {
+            HostFd::Owned(fd) => fd.as_raw_fd(),
+            HostFd::Stdio(fd) => *fd,
+        }
+    }
+}
+
+/// What a guest descriptor refers to.
+pub enum Kind {
+    /// A host file, directory, or inherited stdio stream.
+    Host(HostFd),
+    /// In-memory input (stdin for tests).
+    Input { data: Vec<u8>, pos: usize },
+    /// In-memory output (captured stdout/stderr).
+    Output(OutputBuffer),
+    /// Output that is discarded.
+    Sink,
+}
+
+pub struct Entry {
+    pub kind: Kind,
+    pub filetype: u8,
+    /// The guest name of a preopened directory.
+    pub preopen: Option<String>,
+    pub rights_base: u64,
+    pub rights_inheriting: u64,
+}
+
+impl Entry {
+    pub fn stdio(kind: Kind) -> Entry {
+        let (filetype, rights) = match &kind {
+            Kind::Host(fd) => {
+                // SAFETY: `isatty` only inspects the descriptor.
+                if unsafe { libc::isatty(fd.raw()) } == 1 {
+                    // wasi-libc's isatty(): a character device that cannot seek.
+                    (
+                        FILETYPE_CHARACTER_DEVICE,
+                        RIGHTS_ALL & !(RIGHT_FD_SEEK | RIGHT_FD_TELL),
+                    )
+                } else {
+                    (
+                        host_stat(fd.raw()).map_or(FILETYPE_UNKNOWN, |s| filetype_of(s.st_mode)),
+                        RIGHTS_ALL,
+                    )
+                }
+            }
+            _ => (
+                FILETYPE_UNKNOWN,
+                RIGHT_FD_READ | RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE,
+            ),
+        };
+        Entry {
+            kind,
+            filetype,
+            preopen: None,
+            rights_base: rights,
+            rights_inheriting: 0,
+        }
+    }
+
+    pub fn preopen(fd: OwnedFd, guest: String) -> Entry {
+        Entry {
+            kind: Kind::Host(HostFd::Owned(fd)),
+            filetype: FILETYPE_DIRECTORY,
+            preopen: Some(guest),
+            rights_base: RIGHTS_ALL,
+            rights_inheriting: RIGHTS_ALL,
+        }
+    }
+
+    /// The host descriptor, if this is a host object.
+    pub fn host(&self) -> WasiResult<RawFd> {
+        match &self.kind {
+            Kind::Host(fd) => Ok(fd.raw()),
+            _ => Err(Errno::BADF),
+        }
+    }
+
+    /// The host descriptor of a directory (for `path_*` functions).
+    pub fn dir(&self) -> WasiResult<RawFd> {
+        if self.filetype != FILETYPE_DIRECTORY {
+            return Err(Errno::NOTDIR);
+        }
+        self.host()
+    }
+
+    fn write(&mut self, buf: &[u8]) -> WasiResult<usize> {
+        match &mut self.kind {
+            Kind::Host(fd) => loop {
+                // SAFETY: `buf` is a live slice of `buf.len()` bytes.
+                let n = unsafe { libc::write(fd.raw(), buf.as_ptr().cast(), buf.len()) };
+                match cvt_isize(n) {
+                    Err(Errno::INTR) => continue,
+                    r => return r,
+                }
+            },
+            Kind::Output(out) => {
+                out.0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            Kind::Sink => Ok(buf.len()),
+            Kind::Input { .. } => Err(Errno::BADF),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> WasiResult<usize> {
+        match &mut self.kind {
+            Kind::Host(fd) => loop {
+                // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes.
+                let n = unsafe { libc::read(fd.raw(), buf.as_mut_ptr().cast(), buf.len()) };
+                match cvt_isize(n) {
+                    Err(Errno::INTR) => continue,
+                    r => return r,
+                }
+            },
+            Kind::Input { data, pos } => {
+                let rest = &data[(*pos).min(data.len())..];
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                *pos += n;
+                Ok(n)
+            }
+            Kind::Output(_) | Kind::Sink => Err(Errno::BADF),
+        }
+    }
+}
+
+/// Guest descriptor numbers → entries.
+#[derive(Default)]
+pub struct FdTable {
+    entries: BTreeMap<u32, Entry>,
+}
+
+impl FdTable {
+    pub fn insert_at(&mut self, fd: u32, entry: Entry) {
+        self.entries.insert(fd, entry);
+    }
+
+    /// Insert at the lowest free number.
+    pub fn push(&mut self, entry: Entry) -> u32 {
+        let mut fd = 0;
+        for &used in self.entries.keys() {
+            if used != fd {
+                break;
+            }
+            fd += 1;
+        }
+        self.entries.insert(fd, entry);
+        fd
+    }
+
+    pub fn get(&mut self, fd: u64) -> WasiResult<&mut Entry> {
+        self.entries.get_mut(&(fd as u32)).ok_or(Errno::BADF)
+    }
+
+    fn remove(&mut self, fd: u64) -> WasiResult<Entry> {
+        self.entries.remove(&(fd as u32)).ok_or(Errno::BADF)
+    }
+}
+
+pub fn host_stat(fd: RawFd) -> WasiResult<libc::stat> {
+    // SAFETY: an all-zero `stat` is valid; `fstat` fills it or fails.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer.
+    cvt(unsafe { libc::fstat(fd, &mut st) })?;
+    Ok(st)
+}
+
+pub fn filetype_of(mode: libc::mode_t) -> u8 {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => FILETYPE_DIRECTORY,
+        libc::S_IFREG => FILETYPE_REGULAR_FILE,
+        libc::S_IFLNK => FILETYPE_SYMBOLIC_LINK,
+        libc::S_IFCHR => FILETYPE_CHARACTER_DEVICE,
+        libc::S_IFBLK => FILETYPE_BLOCK_DEVICE,
+        libc::S_IFSOCK => FILETYPE_SOCKET_STREAM,
+        _ => FILETYPE_UNKNOWN,
+    }
+}
+
+/// Write a `filestat` (64 bytes) for `st` at `ptr`.
+// The `stat` field types differ between targets; the casts are not no-ops
+// everywhere.
+#[allow(clippy::unnecessary_cast)]
+pub fn write_filestat(mem: &mut GuestMemory<'_>, ptr: u32, st: &libc::stat) -> WasiResult {
+    let ns = |s: i64, n: i64| {
+        (s as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(n as u64)
+    };
+    let mut b = [0u8; 64];
+    b[0..8].copy_from_slice(&(st.st_dev as u64).to_le_bytes());
+    b[8..16].copy_from_slice(&(st.st_ino as u64).to_le_bytes());
+    b[16] = filetype_of(st.st_mode);
+    b[24..32].copy_from_slice(&(st.st_nlink as u64).to_le_bytes());
+    b[32..40].copy_from_slice(&(st.st_size as u64).to_le_bytes());
+    b[40..48].copy_from_slice(&ns(st.st_atime, st.st_atime_nsec).to_le_bytes());
+    b[48..56].copy_from_slice(&ns(st.st_mtime, st.st_mtime_nsec).to_le_bytes());
+    b[56..64].copy_from_slice(&ns(st.st_ctime, st.st_ctime_nsec).to_le_bytes());
+    mem.write(ptr, &b)
+}
+
+/// The two `timespec`s of `utimensat`/`futimens` for `fst_flags`
+/// (`atim` 1, `atim_now` 2, `mtim` 4, `mtim_now` 8).
+pub fn timespecs(atim: u64, mtim: u64, flags: u64) -> WasiResult<[libc::timespec; 2]> {
+    let one = |t: u64, set: bool, now: bool| -> WasiResult<libc::timespec> {
+        Ok(match (set, now) {
+            (true, true) => return Err(Errno::INVAL),
+            (true, false) => libc::timespec {
+                tv_sec: (t / 1_000_000_000) as libc::time_t,
+                tv_nsec: (t % 1_000_000_000) as libc::c_long,
+            },
+            (false, true) => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_NOW,
+            },
+            (false, false) => libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            },
+        })
+    };
+    Ok([
+        one(atim, flags & 1 != 0, flags & 2 != 0)?,
+        one(mtim, flags & 4 != 0, flags & 8 != 0)?,
+    ])
+}
+
+pub fn fd_advise(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    cx.fds.get(a[0])?;
+    if a[3] > 5 {
+        return Err(Errno::INVAL);
+    }
+    Ok(())
+}
+
+pub fn fd_allocate(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    cx.fds.get(a[0])?;
+    Err(Errno::NOTSUP)
+}
+
+pub fn fd_close(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    cx.fds.remove(a[0]).map(drop)
+}
+
+fn sync(cx: &mut WasiCtx, fd: u64, data_only: bool) -> WasiResult {
+    let entry = cx.fds.get(fd)?;
+    let Kind::Host(host) = &entry.kind else {
+        return Ok(());
+    };
+    // SAFETY: plain syscalls on a descriptor.
+    let r = unsafe {
+        if data_only {
+            libc::fdatasync(host.raw())
+        } else {
+            libc::fsync(host.raw())
+        }
+    };
+    match cvt(r) {
+        // Terminals and pipes cannot be synced; there is nothing to flush.
+        Err(Errno::INVAL) if matches!(host, HostFd::Stdio(_)) => Ok(()),
+        r => r.map(drop),
+    }
+}
+
+pub fn fd_datasync(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    sync(cx, a[0], true)
+}
+
+pub fn fd_sync(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    sync(cx, a[0], false)
+}
+
+pub fn fd_fdstat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let mut flags = 0u16;
+    if let Kind::Host(fd) = &entry.kind {
+        // SAFETY: F_GETFL only reads descriptor flags.
+        let fl = cvt(unsafe { libc::fcntl(fd.raw(), libc::F_GETFL) })?;
+        for (host, wasi) in [
+            (libc::O_APPEND, FDFLAGS_APPEND),
+            (libc::O_NONBLOCK, FDFLAGS_NONBLOCK),
+        ] {
+            if fl & host != 0 {
+                flags |= wasi;
+            }
+        }
+        if fl & libc::O_SYNC == libc::O_SYNC {
+            flags |= FDFLAGS_SYNC | FDFLAGS_RSYNC;
+        } else if fl & libc::O_DSYNC != 0 {
+            flags |= FDFLAGS_DSYNC;
+        }
+    }
+    let mut b = [0u8; 24];
+    b[0] = entry.filetype;
+    b[2..4].copy_from_slice(&flags.to_le_bytes());
+    b[8..16].copy_from_slice(&entry.rights_base.to_le_bytes());
+    b[16..24].copy_from_slice(&entry.rights_inheriting.to_le_bytes());
+    mem.write(a[1] as u32, &b)
+}
+
+pub fn fd_fdstat_set_flags(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let fd = cx.fds.get(a[0])?.host()?;
+    let flags = a[1] as u16;
+    if flags & !(FDFLAGS_APPEND | FDFLAGS_NONBLOCK) != 0 {
+        return Err(Errno::NOTSUP);
+    }
+    // SAFETY: fcntl on a descriptor we hold.
+    let mut fl = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    fl &= !(libc::O_APPEND | libc::O_NONBLOCK);
+    if flags & FDFLAGS_APPEND != 0 {
+        fl |= libc::O_APPEND;
+    }
+    if flags & FDFLAGS_NONBLOCK != 0 {
+        fl |= libc::O_NONBLOCK;
+    }
+    // SAFETY: as above.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, fl) }).map(drop)
+}
+
+pub fn fd_fdstat_set_rights(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let (base, inheriting) = (a[1], a[2]);
+    // Rights can only be dropped, never gained.
+    if base & !entry.rights_base != 0 || inheriting & !entry.rights_inheriting != 0 {
+        return Err(Errno::NOTCAPABLE);
+    }
+    entry.rights_base = base;
+    entry.rights_inheriting = inheriting;
+    Ok(())
+}
+
+pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    match &entry.kind {
+        Kind::Host(fd) => write_filestat(mem, a[1] as u32, &host_stat(fd.raw())?),
+        _ => {
+            let mut b = [0u8; 64];
+            b[16] = entry.filetype;
+            mem.write(a[1] as u32, &b)
+        }
+    }
+}
+
+pub fn fd_filestat_set_size(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let fd = cx.fds.get(a[0])?.host()?;
+    let size = i64::try_from(a[1]).map_err(|_| Errno::INVAL)?;
+    // SAFETY: plain syscall.
+    cvt(unsafe { libc::ftruncate(fd, size) }).map(drop)
+}
+
+pub fn fd_filestat_set_times(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let fd = cx.fds.get(a[0])?.host()?;
+    let ts = timespecs(a[1], a[2], a[3])?;
+    // SAFETY: `ts` points to two timespecs.
+    cvt(unsafe { libc::futimens(fd, ts.as_ptr()) }).map(drop)
+}
+
+/// Read into each iovec in turn, stopping at a short read.
+pub fn fd_read(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
+    let mut total = 0usize;
+    for (ptr, len) in iovs {
+        let n = entry.read(mem.slice_mut(ptr, len)?)?;
+        total += n;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(a[3] as u32, total as u32)
+}
+
+/// Write each ciovec in turn, stopping at a short write.
+pub fn fd_write(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
+    let mut total = 0usize;
+    for (ptr, len) in iovs {
+        let n = entry.write(mem.slice(ptr, len)?)?;
+        total += n;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(a[3] as u32, total as u32)
+}
+
+pub fn fd_pread(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let fd = entry.host().map_err(|_| Errno::SPIPE)?;
+    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
+    let mut offset = i64::try_from(a[3]).map_err(|_| Errno::INVAL)?;
+    let mut total = 0usize;
+    for (ptr, len) in iovs {
+        let buf = mem.slice_mut(ptr, len)?;
+        // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes.
+        let n = cvt_isize(unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), offset) })?;
+        total += n;
+        offset += n as i64;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(a[4] as u32, total as u32)
+}
+
+pub fn fd_pwrite(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let fd = entry.host().map_err(|_| Errno::SPIPE)?;
+    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
+    let mut offset = i64::try_from(a[3]).map_err(|_| Errno::INVAL)?;
+    let mut total = 0usize;
+    for (ptr, len) in iovs {
+        let buf = mem.slice(ptr, len)?;
+        // SAFETY: `buf` is a live slice of `buf.len()` bytes.
+        let n = cvt_isize(unsafe { libc::pwrite(fd, buf.as_ptr().cast(), buf.len(), offset) })?;
+        total += n;
+        offset += n as i64;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(a[4] as u32, total as u32)
+}
+
+pub fn fd_prestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let name = entry.preopen.as_ref().ok_or(Errno::BADF)?;
+    let mut b = [0u8; 8];
+    b[4..8].copy_from_slice(&(name.len() as u32).to_le_bytes());
+    mem.write(a[1] as u32, &b)
+}
+
+pub fn fd_prestat_dir_name(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    let name = entry.preopen.as_ref().ok_or(Errno::BADF)?;
+    if (a[2] as usize) < name.len() {
+        return Err(Errno::NAMETOOLONG);
+    }
+    mem.write(a[1] as u32, name.as_bytes())
+}
+
+/// One directory entry as `fd_readdir` reports it.
+struct DirEntry {
+    ino: u64,
+    filetype: u8,
+    name: Vec<u8>,
+}
+
+/// Every entry of the directory `fd` (including `.` and `..`), read from a
+/// fresh descriptor so the guest's descriptor position does not matter.
+fn list_dir(fd: RawFd) -> WasiResult<Vec<DirEntry>> {
+    // SAFETY: opening "." relative to a directory descriptor.
+    let raw = cvt(unsafe {
+        libc::openat(
+            fd,
+            c".".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    })?;
+    // SAFETY: `raw` was just opened; fdopendir takes ownership on success.
+    let dir = unsafe { libc::fdopendir(raw) };
+    if dir.is_null() {
+        let e = Errno::last();
+        // SAFETY: fdopendir failed, so `raw` is still ours to close.
+        drop(unsafe { OwnedFd::from_raw_fd(raw) });
+        return Err(e);
+    }
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: `dir` is a live DIR stream; the entry is copied out
+        // before the next call.
+        let ent = unsafe { libc::readdir(dir) };
+        if ent.is_null() {
+            break;
+        }
+        // SAFETY: `ent` points to a valid dirent with a NUL-terminated name.
+        let (ino, ty, name) = unsafe {
+            let e = &*ent;
+            (
+                e.d_ino,
+                e.d_type,
+                std::ffi::CStr::from_ptr(e.d_name.as_ptr())
+                    .to_bytes()
+                    .to_vec(),
+            )
+        };
+        let filetype = match ty {
+            libc::DT_DIR => FILETYPE_DIRECTORY,
+            libc::DT_REG => FILETYPE_REGULAR_FILE,
+            libc::DT_LNK => FILETYPE_SYMBOLIC_LINK,
+            libc::DT_CHR => FILETYPE_CHARACTER_DEVICE,
+            libc::DT_BLK => FILETYPE_BLOCK_DEVICE,
+            libc::DT_SOCK => FILETYPE_SOCKET_STREAM,
+            _ => FILETYPE_UNKNOWN,
+        };
+        out.push(DirEntry {
+            ino,
+            filetype,
+            name,
+        });
+    }
+    // SAFETY: `dir` is live and closed once.
+    unsafe { libc::closedir(dir) };
+    Ok(out)
+}
+
+/// Fill the buffer with `dirent` headers and names from entry `cookie` on;
+/// the last entry may be cut short (the guest then knows the buffer was
+/// full because `bufused == buf_len`).
+pub fn fd_readdir(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let fd = cx.fds.get(a[0])?.dir()?;
+    let (buf, buf_len, cookie, used_ptr) = (a[1] as u32, a[2] as u32, a[3], a[4] as u32);
+    mem.slice(buf, buf_len)?;
+    let entries = list_dir(fd)?;
+    let mut bytes = Vec::new();
+    for (i, e) in entries
+        .iter()
+        .enumerate()
+        .skip(cookie.min(usize::MAX as u64) as usize)
+    {
+        let mut head = [0u8; 24];
+        head[0..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+        head[8..16].copy_from_slice(&e.ino.to_le_bytes());
+        head[16..20].copy_from_slice(&(e.name.len() as u32).to_le_bytes());
+        head[20] = e.filetype;
+        bytes.extend_from_slice(&head);
+        bytes.extend_from_slice(&e.name);
+        if bytes.len() >= buf_len as usize {
+            break;
+        }
+    }
+    bytes.truncate(buf_len as usize);
+    mem.write(buf, &bytes)?;
+    mem.write_u32(used_ptr, bytes.len() as u32)
+}
+
+pub fn fd_renumber(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    cx.fds.get(a[1])?;
+    let from = cx.fds.remove(a[0])?;
+    cx.fds.insert_at(a[1] as u32, from);
+    Ok(())
+}
+
+fn seek(cx: &mut WasiCtx, fd: u64, offset: i64, whence: u64) -> WasiResult<u64> {
+    let fd = match &cx.fds.get(fd)?.kind {
+        Kind::Host(fd) => fd.raw(),
+        _ => return Err(Errno::SPIPE),
+    };
+    let whence = match whence {
+        0 => libc::SEEK_SET,
+        1 => libc::SEEK_CUR,
+        2 => libc::SEEK_END,
+        _ => return Err(Errno::INVAL),
+    };
+    // SAFETY: plain syscall.
+    let pos = unsafe { libc::lseek(fd, offset, whence) };
+    if pos < 0 {
+        return Err(Errno::last());
+    }
+    Ok(pos as u64)
+}
+
+pub fn fd_seek(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let pos = seek(cx, a[0], a[1] as i64, a[2])?;
+    mem.write_u64(a[3] as u32, pos)
+}
+
+pub fn fd_tell(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let pos = seek(cx, a[0], 0, 1)?;
+    mem.write_u64(a[1] as u32, pos)
+}

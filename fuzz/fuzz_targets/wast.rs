@@ -1,0 +1,6 @@
+#![no_main]
+
+// The body lives in the library: see kiln_fuzz::targets::wast.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    kiln_fuzz::fuzz(kiln_fuzz::targets::wast::run, data);
+});

@@ -1,0 +1,175 @@
+//! Generators shared by the targets: engine configurations, wasm-smith
+//! modules in the engine's feature set, argument values and dummy imports.
+
+use crate::features::engine_features;
+use arbitrary::{Result, Unstructured};
+use kiln::{
+    BoundsChecks, Config, Extern, ExternType, Func, Global, Memory, Mutability, OptLevel, RefType,
+    Store, Table, Val, ValType,
+};
+
+/// Linear memories of generated modules stay below this many bytes, so a
+/// `memory.fill` or `memory.copy` over all of it stays fast and RSS stays
+/// far below libFuzzer's default limit (2 GiB).
+pub const MAX_MEMORY_BYTES: u64 = 16 << 20;
+/// Upper bound on table sizes of generated modules.
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000;
+/// Fuel given before each call: enough for real work, few enough that a
+/// runaway loop ends in a few milliseconds.
+pub const CALL_FUEL: u64 = 20_000;
+
+/// The knobs of an engine configuration a target may vary, so that a
+/// reproducer can say which one it ran with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineKnobs {
+    pub bounds_checks: BoundsChecks,
+    pub opt_level: OptLevel,
+    pub consume_fuel: bool,
+    pub max_wasm_stack: usize,
+    pub parallel_compilation: bool,
+}
+
+impl EngineKnobs {
+    /// Fuzzer-chosen knobs. `fuel` forces fuel on (targets that run
+    /// generated code need it to bound loops).
+    pub fn arbitrary(u: &mut Unstructured<'_>, fuel: bool) -> Result<EngineKnobs> {
+        Ok(EngineKnobs {
+            bounds_checks: *u.choose(&[BoundsChecks::GuardPages, BoundsChecks::Explicit])?,
+            opt_level: *u.choose(&[OptLevel::Speed, OptLevel::None, OptLevel::SpeedAndSize])?,
+            consume_fuel: fuel || u.arbitrary()?,
+            max_wasm_stack: *u.choose(&[512 << 10, 64 << 10, 1 << 20])?,
+            // Parallel compilation spawns rayon workers; keep it rare so
+            // most executions stay single-threaded and fast.
+            parallel_compilation: u.ratio(1, 16)?,
+        })
+    }
+
+    pub fn config(&self) -> Config {
+        let mut config = Config::new();
+        engine_features().apply_to_kiln(&mut config);
+        config
+            .bounds_checks(self.bounds_checks)
+            .cranelift_opt_level(self.opt_level)
+            .consume_fuel(self.consume_fuel)
+            .max_wasm_stack(self.max_wasm_stack)
+            .parallel_compilation(self.parallel_compilation);
+        config
+    }
+}
+
+/// A wasm-smith configuration in the engine's feature set, with sizes
+/// that keep one execution in the millisecond range.
+pub fn smith_config(u: &mut Unstructured<'_>) -> Result<wasm_smith::Config> {
+    let mut c = wasm_smith::Config {
+        max_funcs: 20,
+        max_instructions: 200,
+        max_types: 20,
+        max_imports: 10,
+        max_exports: 20,
+        max_globals: 10,
+        max_tables: 3,
+        max_data_segments: 10,
+        max_element_segments: 10,
+        max_elements: 50,
+        max_nesting_depth: 10,
+        max_memory32_bytes: MAX_MEMORY_BYTES,
+        memory_max_size_required: true,
+        max_table_elements: MAX_TABLE_ELEMENTS,
+        table_max_size_required: true,
+        export_everything: u.ratio(3, 4)?,
+        allow_start_export: true,
+        canonicalize_nans: false,
+        ..wasm_smith::Config::default()
+    };
+    engine_features().apply_to_smith(&mut c);
+    Ok(c)
+}
+
+/// A valid module in the engine's feature set.
+pub fn smith_module(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
+    let config = smith_config(u)?;
+    Ok(wasm_smith::Module::new(config, u)?.to_bytes())
+}
+
+/// An argument of type `ty`. References are null: a host has no
+/// function of the module's store to pass before instantiation, and
+/// externrefs get their own target (`table_ops`).
+pub fn arbitrary_val(u: &mut Unstructured<'_>, ty: ValType) -> Result<Val> {
+    Ok(match ty {
+        ValType::I32 => Val::I32(interesting_u64(u)? as i32),
+        ValType::I64 => Val::I64(interesting_u64(u)? as i64),
+        ValType::F32 => Val::F32(interesting_u64(u)? as u32),
+        ValType::F64 => Val::F64(interesting_u64(u)?),
+        ValType::V128 => Val::V128(u.arbitrary()?),
+        ValType::Ref(r) => Val::null_ref(r),
+    })
+}
+
+/// Mostly boundary values (0, ±1, extremes, NaN patterns), else raw bits.
+fn interesting_u64(u: &mut Unstructured<'_>) -> Result<u64> {
+    const SPECIAL: &[u64] = &[
+        0,
+        1,
+        u64::MAX,
+        0x8000_0000,
+        0x7fff_ffff,
+        0xffff_ffff,
+        0x8000_0000_0000_0000,
+        0x7fff_ffff_ffff_ffff,
+        0x7fc0_0000,
+        0x7ff8_0000_0000_0000,
+        0xffff,
+        0x1_0000,
+    ];
+    if u.ratio(1, 2)? {
+        Ok(*u.choose(SPECIAL)?)
+    } else {
+        u.arbitrary()
+    }
+}
+
+/// The zero value of `ty`.
+pub fn zero_val(ty: ValType) -> Val {
+    match ty {
+        ValType::I32 => Val::I32(0),
+        ValType::I64 => Val::I64(0),
+        ValType::F32 => Val::F32(0),
+        ValType::F64 => Val::F64(0),
+        ValType::V128 => Val::V128(0),
+        ValType::Ref(r) => Val::null_ref(r),
+    }
+}
+
+/// A store object (or host function) matching `ty`, for satisfying an
+/// import. Host functions return zeros; memories and tables have exactly
+/// the import's limits.
+pub fn dummy_extern<T: 'static>(store: &mut Store<T>, ty: &ExternType) -> anyhow::Result<Extern> {
+    Ok(match ty {
+        ExternType::Func(ft) => {
+            let results: Vec<ValType> = ft.results().to_vec();
+            Extern::Func(Func::new(&mut *store, ft.clone(), move |_, _, out| {
+                for (slot, &t) in out.iter_mut().zip(&results) {
+                    *slot = zero_val(t);
+                }
+                Ok(())
+            }))
+        }
+        ExternType::Global(gt) => {
+            Extern::Global(Global::new(&mut *store, *gt, zero_val(gt.content()))?)
+        }
+        ExternType::Table(tt) => {
+            Extern::Table(Table::new(&mut *store, *tt, Val::null_ref(tt.element()))?)
+        }
+        ExternType::Memory(mt) => Extern::Memory(Memory::new(&mut *store, *mt)?),
+    })
+}
+
+/// Whether `ty` is a mutable global (for targets that set them).
+pub fn is_mutable_global(ty: &ExternType) -> bool {
+    matches!(ty, ExternType::Global(g) if g.mutability() == Mutability::Var)
+}
+
+/// Whether a reference type is `funcref`.
+pub fn is_funcref(ty: RefType) -> bool {
+    matches!(ty, RefType::FuncRef)
+}

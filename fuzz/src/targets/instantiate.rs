@@ -1,0 +1,103 @@
+//! `instantiate`: a wasm-smith module in the engine's feature set is
+//! compiled, instantiated with dummy imports, and every exported function
+//! is called with fuzzer-chosen arguments under a fuel bound.
+//!
+//! Checks: a valid module always compiles; instantiation and calls may
+//! trap, but only with a `Trap` (or a resource error), never a crash or a
+//! hang; a store that trapped or ran out of fuel keeps working (the next
+//! call with fresh fuel behaves like a first call would).
+
+use crate::generate::{
+    CALL_FUEL, EngineKnobs, arbitrary_val, dummy_extern, smith_module, zero_val,
+};
+use crate::say;
+use arbitrary::{Result, Unstructured};
+use kiln::{Engine, Extern, Instance, Module, Store, Trap, Val};
+
+pub fn run(data: &[u8]) -> Result<()> {
+    let mut u = Unstructured::new(data);
+    let knobs = EngineKnobs::arbitrary(&mut u, true)?;
+    let wasm = smith_module(&mut u)?;
+    say!("instantiate: {knobs:?}");
+    crate::log::module("module", &wasm);
+
+    let engine = Engine::new(&knobs.config()).expect("every generated config is supported");
+    let module = match Module::from_binary(&engine, &wasm) {
+        Ok(m) => m,
+        Err(e) => panic!("a valid module in the engine's feature set failed to compile: {e:#}"),
+    };
+    let mut store = Store::new(&engine, ());
+    let mut imports = Vec::new();
+    for import in module.imports() {
+        imports.push(dummy_extern(&mut store, &import.ty()).expect("dummy import"));
+    }
+    store.set_fuel(CALL_FUEL).unwrap();
+    let instance = match Instance::new(&mut store, &module, &imports) {
+        Ok(i) => i,
+        Err(e) => {
+            say!("instantiation failed: {e:#}");
+            check_error(&e);
+            return Ok(());
+        }
+    };
+
+    let funcs: Vec<(String, kiln::Func)> = instance
+        .exports(&mut store)
+        .into_iter()
+        .filter_map(|(name, ext)| match ext {
+            Extern::Func(f) => Some((name, f)),
+            _ => None,
+        })
+        .collect();
+    // Call each export, then a few fuzzer-chosen ones again (a trapped or
+    // exhausted store must stay usable).
+    let rounds = funcs.len() + u.int_in_range(0..=4)?;
+    for round in 0..rounds {
+        if funcs.is_empty() || u.is_empty() {
+            break;
+        }
+        let (name, func) = if round < funcs.len() {
+            &funcs[round]
+        } else {
+            u.choose(&funcs)?
+        };
+        let ty = func.ty(&store);
+        let args = ty
+            .params()
+            .iter()
+            .map(|&t| arbitrary_val(&mut u, t))
+            .collect::<Result<Vec<Val>>>()?;
+        let mut results: Vec<Val> = ty.results().iter().map(|&t| zero_val(t)).collect();
+        store.set_fuel(CALL_FUEL).unwrap();
+        let outcome = func.call(&mut store, &args, &mut results);
+        say!(
+            "call {name:?}{args:?} -> {:?}",
+            outcome.as_ref().map(|()| &results)
+        );
+        match outcome {
+            Ok(()) => {
+                for (r, &t) in results.iter().zip(ty.results()) {
+                    assert_eq!(r.ty(), t, "result of {name:?} has the wrong type");
+                }
+            }
+            Err(e) => check_error(&e),
+        }
+        assert!(store.get_fuel().unwrap() <= CALL_FUEL);
+    }
+    Ok(())
+}
+
+/// A failed instantiation or call must be a trap, or one of the engine's
+/// resource errors (growing a memory or table at instantiation).
+fn check_error(e: &anyhow::Error) {
+    // Any trap code is possible for arbitrary code, the limits
+    // (`OutOfFuel`, `StackOverflow`) included.
+    if e.downcast_ref::<Trap>().is_some() {
+        return;
+    }
+    let text = format!("{e:#}");
+    assert!(
+        text.contains("out of bounds") || text.contains("resource") || text.contains("grow"),
+        "instantiation or call failed with something other than a trap: {text}"
+    );
+}

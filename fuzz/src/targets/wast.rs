@@ -1,0 +1,103 @@
+//! `wast`: a fuzzer-chosen script of the spec testsuites runs under a
+//! fuzzer-chosen engine configuration (bounds-check strategy, optimisation
+//! level, stack size, parallel compilation). A script the engine is
+//! expected to pass (`spec-tests/expectations/engine.txt` does not list
+//! it) must pass under every configuration.
+//!
+//! NaN canonicalisation is not a `Config` option of the engine yet; add it
+//! to [`WastConfig`] when it is.
+
+use crate::say;
+use arbitrary::{Result, Unstructured};
+use kiln::{BoundsChecks, Config, OptLevel};
+use kiln_spec_tests::engine_backend::EngineBackend;
+use kiln_spec_tests::expectations::Expectations;
+use kiln_spec_tests::suites::{self, SUITES};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The scripts the engine is expected to pass: `(key, path)`, where key is
+/// `<suite>/<relative path>`. Empty if no suite is found (the spec test
+/// harness reports that; fuzzing then has nothing to run).
+pub fn scripts() -> &'static [(String, PathBuf)] {
+    static SCRIPTS: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
+    SCRIPTS.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec-tests/expectations/engine.txt");
+        let expectations = Expectations::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        for suite in SUITES {
+            let Ok(root) = suites::locate(&suite) else {
+                continue;
+            };
+            for file in suites::wast_files(&root).unwrap_or_default() {
+                let key = format!("{}/{file}", suite.id);
+                if expectations.reason(&key).is_none() {
+                    out.push((key, root.join(&file)));
+                }
+            }
+        }
+        out
+    })
+}
+
+/// The configuration a script runs under.
+#[derive(Clone, Copy, Debug)]
+pub struct WastConfig {
+    pub bounds_checks: BoundsChecks,
+    pub opt_level: OptLevel,
+    pub max_wasm_stack: usize,
+    pub parallel_compilation: bool,
+}
+
+impl WastConfig {
+    pub fn arbitrary(u: &mut Unstructured<'_>) -> Result<WastConfig> {
+        Ok(WastConfig {
+            bounds_checks: *u.choose(&[BoundsChecks::GuardPages, BoundsChecks::Explicit])?,
+            opt_level: *u.choose(&[OptLevel::Speed, OptLevel::None, OptLevel::SpeedAndSize])?,
+            // The suite's deepest non-exhausting recursion fits in 512 KiB.
+            max_wasm_stack: *u.choose(&[512 << 10, 1 << 20, 4 << 20])?,
+            parallel_compilation: u.arbitrary()?,
+        })
+    }
+
+    pub fn config(&self) -> Config {
+        // The engine's default features, as the spec harness (and its
+        // expectations file) uses them.
+        let mut c = Config::new();
+        c.bounds_checks(self.bounds_checks)
+            .cranelift_opt_level(self.opt_level)
+            .max_wasm_stack(self.max_wasm_stack)
+            .parallel_compilation(self.parallel_compilation);
+        c
+    }
+}
+
+pub fn run(data: &[u8]) -> Result<()> {
+    let mut u = Unstructured::new(data);
+    let scripts = scripts();
+    if scripts.is_empty() {
+        return Ok(());
+    }
+    let (key, path) = u.choose(scripts)?;
+    let config = WastConfig::arbitrary(&mut u)?;
+    run_script(key, path, &config);
+    Ok(())
+}
+
+/// Run one script under `config`; panics with the failures if it fails.
+pub fn run_script(key: &str, path: &Path, config: &WastConfig) {
+    say!("wast: {key} under {config:?}");
+    let c = config.config();
+    let make = || EngineBackend::with_config(&c).expect("generated configs are supported");
+    let report = kiln_spec_tests::run_wast_file(&make, path);
+    say!("{}/{} directives", report.passed, report.total);
+    if !report.is_success() {
+        let mut out = String::new();
+        let _ = report.write_failures(&mut out, "  ", 20);
+        panic!(
+            "{key} fails under {config:?}: {}/{} directives\n{out}",
+            report.passed, report.total
+        );
+    }
+}
