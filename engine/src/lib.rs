@@ -45,8 +45,8 @@ mod translate;
 mod trap;
 mod types;
 mod values;
-pub mod wasi;
 mod vmctx;
+pub mod wasi;
 
 pub use config::{BoundsChecks, Config};
 pub use cranelift_codegen::settings::OptLevel;
