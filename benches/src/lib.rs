@@ -1,5 +1,12 @@
-//! Shared pieces of Kiln's benchmarks: finding the benchmark modules and
-//! satisfying their imports.
+//! Shared pieces of Kiln's benchmarks: finding the benchmark modules
+//! ([`suite`]), the engines under test behind one interface ([`runtime`]:
+//! Kiln, and wasmtime and wasmi with the `peers` feature), and the ratio
+//! table of criterion's results ([`report`]).
+
+pub mod callgrind;
+pub mod report;
+pub mod runtime;
+pub mod suite;
 
 use anyhow::{Context, Result, bail};
 use kiln::{Engine, ExternType, Func, Linker, Module, Store};

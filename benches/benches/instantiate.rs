@@ -1,0 +1,34 @@
+//! Instantiate phase: a fresh store (with a WASI context, its directory
+//! preopened) and an instance of an already compiled module, through a
+//! WASI linker built once. Dropping the store is not measured.
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use kiln_benches::each_runtime;
+use kiln_benches::runtime::{LazyModule, Runtime, Runtimes, name};
+use kiln_benches::suite::load_for_bench;
+use std::time::Duration;
+
+fn instantiate(c: &mut Criterion) {
+    let suite = load_for_bench();
+    let runtimes = Runtimes::default();
+    let mut group = c.benchmark_group("instantiate");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2));
+    for bench in &suite {
+        each_runtime!(runtimes, |rt| {
+            if let Some(mut module) = LazyModule::new(rt, bench) {
+                group.bench_function(BenchmarkId::new(&bench.name, name(rt)), |b| {
+                    let module = module.get();
+                    b.iter_with_large_drop(|| rt.instantiate(module, bench).unwrap())
+                });
+            }
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, instantiate);
+criterion_main!(benches);

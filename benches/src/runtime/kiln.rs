@@ -1,0 +1,148 @@
+//! Kiln, with its own WASI preview1 (`kiln::wasi`).
+
+use super::{Calls, Runtime, Timer};
+use crate::suite::{Benchmark, Outcome};
+use anyhow::{Context, Result, bail};
+use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+use kiln::{Caller, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val};
+
+/// A store's data: the WASI context and the timing hooks' record.
+pub struct Host {
+    pub wasi: WasiCtx,
+    pub timer: Timer,
+}
+
+pub struct Kiln {
+    pub engine: Engine,
+    linker: Linker<Host>,
+}
+
+impl Default for Kiln {
+    fn default() -> Kiln {
+        Kiln::new(Engine::default())
+    }
+}
+
+impl Kiln {
+    pub fn new(engine: Engine) -> Kiln {
+        let mut linker = Linker::new(&engine);
+        wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).expect("WASI definitions");
+        linker
+            .func_wrap("bench", "start", |mut c: Caller<'_, Host>| {
+                c.data_mut().timer.start()
+            })
+            .expect("bench.start")
+            .func_wrap("bench", "end", |mut c: Caller<'_, Host>| {
+                c.data_mut().timer.end()
+            })
+            .expect("bench.end");
+        Kiln { engine, linker }
+    }
+
+    fn store(
+        &self,
+        bench: &Benchmark,
+        stdout: &OutputBuffer,
+        stderr: &OutputBuffer,
+    ) -> Result<Store<Host>> {
+        let wasi = WasiCtxBuilder::new()
+            .arg(&bench.file)
+            .stdin_bytes(bench.stdin.clone())
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .preopened_dir(&bench.dir, ".")
+            .build()?;
+        Ok(Store::new(
+            &self.engine,
+            Host {
+                wasi,
+                timer: Timer::default(),
+            },
+        ))
+    }
+}
+
+impl Runtime for Kiln {
+    const NAME: &'static str = "kiln";
+    type Module = Module;
+    type Store = Store<Host>;
+
+    fn compile(&self, wasm: &[u8]) -> Result<Module> {
+        Module::from_binary(&self.engine, wasm)
+    }
+
+    fn instantiate(&self, module: &Module, bench: &Benchmark) -> Result<Store<Host>> {
+        let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
+        let mut store = self.store(bench, &stdout, &stderr)?;
+        self.linker.instantiate(&mut store, module)?;
+        Ok(store)
+    }
+
+    fn execute(&self, module: &Module, bench: &Benchmark) -> Result<Outcome> {
+        let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
+        let mut store = self.store(bench, &stdout, &stderr)?;
+        let instance = self.linker.instantiate(&mut store, module)?;
+        let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        match start.call(&mut store, ()) {
+            Ok(()) => {}
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(I32Exit(0)) => {}
+                Some(I32Exit(status)) => bail!(
+                    "exit status {status}; stderr: {}",
+                    String::from_utf8_lossy(&stderr.contents())
+                ),
+                None => return Err(e).context("_start"),
+            },
+        }
+        Ok(Outcome {
+            elapsed: store.data().timer.elapsed()?,
+            stdout: stdout.contents(),
+            stderr: stderr.contents(),
+        })
+    }
+}
+
+/// Kiln's call-overhead instance.
+pub struct KilnCalls {
+    store: Store<()>,
+    typed: TypedFunc<(i32, i32), i32>,
+    add: Func,
+    call_host: TypedFunc<i32, i32>,
+}
+
+impl KilnCalls {
+    pub fn new(engine: &Engine, wasm: &[u8]) -> Result<KilnCalls> {
+        let module = Module::from_binary(engine, wasm)?;
+        let mut store = Store::new(engine, ());
+        let mut linker = Linker::new(engine);
+        linker.func_wrap("host", "inc", |x: i32| x.wrapping_add(1))?;
+        let instance: Instance = linker.instantiate(&mut store, &module)?;
+        Ok(KilnCalls {
+            typed: instance.get_typed_func(&mut store, "add")?,
+            add: instance.get_func(&mut store, "add").context("add")?,
+            call_host: instance.get_typed_func(&mut store, "call_host")?,
+            store,
+        })
+    }
+}
+
+impl Calls for KilnCalls {
+    fn typed(&mut self, a: i32, b: i32) -> i32 {
+        self.typed.call(&mut self.store, (a, b)).unwrap()
+    }
+
+    fn untyped(&mut self, a: i32, b: i32) -> i32 {
+        let mut results = [Val::I32(0)];
+        self.add
+            .call(&mut self.store, &[Val::I32(a), Val::I32(b)], &mut results)
+            .unwrap();
+        match results[0] {
+            Val::I32(x) => x,
+            ref v => panic!("add returned {v:?}"),
+        }
+    }
+
+    fn host(&mut self, n: i32) -> i32 {
+        self.call_host.call(&mut self.store, n).unwrap()
+    }
+}

@@ -1,0 +1,193 @@
+//! The engines under test behind one interface, so every criterion group
+//! runs Kiln and (with the `peers` feature) wasmtime and wasmi the same way.
+
+use crate::suite::{Benchmark, Outcome};
+use anyhow::{Result, bail};
+use std::time::{Duration, Instant};
+
+pub mod kiln;
+#[cfg(feature = "peers")]
+pub mod wasmi;
+#[cfg(feature = "peers")]
+pub mod wasmtime;
+
+/// One engine, set up once (engine and WASI linker), used for every phase.
+pub trait Runtime {
+    /// The name that ends each bench id (`execute/<bench>/<name>`).
+    const NAME: &'static str;
+    type Module;
+    /// A store holding one instance.
+    type Store;
+
+    /// Compile (and validate) a binary module.
+    fn compile(&self, wasm: &[u8]) -> Result<Self::Module>;
+
+    /// A fresh store with a WASI context for `bench`, and an instance of
+    /// `module` in it (returned, so that dropping it can be left out of
+    /// the measurement).
+    fn instantiate(&self, module: &Self::Module, bench: &Benchmark) -> Result<Self::Store>;
+
+    /// A fresh instance, whose `_start` runs to completion: a `proc_exit`
+    /// with a status other than 0, a trap, or a missing `bench.start` /
+    /// `bench.end` is an error.
+    fn execute(&self, module: &Self::Module, bench: &Benchmark) -> Result<Outcome>;
+}
+
+/// Every engine under test, each set up once: Kiln, and with the `peers`
+/// feature wasmtime and wasmi. See [`crate::each_runtime`].
+#[derive(Default)]
+pub struct Runtimes {
+    pub kiln: kiln::Kiln,
+    #[cfg(feature = "peers")]
+    pub wasmtime: wasmtime::Wasmtime,
+    #[cfg(feature = "peers")]
+    pub wasmi: wasmi::Wasmi,
+}
+
+/// Run `$body` with `$rt` bound to each engine of a [`Runtimes`] in turn
+/// (Kiln first), so a bench is written once, generic over [`Runtime`].
+#[macro_export]
+macro_rules! each_runtime {
+    ($runtimes:expr, |$rt:ident| $body:expr) => {{
+        let runtimes: &$crate::runtime::Runtimes = &$runtimes;
+        {
+            let $rt = &runtimes.kiln;
+            $body;
+        }
+        #[cfg(feature = "peers")]
+        {
+            let $rt = &runtimes.wasmtime;
+            $body;
+        }
+        #[cfg(feature = "peers")]
+        {
+            let $rt = &runtimes.wasmi;
+            $body;
+        }
+    }};
+}
+
+/// The name of `runtime`'s engine (for bench ids inside generic code).
+pub fn name<R: Runtime>(_: &R) -> &'static str {
+    R::NAME
+}
+
+/// A benchmark's module on one engine, compiled on first use, so benches
+/// a criterion filter leaves out cost nothing.
+pub struct LazyModule<'a, R: Runtime> {
+    runtime: &'a R,
+    bench: &'a Benchmark,
+    module: Option<R::Module>,
+}
+
+impl<'a, R: Runtime> LazyModule<'a, R> {
+    /// `None` (with the reason printed) when `bench` needs a proposal the
+    /// engine lacks: those are compiled now to find out.
+    pub fn new(runtime: &'a R, bench: &'a Benchmark) -> Option<LazyModule<'a, R>> {
+        let mut module = None;
+        if let Some(needs) = bench.needs() {
+            match runtime.compile(&bench.wasm) {
+                Ok(m) => module = Some(m),
+                Err(e) => {
+                    eprintln!("skipping {}/{}: needs {needs} ({e:#})", bench.name, R::NAME);
+                    return None;
+                }
+            }
+        }
+        Some(LazyModule {
+            runtime,
+            bench,
+            module,
+        })
+    }
+
+    /// The compiled module; a compile failure panics.
+    pub fn get(&mut self) -> &R::Module {
+        let (runtime, bench) = (self.runtime, self.bench);
+        self.module.get_or_insert_with(|| {
+            runtime.compile(&bench.wasm).unwrap_or_else(|e| {
+                panic!("{}: {} failed to compile it: {e:#}", bench.name, R::NAME)
+            })
+        })
+    }
+}
+
+/// Run `bench` once on `runtime` and check its output: panics with the
+/// reason on any failure or wrong output. Returns the measured interval.
+pub fn execute_checked<R: Runtime>(runtime: &R, module: &R::Module, bench: &Benchmark) -> Duration {
+    let outcome = runtime
+        .execute(module, bench)
+        .unwrap_or_else(|e| panic!("{}: {} failed to run it: {e:#}", bench.name, R::NAME));
+    bench.check(R::NAME, &outcome);
+    outcome.elapsed
+}
+
+/// The host side of the sightglass `bench.start` / `bench.end` imports.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timer {
+    start: Option<Instant>,
+    end: Option<Instant>,
+}
+
+impl Timer {
+    /// `bench.start`; under callgrind (`benches/icount.sh`) it also
+    /// starts counting instructions.
+    pub fn start(&mut self) {
+        self.start = Some(Instant::now());
+        crate::callgrind::toggle_collect();
+    }
+
+    /// `bench.end`; under callgrind it also stops counting.
+    pub fn end(&mut self) {
+        crate::callgrind::toggle_collect();
+        self.end = Some(Instant::now());
+    }
+
+    /// The measured interval, if the guest called both hooks in order.
+    pub fn elapsed(&self) -> Result<Duration> {
+        match (self.start, self.end) {
+            (Some(s), Some(e)) if e >= s => Ok(e - s),
+            (None, _) => bail!("the guest never called `bench.start`"),
+            (_, None) => bail!("the guest never called `bench.end`"),
+            _ => bail!("the guest called `bench.end` before `bench.start`"),
+        }
+    }
+}
+
+/// The WebAssembly text of the call-overhead module: `add` for host→wasm
+/// calls, and `call_host n`, which calls the imported `host.inc` `n` times
+/// (threading a counter through it) for wasm→host calls.
+pub const CALLS_WAT: &str = r#"
+(module
+  (import "host" "inc" (func $inc (param i32) (result i32)))
+  (func (export "add") (param i32 i32) (result i32)
+    local.get 0
+    local.get 1
+    i32.add)
+  (func (export "call_host") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $again
+        local.get $n
+        i32.eqz
+        br_if $done
+        local.get $acc
+        call $inc
+        local.set $acc
+        local.get $n
+        i32.const 1
+        i32.sub
+        local.set $n
+        br $again))
+    local.get $acc))
+"#;
+
+/// Call overhead of one engine, on an instance of [`CALLS_WAT`].
+pub trait Calls {
+    /// `add` through the engine's statically typed function handle.
+    fn typed(&mut self, a: i32, b: i32) -> i32;
+    /// `add` through the dynamically typed `Func::call` with values.
+    fn untyped(&mut self, a: i32, b: i32) -> i32;
+    /// `call_host n`: `n` calls from wasm into the host; returns `n`.
+    fn host(&mut self, n: i32) -> i32;
+}

@@ -1,0 +1,162 @@
+//! wasmtime with `wasmtime-wasi`'s preview1, default configuration.
+
+use super::{Calls, Runtime, Timer};
+use crate::suite::{Benchmark, Outcome};
+use anyhow::{Result, anyhow, bail};
+use wasmtime::{Caller, Engine, Func, Linker, Module, Store, TypedFunc, Val};
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+/// wasmtime's errors are its own type: carry them over with their chain.
+fn err(e: wasmtime::Error) -> anyhow::Error {
+    anyhow!("{e:?}")
+}
+
+pub struct Host {
+    pub wasi: WasiP1Ctx,
+    pub timer: Timer,
+}
+
+pub struct Wasmtime {
+    pub engine: Engine,
+    linker: Linker<Host>,
+}
+
+/// Room for a benchmark's output (the largest expected file is ~1.2 MB).
+const OUTPUT_CAPACITY: usize = 64 << 20;
+
+impl Default for Wasmtime {
+    fn default() -> Wasmtime {
+        let engine = Engine::default();
+        let mut linker = Linker::new(&engine);
+        p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi).expect("WASI definitions");
+        linker
+            .func_wrap("bench", "start", |mut c: Caller<'_, Host>| {
+                c.data_mut().timer.start()
+            })
+            .expect("bench.start")
+            .func_wrap("bench", "end", |mut c: Caller<'_, Host>| {
+                c.data_mut().timer.end()
+            })
+            .expect("bench.end");
+        Wasmtime { engine, linker }
+    }
+}
+
+impl Wasmtime {
+    fn store(
+        &self,
+        bench: &Benchmark,
+        stdout: &MemoryOutputPipe,
+        stderr: &MemoryOutputPipe,
+    ) -> Result<Store<Host>> {
+        let wasi = WasiCtxBuilder::new()
+            .arg(&bench.file)
+            .stdin(MemoryInputPipe::new(bench.stdin.clone()))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_blocking_current_thread(true)
+            .preopened_dir(&bench.dir, ".", FsPerms::ReadWrite)
+            .map_err(err)?
+            .build_p1();
+        Ok(Store::new(
+            &self.engine,
+            Host {
+                wasi,
+                timer: Timer::default(),
+            },
+        ))
+    }
+}
+
+impl Runtime for Wasmtime {
+    const NAME: &'static str = "wasmtime";
+    type Module = Module;
+    type Store = Store<Host>;
+
+    fn compile(&self, wasm: &[u8]) -> Result<Module> {
+        Module::from_binary(&self.engine, wasm).map_err(err)
+    }
+
+    fn instantiate(&self, module: &Module, bench: &Benchmark) -> Result<Store<Host>> {
+        let pipe = || MemoryOutputPipe::new(OUTPUT_CAPACITY);
+        let mut store = self.store(bench, &pipe(), &pipe())?;
+        self.linker.instantiate(&mut store, module).map_err(err)?;
+        Ok(store)
+    }
+
+    fn execute(&self, module: &Module, bench: &Benchmark) -> Result<Outcome> {
+        let stdout = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+        let stderr = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+        let mut store = self.store(bench, &stdout, &stderr)?;
+        let instance = self.linker.instantiate(&mut store, module).map_err(err)?;
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .map_err(err)?;
+        if let Err(e) = start.call(&mut store, ()) {
+            match e.downcast_ref::<I32Exit>() {
+                Some(I32Exit(0)) => {}
+                Some(I32Exit(status)) => bail!(
+                    "exit status {status}; stderr: {}",
+                    String::from_utf8_lossy(&stderr.contents())
+                ),
+                None => return Err(err(e)),
+            }
+        }
+        let elapsed = store.data().timer.elapsed()?;
+        drop(store);
+        Ok(Outcome {
+            elapsed,
+            stdout: stdout.contents().to_vec(),
+            stderr: stderr.contents().to_vec(),
+        })
+    }
+}
+
+pub struct WasmtimeCalls {
+    store: Store<()>,
+    typed: TypedFunc<(i32, i32), i32>,
+    add: Func,
+    call_host: TypedFunc<i32, i32>,
+}
+
+impl WasmtimeCalls {
+    pub fn new(engine: &Engine, wasm: &[u8]) -> Result<WasmtimeCalls> {
+        let module = Module::from_binary(engine, wasm).map_err(err)?;
+        let mut store = Store::new(engine, ());
+        let mut linker = Linker::new(engine);
+        linker
+            .func_wrap("host", "inc", |x: i32| x.wrapping_add(1))
+            .map_err(err)?;
+        let instance = linker.instantiate(&mut store, &module).map_err(err)?;
+        Ok(WasmtimeCalls {
+            typed: instance.get_typed_func(&mut store, "add").map_err(err)?,
+            add: instance
+                .get_func(&mut store, "add")
+                .ok_or_else(|| anyhow!("add"))?,
+            call_host: instance
+                .get_typed_func(&mut store, "call_host")
+                .map_err(err)?,
+            store,
+        })
+    }
+}
+
+impl Calls for WasmtimeCalls {
+    fn typed(&mut self, a: i32, b: i32) -> i32 {
+        self.typed.call(&mut self.store, (a, b)).unwrap()
+    }
+
+    fn untyped(&mut self, a: i32, b: i32) -> i32 {
+        let mut results = [Val::I32(0)];
+        self.add
+            .call(&mut self.store, &[Val::I32(a), Val::I32(b)], &mut results)
+            .unwrap();
+        results[0].unwrap_i32()
+    }
+
+    fn host(&mut self, n: i32) -> i32 {
+        self.call_host.call(&mut self.store, n).unwrap()
+    }
+}
