@@ -1,16 +1,35 @@
 //! Completes wasm-smith's NaN canonicalisation. `canonicalize_nans`
-//! canonicalises the results of float arithmetic, but not those of
-//! `f32.demote_f64` and `f64.promote_f32`, whose NaN results the spec also
-//! leaves nondeterministic (the engine keeps x86's payload, the
-//! interpreter canonicalises). This pass rewrites every function body so
-//! that each conversion is followed by the same select-based
-//! canonicalisation wasm-smith uses, through two scratch locals appended
-//! to each function.
+//! canonicalises the results of float arithmetic, scalar and SIMD (every
+//! lane of f32x4/f64x2 add, sub, mul, div, sqrt, min, max, ceil, floor,
+//! trunc, nearest), but not those of the float conversions whose NaN
+//! results the spec also leaves nondeterministic:
+//!
+//! * `f32.demote_f64` and `f64.promote_f32` (the engine keeps x86's
+//!   payload, the interpreter canonicalises);
+//! * their SIMD forms `f32x4.demote_f64x2_zero` and
+//!   `f64x2.promote_low_f32x4`, lane by lane.
+//!
+//! This pass rewrites every function body so that each of these is
+//! followed by the same canonicalisation wasm-smith uses (`select` for
+//! scalars, `v128.bitselect` on a lane-wise self-equality mask for
+//! vectors), through scratch locals appended to the functions that need
+//! them. Nothing else can make a NaN nondeterministically: the other
+//! float-producing SIMD operations are bitwise (`abs`, `neg`, `pmin`,
+//! `pmax`, splat, replace_lane) or cannot produce a NaN (conversions from
+//! integers).
+//!
+//! With every NaN a module computes canonical, any `v128` it returns,
+//! stores or keeps in a global is deterministic bit for bit, whatever its
+//! lanes mean, which is what lets the oracle compare raw v128 values
+//! exactly.
 
 use wasmparser::{FunctionBody, Operator, Parser, Payload};
 
 const CANON_F32: u32 = 0x7fc0_0000;
 const CANON_F64: u64 = 0x7ff8_0000_0000_0000;
+/// The canonical NaN in every lane.
+const CANON_F32X4: u128 = CANON_F32 as u128 * 0x0000_0001_0000_0001_0000_0001_0000_0001;
+const CANON_F64X2: u128 = CANON_F64 as u128 * 0x0000_0000_0000_0001_0000_0000_0000_0001;
 
 fn leb(mut n: u64, out: &mut Vec<u8>) {
     loop {
@@ -24,7 +43,7 @@ fn leb(mut n: u64, out: &mut Vec<u8>) {
     }
 }
 
-/// `wasm` with every promote/demote result canonicalised. `None` if the
+/// `wasm` with every promote/demote result (scalar and SIMD) canonicalised. `None` if the
 /// module does not parse, or the result does not validate.
 pub fn canonicalize_conversions(wasm: &[u8]) -> Option<Vec<u8>> {
     let mut func_types: Vec<u32> = Vec::new();
@@ -82,7 +101,48 @@ pub fn canonicalize_conversions(wasm: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Scratch locals a body needs, by the conversions it contains.
+#[derive(Default)]
+struct Needs {
+    f32: bool,
+    f64: bool,
+    v128: bool,
+}
+
+fn simd(op: u8, out: &mut Vec<u8>) {
+    // Every SIMD opcode used here is below 128: a one-byte LEB.
+    out.extend_from_slice(&[0xfd, op]);
+}
+
+/// `local.tee t; CONST canon; local.get t; local.get t; EQ; SELECT`:
+/// wasm-smith's canonicalisation of the value on top of the stack.
+fn canonicalise(out: &mut Vec<u8>, scratch: u32, konst: &[u8], eq: &[u8], select: &[u8]) {
+    out.push(0x22);
+    leb(u64::from(scratch), out);
+    out.extend_from_slice(konst);
+    for _ in 0..2 {
+        out.push(0x20);
+        leb(u64::from(scratch), out);
+    }
+    out.extend_from_slice(eq);
+    out.extend_from_slice(select);
+}
+
 fn rewrite_body(body: &FunctionBody, params: u32) -> Option<Vec<u8>> {
+    let mut needs = Needs::default();
+    let mut ops = body.get_operators_reader().ok()?;
+    while !ops.eof() {
+        match ops.read().ok()? {
+            Operator::F32DemoteF64 => needs.f32 = true,
+            Operator::F64PromoteF32 => needs.f64 = true,
+            Operator::F32x4DemoteF64x2Zero | Operator::F64x2PromoteLowF32x4 => needs.v128 = true,
+            _ => {}
+        }
+    }
+    if !(needs.f32 || needs.f64 || needs.v128) {
+        return Some(body.as_bytes().to_vec());
+    }
+
     let locals = body.get_locals_reader().ok()?;
     let groups = locals.get_count();
     let mut declared = 0u32;
@@ -96,21 +156,46 @@ fn rewrite_body(body: &FunctionBody, params: u32) -> Option<Vec<u8>> {
             wasmparser::ValType::I64 => 0x7e,
             wasmparser::ValType::F32 => 0x7d,
             wasmparser::ValType::F64 => 0x7c,
+            wasmparser::ValType::V128 => 0x7b,
             wasmparser::ValType::Ref(r) if r.is_func_ref() => 0x70,
             wasmparser::ValType::Ref(r) if r.is_extern_ref() => 0x6f,
             _ => return None,
         });
     }
-    let scratch_f32 = params.checked_add(declared)?;
-    let scratch_f64 = scratch_f32 + 1;
+    // The scratch locals this body needs, one group each, after the
+    // declared ones.
+    let mut next = params.checked_add(declared)?;
+    let mut extra = Vec::new();
+    let mut scratch = |needed: bool, ty: u8| {
+        needed.then(|| {
+            extra.extend_from_slice(&[1, ty]);
+            next += 1;
+            next - 1
+        })
+    };
+    let scratch_f32 = scratch(needs.f32, 0x7d);
+    let scratch_f64 = scratch(needs.f64, 0x7c);
+    let scratch_v128 = scratch(needs.v128, 0x7b);
     let mut out = Vec::new();
-    leb(u64::from(groups) + 2, &mut out);
+    leb(u64::from(groups) + extra.len() as u64 / 2, &mut out);
     out.extend_from_slice(&local_bytes);
-    out.extend_from_slice(&[1, 0x7d, 1, 0x7c]);
+    out.extend_from_slice(&extra);
 
     let mut ops = body.get_operators_reader().ok()?;
     let bytes = body.as_bytes();
     let body_start = body.range().start;
+    let mut f32x4_const = vec![0xfd, 0x0c];
+    f32x4_const.extend_from_slice(&CANON_F32X4.to_le_bytes());
+    let mut f64x2_const = vec![0xfd, 0x0c];
+    f64x2_const.extend_from_slice(&CANON_F64X2.to_le_bytes());
+    let mut f32_const = vec![0x43];
+    f32_const.extend_from_slice(&CANON_F32.to_le_bytes());
+    let mut f64_const = vec![0x44];
+    f64_const.extend_from_slice(&CANON_F64.to_le_bytes());
+    let (mut f32x4_eq, mut f64x2_eq, mut bitselect) = (Vec::new(), Vec::new(), Vec::new());
+    simd(0x41, &mut f32x4_eq);
+    simd(0x47, &mut f64x2_eq);
+    simd(0x52, &mut bitselect);
     while !ops.eof() {
         let start = ops.original_position();
         let op = ops.read().ok()?;
@@ -121,30 +206,85 @@ fn rewrite_body(body: &FunctionBody, params: u32) -> Option<Vec<u8>> {
         out.extend_from_slice(bytes.get(slice)?);
         match op {
             Operator::F32DemoteF64 => {
-                // local.tee t; f32.const canon; local.get t; local.get t; f32.eq; select
-                out.push(0x22);
-                leb(u64::from(scratch_f32), &mut out);
-                out.push(0x43);
-                out.extend_from_slice(&CANON_F32.to_le_bytes());
-                for _ in 0..2 {
-                    out.push(0x20);
-                    leb(u64::from(scratch_f32), &mut out);
-                }
-                out.extend_from_slice(&[0x5b, 0x1b]);
+                canonicalise(&mut out, scratch_f32?, &f32_const, &[0x5b], &[0x1b])
             }
             Operator::F64PromoteF32 => {
-                out.push(0x22);
-                leb(u64::from(scratch_f64), &mut out);
-                out.push(0x44);
-                out.extend_from_slice(&CANON_F64.to_le_bytes());
-                for _ in 0..2 {
-                    out.push(0x20);
-                    leb(u64::from(scratch_f64), &mut out);
-                }
-                out.extend_from_slice(&[0x61, 0x1b]);
+                canonicalise(&mut out, scratch_f64?, &f64_const, &[0x61], &[0x1b])
+            }
+            Operator::F32x4DemoteF64x2Zero => {
+                canonicalise(&mut out, scratch_v128?, &f32x4_const, &f32x4_eq, &bitselect)
+            }
+            Operator::F64x2PromoteLowF32x4 => {
+                canonicalise(&mut out, scratch_v128?, &f64x2_const, &f64x2_eq, &bitselect)
             }
             _ => {}
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ExternVal, Module, Store, Value};
+
+    /// Run export `f` of `wat` (after canonicalisation) on the interpreter
+    /// with `args`; its single result.
+    fn run(wat: &str, args: &[Value]) -> Value {
+        let wasm = wat::parse_str(wat).unwrap();
+        let canon = canonicalize_conversions(&wasm).expect("canonicalises");
+        let module = Module::new(&canon).unwrap();
+        let mut store = Store::new(crate::Config::default());
+        let inst = store.instantiate(&module, &[]).unwrap();
+        let Ok(ExternVal::Func(f)) = store.export(inst, "f") else {
+            panic!("no export f")
+        };
+        store.invoke(f, args).unwrap()[0]
+    }
+
+    const NAN_F64_PAYLOAD: u64 = 0xfff4_0000_0000_1234;
+    const NAN_F32_PAYLOAD: u32 = 0xffa0_1234;
+
+    #[test]
+    fn simd_conversions_are_canonicalised_lane_by_lane() {
+        let demote = r#"(module (func (export "f") (param v128) (result v128)
+            (f32x4.demote_f64x2_zero (local.get 0))))"#;
+        let arg = u128::from(NAN_F64_PAYLOAD) | u128::from(1.5f64.to_bits()) << 64;
+        let want = u128::from(CANON_F32) | u128::from(1.5f32.to_bits()) << 32;
+        assert_eq!(run(demote, &[Value::V128(arg)]), Value::V128(want));
+
+        let promote = r#"(module (func (export "f") (param v128) (result v128)
+            (local i32 v128 f64)
+            (f64x2.promote_low_f32x4 (local.get 0))))"#;
+        let arg = u128::from((-2.0f32).to_bits()) | u128::from(NAN_F32_PAYLOAD) << 32;
+        let want = u128::from((-2.0f64).to_bits()) | u128::from(CANON_F64) << 64;
+        assert_eq!(run(promote, &[Value::V128(arg)]), Value::V128(want));
+    }
+
+    #[test]
+    fn scalar_conversions_are_canonicalised() {
+        let demote = r#"(module (func (export "f") (param f64) (result f32)
+            (f32.demote_f64 (local.get 0))))"#;
+        assert_eq!(
+            run(demote, &[Value::F64(NAN_F64_PAYLOAD)]),
+            Value::F32(CANON_F32)
+        );
+        let promote = r#"(module (func (export "f") (param f32) (result f64)
+            (f64.promote_f32 (local.get 0))))"#;
+        assert_eq!(
+            run(promote, &[Value::F32(0x3f80_0000)]),
+            Value::F64(1f64.to_bits())
+        );
+    }
+
+    /// Bodies without a conversion are left byte for byte as they were.
+    #[test]
+    fn other_bodies_are_untouched() {
+        let wasm = wat::parse_str(
+            r#"(module (func (export "f") (param v128) (result v128) (local f32)
+                (f32x4.add (local.get 0) (local.get 0))))"#,
+        )
+        .unwrap();
+        assert_eq!(canonicalize_conversions(&wasm).unwrap(), wasm);
+    }
 }

@@ -43,6 +43,29 @@ pub enum Feature {
     /// Float arithmetic (where NaN canonicalisation matters).
     FloatArith,
     StartFunction,
+    /// Any SIMD (`0xfd`-prefixed) instruction.
+    SimdOps,
+    /// f32x4/f64x2 arithmetic, sqrt, min/max, rounding (whose NaN lanes
+    /// wasm-smith canonicalises).
+    SimdFloatArith,
+    /// Lane-type conversions: float↔int, narrow, extend, demote/promote.
+    SimdConversion,
+    /// `f32x4.demote_f64x2_zero`, `f64x2.promote_low_f32x4` (whose NaN
+    /// lanes [`crate::canon`] canonicalises).
+    SimdPromoteDemote,
+    /// `v128` loads and stores of every form (plain, splat, zero,
+    /// extending, lane).
+    SimdMemory,
+    /// `i8x16.shuffle`, `i8x16.swizzle`.
+    SimdShuffle,
+    /// `*.extract_lane`, `*.replace_lane`.
+    SimdLaneAccess,
+    /// An exported function taking a `v128` (the oracle passes v128s).
+    V128Param,
+    /// An exported function returning a `v128` (the oracle compares them).
+    V128Result,
+    /// An exported `v128` global (compared after every call).
+    ExportedV128Global,
 }
 
 impl Feature {
@@ -65,7 +88,127 @@ impl Feature {
         Feature::MemoryGrow,
         Feature::FloatArith,
         Feature::StartFunction,
+        Feature::SimdOps,
+        Feature::SimdFloatArith,
+        Feature::SimdConversion,
+        Feature::SimdPromoteDemote,
+        Feature::SimdMemory,
+        Feature::SimdShuffle,
+        Feature::SimdLaneAccess,
+        Feature::V128Param,
+        Feature::V128Result,
+        Feature::ExportedV128Global,
     ];
+
+    /// Whether this is one of the SIMD features.
+    pub fn is_simd(self) -> bool {
+        matches!(
+            self,
+            Feature::SimdOps
+                | Feature::SimdFloatArith
+                | Feature::SimdConversion
+                | Feature::SimdPromoteDemote
+                | Feature::SimdMemory
+                | Feature::SimdShuffle
+                | Feature::SimdLaneAccess
+                | Feature::V128Param
+                | Feature::V128Result
+                | Feature::ExportedV128Global
+        )
+    }
+}
+
+/// The specific SIMD feature of a SIMD operator, if it has one (every
+/// SIMD operator counts as [`Feature::SimdOps`] anyway).
+fn simd_feature(op: &Operator) -> Option<Feature> {
+    use Operator as O;
+    Some(match op {
+        O::F32x4Add
+        | O::F32x4Sub
+        | O::F32x4Mul
+        | O::F32x4Div
+        | O::F32x4Sqrt
+        | O::F32x4Min
+        | O::F32x4Max
+        | O::F32x4Ceil
+        | O::F32x4Floor
+        | O::F32x4Trunc
+        | O::F32x4Nearest
+        | O::F64x2Add
+        | O::F64x2Sub
+        | O::F64x2Mul
+        | O::F64x2Div
+        | O::F64x2Sqrt
+        | O::F64x2Min
+        | O::F64x2Max
+        | O::F64x2Ceil
+        | O::F64x2Floor
+        | O::F64x2Trunc
+        | O::F64x2Nearest => Feature::SimdFloatArith,
+        O::F32x4DemoteF64x2Zero | O::F64x2PromoteLowF32x4 => Feature::SimdPromoteDemote,
+        O::F32x4ConvertI32x4S
+        | O::F32x4ConvertI32x4U
+        | O::F64x2ConvertLowI32x4S
+        | O::F64x2ConvertLowI32x4U
+        | O::I32x4TruncSatF32x4S
+        | O::I32x4TruncSatF32x4U
+        | O::I32x4TruncSatF64x2SZero
+        | O::I32x4TruncSatF64x2UZero
+        | O::I8x16NarrowI16x8S
+        | O::I8x16NarrowI16x8U
+        | O::I16x8NarrowI32x4S
+        | O::I16x8NarrowI32x4U
+        | O::I16x8ExtendLowI8x16S
+        | O::I16x8ExtendHighI8x16S
+        | O::I16x8ExtendLowI8x16U
+        | O::I16x8ExtendHighI8x16U
+        | O::I32x4ExtendLowI16x8S
+        | O::I32x4ExtendHighI16x8S
+        | O::I32x4ExtendLowI16x8U
+        | O::I32x4ExtendHighI16x8U
+        | O::I64x2ExtendLowI32x4S
+        | O::I64x2ExtendHighI32x4S
+        | O::I64x2ExtendLowI32x4U
+        | O::I64x2ExtendHighI32x4U => Feature::SimdConversion,
+        O::V128Load { .. }
+        | O::V128Load8x8S { .. }
+        | O::V128Load8x8U { .. }
+        | O::V128Load16x4S { .. }
+        | O::V128Load16x4U { .. }
+        | O::V128Load32x2S { .. }
+        | O::V128Load32x2U { .. }
+        | O::V128Load8Splat { .. }
+        | O::V128Load16Splat { .. }
+        | O::V128Load32Splat { .. }
+        | O::V128Load64Splat { .. }
+        | O::V128Load32Zero { .. }
+        | O::V128Load64Zero { .. }
+        | O::V128Store { .. }
+        | O::V128Load8Lane { .. }
+        | O::V128Load16Lane { .. }
+        | O::V128Load32Lane { .. }
+        | O::V128Load64Lane { .. }
+        | O::V128Store8Lane { .. }
+        | O::V128Store16Lane { .. }
+        | O::V128Store32Lane { .. }
+        | O::V128Store64Lane { .. } => Feature::SimdMemory,
+        O::I8x16Shuffle { .. } | O::I8x16Swizzle => Feature::SimdShuffle,
+        O::I8x16ExtractLaneS { .. }
+        | O::I8x16ExtractLaneU { .. }
+        | O::I8x16ReplaceLane { .. }
+        | O::I16x8ExtractLaneS { .. }
+        | O::I16x8ExtractLaneU { .. }
+        | O::I16x8ReplaceLane { .. }
+        | O::I32x4ExtractLane { .. }
+        | O::I32x4ReplaceLane { .. }
+        | O::I64x2ExtractLane { .. }
+        | O::I64x2ReplaceLane { .. }
+        | O::F32x4ExtractLane { .. }
+        | O::F32x4ReplaceLane { .. }
+        | O::F64x2ExtractLane { .. }
+        | O::F64x2ReplaceLane { .. } => Feature::SimdLaneAccess,
+        _ => return None,
+    })
 }
 
 fn operator_feature(op: &Operator) -> Option<Feature> {
@@ -124,7 +267,12 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
     let mut found = BTreeSet::new();
     let mut results_per_type: Vec<usize> = Vec::new();
+    // Per type: (a v128 parameter, a v128 result).
+    let mut v128_per_type: Vec<(bool, bool)> = Vec::new();
+    // Per function: its type index.
+    let mut func_types: Vec<u32> = Vec::new();
     let mut mutable_globals: Vec<bool> = Vec::new();
+    let mut v128_globals: Vec<bool> = Vec::new();
     let mut tables = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(err)? {
@@ -136,12 +284,18 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                         found.insert(Feature::ExternRefType);
                     }
                     results_per_type.push(ty.results().len());
+                    let v128 = |ts: &[wasmparser::ValType]| ts.contains(&wasmparser::ValType::V128);
+                    v128_per_type.push((v128(ty.params()), v128(ty.results())));
                 }
             }
             Payload::ImportSection(r) => {
                 for import in r.into_imports() {
                     match import.map_err(err)?.ty {
-                        TypeRef::Global(g) => mutable_globals.push(g.mutable),
+                        TypeRef::Global(g) => {
+                            mutable_globals.push(g.mutable);
+                            v128_globals.push(g.content_type == wasmparser::ValType::V128);
+                        }
+                        TypeRef::Func(t) => func_types.push(t),
                         TypeRef::Table(_) => tables += 1,
                         _ => {}
                     }
@@ -149,7 +303,9 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
             }
             Payload::FunctionSection(r) => {
                 for t in r {
-                    if results_per_type.get(t.map_err(err)? as usize) > Some(&1) {
+                    let t = t.map_err(err)?;
+                    func_types.push(t);
+                    if results_per_type.get(t as usize) > Some(&1) {
                         found.insert(Feature::MultiValueFunc);
                     }
                 }
@@ -157,16 +313,38 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
             Payload::TableSection(r) => tables += r.count(),
             Payload::GlobalSection(r) => {
                 for g in r {
-                    mutable_globals.push(g.map_err(err)?.ty.mutable);
+                    let ty = g.map_err(err)?.ty;
+                    mutable_globals.push(ty.mutable);
+                    v128_globals.push(ty.content_type == wasmparser::ValType::V128);
                 }
             }
             Payload::ExportSection(r) => {
                 for e in r {
                     let e = e.map_err(err)?;
-                    if e.kind == ExternalKind::Global
-                        && mutable_globals.get(e.index as usize) == Some(&true)
-                    {
-                        found.insert(Feature::ExportedMutableGlobal);
+                    let i = e.index as usize;
+                    match e.kind {
+                        ExternalKind::Global => {
+                            if mutable_globals.get(i) == Some(&true) {
+                                found.insert(Feature::ExportedMutableGlobal);
+                            }
+                            if v128_globals.get(i) == Some(&true) {
+                                found.insert(Feature::ExportedV128Global);
+                            }
+                        }
+                        ExternalKind::Func => {
+                            let v128 = func_types
+                                .get(i)
+                                .and_then(|&t| v128_per_type.get(t as usize));
+                            if let Some(&(param, result)) = v128 {
+                                if param {
+                                    found.insert(Feature::V128Param);
+                                }
+                                if result {
+                                    found.insert(Feature::V128Result);
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -190,7 +368,15 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
             Payload::CodeSectionEntry(body) => {
                 let mut ops = body.get_operators_reader().map_err(err)?;
                 while !ops.eof() {
-                    if let Some(f) = operator_feature(&ops.read().map_err(err)?) {
+                    // Positions are offsets into `wasm`: every SIMD
+                    // instruction starts with the 0xfd prefix byte.
+                    let pos = usize::try_from(ops.original_position()).unwrap_or(usize::MAX);
+                    let simd = wasm.get(pos) == Some(&0xfd);
+                    let op = ops.read().map_err(err)?;
+                    if simd {
+                        found.insert(Feature::SimdOps);
+                    }
+                    if let Some(f) = operator_feature(&op).or_else(|| simd_feature(&op)) {
                         found.insert(f);
                     }
                 }
@@ -202,4 +388,11 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
         found.insert(Feature::MultipleTables);
     }
     Ok(found)
+}
+
+/// Whether `wasm` uses SIMD anywhere (instructions, or `v128` at an
+/// export): the campaign tallies these modules. `false` if it does not
+/// parse.
+pub fn uses_simd(wasm: &[u8]) -> bool {
+    scan(wasm).is_ok_and(|f| f.iter().any(|f| f.is_simd()))
 }

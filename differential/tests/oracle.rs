@@ -7,7 +7,7 @@ use std::path::Path;
 use kiln_differential::coverage::{self, Feature};
 use kiln_differential::generate;
 use kiln_differential::oracle::campaign::{self, CampaignConfig};
-use kiln_differential::oracle::observe::{Obs, Outcome, Snapshot};
+use kiln_differential::oracle::observe::{Arg, Obs, Outcome, Snapshot};
 use kiln_differential::oracle::plan::{Call, Shape};
 use kiln_differential::oracle::repro::{self, Recipe};
 use kiln_differential::oracle::sides::engine::{EngineSide, EngineVariant};
@@ -16,7 +16,7 @@ use kiln_differential::oracle::sides::{Limits, Side};
 use kiln_differential::oracle::{End, Oracle};
 
 /// Fixed seeds, a few hundred modules: every engine variant, every side,
-/// no unexplained mismatch.
+/// SIMD and scalar modules, no unexplained mismatch.
 #[test]
 fn smoke_campaign() {
     let mut config = CampaignConfig::new(0x6b69_6c6e);
@@ -28,29 +28,48 @@ fn smoke_campaign() {
     assert!(reports.is_empty(), "mismatches:\n{}", reports.join("\n"));
     let t = &result.tally;
     assert_eq!(t.generation_failures, 0);
+    // Both flavours ran: most modules use SIMD, some do not.
+    assert!(t.simd_modules > t.modules / 2, "{t}");
+    assert!(t.simd_modules < t.modules, "{t}");
     // The campaign must have done real work: most modules called something,
     // and both returns and traps happened.
     assert!(t.calls > 3 * t.modules, "{t}");
     assert!(t.returns > 0 && !t.traps.is_empty(), "{t}");
 }
 
-/// wasm-smith really generates modules that use each enabled feature.
+/// wasm-smith really generates modules that use each enabled feature,
+/// SIMD included (instructions of every family, v128 across the
+/// boundary), and the scalar flavour really has no SIMD.
 #[test]
 fn generated_modules_use_every_feature() {
     let mut seen = std::collections::BTreeMap::<Feature, u32>::new();
     let modules = 200;
+    let mut scalar = 0;
     for i in 0..modules {
-        let wasm = generate::generate(generate::mix(7, i)).expect("generation succeeds");
-        for f in coverage::scan(&wasm).expect("generated modules parse") {
+        let seed = generate::mix(7, i);
+        let wasm = generate::generate(seed).expect("generation succeeds");
+        let found = coverage::scan(&wasm).expect("generated modules parse");
+        if generate::Flavor::for_seed(seed) == generate::Flavor::Scalar {
+            scalar += 1;
+            let simd: Vec<_> = found.iter().filter(|f| f.is_simd()).collect();
+            assert!(simd.is_empty(), "scalar module {seed} uses {simd:?}");
+        }
+        for f in found {
             *seen.entry(f).or_default() += 1;
         }
     }
-    println!("feature -> modules using it (of {modules}): {seen:?}");
+    println!("feature -> modules using it (of {modules}, {scalar} scalar): {seen:?}");
     let missing: Vec<_> = Feature::ALL
         .iter()
         .filter(|f| !seen.contains_key(f))
         .collect();
     assert!(missing.is_empty(), "never generated: {missing:?}");
+    assert!(
+        scalar > 0 && scalar < modules / 2,
+        "{scalar} scalar modules"
+    );
+    // SIMD is not a rarity: most modules use it.
+    assert!(seen[&Feature::SimdOps] > modules as u32 / 2, "{seen:?}");
 }
 
 /// A side that lies: wraps another and corrupts what it reports.
@@ -70,8 +89,11 @@ impl Side for Tamper {
     fn call(&mut self, call: &Call) -> Outcome {
         match self.inner.call(call) {
             Outcome::Returned(mut v) if self.corrupt_result => {
-                if let Some(Obs::I32(x)) = v.first_mut() {
-                    *x = x.wrapping_add(1);
+                match v.first_mut() {
+                    Some(Obs::I32(x)) => *x = x.wrapping_add(1),
+                    // One bit of the last lane.
+                    Some(Obs::V128(x)) => *x ^= 1 << 100,
+                    _ => {}
                 }
                 Outcome::Returned(v)
             }
@@ -109,9 +131,82 @@ fn engine() -> Box<dyn Side> {
     Box::new(EngineSide::new(EngineVariant::ALL[0], Limits::default()).expect("engine"))
 }
 
+/// v128 across the boundary: parameters, results, an exported global, a
+/// memory written by vector stores, and float lanes whose NaNs are
+/// canonicalised in the module (as generated modules do).
+const SIMD: &str = r#"(module
+  (memory (export "mem") 1 1)
+  (global $g (export "g") (mut v128) (v128.const i64x2 -1 7))
+  (func (export "mix") (param v128 v128) (result v128 i32)
+    (v128.store (i32.const 16) (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31
+      (local.get 0) (local.get 1)))
+    (global.set $g (i16x8.add_sat_s (global.get $g) (local.get 1)))
+    (i32x4.dot_i16x8_s (local.get 0) (local.get 1))
+    (i8x16.bitmask (local.get 0)))
+  (func (export "fsqrt") (param v128) (result v128) (local v128)
+    (local.tee 1 (f32x4.sqrt (local.get 0)))
+    (v128.const i32x4 0x7fc00000 0x7fc00000 0x7fc00000 0x7fc00000)
+    (f32x4.eq (local.get 1) (local.get 1))
+    (v128.bitselect)))"#;
+
 #[test]
 fn honest_sides_agree() {
     assert_eq!(run_against(engine(), ADD), End::Completed);
+}
+
+#[test]
+fn honest_sides_agree_on_simd() {
+    let wasm = wat::parse_str(SIMD).expect("test module parses");
+    let limits = Limits::default();
+    for seed in 0..8 {
+        let mut oracle = Oracle::new(vec![Box::new(InterpSide::new(limits)), engine()]);
+        let run = oracle.run(&wasm, seed);
+        assert_eq!(run.end, End::Completed, "{}", repro::full_report(&run));
+        // v128 values were really passed, returned and compared.
+        let call = run.steps[1].call.as_ref().expect("a call");
+        assert!(matches!(call.args[0], Arg::V128(_)), "{call}");
+        assert!(
+            matches!(&run.steps[1].outcomes[0], Outcome::Returned(v) if matches!(v[0], Obs::V128(_))),
+            "{}",
+            repro::full_report(&run)
+        );
+        let snap = run.steps[1].snapshots[0].as_ref().expect("state");
+        assert!(matches!(snap.globals["g"], Obs::V128(_)), "{snap:?}");
+    }
+}
+
+/// wasmi sits SIMD modules out (it can crash on them), and only those.
+#[cfg(feature = "wasmi")]
+#[test]
+fn wasmi_sits_out_simd_modules() {
+    let mut oracle = Oracle::standard(EngineVariant::ALL[0], Limits::default()).unwrap();
+    let simd = oracle.run(&wat::parse_str(SIMD).unwrap(), 0);
+    assert_eq!(simd.end, End::Completed);
+    assert_eq!(simd.side_names.len(), 2, "{:?}", simd.side_names);
+    assert!(
+        simd.skipped.iter().any(|(n, _)| n == "wasmi"),
+        "{:?}",
+        simd.skipped
+    );
+    let scalar = oracle.run(&wat::parse_str(ADD).unwrap(), 0);
+    assert_eq!(scalar.side_names.len(), 3, "{:?}", scalar.side_names);
+    assert!(scalar.skipped.is_empty());
+    // The parked side is back in its place for the next module.
+    assert_eq!(oracle.side_names().len(), 3);
+}
+
+#[test]
+fn a_wrong_v128_is_a_mismatch() {
+    let tamper = Tamper {
+        inner: engine(),
+        corrupt_result: true,
+        corrupt_memory: false,
+    };
+    let end = run_against(Box::new(tamper), SIMD);
+    assert!(
+        matches!(&end, End::Mismatch { step: 1, what } if what.contains("i32x4 lanes 3 differ")),
+        "{end:?}"
+    );
 }
 
 #[test]

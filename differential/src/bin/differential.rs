@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
-//! differential campaign --seed N (--iterations N | --time SECS) [--out DIR]
+//! differential campaign --seed N (--iterations N | --time SECS) [--out DIR] [--trace 1]
 //! differential generate --seed N [--campaign-iteration I] --out FILE.wasm
 //! ```
 //!
@@ -20,7 +20,7 @@ use kiln_differential::oracle::{End, Oracle};
 
 const USAGE: &str = "usage:
   differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
-  differential campaign --seed N (--iterations N | --time SECS) [--out DIR]
+  differential campaign --seed N (--iterations N | --time SECS) [--out DIR] [--trace 1]
   differential generate --seed N [--campaign-iteration I] --out FILE.wasm";
 
 fn main() -> ExitCode {
@@ -104,7 +104,7 @@ fn replay(args: &[String]) -> Result<ExitCode, String> {
 }
 
 fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
-    let args = Args::parse(args, &["seed", "iterations", "time", "out"])?;
+    let args = Args::parse(args, &["seed", "iterations", "time", "out", "trace"])?;
     if !args.positional.is_empty() {
         return Err(USAGE.to_string());
     }
@@ -113,6 +113,9 @@ fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
     config.time = args.get::<f64>("time")?.map(Duration::from_secs_f64);
     config.out = args.get::<String>("out")?.map(PathBuf::from);
     config.progress = Some(Duration::from_secs(30));
+    // `--trace 1`: name every module before running it (for crashes that
+    // kill the process, e.g. a signal).
+    config.trace = args.get::<u8>("trace")?.is_some_and(|t| t != 0);
     // A side that panics where it cannot unwind aborts the process before
     // any report is written: at least name the module.
     let default_hook = std::panic::take_hook();

@@ -1,6 +1,7 @@
 //! Campaigns: generate modules from a seed, run each through the oracle
-//! (rotating through the engine variants), tally what happened, and leave
-//! a reproducer directory for every mismatch.
+//! (rotating through the engine variants; three quarters of the modules
+//! with SIMD, see [`generate::Flavor`]), tally what happened, and leave a
+//! reproducer directory for every mismatch.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,6 +29,10 @@ pub struct CampaignConfig {
     pub limits: Limits,
     /// Print a progress line to stderr every this often.
     pub progress: Option<Duration>,
+    /// Print every module seed to stderr before running it, so a crash
+    /// that takes the whole process down (a signal no side catches) still
+    /// names its module.
+    pub trace: bool,
 }
 
 impl CampaignConfig {
@@ -39,6 +44,7 @@ impl CampaignConfig {
             out: None,
             limits: Limits::default(),
             progress: None,
+            trace: false,
         }
     }
 }
@@ -47,6 +53,9 @@ impl CampaignConfig {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     pub modules: u64,
+    /// Modules using SIMD (instructions or v128 exports, see
+    /// [`crate::coverage::uses_simd`]); the rest are scalar.
+    pub simd_modules: u64,
     /// wasm-smith could not build a module from the seed's bytes.
     pub generation_failures: u64,
     /// Modules whose instantiation trapped (start function, segments).
@@ -54,6 +63,8 @@ pub struct Tally {
     pub calls: u64,
     pub returns: u64,
     pub traps: BTreeMap<TrapKind, u64>,
+    /// Modules a side sat out ([`super::sides::Side::declines`]), by side.
+    pub skipped: BTreeMap<String, u64>,
     /// Runs stopped at a resource limit, by who hit which limit.
     pub divergences: BTreeMap<String, u64>,
     pub mismatches: u64,
@@ -63,6 +74,9 @@ impl Tally {
     /// Add one run.
     pub fn add(&mut self, run: &Run) {
         self.modules += 1;
+        for (name, _) in &run.skipped {
+            *self.skipped.entry(name.clone()).or_default() += 1;
+        }
         for (i, step) in run.steps.iter().enumerate() {
             let diverged_here = matches!(run.end, End::Diverged { step, .. } if step == i);
             let reference = step.outcomes.first();
@@ -94,10 +108,18 @@ impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "modules {} (generation failures {}, instantiation traps {})",
-            self.modules, self.generation_failures, self.instantiation_traps
+            "modules {} (SIMD {}, generation failures {}, instantiation traps {})",
+            self.modules, self.simd_modules, self.generation_failures, self.instantiation_traps
         )?;
         writeln!(f, "calls {} (returned {})", self.calls, self.returns)?;
+        if !self.skipped.is_empty() {
+            let skipped: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            writeln!(f, "modules sat out: {}", skipped.join(", "))?;
+        }
         let traps: Vec<String> = self
             .traps
             .iter()
@@ -199,6 +221,9 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
         }
         let (module_seed, call_seed) = seeds(config.seed, i);
         CURRENT_MODULE_SEED.store(module_seed, Ordering::Relaxed);
+        if config.trace {
+            eprintln!("module seed {module_seed} (iteration {i})");
+        }
         i += 1;
         let wasm = match generate::generate(module_seed) {
             Ok(w) => w,
@@ -211,6 +236,9 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
         let oracle = &mut oracles[(module_seed % 4) as usize];
         let run = oracle.run(&wasm, call_seed);
         tally.add(&run);
+        if crate::coverage::uses_simd(&wasm) {
+            tally.simd_modules += 1;
+        }
         if let Some(summary) = repro::summary(&run) {
             let dir = config
                 .out
@@ -233,9 +261,10 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
         {
             last_progress = Instant::now();
             eprintln!(
-                "[{:.0}s] modules {} calls {} mismatches {}",
+                "[{:.0}s] modules {} (SIMD {}) calls {} mismatches {}",
                 start.elapsed().as_secs_f64(),
                 tally.modules,
+                tally.simd_modules,
                 tally.calls,
                 tally.mismatches
             );

@@ -15,6 +15,18 @@
 //!   be stored, so bytes in memory are deterministic. (Replaying a module
 //!   that stores non-canonical arithmetic NaNs can therefore report a
 //!   memory mismatch that is not a bug; the report says which bytes.)
+//! * `v128` values compare **bit-exactly** when their lane interpretation
+//!   is unknown, which is always the case at the boundary (arguments,
+//!   results, globals are just 128 bits). Generated modules make this
+//!   sound the same way as for memory: wasm-smith's `canonicalize_nans`
+//!   canonicalises every lane of SIMD float arithmetic, and
+//!   [`crate::canon`] adds the conversions it misses, so no
+//!   nondeterministic NaN can reach a v128. When the lane type is known
+//!   ([`v128_eq`] with a [`LaneShape`]), float lanes follow the NaN rule
+//!   lane by lane: any NaN lane equals any NaN lane of the same width. A
+//!   v128 mismatch report says whether the values would agree read as
+//!   `f32x4` or `f64x2` (then the likely cause is an uncanonicalised NaN
+//!   in a replayed module, not a bug).
 //! * Two traps agree iff their [`TrapKind`]s are equal.
 //! * If either side hit a resource limit ([`Outcome::Exhausted`]) the
 //!   sides legitimately diverge: limits differ between implementations,
@@ -52,6 +64,103 @@ fn vals_eq(a: &[Obs], b: &[Obs]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| obs_eq(x, y))
 }
 
+/// How the 128 bits of a `v128` are read as lanes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LaneShape {
+    I8x16,
+    I16x8,
+    I32x4,
+    I64x2,
+    F32x4,
+    F64x2,
+}
+
+impl LaneShape {
+    pub const ALL: [LaneShape; 6] = [
+        LaneShape::I8x16,
+        LaneShape::I16x8,
+        LaneShape::I32x4,
+        LaneShape::I64x2,
+        LaneShape::F32x4,
+        LaneShape::F64x2,
+    ];
+
+    /// Bits per lane.
+    pub fn lane_bits(self) -> u32 {
+        match self {
+            LaneShape::I8x16 => 8,
+            LaneShape::I16x8 => 16,
+            LaneShape::I32x4 | LaneShape::F32x4 => 32,
+            LaneShape::I64x2 | LaneShape::F64x2 => 64,
+        }
+    }
+
+    /// The lanes of `bits`, lane 0 first, each zero-extended.
+    pub fn lanes(self, bits: u128) -> impl Iterator<Item = u64> {
+        let w = self.lane_bits();
+        let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
+        (0..128 / w).map(move |i| (bits >> (w * i)) as u64 & mask)
+    }
+
+    /// Whether one lane of this shape holds a NaN (never for integers).
+    pub fn is_nan_lane(self, lane: u64) -> bool {
+        match self {
+            LaneShape::F32x4 => f32::from_bits(lane as u32).is_nan(),
+            LaneShape::F64x2 => f64::from_bits(lane).is_nan(),
+            _ => false,
+        }
+    }
+}
+
+/// Whether two `v128` values are equal. With `shape` unknown (`None`),
+/// bit-exactly; read as `shape`, lane by lane, float lanes under the NaN
+/// rule (any NaN equals any NaN of the same width), integer lanes exactly.
+pub fn v128_eq(a: u128, b: u128, shape: Option<LaneShape>) -> bool {
+    match shape {
+        None => a == b,
+        Some(s) => s
+            .lanes(a)
+            .zip(s.lanes(b))
+            .all(|(x, y)| x == y || (s.is_nan_lane(x) && s.is_nan_lane(y))),
+    }
+}
+
+/// What differs between two `v128` values: the differing 32-bit lanes,
+/// and whether the values would agree read as float lanes (the NaN rule),
+/// which points at an uncanonicalised NaN rather than a wrong result.
+pub fn v128_difference(a: u128, b: u128) -> String {
+    let differing: Vec<String> = LaneShape::I32x4
+        .lanes(a)
+        .zip(LaneShape::I32x4.lanes(b))
+        .enumerate()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(i, _)| i.to_string())
+        .collect();
+    let mut out = format!("i32x4 lanes {} differ", differing.join(","));
+    for shape in [LaneShape::F32x4, LaneShape::F64x2] {
+        if v128_eq(a, b, Some(shape)) {
+            out.push_str(&format!(
+                "; equal as {shape:?} up to NaN payloads (an uncanonicalised NaN?)"
+            ));
+        }
+    }
+    out
+}
+
+/// A hint for the first differing pair of `v128`s in two value lists.
+fn v128_hint(a: &[Obs], b: &[Obs]) -> String {
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .find_map(|(i, pair)| match pair {
+            (Obs::V128(x), Obs::V128(y)) if x != y => {
+                Some(format!(" (result {i}: {})", v128_difference(*x, *y)))
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// Compare the outcomes of the same call (or instantiation) on two sides.
 pub fn compare_outcomes(a: &Outcome, b: &Outcome) -> Verdict {
     match (a, b) {
@@ -61,6 +170,9 @@ pub fn compare_outcomes(a: &Outcome, b: &Outcome) -> Verdict {
         (Outcome::Returned(x), Outcome::Returned(y)) if vals_eq(x, y) => Verdict::Agree,
         (Outcome::Trapped(x), Outcome::Trapped(y)) if x == y => Verdict::Agree,
         (Outcome::Failed(_), Outcome::Failed(_)) => Verdict::Agree,
+        (Outcome::Returned(x), Outcome::Returned(y)) => {
+            Verdict::Mismatch(format!("{a}  vs  {b}{}", v128_hint(x, y)))
+        }
         _ => Verdict::Mismatch(format!("{a}  vs  {b}")),
     }
 }
@@ -84,7 +196,8 @@ pub fn compare_snapshots(a: &Snapshot, b: &Snapshot) -> Verdict {
     for (name, x) in &a.globals {
         let y = &b.globals[name];
         if !obs_eq(x, y) {
-            return Verdict::Mismatch(format!("global {name:?}: {x} vs {y}"));
+            let hint = v128_hint(std::slice::from_ref(x), std::slice::from_ref(y));
+            return Verdict::Mismatch(format!("global {name:?}: {x} vs {y}{hint}"));
         }
     }
     for (name, x) in &a.memories {
@@ -218,9 +331,61 @@ mod tests {
             V::Diverged,
         );
         check(Exhausted(Limit::Fuel), Failed("x".into()), V::Diverged);
+        // v128: bit-exact at the boundary, even where lanes would be NaNs.
+        let nan_lanes = u128::from(QNAN32) | u128::from(QNAN32) << 96;
+        check(ret(&[V128(nan_lanes)]), ret(&[V128(nan_lanes)]), V::Agree);
+        check(
+            ret(&[V128(nan_lanes)]),
+            ret(&[V128(nan_lanes | 1)]),
+            V::Mismatch,
+        );
+        check(ret(&[V128(0)]), ret(&[V128(1 << 127)]), V::Mismatch);
+        check(ret(&[V128(0)]), ret(&[I64(0)]), V::Mismatch);
         // Failures.
         check(Failed("a".into()), Failed("b".into()), V::Agree);
         check(Failed("a".into()), ret(&[]), V::Mismatch);
+    }
+
+    /// Lane-typed v128 comparison: the NaN rule lane by lane, per width.
+    #[test]
+    fn v128_lane_rules() {
+        let f32x4 = |l: [u32; 4]| {
+            l.iter()
+                .enumerate()
+                .fold(0u128, |acc, (i, &x)| acc | u128::from(x) << (32 * i))
+        };
+        let f64x2 = |l: [u64; 2]| u128::from(l[0]) | u128::from(l[1]) << 64;
+        let one = 0x3f80_0000;
+        let a = f32x4([QNAN32, one, 0, 0x8000_0000]);
+        let b = f32x4([0xffc0_0001, one, 0, 0x8000_0000]);
+        assert!(!v128_eq(a, b, None));
+        assert!(v128_eq(a, b, Some(LaneShape::F32x4)));
+        assert!(!v128_eq(a, b, Some(LaneShape::I32x4)));
+        // Signed zeros and NaN vs infinity still differ.
+        assert!(!v128_eq(
+            f32x4([0, 0, 0, 0]),
+            f32x4([0, 0, 0, 0x8000_0000]),
+            Some(LaneShape::F32x4)
+        ));
+        assert!(!v128_eq(
+            f32x4([QNAN32, 0, 0, 0]),
+            f32x4([0x7f80_0000, 0, 0, 0]),
+            Some(LaneShape::F32x4)
+        ));
+        // A NaN lane of one width is not a NaN lane of the other.
+        let c = f64x2([QNAN64, 5]);
+        let d = f64x2([0x7ff0_0000_0000_0001, 5]);
+        assert!(v128_eq(c, d, Some(LaneShape::F64x2)));
+        assert!(!v128_eq(c, d, Some(LaneShape::F32x4)));
+        assert!(v128_difference(a, b).contains("F32x4"));
+        assert!(!v128_difference(0, 1).contains("NaN"));
+        assert_eq!(
+            LaneShape::I8x16.lanes(0xff01).take(3).collect::<Vec<_>>(),
+            [1, 0xff, 0]
+        );
+        for s in LaneShape::ALL {
+            assert_eq!(s.lanes(u128::MAX).count() as u32 * s.lane_bits(), 128);
+        }
     }
 
     /// One snapshot case: a mutation of a base snapshot and the verdict.
@@ -228,6 +393,7 @@ mod tests {
         let mut base = Snapshot::default();
         base.globals.insert("g".into(), F64(QNAN64));
         base.globals.insert("h".into(), I32(7));
+        base.globals.insert("v".into(), V128(u128::MAX - 1));
         base.memories.insert(
             "m".into(),
             MemoryObs {
@@ -256,6 +422,7 @@ mod tests {
         check_snap(|_| {}, V::Agree);
         check_snap(|s| set_global(s, "g", F64(0xfff8_0000_0000_0001)), V::Agree);
         check_snap(|s| set_global(s, "h", I32(8)), V::Mismatch);
+        check_snap(|s| set_global(s, "v", V128(1)), V::Mismatch);
         check_snap(|s| s.globals.retain(|k, _| k != "h"), V::Mismatch);
         check_snap(|s| s.memories.get_mut("m").unwrap().hash = 43, V::Mismatch);
         check_snap(

@@ -17,6 +17,11 @@ pub enum Obs {
     I64(i64),
     F32(u32),
     F64(u64),
+    /// A 128-bit vector, raw bits, lane `i` of width `N` in bits
+    /// `N*i..N*(i+1)` (memory order). Its lane interpretation is unknown
+    /// at the boundary, so it compares bit-exactly (see
+    /// [`super::compare`]).
+    V128(u128),
     /// A function reference: `None` is null, `Some(id)` names the function
     /// by its [`RefIds`] number (exported functions first, in export
     /// order, then others in order of first sighting).
@@ -33,12 +38,22 @@ impl fmt::Display for Obs {
             Obs::I64(v) => write!(f, "i64:{v}"),
             Obs::F32(b) => write!(f, "f32:{:?}(0x{b:08x})", f32::from_bits(*b)),
             Obs::F64(b) => write!(f, "f64:{:?}(0x{b:016x})", f64::from_bits(*b)),
+            Obs::V128(b) => write!(f, "v128:{}", v128_text(*b)),
             Obs::FuncRef(None) => f.write_str("funcref:null"),
             Obs::FuncRef(Some(id)) => write!(f, "funcref:#{id}"),
             Obs::ExternRef(None) => f.write_str("externref:null"),
             Obs::ExternRef(Some(n)) => write!(f, "externref:{n}"),
         }
     }
+}
+
+/// A v128 as text: its 32-bit lanes in lane order (as `v128.const i32x4`
+/// writes them), which reads more easily than one 128-bit number.
+pub fn v128_text(bits: u128) -> String {
+    let lanes: Vec<String> = (0..4)
+        .map(|i| format!("0x{:08x}", (bits >> (32 * i)) as u32))
+        .collect();
+    format!("i32x4[{}]", lanes.join(" "))
 }
 
 /// An argument the oracle passes to an exported function. Function
@@ -50,6 +65,7 @@ pub enum Arg {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     FuncRef(Option<String>),
     ExternRef(Option<u32>),
 }
@@ -61,6 +77,7 @@ impl fmt::Display for Arg {
             Arg::I64(v) => write!(f, "{}", Obs::I64(*v)),
             Arg::F32(v) => write!(f, "{}", Obs::F32(*v)),
             Arg::F64(v) => write!(f, "{}", Obs::F64(*v)),
+            Arg::V128(v) => write!(f, "{}", Obs::V128(*v)),
             Arg::FuncRef(None) => f.write_str("funcref:null"),
             Arg::FuncRef(Some(name)) => write!(f, "funcref:{name:?}"),
             Arg::ExternRef(r) => write!(f, "{}", Obs::ExternRef(*r)),

@@ -16,6 +16,7 @@ pub enum ParamKind {
     I64,
     F32,
     F64,
+    V128,
     FuncRef,
     ExternRef,
 }
@@ -31,7 +32,8 @@ pub struct FuncExport {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Shape {
     /// Callable exported functions (functions with parameter or result
-    /// types the oracle cannot handle, e.g. `v128`, are left out).
+    /// types the oracle cannot handle are left out; today every Wasm 2.0
+    /// value type is handled, `v128` included).
     pub funcs: Vec<FuncExport>,
     /// Every exported function, callable or not: the order in which sides
     /// number function references (see [`super::observe::RefIds`]).
@@ -47,6 +49,7 @@ fn param_kind(t: ValType) -> Option<ParamKind> {
         ValType::I64 => ParamKind::I64,
         ValType::F32 => ParamKind::F32,
         ValType::F64 => ParamKind::F64,
+        ValType::V128 => ParamKind::V128,
         ValType::Ref(r) if r.is_func_ref() => ParamKind::FuncRef,
         ValType::Ref(r) if r.is_extern_ref() => ParamKind::ExternRef,
         _ => return None,
@@ -226,6 +229,79 @@ const INTERESTING_F64: &[f64] = &[
     f64::EPSILON,
 ];
 
+/// Lane values worth trying in narrow integer lanes: zero, signs, the
+/// saturation and narrowing edges, and shuffle/swizzle indices on both
+/// sides of 16 and 32.
+const INTERESTING_I8: &[u8] = &[
+    0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xfe, 0xff,
+];
+const INTERESTING_I16: &[u16] = &[
+    0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x4000, 0x7ffe, 0x7fff, 0x8000, 0x8001, 0xff80, 0xfffe,
+    0xffff,
+];
+
+fn f32_bits(u: &mut Unstructured) -> arbitrary::Result<u32> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 | 1 => u.choose(INTERESTING_F32)?.to_bits(),
+        // A NaN with an arbitrary payload: moved bitwise, never by arithmetic.
+        2 => 0x7f80_0001 | u.arbitrary::<u32>()? & 0x803f_ffff,
+        _ => u.arbitrary()?,
+    })
+}
+
+fn f64_bits(u: &mut Unstructured) -> arbitrary::Result<u64> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 | 1 => u.choose(INTERESTING_F64)?.to_bits(),
+        2 => 0x7ff0_0000_0000_0001 | u.arbitrary::<u64>()? & 0x8007_ffff_ffff_ffff,
+        _ => u.arbitrary()?,
+    })
+}
+
+/// `lanes` values of `width` bits packed into a v128, lane 0 lowest.
+fn pack(width: u32, lanes: impl IntoIterator<Item = u64>) -> u128 {
+    let mask = if width == 64 {
+        u64::MAX
+    } else {
+        (1 << width) - 1
+    };
+    lanes.into_iter().enumerate().fold(0, |acc, (i, l)| {
+        acc | u128::from(l & mask) << (width * i as u32)
+    })
+}
+
+/// A v128 argument: edge-case lanes of a random lane shape (each lane
+/// drawn on its own, or one value splatted), or whole-vector patterns.
+fn v128(u: &mut Unstructured) -> arbitrary::Result<u128> {
+    let splat = u.ratio(1, 4)?;
+    // The lane width and a generator of one lane's bits.
+    let (width, lane): (u32, fn(&mut Unstructured) -> arbitrary::Result<u64>) =
+        match u.int_in_range(0..=7)? {
+            0 => (8, |u| Ok(u64::from(*u.choose(INTERESTING_I8)?))),
+            1 => (16, |u| Ok(u64::from(*u.choose(INTERESTING_I16)?))),
+            2 => (32, |u| Ok(int(u)? as u64)),
+            3 => (64, |u| Ok(int(u)? as u64)),
+            4 | 5 => (32, |u| Ok(u64::from(f32_bits(u)?))),
+            6 => (64, f64_bits),
+            _ => {
+                return Ok(match u.int_in_range(0..=3)? {
+                    0 => 0,
+                    1 => u128::MAX,
+                    2 => 1u128 << 127,
+                    _ => u.arbitrary()?,
+                });
+            }
+        };
+    let n = 128 / width;
+    if splat {
+        let v = lane(u)?;
+        return Ok(pack(width, (0..n).map(|_| v)));
+    }
+    let lanes = (0..n)
+        .map(|_| lane(u))
+        .collect::<arbitrary::Result<Vec<_>>>()?;
+    Ok(pack(width, lanes))
+}
+
 fn int(u: &mut Unstructured) -> arbitrary::Result<i64> {
     Ok(match u.int_in_range(0..=3)? {
         0 => *u.choose(INTERESTING_I64)?,
@@ -239,17 +315,9 @@ fn arg(u: &mut Unstructured, kind: ParamKind, shape: &Shape) -> arbitrary::Resul
     Ok(match kind {
         ParamKind::I32 => Arg::I32(int(u)? as i32),
         ParamKind::I64 => Arg::I64(int(u)?),
-        ParamKind::F32 => Arg::F32(match u.int_in_range(0..=3)? {
-            0 | 1 => u.choose(INTERESTING_F32)?.to_bits(),
-            // A NaN with an arbitrary payload: moved bitwise, never by arithmetic.
-            2 => 0x7f80_0001 | u.arbitrary::<u32>()? & 0x803f_ffff,
-            _ => u.arbitrary()?,
-        }),
-        ParamKind::F64 => Arg::F64(match u.int_in_range(0..=3)? {
-            0 | 1 => u.choose(INTERESTING_F64)?.to_bits(),
-            2 => 0x7ff0_0000_0000_0001 | u.arbitrary::<u64>()? & 0x8007_ffff_ffff_ffff,
-            _ => u.arbitrary()?,
-        }),
+        ParamKind::F32 => Arg::F32(f32_bits(u)?),
+        ParamKind::F64 => Arg::F64(f64_bits(u)?),
+        ParamKind::V128 => Arg::V128(v128(u)?),
         ParamKind::FuncRef => Arg::FuncRef(if shape.all_funcs.is_empty() || u.ratio(1, 3)? {
             None
         } else {
@@ -302,7 +370,53 @@ fn zero(kind: ParamKind) -> Arg {
         ParamKind::I64 => Arg::I64(0),
         ParamKind::F32 => Arg::F32(0),
         ParamKind::F64 => Arg::F64(0),
+        ParamKind::V128 => Arg::V128(0),
         ParamKind::FuncRef => Arg::FuncRef(None),
         ParamKind::ExternRef => Arg::ExternRef(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// v128 arguments cover every lane shape's edges: NaN lanes, splats,
+    /// and per-lane variety, deterministically.
+    #[test]
+    fn v128_arguments() {
+        let shape = Shape {
+            funcs: vec![FuncExport {
+                name: "f".into(),
+                params: vec![ParamKind::V128; 8],
+            }],
+            ..Shape::default()
+        };
+        let mut all = Vec::new();
+        for seed in 0..200 {
+            for call in plan_calls(&shape, seed) {
+                for a in call.args {
+                    let Arg::V128(v) = a else {
+                        panic!("not a v128: {a}")
+                    };
+                    all.push(v);
+                }
+            }
+        }
+        assert_eq!(plan_calls(&shape, 3), plan_calls(&shape, 3));
+        let f32_nan = |v: &u128| (0..4).any(|i| f32::from_bits((v >> (32 * i)) as u32).is_nan());
+        let f64_nan = |v: &u128| (0..2).any(|i| f64::from_bits((v >> (64 * i)) as u64).is_nan());
+        let splat8 = |v: &u128| *v == u128::from(*v as u8) * (u128::MAX / 0xff) && *v != 0;
+        assert!(all.iter().any(f32_nan));
+        assert!(all.iter().any(f64_nan));
+        assert!(all.iter().any(splat8));
+        assert!(all.contains(&0) && all.contains(&u128::MAX));
+        // Mostly distinct values, not one pattern repeated.
+        let distinct: std::collections::BTreeSet<_> = all.iter().collect();
+        assert!(
+            distinct.len() > all.len() / 2,
+            "{} of {}",
+            distinct.len(),
+            all.len()
+        );
     }
 }

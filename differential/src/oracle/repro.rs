@@ -165,6 +165,9 @@ pub fn full_report(run: &Run) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "sides: {}", run.side_names.join(", "));
+    for (name, why) in &run.skipped {
+        let _ = writeln!(out, "skipped: {name} ({why})");
+    }
     let _ = writeln!(out, "call seed: {}", run.call_seed);
     let _ = writeln!(out, "end: {:?}\n", run.end);
     for i in 0..run.steps.len() {

@@ -141,7 +141,7 @@ fn obs(state: &mut State, v: &Val) -> Result<Obs, String> {
                 None => return Err("externref with a foreign payload".into()),
             }
         }
-        Val::V128(_) => return Err("v128 value".into()),
+        Val::V128(x) => Obs::V128(*x),
     })
 }
 
@@ -151,6 +151,7 @@ fn val(state: &mut State, a: &Arg) -> Result<Val, String> {
         Arg::I64(x) => Val::I64(*x),
         Arg::F32(x) => Val::F32(*x),
         Arg::F64(x) => Val::F64(*x),
+        Arg::V128(x) => Val::V128(*x),
         Arg::FuncRef(None) => Val::FuncRef(None),
         Arg::FuncRef(Some(name)) => Val::FuncRef(Some(
             state

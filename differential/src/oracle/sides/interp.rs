@@ -61,14 +61,11 @@ fn obs(ids: &mut RefIds<FuncAddr>, v: Value) -> Result<Obs, String> {
         Value::I64(x) => Obs::I64(x),
         Value::F32(x) => Obs::F32(x),
         Value::F64(x) => Obs::F64(x),
+        Value::V128(x) => Obs::V128(x),
         Value::Ref(Ref::Null(RefType::Func)) => Obs::FuncRef(None),
         Value::Ref(Ref::Null(RefType::Extern)) => Obs::ExternRef(None),
         Value::Ref(Ref::Func(a)) => Obs::FuncRef(Some(ids.id(a))),
         Value::Ref(Ref::Extern(n)) => Obs::ExternRef(Some(n)),
-        // Values the oracle does not compare yet (e.g. v128 once the
-        // interpreter has SIMD).
-        #[allow(unreachable_patterns)]
-        other => return Err(format!("unsupported value {other:?}")),
     })
 }
 
@@ -85,6 +82,7 @@ fn value(state: &State, a: &Arg) -> Result<Value, String> {
         Arg::I64(x) => Value::I64(*x),
         Arg::F32(x) => Value::F32(*x),
         Arg::F64(x) => Value::F64(*x),
+        Arg::V128(x) => Value::V128(*x),
         Arg::FuncRef(None) => Value::Ref(Ref::Null(RefType::Func)),
         Arg::FuncRef(Some(name)) => Value::Ref(Ref::Func(func_export(state, name)?)),
         Arg::ExternRef(None) => Value::Ref(Ref::Null(RefType::Extern)),

@@ -10,6 +10,19 @@ pub mod interp;
 #[cfg(feature = "wasmi")]
 pub mod wasmi;
 
+/// Whether `wasm` needs the SIMD feature: it validates as Wasm 2.0 but
+/// not without SIMD (v128 anywhere, or any SIMD instruction).
+pub fn needs_simd(wasm: &[u8]) -> bool {
+    use wasmparser::{Validator, WasmFeatures};
+    let scalar = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
+    Validator::new_with_features(scalar)
+        .validate_all(wasm)
+        .is_err()
+        && Validator::new_with_features(WasmFeatures::WASM2)
+            .validate_all(wasm)
+            .is_ok()
+}
+
 /// Resource limits every side is configured with. They are *not* made
 /// equivalent across sides (their units differ); hitting one is reported
 /// as [`Outcome::Exhausted`], a legitimate divergence.
@@ -50,4 +63,12 @@ pub trait Side {
     /// Set an exported mutable `i32` global (the module's termination
     /// fuel, see [`crate::generate::FUEL_EXPORT`]).
     fn set_global_i32(&mut self, name: &str, value: i32) -> Result<(), String>;
+    /// Why this side sits out `wasm`, if it does: a side that cannot be
+    /// trusted with some modules (e.g. wasmi with SIMD, see
+    /// [`wasmi`]) is left out of their runs, and named in the report,
+    /// instead of failing or crashing the process. The reference side
+    /// (the first) never declines.
+    fn declines(&self, _wasm: &[u8]) -> Option<String> {
+        None
+    }
 }

@@ -1,11 +1,23 @@
 //! The third opinion: wasmi, an independent interpreter, so a bug that the
 //! engine and our interpreter share (e.g. a shared misreading of the spec)
 //! still shows as a mismatch.
+//!
+//! **SIMD modules are left to the engine and the interpreter.** wasmi 2.0
+//! implements fixed-width SIMD (its `simd` feature, enabled in
+//! `Cargo.toml`), but on some generated SIMD modules it jumps through a
+//! null handler in its dispatch loop (`execute_until_done`, with the
+//! `portable-dispatch` the workspace selects) and the process dies with
+//! SIGSEGV, taking the whole campaign with it; see
+//! `tests/regressions/wasmi-simd-segv.wat`. So by default this side
+//! [declines](Side::declines) every module that needs SIMD
+//! ([`super::needs_simd`]), and the campaign tallies them as sat out.
+//! Setting `KILN_ORACLE_WASMI_SIMD=1` (or [`WasmiSide::with_simd`]) lets
+//! wasmi run them anyway, e.g. to check a newer wasmi.
 
 use wasmi::errors::{ErrorKind, InstantiationError};
 use wasmi::{
     Config, Engine, Error, ExternRef, F32, F64, Func, Instance, Linker, Module, Nullable, Ref,
-    Store, TrapCode, Val,
+    Store, TrapCode, V128, Val,
 };
 
 use super::{Limits, Side};
@@ -26,11 +38,23 @@ struct State {
 pub struct WasmiSide {
     engine: Engine,
     fuel: u64,
+    /// Whether SIMD modules run here too (see the module docs).
+    simd: bool,
     state: Option<State>,
 }
 
+/// The environment variable that lets wasmi run SIMD modules.
+pub const WASMI_SIMD_ENV: &str = "KILN_ORACLE_WASMI_SIMD";
+
 impl WasmiSide {
+    /// wasmi, sitting out SIMD modules unless `KILN_ORACLE_WASMI_SIMD=1`.
     pub fn new(limits: Limits) -> WasmiSide {
+        let simd = std::env::var(WASMI_SIMD_ENV).is_ok_and(|v| v == "1");
+        WasmiSide::with_simd(limits, simd)
+    }
+
+    /// wasmi, running SIMD modules too if `simd`.
+    pub fn with_simd(limits: Limits, simd: bool) -> WasmiSide {
         let mut config = Config::default();
         config
             .consume_fuel(true)
@@ -38,6 +62,7 @@ impl WasmiSide {
         WasmiSide {
             engine: Engine::new(&config),
             fuel: limits.fuel,
+            simd,
             state: None,
         }
     }
@@ -80,7 +105,7 @@ fn obs(state: &mut State, v: &Val) -> Result<Obs, String> {
         Val::F64(x) => Obs::F64(x.to_bits()),
         Val::FuncRef(f) => ref_obs(state, &Ref::Func(*f))?,
         Val::ExternRef(r) => ref_obs(state, &Ref::Extern(*r))?,
-        Val::V128(_) => return Err("v128 value".into()),
+        Val::V128(x) => Obs::V128(x.as_u128()),
     })
 }
 
@@ -102,6 +127,7 @@ fn val(state: &mut State, a: &Arg) -> Result<Val, String> {
         Arg::I64(x) => Val::I64(*x),
         Arg::F32(x) => Val::F32(F32::from_bits(*x)),
         Arg::F64(x) => Val::F64(F64::from_bits(*x)),
+        Arg::V128(x) => Val::V128(V128::from(*x)),
         Arg::FuncRef(None) => Val::FuncRef(Nullable::Null),
         Arg::FuncRef(Some(name)) => Val::FuncRef(Nullable::Val(
             state
@@ -119,6 +145,12 @@ fn val(state: &mut State, a: &Arg) -> Result<Val, String> {
 impl Side for WasmiSide {
     fn name(&self) -> String {
         "wasmi".into()
+    }
+
+    fn declines(&self, wasm: &[u8]) -> Option<String> {
+        (!self.simd && super::needs_simd(wasm)).then(|| {
+            format!("SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway")
+        })
     }
 
     fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome {
