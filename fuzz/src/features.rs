@@ -3,7 +3,7 @@
 //! `WasmFeatures` (the `compile` oracle) and wasm-smith's `Config` (module
 //! generation).
 //!
-//! When the engine gains a feature (SIMD is next), flip it in
+//! When the engine gains a feature, flip it in
 //! [`engine_features`]; every target follows.
 
 use wasmparser::WasmFeatures;
@@ -20,7 +20,7 @@ pub struct FeatureSet {
     pub simd: bool,
 }
 
-/// What the engine implements today: Wasm 2.0 without SIMD.
+/// What the engine implements today: all of Wasm 2.0.
 pub fn engine_features() -> FeatureSet {
     FeatureSet {
         mutable_global: true,
@@ -29,7 +29,7 @@ pub fn engine_features() -> FeatureSet {
         multi_value: true,
         bulk_memory: true,
         reference_types: true,
-        simd: false,
+        simd: true,
     }
 }
 
