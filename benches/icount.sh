@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Instruction counts (callgrind `Ir`) of Kiln's compile of a module and of
-# its execute (bench.start..bench.end only), per benchmark. See README.md.
+# Instruction counts (callgrind `Ir`) of Kiln's compile of a module, of 100
+# instantiations and of its execute (bench.start..bench.end only), per
+# benchmark. See README.md.
 #   benches/icount.sh [BENCHMARK...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 printf '%-8s %-24s %16s\n' phase benchmark Ir
 for bench in "${benches[@]}"; do
-    for phase in compile execute; do
+    for phase in compile instantiate execute; do
         if ! valgrind --tool=callgrind --collect-atstart=no \
             --callgrind-out-file="$tmp/out" "$bin" "$phase" "$bench" >"$tmp/log" 2>&1; then
             cat "$tmp/log" >&2

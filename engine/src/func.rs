@@ -12,17 +12,18 @@ use crate::store::{
     AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, opaque,
     opaque_mut,
 };
-use crate::trampoline::{ArrayCallFn, HostShimFn};
+use crate::trampoline::{ArrayCallFn, HostShimFn, Trampolines};
 use crate::types::{FuncType, ValType};
 use crate::values::Val;
 use crate::vmctx::{self, VMFuncRef};
 use anyhow::{Result, anyhow, bail};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// The host closure behind a host function, type-erased over the store's
 /// `T`: it gets the store, the calling instance's vmctx (null when called
 /// from the host), and the argument/result slots.
-type HostFn = dyn Fn(*mut StoreOpaque, *mut u8, &mut [u128]) -> Result<()> + Send + Sync;
+pub(crate) type HostFn = dyn Fn(*mut StoreOpaque, *mut u8, &mut [u128]) -> Result<()> + Send + Sync;
 
 /// A host function as compiled code calls it. `shim` must stay the first
 /// field: the host-call trampoline loads it from offset 0.
@@ -30,7 +31,94 @@ type HostFn = dyn Fn(*mut StoreOpaque, *mut u8, &mut [u128]) -> Result<()> + Sen
 pub(crate) struct HostFuncCtx {
     shim: HostShimFn,
     funcref: VMFuncRef,
-    func: Box<HostFn>,
+    func: Arc<HostFn>,
+}
+
+/// A host function resolved against an engine once (type interned,
+/// trampolines compiled), so that adding it to a store is an allocation
+/// and a push: a `Linker` keeps these and adds them to every store it
+/// instantiates in.
+pub(crate) struct HostFunc {
+    engine: Engine,
+    ty: FuncType,
+    type_id: u32,
+    trampolines: Arc<Trampolines>,
+    func: Arc<HostFn>,
+}
+
+impl HostFunc {
+    pub fn new(engine: &Engine, ty: FuncType, func: Box<HostFn>) -> Result<HostFunc> {
+        let type_id = engine.intern(&ty);
+        Ok(HostFunc {
+            engine: engine.clone(),
+            ty,
+            type_id,
+            trampolines: engine.trampolines(type_id)?,
+            func: func.into(),
+        })
+    }
+
+    /// A `Func` of this host function in `s`, which must be of the same
+    /// engine (type ids and trampolines are per engine).
+    pub fn add_to_store(&self, s: &mut StoreOpaque) -> Result<Func> {
+        if !Engine::same(&self.engine, &s.engine) {
+            bail!("a host function defined for one engine cannot be used in a store of another");
+        }
+        let mut ctx = Box::new(HostFuncCtx {
+            shim: host_shim,
+            funcref: VMFuncRef {
+                code: self.trampolines.host_call(),
+                type_id: self.type_id,
+                _pad: 0,
+                vmctx: std::ptr::null_mut(),
+            },
+            func: self.func.clone(),
+        });
+        ctx.funcref.vmctx = (&mut *ctx as *mut HostFuncCtx).cast();
+        let funcref = &ctx.funcref as *const VMFuncRef;
+        s.funcs.push(FuncData {
+            funcref,
+            ty: self.ty.clone(),
+            array_call: self.trampolines.array_call(),
+            host: Some(ctx),
+        });
+        let index = s.funcs.len() - 1;
+        s.func_by_ref.insert(funcref as usize, index);
+        Ok(Func {
+            store_id: s.id(),
+            index,
+        })
+    }
+}
+
+/// The type-erased closure behind `Func::new`: converts slots to `Val`s
+/// and back, checking the results against `ty`.
+pub(crate) fn val_host_fn<T: 'static>(
+    ty: FuncType,
+    func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> Box<HostFn> {
+    Box::new(move |store, caller_vmctx, slots| {
+        // SAFETY: `store` is the `StoreOpaque` of a `StoreInner<T>` (the
+        // function was created for stores of `T`, and stores never mix
+        // functions), laid out first in it.
+        let mut caller = unsafe { Caller::from_raw(store, caller_vmctx) };
+        let s = &mut caller.store.opaque;
+        let params: Vec<Val> = ty
+            .params()
+            .iter()
+            .zip(slots.iter())
+            .map(|(&t, &raw)| Val::from_raw(s, raw, t))
+            .collect();
+        let mut results: Vec<Val> = ty.results().iter().map(|&t| default_val(t)).collect();
+        func(caller.reborrow(), &params, &mut results)?;
+        let s = &caller.store.opaque;
+        for ((slot, r), &t) in slots.iter_mut().zip(&results).zip(ty.results()) {
+            *slot = r
+                .to_raw_checked(s, t)
+                .map_err(|e| e.context("host function returned a bad result"))?;
+        }
+        Ok(())
+    })
 }
 
 pub(crate) struct FuncData {
@@ -102,29 +190,7 @@ impl Func {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Func {
-        let ty2 = ty.clone();
-        let host: Box<HostFn> = Box::new(move |store, caller_vmctx, slots| {
-            // SAFETY: `store` is the `StoreOpaque` of a `StoreInner<T>`
-            // (the function was created in a store of `T`, and stores never
-            // mix functions), laid out first in it.
-            let mut caller = unsafe { Caller::from_raw(store, caller_vmctx) };
-            let s = &mut caller.store.opaque;
-            let params: Vec<Val> = ty2
-                .params()
-                .iter()
-                .zip(slots.iter())
-                .map(|(&t, &raw)| Val::from_raw(s, raw, t))
-                .collect();
-            let mut results: Vec<Val> = ty2.results().iter().map(|&t| default_val(t)).collect();
-            func(caller.reborrow(), &params, &mut results)?;
-            let s = &caller.store.opaque;
-            for ((slot, r), &t) in slots.iter_mut().zip(&results).zip(ty2.results()) {
-                *slot = r
-                    .to_raw_checked(s, t)
-                    .map_err(|e| e.context("host function returned a bad result"))?;
-            }
-            Ok(())
-        });
+        let host = val_host_fn(ty.clone(), func);
         Func::new_raw(opaque_mut(&mut store), ty, host)
     }
 
@@ -141,35 +207,10 @@ impl Func {
     }
 
     fn new_raw(s: &mut StoreOpaque, ty: FuncType, func: Box<HostFn>) -> Func {
-        let type_id = s.engine.intern(&ty);
-        let tramp = s
-            .engine
-            .trampolines(type_id)
+        let host = HostFunc::new(&s.engine, ty, func)
             .expect("trampolines compile for every function type");
-        let mut ctx = Box::new(HostFuncCtx {
-            shim: host_shim,
-            funcref: VMFuncRef {
-                code: tramp.host_call(),
-                type_id,
-                _pad: 0,
-                vmctx: std::ptr::null_mut(),
-            },
-            func,
-        });
-        ctx.funcref.vmctx = (&mut *ctx as *mut HostFuncCtx).cast();
-        let funcref = &ctx.funcref as *const VMFuncRef;
-        s.funcs.push(FuncData {
-            funcref,
-            ty,
-            array_call: tramp.array_call(),
-            host: Some(ctx),
-        });
-        let index = s.funcs.len() - 1;
-        s.func_by_ref.insert(funcref as usize, index);
-        Func {
-            store_id: s.id(),
-            index,
-        }
+        host.add_to_store(s)
+            .expect("a host function made for the store's own engine")
     }
 
     pub fn ty(&self, store: impl AsContext) -> FuncType {

@@ -159,6 +159,27 @@ impl Instance {
         // Imports, checked against the declared types.
         for (import, ext) in info.imports.iter().zip(imports) {
             s.check_owner(ext.store_id())?;
+            // Functions, the common import, check by interned type id (one
+            // engine, so equal ids are equal types); a mismatch falls
+            // through to the general check, which explains it.
+            if let (EntityIndex::Func(i), Extern::Func(f)) = (import.index, ext) {
+                // SAFETY: `funcref` is a live funcref of this store.
+                let r = unsafe { *s.funcs[f.index].funcref };
+                if r.type_id == m.type_ids[info.funcs[i as usize] as usize] {
+                    // SAFETY: offsets from `VMOffsets` for these fields.
+                    unsafe {
+                        inst.write(
+                            offsets.imported_func(i),
+                            VMFunctionImport {
+                                code: r.code,
+                                vmctx: r.vmctx,
+                            },
+                        );
+                        inst.write(offsets.func_ref(i), r);
+                    }
+                    continue;
+                }
+            }
             let expected = entity_type(info, import.index);
             let actual = ext.ty_in(s);
             let (module_name, name) = (&import.module, &import.name);
@@ -374,9 +395,16 @@ impl Instance {
         Ok(handle)
     }
 
-    /// The instance whose vmctx is `vmctx`.
+    /// The instance whose vmctx is `vmctx` (a vmctx of an instance of `s`,
+    /// as wasm of `s` passes to host functions).
     pub(crate) fn from_vmctx(s: &StoreOpaque, vmctx: *mut u8) -> Option<Instance> {
-        let index = s.instances.iter().position(|i| i.vmctx_ptr() == vmctx)?;
+        // SAFETY: every vmctx of `s` holds its `InstanceData` at
+        // `INSTANCE_OFFSET`, boxed and owned by `s` for `s`'s lifetime.
+        let index = unsafe {
+            let data = *(vmctx.add(vmctx::INSTANCE_OFFSET as usize) as *const *const InstanceData);
+            (*data).index
+        };
+        debug_assert!(std::ptr::eq(s.instances[index].vmctx_ptr(), vmctx));
         Some(Instance {
             store_id: s.id(),
             index,

@@ -29,6 +29,7 @@ mod compile;
 mod config;
 mod engine;
 mod externals;
+mod fast_hash;
 mod func;
 mod info;
 mod instance;

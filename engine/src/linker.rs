@@ -1,56 +1,49 @@
 //! `Linker<T>`: resolves a module's imports by `(module, name)` from
 //! definitions and registered instances, then instantiates.
 
+use crate::engine::Engine;
 use crate::externals::Extern;
-use crate::func::{Caller, Func, IntoFunc};
+use crate::fast_hash::FastHashMap;
+use crate::func::{Caller, HostFunc, IntoFunc, val_host_fn};
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::store::{AsContextMut, opaque_mut};
 use crate::types::FuncType;
 use crate::values::Val;
 use anyhow::{Result, bail};
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-type HostDefinition<T> =
-    Arc<dyn Fn(&mut crate::store::StoreContextMut<'_, T>) -> Func + Send + Sync>;
-
-enum Definition<T> {
+#[derive(Clone)]
+enum Definition {
     /// A store object (only usable with the store it belongs to).
     Extern(Extern),
-    /// A host function, instantiated into each store on first use.
-    Host(HostDefinition<T>),
-}
-
-impl<T> Clone for Definition<T> {
-    fn clone(&self) -> Self {
-        match self {
-            Definition::Extern(e) => Definition::Extern(*e),
-            Definition::Host(h) => Definition::Host(h.clone()),
-        }
-    }
+    /// A host function, resolved against the linker's engine when defined
+    /// and added to each store it is imported into.
+    Host(Arc<HostFunc>),
 }
 
 pub struct Linker<T> {
-    defs: HashMap<(String, String), Definition<T>>,
+    engine: Engine,
+    /// Module name, then field name: lookups by `&str` allocate nothing.
+    defs: FastHashMap<String, FastHashMap<String, Definition>>,
     allow_shadowing: bool,
+    /// Host definitions are closures over stores of `T`.
     _marker: PhantomData<fn() -> T>,
 }
 
-impl<T> Default for Linker<T> {
-    fn default() -> Self {
+impl<T: 'static> Linker<T> {
+    pub fn new(engine: &Engine) -> Linker<T> {
         Linker {
-            defs: HashMap::new(),
+            engine: engine.clone(),
+            defs: FastHashMap::default(),
             allow_shadowing: false,
             _marker: PhantomData,
         }
     }
-}
 
-impl<T: 'static> Linker<T> {
-    pub fn new(_engine: &crate::Engine) -> Linker<T> {
-        Linker::default()
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Let later definitions replace earlier ones of the same name.
@@ -59,12 +52,12 @@ impl<T: 'static> Linker<T> {
         self
     }
 
-    fn insert(&mut self, module: &str, name: &str, def: Definition<T>) -> Result<()> {
-        let key = (module.to_string(), name.to_string());
-        if !self.allow_shadowing && self.defs.contains_key(&key) {
+    fn insert(&mut self, module: &str, name: &str, def: Definition) -> Result<()> {
+        let fields = self.defs.entry(module.to_string()).or_default();
+        if !self.allow_shadowing && fields.contains_key(name) {
             bail!("`{module}::{name}` is already defined");
         }
-        self.defs.insert(key, def);
+        fields.insert(name.to_string(), def);
         Ok(())
     }
 
@@ -83,10 +76,11 @@ impl<T: 'static> Linker<T> {
         &mut self,
         module: &str,
         name: &str,
-        func: impl IntoFunc<T, Params, Results> + Clone,
+        func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self> {
-        let make: HostDefinition<T> = Arc::new(move |store| Func::wrap(store, func.clone()));
-        self.insert(module, name, Definition::Host(make))?;
+        let (ty, host) = func.into_func();
+        let host = HostFunc::new(&self.engine, ty, host)?;
+        self.insert(module, name, Definition::Host(Arc::new(host)))?;
         Ok(self)
     }
 
@@ -96,11 +90,10 @@ impl<T: 'static> Linker<T> {
         module: &str,
         name: &str,
         ty: FuncType,
-        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + Clone + 'static,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
-        let make: HostDefinition<T> =
-            Arc::new(move |store| Func::new(store, ty.clone(), func.clone()));
-        self.insert(module, name, Definition::Host(make))?;
+        let host = HostFunc::new(&self.engine, ty.clone(), val_host_fn(ty, func))?;
+        self.insert(module, name, Definition::Host(Arc::new(host)))?;
         Ok(self)
     }
 
@@ -128,17 +121,31 @@ impl<T: 'static> Linker<T> {
         self.instance(store, name, instance)
     }
 
+    /// The definition of `module::name` in `store`: a host function is
+    /// added to the store (so `None` too when `store` belongs to another
+    /// engine than the linker).
     pub fn get(
         &self,
         mut store: impl AsContextMut<Data = T>,
         module: &str,
         name: &str,
     ) -> Option<Extern> {
-        let def = self.defs.get(&(module.to_string(), name.to_string()))?;
-        Some(match def {
+        self.resolve(opaque_mut(&mut store), module, name).ok()?
+    }
+
+    fn resolve(
+        &self,
+        s: &mut crate::store::StoreOpaque,
+        module: &str,
+        name: &str,
+    ) -> Result<Option<Extern>> {
+        let Some(def) = self.defs.get(module).and_then(|fields| fields.get(name)) else {
+            return Ok(None);
+        };
+        Ok(Some(match def {
             Definition::Extern(e) => *e,
-            Definition::Host(make) => Extern::Func(make(&mut store.as_context_mut())),
-        })
+            Definition::Host(host) => Extern::Func(host.add_to_store(s)?),
+        }))
     }
 
     /// Resolve `module`'s imports and instantiate it.
@@ -147,17 +154,25 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance> {
-        let mut imports = Vec::with_capacity(module.imports().len());
-        for import in module.imports() {
-            match self.get(&mut store, import.module(), import.name()) {
+        let s = opaque_mut(&mut store);
+        if !Engine::same(&self.engine, &s.engine) {
+            bail!(
+                "cross-engine instantiation: the linker and the store belong to different engines"
+            );
+        }
+        let info = &module.inner().info;
+        let mut imports = Vec::with_capacity(info.imports.len());
+        s.funcs.reserve(info.imports.len());
+        for import in &info.imports {
+            match self.resolve(s, &import.module, &import.name)? {
                 Some(e) => imports.push(e),
                 None => bail!(
                     "unknown import: `{}::{}` has not been defined",
-                    import.module(),
-                    import.name()
+                    import.module,
+                    import.name
                 ),
             }
         }
-        Instance::instantiate(opaque_mut(&mut store), module, &imports)
+        Instance::instantiate(s, module, &imports)
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::engine::Engine;
 use crate::externals::{GlobalData, TableData};
+use crate::fast_hash::FastHashMap;
 use crate::func::FuncData;
 use crate::instance::InstanceData;
 use crate::memory::LinearMemory;
@@ -17,7 +18,6 @@ use crate::trap::{FrameInfo, Trap, TrapCode, ir_codes};
 use crate::vmctx::{VMFuncRef, VMStoreContext};
 use anyhow::{Result, anyhow, bail};
 use std::any::Any;
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,7 +37,7 @@ pub struct StoreOpaque {
     pub(crate) funcs: Vec<FuncData>,
     /// `VMFuncRef` address → index in `funcs`, for turning raw funcrefs
     /// coming out of wasm back into `Func`s.
-    pub(crate) func_by_ref: HashMap<usize, usize>,
+    pub(crate) func_by_ref: FastHashMap<usize, usize>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// The error of a failed host call, waiting for the trap it caused to
     /// reach the host→wasm entry.
@@ -74,7 +74,7 @@ impl<T> Store<T> {
                     tables: Vec::new(),
                     globals: Vec::new(),
                     funcs: Vec::new(),
-                    func_by_ref: HashMap::new(),
+                    func_by_ref: FastHashMap::default(),
                     externrefs: Vec::new(),
                     pending_error: None,
                     context: Box::new(VMStoreContext {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The type of a reference value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -59,11 +60,12 @@ impl fmt::Display for ValType {
     }
 }
 
-/// The type of a function: parameters and results.
+/// The type of a function: parameters and results. Shared, so cloning one
+/// (every `Func::ty`, every store function entry) allocates nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FuncType {
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
+    params: Arc<[ValType]>,
+    results: Arc<[ValType]>,
 }
 
 impl FuncType {

@@ -340,3 +340,77 @@ fn fuel_stops_runaway_loops() {
     // Without Config::consume_fuel there is no fuel to set.
     assert!(Store::new(&Engine::default(), ()).set_fuel(1).is_err());
 }
+
+/// One linker's host functions serve many stores and instances: each call
+/// sees its own store's data and its own calling instance's memory.
+#[test]
+fn linker_definitions_serve_many_stores() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (import "host" "bump" (func $bump (param i32) (result i32)))
+        (import "host" "twice" (func $twice (param i64) (result i64)))
+        (memory (export "memory") 1)
+        (func (export "run") (param i32) (result i32) local.get 0 call $bump)
+        (func (export "twice") (param i64) (result i64) local.get 0 call $twice))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut linker = Linker::<u32>::new(&engine);
+    linker
+        .func_wrap("host", "bump", |mut caller: Caller<'_, u32>, by: i32| {
+            *caller.data_mut() += by as u32;
+            let memory = caller
+                .get_export("memory")
+                .and_then(Extern::into_memory)
+                .unwrap();
+            memory.data_mut(&mut caller)[0] += 1;
+            memory.data(&caller)[0] as i32
+        })
+        .unwrap();
+    let ty = FuncType::new([ValType::I64], [ValType::I64]);
+    linker
+        .func_new("host", "twice", ty, |_, args, results| {
+            results[0] = Val::I64(args[0].unwrap_i64() * 2);
+            Ok(())
+        })
+        .unwrap();
+    let mut stores = [Store::new(&engine, 0u32), Store::new(&engine, 100u32)];
+    for (n, store) in stores.iter_mut().enumerate() {
+        // Two instances per store: the second's memory is its own.
+        let a = linker.instantiate(&mut *store, &module).unwrap();
+        let b = linker.instantiate(&mut *store, &module).unwrap();
+        let run_a = a.get_typed_func::<i32, i32>(&mut *store, "run").unwrap();
+        let run_b = b.get_typed_func::<i32, i32>(&mut *store, "run").unwrap();
+        assert_eq!(run_a.call(&mut *store, 1).unwrap(), 1);
+        assert_eq!(run_a.call(&mut *store, 2).unwrap(), 2);
+        assert_eq!(run_b.call(&mut *store, 3).unwrap(), 1);
+        assert_eq!(*store.data(), 100 * n as u32 + 6);
+        let twice = b.get_typed_func::<i64, i64>(&mut *store, "twice").unwrap();
+        assert_eq!(twice.call(&mut *store, -21).unwrap(), -42);
+    }
+
+    // A store of another engine is refused, not run with foreign code.
+    let other = Engine::default();
+    let err = linker
+        .instantiate(&mut Store::new(&other, 0u32), &module)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("engine"), "{err:#}");
+    assert!(
+        linker
+            .get(&mut Store::new(&other, 0u32), "host", "bump")
+            .is_none()
+    );
+
+    // A definition of the wrong type is named in the error.
+    let wrong = Module::new(
+        &engine,
+        r#"(module (import "host" "bump" (func (param i64))))"#,
+    )
+    .unwrap();
+    let err = linker
+        .instantiate(&mut Store::new(&engine, 0u32), &wrong)
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("host") && msg.contains("bump") && msg.contains("i64"),
+        "{msg}"
+    );
+}

@@ -4,6 +4,7 @@
 //! ```sh
 //! icount compile NAME   # counts Module::new, single-threaded
 //! icount execute NAME   # counts bench.start..bench.end; output checked
+//! icount instantiate NAME # counts 100 instantiations (store + instance)
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -13,10 +14,14 @@ use kiln_benches::runtime::Runtime;
 use kiln_benches::runtime::kiln::Kiln;
 use kiln_benches::{bench_wasm_dir, suite};
 
+/// Instantiations counted by the `instantiate` phase (its count ÷ this is
+/// the cost of one, store creation and drop included).
+const INSTANTIATIONS: u32 = 100;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [phase, name] = args.as_slice() else {
-        bail!("usage: icount compile|execute BENCHMARK");
+        bail!("usage: icount compile|instantiate|execute BENCHMARK");
     };
     let (benches, skipped) = suite::load(&bench_wasm_dir()?)?;
     let Some(bench) = benches.iter().find(|b| &b.name == name) else {
@@ -36,12 +41,23 @@ fn main() -> Result<()> {
             toggle_collect();
             module.with_context(|| format!("compiling {name}"))?;
         }
+        "instantiate" => {
+            let module = kiln.compile(&bench.wasm)?;
+            // One untimed round first: lazily initialised state (the
+            // signal handler, trampolines) is not part of the steady state.
+            drop(kiln.instantiate(&module, bench)?);
+            toggle_collect();
+            for _ in 0..INSTANTIATIONS {
+                drop(kiln.instantiate(&module, bench)?);
+            }
+            toggle_collect();
+        }
         "execute" => {
             let module = kiln.compile(&bench.wasm)?;
             let outcome = kiln.execute(&module, bench)?;
             bench.check(Kiln::NAME, &outcome);
         }
-        _ => bail!("unknown phase `{phase}`: compile or execute"),
+        _ => bail!("unknown phase `{phase}`: compile, instantiate or execute"),
     }
     Ok(())
 }
