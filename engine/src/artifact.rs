@@ -26,7 +26,7 @@ use object::{Object as _, ObjectSection as _};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever any section's encoding changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -41,6 +41,9 @@ pub struct EngineMetadata {
     pub target: String,
     /// Cranelift's shared and ISA flags that shape code, as `name=value`.
     pub flags: Vec<(String, String)>,
+    /// The optimisation level the code was compiled at. Recorded, not
+    /// checked: code of any level runs under any engine.
+    pub opt_level: String,
     pub features: Features,
     pub tunables: Tunables,
 }
@@ -64,12 +67,19 @@ impl EngineMetadata {
             .map(|v| (v.name.to_string(), v.value_string()))
             .collect();
         flags.sort();
+        let opt_level = isa
+            .flags()
+            .iter()
+            .find(|v| v.name == "opt_level")
+            .map(|v| v.value_string())
+            .unwrap_or_default();
         let config = engine.config();
         EngineMetadata {
             format_version: FORMAT_VERSION,
             kiln_version: env!("CARGO_PKG_VERSION").to_string(),
             target: isa.triple().to_string(),
             flags,
+            opt_level,
             features: config.features,
             tunables: config.tunables.clone(),
         }
@@ -366,13 +376,17 @@ mod tests {
     #[test]
     fn metadata_recorded_is_the_artifacts() {
         // An engine that differs only in settings that do not decide
-        // compatibility (the opt level) loads the artifact, and
-        // re-serialising reproduces the original bytes.
-        let mut speed = Config::new();
-        speed.cranelift_opt_level(crate::OptLevel::None);
-        let bytes = artifact(&speed);
+        // compatibility (the opt level) loads the artifact; the metadata
+        // it keeps, and re-serialises byte for byte, is the artifact's.
+        let mut unoptimised = Config::new();
+        unoptimised.cranelift_opt_level(crate::OptLevel::None);
+        let bytes = artifact(&unoptimised);
+        let default = Engine::default();
+        let loaded = read(&EngineMetadata::of(&default), &bytes).unwrap();
+        assert_eq!(loaded.metadata.opt_level, "none");
+        assert_eq!(EngineMetadata::of(&default).opt_level, "speed");
         // SAFETY: our own artifact.
-        let module = unsafe { Module::deserialize(&Engine::default(), &bytes) }.unwrap();
+        let module = unsafe { Module::deserialize(&default, &bytes) }.unwrap();
         assert_eq!(module.serialize().unwrap(), bytes);
     }
 

@@ -185,32 +185,19 @@ impl Instance {
             let (module_name, name) = (&import.module, &import.name);
             match (import.index, ext, &expected, &actual) {
                 (
-                    EntityIndex::Func(i),
-                    Extern::Func(f),
+                    EntityIndex::Func(_),
+                    Extern::Func(_),
                     ExternType::Func(e),
                     ExternType::Func(a),
                 ) => {
-                    if e != a {
-                        return Err(link_error(
-                            "function",
-                            module_name,
-                            name,
-                            format!("expected {e}, found {a}"),
-                        ));
-                    }
-                    let r = s.funcs[f.index].funcref;
-                    // SAFETY: `r` is a live funcref of this store.
-                    let r = unsafe { *r };
-                    unsafe {
-                        inst.write(
-                            offsets.imported_func(i),
-                            VMFunctionImport {
-                                code: r.code,
-                                vmctx: r.vmctx,
-                            },
-                        );
-                        inst.write(offsets.func_ref(i), r);
-                    }
+                    // Functions of the expected type took the path above.
+                    debug_assert_ne!(e, a);
+                    return Err(link_error(
+                        "function",
+                        module_name,
+                        name,
+                        format!("expected {e}, found {a}"),
+                    ));
                 }
                 (
                     EntityIndex::Global(i),

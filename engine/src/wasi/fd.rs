@@ -404,72 +404,68 @@ pub fn fd_filestat_set_times(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64
     cvt(unsafe { libc::futimens(fd, ts.as_ptr()) }).map(drop)
 }
 
-/// Read into each iovec in turn, stopping at a short read.
-pub fn fd_read(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let entry = cx.fds.get(a[0])?;
-    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
+/// Transfer each iovec at `iovs_ptr`/`iovs_len` in turn through `io`
+/// (given the buffer's pointer and length and the bytes done so far),
+/// stopping at a short transfer; writes the total to `total_ptr`.
+fn each_iovec(
+    mem: &mut GuestMemory<'_>,
+    iovs_ptr: u64,
+    iovs_len: u64,
+    total_ptr: u64,
+    mut io: impl FnMut(&mut GuestMemory<'_>, u32, u32, usize) -> WasiResult<usize>,
+) -> WasiResult {
+    let iovs = mem.iovecs(iovs_ptr as u32, iovs_len as u32)?;
     let mut total = 0usize;
     for (ptr, len) in iovs {
-        let n = entry.read(mem.slice_mut(ptr, len)?)?;
+        let n = io(mem, ptr, len, total)?;
         total += n;
         if n < len as usize {
             break;
         }
     }
-    mem.write_u32(a[3] as u32, total as u32)
+    mem.write_u32(total_ptr as u32, total as u32)
 }
 
-/// Write each ciovec in turn, stopping at a short write.
+/// The file offset of a positioned read or write, `done` bytes on.
+fn offset_at(start: u64, done: usize) -> WasiResult<i64> {
+    i64::try_from(start)
+        .ok()
+        .and_then(|o| o.checked_add(done as i64))
+        .ok_or(Errno::INVAL)
+}
+
+pub fn fd_read(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
+    let entry = cx.fds.get(a[0])?;
+    each_iovec(mem, a[1], a[2], a[3], |mem, ptr, len, _| {
+        entry.read(mem.slice_mut(ptr, len)?)
+    })
+}
+
 pub fn fd_write(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
     let entry = cx.fds.get(a[0])?;
-    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
-    let mut total = 0usize;
-    for (ptr, len) in iovs {
-        let n = entry.write(mem.slice(ptr, len)?)?;
-        total += n;
-        if n < len as usize {
-            break;
-        }
-    }
-    mem.write_u32(a[3] as u32, total as u32)
+    each_iovec(mem, a[1], a[2], a[3], |mem, ptr, len, _| {
+        entry.write(mem.slice(ptr, len)?)
+    })
 }
 
 pub fn fd_pread(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let entry = cx.fds.get(a[0])?;
-    let fd = entry.host().map_err(|_| Errno::SPIPE)?;
-    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
-    let mut offset = i64::try_from(a[3]).map_err(|_| Errno::INVAL)?;
-    let mut total = 0usize;
-    for (ptr, len) in iovs {
+    let fd = cx.fds.get(a[0])?.host().map_err(|_| Errno::SPIPE)?;
+    each_iovec(mem, a[1], a[2], a[4], |mem, ptr, len, done| {
+        let offset = offset_at(a[3], done)?;
         let buf = mem.slice_mut(ptr, len)?;
         // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes.
-        let n = cvt_isize(unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), offset) })?;
-        total += n;
-        offset += n as i64;
-        if n < len as usize {
-            break;
-        }
-    }
-    mem.write_u32(a[4] as u32, total as u32)
+        cvt_isize(unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), offset) })
+    })
 }
 
 pub fn fd_pwrite(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let entry = cx.fds.get(a[0])?;
-    let fd = entry.host().map_err(|_| Errno::SPIPE)?;
-    let iovs = mem.iovecs(a[1] as u32, a[2] as u32)?;
-    let mut offset = i64::try_from(a[3]).map_err(|_| Errno::INVAL)?;
-    let mut total = 0usize;
-    for (ptr, len) in iovs {
+    let fd = cx.fds.get(a[0])?.host().map_err(|_| Errno::SPIPE)?;
+    each_iovec(mem, a[1], a[2], a[4], |mem, ptr, len, done| {
+        let offset = offset_at(a[3], done)?;
         let buf = mem.slice(ptr, len)?;
         // SAFETY: `buf` is a live slice of `buf.len()` bytes.
-        let n = cvt_isize(unsafe { libc::pwrite(fd, buf.as_ptr().cast(), buf.len(), offset) })?;
-        total += n;
-        offset += n as i64;
-        if n < len as usize {
-            break;
-        }
-    }
-    mem.write_u32(a[4] as u32, total as u32)
+        cvt_isize(unsafe { libc::pwrite(fd, buf.as_ptr().cast(), buf.len(), offset) })
+    })
 }
 
 pub fn fd_prestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
