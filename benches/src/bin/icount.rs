@@ -1,17 +1,19 @@
-//! One Kiln phase of one benchmark, for counting its instructions under
-//! callgrind (`benches/icount.sh` runs it with `--collect-atstart=no`):
+//! One phase of one benchmark on one engine, for counting its instructions
+//! under callgrind (`benches/icount.sh` runs it with `--collect-atstart=no`):
 //!
 //! ```sh
-//! icount compile NAME   # counts Module::new, single-threaded
-//! icount execute NAME   # counts bench.start..bench.end; output checked
-//! icount instantiate NAME # counts 100 instantiations (store + instance)
+//! icount [--runtime kiln|wasmtime] compile NAME   # counts compiling, single-threaded
+//! icount [--runtime kiln|wasmtime] instantiate NAME # counts 100 instantiations (store + instance)
+//! icount [--runtime kiln|wasmtime] execute NAME   # counts bench.start..bench.end; output checked
 //! ```
+//!
+//! Kiln is the default; wasmtime needs the `peers` feature. Both compile on
+//! one thread, so counts do not depend on scheduling.
 
 use anyhow::{Context, Result, bail};
-use kiln::{Config, Engine};
 use kiln_benches::callgrind::toggle_collect;
 use kiln_benches::runtime::Runtime;
-use kiln_benches::runtime::kiln::Kiln;
+use kiln_benches::suite::Benchmark;
 use kiln_benches::{bench_wasm_dir, suite};
 
 /// Instantiations counted by the `instantiate` phase (its count ÷ this is
@@ -19,9 +21,14 @@ use kiln_benches::{bench_wasm_dir, suite};
 const INSTANTIATIONS: u32 = 100;
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut runtime = "kiln".to_string();
+    if args.first().map(String::as_str) == Some("--runtime") && args.len() > 1 {
+        runtime = args.remove(1);
+        args.remove(0);
+    }
     let [phase, name] = args.as_slice() else {
-        bail!("usage: icount compile|instantiate|execute BENCHMARK");
+        bail!("usage: icount [--runtime kiln|wasmtime] compile|instantiate|execute BENCHMARK");
     };
     let (benches, skipped) = suite::load(&bench_wasm_dir()?)?;
     let Some(bench) = benches.iter().find(|b| &b.name == name) else {
@@ -30,32 +37,66 @@ fn main() -> Result<()> {
             None => bail!("no benchmark `{name}`"),
         }
     };
-    // One thread: counts do not depend on scheduling.
-    let mut config = Config::new();
-    config.parallel_compilation(false);
-    let kiln = Kiln::new(Engine::new(&config)?);
-    match phase.as_str() {
+    match runtime.as_str() {
+        "kiln" => {
+            let mut config = kiln::Config::new();
+            config.parallel_compilation(false);
+            let engine = kiln::Engine::new(&config)?;
+            count(
+                &kiln_benches::runtime::kiln::Kiln::new(engine),
+                phase,
+                bench,
+            )
+        }
+        #[cfg(feature = "peers")]
+        "wasmtime" => {
+            let mut config = wasmtime::Config::new();
+            config.parallel_compilation(false);
+            let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            count(
+                &kiln_benches::runtime::wasmtime::Wasmtime::new(engine),
+                phase,
+                bench,
+            )
+        }
+        other => bail!(
+            "unknown runtime `{other}`: kiln{}",
+            if cfg!(feature = "peers") {
+                " or wasmtime"
+            } else {
+                " (wasmtime needs the `peers` feature)"
+            }
+        ),
+    }
+}
+
+/// Run `phase` of `bench` on `rt` with callgrind collecting only the
+/// measured part.
+fn count<R: Runtime>(rt: &R, phase: &str, bench: &Benchmark) -> Result<()> {
+    let name = &bench.name;
+    match phase {
         "compile" => {
             toggle_collect();
-            let module = kiln.compile(&bench.wasm);
+            let module = rt.compile(&bench.wasm);
             toggle_collect();
             module.with_context(|| format!("compiling {name}"))?;
         }
         "instantiate" => {
-            let module = kiln.compile(&bench.wasm)?;
-            // One untimed round first: lazily initialised state (the
-            // signal handler, trampolines) is not part of the steady state.
-            drop(kiln.instantiate(&module, bench)?);
+            let module = rt.compile(&bench.wasm)?;
+            // One uncounted round first: lazily initialised state (signal
+            // handlers, trampolines) is not part of the steady state.
+            drop(rt.instantiate(&module, bench)?);
             toggle_collect();
             for _ in 0..INSTANTIATIONS {
-                drop(kiln.instantiate(&module, bench)?);
+                drop(rt.instantiate(&module, bench)?);
             }
             toggle_collect();
         }
         "execute" => {
-            let module = kiln.compile(&bench.wasm)?;
-            let outcome = kiln.execute(&module, bench)?;
-            bench.check(Kiln::NAME, &outcome);
+            // The timing hooks switch collection on and off.
+            let module = rt.compile(&bench.wasm)?;
+            let outcome = rt.execute(&module, bench)?;
+            bench.check(R::NAME, &outcome);
         }
         _ => bail!("unknown phase `{phase}`: compile, instantiate or execute"),
     }

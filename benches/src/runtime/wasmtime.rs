@@ -28,7 +28,12 @@ const OUTPUT_CAPACITY: usize = 64 << 20;
 
 impl Default for Wasmtime {
     fn default() -> Wasmtime {
-        let engine = Engine::default();
+        Wasmtime::new(Engine::default())
+    }
+}
+
+impl Wasmtime {
+    pub fn new(engine: Engine) -> Wasmtime {
         let mut linker = Linker::new(&engine);
         p1::add_to_linker_sync(&mut linker, |h: &mut Host| &mut h.wasi).expect("WASI definitions");
         linker
@@ -42,9 +47,7 @@ impl Default for Wasmtime {
             .expect("bench.end");
         Wasmtime { engine, linker }
     }
-}
 
-impl Wasmtime {
     fn store(
         &self,
         bench: &Benchmark,
