@@ -33,7 +33,11 @@ fn run_stream(name: &str, count: u64) {
     if let Ok(entries) = std::fs::read_dir(&dir) {
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for path in paths.iter().filter(|p| p.is_file()) {
+        // `.wat` files are whole modules, for `differential_modules`.
+        let inputs = paths
+            .iter()
+            .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "wat"));
+        for path in inputs {
             let data = std::fs::read(path).expect("read regression input");
             fuzz(body, &data);
             regressions += 1;
@@ -64,6 +68,34 @@ fn compile() {
 #[test]
 fn differential() {
     run_stream("differential", 200);
+}
+
+/// Modules that once made the oracle report a mismatch, under every engine
+/// variant, with the call seed their first line gives (`;; call seed N`).
+#[test]
+fn differential_modules() {
+    use kiln_differential::oracle::sides::engine::EngineVariant;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions/differential");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions/differential") {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_none_or(|e| e != "wat") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read regression module");
+        let seed: u64 = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix(";; call seed "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{path:?}: first line must be `;; call seed N`"));
+        let wasm = wat::parse_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        for variant in EngineVariant::ALL {
+            crate::targets::differential::check(&wasm, variant, seed);
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no regression modules in {dir:?}");
 }
 
 #[test]

@@ -40,11 +40,18 @@ pub fn run(data: &[u8]) -> Result<()> {
     if module.ensure_termination(MODULE_FUEL).is_err() {
         return Ok(());
     }
+    check(&module.to_bytes(), variant, call_seed);
+    Ok(())
+}
+
+/// Run a generated module through the oracle; a mismatch panics with the
+/// full report and the module as WAT.
+pub fn check(generated: &[u8], variant: EngineVariant, call_seed: u64) {
     // The same NaN canonicalisation the oracle's own generator applies:
     // wasm-smith leaves promote/demote results alone, and their NaN
     // payloads may legitimately differ between sides.
-    let Some(wasm) = kiln_differential::canon::canonicalize_conversions(&module.to_bytes()) else {
-        return Ok(());
+    let Some(wasm) = kiln_differential::canon::canonicalize_conversions(generated) else {
+        return;
     };
     say!("differential: engine variant {variant}, call seed {call_seed}");
     crate::log::module("module", &wasm);
@@ -58,5 +65,4 @@ pub fn run(data: &[u8]) -> Result<()> {
             crate::log::wat(&wasm)
         );
     }
-    Ok(())
 }
