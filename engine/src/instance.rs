@@ -355,10 +355,21 @@ impl Instance {
             }
             s.instances[index].dropped_elems[e] = true;
         }
+        if let Some(image) = &m.memory_image {
+            // The image is exactly the active segments applied in order to
+            // memory 0, defined by this instance and untouched so far (the
+            // start function has not run), and none of them can trap.
+            let memory = s.instances[index].memories[0];
+            s.memories[memory].map_image(image)?;
+        }
         for (d, seg) in info.datas.iter().enumerate() {
             let DataMode::Active { memory, offset } = &seg.mode else {
                 continue;
             };
+            if m.memory_image.is_some() {
+                s.instances[index].dropped_datas[d] = true;
+                continue;
+            }
             let inst = &s.instances[index];
             let dst = inst.eval(s, offset) as u32 as usize;
             let bytes = info.data(d as u32);

@@ -36,6 +36,7 @@ mod instance;
 mod libcalls;
 mod linker;
 mod memory;
+mod memory_image;
 mod module;
 mod parse;
 mod registry;

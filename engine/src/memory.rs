@@ -8,6 +8,7 @@
 //! checks every access.
 
 use crate::config::BoundsChecks;
+use crate::memory_image::MemoryImage;
 use crate::types::MemoryType;
 use crate::vmctx::VMMemoryDefinition;
 use anyhow::{Result, bail};
@@ -161,6 +162,18 @@ impl LinearMemory {
         }
         self.def.length = new_len;
         Some(old)
+    }
+
+    /// Put `image` in place of the data segments' copy: only on a memory
+    /// nothing has written yet, in guard-page mode (an image's mapping is
+    /// part of the reservation, which never moves).
+    pub fn map_image(&mut self, image: &MemoryImage) -> Result<()> {
+        if self.mode != BoundsChecks::GuardPages || image.offset + image.len > self.def.length {
+            bail!("memory image does not fit this memory");
+        }
+        // SAFETY: the range is inside our accessible reservation, and the
+        // caller gives us a fresh memory whose bytes nothing refers to.
+        unsafe { image.map_at(self.ptr) }
     }
 
     pub fn data(&self) -> &[u8] {

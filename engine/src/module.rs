@@ -3,8 +3,10 @@
 
 use crate::artifact::{self, EngineMetadata};
 use crate::compile::{self, CodeImage, LinkedCode};
+use crate::config::BoundsChecks;
 use crate::engine::Engine;
 use crate::info::{EntityIndex, ModuleInfo};
+use crate::memory_image::MemoryImage;
 use crate::registry::CodeInfo;
 use crate::translate::{FuncEnv, translate_function};
 use crate::types::ExternType;
@@ -29,6 +31,10 @@ pub(crate) struct ModuleInner {
     /// The engine the code was compiled for (an artifact keeps its own, so
     /// re-serialising reproduces it byte for byte).
     pub metadata: EngineMetadata,
+    /// Memory 0's initial contents as a copy-on-write image, mapped at
+    /// instantiation instead of copying the data segments (guard-page
+    /// memories only: explicit-mode memories move when they grow).
+    pub memory_image: Option<MemoryImage>,
 }
 
 /// An import a module declares.
@@ -140,9 +146,14 @@ impl Module {
         };
         let code = compile::publish(image, code_info)?;
         let type_ids = info.types.iter().map(|t| engine.intern(t)).collect();
+        let memory_image = match engine.config().tunables.bounds_checks {
+            BoundsChecks::GuardPages => MemoryImage::for_module(&info),
+            BoundsChecks::Explicit => None,
+        };
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
+                memory_image,
                 offsets: VMOffsets::new(&info),
                 info,
                 type_ids,

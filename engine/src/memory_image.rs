@@ -1,0 +1,237 @@
+//! Copy-on-write memory images: a module's initial memory contents, laid
+//! out once in a sealed memfd and mapped privately over each new instance's
+//! memory instead of copying the data segments into it. An untouched page
+//! costs nothing at instantiation; the first write to a page copies it.
+//!
+//! An image is built only when instantiation's effect on memory is known
+//! ahead of time and cannot trap: one defined (not imported) memory, every
+//! active data segment at an `i32.const` offset and inside the memory's
+//! initial size. Anything else keeps the segment-by-segment copy, whose
+//! order and traps the spec defines.
+
+use crate::info::{ConstExpr, DataMode, ModuleInfo};
+use crate::memory::WASM_PAGE_SIZE;
+use anyhow::{Result, bail};
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+pub struct MemoryImage {
+    fd: OwnedFd,
+    /// Where the image starts in linear memory (host-page aligned).
+    pub offset: usize,
+    /// Its length in bytes (host-page aligned).
+    pub len: usize,
+}
+
+impl MemoryImage {
+    /// The image of `info`'s memory 0 after its active data segments, if
+    /// one can stand in for them (see the module docs). `None` also when
+    /// the host cannot make one (no memfd): the copy then does the work.
+    pub fn for_module(info: &ModuleInfo) -> Option<MemoryImage> {
+        if info.num_imported_memories != 0 || info.memories.len() != 1 {
+            return None;
+        }
+        let memory_len = usize::try_from(info.memories[0].minimum)
+            .ok()?
+            .checked_mul(WASM_PAGE_SIZE)?;
+        let mut segments = Vec::new();
+        for (index, segment) in info.datas.iter().enumerate() {
+            match &segment.mode {
+                DataMode::Passive => {}
+                DataMode::Active {
+                    memory: 0,
+                    offset: ConstExpr::I32(offset),
+                } => {
+                    let start = *offset as u32 as usize;
+                    let bytes = info.data(index as u32);
+                    if start.checked_add(bytes.len())? > memory_len {
+                        // Instantiation traps here, after the earlier
+                        // segments: leave that to the copy.
+                        return None;
+                    }
+                    if !bytes.is_empty() {
+                        segments.push((start, bytes));
+                    }
+                }
+                DataMode::Active { .. } => return None,
+            }
+        }
+        let page = host_page_size();
+        let first = segments.iter().map(|&(start, _)| start).min()?;
+        let end = segments.iter().map(|&(s, b)| s + b.len()).max()?;
+        let offset = first / page * page;
+        // A wasm page is a whole number of host pages, so rounding up stays
+        // inside the memory.
+        let len = end.div_ceil(page) * page - offset;
+        debug_assert!(offset + len <= memory_len);
+        let mut contents = vec![0u8; len];
+        // In order: a later segment overwrites an earlier one, as copying
+        // them would.
+        for (start, bytes) in segments {
+            contents[start - offset..start - offset + bytes.len()].copy_from_slice(bytes);
+        }
+        let fd = sealed_memfd(&contents).ok()?;
+        Some(MemoryImage { fd, offset, len })
+    }
+
+    /// Map the image privately over `[base + offset, base + offset + len)`.
+    ///
+    /// # Safety
+    /// That range must be accessible memory that this caller owns and that
+    /// nothing else refers to as anything but linear-memory bytes; the old
+    /// contents there are replaced.
+    pub unsafe fn map_at(&self, base: *mut u8) -> Result<()> {
+        // SAFETY: per the contract, the range is ours to replace;
+        // MAP_FIXED replaces exactly it and nothing else.
+        let p = unsafe {
+            libc::mmap(
+                base.add(self.offset).cast(),
+                self.len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                self.fd.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            bail!(
+                "failed to map the memory image: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        Ok(())
+    }
+}
+
+fn host_page_size() -> usize {
+    // SAFETY: plain query.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n > 0 && WASM_PAGE_SIZE.is_multiple_of(n))
+        .unwrap_or(WASM_PAGE_SIZE)
+}
+
+/// A memfd holding `contents`, sealed against any change, so that every
+/// private mapping of it starts from exactly these bytes.
+fn sealed_memfd(contents: &[u8]) -> std::io::Result<OwnedFd> {
+    // SAFETY: a NUL-terminated name; the result is checked.
+    let raw = unsafe {
+        libc::memfd_create(
+            c"kiln-memory-image".as_ptr(),
+            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+        )
+    };
+    if raw < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `raw` is a new descriptor nobody else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let mut file = std::fs::File::from(fd);
+    file.write_all(contents)?;
+    let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL;
+    // SAFETY: fcntl on our own descriptor.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemoryImage;
+    use crate::{BoundsChecks, Config, Engine, Instance, Module, Store};
+
+    /// Expected memory bytes at offsets, or the instantiation error.
+    type Expected<'a> = Result<&'a [(usize, &'a [u8])], &'a str>;
+
+    /// Instantiate `wat` twice under `config` (writing over the first
+    /// instance's bytes in between: images are private) and compare memory
+    /// `m` at each offset; `imaged` says whether an image stands in for
+    /// the segments.
+    fn check(config: &Config, wat: &str, imaged: bool, expected: Expected<'_>) {
+        let engine = Engine::new(config).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        let info = &module.inner().info;
+        assert_eq!(MemoryImage::for_module(info).is_some(), imaged, "{wat}");
+        let mut store = Store::new(&engine, ());
+        for _ in 0..2 {
+            match (Instance::new(&mut store, &module, &[]), expected) {
+                (Ok(instance), Ok(spans)) => {
+                    let memory = instance.get_memory(&mut store, "m").unwrap();
+                    for &(at, bytes) in spans {
+                        let data = memory.data_mut(&mut store);
+                        assert_eq!(&data[at..at + bytes.len()], bytes, "{wat} at {at}");
+                        data[at..at + bytes.len()].fill(0xee);
+                    }
+                }
+                (Err(e), Err(msg)) => assert!(format!("{e:#}").contains(msg), "{e:#}"),
+                (got, want) => panic!("{wat}: got {:?}, want {want:?}", got.map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn images_equal_the_segment_copy() {
+        let explicit = Config::new().bounds_checks(BoundsChecks::Explicit).clone();
+        for config in [Config::new(), explicit] {
+            let c = &config;
+            // Overlapping segments: the later one wins.
+            check(
+                c,
+                r#"(module (memory (export "m") 1)
+                    (data (i32.const 2) "abcdef") (data (i32.const 4) "XY"))"#,
+                true,
+                Ok(&[(0, b"\0\0abXYef\0")]),
+            );
+            // Ending exactly at the end of memory, across a host page
+            // boundary, empty at the very end, and a passive segment.
+            check(
+                c,
+                r#"(module (memory (export "m") 2)
+                    (data (i32.const 131070) "zz") (data (i32.const 4094) "pqrs")
+                    (data (i32.const 131072) "") (data "passive"))"#,
+                true,
+                Ok(&[(131068, b"\0\0zz"), (4092, b"\0\0pqrs\0")]),
+            );
+            // An image that starts pages into memory.
+            check(
+                c,
+                r#"(module (memory (export "m") 2) (data (i32.const 70000) "far"))"#,
+                true,
+                Ok(&[(0, b"\0\0\0\0"), (69999, b"\0far\0")]),
+            );
+            // Out of bounds: no image; instantiation traps.
+            check(
+                c,
+                r#"(module (memory (export "m") 1)
+                    (data (i32.const 0) "ok") (data (i32.const 65535) "no"))"#,
+                false,
+                Err("out of bounds memory access"),
+            );
+            // A memory that grows past its image keeps working.
+            check(
+                c,
+                r#"(module (memory (export "m") 1 3)
+                    (data (i32.const 1) "\01\02")
+                    (func (export "g") (result i32) (memory.grow (i32.const 1)))
+                    (start $grow) (func $grow (drop (memory.grow (i32.const 1)))))"#,
+                true,
+                Ok(&[(0, b"\0\x01\x02\0"), (65536, b"\0\0")]),
+            );
+        }
+        // Offsets from imported globals, and imported memories, are known
+        // only at instantiation.
+        let engine = Engine::default();
+        for wat in [
+            r#"(module (import "" "g" (global i32)) (memory 1) (data (global.get 0) "g"))"#,
+            r#"(module (import "" "m" (memory 1)) (data (i32.const 0) "m"))"#,
+        ] {
+            let module = Module::new(&engine, wat).unwrap();
+            assert!(
+                MemoryImage::for_module(&module.inner().info).is_none(),
+                "{wat}"
+            );
+        }
+    }
+}
