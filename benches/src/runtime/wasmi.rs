@@ -26,7 +26,14 @@ pub struct Wasmi {
 
 impl Default for Wasmi {
     fn default() -> Wasmi {
-        let engine = Engine::default();
+        // wasmi's default call-depth and value-stack limits are lower than
+        // the native stacks Kiln and wasmtime run on; shootout-ackermann
+        // exhausts them. Give it room to run the same programs.
+        let mut config = wasmi_peer::Config::default();
+        config
+            .set_max_recursion_depth(1 << 20)
+            .set_max_stack_height(1 << 30);
+        let engine = Engine::new(&config);
         let mut linker = Linker::new(&engine);
         wasmi_wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi)
             .expect("WASI definitions");
