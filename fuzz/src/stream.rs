@@ -2,20 +2,10 @@
 //! generating seed corpora: pseudo-random byte strings (SplitMix64) of
 //! varied lengths, the same on every run.
 
-/// `len` bytes from `seed`.
+/// `len` bytes from `seed`: the oracle's SplitMix64 generator, on a seed
+/// of our own so streams differ from the oracle's campaigns.
 pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed ^ 0x6b69_6c6e_6675_7a7a;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        out.extend_from_slice(&z.to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    kiln_differential::generate::random_bytes(seed ^ 0x6b69_6c6e_6675_7a7a, len)
 }
 
 /// The `i`-th input of a stream: lengths cycle through small and medium
