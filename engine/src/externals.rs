@@ -1,6 +1,11 @@
 //! Memories, tables and globals as embedders see them (store handles), and
 //! the store-owned records behind them; plus `Extern`, the sum of
 //! everything an instance can import or export.
+//!
+//! Every handle belongs to the store that made it. Used with another store,
+//! a method returning `Result` returns `Err`, any other method panics;
+//! both say "object used with the wrong store" (the accesses go through
+//! `StoreOpaque::{try_get, get}`).
 
 use crate::func::Func;
 use crate::memory::LinearMemory;
@@ -10,7 +15,8 @@ use crate::values::Val;
 use crate::vmctx::{VMGlobal, VMTableDefinition};
 use anyhow::{Result, bail};
 
-/// Anything an instance can import or export.
+/// Anything an instance can import or export; it belongs to the store of
+/// the handle it holds.
 #[derive(Clone, Copy, Debug)]
 pub enum Extern {
     Func(Func),
@@ -47,25 +53,20 @@ impl Extern {
 
     /// The type of this extern, as a module importing it would see it
     /// (tables and memories report their current size as minimum).
+    ///
+    /// # Panics
+    /// If `store` does not own this extern.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         self.ty_in(opaque(&store))
     }
 
+    /// Panics if `s` does not own this extern.
     pub(crate) fn ty_in(&self, s: &StoreOpaque) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty_in(s)),
-            Extern::Global(g) => ExternType::Global(s.globals[g.index].ty),
+            Extern::Global(g) => ExternType::Global(s.get(*g).ty),
             Extern::Table(t) => ExternType::Table(t.current_ty(s)),
             Extern::Memory(m) => ExternType::Memory(m.current_ty(s)),
-        }
-    }
-
-    pub(crate) fn store_id(&self) -> u64 {
-        match self {
-            Extern::Func(f) => f.store_id,
-            Extern::Global(g) => g.store_id,
-            Extern::Table(t) => t.store_id,
-            Extern::Memory(m) => m.store_id,
         }
     }
 }
@@ -98,6 +99,12 @@ pub(crate) struct GlobalData {
     pub ty: GlobalType,
 }
 
+/// A global variable in a store.
+///
+/// It belongs to the store that made it: with another store, `set` returns
+/// `Err` and `ty` and `get` panic ("object used with the wrong store").
+/// A reference value from another store (`new`'s `init`, `set`'s value) is
+/// an `Err` too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Global {
     pub(crate) store_id: u64,
@@ -122,27 +129,29 @@ impl Global {
         }
     }
 
+    /// # Panics
+    /// If `store` does not own this global.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
-        opaque(&store).globals[self.index].ty
+        opaque(&store).get(*self).ty
     }
 
+    /// # Panics
+    /// If `store` does not own this global.
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let s = opaque_mut(&mut store);
-        assert_eq!(s.id(), self.store_id, "global used with the wrong store");
-        let g = &s.globals[self.index];
+        let g = s.get(*self);
         let (bits, ty) = (g.slot.bits, g.ty.content);
         Val::from_raw(s, bits, ty)
     }
 
     pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
         let s = opaque_mut(&mut store);
-        s.check_owner(self.store_id)?;
-        let ty = s.globals[self.index].ty;
+        let ty = s.try_get(*self)?.ty;
         if ty.mutability != Mutability::Var {
             bail!("cannot set an immutable global");
         }
         let bits = val.to_raw_checked(s, ty.content)?;
-        s.globals[self.index].slot.bits = bits;
+        s.get_mut(*self).slot.bits = bits;
         Ok(())
     }
 }
@@ -193,6 +202,12 @@ impl TableData {
     }
 }
 
+/// A table of references in a store.
+///
+/// It belongs to the store that made it: with another store, `set` and
+/// `grow` return `Err` and `ty`, `size` and `get` panic ("object used with
+/// the wrong store"). A reference value from another store (`new`'s and
+/// `grow`'s `init`, `set`'s value) is an `Err` too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Table {
     pub(crate) store_id: u64,
@@ -210,25 +225,31 @@ impl Table {
         })
     }
 
+    /// # Panics
+    /// If `store` does not own this table.
     pub fn ty(&self, store: impl AsContext) -> TableType {
-        opaque(&store).tables[self.index].ty
+        opaque(&store).get(*self).ty
     }
 
+    /// Panics if `s` does not own this table.
     fn current_ty(&self, s: &StoreOpaque) -> TableType {
-        let t = &s.tables[self.index];
+        let t = s.get(*self);
         TableType::new(t.ty.element, t.elements.len() as u32, t.ty.maximum)
     }
 
+    /// # Panics
+    /// If `store` does not own this table.
     pub fn size(&self, store: impl AsContext) -> u32 {
-        opaque(&store).tables[self.index].elements.len() as u32
+        opaque(&store).get(*self).elements.len() as u32
     }
 
+    /// The element at `index`, or `None` if out of bounds.
+    ///
+    /// # Panics
+    /// If `store` does not own this table.
     pub fn get(&self, mut store: impl AsContextMut, index: u32) -> Option<Val> {
         let s = opaque_mut(&mut store);
-        if s.id() != self.store_id {
-            return None;
-        }
-        let t = &s.tables[self.index];
+        let t = s.get(*self);
         let raw = *t.elements.get(index as usize)?;
         let ty = crate::ValType::Ref(t.ty.element);
         Some(Val::from_raw(s, raw as u128, ty))
@@ -236,10 +257,9 @@ impl Table {
 
     pub fn set(&self, mut store: impl AsContextMut, index: u32, val: Val) -> Result<()> {
         let s = opaque_mut(&mut store);
-        s.check_owner(self.store_id)?;
-        let elem = s.tables[self.index].ty.element;
+        let elem = s.try_get(*self)?.ty.element;
         let raw = val.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
-        match s.tables[self.index].elements.get_mut(index as usize) {
+        match s.get_mut(*self).elements.get_mut(index as usize) {
             Some(slot) => *slot = raw,
             None => bail!("table index {index} out of bounds"),
         }
@@ -249,10 +269,9 @@ impl Table {
     /// Grow by `delta` elements; returns the previous size.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u32, init: Val) -> Result<u32> {
         let s = opaque_mut(&mut store);
-        s.check_owner(self.store_id)?;
-        let elem = s.tables[self.index].ty.element;
+        let elem = s.try_get(*self)?.ty.element;
         let raw = init.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
-        match s.tables[self.index].grow(delta, raw) {
+        match s.get_mut(*self).grow(delta, raw) {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),
         }
@@ -261,6 +280,11 @@ impl Table {
 
 // --------------------------------------------------------------- memories
 
+/// A linear memory in a store.
+///
+/// It belongs to the store that made it: with another store, `read`,
+/// `write` and `grow` return `Err` and `ty`, `size`, `data_size`, `data`
+/// and `data_mut` panic ("object used with the wrong store").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Memory {
     pub(crate) store_id: u64,
@@ -278,12 +302,15 @@ impl Memory {
         })
     }
 
+    /// # Panics
+    /// If `store` does not own this memory.
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
-        opaque(&store).memories[self.index].ty
+        opaque(&store).get(*self).ty
     }
 
+    /// Panics if `s` does not own this memory.
     fn current_ty(&self, s: &StoreOpaque) -> MemoryType {
-        let m = &s.memories[self.index];
+        let m = s.get(*self);
         MemoryType {
             minimum: m.pages(),
             maximum: m.ty.maximum,
@@ -291,37 +318,43 @@ impl Memory {
     }
 
     /// Current size in 64 KiB pages.
+    ///
+    /// # Panics
+    /// If `store` does not own this memory.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        opaque(&store).memories[self.index].pages()
+        opaque(&store).get(*self).pages()
     }
 
     /// Current size in bytes.
+    ///
+    /// # Panics
+    /// If `store` does not own this memory.
     pub fn data_size(&self, store: impl AsContext) -> usize {
-        opaque(&store).memories[self.index].data().len()
+        opaque(&store).get(*self).data().len()
     }
 
+    /// # Panics
+    /// If `store` does not own this memory.
     pub fn data<'a, T: 'a>(&self, store: impl Into<crate::store::StoreContext<'a, T>>) -> &'a [u8] {
         let ctx = store.into();
         let s: &'a StoreOpaque = &ctx.0.opaque;
-        assert_eq!(s.id(), self.store_id, "memory used with the wrong store");
-        s.memories[self.index].data()
+        s.get(*self).data()
     }
 
+    /// # Panics
+    /// If `store` does not own this memory.
     pub fn data_mut<'a, T: 'a>(
         &self,
         store: impl Into<crate::store::StoreContextMut<'a, T>>,
     ) -> &'a mut [u8] {
         let ctx = store.into();
         let s: &'a mut StoreOpaque = &mut ctx.0.opaque;
-        assert_eq!(s.id(), self.store_id, "memory used with the wrong store");
-        s.memories[self.index].data_mut()
+        s.get_mut(*self).data_mut()
     }
 
     /// Copy `buf.len()` bytes at `offset` into `buf`.
     pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
-        let s = opaque(&store);
-        s.check_owner(self.store_id)?;
-        let data = s.memories[self.index].data();
+        let data = opaque(&store).try_get(*self)?.data();
         match offset
             .checked_add(buf.len())
             .and_then(|end| data.get(offset..end))
@@ -334,9 +367,7 @@ impl Memory {
 
     /// Copy `buf` into memory at `offset`.
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
-        let s = opaque_mut(&mut store);
-        s.check_owner(self.store_id)?;
-        let data = s.memories[self.index].data_mut();
+        let data = opaque_mut(&mut store).try_get_mut(*self)?.data_mut();
         match offset
             .checked_add(buf.len())
             .and_then(|end| data.get_mut(offset..end))
@@ -349,9 +380,7 @@ impl Memory {
 
     /// Grow by `delta` pages; returns the previous size in pages.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let s = opaque_mut(&mut store);
-        s.check_owner(self.store_id)?;
-        match s.memories[self.index].grow(delta) {
+        match opaque_mut(&mut store).try_get_mut(*self)?.grow(delta) {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by {delta} pages"),
         }

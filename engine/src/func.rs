@@ -177,6 +177,11 @@ unsafe extern "C" fn host_shim(
 }
 
 /// A wasm or host function in a store.
+///
+/// It belongs to the store that made it: with another store, `call` and
+/// `typed` return `Err` and `ty` panics ("object used with the wrong
+/// store"). A reference argument from another store is an `Err` of `call`,
+/// and one returned by a host closure fails the call into it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Func {
     pub(crate) store_id: u64,
@@ -213,12 +218,15 @@ impl Func {
             .expect("a host function made for the store's own engine")
     }
 
+    /// # Panics
+    /// If `store` does not own this function.
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         self.ty_in(opaque(&store))
     }
 
+    /// Panics if `s` does not own this function.
     pub(crate) fn ty_in(&self, s: &StoreOpaque) -> FuncType {
-        s.funcs[self.index].ty.clone()
+        s.get(*self).ty.clone()
     }
 
     /// Call with `params`, writing `results` (whose length must match the
@@ -230,8 +238,7 @@ impl Func {
         results: &mut [Val],
     ) -> Result<()> {
         let s = opaque_mut(&mut store);
-        s.check_owner(self.store_id)?;
-        let ty = s.funcs[self.index].ty.clone();
+        let ty = s.try_get(*self)?.ty.clone();
         if params.len() != ty.params().len() {
             bail!(
                 "expected {} arguments, got {}",
@@ -261,7 +268,7 @@ impl Func {
 
     /// Call with arguments in `slots`, leaving the results there.
     pub(crate) fn call_slots(&self, s: &mut StoreOpaque, slots: &mut [u128]) -> Result<()> {
-        let data = &s.funcs[self.index];
+        let data = s.try_get(*self)?;
         if let Some(host) = &data.host {
             // A host function called from the host: no wasm frame, no
             // trampolines, just the closure.
@@ -280,7 +287,7 @@ impl Func {
         &self,
         store: impl AsContext,
     ) -> Result<TypedFunc<P, R>> {
-        let ty = self.ty(&store);
+        let ty = &opaque(&store).try_get(*self)?.ty;
         let (params, results) = (P::types(), R::types());
         if ty.params() != params.as_slice() || ty.results() != results.as_slice() {
             bail!(
@@ -440,7 +447,9 @@ wasm_tuple!(A 0, B 1, C 2, D 3);
 wasm_tuple!(A 0, B 1, C 2, D 3, E 4);
 wasm_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
 
-/// A function whose type was checked once, called without `Val`s.
+/// A function whose type was checked once, called without `Val`s. It
+/// belongs to the store of its `Func`: `call` with another store is an
+/// `Err`.
 pub struct TypedFunc<P, R> {
     func: Func,
     _marker: PhantomData<fn(P) -> R>,
@@ -456,7 +465,7 @@ impl<P, R> Copy for TypedFunc<P, R> {}
 impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
         let s = opaque_mut(&mut store);
-        s.check_owner(self.func.store_id)?;
+        // `call_slots` checks the store, once.
         let mut slots = [0u128; 16];
         let n = P::types().len().max(R::types().len());
         let mut heap;

@@ -76,10 +76,15 @@ impl InstanceData {
 }
 
 /// An instantiated module in a store.
+///
+/// It belongs to the store it was instantiated in: with another store,
+/// `get_typed_func` returns `Err` and the other methods panic ("object used
+/// with the wrong store"). Imports from another store make `new` return
+/// `Err`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instance {
-    store_id: u64,
-    index: usize,
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
 }
 
 fn link_error(what: &str, module: &str, name: &str, detail: String) -> anyhow::Error {
@@ -158,13 +163,13 @@ impl Instance {
 
         // Imports, checked against the declared types.
         for (import, ext) in info.imports.iter().zip(imports) {
-            s.check_owner(ext.store_id())?;
+            s.check(ext)?;
             // Functions, the common import, check by interned type id (one
             // engine, so equal ids are equal types); a mismatch falls
             // through to the general check, which explains it.
             if let (EntityIndex::Func(i), Extern::Func(f)) = (import.index, ext) {
                 // SAFETY: `funcref` is a live funcref of this store.
-                let r = unsafe { *s.funcs[f.index].funcref };
+                let r = unsafe { *s.get(*f).funcref };
                 if r.type_id == m.type_ids[info.funcs[i as usize] as usize] {
                     // SAFETY: offsets from `VMOffsets` for these fields.
                     unsafe {
@@ -214,7 +219,7 @@ impl Instance {
                         ));
                     }
                     inst.globals.push(g.index);
-                    let ptr: *mut crate::vmctx::VMGlobal = &mut s.globals[g.index].slot;
+                    let ptr: *mut crate::vmctx::VMGlobal = &mut s.get_mut(*g).slot;
                     unsafe { inst.write(offsets.global_ptr(i), ptr) };
                 }
                 (
@@ -239,7 +244,7 @@ impl Instance {
                         ));
                     }
                     inst.tables.push(t.index);
-                    let ptr: *mut crate::vmctx::VMTableDefinition = &mut *s.tables[t.index].def;
+                    let ptr: *mut crate::vmctx::VMTableDefinition = &mut *s.get_mut(*t).def;
                     unsafe { inst.write(offsets.table_ptr(i), ptr) };
                 }
                 (
@@ -257,8 +262,7 @@ impl Instance {
                         ));
                     }
                     inst.memories.push(mem.index);
-                    let ptr: *mut crate::vmctx::VMMemoryDefinition =
-                        &mut *s.memories[mem.index].def;
+                    let ptr: *mut crate::vmctx::VMMemoryDefinition = &mut *s.get_mut(*mem).def;
                     unsafe { inst.write(offsets.memory_ptr(i), ptr) };
                 }
                 _ => {
@@ -318,7 +322,7 @@ impl Instance {
             let bits = inst.eval(s, init);
             let global = Global::push(s, g.ty, bits);
             inst.globals.push(global.index);
-            let ptr: *mut crate::vmctx::VMGlobal = &mut s.globals[global.index].slot;
+            let ptr: *mut crate::vmctx::VMGlobal = &mut s.get_mut(global).slot;
             unsafe { inst.write(offsets.global_ptr(i as u32), ptr) };
         }
 
@@ -409,12 +413,13 @@ impl Instance {
         })
     }
 
+    /// The export `name`, or `None` if there is none.
+    ///
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
         let s = opaque_mut(&mut store);
-        if s.id() != self.store_id {
-            return None;
-        }
-        let module = s.instances[self.index].module.clone();
+        let module = s.get(*self).module.clone();
         let export = module
             .inner()
             .info
@@ -425,7 +430,7 @@ impl Instance {
     }
 
     fn entity(&self, s: &mut StoreOpaque, index: EntityIndex) -> Extern {
-        let inst = &s.instances[self.index];
+        let inst = s.get(*self);
         let store_id = s.id();
         match index {
             EntityIndex::Func(f) => {
@@ -451,12 +456,12 @@ impl Instance {
     }
 
     /// All exports, in declaration order.
+    ///
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
         let s = opaque_mut(&mut store);
-        if s.id() != self.store_id {
-            return Vec::new();
-        }
-        let module = s.instances[self.index].module.clone();
+        let module = s.get(*self).module.clone();
         module
             .inner()
             .info
@@ -466,6 +471,8 @@ impl Instance {
             .collect()
     }
 
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()
     }
@@ -475,25 +482,34 @@ impl Instance {
         mut store: impl AsContextMut,
         name: &str,
     ) -> Result<crate::func::TypedFunc<P, R>> {
+        opaque_mut(&mut store).check(self)?;
         let Some(f) = self.get_func(&mut store, name) else {
             bail!("no exported function named `{name}`");
         };
         f.typed(&store)
     }
 
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
 
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }
 
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
 
+    /// # Panics
+    /// If `store` does not own this instance.
     pub fn module<'a>(&self, store: &'a impl crate::store::AsContext) -> &'a Module {
-        &opaque(store).instances[self.index].module
+        &opaque(store).get(*self).module
     }
 }

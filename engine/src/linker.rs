@@ -1,5 +1,10 @@
 //! `Linker<T>`: resolves a module's imports by `(module, name)` from
 //! definitions and registered instances, then instantiates.
+//!
+//! Host functions are per engine and usable with any of its stores; a
+//! defined store object (`define`, `instance`) only with its own store:
+//! `instantiate` (and `module`) with another store returns `Err`, `get`
+//! panics, as every method does that cannot return an error.
 
 use crate::engine::Engine;
 use crate::externals::Extern;
@@ -104,6 +109,7 @@ impl<T: 'static> Linker<T> {
         module: &str,
         instance: Instance,
     ) -> Result<&mut Self> {
+        opaque_mut(&mut store).check(&instance)?;
         for (name, ext) in instance.exports(&mut store) {
             self.insert(module, &name, Definition::Extern(ext))?;
         }
@@ -124,13 +130,19 @@ impl<T: 'static> Linker<T> {
     /// The definition of `module::name` in `store`: a host function is
     /// added to the store (so `None` too when `store` belongs to another
     /// engine than the linker).
+    ///
+    /// # Panics
+    /// If the definition is a store object that `store` does not own.
     pub fn get(
         &self,
         mut store: impl AsContextMut<Data = T>,
         module: &str,
         name: &str,
     ) -> Option<Extern> {
-        self.resolve(opaque_mut(&mut store), module, name).ok()?
+        let s = opaque_mut(&mut store);
+        let ext = self.resolve(s, module, name).ok()??;
+        s.assert_owns(&ext);
+        Some(ext)
     }
 
     fn resolve(

@@ -3,18 +3,24 @@
 //! host→wasm calls enter compiled code.
 //!
 //! Objects are referred to by handles (`Func`, `Memory`, ...) that carry
-//! the store's id, so using a handle with the wrong store is an error, not
-//! undefined behaviour. Nothing is freed before the store is dropped.
+//! the store's id and an index. Every access through a handle goes through
+//! `StoreOpaque::get` or `StoreOpaque::try_get` (or their `_mut`
+//! forms), which compare the ids, so using a handle with the wrong store is
+//! never undefined behaviour nor an answer about another object: methods
+//! returning `Result` get an `Err`, the others panic, both with
+//! `WRONG_STORE`. Nothing is freed before the store is dropped, and ids
+//! are never reused, so a handle of a dropped store is a mismatch too.
 
 use crate::engine::Engine;
-use crate::externals::{GlobalData, TableData};
+use crate::externals::{Extern, Global, GlobalData, Memory, Table, TableData};
 use crate::fast_hash::FastHashMap;
-use crate::func::FuncData;
-use crate::instance::InstanceData;
+use crate::func::{Func, FuncData};
+use crate::instance::{Instance, InstanceData};
 use crate::memory::LinearMemory;
 use crate::signals::{self, TrapRecord};
 use crate::trampoline::ArrayCallFn;
 use crate::trap::{FrameInfo, Trap, TrapCode, ir_codes};
+use crate::values::ExternRef;
 use crate::vmctx::{VMFuncRef, VMStoreContext};
 use anyhow::{Result, anyhow, bail};
 use std::any::Any;
@@ -236,6 +242,80 @@ pub(crate) fn opaque_mut<S: AsContextMut>(s: &mut S) -> &mut StoreOpaque {
     unsafe { &mut *(&mut inner.opaque as *mut StoreOpaque) }
 }
 
+/// The message of every store mismatch, as error and as panic (wasmtime's
+/// wording).
+pub(crate) const WRONG_STORE: &str = "object used with the wrong store";
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn wrong_store() -> ! {
+    panic!("{WRONG_STORE}")
+}
+
+/// Anything that belongs to one store: the handles, and `Extern`.
+pub(crate) trait StoreOwned {
+    fn store_id(&self) -> u64;
+}
+
+/// A handle: a store id and an index into one of the store's lists. Only
+/// `StoreOpaque::{get, try_get}` (and `_mut`) call `lookup`, after
+/// comparing the ids.
+pub(crate) trait Stored: StoreOwned + Copy {
+    type Data;
+    fn index(&self) -> usize;
+    fn lookup(s: &StoreOpaque, index: usize) -> &Self::Data;
+    fn lookup_mut(s: &mut StoreOpaque, index: usize) -> &mut Self::Data;
+}
+
+macro_rules! stored {
+    ($($handle:ty => $list:ident: $data:ty;)*) => {$(
+        impl StoreOwned for $handle {
+            #[inline]
+            fn store_id(&self) -> u64 {
+                self.store_id
+            }
+        }
+        impl Stored for $handle {
+            type Data = $data;
+            #[inline]
+            fn index(&self) -> usize {
+                self.index
+            }
+            #[inline]
+            fn lookup(s: &StoreOpaque, index: usize) -> &$data {
+                &s.$list[index]
+            }
+            #[inline]
+            fn lookup_mut(s: &mut StoreOpaque, index: usize) -> &mut $data {
+                &mut s.$list[index]
+            }
+        }
+    )*};
+}
+
+// The list element types, boxes included: `Data` is never coerced, so a
+// `&Box<dyn Any>` cannot silently become a `&dyn Any` of the box itself.
+stored! {
+    Func => funcs: FuncData;
+    Global => globals: Box<GlobalData>;
+    Table => tables: TableData;
+    Memory => memories: LinearMemory;
+    Instance => instances: Box<InstanceData>;
+    ExternRef => externrefs: Box<dyn Any + Send + Sync>;
+}
+
+impl StoreOwned for Extern {
+    fn store_id(&self) -> u64 {
+        match self {
+            Extern::Func(f) => f.store_id,
+            Extern::Global(g) => g.store_id,
+            Extern::Table(t) => t.store_id,
+            Extern::Memory(m) => m.store_id,
+        }
+    }
+}
+
 struct CallData {
     array_call: ArrayCallFn,
     code: *const u8,
@@ -257,11 +337,54 @@ impl StoreOpaque {
         self.id
     }
 
-    pub(crate) fn check_owner(&self, store_id: u64) -> Result<()> {
-        if store_id != self.id {
-            bail!("object used with the wrong store");
+    /// `Err` unless `handle` belongs to this store: for methods that
+    /// return `Result`.
+    #[inline]
+    pub(crate) fn check(&self, handle: &impl StoreOwned) -> Result<()> {
+        if handle.store_id() != self.id {
+            bail!(WRONG_STORE);
         }
         Ok(())
+    }
+
+    /// Panic unless `handle` belongs to this store: for methods that cannot
+    /// return an error.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn assert_owns(&self, handle: &impl StoreOwned) {
+        if handle.store_id() != self.id {
+            wrong_store();
+        }
+    }
+
+    /// The object behind `handle`, or `Err` if it is another store's.
+    #[inline]
+    pub(crate) fn try_get<H: Stored>(&self, handle: H) -> Result<&H::Data> {
+        self.check(&handle)?;
+        Ok(H::lookup(self, handle.index()))
+    }
+
+    /// The object behind `handle`, or `Err` if it is another store's.
+    #[inline]
+    pub(crate) fn try_get_mut<H: Stored>(&mut self, handle: H) -> Result<&mut H::Data> {
+        self.check(&handle)?;
+        Ok(H::lookup_mut(self, handle.index()))
+    }
+
+    /// The object behind `handle`; panics if it is another store's.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn get<H: Stored>(&self, handle: H) -> &H::Data {
+        self.assert_owns(&handle);
+        H::lookup(self, handle.index())
+    }
+
+    /// The object behind `handle`; panics if it is another store's.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn get_mut<H: Stored>(&mut self, handle: H) -> &mut H::Data {
+        self.assert_owns(&handle);
+        H::lookup_mut(self, handle.index())
     }
 
     /// Call the wasm function behind `funcref` with arguments (and then

@@ -8,6 +8,10 @@ use anyhow::{Result, bail};
 use std::any::Any;
 
 /// A wasm value. Floats are kept as raw bits so NaN payloads survive.
+///
+/// A non-null reference belongs to one store: handed to another store (as
+/// an argument, a result of a host function, a table element or a global
+/// value) it makes the method return `Err`.
 #[derive(Clone, Copy, Debug)]
 pub enum Val {
     I32(i32),
@@ -100,12 +104,9 @@ impl Val {
             Val::F64(v) => u128::from(v),
             Val::V128(v) => v,
             Val::FuncRef(None) | Val::ExternRef(None) => 0,
-            Val::FuncRef(Some(f)) => {
-                store.check_owner(f.store_id)?;
-                store.funcs[f.index].funcref as usize as u128
-            }
+            Val::FuncRef(Some(f)) => store.try_get(f)?.funcref as usize as u128,
             Val::ExternRef(Some(r)) => {
-                store.check_owner(r.store_id)?;
+                store.check(&r)?;
                 r.index as u128 + 1
             }
         })
@@ -174,10 +175,14 @@ impl From<Func> for Val {
 
 /// A reference to a host value, owned by a store; wasm can pass it around
 /// as an `externref` but not look inside. Freed when the store is dropped.
+///
+/// With another store, `data` returns `Err`, and so does every method
+/// that would hand the reference to that store's wasm ("object used with
+/// the wrong store").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExternRef {
-    store_id: u64,
-    index: usize,
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
 }
 
 impl ExternRef {
@@ -192,8 +197,6 @@ impl ExternRef {
 
     /// The host value, if this reference belongs to `store`.
     pub fn data<'a, S: AsContext + 'a>(&self, store: &'a S) -> Result<&'a (dyn Any + Send + Sync)> {
-        let s = opaque(store);
-        s.check_owner(self.store_id)?;
-        Ok(&*s.externrefs[self.index])
+        Ok(&**opaque(store).try_get(*self)?)
     }
 }

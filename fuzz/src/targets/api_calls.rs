@@ -5,7 +5,11 @@
 //! grown — to catch lifetime and ownership bugs.
 //!
 //! Checks, besides "never crash": a handle used with a store that does not
-//! own it is an `Err`, never a success or a crash; what the host writes
+//! own it is an `Err` from every method that returns `Result`, never a
+//! success or a crash (the methods that panic on a mismatch, by the rule
+//! in ARCHITECTURE.md, are only called with their own store here, since
+//! libFuzzer aborts on any panic; `engine/tests/store_mismatch.rs` covers
+//! them); what the host writes
 //! (memory bytes, table slots, globals) reads back unchanged; sizes follow
 //! grows; a store keeps working after traps and fuel exhaustion.
 
@@ -514,10 +518,6 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
             let index = u32::from(index % 16);
             if owner != slot {
                 must_fail("Table::set", tab.set(&mut *st, index, value));
-                assert!(
-                    tab.get(&mut *st, index).is_none(),
-                    "Table::get, wrong store"
-                );
                 return Ok(());
             }
             let set = tab.set(&mut *st, index, value);
