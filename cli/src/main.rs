@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
 use kiln::{Caller, Engine, Linker, Module, Store, Val, ValType};
-use kiln_spec_tests::engine_backend::EngineBackend;
+use kiln_spec_tests::engine_backend::{EngineBackend, FUEL_BOUND};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -28,9 +28,17 @@ usage:
   kiln compile FILE.wasm|FILE.wat -o OUT.kwasm
       Compile FILE ahead of time into a Kiln artifact (an ELF object) that
       `kiln run` loads without compiling.
-  kiln wast FILE.wast...
-      Run WAST scripts with every feature the engine supports; print the
-      directives passed per file. Exits 0 only if every directive passed.";
+  kiln wast [--fuel N] FILE.wast|DIR...
+      Run WAST scripts (every .wast below a DIR) with every feature the
+      engine supports; print the directives passed per file. Exits 0 only
+      if every directive passed.
+      Options:
+        --fuel N   fuel each action (an invoke, or an instantiation with
+                   its start function) may use, about one unit per
+                   operator (default 10000000000, ~100x what any
+                   directive of the spec testsuites needs); an action
+                   that needs more fails with \"did not finish within
+                   the bound\", so a runaway loop cannot hang the run";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,12 +65,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn wast(files: &[String]) -> Result<ExitCode> {
-    if files.is_empty() {
+fn wast(args: &[String]) -> Result<ExitCode> {
+    let mut fuel = FUEL_BOUND;
+    let mut paths = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--fuel" => {
+                let n = it.next().context("`--fuel` needs a value")?;
+                fuel = match n.parse::<u64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => bail!("`--fuel` needs a positive integer, not `{n}`"),
+                };
+            }
+            flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `kiln wast`"),
+            _ => paths.push(PathBuf::from(arg)),
+        }
+    }
+    if paths.is_empty() {
         bail!("`kiln wast` needs at least one file");
     }
-    let paths: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
-    let ok = kiln_spec_tests::run_wast_paths(EngineBackend::new, &paths, 20);
+    let make = || EngineBackend::new().with_fuel(fuel);
+    let ok = kiln_spec_tests::run_wast_paths(make, &paths, 20);
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

@@ -143,3 +143,93 @@ fn compile_then_run_artifact() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("call stack exhausted"));
 }
+
+/// `kiln wast` on a loop that never ends: the directive fails with the
+/// bound and the command exits 1 within seconds (about 3 s of CPU at the
+/// default fuel for this tightest of loops) instead of hanging.
+#[test]
+fn wast_runaway_loop_fails_fast() {
+    let dir = std::env::temp_dir().join(format!("kiln-runaway-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("spin.wast");
+    std::fs::write(
+        &script,
+        "(module (func (export \"spin\") (loop $l (br $l))))\n(assert_return (invoke \"spin\"))\n",
+    )
+    .unwrap();
+    let watchdog = std::time::Duration::from_secs(120);
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["wast", script.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > watchdog {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`kiln wast` still runs after {watchdog:?}: the loop is not bounded");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let expected = format!(
+        "spin.wast:2:2: assert_return: did not finish within the bound: \
+         invoke \"spin\" used all {} fuel",
+        kiln_spec_tests::engine_backend::FUEL_BOUND
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+    eprintln!("kiln wast on a runaway loop: {:.2?}", started.elapsed());
+}
+
+/// `--fuel N` sets the bound per action: too little fails a directive
+/// that the default lets finish; a bad value is an error.
+#[test]
+fn wast_fuel_option() {
+    let count = br#"(module (func (export "count") (param i32) (result i32)
+  (loop $l (local.set 0 (i32.sub (local.get 0) (i32.const 1))) (br_if $l (local.get 0)))
+  (local.get 0)))
+(assert_return (invoke "count" (i32.const 1000)) (i32.const 0))"#;
+    check(count, &["wast", "{}"], true, "2/2 directives");
+    check(
+        count,
+        &["wast", "--fuel", "100000", "{}"],
+        true,
+        "2/2 directives",
+    );
+    check(
+        count,
+        &["wast", "--fuel", "1000", "{}"],
+        false,
+        "did not finish within the bound: invoke \"count\" used all 1000 fuel",
+    );
+    check(
+        count,
+        &["wast", "--fuel", "0", "{}"],
+        false,
+        "positive integer",
+    );
+    check(
+        count,
+        &["wast", "--fuel", "lots", "{}"],
+        false,
+        "positive integer",
+    );
+    check(
+        count,
+        &["wast", "{}", "--fuel"],
+        false,
+        "`--fuel` needs a value",
+    );
+    check(
+        count,
+        &["wast", "--fast", "{}"],
+        false,
+        "unknown option `--fast`",
+    );
+    let default = kiln_spec_tests::engine_backend::FUEL_BOUND.to_string();
+    check(b"", &["--help"], true, &format!("default {default}"));
+}

@@ -1,7 +1,9 @@
 //! The interpreter as a [`kiln_spec_tests::backend::Backend`], so the WAST
 //! runner can drive it: compile = decode + validate, instantiate = resolve
 //! imports by (module name, export name) against registered instances and
-//! `spectest`, then [`Store::instantiate`].
+//! `spectest`, then [`Store::instantiate`]. Every action runs under
+//! [`FUEL_BOUND`] (unless the caller configures another), and running out
+//! of it is [`Failure::Unfinished`], so a runaway loop fails its directive.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +15,16 @@ use crate::module::Module;
 use crate::store::{Config, ExternVal, ModuleAddr, Store};
 use crate::value::{Ref, RefType, Value};
 
+/// The instructions one action may execute: an `invoke` with everything it
+/// calls, or an instantiation with its start function.
+///
+/// Measured on every directive of both suites (the files this backend
+/// runs), the most any one executes is 1_245_182 instructions in the Wasm
+/// 2.0 suite (`memory_grow.wast`) and 917_511 in the current one
+/// (`memory_fill.wast`). The bound is about 100× the larger: no correct
+/// script comes near it, and a runaway loop still exhausts it in seconds.
+pub const FUEL_BOUND: u64 = 125_000_000;
+
 /// One interpreter store plus the runner's registry of named instances.
 pub struct InterpBackend {
     store: Store,
@@ -20,9 +32,13 @@ pub struct InterpBackend {
 }
 
 impl InterpBackend {
-    /// A backend with the default [`Config`].
+    /// A backend with the default [`Config`] limits, except for fuel:
+    /// [`FUEL_BOUND`] per action.
     pub fn new() -> InterpBackend {
-        InterpBackend::with_config(Config::default())
+        InterpBackend::with_config(Config {
+            fuel: Some(FUEL_BOUND),
+            ..Config::default()
+        })
     }
 
     /// A backend with explicit limits; `spectest` is registered already.
@@ -35,6 +51,17 @@ impl InterpBackend {
             registry.insert("spectest".to_string(), st);
         }
         InterpBackend { store, registry }
+    }
+
+    /// Why `action` failed with `e`; running out of fuel names the action
+    /// and the bound.
+    fn run_failure(&self, e: Error, action: impl FnOnce() -> String) -> Failure {
+        match (e, self.store.config.fuel) {
+            (Error::FuelExhausted, Some(fuel)) => {
+                Failure::Unfinished(format!("{} used all {fuel} fuel", action()))
+            }
+            (e, _) => failure(e),
+        }
     }
 
     /// The store, for inspection (e.g. memory contents in differential tests).
@@ -54,7 +81,9 @@ fn failure(e: Error) -> Failure {
         Error::Compile(m) => Failure::Compile(m),
         Error::Link(m) => Failure::Link(m),
         Error::Trap(t) => Failure::Trap(t.message().to_string()),
-        Error::FuelExhausted => Failure::Other("fuel exhausted".to_string()),
+        // Callers that run code say which action ran out (see
+        // `InterpBackend::run_failure`); elsewhere it cannot happen.
+        Error::FuelExhausted => Failure::Unfinished("fuel exhausted".to_string()),
         Error::Invalid(m) => Failure::Other(m),
     }
 }
@@ -108,7 +137,9 @@ impl Backend for InterpBackend {
                 })?;
             imports.push(ext);
         }
-        self.store.instantiate(module, &imports).map_err(failure)
+        self.store
+            .instantiate(module, &imports)
+            .map_err(|e| self.run_failure(e, || "the start function".to_string()))
     }
 
     fn register(&mut self, name: &str, instance: &Self::Instance) {
@@ -130,7 +161,10 @@ impl Backend for InterpBackend {
             }
         };
         let args = args.iter().map(to_value).collect::<Outcome<Vec<_>>>()?;
-        let results = self.store.invoke(f, &args).map_err(failure)?;
+        let results = self
+            .store
+            .invoke(f, &args)
+            .map_err(|e| self.run_failure(e, || format!("invoke \"{func}\"")))?;
         Ok(results.into_iter().map(from_value).collect())
     }
 
@@ -141,5 +175,53 @@ impl Backend for InterpBackend {
                 "export {global:?} is not a global: {other:?}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_spec_tests::{FileReport, run_wast_file};
+    use std::path::Path;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    /// Far beyond what the script needs when bounded (seconds), so only an
+    /// unbounded loop reaches it.
+    const WATCHDOG: Duration = Duration::from_secs(300);
+
+    /// The engine's runaway script (see `spec-tests/tests/runaway.rs`) on
+    /// the interpreter: each directive that never ends fails with the
+    /// bound, within seconds, instead of hanging the run.
+    #[test]
+    fn runaway_directives_fail_with_the_bound() {
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec-tests/tests/wast/runaway.wast");
+        let started = Instant::now();
+        let (tx, rx) = mpsc::channel();
+        // The runner thread is left behind if the watchdog fires; the
+        // failing test ends the process anyway.
+        thread::spawn(move || tx.send(run_wast_file(&InterpBackend::new, &script)));
+        let report: FileReport = rx.recv_timeout(WATCHDOG).unwrap_or_else(|_| {
+            panic!("the script still runs after {WATCHDOG:?}: directives are not bounded")
+        });
+        eprintln!("interp: {:.2?}", started.elapsed());
+        let mut actual = format!("{}/{}\n", report.passed, report.total);
+        for failure in &report.failures {
+            actual.push_str(&format!("{failure}\n"));
+        }
+        let bound = |action: &str| {
+            format!("did not finish within the bound: {action} used all {FUEL_BOUND} fuel")
+        };
+        let (spin, start) = (bound("invoke \"spin\""), bound("the start function"));
+        let expected = format!(
+            "3/7\n\
+             22:2: invoke: {spin}\n\
+             24:2: assert_exhaustion: {spin}\n\
+             28:2: module: {start}\n\
+             29:2: assert_trap: {start}\n"
+        );
+        assert_eq!(actual, expected);
     }
 }

@@ -34,6 +34,11 @@ pub enum Failure {
     /// Execution trapped. The string is the trap's message in the spec's
     /// wording (`"integer divide by zero"`, `"call stack exhausted"`, ...).
     Trap(String),
+    /// Execution did not finish within the backend's bound (fuel, an
+    /// instruction budget): the guard that stops a runaway loop, not a trap
+    /// of the spec, so it satisfies no assertion (`assert_exhaustion`
+    /// included). The string says what ran out of which bound.
+    Unfinished(String),
     /// Anything else (a host error, an unsupported feature, a bug).
     Other(String),
 }
@@ -44,6 +49,7 @@ impl std::fmt::Display for Failure {
             Failure::Compile(m) => write!(f, "compile error: {m}"),
             Failure::Link(m) => write!(f, "link error: {m}"),
             Failure::Trap(m) => write!(f, "trap: {m}"),
+            Failure::Unfinished(m) => write!(f, "did not finish within the bound: {m}"),
             Failure::Other(m) => write!(f, "error: {m}"),
         }
     }

@@ -1,11 +1,37 @@
 //! The Kiln engine as a spec-test backend: one `Store` per script, a
 //! `Linker` holding the `spectest` module and every registered instance.
+//!
+//! Every action runs under fuel ([`FUEL_BOUND`] unless the caller picks
+//! another bound), so a miscompiled loop fails its directive with
+//! [`Failure::Unfinished`] instead of hanging the run.
 
 use crate::backend::{Backend, Failure, Outcome, Value};
 use kiln::{
-    Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker, Memory,
-    MemoryType, Module, Mutability, RefType, Store, Table, TableType, Trap, Val, ValType,
+    BoundsChecks, Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker,
+    Memory, MemoryType, Module, Mutability, OptLevel, RefType, Store, Table, TableType, Trap,
+    TrapCode, Val, ValType,
 };
+
+/// The fuel one action may use: an `invoke` with everything it calls, or
+/// an instantiation with its start function (engine fuel units: roughly one
+/// per operator, see `engine/src/translate/fuel.rs`).
+///
+/// Measured on every directive of both suites under the three
+/// [`SPEC_CONFIGURATIONS`], the most any one uses is 103_664_340 in the Wasm
+/// 2.0 suite and 103_664_340 in the current one: both are the
+/// `assert_exhaustion` of `skip-stack-guard-page.wast`, which recurses until
+/// the default 512 KiB wasm stack overflows (it scales with
+/// `Config::max_wasm_stack`). Nothing else needs more than 1_310_727
+/// (`memory_grow.wast`). The bound is about 100× the largest: no correct
+/// script comes near it, and the tightest runaway loop (`loop br 0`, 2
+/// fuel per iteration) exhausts it in about 3 s of CPU.
+///
+/// Metering is not free: it makes the engine's spec run take about 20%
+/// more CPU (user+sys of two runs each, off → on: 2.0 suite 6.5, 6.9 →
+/// 7.8, 8.2 s; current suite 8.7, 9.1 → 10.0, 11.1 s), nearly all of it
+/// Cranelift compiling the fuel checks of the suites' many tiny functions;
+/// running them costs almost nothing.
+pub const FUEL_BOUND: u64 = 10_000_000_000;
 
 pub struct EngineBackend {
     engine: Engine,
@@ -14,6 +40,8 @@ pub struct EngineBackend {
     /// Send every module through `serialize` → `deserialize` before use,
     /// so the suite exercises precompiled artifacts.
     artifacts: bool,
+    /// Fuel given to each action.
+    fuel: u64,
 }
 
 impl EngineBackend {
@@ -23,8 +51,12 @@ impl EngineBackend {
             .expect("the default configuration works on this host")
     }
 
+    /// A backend with `config`, plus fuel metering (turned on whatever
+    /// `config` says) with [`FUEL_BOUND`] per action.
     pub fn with_config(config: &Config) -> anyhow::Result<EngineBackend> {
-        let engine = Engine::new(config)?;
+        let mut config = config.clone();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config)?;
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
@@ -34,7 +66,13 @@ impl EngineBackend {
             store,
             linker,
             artifacts: false,
+            fuel: FUEL_BOUND,
         })
+    }
+
+    /// The same backend with `fuel` per action instead of [`FUEL_BOUND`].
+    pub fn with_fuel(self, fuel: u64) -> EngineBackend {
+        EngineBackend { fuel, ..self }
     }
 
     /// A backend whose modules all go through a precompiled artifact.
@@ -45,6 +83,34 @@ impl EngineBackend {
         })
     }
 }
+
+/// Builds a fresh backend for one script.
+pub type MakeBackend = fn() -> EngineBackend;
+
+/// The configurations `tests/spec.rs` runs every script under, by the name
+/// that prefixes its trials:
+///
+/// - `engine`: the default configuration (guard-page bounds checks);
+/// - `engine-explicit`: explicit bounds checks and unoptimised code, so
+///   the other memory strategy and Cranelift's `opt_level=none` path are
+///   held to the same suite;
+/// - `engine-artifact`: every module goes through `Module::serialize` →
+///   `Module::deserialize` before it is instantiated.
+///
+/// All three meter fuel ([`EngineBackend::with_config`]).
+pub const SPEC_CONFIGURATIONS: [(&str, MakeBackend); 3] = [
+    ("engine", EngineBackend::new),
+    ("engine-explicit", || {
+        let mut explicit = Config::new();
+        explicit
+            .bounds_checks(BoundsChecks::Explicit)
+            .cranelift_opt_level(OptLevel::None);
+        EngineBackend::with_config(&explicit).expect("explicit bounds checks work on every host")
+    }),
+    ("engine-artifact", || {
+        EngineBackend::with_artifacts(&Config::new()).expect("the default configuration works")
+    }),
+];
 
 impl Default for EngineBackend {
     fn default() -> Self {
@@ -94,15 +160,32 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Re
     Ok(())
 }
 
-/// Traps keep the spec's wording; anything else is reported as is.
-fn runtime_failure(e: anyhow::Error) -> Failure {
-    match e.downcast_ref::<Trap>() {
-        Some(trap) => Failure::Trap(trap.code().message().to_string()),
-        None => Failure::Other(format!("{e:#}")),
-    }
-}
-
 impl EngineBackend {
+    /// Fill the tank for one action.
+    fn refuel(&mut self) -> Outcome<()> {
+        self.store
+            .set_fuel(self.fuel)
+            .map_err(|e| Failure::Other(format!("cannot set fuel: {e:#}")))
+    }
+
+    /// Why `action` failed with `e`: running out of fuel is the runner's
+    /// bound, never a spec trap; other traps keep the spec's wording;
+    /// `other` wraps anything else.
+    fn failure(
+        &self,
+        e: anyhow::Error,
+        action: impl FnOnce() -> String,
+        other: impl FnOnce(String) -> Failure,
+    ) -> Failure {
+        match e.downcast_ref::<Trap>().map(Trap::code) {
+            Some(TrapCode::OutOfFuel) => {
+                Failure::Unfinished(format!("{} used all {} fuel", action(), self.fuel))
+            }
+            Some(code) => Failure::Trap(code.message().to_string()),
+            None => other(format!("{e:#}")),
+        }
+    }
+
     fn val_of(&mut self, v: &Value) -> Outcome<Val> {
         Ok(match *v {
             Value::I32(x) => Val::I32(x),
@@ -166,13 +249,13 @@ impl Backend for EngineBackend {
     }
 
     fn instantiate(&mut self, module: &Module) -> Outcome<Instance> {
+        self.refuel()?;
         self.linker
             .instantiate(&mut self.store, module)
-            .map_err(|e| match e.downcast_ref::<Trap>() {
-                Some(trap) => Failure::Trap(trap.code().message().to_string()),
-                // Compilation already succeeded, so what remains is linking
-                // (missing or mismatched imports).
-                None => Failure::Link(format!("{e:#}")),
+            .map_err(|e| {
+                // Compilation already succeeded, so what is not a trap is
+                // linking (missing or mismatched imports).
+                self.failure(e, || "the start function".to_string(), Failure::Link)
             })
     }
 
@@ -191,8 +274,9 @@ impl Backend for EngineBackend {
             .map(|a| self.val_of(a))
             .collect::<Outcome<Vec<_>>>()?;
         let mut results = vec![Val::I32(0); f.ty(&self.store).results().len()];
+        self.refuel()?;
         f.call(&mut self.store, &args, &mut results)
-            .map_err(runtime_failure)?;
+            .map_err(|e| self.failure(e, || format!("invoke \"{func}\""), Failure::Other))?;
         results.iter().map(|v| self.value_of(v)).collect()
     }
 

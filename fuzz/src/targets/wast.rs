@@ -1,8 +1,10 @@
 //! `wast`: a fuzzer-chosen script of the spec testsuites runs under a
 //! fuzzer-chosen engine configuration (bounds-check strategy, optimisation
-//! level, stack size, parallel compilation). A script the engine is
-//! expected to pass (`spec-tests/expectations/engine.txt` does not list
-//! it) must pass under every configuration.
+//! level, stack size, parallel compilation), always with the spec
+//! harness's fuel bound per action (`EngineBackend` turns metering on), so
+//! a runaway loop fails the input instead of hanging it. A script the
+//! engine is expected to pass (`spec-tests/expectations/engine.txt` does
+//! not list it) must pass under every configuration.
 //!
 //! NaN canonicalisation is not a `Config` option of the engine yet; add it
 //! to [`WastConfig`] when it is.

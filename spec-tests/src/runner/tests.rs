@@ -8,10 +8,12 @@ use crate::backend::Outcome;
 /// text format copies verbatim into the binary (export names):
 ///
 /// * a module containing `compile-error`, `link-error` or `start-trap`
-///   fails to compile, link or instantiate respectively, and one containing
-///   `other-error` fails to compile with [`Failure::Other`];
+///   fails to compile, link or instantiate respectively, one containing
+///   `other-error` fails to compile with [`Failure::Other`], and one
+///   containing `start-spin` does not finish instantiating within the bound;
 /// * `invoke "id"` returns its arguments; `"trap:<msg>"` traps with
 ///   `<msg>`; `"nan"` returns a canonical f32 NaN; `"panic"` panics;
+///   `"spin"` does not finish within the bound;
 /// * `get` of any global returns `i32 42`.
 #[derive(Default)]
 struct Fake {
@@ -43,6 +45,9 @@ impl Backend for Fake {
         if contains(module, "start-trap") {
             return Err(Failure::Trap("unreachable".into()));
         }
+        if contains(module, "start-spin") {
+            return Err(Failure::Unfinished("start used all 9 fuel".into()));
+        }
         self.instances += 1;
         Ok(self.instances)
     }
@@ -54,6 +59,7 @@ impl Backend for Fake {
             "id" => Ok(args.to_vec()),
             "nan" => Ok(vec![Value::F32(0x7fc0_0000)]),
             "panic" => panic!("fake backend panic"),
+            "spin" => Err(Failure::Unfinished("spin used all 9 fuel".into())),
             _ => match func.strip_prefix("trap:") {
                 Some(message) => Err(Failure::Trap(message.into())),
                 None => Err(Failure::Other(format!("no export {func}"))),
@@ -181,6 +187,47 @@ fn traps() {
     check(
         r#"(assert_trap (module (func (export "link-error"))) "unreachable")"#,
         "1/2\n7:2: assert_trap: expected trap \"unreachable\", got link error: unknown import",
+    );
+}
+
+/// An action cut short by the backend's bound fails its directive with one
+/// message, whatever the directive expected; above all it never passes for
+/// a trap (`assert_exhaustion` expects a stack overflow, not a timeout).
+#[test]
+fn unfinished_actions_fail_with_the_bound() {
+    let spin = "did not finish within the bound: spin used all 9 fuel";
+    let start = "did not finish within the bound: start used all 9 fuel";
+    check(r#"(invoke "spin")"#, &format!("1/2\n7:2: invoke: {spin}"));
+    check(
+        r#"(assert_return (invoke "spin") (i32.const 1))"#,
+        &format!("1/2\n7:2: assert_return: {spin}"),
+    );
+    check(
+        r#"(assert_trap (invoke "spin") "unreachable")"#,
+        &format!("1/2\n7:2: assert_trap: {spin}"),
+    );
+    check(
+        r#"(assert_exhaustion (invoke "spin") "call stack exhausted")"#,
+        &format!("1/2\n7:2: assert_exhaustion: {spin}"),
+    );
+    check(
+        r#"(module (func (export "start-spin"))) (invoke "id")"#,
+        &format!(
+            "1/3\n7:2: module: {start}\n7:40: invoke: no current module instance (none was instantiated, or the last one failed)"
+        ),
+    );
+    check(
+        r#"(assert_trap (module (func (export "start-spin"))) "unreachable")"#,
+        &format!("1/2\n7:2: assert_trap: {start}"),
+    );
+    check(
+        r#"(assert_unlinkable (module (func (export "start-spin"))) "unknown import")"#,
+        &format!("1/2\n7:2: assert_unlinkable: {start}"),
+    );
+    // The next directive runs as usual.
+    check(
+        r#"(invoke "spin") (invoke "id")"#,
+        &format!("2/3\n7:2: invoke: {spin}"),
     );
 }
 
