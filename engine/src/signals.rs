@@ -14,7 +14,8 @@
 //! frame is ever jumped over (`ir_codes::HOST_ERROR`).
 //!
 //! The handler runs on the thread's alternate signal stack when it has one
-//! (Rust's runtime installs one for its threads); wasm stack overflow is
+//! (Rust's runtime installs one for its threads), else in the reserve the
+//! stack limit keeps above the thread's stack end; wasm stack overflow is
 //! caught earlier, by the stack-limit check in every prologue.
 
 use crate::registry;

@@ -6,6 +6,8 @@
 //! the store's id, so using a handle with the wrong store is an error, not
 //! undefined behaviour. Nothing is freed before the store is dropped.
 
+mod thread_stack;
+
 use crate::engine::Engine;
 use crate::externals::{GlobalData, TableData};
 use crate::fast_hash::FastHashMap;
@@ -267,6 +269,11 @@ impl StoreOpaque {
     /// Call the wasm function behind `funcref` with arguments (and then
     /// results) in `values`, which must hold enough slots for both.
     ///
+    /// An entry with the stack pointer already below the store's stack
+    /// limit (a host function called from wasm near the limit calling back
+    /// in) is refused with a `StackOverflow` trap: the trampolines would
+    /// otherwise run in the reserve kept for the host.
+    ///
     /// # Safety
     /// `funcref` must be a live function reference of this store whose type
     /// `array_call` was compiled for, and `values` must hold arguments of
@@ -283,8 +290,12 @@ impl StoreOpaque {
         unsafe {
             {
                 let s = &mut *store;
+                let sp = thread_stack::approximate_sp();
                 if s.entry_depth == 0 {
-                    s.update_stack_limit();
+                    s.update_stack_limit(sp);
+                }
+                if sp <= s.context.stack_limit {
+                    return Err(Trap::new(TrapCode::StackOverflow, Vec::new()).into());
                 }
                 s.entry_depth += 1;
             }
@@ -301,13 +312,15 @@ impl StoreOpaque {
         }
     }
 
-    /// The limit is "the outermost entry's stack pointer minus
+    /// The limit is "the outermost entry's stack pointer `sp` minus
     /// `max_wasm_stack`"; nested entries (host → wasm → host → wasm) share
-    /// the budget.
-    fn update_stack_limit(&mut self) {
-        let marker = 0u8;
-        let sp = &marker as *const u8 as usize;
-        self.context.stack_limit = sp.saturating_sub(self.engine.config().max_wasm_stack);
+    /// the budget. It is never below the thread's real stack end plus a
+    /// reserve for host frames (`thread_stack`), so a thread with less
+    /// stack than `max_wasm_stack` gets a `StackOverflow` trap, not a
+    /// fault in its guard page.
+    fn update_stack_limit(&mut self, sp: usize) {
+        let wanted = sp.saturating_sub(self.engine.config().max_wasm_stack);
+        self.context.stack_limit = wanted.max(thread_stack::floor());
     }
 
     fn trap_error(&mut self, record: &TrapRecord) -> anyhow::Error {
