@@ -339,7 +339,8 @@ impl StoreOpaque {
         let Some(code) = TrapCode::from_ir(ir_code) else {
             return anyhow!("wasm trap with unknown code {ir_code}");
         };
-        Trap::new(code, backtrace(record)).into()
+        let (trace, omitted) = backtrace(record);
+        Trap::new(code, trace).with_omitted_frames(omitted).into()
     }
 
     /// Make `ptr` (a `VMFuncRef` of this store) a `funcs` index.
@@ -358,17 +359,26 @@ impl StoreOpaque {
     }
 }
 
-/// Wasm frames from the trap outwards (trampolines have no frame info).
-fn backtrace(record: &TrapRecord) -> Vec<FrameInfo> {
+/// Wasm frames from the trap outwards (trampolines have no frame info),
+/// and how many wasm frames beyond those the handler only counted.
+fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     // A return address points after its call; look up the call itself.
+    let frame = |pc: usize| {
+        let (info, offset) = crate::registry::lookup(pc)?;
+        info.frame_at(offset)
+    };
     let calls = record.returns[..record.num_returns]
         .iter()
         .map(|&ret| ret - 1);
-    std::iter::once(record.pc)
+    let trace = std::iter::once(record.pc)
         .chain(calls)
-        .filter_map(|pc| {
-            let (info, offset) = crate::registry::lookup(pc)?;
-            info.frame_at(offset)
-        })
-        .collect()
+        .filter_map(frame)
+        .collect();
+    // The walk ends at the host→wasm entry, so of the counted frames only
+    // the outermost can be a trampoline's.
+    let mut omitted = record.num_omitted;
+    if omitted > 0 && frame(record.outermost - 1).is_none() {
+        omitted -= 1;
+    }
+    (trace, omitted)
 }
