@@ -57,12 +57,18 @@ impl TrapRecord {
             num_omitted: 0,
             outermost: 0,
         };
+        // The code region of the last return address: deep recursion
+        // stays in one, and is walked without a registry lookup per frame.
+        let mut region = 0..0;
         while fp != 0 && fp.is_multiple_of(std::mem::align_of::<usize>()) {
             // SAFETY: `fp` is the frame pointer of a live Kiln frame (the
             // faulting one, then each caller found to be Kiln code).
             let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-            if ret == 0 || !registry::is_kiln_code_nonblocking(ret) {
-                break;
+            if !region.contains(&ret) {
+                match registry::region_nonblocking(ret) {
+                    Some(r) => region = r,
+                    None => break,
+                }
             }
             match record.returns.get_mut(record.num_returns) {
                 Some(slot) => {
