@@ -320,7 +320,7 @@ impl StoreOpaque {
     /// fault in its guard page.
     fn update_stack_limit(&mut self, sp: usize) {
         let wanted = sp.saturating_sub(self.engine.config().max_wasm_stack);
-        self.context.stack_limit = wanted.max(thread_stack::floor());
+        self.context.stack_limit = wanted.max(thread_stack::floor(sp));
     }
 
     fn trap_error(&mut self, record: &TrapRecord) -> anyhow::Error {

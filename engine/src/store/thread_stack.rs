@@ -7,11 +7,13 @@
 //! until the configured limit would then run into the thread's guard page
 //! first, and host frames between nested entries would take Rust's stack
 //! overflow abort. So the limit is raised to [`floor`]: the lowest usable
-//! address of this thread's stack plus [`HOST_STACK_RESERVE`].
+//! address of this thread's stack plus [`HOST_STACK_RESERVE`] (when the
+//! entry is on that stack at all).
 //!
 //! The bounds are asked of the C library once per thread (on glibc,
 //! `pthread_getattr_np` reads `/proc/self/maps` for the main thread) and
-//! cached in a thread-local, so an entry pays one thread-local read.
+//! cached in a thread-local, so an outermost entry pays one thread-local
+//! read.
 
 use std::cell::Cell;
 
@@ -22,24 +24,30 @@ use std::cell::Cell;
 pub const HOST_STACK_RESERVE: usize = 64 * 1024;
 
 /// Not computed yet on this thread.
-const UNKNOWN: usize = usize::MAX;
+const UNKNOWN: (usize, usize) = (usize::MAX, usize::MAX);
 
 thread_local! {
-    static FLOOR: Cell<usize> = const { Cell::new(UNKNOWN) };
+    /// This thread's stack, `(lowest usable address, top)`; `(0, 0)` if
+    /// the C library cannot tell.
+    static BOUNDS: Cell<(usize, usize)> = const { Cell::new(UNKNOWN) };
 }
 
-/// The lowest address wasm may grow this thread's stack to: the stack's
-/// end plus [`HOST_STACK_RESERVE`], or 0 (no bound) where the bounds of
-/// the thread's stack cannot be found.
-pub fn floor() -> usize {
-    FLOOR.with(|f| {
-        let mut floor = f.get();
-        if floor == UNKNOWN {
-            floor = lowest_usable_address().map_or(0, |end| end.saturating_add(HOST_STACK_RESERVE));
-            f.set(floor);
+/// The lowest address wasm entered at `sp` may grow this thread's stack
+/// to: the stack's end plus [`HOST_STACK_RESERVE`]. 0 (no bound) where the
+/// thread's stack bounds are unknown, or when `sp` is not on that stack
+/// (an embedder running wasm on a stack of its own, e.g. a coroutine's).
+pub fn floor(sp: usize) -> usize {
+    let (end, top) = BOUNDS.with(|b| {
+        if b.get() == UNKNOWN {
+            b.set(stack_bounds().unwrap_or((0, 0)));
         }
-        floor
-    })
+        b.get()
+    });
+    if end < sp && sp <= top {
+        end.saturating_add(HOST_STACK_RESERVE)
+    } else {
+        0
+    }
 }
 
 /// An address in the caller's frame: a stack pointer accurate to a few
@@ -50,10 +58,10 @@ pub fn approximate_sp() -> usize {
     std::hint::black_box(&marker) as *const u8 as usize
 }
 
-/// The lowest address of this thread's stack that is not guard (the
-/// stack grows down towards it).
+/// This thread's stack: its lowest address that is not guard (the stack
+/// grows down towards it) and its top.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn lowest_usable_address() -> Option<usize> {
+fn stack_bounds() -> Option<(usize, usize)> {
     // SAFETY: `attr` is initialised by `pthread_getattr_np` before it is
     // read and destroyed once after; the out-pointers are valid locals.
     unsafe {
@@ -67,14 +75,15 @@ fn lowest_usable_address() -> Option<usize> {
         libc::pthread_attr_destroy(&mut attr);
         // glibc and musl report the usable stack: the guard lies below
         // `addr`, outside `size`.
-        (got == 0 && !addr.is_null()).then_some(addr as usize)
+        let end = addr as usize;
+        (got == 0 && end != 0).then(|| (end, end.saturating_add(size)))
     }
 }
 
 /// Other targets: unknown, so only `max_wasm_stack` bounds wasm there (the
 /// signal handling in `signals.rs` is Linux-only for now anyway).
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn lowest_usable_address() -> Option<usize> {
+fn stack_bounds() -> Option<(usize, usize)> {
     None
 }
 
@@ -84,10 +93,21 @@ mod tests {
 
     #[test]
     fn this_threads_stack_contains_the_stack_pointer() {
-        let end = lowest_usable_address().expect("Linux reports thread stacks");
+        let (end, top) = stack_bounds().expect("Linux reports thread stacks");
         let sp = approximate_sp();
-        assert!(end < sp, "stack end {end:#x} above sp {sp:#x}");
-        assert_eq!(floor(), end + HOST_STACK_RESERVE);
+        assert!(
+            end < sp && sp <= top,
+            "sp {sp:#x} outside {end:#x}..{top:#x}"
+        );
+        assert_eq!(floor(sp), end + HOST_STACK_RESERVE);
+    }
+
+    #[test]
+    fn a_stack_pointer_elsewhere_is_not_bounded() {
+        let (end, top) = stack_bounds().unwrap();
+        assert_eq!(floor(end), 0);
+        assert_eq!(floor(top + 4096), 0);
+        assert_eq!(floor(0), 0);
     }
 
     #[test]
@@ -96,9 +116,10 @@ mod tests {
         std::thread::Builder::new()
             .stack_size(size)
             .spawn(move || {
-                let end = lowest_usable_address().unwrap();
+                let (end, top) = stack_bounds().unwrap();
                 let sp = approximate_sp();
                 // The thread started near the top of a stack of about `size`.
+                assert!(top - end >= size, "{:#x} bytes", top - end);
                 assert!(sp - end <= size, "{:#x} bytes left", sp - end);
                 assert!(sp - end > size / 2, "{:#x} bytes left", sp - end);
             })
