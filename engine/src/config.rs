@@ -99,7 +99,9 @@ impl Config {
     }
 
     /// Most stack (in bytes) wasm may use below a host→wasm entry before it
-    /// traps with `StackOverflow`.
+    /// traps with `StackOverflow`. On a thread with less stack than that
+    /// left, wasm gets what the thread has, less a 64 KiB reserve for host
+    /// frames: it traps, it never runs into the thread's guard page.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self

@@ -72,19 +72,24 @@ pub fn lookup(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
     find(&map, pc).map(|(start, info)| (info, (pc - start) as u32))
 }
 
-/// For the signal handler: is `pc` Kiln code? Never blocks. If a writer
-/// holds the lock (another thread publishing code) it retries a bounded
-/// number of times; a fault in host code during registration on this very
-/// thread must not spin forever.
+/// For the signal handler: is `pc` Kiln code? Never blocks (see
+/// [`region_nonblocking`]).
 pub fn is_kiln_code_nonblocking(pc: usize) -> bool {
+    region_nonblocking(pc).is_some()
+}
+
+/// For the signal handler: the code region containing `pc`, if it is Kiln
+/// code, so that a stack walk through many frames of one region looks it
+/// up once. Never blocks. If a writer holds the lock (another thread
+/// publishing code) it retries a bounded number of times; a fault in host
+/// code during registration on this very thread must not spin forever.
+pub fn region_nonblocking(pc: usize) -> Option<std::ops::Range<usize>> {
     for _ in 0..10_000 {
         if let Ok(map) = REGISTRY.try_read() {
-            return map
-                .range(pc + 1..)
-                .next()
-                .is_some_and(|(_, (start, _))| pc >= *start);
+            let (&end, &(start, _)) = map.range(pc + 1..).next()?;
+            return (pc >= start).then_some(start..end);
         }
         std::hint::spin_loop();
     }
-    false
+    None
 }

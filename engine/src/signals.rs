@@ -14,7 +14,8 @@
 //! frame is ever jumped over (`ir_codes::HOST_ERROR`).
 //!
 //! The handler runs on the thread's alternate signal stack when it has one
-//! (Rust's runtime installs one for its threads); wasm stack overflow is
+//! (Rust's runtime installs one for its threads), else in the reserve the
+//! stack limit keeps above the thread's stack end; wasm stack overflow is
 //! caught earlier, by the stack-limit check in every prologue.
 
 use crate::registry;
@@ -22,42 +23,64 @@ use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::sync::{Once, OnceLock};
 
-/// Wasm frames recorded per trap at most; deeper stacks are cut.
+/// Frames recorded per trap at most (the trapping one and its callers);
+/// the frames of deeper stacks beyond these are counted, not kept.
 pub const MAX_TRACE: usize = 64;
 
 /// Where a trap happened: the faulting PC and the return addresses of the
 /// Kiln frames above it, innermost first. Collected in the handler, before
 /// the longjmp: afterwards those frames are dead stack and get overwritten.
+/// So it is a fixed-size record: the handler must not allocate.
 #[derive(Clone, Copy, Debug)]
 pub struct TrapRecord {
     pub pc: usize,
-    pub returns: [usize; MAX_TRACE],
+    pub returns: [usize; MAX_TRACE - 1],
     pub num_returns: usize,
+    /// Kiln return addresses beyond `returns`: walked and counted only.
+    pub num_omitted: usize,
+    /// The outermost Kiln return address of the walk (kept or not), 0 if
+    /// none; it can be the entry trampoline's, which is no wasm frame.
+    pub outermost: usize,
 }
 
 impl TrapRecord {
     /// Walk the frame-pointer chain from `fp` while return addresses are
     /// Kiln code. Every Kiln frame keeps a frame pointer (Cranelift's
     /// `preserve_frame_pointers`), so each `fp` on the chain points at a
-    /// saved (caller fp, return address) pair.
+    /// saved (caller fp, return address) pair. Callers' frames lie at
+    /// higher addresses; a chain that does not climb is not followed.
     fn capture(pc: usize, mut fp: usize) -> TrapRecord {
         let mut record = TrapRecord {
             pc,
-            returns: [0; MAX_TRACE],
+            returns: [0; MAX_TRACE - 1],
             num_returns: 0,
+            num_omitted: 0,
+            outermost: 0,
         };
-        while record.num_returns < MAX_TRACE
-            && fp != 0
-            && fp.is_multiple_of(std::mem::align_of::<usize>())
-        {
+        // The code region of the last return address: deep recursion
+        // stays in one, and is walked without a registry lookup per frame.
+        let mut region = 0..0;
+        while fp != 0 && fp.is_multiple_of(std::mem::align_of::<usize>()) {
             // SAFETY: `fp` is the frame pointer of a live Kiln frame (the
             // faulting one, then each caller found to be Kiln code).
             let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-            if ret == 0 || !registry::is_kiln_code_nonblocking(ret) {
+            if !region.contains(&ret) {
+                match registry::region_nonblocking(ret) {
+                    Some(r) => region = r,
+                    None => break,
+                }
+            }
+            match record.returns.get_mut(record.num_returns) {
+                Some(slot) => {
+                    *slot = ret;
+                    record.num_returns += 1;
+                }
+                None => record.num_omitted += 1,
+            }
+            record.outermost = ret;
+            if next <= fp {
                 break;
             }
-            record.returns[record.num_returns] = ret;
-            record.num_returns += 1;
             fp = next;
         }
         record

@@ -11,6 +11,8 @@
 //! `WRONG_STORE`. Nothing is freed before the store is dropped, and ids
 //! are never reused, so a handle of a dropped store is a mismatch too.
 
+mod thread_stack;
+
 use crate::engine::Engine;
 use crate::externals::{Extern, Global, GlobalData, Memory, Table, TableData};
 use crate::fast_hash::FastHashMap;
@@ -390,6 +392,11 @@ impl StoreOpaque {
     /// Call the wasm function behind `funcref` with arguments (and then
     /// results) in `values`, which must hold enough slots for both.
     ///
+    /// An entry with the stack pointer already below the store's stack
+    /// limit (a host function called from wasm near the limit calling back
+    /// in) is refused with a `StackOverflow` trap: the trampolines would
+    /// otherwise run in the reserve kept for the host.
+    ///
     /// # Safety
     /// `funcref` must be a live function reference of this store whose type
     /// `array_call` was compiled for, and `values` must hold arguments of
@@ -406,8 +413,12 @@ impl StoreOpaque {
         unsafe {
             {
                 let s = &mut *store;
+                let sp = thread_stack::approximate_sp();
                 if s.entry_depth == 0 {
-                    s.update_stack_limit();
+                    s.update_stack_limit(sp);
+                }
+                if sp <= s.context.stack_limit {
+                    return Err(Trap::new(TrapCode::StackOverflow, Vec::new()).into());
                 }
                 s.entry_depth += 1;
             }
@@ -424,13 +435,15 @@ impl StoreOpaque {
         }
     }
 
-    /// The limit is "the outermost entry's stack pointer minus
+    /// The limit is "the outermost entry's stack pointer `sp` minus
     /// `max_wasm_stack`"; nested entries (host → wasm → host → wasm) share
-    /// the budget.
-    fn update_stack_limit(&mut self) {
-        let marker = 0u8;
-        let sp = &marker as *const u8 as usize;
-        self.context.stack_limit = sp.saturating_sub(self.engine.config().max_wasm_stack);
+    /// the budget. It is never below the thread's real stack end plus a
+    /// reserve for host frames (`thread_stack`), so a thread with less
+    /// stack than `max_wasm_stack` gets a `StackOverflow` trap, not a
+    /// fault in its guard page.
+    fn update_stack_limit(&mut self, sp: usize) {
+        let wanted = sp.saturating_sub(self.engine.config().max_wasm_stack);
+        self.context.stack_limit = wanted.max(thread_stack::floor(sp));
     }
 
     fn trap_error(&mut self, record: &TrapRecord) -> anyhow::Error {
@@ -449,7 +462,8 @@ impl StoreOpaque {
         let Some(code) = TrapCode::from_ir(ir_code) else {
             return anyhow!("wasm trap with unknown code {ir_code}");
         };
-        Trap::new(code, backtrace(record)).into()
+        let (trace, omitted) = backtrace(record);
+        Trap::new(code, trace).with_omitted_frames(omitted).into()
     }
 
     /// Make `ptr` (a `VMFuncRef` of this store) a `funcs` index.
@@ -468,17 +482,26 @@ impl StoreOpaque {
     }
 }
 
-/// Wasm frames from the trap outwards (trampolines have no frame info).
-fn backtrace(record: &TrapRecord) -> Vec<FrameInfo> {
+/// Wasm frames from the trap outwards (trampolines have no frame info),
+/// and how many wasm frames beyond those the handler only counted.
+fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     // A return address points after its call; look up the call itself.
+    let frame = |pc: usize| {
+        let (info, offset) = crate::registry::lookup(pc)?;
+        info.frame_at(offset)
+    };
     let calls = record.returns[..record.num_returns]
         .iter()
         .map(|&ret| ret - 1);
-    std::iter::once(record.pc)
+    let trace = std::iter::once(record.pc)
         .chain(calls)
-        .filter_map(|pc| {
-            let (info, offset) = crate::registry::lookup(pc)?;
-            info.frame_at(offset)
-        })
-        .collect()
+        .filter_map(frame)
+        .collect();
+    // The walk ends at the host→wasm entry, so of the counted frames only
+    // the outermost can be a trampoline's.
+    let mut omitted = record.num_omitted;
+    if omitted > 0 && frame(record.outermost - 1).is_none() {
+        omitted -= 1;
+    }
+    (trace, omitted)
 }

@@ -119,26 +119,45 @@ impl fmt::Display for FrameInfo {
 }
 
 /// A wasm trap: a code and the wasm frames active when it happened,
-/// innermost first. Returned inside `anyhow::Error`; get it back with
+/// innermost first (the innermost 64; `Display` ends with "... N more
+/// frames" when there were more). Returned inside `anyhow::Error`; get it back with
 /// `err.downcast_ref::<Trap>()`.
 #[derive(Clone, Debug)]
 pub struct Trap {
     code: TrapCode,
     backtrace: Vec<FrameInfo>,
+    omitted: usize,
 }
 
 impl Trap {
     pub(crate) fn new(code: TrapCode, backtrace: Vec<FrameInfo>) -> Trap {
-        Trap { code, backtrace }
+        Trap {
+            code,
+            backtrace,
+            omitted: 0,
+        }
+    }
+
+    /// The same trap, whose stack had `n` wasm frames beyond its trace.
+    pub(crate) fn with_omitted_frames(mut self, n: usize) -> Trap {
+        self.omitted = n;
+        self
     }
 
     pub fn code(&self) -> TrapCode {
         self.code
     }
 
-    /// Wasm frames at the trap, innermost first.
+    /// Wasm frames at the trap, innermost first: at most 64, the
+    /// innermost ones of a deeper stack (see [`Trap::omitted_frames`]).
     pub fn trace(&self) -> &[FrameInfo] {
         &self.backtrace
+    }
+
+    /// How many wasm frames, outside those in [`Trap::trace`], the stack
+    /// had when the trap happened.
+    pub fn omitted_frames(&self) -> usize {
+        self.omitted
     }
 }
 
@@ -149,6 +168,11 @@ impl fmt::Display for Trap {
             f.write_str("\nwasm backtrace:")?;
             for (i, frame) in self.backtrace.iter().enumerate() {
                 write!(f, "\n  {i}: {frame}")?;
+            }
+            match self.omitted {
+                0 => {}
+                1 => f.write_str("\n  ... 1 more frame")?,
+                n => write!(f, "\n  ... {n} more frames")?,
             }
         }
         Ok(())

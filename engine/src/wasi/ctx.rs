@@ -55,12 +55,16 @@ enum Stdio {
     Capture(OutputBuffer),
 }
 
+/// Descriptors a guest may hold at once unless the builder says otherwise.
+const DEFAULT_MAX_OPEN_FILES: usize = 1024;
+
 /// Builds a [`WasiCtx`].
 pub struct WasiCtxBuilder {
     args: Vec<Vec<u8>>,
     env: Vec<Vec<u8>>,
     stdio: [Stdio; 3],
     preopens: Vec<(PathBuf, String)>,
+    max_open_files: usize,
 }
 
 impl Default for WasiCtxBuilder {
@@ -76,6 +80,7 @@ impl WasiCtxBuilder {
             env: Vec::new(),
             stdio: [Stdio::Null, Stdio::Null, Stdio::Null],
             preopens: Vec::new(),
+            max_open_files: DEFAULT_MAX_OPEN_FILES,
         }
     }
 
@@ -147,9 +152,25 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Most descriptors the guest may hold at once, counting stdio and
+    /// preopens (1024 unless set). Opening more fails with `EMFILE` in the
+    /// guest, so a guest cannot use up the host process's descriptors.
+    pub fn max_open_files(mut self, max: usize) -> Self {
+        self.max_open_files = max;
+        self
+    }
+
     /// Open the preopened directories and make the context.
     pub fn build(self) -> Result<WasiCtx> {
-        let mut fds = FdTable::default();
+        let needed = self.stdio.len() + self.preopens.len();
+        if needed > self.max_open_files {
+            bail!(
+                "{} preopened directories and 3 stdio descriptors exceed max_open_files({})",
+                self.preopens.len(),
+                self.max_open_files
+            );
+        }
+        let mut fds = FdTable::new(self.max_open_files);
         for (i, stdio) in self.stdio.into_iter().enumerate() {
             let kind = match stdio {
                 Stdio::Null if i == 0 => Kind::Input {
@@ -179,7 +200,9 @@ impl WasiCtxBuilder {
             }
             // SAFETY: `raw` is a descriptor we just opened and own.
             let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-            fds.push(Entry::preopen(fd, guest));
+            // Cannot fail: the count was checked above.
+            fds.push(Entry::preopen(fd, guest))
+                .map_err(|e| anyhow::anyhow!("descriptor table full ({e:?})"))?;
         }
         Ok(WasiCtx {
             args: self.args,

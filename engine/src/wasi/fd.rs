@@ -173,19 +173,37 @@ impl Entry {
     }
 }
 
-/// Guest descriptor numbers → entries.
-#[derive(Default)]
+/// Guest descriptor numbers → entries, at most `max` of them: each may
+/// hold a host descriptor, and a guest must not use up the host's.
 pub struct FdTable {
     entries: BTreeMap<u32, Entry>,
+    max: usize,
 }
 
 impl FdTable {
+    /// An empty table that will hold at most `max` entries.
+    pub fn new(max: usize) -> FdTable {
+        FdTable {
+            entries: BTreeMap::new(),
+            max,
+        }
+    }
+
     pub fn insert_at(&mut self, fd: u32, entry: Entry) {
         self.entries.insert(fd, entry);
     }
 
-    /// Insert at the lowest free number.
-    pub fn push(&mut self, entry: Entry) -> u32 {
+    /// `Ok` if one more entry fits; check before opening anything for it.
+    pub fn has_room(&self) -> WasiResult {
+        if self.entries.len() >= self.max {
+            return Err(Errno::MFILE);
+        }
+        Ok(())
+    }
+
+    /// Insert at the lowest free number (`EMFILE` if the table is full).
+    pub fn push(&mut self, entry: Entry) -> WasiResult<u32> {
+        self.has_room()?;
         let mut fd = 0;
         for &used in self.entries.keys() {
             if used != fd {
@@ -194,7 +212,7 @@ impl FdTable {
             fd += 1;
         }
         self.entries.insert(fd, entry);
-        fd
+        Ok(fd)
     }
 
     pub fn get(&mut self, fd: u64) -> WasiResult<&mut Entry> {

@@ -179,6 +179,8 @@ pub fn path_open(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
     let parent = cx.fds.get(dirfd)?;
     // A new descriptor gets at most what its directory lets it inherit.
     let inheritable = parent.rights_inheriting;
+    // Before anything is opened (or created) on the host.
+    cx.fds.has_room()?;
     let r = guest_path(
         cx,
         mem,
@@ -236,7 +238,7 @@ pub fn path_open(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
         } else {
             0
         },
-    });
+    })?;
     mem.write_u32(out, new)
 }
 
