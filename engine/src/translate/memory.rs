@@ -6,10 +6,13 @@
 //! memory's `VMMemoryDefinition` reached through the vmctx. How it is kept
 //! in bounds depends on `Tunables::bounds_checks`:
 //!
-//! - `GuardPages`: no check. Every 32-bit `index + offset` (+ access size)
-//!   lands inside the 4 GiB + 4 GiB guard reservation, so an out-of-bounds
-//!   access faults; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift
-//!   records the trap site. The base never moves, so its load is readonly.
+//! - `GuardPages`: no check. Every byte of an access, from `zext(index) +
+//!   offset` (at most `2 * u32::MAX`) to `size - 1` (at most 15) past it,
+//!   lies inside the memory's reservation (4 GiB + 4 GiB + one wasm page:
+//!   `GUARD_RESERVATION` in `memory.rs`, which asserts it), so an
+//!   out-of-bounds access faults wholly inside it and never touches other
+//!   mappings; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift records
+//!   the trap site. The base never moves, so its load is readonly.
 //! - `Explicit`: trap unless `zext(index) + offset + size <= length`,
 //!   computed in 64 bits (cannot overflow). Base and length are reloaded at
 //!   each access because growing may move the memory.
@@ -17,6 +20,7 @@
 use super::{PTR, Translator, vmctx_readonly};
 use crate::builtins::Builtin;
 use crate::config::BoundsChecks;
+use crate::memory::MAX_ACCESS_SIZE;
 use crate::vmctx::{MEMORY_BASE, MEMORY_LENGTH};
 use anyhow::{Result, bail};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -136,6 +140,8 @@ impl Translator<'_, '_> {
         offset: u64,
         size: u64,
     ) -> (Value, i32, MemFlagsData) {
+        // What the guard reservation is sized for.
+        debug_assert!(size <= MAX_ACCESS_SIZE);
         let def = self.memory_def(mem);
         let index = self.b.ins().uextend(types::I64, index);
         let (base, flags) = match self.env.tunables.bounds_checks {
@@ -151,7 +157,7 @@ impl Translator<'_, '_> {
             }
             BoundsChecks::Explicit => {
                 let length = self.memory_length(def);
-                // index < 2^32 and offset + size <= 2^32 + 8: no overflow.
+                // index < 2^32 and offset + size < 2^32 + 16: no overflow.
                 let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
                 let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
                 self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
