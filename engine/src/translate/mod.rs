@@ -14,7 +14,7 @@
 //! - `memory`: linear-memory addressing, bounds checks, bulk memory
 //! - `table`: tables and references
 //! - `calls`: direct, imported and indirect calls, builtin calls
-//! - `fuel`: fuel metering
+//! - `fuel`: fuel metering (no operators of its own)
 //! - `simd`: fixed-width SIMD (`v128`)
 //!
 //! The dispatch is exhaustive: `Dispatch` implements wasmparser's
