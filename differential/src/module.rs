@@ -3,7 +3,9 @@
 //! [`Module::new`] runs `wasmparser`'s validator configured for exactly
 //! Wasm 2.0, then decodes every section into the plain data
 //! structures below. Function bodies are translated into [`Instr`] vectors
-//! with block ends resolved (see [`crate::instr`]).
+//! with block ends resolved (see [`crate::instr`]), by a wasmparser
+//! `VisitOperator` that has a method for every operator: Wasm 2.0's decode,
+//! later proposals' are refused by name.
 
 use std::sync::Arc;
 
@@ -135,7 +137,7 @@ impl Module {
 
 /// Decoding proper. The module has been validated already, so anything
 /// unexpected here is reported as an error rather than assumed away.
-fn decode(bytes: &[u8]) -> Result<Module, String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
     let mut m = Module::default();
     let mut func_types: Vec<u32> = Vec::new();
     let mut next_body = 0usize;
@@ -401,712 +403,838 @@ fn decode_func(types: &[FuncType], type_idx: u32, body: &wp::FunctionBody) -> Re
         let ty = val_type(ty)?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
-    let mut code: Vec<Instr> = Vec::new();
-    // Positions of the currently open block/loop/if instructions; `end`
-    // patches them (and a pending `else`) with the position of the `end`.
-    let mut open: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut decoder = operators::BodyDecoder {
+        types,
+        code: Vec::new(),
+        open: Vec::new(),
+    };
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
-        let op = reader.read().map_err(|e| e.to_string())?;
-        let here = code.len();
-        let instr = match op {
-            wp::Operator::Block { blockty } => {
-                open.push((here, None));
-                Instr::Block {
-                    arity: block_arity(types, blockty)?,
-                    end: usize::MAX,
-                }
-            }
-            wp::Operator::Loop { blockty } => {
-                open.push((here, None));
-                Instr::Loop {
-                    arity: block_arity(types, blockty)?,
-                }
-            }
-            wp::Operator::If { blockty } => {
-                open.push((here, None));
-                Instr::If {
-                    arity: block_arity(types, blockty)?,
-                    else_at: None,
-                    end: usize::MAX,
-                }
-            }
-            wp::Operator::Else => {
-                let top = open.last_mut().ok_or("else outside if")?;
-                top.1 = Some(here);
-                Instr::Else { end: usize::MAX }
-            }
-            wp::Operator::End => {
-                // The final `end` of the body has no open block.
-                if let Some((start, else_pos)) = open.pop() {
-                    match &mut code[start] {
-                        Instr::Block { end, .. } => *end = here,
-                        Instr::If { else_at, end, .. } => {
-                            *else_at = else_pos;
-                            *end = here;
-                        }
-                        Instr::Loop { .. } => {}
-                        _ => return Err("mismatched end".into()),
-                    }
-                    if let Some(e) = else_pos {
-                        code[e] = Instr::Else { end: here };
-                    }
-                }
-                Instr::End
-            }
-            other => translate(other)?,
-        };
-        code.push(instr);
+        let instr = reader
+            .visit_operator(&mut decoder)
+            .map_err(|e| e.to_string())??;
+        decoder.code.push(instr);
     }
     Ok(Func {
         type_idx,
         locals,
-        body: code,
+        body: decoder.code,
     })
 }
 
-/// Translate a non-block operator. Operators outside the feature set
-/// cannot reach here (validation rejects them) but are still reported.
-fn translate(op: wp::Operator) -> Result<Instr, String> {
+/// The operator decoding, kept in its own namespace for the short names
+/// of lane shapes, widths and signs it uses.
+mod operators {
+    use super::{block_arity, heap_ref_type};
+    use crate::instr::*;
+    use crate::value::{FuncType, Value};
+    use Half::{High, Low};
+    use Shape::*;
+    use Sign::{S, U};
+    use VecInstr as V;
     use Width::*;
-    use wp::Operator as O;
-    let load = |kind, m: wp::MemArg| Instr::Load {
-        kind,
-        offset: m.offset,
-    };
-    let store = |kind, m: wp::MemArg| Instr::Store {
-        kind,
-        offset: m.offset,
-    };
-    let trunc = |dst, src, sign, sat| {
+    use wasmparser as wp;
+
+    /// Decodes the operators of one function body, one [`Instr`] each.
+    ///
+    /// It implements wasmparser's `VisitOperator` and `VisitSimdOperator`,
+    /// whose methods have no defaults: every operator of Wasm 2.0 has its
+    /// method below (a missing one does not compile), and the operators of
+    /// every later proposal are refused by name through `refuse_proposals!`
+    /// (validation rejects them first; this is the backstop).
+    pub(super) struct BodyDecoder<'t> {
+        pub(super) types: &'t [FuncType],
+        pub(super) code: Vec<Instr>,
+        /// Positions of the currently open block/loop/if instructions; `end`
+        /// patches them (and a pending `else`) with the position of the `end`.
+        pub(super) open: Vec<(usize, Option<usize>)>,
+    }
+
+    /// Visit methods for the operators that decode to one instruction without
+    /// looking at the decoder: `visit_x(arg: Ty, ...) => instr,` (`instr` may
+    /// use `?`).
+    macro_rules! decode {
+        ($($visit:ident $(($($arg:ident: $ty:ty),*))? => $instr:expr,)*) => {
+            $(
+                fn $visit(&mut self $($(, $arg: $ty)*)?) -> Self::Output {
+                    Ok($instr)
+                }
+            )*
+        };
+    }
+
+    /// Visit methods refusing the operators of the proposals beyond Wasm 2.0,
+    /// listed by name; those of Wasm 2.0 are written out in the impls. No
+    /// catch-all: a proposal wasmparser adds later is a compile error here.
+    macro_rules! refuse_proposals {
+        ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })?
+            => $visit:ident ($($ann:tt)*))*) => {
+            $(refuse_proposals!(proposal $proposal $visit [$($($arg: $argty),*)?]);)*
+        };
+        (proposal mvp $($op:tt)*) => {};
+        (proposal sign_extension $($op:tt)*) => {};
+        (proposal saturating_float_to_int $($op:tt)*) => {};
+        (proposal bulk_memory $($op:tt)*) => {};
+        (proposal reference_types $($op:tt)*) => {};
+        (proposal simd $($op:tt)*) => {};
+        (proposal tail_call $($op:tt)*) => { refuse_proposals!(refuse "tail-call" $($op)*); };
+        (proposal memory_control $($op:tt)*) => {
+            refuse_proposals!(refuse "memory-control" $($op)*);
+        };
+        (proposal threads $($op:tt)*) => { refuse_proposals!(refuse "threads" $($op)*); };
+        (proposal gc $($op:tt)*) => { refuse_proposals!(refuse "GC" $($op)*); };
+        (proposal custom_descriptors $($op:tt)*) => {
+            refuse_proposals!(refuse "custom-descriptors" $($op)*);
+        };
+        (proposal relaxed_simd $($op:tt)*) => { refuse_proposals!(refuse "relaxed-SIMD" $($op)*); };
+        (proposal exceptions $($op:tt)*) => {
+            refuse_proposals!(refuse "exception-handling" $($op)*);
+        };
+        (proposal legacy_exceptions $($op:tt)*) => {
+            refuse_proposals!(refuse "legacy exception-handling" $($op)*);
+        };
+        (proposal shared_everything_threads $($op:tt)*) => {
+            refuse_proposals!(refuse "shared-everything-threads" $($op)*);
+        };
+        (proposal function_references $($op:tt)*) => {
+            refuse_proposals!(refuse "typed function references" $($op)*);
+        };
+        (proposal stack_switching $($op:tt)*) => {
+            refuse_proposals!(refuse "stack-switching" $($op)*);
+        };
+        (proposal wide_arithmetic $($op:tt)*) => {
+            refuse_proposals!(refuse "wide-arithmetic" $($op)*);
+        };
+        (proposal acquire_release_atomics $($op:tt)*) => {
+            refuse_proposals!(refuse "acquire-release atomics" $($op)*);
+        };
+        (refuse $proposal:literal $visit:ident [$($arg:ident: $argty:ty),*]) => {
+            fn $visit(&mut self, $($arg: $argty),*) -> Self::Output {
+                let _ = ($($arg,)*);
+                Err(unsupported($proposal, stringify!($visit)))
+            }
+        };
+    }
+
+    /// The error for an operator of a proposal the interpreter does not
+    /// implement.
+    fn unsupported(proposal: &str, visit: &str) -> String {
+        let op = visit.strip_prefix("visit_").unwrap_or(visit);
+        format!("unsupported: {proposal} operator `{op}`")
+    }
+
+    fn load(kind: LoadKind, m: wp::MemArg) -> Instr {
+        Instr::Load {
+            kind,
+            offset: m.offset,
+        }
+    }
+
+    fn store(kind: StoreKind, m: wp::MemArg) -> Instr {
+        Instr::Store {
+            kind,
+            offset: m.offset,
+        }
+    }
+
+    fn trunc(dst: Width, src: Width, sign: Sign, sat: bool) -> Instr {
         Instr::Cvt(Cvtop::Trunc {
             dst,
             src,
             sign,
             sat,
         })
-    };
-    let convert = |dst, src, sign| Instr::Cvt(Cvtop::Convert { dst, src, sign });
-    Ok(match op {
-        O::Unreachable => Instr::Unreachable,
-        O::Nop => Instr::Nop,
-        O::Br { relative_depth } => Instr::Br(relative_depth),
-        O::BrIf { relative_depth } => Instr::BrIf(relative_depth),
-        O::BrTable { targets } => {
-            let default = targets.default();
-            let targets = targets
-                .targets()
-                .collect::<Result<Vec<u32>, _>>()
-                .map_err(|e| e.to_string())?;
-            Instr::BrTable {
-                targets: targets.into_boxed_slice(),
-                default,
+    }
+
+    fn convert(dst: Width, src: Width, sign: Sign) -> Instr {
+        Instr::Cvt(Cvtop::Convert { dst, src, sign })
+    }
+
+    fn vector(v: VecInstr) -> Instr {
+        Instr::Vector(v)
+    }
+
+    fn load_lane(bytes: u8, m: wp::MemArg, lane: u8) -> Instr {
+        Instr::LoadLane {
+            bytes,
+            lane,
+            offset: m.offset,
+        }
+    }
+
+    fn store_lane(bytes: u8, m: wp::MemArg, lane: u8) -> Instr {
+        Instr::StoreLane {
+            bytes,
+            lane,
+            offset: m.offset,
+        }
+    }
+
+    fn extend(bits: u8, sign: Sign) -> LoadKind {
+        LoadKind::V128Extend { bits, sign }
+    }
+
+    fn extract(shape: Shape, lane: u8, sign: Option<Sign>) -> VecInstr {
+        VecInstr::ExtractLane { shape, lane, sign }
+    }
+
+    fn replace(shape: Shape, lane: u8) -> VecInstr {
+        VecInstr::ReplaceLane { shape, lane }
+    }
+
+    fn ext(to: Shape, half: Half, sign: Sign) -> VecInstr {
+        VecInstr::Extend { to, half, sign }
+    }
+
+    fn extmul(to: Shape, half: Half, sign: Sign) -> VecInstr {
+        VecInstr::ExtMul { to, half, sign }
+    }
+
+    impl<'a> wp::VisitOperator<'a> for BodyDecoder<'_> {
+        type Output = Result<Instr, String>;
+
+        fn simd_visitor(
+            &mut self,
+        ) -> Option<&mut dyn wp::VisitSimdOperator<'a, Output = Self::Output>> {
+            Some(self)
+        }
+
+        wp::for_each_visit_operator!(refuse_proposals);
+
+        // ---- structured control: resolved to positions here ----
+
+        fn visit_block(&mut self, blockty: wp::BlockType) -> Self::Output {
+            self.open.push((self.code.len(), None));
+            Ok(Instr::Block {
+                arity: block_arity(self.types, blockty)?,
+                end: usize::MAX,
+            })
+        }
+
+        fn visit_loop(&mut self, blockty: wp::BlockType) -> Self::Output {
+            self.open.push((self.code.len(), None));
+            Ok(Instr::Loop {
+                arity: block_arity(self.types, blockty)?,
+            })
+        }
+
+        fn visit_if(&mut self, blockty: wp::BlockType) -> Self::Output {
+            self.open.push((self.code.len(), None));
+            Ok(Instr::If {
+                arity: block_arity(self.types, blockty)?,
+                else_at: None,
+                end: usize::MAX,
+            })
+        }
+
+        fn visit_else(&mut self) -> Self::Output {
+            let here = self.code.len();
+            let top = self.open.last_mut().ok_or("else outside if")?;
+            top.1 = Some(here);
+            Ok(Instr::Else { end: usize::MAX })
+        }
+
+        fn visit_end(&mut self) -> Self::Output {
+            let here = self.code.len();
+            // The final `end` of the body has no open block.
+            if let Some((start, else_pos)) = self.open.pop() {
+                match &mut self.code[start] {
+                    Instr::Block { end, .. } => *end = here,
+                    Instr::If { else_at, end, .. } => {
+                        *else_at = else_pos;
+                        *end = here;
+                    }
+                    Instr::Loop { .. } => {}
+                    _ => return Err("mismatched end".into()),
+                }
+                if let Some(e) = else_pos {
+                    self.code[e] = Instr::Else { end: here };
+                }
             }
+            Ok(Instr::End)
         }
-        O::Return => Instr::Return,
-        O::Call { function_index } => Instr::Call(function_index),
-        O::CallIndirect {
-            type_index,
-            table_index,
-        } => Instr::CallIndirect {
-            type_idx: type_index,
-            table: table_index,
-        },
-        O::RefNull { hty } => Instr::RefNull(heap_ref_type(hty)?),
-        O::RefIsNull => Instr::RefIsNull,
-        O::RefFunc { function_index } => Instr::RefFunc(function_index),
-        O::Drop => Instr::Drop,
-        O::Select | O::TypedSelect { .. } => Instr::Select,
-        O::LocalGet { local_index } => Instr::LocalGet(local_index),
-        O::LocalSet { local_index } => Instr::LocalSet(local_index),
-        O::LocalTee { local_index } => Instr::LocalTee(local_index),
-        O::GlobalGet { global_index } => Instr::GlobalGet(global_index),
-        O::GlobalSet { global_index } => Instr::GlobalSet(global_index),
-        O::TableGet { table } => Instr::TableGet(table),
-        O::TableSet { table } => Instr::TableSet(table),
-        O::TableSize { table } => Instr::TableSize(table),
-        O::TableGrow { table } => Instr::TableGrow(table),
-        O::TableFill { table } => Instr::TableFill(table),
-        O::TableCopy {
-            dst_table,
-            src_table,
-        } => Instr::TableCopy {
-            dst: dst_table,
-            src: src_table,
-        },
-        O::TableInit { elem_index, table } => Instr::TableInit {
-            elem: elem_index,
-            table,
-        },
-        O::ElemDrop { elem_index } => Instr::ElemDrop(elem_index),
 
-        O::I32Load { memarg } => load(LoadKind::I32, memarg),
-        O::I64Load { memarg } => load(LoadKind::I64, memarg),
-        O::F32Load { memarg } => load(LoadKind::F32, memarg),
-        O::F64Load { memarg } => load(LoadKind::F64, memarg),
-        O::I32Load8S { memarg } => load(
-            LoadKind::I32Narrow {
-                bytes: 1,
-                sign: Sign::S,
-            },
-            memarg,
-        ),
-        O::I32Load8U { memarg } => load(
-            LoadKind::I32Narrow {
-                bytes: 1,
-                sign: Sign::U,
-            },
-            memarg,
-        ),
-        O::I32Load16S { memarg } => load(
-            LoadKind::I32Narrow {
-                bytes: 2,
-                sign: Sign::S,
-            },
-            memarg,
-        ),
-        O::I32Load16U { memarg } => load(
-            LoadKind::I32Narrow {
-                bytes: 2,
-                sign: Sign::U,
-            },
-            memarg,
-        ),
-        O::I64Load8S { memarg } => load(
-            LoadKind::I64Narrow {
-                bytes: 1,
-                sign: Sign::S,
-            },
-            memarg,
-        ),
-        O::I64Load8U { memarg } => load(
-            LoadKind::I64Narrow {
-                bytes: 1,
-                sign: Sign::U,
-            },
-            memarg,
-        ),
-        O::I64Load16S { memarg } => load(
-            LoadKind::I64Narrow {
-                bytes: 2,
-                sign: Sign::S,
-            },
-            memarg,
-        ),
-        O::I64Load16U { memarg } => load(
-            LoadKind::I64Narrow {
-                bytes: 2,
-                sign: Sign::U,
-            },
-            memarg,
-        ),
-        O::I64Load32S { memarg } => load(
-            LoadKind::I64Narrow {
-                bytes: 4,
-                sign: Sign::S,
-            },
-            memarg,
-        ),
-        O::I64Load32U { memarg } => load(
-            LoadKind::I64Narrow {
-                bytes: 4,
-                sign: Sign::U,
-            },
-            memarg,
-        ),
-        O::I32Store { memarg } => store(StoreKind::I32, memarg),
-        O::I64Store { memarg } => store(StoreKind::I64, memarg),
-        O::F32Store { memarg } => store(StoreKind::F32, memarg),
-        O::F64Store { memarg } => store(StoreKind::F64, memarg),
-        O::I32Store8 { memarg } => store(StoreKind::I32Narrow { bytes: 1 }, memarg),
-        O::I32Store16 { memarg } => store(StoreKind::I32Narrow { bytes: 2 }, memarg),
-        O::I64Store8 { memarg } => store(StoreKind::I64Narrow { bytes: 1 }, memarg),
-        O::I64Store16 { memarg } => store(StoreKind::I64Narrow { bytes: 2 }, memarg),
-        O::I64Store32 { memarg } => store(StoreKind::I64Narrow { bytes: 4 }, memarg),
-        O::MemorySize { .. } => Instr::MemorySize,
-        O::MemoryGrow { .. } => Instr::MemoryGrow,
-        O::MemoryFill { .. } => Instr::MemoryFill,
-        O::MemoryCopy { .. } => Instr::MemoryCopy,
-        O::MemoryInit { data_index, .. } => Instr::MemoryInit(data_index),
-        O::DataDrop { data_index } => Instr::DataDrop(data_index),
-
-        O::I32Const { value } => Instr::Const(Value::I32(value)),
-        O::I64Const { value } => Instr::Const(Value::I64(value)),
-        O::F32Const { value } => Instr::Const(Value::F32(value.bits())),
-        O::F64Const { value } => Instr::Const(Value::F64(value.bits())),
-
-        O::I32Eqz => Instr::IEqz(W32),
-        O::I64Eqz => Instr::IEqz(W64),
-        O::I32Eq => Instr::IRelop(W32, IRelop::Eq),
-        O::I32Ne => Instr::IRelop(W32, IRelop::Ne),
-        O::I32LtS => Instr::IRelop(W32, IRelop::LtS),
-        O::I32LtU => Instr::IRelop(W32, IRelop::LtU),
-        O::I32GtS => Instr::IRelop(W32, IRelop::GtS),
-        O::I32GtU => Instr::IRelop(W32, IRelop::GtU),
-        O::I32LeS => Instr::IRelop(W32, IRelop::LeS),
-        O::I32LeU => Instr::IRelop(W32, IRelop::LeU),
-        O::I32GeS => Instr::IRelop(W32, IRelop::GeS),
-        O::I32GeU => Instr::IRelop(W32, IRelop::GeU),
-        O::I64Eq => Instr::IRelop(W64, IRelop::Eq),
-        O::I64Ne => Instr::IRelop(W64, IRelop::Ne),
-        O::I64LtS => Instr::IRelop(W64, IRelop::LtS),
-        O::I64LtU => Instr::IRelop(W64, IRelop::LtU),
-        O::I64GtS => Instr::IRelop(W64, IRelop::GtS),
-        O::I64GtU => Instr::IRelop(W64, IRelop::GtU),
-        O::I64LeS => Instr::IRelop(W64, IRelop::LeS),
-        O::I64LeU => Instr::IRelop(W64, IRelop::LeU),
-        O::I64GeS => Instr::IRelop(W64, IRelop::GeS),
-        O::I64GeU => Instr::IRelop(W64, IRelop::GeU),
-        O::F32Eq => Instr::FRelop(W32, FRelop::Eq),
-        O::F32Ne => Instr::FRelop(W32, FRelop::Ne),
-        O::F32Lt => Instr::FRelop(W32, FRelop::Lt),
-        O::F32Gt => Instr::FRelop(W32, FRelop::Gt),
-        O::F32Le => Instr::FRelop(W32, FRelop::Le),
-        O::F32Ge => Instr::FRelop(W32, FRelop::Ge),
-        O::F64Eq => Instr::FRelop(W64, FRelop::Eq),
-        O::F64Ne => Instr::FRelop(W64, FRelop::Ne),
-        O::F64Lt => Instr::FRelop(W64, FRelop::Lt),
-        O::F64Gt => Instr::FRelop(W64, FRelop::Gt),
-        O::F64Le => Instr::FRelop(W64, FRelop::Le),
-        O::F64Ge => Instr::FRelop(W64, FRelop::Ge),
-
-        O::I32Clz => Instr::IUnop(W32, IUnop::Clz),
-        O::I32Ctz => Instr::IUnop(W32, IUnop::Ctz),
-        O::I32Popcnt => Instr::IUnop(W32, IUnop::Popcnt),
-        O::I32Extend8S => Instr::IUnop(W32, IUnop::Extend8S),
-        O::I32Extend16S => Instr::IUnop(W32, IUnop::Extend16S),
-        O::I64Clz => Instr::IUnop(W64, IUnop::Clz),
-        O::I64Ctz => Instr::IUnop(W64, IUnop::Ctz),
-        O::I64Popcnt => Instr::IUnop(W64, IUnop::Popcnt),
-        O::I64Extend8S => Instr::IUnop(W64, IUnop::Extend8S),
-        O::I64Extend16S => Instr::IUnop(W64, IUnop::Extend16S),
-        O::I64Extend32S => Instr::IUnop(W64, IUnop::Extend32S),
-
-        O::I32Add => Instr::IBinop(W32, IBinop::Add),
-        O::I32Sub => Instr::IBinop(W32, IBinop::Sub),
-        O::I32Mul => Instr::IBinop(W32, IBinop::Mul),
-        O::I32DivS => Instr::IBinop(W32, IBinop::DivS),
-        O::I32DivU => Instr::IBinop(W32, IBinop::DivU),
-        O::I32RemS => Instr::IBinop(W32, IBinop::RemS),
-        O::I32RemU => Instr::IBinop(W32, IBinop::RemU),
-        O::I32And => Instr::IBinop(W32, IBinop::And),
-        O::I32Or => Instr::IBinop(W32, IBinop::Or),
-        O::I32Xor => Instr::IBinop(W32, IBinop::Xor),
-        O::I32Shl => Instr::IBinop(W32, IBinop::Shl),
-        O::I32ShrS => Instr::IBinop(W32, IBinop::ShrS),
-        O::I32ShrU => Instr::IBinop(W32, IBinop::ShrU),
-        O::I32Rotl => Instr::IBinop(W32, IBinop::Rotl),
-        O::I32Rotr => Instr::IBinop(W32, IBinop::Rotr),
-        O::I64Add => Instr::IBinop(W64, IBinop::Add),
-        O::I64Sub => Instr::IBinop(W64, IBinop::Sub),
-        O::I64Mul => Instr::IBinop(W64, IBinop::Mul),
-        O::I64DivS => Instr::IBinop(W64, IBinop::DivS),
-        O::I64DivU => Instr::IBinop(W64, IBinop::DivU),
-        O::I64RemS => Instr::IBinop(W64, IBinop::RemS),
-        O::I64RemU => Instr::IBinop(W64, IBinop::RemU),
-        O::I64And => Instr::IBinop(W64, IBinop::And),
-        O::I64Or => Instr::IBinop(W64, IBinop::Or),
-        O::I64Xor => Instr::IBinop(W64, IBinop::Xor),
-        O::I64Shl => Instr::IBinop(W64, IBinop::Shl),
-        O::I64ShrS => Instr::IBinop(W64, IBinop::ShrS),
-        O::I64ShrU => Instr::IBinop(W64, IBinop::ShrU),
-        O::I64Rotl => Instr::IBinop(W64, IBinop::Rotl),
-        O::I64Rotr => Instr::IBinop(W64, IBinop::Rotr),
-
-        O::F32Abs => Instr::FUnop(W32, FUnop::Abs),
-        O::F32Neg => Instr::FUnop(W32, FUnop::Neg),
-        O::F32Ceil => Instr::FUnop(W32, FUnop::Ceil),
-        O::F32Floor => Instr::FUnop(W32, FUnop::Floor),
-        O::F32Trunc => Instr::FUnop(W32, FUnop::Trunc),
-        O::F32Nearest => Instr::FUnop(W32, FUnop::Nearest),
-        O::F32Sqrt => Instr::FUnop(W32, FUnop::Sqrt),
-        O::F64Abs => Instr::FUnop(W64, FUnop::Abs),
-        O::F64Neg => Instr::FUnop(W64, FUnop::Neg),
-        O::F64Ceil => Instr::FUnop(W64, FUnop::Ceil),
-        O::F64Floor => Instr::FUnop(W64, FUnop::Floor),
-        O::F64Trunc => Instr::FUnop(W64, FUnop::Trunc),
-        O::F64Nearest => Instr::FUnop(W64, FUnop::Nearest),
-        O::F64Sqrt => Instr::FUnop(W64, FUnop::Sqrt),
-
-        O::F32Add => Instr::FBinop(W32, FBinop::Add),
-        O::F32Sub => Instr::FBinop(W32, FBinop::Sub),
-        O::F32Mul => Instr::FBinop(W32, FBinop::Mul),
-        O::F32Div => Instr::FBinop(W32, FBinop::Div),
-        O::F32Min => Instr::FBinop(W32, FBinop::Min),
-        O::F32Max => Instr::FBinop(W32, FBinop::Max),
-        O::F32Copysign => Instr::FBinop(W32, FBinop::Copysign),
-        O::F64Add => Instr::FBinop(W64, FBinop::Add),
-        O::F64Sub => Instr::FBinop(W64, FBinop::Sub),
-        O::F64Mul => Instr::FBinop(W64, FBinop::Mul),
-        O::F64Div => Instr::FBinop(W64, FBinop::Div),
-        O::F64Min => Instr::FBinop(W64, FBinop::Min),
-        O::F64Max => Instr::FBinop(W64, FBinop::Max),
-        O::F64Copysign => Instr::FBinop(W64, FBinop::Copysign),
-
-        O::I32WrapI64 => Instr::Cvt(Cvtop::I32WrapI64),
-        O::I64ExtendI32S => Instr::Cvt(Cvtop::I64ExtendI32(Sign::S)),
-        O::I64ExtendI32U => Instr::Cvt(Cvtop::I64ExtendI32(Sign::U)),
-        O::I32TruncF32S => trunc(W32, W32, Sign::S, false),
-        O::I32TruncF32U => trunc(W32, W32, Sign::U, false),
-        O::I32TruncF64S => trunc(W32, W64, Sign::S, false),
-        O::I32TruncF64U => trunc(W32, W64, Sign::U, false),
-        O::I64TruncF32S => trunc(W64, W32, Sign::S, false),
-        O::I64TruncF32U => trunc(W64, W32, Sign::U, false),
-        O::I64TruncF64S => trunc(W64, W64, Sign::S, false),
-        O::I64TruncF64U => trunc(W64, W64, Sign::U, false),
-        O::I32TruncSatF32S => trunc(W32, W32, Sign::S, true),
-        O::I32TruncSatF32U => trunc(W32, W32, Sign::U, true),
-        O::I32TruncSatF64S => trunc(W32, W64, Sign::S, true),
-        O::I32TruncSatF64U => trunc(W32, W64, Sign::U, true),
-        O::I64TruncSatF32S => trunc(W64, W32, Sign::S, true),
-        O::I64TruncSatF32U => trunc(W64, W32, Sign::U, true),
-        O::I64TruncSatF64S => trunc(W64, W64, Sign::S, true),
-        O::I64TruncSatF64U => trunc(W64, W64, Sign::U, true),
-        O::F32ConvertI32S => convert(W32, W32, Sign::S),
-        O::F32ConvertI32U => convert(W32, W32, Sign::U),
-        O::F32ConvertI64S => convert(W32, W64, Sign::S),
-        O::F32ConvertI64U => convert(W32, W64, Sign::U),
-        O::F64ConvertI32S => convert(W64, W32, Sign::S),
-        O::F64ConvertI32U => convert(W64, W32, Sign::U),
-        O::F64ConvertI64S => convert(W64, W64, Sign::S),
-        O::F64ConvertI64U => convert(W64, W64, Sign::U),
-        O::F32DemoteF64 => Instr::Cvt(Cvtop::F32DemoteF64),
-        O::F64PromoteF32 => Instr::Cvt(Cvtop::F64PromoteF32),
-        O::I32ReinterpretF32 => Instr::Cvt(Cvtop::Reinterpret {
-            to_int: true,
-            width: W32,
-        }),
-        O::I64ReinterpretF64 => Instr::Cvt(Cvtop::Reinterpret {
-            to_int: true,
-            width: W64,
-        }),
-        O::F32ReinterpretI32 => Instr::Cvt(Cvtop::Reinterpret {
-            to_int: false,
-            width: W32,
-        }),
-        O::F64ReinterpretI64 => Instr::Cvt(Cvtop::Reinterpret {
-            to_int: false,
-            width: W64,
-        }),
-        other => {
-            return translate_vector(&other)
-                .ok_or_else(|| format!("unsupported operator {other:?}"));
+        /// Multi-result `select` is parsed but invalid.
+        fn visit_typed_select_multi(&mut self, tys: Vec<wp::ValType>) -> Self::Output {
+            Err(format!(
+                "unsupported `select` with {} result types",
+                tys.len()
+            ))
         }
-    })
-}
 
-/// Translate a vector operator (the `0xFD` prefix of Wasm 2.0), or `None`
-/// if `op` is not one.
-fn translate_vector(op: &wp::Operator) -> Option<Instr> {
-    use Half::{High, Low};
-    use Shape::*;
-    use Sign::{S, U};
-    use VecInstr as V;
-    use wp::Operator as O;
-    let load = |kind, m: &wp::MemArg| Instr::Load {
-        kind,
-        offset: m.offset,
-    };
-    let load_lane = |bytes, m: &wp::MemArg, lane: u8| Instr::LoadLane {
-        bytes,
-        lane,
-        offset: m.offset,
-    };
-    let store_lane = |bytes, m: &wp::MemArg, lane: u8| Instr::StoreLane {
-        bytes,
-        lane,
-        offset: m.offset,
-    };
-    let extend = |bits, sign| LoadKind::V128Extend { bits, sign };
-    let extract = |shape, lane, sign| V::ExtractLane { shape, lane, sign };
-    let replace = |shape, lane| V::ReplaceLane { shape, lane };
-    let ext = |to, half, sign| V::Extend { to, half, sign };
-    let extmul = |to, half, sign| V::ExtMul { to, half, sign };
-    let v = match *op {
-        // Memory.
-        O::V128Load { ref memarg } => return Some(load(LoadKind::V128, memarg)),
-        O::V128Load8x8S { ref memarg } => return Some(load(extend(8, S), memarg)),
-        O::V128Load8x8U { ref memarg } => return Some(load(extend(8, U), memarg)),
-        O::V128Load16x4S { ref memarg } => return Some(load(extend(16, S), memarg)),
-        O::V128Load16x4U { ref memarg } => return Some(load(extend(16, U), memarg)),
-        O::V128Load32x2S { ref memarg } => return Some(load(extend(32, S), memarg)),
-        O::V128Load32x2U { ref memarg } => return Some(load(extend(32, U), memarg)),
-        O::V128Load8Splat { ref memarg } => {
-            return Some(load(LoadKind::V128Splat { bytes: 1 }, memarg));
+        // ---- everything else: one instruction each ----
+
+        decode! {
+            visit_unreachable => Instr::Unreachable,
+            visit_nop => Instr::Nop,
+            visit_br(relative_depth: u32) => Instr::Br(relative_depth),
+            visit_br_if(relative_depth: u32) => Instr::BrIf(relative_depth),
+            visit_br_table(targets: wp::BrTable<'a>) => {
+                let default = targets.default();
+                let targets = targets
+                    .targets()
+                    .collect::<Result<Vec<u32>, _>>()
+                    .map_err(|e| e.to_string())?;
+                Instr::BrTable {
+                    targets: targets.into_boxed_slice(),
+                    default,
+                }
+            },
+            visit_return => Instr::Return,
+            visit_call(function_index: u32) => Instr::Call(function_index),
+            visit_call_indirect(type_index: u32, table_index: u32) => Instr::CallIndirect {
+                type_idx: type_index,
+                table: table_index,
+            },
+            visit_ref_null(hty: wp::HeapType) => Instr::RefNull(heap_ref_type(hty)?),
+            visit_ref_is_null => Instr::RefIsNull,
+            visit_ref_func(function_index: u32) => Instr::RefFunc(function_index),
+            visit_drop => Instr::Drop,
+            visit_select => Instr::Select,
+            // The type only matters to validation.
+            visit_typed_select(ty: wp::ValType) => {
+                let _ = ty;
+                Instr::Select
+            },
+            visit_local_get(local_index: u32) => Instr::LocalGet(local_index),
+            visit_local_set(local_index: u32) => Instr::LocalSet(local_index),
+            visit_local_tee(local_index: u32) => Instr::LocalTee(local_index),
+            visit_global_get(global_index: u32) => Instr::GlobalGet(global_index),
+            visit_global_set(global_index: u32) => Instr::GlobalSet(global_index),
+            visit_table_get(table: u32) => Instr::TableGet(table),
+            visit_table_set(table: u32) => Instr::TableSet(table),
+            visit_table_size(table: u32) => Instr::TableSize(table),
+            visit_table_grow(table: u32) => Instr::TableGrow(table),
+            visit_table_fill(table: u32) => Instr::TableFill(table),
+            visit_table_copy(dst_table: u32, src_table: u32) => Instr::TableCopy {
+                dst: dst_table,
+                src: src_table,
+            },
+            visit_table_init(elem_index: u32, table: u32) => Instr::TableInit {
+                elem: elem_index,
+                table,
+            },
+            visit_elem_drop(elem_index: u32) => Instr::ElemDrop(elem_index),
+
+            visit_i32_load(memarg: wp::MemArg) => load(LoadKind::I32, memarg),
+            visit_i64_load(memarg: wp::MemArg) => load(LoadKind::I64, memarg),
+            visit_f32_load(memarg: wp::MemArg) => load(LoadKind::F32, memarg),
+            visit_f64_load(memarg: wp::MemArg) => load(LoadKind::F64, memarg),
+            visit_i32_load8_s(memarg: wp::MemArg) => {
+                load(LoadKind::I32Narrow { bytes: 1, sign: S }, memarg)
+            },
+            visit_i32_load8_u(memarg: wp::MemArg) => {
+                load(LoadKind::I32Narrow { bytes: 1, sign: U }, memarg)
+            },
+            visit_i32_load16_s(memarg: wp::MemArg) => {
+                load(LoadKind::I32Narrow { bytes: 2, sign: S }, memarg)
+            },
+            visit_i32_load16_u(memarg: wp::MemArg) => {
+                load(LoadKind::I32Narrow { bytes: 2, sign: U }, memarg)
+            },
+            visit_i64_load8_s(memarg: wp::MemArg) => {
+                load(LoadKind::I64Narrow { bytes: 1, sign: S }, memarg)
+            },
+            visit_i64_load8_u(memarg: wp::MemArg) => {
+                load(LoadKind::I64Narrow { bytes: 1, sign: U }, memarg)
+            },
+            visit_i64_load16_s(memarg: wp::MemArg) => {
+                load(LoadKind::I64Narrow { bytes: 2, sign: S }, memarg)
+            },
+            visit_i64_load16_u(memarg: wp::MemArg) => {
+                load(LoadKind::I64Narrow { bytes: 2, sign: U }, memarg)
+            },
+            visit_i64_load32_s(memarg: wp::MemArg) => {
+                load(LoadKind::I64Narrow { bytes: 4, sign: S }, memarg)
+            },
+            visit_i64_load32_u(memarg: wp::MemArg) => {
+                load(LoadKind::I64Narrow { bytes: 4, sign: U }, memarg)
+            },
+            visit_i32_store(memarg: wp::MemArg) => store(StoreKind::I32, memarg),
+            visit_i64_store(memarg: wp::MemArg) => store(StoreKind::I64, memarg),
+            visit_f32_store(memarg: wp::MemArg) => store(StoreKind::F32, memarg),
+            visit_f64_store(memarg: wp::MemArg) => store(StoreKind::F64, memarg),
+            visit_i32_store8(memarg: wp::MemArg) => {
+                store(StoreKind::I32Narrow { bytes: 1 }, memarg)
+            },
+            visit_i32_store16(memarg: wp::MemArg) => {
+                store(StoreKind::I32Narrow { bytes: 2 }, memarg)
+            },
+            visit_i64_store8(memarg: wp::MemArg) => {
+                store(StoreKind::I64Narrow { bytes: 1 }, memarg)
+            },
+            visit_i64_store16(memarg: wp::MemArg) => {
+                store(StoreKind::I64Narrow { bytes: 2 }, memarg)
+            },
+            visit_i64_store32(memarg: wp::MemArg) => {
+                store(StoreKind::I64Narrow { bytes: 4 }, memarg)
+            },
+            // Wasm 2.0 has one memory: its index is always 0.
+            visit_memory_size(mem: u32) => {
+                let _ = mem;
+                Instr::MemorySize
+            },
+            visit_memory_grow(mem: u32) => {
+                let _ = mem;
+                Instr::MemoryGrow
+            },
+            visit_memory_fill(mem: u32) => {
+                let _ = mem;
+                Instr::MemoryFill
+            },
+            visit_memory_copy(dst_mem: u32, src_mem: u32) => {
+                let _ = (dst_mem, src_mem);
+                Instr::MemoryCopy
+            },
+            visit_memory_init(data_index: u32, mem: u32) => {
+                let _ = mem;
+                Instr::MemoryInit(data_index)
+            },
+            visit_data_drop(data_index: u32) => Instr::DataDrop(data_index),
+
+            visit_i32_const(value: i32) => Instr::Const(Value::I32(value)),
+            visit_i64_const(value: i64) => Instr::Const(Value::I64(value)),
+            visit_f32_const(value: wp::Ieee32) => Instr::Const(Value::F32(value.bits())),
+            visit_f64_const(value: wp::Ieee64) => Instr::Const(Value::F64(value.bits())),
+
+            visit_i32_eqz => Instr::IEqz(W32),
+            visit_i64_eqz => Instr::IEqz(W64),
+            visit_i32_eq => Instr::IRelop(W32, IRelop::Eq),
+            visit_i32_ne => Instr::IRelop(W32, IRelop::Ne),
+            visit_i32_lt_s => Instr::IRelop(W32, IRelop::LtS),
+            visit_i32_lt_u => Instr::IRelop(W32, IRelop::LtU),
+            visit_i32_gt_s => Instr::IRelop(W32, IRelop::GtS),
+            visit_i32_gt_u => Instr::IRelop(W32, IRelop::GtU),
+            visit_i32_le_s => Instr::IRelop(W32, IRelop::LeS),
+            visit_i32_le_u => Instr::IRelop(W32, IRelop::LeU),
+            visit_i32_ge_s => Instr::IRelop(W32, IRelop::GeS),
+            visit_i32_ge_u => Instr::IRelop(W32, IRelop::GeU),
+            visit_i64_eq => Instr::IRelop(W64, IRelop::Eq),
+            visit_i64_ne => Instr::IRelop(W64, IRelop::Ne),
+            visit_i64_lt_s => Instr::IRelop(W64, IRelop::LtS),
+            visit_i64_lt_u => Instr::IRelop(W64, IRelop::LtU),
+            visit_i64_gt_s => Instr::IRelop(W64, IRelop::GtS),
+            visit_i64_gt_u => Instr::IRelop(W64, IRelop::GtU),
+            visit_i64_le_s => Instr::IRelop(W64, IRelop::LeS),
+            visit_i64_le_u => Instr::IRelop(W64, IRelop::LeU),
+            visit_i64_ge_s => Instr::IRelop(W64, IRelop::GeS),
+            visit_i64_ge_u => Instr::IRelop(W64, IRelop::GeU),
+            visit_f32_eq => Instr::FRelop(W32, FRelop::Eq),
+            visit_f32_ne => Instr::FRelop(W32, FRelop::Ne),
+            visit_f32_lt => Instr::FRelop(W32, FRelop::Lt),
+            visit_f32_gt => Instr::FRelop(W32, FRelop::Gt),
+            visit_f32_le => Instr::FRelop(W32, FRelop::Le),
+            visit_f32_ge => Instr::FRelop(W32, FRelop::Ge),
+            visit_f64_eq => Instr::FRelop(W64, FRelop::Eq),
+            visit_f64_ne => Instr::FRelop(W64, FRelop::Ne),
+            visit_f64_lt => Instr::FRelop(W64, FRelop::Lt),
+            visit_f64_gt => Instr::FRelop(W64, FRelop::Gt),
+            visit_f64_le => Instr::FRelop(W64, FRelop::Le),
+            visit_f64_ge => Instr::FRelop(W64, FRelop::Ge),
+
+            visit_i32_clz => Instr::IUnop(W32, IUnop::Clz),
+            visit_i32_ctz => Instr::IUnop(W32, IUnop::Ctz),
+            visit_i32_popcnt => Instr::IUnop(W32, IUnop::Popcnt),
+            visit_i32_extend8_s => Instr::IUnop(W32, IUnop::Extend8S),
+            visit_i32_extend16_s => Instr::IUnop(W32, IUnop::Extend16S),
+            visit_i64_clz => Instr::IUnop(W64, IUnop::Clz),
+            visit_i64_ctz => Instr::IUnop(W64, IUnop::Ctz),
+            visit_i64_popcnt => Instr::IUnop(W64, IUnop::Popcnt),
+            visit_i64_extend8_s => Instr::IUnop(W64, IUnop::Extend8S),
+            visit_i64_extend16_s => Instr::IUnop(W64, IUnop::Extend16S),
+            visit_i64_extend32_s => Instr::IUnop(W64, IUnop::Extend32S),
+
+            visit_i32_add => Instr::IBinop(W32, IBinop::Add),
+            visit_i32_sub => Instr::IBinop(W32, IBinop::Sub),
+            visit_i32_mul => Instr::IBinop(W32, IBinop::Mul),
+            visit_i32_div_s => Instr::IBinop(W32, IBinop::DivS),
+            visit_i32_div_u => Instr::IBinop(W32, IBinop::DivU),
+            visit_i32_rem_s => Instr::IBinop(W32, IBinop::RemS),
+            visit_i32_rem_u => Instr::IBinop(W32, IBinop::RemU),
+            visit_i32_and => Instr::IBinop(W32, IBinop::And),
+            visit_i32_or => Instr::IBinop(W32, IBinop::Or),
+            visit_i32_xor => Instr::IBinop(W32, IBinop::Xor),
+            visit_i32_shl => Instr::IBinop(W32, IBinop::Shl),
+            visit_i32_shr_s => Instr::IBinop(W32, IBinop::ShrS),
+            visit_i32_shr_u => Instr::IBinop(W32, IBinop::ShrU),
+            visit_i32_rotl => Instr::IBinop(W32, IBinop::Rotl),
+            visit_i32_rotr => Instr::IBinop(W32, IBinop::Rotr),
+            visit_i64_add => Instr::IBinop(W64, IBinop::Add),
+            visit_i64_sub => Instr::IBinop(W64, IBinop::Sub),
+            visit_i64_mul => Instr::IBinop(W64, IBinop::Mul),
+            visit_i64_div_s => Instr::IBinop(W64, IBinop::DivS),
+            visit_i64_div_u => Instr::IBinop(W64, IBinop::DivU),
+            visit_i64_rem_s => Instr::IBinop(W64, IBinop::RemS),
+            visit_i64_rem_u => Instr::IBinop(W64, IBinop::RemU),
+            visit_i64_and => Instr::IBinop(W64, IBinop::And),
+            visit_i64_or => Instr::IBinop(W64, IBinop::Or),
+            visit_i64_xor => Instr::IBinop(W64, IBinop::Xor),
+            visit_i64_shl => Instr::IBinop(W64, IBinop::Shl),
+            visit_i64_shr_s => Instr::IBinop(W64, IBinop::ShrS),
+            visit_i64_shr_u => Instr::IBinop(W64, IBinop::ShrU),
+            visit_i64_rotl => Instr::IBinop(W64, IBinop::Rotl),
+            visit_i64_rotr => Instr::IBinop(W64, IBinop::Rotr),
+
+            visit_f32_abs => Instr::FUnop(W32, FUnop::Abs),
+            visit_f32_neg => Instr::FUnop(W32, FUnop::Neg),
+            visit_f32_ceil => Instr::FUnop(W32, FUnop::Ceil),
+            visit_f32_floor => Instr::FUnop(W32, FUnop::Floor),
+            visit_f32_trunc => Instr::FUnop(W32, FUnop::Trunc),
+            visit_f32_nearest => Instr::FUnop(W32, FUnop::Nearest),
+            visit_f32_sqrt => Instr::FUnop(W32, FUnop::Sqrt),
+            visit_f64_abs => Instr::FUnop(W64, FUnop::Abs),
+            visit_f64_neg => Instr::FUnop(W64, FUnop::Neg),
+            visit_f64_ceil => Instr::FUnop(W64, FUnop::Ceil),
+            visit_f64_floor => Instr::FUnop(W64, FUnop::Floor),
+            visit_f64_trunc => Instr::FUnop(W64, FUnop::Trunc),
+            visit_f64_nearest => Instr::FUnop(W64, FUnop::Nearest),
+            visit_f64_sqrt => Instr::FUnop(W64, FUnop::Sqrt),
+
+            visit_f32_add => Instr::FBinop(W32, FBinop::Add),
+            visit_f32_sub => Instr::FBinop(W32, FBinop::Sub),
+            visit_f32_mul => Instr::FBinop(W32, FBinop::Mul),
+            visit_f32_div => Instr::FBinop(W32, FBinop::Div),
+            visit_f32_min => Instr::FBinop(W32, FBinop::Min),
+            visit_f32_max => Instr::FBinop(W32, FBinop::Max),
+            visit_f32_copysign => Instr::FBinop(W32, FBinop::Copysign),
+            visit_f64_add => Instr::FBinop(W64, FBinop::Add),
+            visit_f64_sub => Instr::FBinop(W64, FBinop::Sub),
+            visit_f64_mul => Instr::FBinop(W64, FBinop::Mul),
+            visit_f64_div => Instr::FBinop(W64, FBinop::Div),
+            visit_f64_min => Instr::FBinop(W64, FBinop::Min),
+            visit_f64_max => Instr::FBinop(W64, FBinop::Max),
+            visit_f64_copysign => Instr::FBinop(W64, FBinop::Copysign),
+
+            visit_i32_wrap_i64 => Instr::Cvt(Cvtop::I32WrapI64),
+            visit_i64_extend_i32_s => Instr::Cvt(Cvtop::I64ExtendI32(Sign::S)),
+            visit_i64_extend_i32_u => Instr::Cvt(Cvtop::I64ExtendI32(Sign::U)),
+            visit_i32_trunc_f32_s => trunc(W32, W32, Sign::S, false),
+            visit_i32_trunc_f32_u => trunc(W32, W32, Sign::U, false),
+            visit_i32_trunc_f64_s => trunc(W32, W64, Sign::S, false),
+            visit_i32_trunc_f64_u => trunc(W32, W64, Sign::U, false),
+            visit_i64_trunc_f32_s => trunc(W64, W32, Sign::S, false),
+            visit_i64_trunc_f32_u => trunc(W64, W32, Sign::U, false),
+            visit_i64_trunc_f64_s => trunc(W64, W64, Sign::S, false),
+            visit_i64_trunc_f64_u => trunc(W64, W64, Sign::U, false),
+            visit_i32_trunc_sat_f32_s => trunc(W32, W32, Sign::S, true),
+            visit_i32_trunc_sat_f32_u => trunc(W32, W32, Sign::U, true),
+            visit_i32_trunc_sat_f64_s => trunc(W32, W64, Sign::S, true),
+            visit_i32_trunc_sat_f64_u => trunc(W32, W64, Sign::U, true),
+            visit_i64_trunc_sat_f32_s => trunc(W64, W32, Sign::S, true),
+            visit_i64_trunc_sat_f32_u => trunc(W64, W32, Sign::U, true),
+            visit_i64_trunc_sat_f64_s => trunc(W64, W64, Sign::S, true),
+            visit_i64_trunc_sat_f64_u => trunc(W64, W64, Sign::U, true),
+            visit_f32_convert_i32_s => convert(W32, W32, Sign::S),
+            visit_f32_convert_i32_u => convert(W32, W32, Sign::U),
+            visit_f32_convert_i64_s => convert(W32, W64, Sign::S),
+            visit_f32_convert_i64_u => convert(W32, W64, Sign::U),
+            visit_f64_convert_i32_s => convert(W64, W32, Sign::S),
+            visit_f64_convert_i32_u => convert(W64, W32, Sign::U),
+            visit_f64_convert_i64_s => convert(W64, W64, Sign::S),
+            visit_f64_convert_i64_u => convert(W64, W64, Sign::U),
+            visit_f32_demote_f64 => Instr::Cvt(Cvtop::F32DemoteF64),
+            visit_f64_promote_f32 => Instr::Cvt(Cvtop::F64PromoteF32),
+            visit_i32_reinterpret_f32 => Instr::Cvt(Cvtop::Reinterpret {
+                to_int: true,
+                width: W32,
+            }),
+            visit_i64_reinterpret_f64 => Instr::Cvt(Cvtop::Reinterpret {
+                to_int: true,
+                width: W64,
+            }),
+            visit_f32_reinterpret_i32 => Instr::Cvt(Cvtop::Reinterpret {
+                to_int: false,
+                width: W32,
+            }),
+            visit_f64_reinterpret_i64 => Instr::Cvt(Cvtop::Reinterpret {
+                to_int: false,
+                width: W64,
+            }),
         }
-        O::V128Load16Splat { ref memarg } => {
-            return Some(load(LoadKind::V128Splat { bytes: 2 }, memarg));
+    }
+
+    impl wp::VisitSimdOperator<'_> for BodyDecoder<'_> {
+        wp::for_each_visit_simd_operator!(refuse_proposals);
+
+        decode! {
+            // Memory.
+            visit_v128_load(memarg: wp::MemArg) => load(LoadKind::V128, memarg),
+            visit_v128_load8x8_s(memarg: wp::MemArg) => load(extend(8, S), memarg),
+            visit_v128_load8x8_u(memarg: wp::MemArg) => load(extend(8, U), memarg),
+            visit_v128_load16x4_s(memarg: wp::MemArg) => load(extend(16, S), memarg),
+            visit_v128_load16x4_u(memarg: wp::MemArg) => load(extend(16, U), memarg),
+            visit_v128_load32x2_s(memarg: wp::MemArg) => load(extend(32, S), memarg),
+            visit_v128_load32x2_u(memarg: wp::MemArg) => load(extend(32, U), memarg),
+            visit_v128_load8_splat(memarg: wp::MemArg) => {
+                load(LoadKind::V128Splat { bytes: 1 }, memarg)
+            },
+            visit_v128_load16_splat(memarg: wp::MemArg) => {
+                load(LoadKind::V128Splat { bytes: 2 }, memarg)
+            },
+            visit_v128_load32_splat(memarg: wp::MemArg) => {
+                load(LoadKind::V128Splat { bytes: 4 }, memarg)
+            },
+            visit_v128_load64_splat(memarg: wp::MemArg) => {
+                load(LoadKind::V128Splat { bytes: 8 }, memarg)
+            },
+            visit_v128_load32_zero(memarg: wp::MemArg) => {
+                load(LoadKind::V128Zero { bytes: 4 }, memarg)
+            },
+            visit_v128_load64_zero(memarg: wp::MemArg) => {
+                load(LoadKind::V128Zero { bytes: 8 }, memarg)
+            },
+            visit_v128_store(memarg: wp::MemArg) => store(StoreKind::V128, memarg),
+            visit_v128_load8_lane(memarg: wp::MemArg, lane: u8) => load_lane(1, memarg, lane),
+            visit_v128_load16_lane(memarg: wp::MemArg, lane: u8) => load_lane(2, memarg, lane),
+            visit_v128_load32_lane(memarg: wp::MemArg, lane: u8) => load_lane(4, memarg, lane),
+            visit_v128_load64_lane(memarg: wp::MemArg, lane: u8) => load_lane(8, memarg, lane),
+            visit_v128_store8_lane(memarg: wp::MemArg, lane: u8) => store_lane(1, memarg, lane),
+            visit_v128_store16_lane(memarg: wp::MemArg, lane: u8) => store_lane(2, memarg, lane),
+            visit_v128_store32_lane(memarg: wp::MemArg, lane: u8) => store_lane(4, memarg, lane),
+            visit_v128_store64_lane(memarg: wp::MemArg, lane: u8) => store_lane(8, memarg, lane),
+            visit_v128_const(value: wp::V128) => Instr::Const(Value::V128(value.into())),
+
+            // Bitwise.
+            visit_v128_not => vector(V::Not),
+            visit_v128_and => vector(V::Binop(VvBinop::And)),
+            visit_v128_andnot => vector(V::Binop(VvBinop::AndNot)),
+            visit_v128_or => vector(V::Binop(VvBinop::Or)),
+            visit_v128_xor => vector(V::Binop(VvBinop::Xor)),
+            visit_v128_bitselect => vector(V::Bitselect),
+            visit_v128_any_true => vector(V::AnyTrue),
+
+            // Lane moves.
+            visit_i8x16_shuffle(lanes: [u8; 16]) => vector(V::Shuffle(lanes)),
+            visit_i8x16_swizzle => vector(V::Swizzle),
+            visit_i8x16_splat => vector(V::Splat(I8x16)),
+            visit_i16x8_splat => vector(V::Splat(I16x8)),
+            visit_i32x4_splat => vector(V::Splat(I32x4)),
+            visit_i64x2_splat => vector(V::Splat(I64x2)),
+            visit_f32x4_splat => vector(V::Splat(F32x4)),
+            visit_f64x2_splat => vector(V::Splat(F64x2)),
+            visit_i8x16_extract_lane_s(lane: u8) => vector(extract(I8x16, lane, Some(S))),
+            visit_i8x16_extract_lane_u(lane: u8) => vector(extract(I8x16, lane, Some(U))),
+            visit_i16x8_extract_lane_s(lane: u8) => vector(extract(I16x8, lane, Some(S))),
+            visit_i16x8_extract_lane_u(lane: u8) => vector(extract(I16x8, lane, Some(U))),
+            visit_i32x4_extract_lane(lane: u8) => vector(extract(I32x4, lane, None)),
+            visit_i64x2_extract_lane(lane: u8) => vector(extract(I64x2, lane, None)),
+            visit_f32x4_extract_lane(lane: u8) => vector(extract(F32x4, lane, None)),
+            visit_f64x2_extract_lane(lane: u8) => vector(extract(F64x2, lane, None)),
+            visit_i8x16_replace_lane(lane: u8) => vector(replace(I8x16, lane)),
+            visit_i16x8_replace_lane(lane: u8) => vector(replace(I16x8, lane)),
+            visit_i32x4_replace_lane(lane: u8) => vector(replace(I32x4, lane)),
+            visit_i64x2_replace_lane(lane: u8) => vector(replace(I64x2, lane)),
+            visit_f32x4_replace_lane(lane: u8) => vector(replace(F32x4, lane)),
+            visit_f64x2_replace_lane(lane: u8) => vector(replace(F64x2, lane)),
+
+            // Integer comparisons.
+            visit_i8x16_eq => vector(V::IRelop(I8x16, IRelop::Eq)),
+            visit_i8x16_ne => vector(V::IRelop(I8x16, IRelop::Ne)),
+            visit_i8x16_lt_s => vector(V::IRelop(I8x16, IRelop::LtS)),
+            visit_i8x16_lt_u => vector(V::IRelop(I8x16, IRelop::LtU)),
+            visit_i8x16_gt_s => vector(V::IRelop(I8x16, IRelop::GtS)),
+            visit_i8x16_gt_u => vector(V::IRelop(I8x16, IRelop::GtU)),
+            visit_i8x16_le_s => vector(V::IRelop(I8x16, IRelop::LeS)),
+            visit_i8x16_le_u => vector(V::IRelop(I8x16, IRelop::LeU)),
+            visit_i8x16_ge_s => vector(V::IRelop(I8x16, IRelop::GeS)),
+            visit_i8x16_ge_u => vector(V::IRelop(I8x16, IRelop::GeU)),
+            visit_i16x8_eq => vector(V::IRelop(I16x8, IRelop::Eq)),
+            visit_i16x8_ne => vector(V::IRelop(I16x8, IRelop::Ne)),
+            visit_i16x8_lt_s => vector(V::IRelop(I16x8, IRelop::LtS)),
+            visit_i16x8_lt_u => vector(V::IRelop(I16x8, IRelop::LtU)),
+            visit_i16x8_gt_s => vector(V::IRelop(I16x8, IRelop::GtS)),
+            visit_i16x8_gt_u => vector(V::IRelop(I16x8, IRelop::GtU)),
+            visit_i16x8_le_s => vector(V::IRelop(I16x8, IRelop::LeS)),
+            visit_i16x8_le_u => vector(V::IRelop(I16x8, IRelop::LeU)),
+            visit_i16x8_ge_s => vector(V::IRelop(I16x8, IRelop::GeS)),
+            visit_i16x8_ge_u => vector(V::IRelop(I16x8, IRelop::GeU)),
+            visit_i32x4_eq => vector(V::IRelop(I32x4, IRelop::Eq)),
+            visit_i32x4_ne => vector(V::IRelop(I32x4, IRelop::Ne)),
+            visit_i32x4_lt_s => vector(V::IRelop(I32x4, IRelop::LtS)),
+            visit_i32x4_lt_u => vector(V::IRelop(I32x4, IRelop::LtU)),
+            visit_i32x4_gt_s => vector(V::IRelop(I32x4, IRelop::GtS)),
+            visit_i32x4_gt_u => vector(V::IRelop(I32x4, IRelop::GtU)),
+            visit_i32x4_le_s => vector(V::IRelop(I32x4, IRelop::LeS)),
+            visit_i32x4_le_u => vector(V::IRelop(I32x4, IRelop::LeU)),
+            visit_i32x4_ge_s => vector(V::IRelop(I32x4, IRelop::GeS)),
+            visit_i32x4_ge_u => vector(V::IRelop(I32x4, IRelop::GeU)),
+            visit_i64x2_eq => vector(V::IRelop(I64x2, IRelop::Eq)),
+            visit_i64x2_ne => vector(V::IRelop(I64x2, IRelop::Ne)),
+            visit_i64x2_lt_s => vector(V::IRelop(I64x2, IRelop::LtS)),
+            visit_i64x2_gt_s => vector(V::IRelop(I64x2, IRelop::GtS)),
+            visit_i64x2_le_s => vector(V::IRelop(I64x2, IRelop::LeS)),
+            visit_i64x2_ge_s => vector(V::IRelop(I64x2, IRelop::GeS)),
+
+            // Float comparisons.
+            visit_f32x4_eq => vector(V::FRelop(F32x4, FRelop::Eq)),
+            visit_f32x4_ne => vector(V::FRelop(F32x4, FRelop::Ne)),
+            visit_f32x4_lt => vector(V::FRelop(F32x4, FRelop::Lt)),
+            visit_f32x4_gt => vector(V::FRelop(F32x4, FRelop::Gt)),
+            visit_f32x4_le => vector(V::FRelop(F32x4, FRelop::Le)),
+            visit_f32x4_ge => vector(V::FRelop(F32x4, FRelop::Ge)),
+            visit_f64x2_eq => vector(V::FRelop(F64x2, FRelop::Eq)),
+            visit_f64x2_ne => vector(V::FRelop(F64x2, FRelop::Ne)),
+            visit_f64x2_lt => vector(V::FRelop(F64x2, FRelop::Lt)),
+            visit_f64x2_gt => vector(V::FRelop(F64x2, FRelop::Gt)),
+            visit_f64x2_le => vector(V::FRelop(F64x2, FRelop::Le)),
+            visit_f64x2_ge => vector(V::FRelop(F64x2, FRelop::Ge)),
+
+            // Integer arithmetic, shape by shape.
+            visit_i8x16_abs => vector(V::IUnop(I8x16, ViUnop::Abs)),
+            visit_i8x16_neg => vector(V::IUnop(I8x16, ViUnop::Neg)),
+            visit_i8x16_popcnt => vector(V::IUnop(I8x16, ViUnop::Popcnt)),
+            visit_i8x16_all_true => vector(V::AllTrue(I8x16)),
+            visit_i8x16_bitmask => vector(V::Bitmask(I8x16)),
+            visit_i8x16_narrow_i16x8_s => vector(V::Narrow { to: I8x16, sign: S }),
+            visit_i8x16_narrow_i16x8_u => vector(V::Narrow { to: I8x16, sign: U }),
+            visit_i8x16_shl => vector(V::Shift(I8x16, ViShift::Shl)),
+            visit_i8x16_shr_s => vector(V::Shift(I8x16, ViShift::ShrS)),
+            visit_i8x16_shr_u => vector(V::Shift(I8x16, ViShift::ShrU)),
+            visit_i8x16_add => vector(V::IBinop(I8x16, ViBinop::Add)),
+            visit_i8x16_add_sat_s => vector(V::IBinop(I8x16, ViBinop::AddSat(S))),
+            visit_i8x16_add_sat_u => vector(V::IBinop(I8x16, ViBinop::AddSat(U))),
+            visit_i8x16_sub => vector(V::IBinop(I8x16, ViBinop::Sub)),
+            visit_i8x16_sub_sat_s => vector(V::IBinop(I8x16, ViBinop::SubSat(S))),
+            visit_i8x16_sub_sat_u => vector(V::IBinop(I8x16, ViBinop::SubSat(U))),
+            visit_i8x16_min_s => vector(V::IBinop(I8x16, ViBinop::Min(S))),
+            visit_i8x16_min_u => vector(V::IBinop(I8x16, ViBinop::Min(U))),
+            visit_i8x16_max_s => vector(V::IBinop(I8x16, ViBinop::Max(S))),
+            visit_i8x16_max_u => vector(V::IBinop(I8x16, ViBinop::Max(U))),
+            visit_i8x16_avgr_u => vector(V::IBinop(I8x16, ViBinop::AvgrU)),
+
+            visit_i16x8_extadd_pairwise_i8x16_s => vector(V::ExtAddPairwise { to: I16x8, sign: S }),
+            visit_i16x8_extadd_pairwise_i8x16_u => vector(V::ExtAddPairwise { to: I16x8, sign: U }),
+            visit_i16x8_abs => vector(V::IUnop(I16x8, ViUnop::Abs)),
+            visit_i16x8_neg => vector(V::IUnop(I16x8, ViUnop::Neg)),
+            visit_i16x8_q15mulr_sat_s => vector(V::IBinop(I16x8, ViBinop::Q15MulrSatS)),
+            visit_i16x8_all_true => vector(V::AllTrue(I16x8)),
+            visit_i16x8_bitmask => vector(V::Bitmask(I16x8)),
+            visit_i16x8_narrow_i32x4_s => vector(V::Narrow { to: I16x8, sign: S }),
+            visit_i16x8_narrow_i32x4_u => vector(V::Narrow { to: I16x8, sign: U }),
+            visit_i16x8_extend_low_i8x16_s => vector(ext(I16x8, Low, S)),
+            visit_i16x8_extend_high_i8x16_s => vector(ext(I16x8, High, S)),
+            visit_i16x8_extend_low_i8x16_u => vector(ext(I16x8, Low, U)),
+            visit_i16x8_extend_high_i8x16_u => vector(ext(I16x8, High, U)),
+            visit_i16x8_shl => vector(V::Shift(I16x8, ViShift::Shl)),
+            visit_i16x8_shr_s => vector(V::Shift(I16x8, ViShift::ShrS)),
+            visit_i16x8_shr_u => vector(V::Shift(I16x8, ViShift::ShrU)),
+            visit_i16x8_add => vector(V::IBinop(I16x8, ViBinop::Add)),
+            visit_i16x8_add_sat_s => vector(V::IBinop(I16x8, ViBinop::AddSat(S))),
+            visit_i16x8_add_sat_u => vector(V::IBinop(I16x8, ViBinop::AddSat(U))),
+            visit_i16x8_sub => vector(V::IBinop(I16x8, ViBinop::Sub)),
+            visit_i16x8_sub_sat_s => vector(V::IBinop(I16x8, ViBinop::SubSat(S))),
+            visit_i16x8_sub_sat_u => vector(V::IBinop(I16x8, ViBinop::SubSat(U))),
+            visit_i16x8_mul => vector(V::IBinop(I16x8, ViBinop::Mul)),
+            visit_i16x8_min_s => vector(V::IBinop(I16x8, ViBinop::Min(S))),
+            visit_i16x8_min_u => vector(V::IBinop(I16x8, ViBinop::Min(U))),
+            visit_i16x8_max_s => vector(V::IBinop(I16x8, ViBinop::Max(S))),
+            visit_i16x8_max_u => vector(V::IBinop(I16x8, ViBinop::Max(U))),
+            visit_i16x8_avgr_u => vector(V::IBinop(I16x8, ViBinop::AvgrU)),
+            visit_i16x8_extmul_low_i8x16_s => vector(extmul(I16x8, Low, S)),
+            visit_i16x8_extmul_high_i8x16_s => vector(extmul(I16x8, High, S)),
+            visit_i16x8_extmul_low_i8x16_u => vector(extmul(I16x8, Low, U)),
+            visit_i16x8_extmul_high_i8x16_u => vector(extmul(I16x8, High, U)),
+
+            visit_i32x4_extadd_pairwise_i16x8_s => vector(V::ExtAddPairwise { to: I32x4, sign: S }),
+            visit_i32x4_extadd_pairwise_i16x8_u => vector(V::ExtAddPairwise { to: I32x4, sign: U }),
+            visit_i32x4_abs => vector(V::IUnop(I32x4, ViUnop::Abs)),
+            visit_i32x4_neg => vector(V::IUnop(I32x4, ViUnop::Neg)),
+            visit_i32x4_all_true => vector(V::AllTrue(I32x4)),
+            visit_i32x4_bitmask => vector(V::Bitmask(I32x4)),
+            visit_i32x4_extend_low_i16x8_s => vector(ext(I32x4, Low, S)),
+            visit_i32x4_extend_high_i16x8_s => vector(ext(I32x4, High, S)),
+            visit_i32x4_extend_low_i16x8_u => vector(ext(I32x4, Low, U)),
+            visit_i32x4_extend_high_i16x8_u => vector(ext(I32x4, High, U)),
+            visit_i32x4_shl => vector(V::Shift(I32x4, ViShift::Shl)),
+            visit_i32x4_shr_s => vector(V::Shift(I32x4, ViShift::ShrS)),
+            visit_i32x4_shr_u => vector(V::Shift(I32x4, ViShift::ShrU)),
+            visit_i32x4_add => vector(V::IBinop(I32x4, ViBinop::Add)),
+            visit_i32x4_sub => vector(V::IBinop(I32x4, ViBinop::Sub)),
+            visit_i32x4_mul => vector(V::IBinop(I32x4, ViBinop::Mul)),
+            visit_i32x4_min_s => vector(V::IBinop(I32x4, ViBinop::Min(S))),
+            visit_i32x4_min_u => vector(V::IBinop(I32x4, ViBinop::Min(U))),
+            visit_i32x4_max_s => vector(V::IBinop(I32x4, ViBinop::Max(S))),
+            visit_i32x4_max_u => vector(V::IBinop(I32x4, ViBinop::Max(U))),
+            visit_i32x4_dot_i16x8_s => vector(V::Dot),
+            visit_i32x4_extmul_low_i16x8_s => vector(extmul(I32x4, Low, S)),
+            visit_i32x4_extmul_high_i16x8_s => vector(extmul(I32x4, High, S)),
+            visit_i32x4_extmul_low_i16x8_u => vector(extmul(I32x4, Low, U)),
+            visit_i32x4_extmul_high_i16x8_u => vector(extmul(I32x4, High, U)),
+
+            visit_i64x2_abs => vector(V::IUnop(I64x2, ViUnop::Abs)),
+            visit_i64x2_neg => vector(V::IUnop(I64x2, ViUnop::Neg)),
+            visit_i64x2_all_true => vector(V::AllTrue(I64x2)),
+            visit_i64x2_bitmask => vector(V::Bitmask(I64x2)),
+            visit_i64x2_extend_low_i32x4_s => vector(ext(I64x2, Low, S)),
+            visit_i64x2_extend_high_i32x4_s => vector(ext(I64x2, High, S)),
+            visit_i64x2_extend_low_i32x4_u => vector(ext(I64x2, Low, U)),
+            visit_i64x2_extend_high_i32x4_u => vector(ext(I64x2, High, U)),
+            visit_i64x2_shl => vector(V::Shift(I64x2, ViShift::Shl)),
+            visit_i64x2_shr_s => vector(V::Shift(I64x2, ViShift::ShrS)),
+            visit_i64x2_shr_u => vector(V::Shift(I64x2, ViShift::ShrU)),
+            visit_i64x2_add => vector(V::IBinop(I64x2, ViBinop::Add)),
+            visit_i64x2_sub => vector(V::IBinop(I64x2, ViBinop::Sub)),
+            visit_i64x2_mul => vector(V::IBinop(I64x2, ViBinop::Mul)),
+            visit_i64x2_extmul_low_i32x4_s => vector(extmul(I64x2, Low, S)),
+            visit_i64x2_extmul_high_i32x4_s => vector(extmul(I64x2, High, S)),
+            visit_i64x2_extmul_low_i32x4_u => vector(extmul(I64x2, Low, U)),
+            visit_i64x2_extmul_high_i32x4_u => vector(extmul(I64x2, High, U)),
+
+            // Float arithmetic.
+            visit_f32x4_ceil => vector(V::FUnop(F32x4, FUnop::Ceil)),
+            visit_f32x4_floor => vector(V::FUnop(F32x4, FUnop::Floor)),
+            visit_f32x4_trunc => vector(V::FUnop(F32x4, FUnop::Trunc)),
+            visit_f32x4_nearest => vector(V::FUnop(F32x4, FUnop::Nearest)),
+            visit_f32x4_abs => vector(V::FUnop(F32x4, FUnop::Abs)),
+            visit_f32x4_neg => vector(V::FUnop(F32x4, FUnop::Neg)),
+            visit_f32x4_sqrt => vector(V::FUnop(F32x4, FUnop::Sqrt)),
+            visit_f32x4_add => vector(V::FBinop(F32x4, VfBinop::Add)),
+            visit_f32x4_sub => vector(V::FBinop(F32x4, VfBinop::Sub)),
+            visit_f32x4_mul => vector(V::FBinop(F32x4, VfBinop::Mul)),
+            visit_f32x4_div => vector(V::FBinop(F32x4, VfBinop::Div)),
+            visit_f32x4_min => vector(V::FBinop(F32x4, VfBinop::Min)),
+            visit_f32x4_max => vector(V::FBinop(F32x4, VfBinop::Max)),
+            visit_f32x4_pmin => vector(V::FBinop(F32x4, VfBinop::PMin)),
+            visit_f32x4_pmax => vector(V::FBinop(F32x4, VfBinop::PMax)),
+            visit_f64x2_ceil => vector(V::FUnop(F64x2, FUnop::Ceil)),
+            visit_f64x2_floor => vector(V::FUnop(F64x2, FUnop::Floor)),
+            visit_f64x2_trunc => vector(V::FUnop(F64x2, FUnop::Trunc)),
+            visit_f64x2_nearest => vector(V::FUnop(F64x2, FUnop::Nearest)),
+            visit_f64x2_abs => vector(V::FUnop(F64x2, FUnop::Abs)),
+            visit_f64x2_neg => vector(V::FUnop(F64x2, FUnop::Neg)),
+            visit_f64x2_sqrt => vector(V::FUnop(F64x2, FUnop::Sqrt)),
+            visit_f64x2_add => vector(V::FBinop(F64x2, VfBinop::Add)),
+            visit_f64x2_sub => vector(V::FBinop(F64x2, VfBinop::Sub)),
+            visit_f64x2_mul => vector(V::FBinop(F64x2, VfBinop::Mul)),
+            visit_f64x2_div => vector(V::FBinop(F64x2, VfBinop::Div)),
+            visit_f64x2_min => vector(V::FBinop(F64x2, VfBinop::Min)),
+            visit_f64x2_max => vector(V::FBinop(F64x2, VfBinop::Max)),
+            visit_f64x2_pmin => vector(V::FBinop(F64x2, VfBinop::PMin)),
+            visit_f64x2_pmax => vector(V::FBinop(F64x2, VfBinop::PMax)),
+
+            // Conversions.
+            visit_i32x4_trunc_sat_f32x4_s => vector(V::TruncSat {
+                src: F32x4,
+                sign: S,
+            }),
+            visit_i32x4_trunc_sat_f32x4_u => vector(V::TruncSat {
+                src: F32x4,
+                sign: U,
+            }),
+            visit_i32x4_trunc_sat_f64x2_s_zero => vector(V::TruncSat {
+                src: F64x2,
+                sign: S,
+            }),
+            visit_i32x4_trunc_sat_f64x2_u_zero => vector(V::TruncSat {
+                src: F64x2,
+                sign: U,
+            }),
+            visit_f32x4_convert_i32x4_s => vector(V::Convert { to: F32x4, sign: S }),
+            visit_f32x4_convert_i32x4_u => vector(V::Convert { to: F32x4, sign: U }),
+            visit_f64x2_convert_low_i32x4_s => vector(V::Convert { to: F64x2, sign: S }),
+            visit_f64x2_convert_low_i32x4_u => vector(V::Convert { to: F64x2, sign: U }),
+            visit_f32x4_demote_f64x2_zero => vector(V::Demote),
+            visit_f64x2_promote_low_f32x4 => vector(V::Promote),
         }
-        O::V128Load32Splat { ref memarg } => {
-            return Some(load(LoadKind::V128Splat { bytes: 4 }, memarg));
-        }
-        O::V128Load64Splat { ref memarg } => {
-            return Some(load(LoadKind::V128Splat { bytes: 8 }, memarg));
-        }
-        O::V128Load32Zero { ref memarg } => {
-            return Some(load(LoadKind::V128Zero { bytes: 4 }, memarg));
-        }
-        O::V128Load64Zero { ref memarg } => {
-            return Some(load(LoadKind::V128Zero { bytes: 8 }, memarg));
-        }
-        O::V128Store { ref memarg } => {
-            return Some(Instr::Store {
-                kind: StoreKind::V128,
-                offset: memarg.offset,
-            });
-        }
-        O::V128Load8Lane { ref memarg, lane } => return Some(load_lane(1, memarg, lane)),
-        O::V128Load16Lane { ref memarg, lane } => return Some(load_lane(2, memarg, lane)),
-        O::V128Load32Lane { ref memarg, lane } => return Some(load_lane(4, memarg, lane)),
-        O::V128Load64Lane { ref memarg, lane } => return Some(load_lane(8, memarg, lane)),
-        O::V128Store8Lane { ref memarg, lane } => return Some(store_lane(1, memarg, lane)),
-        O::V128Store16Lane { ref memarg, lane } => return Some(store_lane(2, memarg, lane)),
-        O::V128Store32Lane { ref memarg, lane } => return Some(store_lane(4, memarg, lane)),
-        O::V128Store64Lane { ref memarg, lane } => return Some(store_lane(8, memarg, lane)),
-        O::V128Const { value } => return Some(Instr::Const(Value::V128(value.into()))),
-
-        // Bitwise.
-        O::V128Not => V::Not,
-        O::V128And => V::Binop(VvBinop::And),
-        O::V128AndNot => V::Binop(VvBinop::AndNot),
-        O::V128Or => V::Binop(VvBinop::Or),
-        O::V128Xor => V::Binop(VvBinop::Xor),
-        O::V128Bitselect => V::Bitselect,
-        O::V128AnyTrue => V::AnyTrue,
-
-        // Lane moves.
-        O::I8x16Shuffle { lanes } => V::Shuffle(lanes),
-        O::I8x16Swizzle => V::Swizzle,
-        O::I8x16Splat => V::Splat(I8x16),
-        O::I16x8Splat => V::Splat(I16x8),
-        O::I32x4Splat => V::Splat(I32x4),
-        O::I64x2Splat => V::Splat(I64x2),
-        O::F32x4Splat => V::Splat(F32x4),
-        O::F64x2Splat => V::Splat(F64x2),
-        O::I8x16ExtractLaneS { lane } => extract(I8x16, lane, Some(S)),
-        O::I8x16ExtractLaneU { lane } => extract(I8x16, lane, Some(U)),
-        O::I16x8ExtractLaneS { lane } => extract(I16x8, lane, Some(S)),
-        O::I16x8ExtractLaneU { lane } => extract(I16x8, lane, Some(U)),
-        O::I32x4ExtractLane { lane } => extract(I32x4, lane, None),
-        O::I64x2ExtractLane { lane } => extract(I64x2, lane, None),
-        O::F32x4ExtractLane { lane } => extract(F32x4, lane, None),
-        O::F64x2ExtractLane { lane } => extract(F64x2, lane, None),
-        O::I8x16ReplaceLane { lane } => replace(I8x16, lane),
-        O::I16x8ReplaceLane { lane } => replace(I16x8, lane),
-        O::I32x4ReplaceLane { lane } => replace(I32x4, lane),
-        O::I64x2ReplaceLane { lane } => replace(I64x2, lane),
-        O::F32x4ReplaceLane { lane } => replace(F32x4, lane),
-        O::F64x2ReplaceLane { lane } => replace(F64x2, lane),
-
-        // Integer comparisons.
-        O::I8x16Eq => V::IRelop(I8x16, IRelop::Eq),
-        O::I8x16Ne => V::IRelop(I8x16, IRelop::Ne),
-        O::I8x16LtS => V::IRelop(I8x16, IRelop::LtS),
-        O::I8x16LtU => V::IRelop(I8x16, IRelop::LtU),
-        O::I8x16GtS => V::IRelop(I8x16, IRelop::GtS),
-        O::I8x16GtU => V::IRelop(I8x16, IRelop::GtU),
-        O::I8x16LeS => V::IRelop(I8x16, IRelop::LeS),
-        O::I8x16LeU => V::IRelop(I8x16, IRelop::LeU),
-        O::I8x16GeS => V::IRelop(I8x16, IRelop::GeS),
-        O::I8x16GeU => V::IRelop(I8x16, IRelop::GeU),
-        O::I16x8Eq => V::IRelop(I16x8, IRelop::Eq),
-        O::I16x8Ne => V::IRelop(I16x8, IRelop::Ne),
-        O::I16x8LtS => V::IRelop(I16x8, IRelop::LtS),
-        O::I16x8LtU => V::IRelop(I16x8, IRelop::LtU),
-        O::I16x8GtS => V::IRelop(I16x8, IRelop::GtS),
-        O::I16x8GtU => V::IRelop(I16x8, IRelop::GtU),
-        O::I16x8LeS => V::IRelop(I16x8, IRelop::LeS),
-        O::I16x8LeU => V::IRelop(I16x8, IRelop::LeU),
-        O::I16x8GeS => V::IRelop(I16x8, IRelop::GeS),
-        O::I16x8GeU => V::IRelop(I16x8, IRelop::GeU),
-        O::I32x4Eq => V::IRelop(I32x4, IRelop::Eq),
-        O::I32x4Ne => V::IRelop(I32x4, IRelop::Ne),
-        O::I32x4LtS => V::IRelop(I32x4, IRelop::LtS),
-        O::I32x4LtU => V::IRelop(I32x4, IRelop::LtU),
-        O::I32x4GtS => V::IRelop(I32x4, IRelop::GtS),
-        O::I32x4GtU => V::IRelop(I32x4, IRelop::GtU),
-        O::I32x4LeS => V::IRelop(I32x4, IRelop::LeS),
-        O::I32x4LeU => V::IRelop(I32x4, IRelop::LeU),
-        O::I32x4GeS => V::IRelop(I32x4, IRelop::GeS),
-        O::I32x4GeU => V::IRelop(I32x4, IRelop::GeU),
-        O::I64x2Eq => V::IRelop(I64x2, IRelop::Eq),
-        O::I64x2Ne => V::IRelop(I64x2, IRelop::Ne),
-        O::I64x2LtS => V::IRelop(I64x2, IRelop::LtS),
-        O::I64x2GtS => V::IRelop(I64x2, IRelop::GtS),
-        O::I64x2LeS => V::IRelop(I64x2, IRelop::LeS),
-        O::I64x2GeS => V::IRelop(I64x2, IRelop::GeS),
-
-        // Float comparisons.
-        O::F32x4Eq => V::FRelop(F32x4, FRelop::Eq),
-        O::F32x4Ne => V::FRelop(F32x4, FRelop::Ne),
-        O::F32x4Lt => V::FRelop(F32x4, FRelop::Lt),
-        O::F32x4Gt => V::FRelop(F32x4, FRelop::Gt),
-        O::F32x4Le => V::FRelop(F32x4, FRelop::Le),
-        O::F32x4Ge => V::FRelop(F32x4, FRelop::Ge),
-        O::F64x2Eq => V::FRelop(F64x2, FRelop::Eq),
-        O::F64x2Ne => V::FRelop(F64x2, FRelop::Ne),
-        O::F64x2Lt => V::FRelop(F64x2, FRelop::Lt),
-        O::F64x2Gt => V::FRelop(F64x2, FRelop::Gt),
-        O::F64x2Le => V::FRelop(F64x2, FRelop::Le),
-        O::F64x2Ge => V::FRelop(F64x2, FRelop::Ge),
-
-        // Integer arithmetic, shape by shape.
-        O::I8x16Abs => V::IUnop(I8x16, ViUnop::Abs),
-        O::I8x16Neg => V::IUnop(I8x16, ViUnop::Neg),
-        O::I8x16Popcnt => V::IUnop(I8x16, ViUnop::Popcnt),
-        O::I8x16AllTrue => V::AllTrue(I8x16),
-        O::I8x16Bitmask => V::Bitmask(I8x16),
-        O::I8x16NarrowI16x8S => V::Narrow { to: I8x16, sign: S },
-        O::I8x16NarrowI16x8U => V::Narrow { to: I8x16, sign: U },
-        O::I8x16Shl => V::Shift(I8x16, ViShift::Shl),
-        O::I8x16ShrS => V::Shift(I8x16, ViShift::ShrS),
-        O::I8x16ShrU => V::Shift(I8x16, ViShift::ShrU),
-        O::I8x16Add => V::IBinop(I8x16, ViBinop::Add),
-        O::I8x16AddSatS => V::IBinop(I8x16, ViBinop::AddSat(S)),
-        O::I8x16AddSatU => V::IBinop(I8x16, ViBinop::AddSat(U)),
-        O::I8x16Sub => V::IBinop(I8x16, ViBinop::Sub),
-        O::I8x16SubSatS => V::IBinop(I8x16, ViBinop::SubSat(S)),
-        O::I8x16SubSatU => V::IBinop(I8x16, ViBinop::SubSat(U)),
-        O::I8x16MinS => V::IBinop(I8x16, ViBinop::Min(S)),
-        O::I8x16MinU => V::IBinop(I8x16, ViBinop::Min(U)),
-        O::I8x16MaxS => V::IBinop(I8x16, ViBinop::Max(S)),
-        O::I8x16MaxU => V::IBinop(I8x16, ViBinop::Max(U)),
-        O::I8x16AvgrU => V::IBinop(I8x16, ViBinop::AvgrU),
-
-        O::I16x8ExtAddPairwiseI8x16S => V::ExtAddPairwise { to: I16x8, sign: S },
-        O::I16x8ExtAddPairwiseI8x16U => V::ExtAddPairwise { to: I16x8, sign: U },
-        O::I16x8Abs => V::IUnop(I16x8, ViUnop::Abs),
-        O::I16x8Neg => V::IUnop(I16x8, ViUnop::Neg),
-        O::I16x8Q15MulrSatS => V::IBinop(I16x8, ViBinop::Q15MulrSatS),
-        O::I16x8AllTrue => V::AllTrue(I16x8),
-        O::I16x8Bitmask => V::Bitmask(I16x8),
-        O::I16x8NarrowI32x4S => V::Narrow { to: I16x8, sign: S },
-        O::I16x8NarrowI32x4U => V::Narrow { to: I16x8, sign: U },
-        O::I16x8ExtendLowI8x16S => ext(I16x8, Low, S),
-        O::I16x8ExtendHighI8x16S => ext(I16x8, High, S),
-        O::I16x8ExtendLowI8x16U => ext(I16x8, Low, U),
-        O::I16x8ExtendHighI8x16U => ext(I16x8, High, U),
-        O::I16x8Shl => V::Shift(I16x8, ViShift::Shl),
-        O::I16x8ShrS => V::Shift(I16x8, ViShift::ShrS),
-        O::I16x8ShrU => V::Shift(I16x8, ViShift::ShrU),
-        O::I16x8Add => V::IBinop(I16x8, ViBinop::Add),
-        O::I16x8AddSatS => V::IBinop(I16x8, ViBinop::AddSat(S)),
-        O::I16x8AddSatU => V::IBinop(I16x8, ViBinop::AddSat(U)),
-        O::I16x8Sub => V::IBinop(I16x8, ViBinop::Sub),
-        O::I16x8SubSatS => V::IBinop(I16x8, ViBinop::SubSat(S)),
-        O::I16x8SubSatU => V::IBinop(I16x8, ViBinop::SubSat(U)),
-        O::I16x8Mul => V::IBinop(I16x8, ViBinop::Mul),
-        O::I16x8MinS => V::IBinop(I16x8, ViBinop::Min(S)),
-        O::I16x8MinU => V::IBinop(I16x8, ViBinop::Min(U)),
-        O::I16x8MaxS => V::IBinop(I16x8, ViBinop::Max(S)),
-        O::I16x8MaxU => V::IBinop(I16x8, ViBinop::Max(U)),
-        O::I16x8AvgrU => V::IBinop(I16x8, ViBinop::AvgrU),
-        O::I16x8ExtMulLowI8x16S => extmul(I16x8, Low, S),
-        O::I16x8ExtMulHighI8x16S => extmul(I16x8, High, S),
-        O::I16x8ExtMulLowI8x16U => extmul(I16x8, Low, U),
-        O::I16x8ExtMulHighI8x16U => extmul(I16x8, High, U),
-
-        O::I32x4ExtAddPairwiseI16x8S => V::ExtAddPairwise { to: I32x4, sign: S },
-        O::I32x4ExtAddPairwiseI16x8U => V::ExtAddPairwise { to: I32x4, sign: U },
-        O::I32x4Abs => V::IUnop(I32x4, ViUnop::Abs),
-        O::I32x4Neg => V::IUnop(I32x4, ViUnop::Neg),
-        O::I32x4AllTrue => V::AllTrue(I32x4),
-        O::I32x4Bitmask => V::Bitmask(I32x4),
-        O::I32x4ExtendLowI16x8S => ext(I32x4, Low, S),
-        O::I32x4ExtendHighI16x8S => ext(I32x4, High, S),
-        O::I32x4ExtendLowI16x8U => ext(I32x4, Low, U),
-        O::I32x4ExtendHighI16x8U => ext(I32x4, High, U),
-        O::I32x4Shl => V::Shift(I32x4, ViShift::Shl),
-        O::I32x4ShrS => V::Shift(I32x4, ViShift::ShrS),
-        O::I32x4ShrU => V::Shift(I32x4, ViShift::ShrU),
-        O::I32x4Add => V::IBinop(I32x4, ViBinop::Add),
-        O::I32x4Sub => V::IBinop(I32x4, ViBinop::Sub),
-        O::I32x4Mul => V::IBinop(I32x4, ViBinop::Mul),
-        O::I32x4MinS => V::IBinop(I32x4, ViBinop::Min(S)),
-        O::I32x4MinU => V::IBinop(I32x4, ViBinop::Min(U)),
-        O::I32x4MaxS => V::IBinop(I32x4, ViBinop::Max(S)),
-        O::I32x4MaxU => V::IBinop(I32x4, ViBinop::Max(U)),
-        O::I32x4DotI16x8S => V::Dot,
-        O::I32x4ExtMulLowI16x8S => extmul(I32x4, Low, S),
-        O::I32x4ExtMulHighI16x8S => extmul(I32x4, High, S),
-        O::I32x4ExtMulLowI16x8U => extmul(I32x4, Low, U),
-        O::I32x4ExtMulHighI16x8U => extmul(I32x4, High, U),
-
-        O::I64x2Abs => V::IUnop(I64x2, ViUnop::Abs),
-        O::I64x2Neg => V::IUnop(I64x2, ViUnop::Neg),
-        O::I64x2AllTrue => V::AllTrue(I64x2),
-        O::I64x2Bitmask => V::Bitmask(I64x2),
-        O::I64x2ExtendLowI32x4S => ext(I64x2, Low, S),
-        O::I64x2ExtendHighI32x4S => ext(I64x2, High, S),
-        O::I64x2ExtendLowI32x4U => ext(I64x2, Low, U),
-        O::I64x2ExtendHighI32x4U => ext(I64x2, High, U),
-        O::I64x2Shl => V::Shift(I64x2, ViShift::Shl),
-        O::I64x2ShrS => V::Shift(I64x2, ViShift::ShrS),
-        O::I64x2ShrU => V::Shift(I64x2, ViShift::ShrU),
-        O::I64x2Add => V::IBinop(I64x2, ViBinop::Add),
-        O::I64x2Sub => V::IBinop(I64x2, ViBinop::Sub),
-        O::I64x2Mul => V::IBinop(I64x2, ViBinop::Mul),
-        O::I64x2ExtMulLowI32x4S => extmul(I64x2, Low, S),
-        O::I64x2ExtMulHighI32x4S => extmul(I64x2, High, S),
-        O::I64x2ExtMulLowI32x4U => extmul(I64x2, Low, U),
-        O::I64x2ExtMulHighI32x4U => extmul(I64x2, High, U),
-
-        // Float arithmetic.
-        O::F32x4Ceil => V::FUnop(F32x4, FUnop::Ceil),
-        O::F32x4Floor => V::FUnop(F32x4, FUnop::Floor),
-        O::F32x4Trunc => V::FUnop(F32x4, FUnop::Trunc),
-        O::F32x4Nearest => V::FUnop(F32x4, FUnop::Nearest),
-        O::F32x4Abs => V::FUnop(F32x4, FUnop::Abs),
-        O::F32x4Neg => V::FUnop(F32x4, FUnop::Neg),
-        O::F32x4Sqrt => V::FUnop(F32x4, FUnop::Sqrt),
-        O::F32x4Add => V::FBinop(F32x4, VfBinop::Add),
-        O::F32x4Sub => V::FBinop(F32x4, VfBinop::Sub),
-        O::F32x4Mul => V::FBinop(F32x4, VfBinop::Mul),
-        O::F32x4Div => V::FBinop(F32x4, VfBinop::Div),
-        O::F32x4Min => V::FBinop(F32x4, VfBinop::Min),
-        O::F32x4Max => V::FBinop(F32x4, VfBinop::Max),
-        O::F32x4PMin => V::FBinop(F32x4, VfBinop::PMin),
-        O::F32x4PMax => V::FBinop(F32x4, VfBinop::PMax),
-        O::F64x2Ceil => V::FUnop(F64x2, FUnop::Ceil),
-        O::F64x2Floor => V::FUnop(F64x2, FUnop::Floor),
-        O::F64x2Trunc => V::FUnop(F64x2, FUnop::Trunc),
-        O::F64x2Nearest => V::FUnop(F64x2, FUnop::Nearest),
-        O::F64x2Abs => V::FUnop(F64x2, FUnop::Abs),
-        O::F64x2Neg => V::FUnop(F64x2, FUnop::Neg),
-        O::F64x2Sqrt => V::FUnop(F64x2, FUnop::Sqrt),
-        O::F64x2Add => V::FBinop(F64x2, VfBinop::Add),
-        O::F64x2Sub => V::FBinop(F64x2, VfBinop::Sub),
-        O::F64x2Mul => V::FBinop(F64x2, VfBinop::Mul),
-        O::F64x2Div => V::FBinop(F64x2, VfBinop::Div),
-        O::F64x2Min => V::FBinop(F64x2, VfBinop::Min),
-        O::F64x2Max => V::FBinop(F64x2, VfBinop::Max),
-        O::F64x2PMin => V::FBinop(F64x2, VfBinop::PMin),
-        O::F64x2PMax => V::FBinop(F64x2, VfBinop::PMax),
-
-        // Conversions.
-        O::I32x4TruncSatF32x4S => V::TruncSat {
-            src: F32x4,
-            sign: S,
-        },
-        O::I32x4TruncSatF32x4U => V::TruncSat {
-            src: F32x4,
-            sign: U,
-        },
-        O::I32x4TruncSatF64x2SZero => V::TruncSat {
-            src: F64x2,
-            sign: S,
-        },
-        O::I32x4TruncSatF64x2UZero => V::TruncSat {
-            src: F64x2,
-            sign: U,
-        },
-        O::F32x4ConvertI32x4S => V::Convert { to: F32x4, sign: S },
-        O::F32x4ConvertI32x4U => V::Convert { to: F32x4, sign: U },
-        O::F64x2ConvertLowI32x4S => V::Convert { to: F64x2, sign: S },
-        O::F64x2ConvertLowI32x4U => V::Convert { to: F64x2, sign: U },
-        O::F32x4DemoteF64x2Zero => V::Demote,
-        O::F64x2PromoteLowF32x4 => V::Promote,
-        _ => return None,
-    };
-    Some(Instr::Vector(v))
+    }
 }

@@ -1003,3 +1003,54 @@ mod simd {
         );
     }
 }
+
+mod decode {
+    /// Decoding a body that starts with `op` (raw bytes) fails with
+    /// `expected`. The operator is written over the `nop`s of a valid module,
+    /// standing for one that validation would have rejected.
+    #[track_caller]
+    fn check_refused(op: &[u8], expected: &str) {
+        let mut bytes = wat::parse_str("(module (func nop nop nop nop nop nop nop nop))").unwrap();
+        // The body: its local count (0), eight `nop`s and `end`.
+        let body = [0, 1, 1, 1, 1, 1, 1, 1, 1, 0x0b];
+        let at = bytes.windows(body.len()).position(|w| w == body).unwrap() + 1;
+        bytes[at..at + op.len()].copy_from_slice(op);
+        match crate::module::decode(&bytes) {
+            Ok(_) => panic!("{op:02x?} decoded"),
+            Err(e) => assert_eq!(e, expected, "{op:02x?}"),
+        }
+    }
+
+    #[test]
+    fn unimplemented_proposals_are_refused_by_name() {
+        check_refused(
+            &[0x12, 0x00],
+            "unsupported: tail-call operator `return_call`",
+        );
+        check_refused(
+            &[0x14, 0x00],
+            "unsupported: typed function references operator `call_ref`",
+        );
+        check_refused(
+            &[0x08, 0x00],
+            "unsupported: exception-handling operator `throw`",
+        );
+        check_refused(
+            &[0x06, 0x40],
+            "unsupported: legacy exception-handling operator `try`",
+        );
+        check_refused(&[0xfb, 0x1c], "unsupported: GC operator `ref_i31`");
+        check_refused(
+            &[0xfe, 0x03, 0x00],
+            "unsupported: threads operator `atomic_fence`",
+        );
+        check_refused(
+            &[0xfd, 0x80, 0x02],
+            "unsupported: relaxed-SIMD operator `i8x16_relaxed_swizzle`",
+        );
+        check_refused(
+            &[0xfc, 0x13],
+            "unsupported: wide-arithmetic operator `i64_add128`",
+        );
+    }
+}

@@ -1,9 +1,10 @@
 //! Linear memories: the mapping behind a `VMMemoryDefinition`, and growth.
 //!
 //! In `GuardPages` mode a memory reserves 4 GiB of address space plus a
-//! 4 GiB guard, all `PROT_NONE`, and makes pages accessible as it grows:
-//! it never moves, and any `zext(i32) + u32 offset` address stays inside the
-//! reservation, where an access past the length faults. In `Explicit` mode
+//! guard of 4 GiB and one wasm page, all `PROT_NONE`, and makes pages
+//! accessible as it grows: it never moves, and every byte of any access at
+//! `zext(i32) + u32 offset` lies inside the reservation, where an access
+//! past the length faults (see `GUARD_RESERVATION`). In `Explicit` mode
 //! it maps only its current size and may move when it grows; compiled code
 //! checks every access.
 
@@ -16,7 +17,26 @@ use anyhow::{Result, bail};
 pub const WASM_PAGE_SIZE: usize = 65536;
 /// Pages a 32-bit memory can have at most (4 GiB).
 pub const MAX_PAGES: u64 = 65536;
-const GUARD_RESERVATION: usize = 8 << 30;
+/// The widest access compiled code makes (`v128`).
+pub const MAX_ACCESS_SIZE: u64 = 16;
+
+/// Address space a guard-page memory reserves: the largest memory (4 GiB),
+/// then a guard for the largest static offset (4 GiB) and for the bytes of
+/// the widest access past its first (one wasm page, a multiple of any host
+/// page size). An access at `zext(index) + offset` has its first byte at
+/// most `2 * u32::MAX` and its last at most 15 further, so all its bytes
+/// lie in the reservation. All of them must, not only the first: a store
+/// straddling the end of the reservation is not guaranteed to fault before
+/// writing its tail into whatever is mapped next (aarch64 may write the
+/// accessible part), which can be another memory.
+const GUARD_RESERVATION: usize = (MAX_PAGES as usize * WASM_PAGE_SIZE) // the memory
+    + (u32::MAX as usize + 1) // the largest offset
+    + WASM_PAGE_SIZE; // the rest of the widest access
+
+const _: () = assert!(
+    2 * u32::MAX as u64 + MAX_ACCESS_SIZE <= GUARD_RESERVATION as u64,
+    "the guard reservation must hold every byte of any access"
+);
 
 pub struct LinearMemory {
     /// Start of the mapping (null when nothing is mapped).

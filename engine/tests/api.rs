@@ -300,6 +300,81 @@ fn explicit_bounds_checks() {
     assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
 }
 
+/// 8- and 16-byte loads and stores at the largest index plus the largest
+/// offset, whose last bytes reach past the 8 GiB mark, trap cleanly in both
+/// bounds-check modes and write nothing: neither into their own memory nor
+/// into a neighbour's (created first, so likely mapped right above). In
+/// guard-page mode no check is emitted, so every byte such an access can
+/// reach must lie in the memory's own inaccessible reservation: a store
+/// that straddles its end is not guaranteed to fault before writing its
+/// tail on every architecture (aarch64).
+#[test]
+fn accesses_straddling_the_reservation_end_trap() {
+    let wat = r#"(module (memory (export "mem") 1)
+        (func (export "i64.store") (param i32)
+            (i64.store offset=0xffffffff (local.get 0) (i64.const -1)))
+        (func (export "v128.store") (param i32)
+            (v128.store offset=0xffffffff (local.get 0) (v128.const i64x2 -1 -1)))
+        (func (export "i64.load") (param i32)
+            (drop (i64.load offset=0xffffffff (local.get 0))))
+        (func (export "v128.load") (param i32)
+            (drop (v128.load offset=0xffffffff (local.get 0)))))"#;
+    for mode in [BoundsChecks::GuardPages, BoundsChecks::Explicit] {
+        let mut config = Config::new();
+        config.bounds_checks(mode);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let neighbour = Instance::new(&mut store, &module, &[]).unwrap();
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let memories = [neighbour, instance].map(|i| i.get_memory(&mut store, "mem").unwrap());
+        if mode == BoundsChecks::GuardPages {
+            let base = memories[1].data(&store).as_ptr() as usize;
+            // The last byte of a 16-byte access at index + offset
+            // 2 * u32::MAX, 14 bytes past the 8 GiB mark.
+            let last = base + 2 * u32::MAX as usize + 15;
+            assert_eq!(
+                mapping_permissions(last).as_deref(),
+                Some("---p"),
+                "the last byte a wasm access can reach is not in an inaccessible reservation"
+            );
+        }
+        for func in ["i64.store", "v128.store", "i64.load", "v128.load"] {
+            let f = instance
+                .get_typed_func::<i32, ()>(&mut store, func)
+                .unwrap();
+            // From wholly below the 8 GiB mark to 14 bytes past it.
+            for index in u32::MAX - 16..=u32::MAX {
+                let err = f.call(&mut store, index as i32).unwrap_err();
+                let code = err.downcast_ref::<Trap>().map(Trap::code);
+                assert_eq!(
+                    code,
+                    Some(TrapCode::MemoryOutOfBounds),
+                    "{mode:?} {func} at {index:#x}: {err:#}"
+                );
+            }
+        }
+        for memory in memories {
+            assert!(memory.data(&store).iter().all(|&b| b == 0), "{mode:?}");
+        }
+    }
+}
+
+/// The permissions (`rwxp`) of the mapping holding `addr`, or `None` if
+/// nothing is mapped there.
+fn mapping_permissions(addr: usize) -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let start = usize::from_str_radix(start, 16).ok()?;
+        let end = usize::from_str_radix(end, 16).ok()?;
+        (start..end)
+            .contains(&addr)
+            .then(|| fields.next().unwrap_or_default().to_string())
+    })
+}
+
 #[test]
 fn fuel_stops_runaway_loops() {
     let mut config = Config::new();

@@ -17,6 +17,13 @@ use cranelift_codegen::ir::{
 };
 
 impl Translator<'_, '_> {
+    operators! { t;
+        visit_call(function_index: u32) => t.op_call(function_index);
+        visit_call_indirect(type_index: u32, table_index: u32) => {
+            t.op_call_indirect(type_index, table_index)
+        };
+    }
+
     /// The imported signature of wasm type `type_index`.
     fn wasm_sig_ref(&mut self, type_index: u32) -> SigRef {
         if let Some(&sig) = self.sig_refs.get(&type_index) {
@@ -67,7 +74,7 @@ impl Translator<'_, '_> {
         self.stack.extend(results);
     }
 
-    pub(super) fn op_call(&mut self, func_index: u32) {
+    fn op_call(&mut self, func_index: u32) {
         let info = self.env.info;
         let type_index = info.funcs[func_index as usize];
         let call = if info.is_imported_func(func_index) {
@@ -90,7 +97,7 @@ impl Translator<'_, '_> {
         self.push_results(call);
     }
 
-    pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32) {
+    fn op_call_indirect(&mut self, type_index: u32, table: u32) {
         let index = self.pop();
         let addr = self.table_element_addr(table, index);
         let funcref = self.b.ins().load(PTR, MemFlagsData::trusted(), addr, 0);

@@ -12,13 +12,16 @@
 //! in dead code get no frame and only bump `skipped_depth`. Code becomes
 //! live again at the `else` of an `if` (its condition was live, since the
 //! frame exists) or at an `end` whose next block some live branch targeted.
+//! Dead operators are not dispatched at all: `skip_unreachable` only
+//! follows their nesting.
 
 use super::{Translator, wasm_clif_type};
 use crate::abi::clif_type;
+use crate::trap::ir_codes;
 use anyhow::Result;
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
 use std::collections::HashMap;
-use wasmparser::BlockType;
+use wasmparser::{BlockType, BrTable, Operator};
 
 pub(super) enum FrameKind {
     /// A `block`, or the function body (the bottom frame, whose next block
@@ -65,6 +68,45 @@ fn block_args(vals: &[Value]) -> Vec<BlockArg> {
 }
 
 impl Translator<'_, '_> {
+    operators! { t;
+        visit_unreachable => {
+            t.b.ins().trap(ir_codes::UNREACHABLE);
+            t.reachable = false
+        };
+        // Nothing to emit.
+        visit_nop => {
+            let _ = t;
+        };
+        visit_block(blockty: BlockType) => t.op_block(blockty)?;
+        visit_loop(blockty: BlockType) => {
+            let cost = t.fuel.as_ref().and_then(|c| c.loops.get(&t.op_index).copied());
+            t.op_loop(blockty, cost)?
+        };
+        visit_if(blockty: BlockType) => t.op_if(blockty)?;
+        visit_else => t.op_else();
+        visit_end => t.op_end();
+        visit_br(relative_depth: u32) => t.op_br(relative_depth);
+        visit_br_if(relative_depth: u32) => t.op_br_if(relative_depth);
+        visit_br_table(targets: BrTable<'_>) => t.op_br_table(&targets)?;
+        visit_return => t.op_return();
+    }
+
+    /// Follows operator `op` in dead code: blocks opened there get no
+    /// frame, only a depth to match their `end`; the `else` or `end` of a
+    /// live frame is translated (it may make code reachable again).
+    pub(super) fn skip_unreachable(&mut self, op: &Operator<'_>) {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.skipped_depth += 1;
+            }
+            Operator::End if self.skipped_depth > 0 => self.skipped_depth -= 1,
+            Operator::Else if self.skipped_depth == 0 => self.op_else(),
+            Operator::End => self.op_end(),
+            // Everything else in dead code is dropped untranslated.
+            _ => {}
+        }
+    }
+
     fn block_signature(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         Ok(match bt {
             BlockType::Empty => (vec![], vec![]),
@@ -103,7 +145,7 @@ impl Translator<'_, '_> {
         });
     }
 
-    pub(super) fn op_block(&mut self, bt: BlockType) -> Result<()> {
+    fn op_block(&mut self, bt: BlockType) -> Result<()> {
         let (params, results) = self.block_signature(bt)?;
         let next = self.block_with_params(&results);
         self.control.push(Frame {
@@ -117,7 +159,7 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn op_loop(&mut self, bt: BlockType, fuel_cost: Option<u64>) -> Result<()> {
+    fn op_loop(&mut self, bt: BlockType, fuel_cost: Option<u64>) -> Result<()> {
         let (params, results) = self.block_signature(bt)?;
         let header = self.block_with_params(&params);
         let args = self.popn(params.len());
@@ -139,7 +181,7 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn op_if(&mut self, bt: BlockType) -> Result<()> {
+    fn op_if(&mut self, bt: BlockType) -> Result<()> {
         let (params, results) = self.block_signature(bt)?;
         let cond = self.pop();
         let then_block = self.b.create_block();
@@ -164,7 +206,7 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn op_else(&mut self) {
+    fn op_else(&mut self) {
         let reachable = self.reachable;
         let frame = self.control.last_mut().expect("else without frame");
         let FrameKind::If {
@@ -190,7 +232,7 @@ impl Translator<'_, '_> {
         self.reachable = true;
     }
 
-    pub(super) fn op_end(&mut self) {
+    fn op_end(&mut self) {
         let mut frame = self.control.pop().expect("end without frame");
         match frame.kind {
             FrameKind::Loop { header } => {
@@ -261,14 +303,14 @@ impl Translator<'_, '_> {
         frame.branch_target()
     }
 
-    pub(super) fn op_br(&mut self, depth: u32) {
+    fn op_br(&mut self, depth: u32) {
         let (block, arity) = self.target(depth);
         let args = self.peekn(arity).to_vec();
         self.jump(block, &args);
         self.reachable = false;
     }
 
-    pub(super) fn op_br_if(&mut self, depth: u32) {
+    fn op_br_if(&mut self, depth: u32) {
         let cond = self.pop();
         let (block, arity) = self.target(depth);
         let args = block_args(self.peekn(arity));
@@ -278,7 +320,7 @@ impl Translator<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
-    pub(super) fn op_br_table(&mut self, table: &wasmparser::BrTable<'_>) -> Result<()> {
+    fn op_br_table(&mut self, table: &wasmparser::BrTable<'_>) -> Result<()> {
         let index = self.pop();
         let depths = table.targets().collect::<Result<Vec<u32>, _>>()?;
         let default = table.default();
@@ -331,7 +373,7 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn op_return(&mut self) {
+    fn op_return(&mut self) {
         let n = self.control[0].num_results;
         let results = self.peekn(n).to_vec();
         self.b.ins().return_(&results);

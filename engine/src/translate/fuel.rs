@@ -11,10 +11,11 @@
 use super::Translator;
 use crate::trap::ir_codes;
 use crate::vmctx::{STORE_CONTEXT_FUEL, STORE_CONTEXT_OFFSET};
+use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
 use std::collections::HashMap;
-use wasmparser::Operator;
+use wasmparser::{Operator, OperatorsReader};
 
 pub(super) struct FuelCosts {
     /// Charged at function entry.
@@ -24,14 +25,17 @@ pub(super) struct FuelCosts {
 }
 
 impl FuelCosts {
-    pub fn new<'o, 'a: 'o>(ops: impl Iterator<Item = &'o Operator<'a>>) -> FuelCosts {
+    /// Reads the whole body from `reader` (a copy of the translator's).
+    pub fn new(mut reader: OperatorsReader<'_>) -> Result<FuelCosts> {
         // One entry per open construct: `Some(i)` for a loop at operator
         // `i`, `None` for other blocks (whose operators count towards the
         // enclosing loop or the entry).
         let mut open: Vec<Option<usize>> = Vec::new();
         let mut entry = 0u64;
         let mut loops: HashMap<usize, u64> = HashMap::new();
-        for (i, op) in ops.enumerate() {
+        let mut i = 0;
+        while !reader.eof() {
+            let op = reader.read()?;
             let owner = open.iter().rev().find_map(|o| *o);
             match owner {
                 Some(l) => *loops.entry(l).or_insert(0) += 1,
@@ -48,14 +52,15 @@ impl FuelCosts {
                 }
                 _ => {}
             }
+            i += 1;
         }
         for cost in loops.values_mut() {
             *cost = (*cost).max(1);
         }
-        FuelCosts {
+        Ok(FuelCosts {
             entry: entry.max(1),
             loops,
-        }
+        })
     }
 }
 

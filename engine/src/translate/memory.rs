@@ -6,10 +6,13 @@
 //! memory's `VMMemoryDefinition` reached through the vmctx. How it is kept
 //! in bounds depends on `Tunables::bounds_checks`:
 //!
-//! - `GuardPages`: no check. Every 32-bit `index + offset` (+ access size)
-//!   lands inside the 4 GiB + 4 GiB guard reservation, so an out-of-bounds
-//!   access faults; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift
-//!   records the trap site. The base never moves, so its load is readonly.
+//! - `GuardPages`: no check. Every byte of an access, from `zext(index) +
+//!   offset` (at most `2 * u32::MAX`) to `size - 1` (at most 15) past it,
+//!   lies inside the memory's reservation (4 GiB + 4 GiB + one wasm page:
+//!   `GUARD_RESERVATION` in `memory.rs`, which asserts it), so an
+//!   out-of-bounds access faults wholly inside it and never touches other
+//!   mappings; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift records
+//!   the trap site. The base never moves, so its load is readonly.
 //! - `Explicit`: trap unless `zext(index) + offset + size <= length`,
 //!   computed in 64 bits (cannot overflow). Base and length are reloaded at
 //!   each access because growing may move the memory.
@@ -17,6 +20,7 @@
 use super::{PTR, Translator, vmctx_readonly};
 use crate::builtins::Builtin;
 use crate::config::BoundsChecks;
+use crate::memory::MAX_ACCESS_SIZE;
 use crate::vmctx::{MEMORY_BASE, MEMORY_LENGTH};
 use anyhow::{Result, bail};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -76,6 +80,42 @@ pub(super) fn memory_index(memarg: &MemArg) -> Result<u32> {
 }
 
 impl Translator<'_, '_> {
+    operators! { t;
+        visit_i32_load(memarg: MemArg) => t.op_load(&memarg, LoadKind::Plain(types::I32))?;
+        visit_i64_load(memarg: MemArg) => t.op_load(&memarg, LoadKind::Plain(types::I64))?;
+        visit_f32_load(memarg: MemArg) => t.op_load(&memarg, LoadKind::Plain(types::F32))?;
+        visit_f64_load(memarg: MemArg) => t.op_load(&memarg, LoadKind::Plain(types::F64))?;
+        visit_i32_load8_s(memarg: MemArg) => t.op_load(&memarg, LoadKind::S8(types::I32))?;
+        visit_i32_load8_u(memarg: MemArg) => t.op_load(&memarg, LoadKind::U8(types::I32))?;
+        visit_i32_load16_s(memarg: MemArg) => t.op_load(&memarg, LoadKind::S16(types::I32))?;
+        visit_i32_load16_u(memarg: MemArg) => t.op_load(&memarg, LoadKind::U16(types::I32))?;
+        visit_i64_load8_s(memarg: MemArg) => t.op_load(&memarg, LoadKind::S8(types::I64))?;
+        visit_i64_load8_u(memarg: MemArg) => t.op_load(&memarg, LoadKind::U8(types::I64))?;
+        visit_i64_load16_s(memarg: MemArg) => t.op_load(&memarg, LoadKind::S16(types::I64))?;
+        visit_i64_load16_u(memarg: MemArg) => t.op_load(&memarg, LoadKind::U16(types::I64))?;
+        visit_i64_load32_s(memarg: MemArg) => t.op_load(&memarg, LoadKind::S32)?;
+        visit_i64_load32_u(memarg: MemArg) => t.op_load(&memarg, LoadKind::U32)?;
+        visit_i32_store | visit_f32_store(memarg: MemArg) => {
+            t.op_store(&memarg, StoreKind::Plain(4))?
+        };
+        visit_i64_store | visit_f64_store(memarg: MemArg) => {
+            t.op_store(&memarg, StoreKind::Plain(8))?
+        };
+        visit_i32_store8 | visit_i64_store8(memarg: MemArg) => {
+            t.op_store(&memarg, StoreKind::Narrow8)?
+        };
+        visit_i32_store16 | visit_i64_store16(memarg: MemArg) => {
+            t.op_store(&memarg, StoreKind::Narrow16)?
+        };
+        visit_i64_store32(memarg: MemArg) => t.op_store(&memarg, StoreKind::Narrow32)?;
+        visit_memory_size(mem: u32) => t.op_memory_size(mem);
+        visit_memory_grow(mem: u32) => t.op_memory_grow(mem);
+        visit_memory_fill(mem: u32) => t.op_memory_fill(mem);
+        visit_memory_copy(dst_mem: u32, src_mem: u32) => t.op_memory_copy(dst_mem, src_mem);
+        visit_memory_init(data_index: u32, mem: u32) => t.op_memory_init(mem, data_index);
+        visit_data_drop(data_index: u32) => t.op_data_drop(data_index);
+    }
+
     /// The `*mut VMMemoryDefinition` of memory `mem` (fixed at
     /// instantiation).
     fn memory_def(&mut self, mem: u32) -> Value {
@@ -100,6 +140,8 @@ impl Translator<'_, '_> {
         offset: u64,
         size: u64,
     ) -> (Value, i32, MemFlagsData) {
+        // What the guard reservation is sized for.
+        debug_assert!(size <= MAX_ACCESS_SIZE);
         let def = self.memory_def(mem);
         let index = self.b.ins().uextend(types::I64, index);
         let (base, flags) = match self.env.tunables.bounds_checks {
@@ -115,7 +157,7 @@ impl Translator<'_, '_> {
             }
             BoundsChecks::Explicit => {
                 let length = self.memory_length(def);
-                // index < 2^32 and offset + size <= 2^32 + 8: no overflow.
+                // index < 2^32 and offset + size < 2^32 + 16: no overflow.
                 let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
                 let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
                 self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
@@ -171,7 +213,7 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn op_memory_size(&mut self, mem: u32) {
+    fn op_memory_size(&mut self, mem: u32) {
         let def = self.memory_def(mem);
         let length = self.memory_length(def);
         let pages = self.b.ins().ushr_imm_u(length, 16);
@@ -179,34 +221,34 @@ impl Translator<'_, '_> {
         self.push(pages);
     }
 
-    pub(super) fn op_memory_grow(&mut self, mem: u32) {
+    fn op_memory_grow(&mut self, mem: u32) {
         let delta = self.pop();
         let mem = self.i32_const(mem);
         let old = self.call_builtin(Builtin::MemoryGrow, &[mem, delta]);
         self.push(old.expect("memory.grow returns the old size"));
     }
 
-    pub(super) fn op_memory_fill(&mut self, mem: u32) {
+    fn op_memory_fill(&mut self, mem: u32) {
         let (dst, val, len) = self.pop3();
         let mem = self.i32_const(mem);
         self.call_builtin(Builtin::MemoryFill, &[mem, dst, val, len]);
     }
 
-    pub(super) fn op_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
+    fn op_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
         let (dst, src, len) = self.pop3();
         let dst_mem = self.i32_const(dst_mem);
         let src_mem = self.i32_const(src_mem);
         self.call_builtin(Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
     }
 
-    pub(super) fn op_memory_init(&mut self, mem: u32, data_index: u32) {
+    fn op_memory_init(&mut self, mem: u32, data_index: u32) {
         let (dst, src, len) = self.pop3();
         let mem = self.i32_const(mem);
         let data = self.i32_const(data_index);
         self.call_builtin(Builtin::MemoryInit, &[mem, data, dst, src, len]);
     }
 
-    pub(super) fn op_data_drop(&mut self, data_index: u32) {
+    fn op_data_drop(&mut self, data_index: u32) {
         let data = self.i32_const(data_index);
         self.call_builtin(Builtin::DataDrop, &[data]);
     }

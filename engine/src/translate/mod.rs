@@ -2,17 +2,49 @@
 //!
 //! `translate_function` is the entry point. This file owns the translator
 //! state (operand stack, locals, caches of imported signatures and
-//! functions), the one operator dispatch (`Translator::translate_op`), and
-//! the helpers every family shares (vmctx loads, operand-stack access).
-//! Per-family code lives in the submodules:
+//! functions), the operator dispatch, the parametric and variable operators
+//! (`drop`, `select`, `local.*`, `global.*`: they only move values between
+//! the operand stack, locals and globals), and the helpers every family
+//! shares (vmctx loads, operand-stack access). Per-family code lives in the
+//! submodules, each defining the `visit_*` method of every operator of its
+//! family:
 //!
 //! - `control`: structured control flow, branches and reachability
-//! - `numeric`: arithmetic that needs more than one CLIF instruction
+//! - `numeric`: constants, comparisons, arithmetic and conversions
 //! - `memory`: linear-memory addressing, bounds checks, bulk memory
 //! - `table`: tables and references
 //! - `calls`: direct, imported and indirect calls, builtin calls
-//! - `fuel`: fuel metering
+//! - `fuel`: fuel metering (no operators of its own)
 //! - `simd`: fixed-width SIMD (`v128`)
+//!
+//! The dispatch is exhaustive: `Dispatch` implements wasmparser's
+//! `VisitOperator` and `VisitSimdOperator`, whose methods have no defaults,
+//! from wasmparser's own operator list (`for_each_visit_operator!`). An
+//! operator of a proposal Kiln implements is forwarded to the `Translator`
+//! method of the same name, so a missing translation does not compile; an
+//! operator of a proposal listed as not implemented is refused with an
+//! error naming it and its proposal; a proposal wasmparser adds later
+//! matches neither list and does not compile either.
+
+/// Defines `Translator` methods named like wasmparser's `visit_*` methods,
+/// one per operator, for `Dispatch` to forward to. Each entry is
+/// `visit_a | visit_b(arg: Ty, ...) => body;`, where `body` is a `()`
+/// expression using `t` for the translator (errors return through `?`).
+macro_rules! operators {
+    ($t:ident; $($($visit:ident)|+ $(($($arg:ident: $ty:ty),*))? => $body:expr;)*) => {
+        $(operators!(@each $t [$($visit)+] [$($($arg: $ty),*)?] $body);)*
+    };
+    (@each $t:ident [$($visit:ident)+] $args:tt $body:expr) => {
+        $(operators!(@one $t $visit $args $body);)+
+    };
+    (@one $t:ident $visit:ident [$($arg:ident: $ty:ty),*] $body:expr) => {
+        pub(super) fn $visit(&mut self, $($arg: $ty),*) -> anyhow::Result<()> {
+            let $t = self;
+            $body;
+            Ok(())
+        }
+    };
+}
 
 mod calls;
 mod control;
@@ -28,7 +60,6 @@ use crate::abi::{clif_type, wasm_signature};
 use crate::builtins::Builtin;
 use crate::config::Tunables;
 use crate::info::ModuleInfo;
-use crate::trap::ir_codes;
 use crate::types::{Mutability, val_type_from};
 use crate::vmctx::{STORE_CONTEXT_OFFSET, STORE_CONTEXT_STACK_LIMIT, VMOffsets};
 use anyhow::{Result, bail};
@@ -43,10 +74,9 @@ use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use wasmparser::Operator;
+use wasmparser::{VisitOperator, VisitSimdOperator};
 
 use control::Frame;
-use memory::{LoadKind, StoreKind};
 
 /// What the translator needs to know about the module and the engine.
 pub struct FuncEnv<'a> {
@@ -136,6 +166,83 @@ fn wasm_clif_type(ty: wasmparser::ValType) -> Result<Type> {
     Ok(clif_type(val_type_from(ty)?))
 }
 
+/// The operator dispatch: wasmparser calls the `visit_*` method of each
+/// operator it decodes. A newtype, so that the `Translator` methods it
+/// forwards to can have the same names without a missing one resolving to
+/// the trait method (an endless recursion) instead of failing to compile.
+struct Dispatch<'t, 'e, 'f>(&'t mut Translator<'e, 'f>);
+
+/// Implements the visit methods of wasmparser's operator list by proposal:
+/// forwarded to the translator for the proposals of Wasm 2.0, refused for
+/// the proposals Kiln does not implement (validation rejects them first;
+/// this is the backstop). No catch-all: a proposal that is in neither list
+/// is a compile error.
+macro_rules! dispatch {
+    ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })?
+        => $visit:ident ($($ann:tt)*))*) => {
+        $(dispatch!(proposal $proposal $visit [$($($arg: $argty),*)?]);)*
+    };
+    (proposal mvp $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal sign_extension $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal saturating_float_to_int $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal bulk_memory $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal reference_types $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal simd $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal tail_call $($op:tt)*) => { dispatch!(refuse "tail-call" $($op)*); };
+    (proposal memory_control $($op:tt)*) => { dispatch!(refuse "memory-control" $($op)*); };
+    (proposal threads $($op:tt)*) => { dispatch!(refuse "threads" $($op)*); };
+    (proposal gc $($op:tt)*) => { dispatch!(refuse "GC" $($op)*); };
+    (proposal custom_descriptors $($op:tt)*) => { dispatch!(refuse "custom-descriptors" $($op)*); };
+    (proposal relaxed_simd $($op:tt)*) => { dispatch!(refuse "relaxed-SIMD" $($op)*); };
+    (proposal exceptions $($op:tt)*) => { dispatch!(refuse "exception-handling" $($op)*); };
+    (proposal legacy_exceptions $($op:tt)*) => {
+        dispatch!(refuse "legacy exception-handling" $($op)*);
+    };
+    (proposal shared_everything_threads $($op:tt)*) => {
+        dispatch!(refuse "shared-everything-threads" $($op)*);
+    };
+    (proposal function_references $($op:tt)*) => {
+        dispatch!(refuse "typed function references" $($op)*);
+    };
+    (proposal stack_switching $($op:tt)*) => { dispatch!(refuse "stack-switching" $($op)*); };
+    (proposal wide_arithmetic $($op:tt)*) => { dispatch!(refuse "wide-arithmetic" $($op)*); };
+    (proposal acquire_release_atomics $($op:tt)*) => {
+        dispatch!(refuse "acquire-release atomics" $($op)*);
+    };
+    (translate $visit:ident [$($arg:ident: $argty:ty),*]) => {
+        fn $visit(&mut self, $($arg: $argty),*) -> Result<()> {
+            self.0.$visit($($arg),*)
+        }
+    };
+    (refuse $proposal:literal $visit:ident [$($arg:ident: $argty:ty),*]) => {
+        fn $visit(&mut self, $($arg: $argty),*) -> Result<()> {
+            let _ = ($($arg,)*);
+            unsupported($proposal, stringify!($visit))
+        }
+    };
+}
+
+impl<'a> VisitOperator<'a> for Dispatch<'_, '_, '_> {
+    type Output = Result<()>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Result<()>>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(dispatch);
+}
+
+impl<'a> VisitSimdOperator<'a> for Dispatch<'_, '_, '_> {
+    wasmparser::for_each_visit_simd_operator!(dispatch);
+}
+
+/// The error for an operator of a proposal Kiln does not implement.
+#[cold]
+fn unsupported(proposal: &str, visit: &str) -> Result<()> {
+    let op = visit.strip_prefix("visit_").unwrap_or(visit);
+    bail!("unsupported: {proposal} operator `{op}`")
+}
+
 struct Translator<'e, 'f> {
     env: &'e FuncEnv<'e>,
     b: FunctionBuilder<'f>,
@@ -159,6 +266,11 @@ struct Translator<'e, 'f> {
     /// Direct-call references to defined functions, by function index.
     func_refs: HashMap<u32, FuncRef>,
     builtin_sigs: HashMap<Builtin, SigRef>,
+    /// Fuel charged per loop, when fuel is on.
+    fuel: Option<fuel::FuelCosts>,
+    /// Position of the operator being translated in the body (what
+    /// `FuelCosts::loops` is keyed by).
+    op_index: usize,
 }
 
 impl<'e, 'f> Translator<'e, 'f> {
@@ -176,6 +288,8 @@ impl<'e, 'f> Translator<'e, 'f> {
             sig_refs: HashMap::new(),
             func_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
+            fuel: None,
+            op_index: 0,
         }
     }
 
@@ -212,295 +326,31 @@ impl<'e, 'f> Translator<'e, 'f> {
             }
         }
 
-        // The whole body is read up front so fuel costs of loops can be
-        // computed before their headers are emitted.
         let mut reader = body.get_operators_reader()?;
-        let mut ops = Vec::new();
-        while !reader.eof() {
-            ops.push(reader.read_with_offset()?);
-        }
-        let costs = if self.env.tunables.consume_fuel {
-            let costs = fuel::FuelCosts::new(ops.iter().map(|(op, _)| op));
+        if self.env.tunables.consume_fuel {
+            // A first pass over the body, so the fuel cost of each loop is
+            // known before its header is emitted.
+            let costs = fuel::FuelCosts::new(reader.clone())?;
             self.consume_fuel(costs.entry);
-            Some(costs)
-        } else {
-            None
-        };
+            self.fuel = Some(costs);
+        }
 
         let results: Vec<Type> = ty.results().iter().map(|&t| clif_type(t)).collect();
         self.push_function_frame(results);
 
-        for (i, (op, offset)) in ops.into_iter().enumerate() {
-            self.b.set_srcloc(SourceLoc::new(offset as u32));
-            let loop_cost = costs.as_ref().and_then(|c| c.loops.get(&i).copied());
-            self.translate_op(op, loop_cost)?;
+        while !reader.eof() {
+            self.b
+                .set_srcloc(SourceLoc::new(reader.original_position() as u32));
+            if self.reachable {
+                reader.visit_operator(&mut Dispatch(self))??;
+            } else {
+                let op = reader.read()?;
+                self.skip_unreachable(&op);
+            }
+            self.op_index += 1;
         }
         if !self.control.is_empty() {
             bail!("function body ended with open blocks");
-        }
-        Ok(())
-    }
-
-    /// The single operator dispatch. `loop_cost` is the fuel to charge if
-    /// `op` is a loop and fuel is on.
-    fn translate_op(&mut self, op: Operator<'_>, loop_cost: Option<u64>) -> Result<()> {
-        use Operator as O;
-        if !self.reachable {
-            match op {
-                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
-                    self.skipped_depth += 1;
-                    return Ok(());
-                }
-                O::End if self.skipped_depth > 0 => {
-                    self.skipped_depth -= 1;
-                    return Ok(());
-                }
-                // `else`/`end` of an open frame: handled below.
-                O::Else | O::End if self.skipped_depth == 0 => {}
-                _ => return Ok(()),
-            }
-        }
-
-        match op {
-            // ---- control ----
-            O::Unreachable => {
-                self.b.ins().trap(ir_codes::UNREACHABLE);
-                self.reachable = false;
-            }
-            O::Nop => {}
-            O::Block { blockty } => self.op_block(blockty)?,
-            O::Loop { blockty } => self.op_loop(blockty, loop_cost)?,
-            O::If { blockty } => self.op_if(blockty)?,
-            O::Else => self.op_else(),
-            O::End => self.op_end(),
-            O::Br { relative_depth } => self.op_br(relative_depth),
-            O::BrIf { relative_depth } => self.op_br_if(relative_depth),
-            O::BrTable { targets } => self.op_br_table(&targets)?,
-            O::Return => self.op_return(),
-            O::Call { function_index } => self.op_call(function_index),
-            O::CallIndirect {
-                type_index,
-                table_index,
-            } => self.op_call_indirect(type_index, table_index),
-            O::Drop => {
-                self.pop();
-            }
-            O::Select | O::TypedSelect { .. } => {
-                let (x, y, c) = self.pop3();
-                let v = self.b.ins().select(c, x, y);
-                self.push(v);
-            }
-            O::TypedSelectMulti { ref tys } if tys.len() == 1 => {
-                let (x, y, c) = self.pop3();
-                let v = self.b.ins().select(c, x, y);
-                self.push(v);
-            }
-
-            // ---- locals and globals ----
-            O::LocalGet { local_index } => {
-                let v = self.b.use_var(self.locals[local_index as usize]);
-                self.push(v);
-            }
-            O::LocalSet { local_index } => {
-                let v = self.pop();
-                self.b.def_var(self.locals[local_index as usize], v);
-            }
-            O::LocalTee { local_index } => {
-                let v = self.peek();
-                self.b.def_var(self.locals[local_index as usize], v);
-            }
-            O::GlobalGet { global_index } => self.op_global_get(global_index),
-            O::GlobalSet { global_index } => self.op_global_set(global_index),
-
-            // ---- memory ----
-            O::I32Load { memarg } => self.op_load(&memarg, LoadKind::Plain(types::I32))?,
-            O::I64Load { memarg } => self.op_load(&memarg, LoadKind::Plain(types::I64))?,
-            O::F32Load { memarg } => self.op_load(&memarg, LoadKind::Plain(types::F32))?,
-            O::F64Load { memarg } => self.op_load(&memarg, LoadKind::Plain(types::F64))?,
-            O::I32Load8S { memarg } => self.op_load(&memarg, LoadKind::S8(types::I32))?,
-            O::I32Load8U { memarg } => self.op_load(&memarg, LoadKind::U8(types::I32))?,
-            O::I32Load16S { memarg } => self.op_load(&memarg, LoadKind::S16(types::I32))?,
-            O::I32Load16U { memarg } => self.op_load(&memarg, LoadKind::U16(types::I32))?,
-            O::I64Load8S { memarg } => self.op_load(&memarg, LoadKind::S8(types::I64))?,
-            O::I64Load8U { memarg } => self.op_load(&memarg, LoadKind::U8(types::I64))?,
-            O::I64Load16S { memarg } => self.op_load(&memarg, LoadKind::S16(types::I64))?,
-            O::I64Load16U { memarg } => self.op_load(&memarg, LoadKind::U16(types::I64))?,
-            O::I64Load32S { memarg } => self.op_load(&memarg, LoadKind::S32)?,
-            O::I64Load32U { memarg } => self.op_load(&memarg, LoadKind::U32)?,
-            O::I32Store { memarg } => self.op_store(&memarg, StoreKind::Plain(4))?,
-            O::I64Store { memarg } => self.op_store(&memarg, StoreKind::Plain(8))?,
-            O::F32Store { memarg } => self.op_store(&memarg, StoreKind::Plain(4))?,
-            O::F64Store { memarg } => self.op_store(&memarg, StoreKind::Plain(8))?,
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
-                self.op_store(&memarg, StoreKind::Narrow8)?
-            }
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.op_store(&memarg, StoreKind::Narrow16)?
-            }
-            O::I64Store32 { memarg } => self.op_store(&memarg, StoreKind::Narrow32)?,
-            O::MemorySize { mem } => self.op_memory_size(mem),
-            O::MemoryGrow { mem } => self.op_memory_grow(mem),
-            O::MemoryFill { mem } => self.op_memory_fill(mem),
-            O::MemoryCopy { dst_mem, src_mem } => self.op_memory_copy(dst_mem, src_mem),
-            O::MemoryInit { data_index, mem } => self.op_memory_init(mem, data_index),
-            O::DataDrop { data_index } => self.op_data_drop(data_index),
-
-            // ---- tables and references ----
-            O::TableGet { table } => self.op_table_get(table),
-            O::TableSet { table } => self.op_table_set(table),
-            O::TableSize { table } => self.op_table_size(table),
-            O::TableGrow { table } => self.op_table_grow(table),
-            O::TableFill { table } => self.op_table_fill(table),
-            O::TableCopy {
-                dst_table,
-                src_table,
-            } => self.op_table_copy(dst_table, src_table),
-            O::TableInit { elem_index, table } => self.op_table_init(table, elem_index),
-            O::ElemDrop { elem_index } => self.op_elem_drop(elem_index),
-            O::RefNull { .. } => {
-                let v = self.b.ins().iconst(PTR, 0);
-                self.push(v);
-            }
-            O::RefIsNull => self.unop(|b, x| {
-                let c = b.ins().icmp_imm_u(IntCC::Equal, x, 0);
-                b.ins().uextend(types::I32, c)
-            }),
-            O::RefFunc { function_index } => self.op_ref_func(function_index),
-
-            // ---- constants ----
-            O::I32Const { value } => {
-                let v = self.b.ins().iconst(types::I32, i64::from(value as u32));
-                self.push(v);
-            }
-            O::I64Const { value } => {
-                let v = self.b.ins().iconst(types::I64, value);
-                self.push(v);
-            }
-            O::F32Const { value } => {
-                let v = self.b.ins().f32const(Ieee32::with_bits(value.bits()));
-                self.push(v);
-            }
-            O::F64Const { value } => {
-                let v = self.b.ins().f64const(Ieee64::with_bits(value.bits()));
-                self.push(v);
-            }
-
-            // ---- integer comparisons ----
-            O::I32Eqz | O::I64Eqz => self.unop(|b, x| {
-                let c = b.ins().icmp_imm_u(IntCC::Equal, x, 0);
-                b.ins().uextend(types::I32, c)
-            }),
-            O::I32Eq | O::I64Eq => self.icmp(IntCC::Equal),
-            O::I32Ne | O::I64Ne => self.icmp(IntCC::NotEqual),
-            O::I32LtS | O::I64LtS => self.icmp(IntCC::SignedLessThan),
-            O::I32LtU | O::I64LtU => self.icmp(IntCC::UnsignedLessThan),
-            O::I32GtS | O::I64GtS => self.icmp(IntCC::SignedGreaterThan),
-            O::I32GtU | O::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
-            O::I32LeS | O::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
-            O::I32LeU | O::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
-            O::I32GeS | O::I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
-            O::I32GeU | O::I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
-
-            // ---- float comparisons (ordered except `ne`, as wasm says) ----
-            O::F32Eq | O::F64Eq => self.fcmp(FloatCC::Equal),
-            O::F32Ne | O::F64Ne => self.fcmp(FloatCC::NotEqual),
-            O::F32Lt | O::F64Lt => self.fcmp(FloatCC::LessThan),
-            O::F32Gt | O::F64Gt => self.fcmp(FloatCC::GreaterThan),
-            O::F32Le | O::F64Le => self.fcmp(FloatCC::LessThanOrEqual),
-            O::F32Ge | O::F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
-
-            // ---- integer arithmetic ----
-            O::I32Clz | O::I64Clz => self.unop(|b, x| b.ins().clz(x)),
-            O::I32Ctz | O::I64Ctz => self.unop(|b, x| b.ins().ctz(x)),
-            O::I32Popcnt | O::I64Popcnt => self.unop(|b, x| b.ins().popcnt(x)),
-            O::I32Add | O::I64Add => self.binop(|b, x, y| b.ins().iadd(x, y)),
-            O::I32Sub | O::I64Sub => self.binop(|b, x, y| b.ins().isub(x, y)),
-            O::I32Mul | O::I64Mul => self.binop(|b, x, y| b.ins().imul(x, y)),
-            O::I32DivS | O::I64DivS => self.binop(numeric::div_s),
-            O::I32DivU | O::I64DivU => self.binop(numeric::div_u),
-            O::I32RemS | O::I64RemS => self.binop(numeric::rem_s),
-            O::I32RemU | O::I64RemU => self.binop(numeric::rem_u),
-            O::I32And | O::I64And => self.binop(|b, x, y| b.ins().band(x, y)),
-            O::I32Or | O::I64Or => self.binop(|b, x, y| b.ins().bor(x, y)),
-            O::I32Xor | O::I64Xor => self.binop(|b, x, y| b.ins().bxor(x, y)),
-            // Cranelift masks shift and rotate amounts by the bit width,
-            // exactly as wasm does.
-            O::I32Shl | O::I64Shl => self.binop(|b, x, y| b.ins().ishl(x, y)),
-            O::I32ShrS | O::I64ShrS => self.binop(|b, x, y| b.ins().sshr(x, y)),
-            O::I32ShrU | O::I64ShrU => self.binop(|b, x, y| b.ins().ushr(x, y)),
-            O::I32Rotl | O::I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
-            O::I32Rotr | O::I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
-
-            // ---- float arithmetic (Cranelift's ops have wasm semantics) ----
-            O::F32Abs | O::F64Abs => self.unop(|b, x| b.ins().fabs(x)),
-            O::F32Neg | O::F64Neg => self.unop(|b, x| b.ins().fneg(x)),
-            O::F32Ceil | O::F64Ceil => self.unop(|b, x| b.ins().ceil(x)),
-            O::F32Floor | O::F64Floor => self.unop(|b, x| b.ins().floor(x)),
-            O::F32Trunc | O::F64Trunc => self.unop(|b, x| b.ins().trunc(x)),
-            O::F32Nearest | O::F64Nearest => self.unop(|b, x| b.ins().nearest(x)),
-            O::F32Sqrt | O::F64Sqrt => self.unop(|b, x| b.ins().sqrt(x)),
-            O::F32Add | O::F64Add => self.binop(|b, x, y| b.ins().fadd(x, y)),
-            O::F32Sub | O::F64Sub => self.binop(|b, x, y| b.ins().fsub(x, y)),
-            O::F32Mul | O::F64Mul => self.binop(|b, x, y| b.ins().fmul(x, y)),
-            O::F32Div | O::F64Div => self.binop(|b, x, y| b.ins().fdiv(x, y)),
-            O::F32Min | O::F64Min => self.binop(|b, x, y| b.ins().fmin(x, y)),
-            O::F32Max | O::F64Max => self.binop(|b, x, y| b.ins().fmax(x, y)),
-            O::F32Copysign | O::F64Copysign => self.binop(|b, x, y| b.ins().fcopysign(x, y)),
-
-            // ---- conversions ----
-            O::I32WrapI64 => self.unop(|b, x| b.ins().ireduce(types::I32, x)),
-            O::I64ExtendI32S => self.unop(|b, x| b.ins().sextend(types::I64, x)),
-            O::I64ExtendI32U => self.unop(|b, x| b.ins().uextend(types::I64, x)),
-            O::I32TruncF32S | O::I32TruncF64S => {
-                self.unop(|b, x| b.ins().fcvt_to_sint(types::I32, x))
-            }
-            O::I32TruncF32U | O::I32TruncF64U => {
-                self.unop(|b, x| b.ins().fcvt_to_uint(types::I32, x))
-            }
-            O::I64TruncF32S | O::I64TruncF64S => {
-                self.unop(|b, x| b.ins().fcvt_to_sint(types::I64, x))
-            }
-            O::I64TruncF32U | O::I64TruncF64U => {
-                self.unop(|b, x| b.ins().fcvt_to_uint(types::I64, x))
-            }
-            O::I32TruncSatF32S | O::I32TruncSatF64S => {
-                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I32, x))
-            }
-            O::I32TruncSatF32U | O::I32TruncSatF64U => {
-                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I32, x))
-            }
-            O::I64TruncSatF32S | O::I64TruncSatF64S => {
-                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I64, x))
-            }
-            O::I64TruncSatF32U | O::I64TruncSatF64U => {
-                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I64, x))
-            }
-            O::F32ConvertI32S | O::F32ConvertI64S => {
-                self.unop(|b, x| b.ins().fcvt_from_sint(types::F32, x))
-            }
-            O::F32ConvertI32U | O::F32ConvertI64U => {
-                self.unop(|b, x| b.ins().fcvt_from_uint(types::F32, x))
-            }
-            O::F64ConvertI32S | O::F64ConvertI64S => {
-                self.unop(|b, x| b.ins().fcvt_from_sint(types::F64, x))
-            }
-            O::F64ConvertI32U | O::F64ConvertI64U => {
-                self.unop(|b, x| b.ins().fcvt_from_uint(types::F64, x))
-            }
-            O::F32DemoteF64 => self.unop(|b, x| b.ins().fdemote(types::F32, x)),
-            O::F64PromoteF32 => self.unop(|b, x| b.ins().fpromote(types::F64, x)),
-            O::I32ReinterpretF32 => self.unop(|b, x| numeric::reinterpret(b, types::I32, x)),
-            O::I64ReinterpretF64 => self.unop(|b, x| numeric::reinterpret(b, types::I64, x)),
-            O::F32ReinterpretI32 => self.unop(|b, x| numeric::reinterpret(b, types::F32, x)),
-            O::F64ReinterpretI64 => self.unop(|b, x| numeric::reinterpret(b, types::F64, x)),
-            O::I32Extend8S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I8)),
-            O::I32Extend16S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I16)),
-            O::I64Extend8S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I8)),
-            O::I64Extend16S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I16)),
-            O::I64Extend32S => self.unop(|b, x| numeric::sign_extend_low(b, x, types::I32)),
-
-            // ---- fixed-width SIMD, or unsupported ----
-            other => self.op_simd(other)?,
         }
         Ok(())
     }
@@ -596,6 +446,12 @@ impl<'e, 'f> Translator<'e, 'f> {
             .load(PTR, vmctx_readonly(), self.vmctx, offset as i32)
     }
 
+    fn op_select(&mut self) {
+        let (x, y, c) = self.pop3();
+        let v = self.b.ins().select(c, x, y);
+        self.push(v);
+    }
+
     fn op_global_get(&mut self, index: u32) {
         let global = &self.env.info.globals[index as usize];
         let ty = clif_type(global.ty.content);
@@ -613,5 +469,40 @@ impl<'e, 'f> Translator<'e, 'f> {
         let v = self.pop();
         let ptr = self.vmctx_ptr(self.env.offsets.global_ptr(index));
         self.b.ins().store(MemFlagsData::trusted(), v, ptr, 0);
+    }
+
+    // ---- parametric and variable operators ----
+
+    operators! { t;
+        visit_drop => {
+            t.pop();
+        };
+        visit_select => t.op_select();
+        // The type only matters to validation.
+        visit_typed_select(ty: wasmparser::ValType) => {
+            let _ = ty;
+            t.op_select()
+        };
+        visit_typed_select_multi(tys: Vec<wasmparser::ValType>) => {
+            // Multi-result `select` is parsed but invalid.
+            if tys.len() != 1 {
+                bail!("unsupported: `select` with {} result types", tys.len());
+            }
+            t.op_select()
+        };
+        visit_local_get(local_index: u32) => {
+            let v = t.b.use_var(t.locals[local_index as usize]);
+            t.push(v)
+        };
+        visit_local_set(local_index: u32) => {
+            let v = t.pop();
+            t.b.def_var(t.locals[local_index as usize], v)
+        };
+        visit_local_tee(local_index: u32) => {
+            let v = t.peek();
+            t.b.def_var(t.locals[local_index as usize], v)
+        };
+        visit_global_get(global_index: u32) => t.op_global_get(global_index);
+        visit_global_set(global_index: u32) => t.op_global_set(global_index);
     }
 }

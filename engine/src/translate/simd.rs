@@ -29,7 +29,7 @@
 
 use super::Translator;
 use super::memory::{LoadKind, StoreKind, memory_index};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
 use cranelift_codegen::ir::{
@@ -37,7 +37,7 @@ use cranelift_codegen::ir::{
     ValueDef, types,
 };
 use cranelift_frontend::FunctionBuilder;
-use wasmparser::{MemArg, Operator};
+use wasmparser::MemArg;
 
 /// Flags for `bitcast`s between vector shapes: wasm numbers lanes in
 /// little-endian byte order.
@@ -303,307 +303,311 @@ impl<'f> Translator<'_, 'f> {
         self.vpush(v);
     }
 
-    /// Translates one SIMD operator; anything else is unsupported.
-    pub(super) fn op_simd(&mut self, op: Operator<'_>) -> Result<()> {
-        use Operator as O;
-        match op {
-            // ---- constants and memory ----
-            O::V128Const { value } => {
-                let v = self.vconst_bytes(I8X16, value.bytes());
-                self.push(v);
-            }
-            O::V128Load { memarg } => self.op_load(&memarg, LoadKind::Plain(I8X16))?,
-            O::V128Store { memarg } => {
-                // Stores write the vector's bytes whatever its shape.
-                self.op_store(&memarg, StoreKind::Plain(16))?
-            }
-            O::V128Load8x8S { memarg } => self.op_load_extend(&memarg, ExtendLoad::S8x8)?,
-            O::V128Load8x8U { memarg } => self.op_load_extend(&memarg, ExtendLoad::U8x8)?,
-            O::V128Load16x4S { memarg } => self.op_load_extend(&memarg, ExtendLoad::S16x4)?,
-            O::V128Load16x4U { memarg } => self.op_load_extend(&memarg, ExtendLoad::U16x4)?,
-            O::V128Load32x2S { memarg } => self.op_load_extend(&memarg, ExtendLoad::S32x2)?,
-            O::V128Load32x2U { memarg } => self.op_load_extend(&memarg, ExtendLoad::U32x2)?,
-            O::V128Load8Splat { memarg } => self.op_load_splat(&memarg, types::I8)?,
-            O::V128Load16Splat { memarg } => self.op_load_splat(&memarg, types::I16)?,
-            O::V128Load32Splat { memarg } => self.op_load_splat(&memarg, types::I32)?,
-            O::V128Load64Splat { memarg } => self.op_load_splat(&memarg, types::I64)?,
-            O::V128Load32Zero { memarg } => self.op_load_zero(&memarg, types::I32)?,
-            O::V128Load64Zero { memarg } => self.op_load_zero(&memarg, types::I64)?,
-            O::V128Load8Lane { memarg, lane } => self.op_load_lane(&memarg, types::I8, lane)?,
-            O::V128Load16Lane { memarg, lane } => self.op_load_lane(&memarg, types::I16, lane)?,
-            O::V128Load32Lane { memarg, lane } => self.op_load_lane(&memarg, types::I32, lane)?,
-            O::V128Load64Lane { memarg, lane } => self.op_load_lane(&memarg, types::I64, lane)?,
-            O::V128Store8Lane { memarg, lane } => self.op_store_lane(&memarg, types::I8, lane)?,
-            O::V128Store16Lane { memarg, lane } => self.op_store_lane(&memarg, types::I16, lane)?,
-            O::V128Store32Lane { memarg, lane } => self.op_store_lane(&memarg, types::I32, lane)?,
-            O::V128Store64Lane { memarg, lane } => self.op_store_lane(&memarg, types::I64, lane)?,
+    operators! { t;
+        // ---- constants and memory ----
+        visit_v128_const(value: wasmparser::V128) => {
+            let v = t.vconst_bytes(I8X16, value.bytes());
+            t.push(v);
+        };
+        visit_v128_load(memarg: MemArg) => t.op_load(&memarg, LoadKind::Plain(I8X16))?;
+        visit_v128_store(memarg: MemArg) => {
+            // Stores write the vector's bytes whatever its shape.
+            t.op_store(&memarg, StoreKind::Plain(16))?
+        };
+        visit_v128_load8x8_s(memarg: MemArg) => t.op_load_extend(&memarg, ExtendLoad::S8x8)?;
+        visit_v128_load8x8_u(memarg: MemArg) => t.op_load_extend(&memarg, ExtendLoad::U8x8)?;
+        visit_v128_load16x4_s(memarg: MemArg) => t.op_load_extend(&memarg, ExtendLoad::S16x4)?;
+        visit_v128_load16x4_u(memarg: MemArg) => t.op_load_extend(&memarg, ExtendLoad::U16x4)?;
+        visit_v128_load32x2_s(memarg: MemArg) => t.op_load_extend(&memarg, ExtendLoad::S32x2)?;
+        visit_v128_load32x2_u(memarg: MemArg) => t.op_load_extend(&memarg, ExtendLoad::U32x2)?;
+        visit_v128_load8_splat(memarg: MemArg) => t.op_load_splat(&memarg, types::I8)?;
+        visit_v128_load16_splat(memarg: MemArg) => t.op_load_splat(&memarg, types::I16)?;
+        visit_v128_load32_splat(memarg: MemArg) => t.op_load_splat(&memarg, types::I32)?;
+        visit_v128_load64_splat(memarg: MemArg) => t.op_load_splat(&memarg, types::I64)?;
+        visit_v128_load32_zero(memarg: MemArg) => t.op_load_zero(&memarg, types::I32)?;
+        visit_v128_load64_zero(memarg: MemArg) => t.op_load_zero(&memarg, types::I64)?;
+        visit_v128_load8_lane(memarg: MemArg, lane: u8) => {
+            t.op_load_lane(&memarg, types::I8, lane)?
+        };
+        visit_v128_load16_lane(memarg: MemArg, lane: u8) => {
+            t.op_load_lane(&memarg, types::I16, lane)?
+        };
+        visit_v128_load32_lane(memarg: MemArg, lane: u8) => {
+            t.op_load_lane(&memarg, types::I32, lane)?
+        };
+        visit_v128_load64_lane(memarg: MemArg, lane: u8) => {
+            t.op_load_lane(&memarg, types::I64, lane)?
+        };
+        visit_v128_store8_lane(memarg: MemArg, lane: u8) => {
+            t.op_store_lane(&memarg, types::I8, lane)?
+        };
+        visit_v128_store16_lane(memarg: MemArg, lane: u8) => {
+            t.op_store_lane(&memarg, types::I16, lane)?
+        };
+        visit_v128_store32_lane(memarg: MemArg, lane: u8) => {
+            t.op_store_lane(&memarg, types::I32, lane)?
+        };
+        visit_v128_store64_lane(memarg: MemArg, lane: u8) => {
+            t.op_store_lane(&memarg, types::I64, lane)?
+        };
 
-            // ---- lanes, splats, shuffles ----
-            O::I8x16ExtractLaneS { lane } => self.op_extract_narrow(I8X16, lane, true),
-            O::I8x16ExtractLaneU { lane } => self.op_extract_narrow(I8X16, lane, false),
-            O::I16x8ExtractLaneS { lane } => self.op_extract_narrow(I16X8, lane, true),
-            O::I16x8ExtractLaneU { lane } => self.op_extract_narrow(I16X8, lane, false),
-            O::I32x4ExtractLane { lane } => self.op_extract(I32X4, lane),
-            O::I64x2ExtractLane { lane } => self.op_extract(I64X2, lane),
-            O::F32x4ExtractLane { lane } => self.op_extract(F32X4, lane),
-            O::F64x2ExtractLane { lane } => self.op_extract(F64X2, lane),
-            O::I8x16ReplaceLane { lane } => self.op_replace(I8X16, lane),
-            O::I16x8ReplaceLane { lane } => self.op_replace(I16X8, lane),
-            O::I32x4ReplaceLane { lane } => self.op_replace(I32X4, lane),
-            O::I64x2ReplaceLane { lane } => self.op_replace(I64X2, lane),
-            O::F32x4ReplaceLane { lane } => self.op_replace(F32X4, lane),
-            O::F64x2ReplaceLane { lane } => self.op_replace(F64X2, lane),
-            O::I8x16Splat => self.op_splat(I8X16),
-            O::I16x8Splat => self.op_splat(I16X8),
-            O::I32x4Splat => self.op_splat(I32X4),
-            O::I64x2Splat => self.op_splat(I64X2),
-            O::F32x4Splat => self.op_splat(F32X4),
-            O::F64x2Splat => self.op_splat(F64X2),
-            O::I8x16Shuffle { lanes } => {
-                let mask = self
-                    .b
-                    .func
-                    .dfg
-                    .immediates
-                    .push(ConstantData::from(&lanes[..]));
-                self.vbinop(I8X16, |b, x, y| b.ins().shuffle(x, y, mask));
-            }
-            O::I8x16Swizzle => self.vbinop(I8X16, |b, x, s| b.ins().swizzle(x, s)),
+        // ---- lanes, splats, shuffles ----
+        visit_i8x16_extract_lane_s(lane: u8) => t.op_extract_narrow(I8X16, lane, true);
+        visit_i8x16_extract_lane_u(lane: u8) => t.op_extract_narrow(I8X16, lane, false);
+        visit_i16x8_extract_lane_s(lane: u8) => t.op_extract_narrow(I16X8, lane, true);
+        visit_i16x8_extract_lane_u(lane: u8) => t.op_extract_narrow(I16X8, lane, false);
+        visit_i32x4_extract_lane(lane: u8) => t.op_extract(I32X4, lane);
+        visit_i64x2_extract_lane(lane: u8) => t.op_extract(I64X2, lane);
+        visit_f32x4_extract_lane(lane: u8) => t.op_extract(F32X4, lane);
+        visit_f64x2_extract_lane(lane: u8) => t.op_extract(F64X2, lane);
+        visit_i8x16_replace_lane(lane: u8) => t.op_replace(I8X16, lane);
+        visit_i16x8_replace_lane(lane: u8) => t.op_replace(I16X8, lane);
+        visit_i32x4_replace_lane(lane: u8) => t.op_replace(I32X4, lane);
+        visit_i64x2_replace_lane(lane: u8) => t.op_replace(I64X2, lane);
+        visit_f32x4_replace_lane(lane: u8) => t.op_replace(F32X4, lane);
+        visit_f64x2_replace_lane(lane: u8) => t.op_replace(F64X2, lane);
+        visit_i8x16_splat => t.op_splat(I8X16);
+        visit_i16x8_splat => t.op_splat(I16X8);
+        visit_i32x4_splat => t.op_splat(I32X4);
+        visit_i64x2_splat => t.op_splat(I64X2);
+        visit_f32x4_splat => t.op_splat(F32X4);
+        visit_f64x2_splat => t.op_splat(F64X2);
+        visit_i8x16_shuffle(lanes: [u8; 16]) => {
+            let mask = t.b.func.dfg.immediates.push(ConstantData::from(&lanes[..]));
+            t.vbinop(I8X16, |b, x, y| b.ins().shuffle(x, y, mask));
+        };
+        visit_i8x16_swizzle => t.vbinop(I8X16, |b, x, s| b.ins().swizzle(x, s));
 
-            // ---- integer comparisons ----
-            O::I8x16Eq => self.vicmp(I8X16, IntCC::Equal),
-            O::I8x16Ne => self.vicmp(I8X16, IntCC::NotEqual),
-            O::I8x16LtS => self.vicmp(I8X16, IntCC::SignedLessThan),
-            O::I8x16LtU => self.vicmp(I8X16, IntCC::UnsignedLessThan),
-            O::I8x16GtS => self.vicmp(I8X16, IntCC::SignedGreaterThan),
-            O::I8x16GtU => self.vicmp(I8X16, IntCC::UnsignedGreaterThan),
-            O::I8x16LeS => self.vicmp(I8X16, IntCC::SignedLessThanOrEqual),
-            O::I8x16LeU => self.vicmp(I8X16, IntCC::UnsignedLessThanOrEqual),
-            O::I8x16GeS => self.vicmp(I8X16, IntCC::SignedGreaterThanOrEqual),
-            O::I8x16GeU => self.vicmp(I8X16, IntCC::UnsignedGreaterThanOrEqual),
-            O::I16x8Eq => self.vicmp(I16X8, IntCC::Equal),
-            O::I16x8Ne => self.vicmp(I16X8, IntCC::NotEqual),
-            O::I16x8LtS => self.vicmp(I16X8, IntCC::SignedLessThan),
-            O::I16x8LtU => self.vicmp(I16X8, IntCC::UnsignedLessThan),
-            O::I16x8GtS => self.vicmp(I16X8, IntCC::SignedGreaterThan),
-            O::I16x8GtU => self.vicmp(I16X8, IntCC::UnsignedGreaterThan),
-            O::I16x8LeS => self.vicmp(I16X8, IntCC::SignedLessThanOrEqual),
-            O::I16x8LeU => self.vicmp(I16X8, IntCC::UnsignedLessThanOrEqual),
-            O::I16x8GeS => self.vicmp(I16X8, IntCC::SignedGreaterThanOrEqual),
-            O::I16x8GeU => self.vicmp(I16X8, IntCC::UnsignedGreaterThanOrEqual),
-            O::I32x4Eq => self.vicmp(I32X4, IntCC::Equal),
-            O::I32x4Ne => self.vicmp(I32X4, IntCC::NotEqual),
-            O::I32x4LtS => self.vicmp(I32X4, IntCC::SignedLessThan),
-            O::I32x4LtU => self.vicmp(I32X4, IntCC::UnsignedLessThan),
-            O::I32x4GtS => self.vicmp(I32X4, IntCC::SignedGreaterThan),
-            O::I32x4GtU => self.vicmp(I32X4, IntCC::UnsignedGreaterThan),
-            O::I32x4LeS => self.vicmp(I32X4, IntCC::SignedLessThanOrEqual),
-            O::I32x4LeU => self.vicmp(I32X4, IntCC::UnsignedLessThanOrEqual),
-            O::I32x4GeS => self.vicmp(I32X4, IntCC::SignedGreaterThanOrEqual),
-            O::I32x4GeU => self.vicmp(I32X4, IntCC::UnsignedGreaterThanOrEqual),
-            O::I64x2Eq => self.vicmp(I64X2, IntCC::Equal),
-            O::I64x2Ne => self.vicmp(I64X2, IntCC::NotEqual),
-            O::I64x2LtS => self.vicmp(I64X2, IntCC::SignedLessThan),
-            O::I64x2GtS => self.vicmp(I64X2, IntCC::SignedGreaterThan),
-            O::I64x2LeS => self.vicmp(I64X2, IntCC::SignedLessThanOrEqual),
-            O::I64x2GeS => self.vicmp(I64X2, IntCC::SignedGreaterThanOrEqual),
+        // ---- integer comparisons ----
+        visit_i8x16_eq => t.vicmp(I8X16, IntCC::Equal);
+        visit_i8x16_ne => t.vicmp(I8X16, IntCC::NotEqual);
+        visit_i8x16_lt_s => t.vicmp(I8X16, IntCC::SignedLessThan);
+        visit_i8x16_lt_u => t.vicmp(I8X16, IntCC::UnsignedLessThan);
+        visit_i8x16_gt_s => t.vicmp(I8X16, IntCC::SignedGreaterThan);
+        visit_i8x16_gt_u => t.vicmp(I8X16, IntCC::UnsignedGreaterThan);
+        visit_i8x16_le_s => t.vicmp(I8X16, IntCC::SignedLessThanOrEqual);
+        visit_i8x16_le_u => t.vicmp(I8X16, IntCC::UnsignedLessThanOrEqual);
+        visit_i8x16_ge_s => t.vicmp(I8X16, IntCC::SignedGreaterThanOrEqual);
+        visit_i8x16_ge_u => t.vicmp(I8X16, IntCC::UnsignedGreaterThanOrEqual);
+        visit_i16x8_eq => t.vicmp(I16X8, IntCC::Equal);
+        visit_i16x8_ne => t.vicmp(I16X8, IntCC::NotEqual);
+        visit_i16x8_lt_s => t.vicmp(I16X8, IntCC::SignedLessThan);
+        visit_i16x8_lt_u => t.vicmp(I16X8, IntCC::UnsignedLessThan);
+        visit_i16x8_gt_s => t.vicmp(I16X8, IntCC::SignedGreaterThan);
+        visit_i16x8_gt_u => t.vicmp(I16X8, IntCC::UnsignedGreaterThan);
+        visit_i16x8_le_s => t.vicmp(I16X8, IntCC::SignedLessThanOrEqual);
+        visit_i16x8_le_u => t.vicmp(I16X8, IntCC::UnsignedLessThanOrEqual);
+        visit_i16x8_ge_s => t.vicmp(I16X8, IntCC::SignedGreaterThanOrEqual);
+        visit_i16x8_ge_u => t.vicmp(I16X8, IntCC::UnsignedGreaterThanOrEqual);
+        visit_i32x4_eq => t.vicmp(I32X4, IntCC::Equal);
+        visit_i32x4_ne => t.vicmp(I32X4, IntCC::NotEqual);
+        visit_i32x4_lt_s => t.vicmp(I32X4, IntCC::SignedLessThan);
+        visit_i32x4_lt_u => t.vicmp(I32X4, IntCC::UnsignedLessThan);
+        visit_i32x4_gt_s => t.vicmp(I32X4, IntCC::SignedGreaterThan);
+        visit_i32x4_gt_u => t.vicmp(I32X4, IntCC::UnsignedGreaterThan);
+        visit_i32x4_le_s => t.vicmp(I32X4, IntCC::SignedLessThanOrEqual);
+        visit_i32x4_le_u => t.vicmp(I32X4, IntCC::UnsignedLessThanOrEqual);
+        visit_i32x4_ge_s => t.vicmp(I32X4, IntCC::SignedGreaterThanOrEqual);
+        visit_i32x4_ge_u => t.vicmp(I32X4, IntCC::UnsignedGreaterThanOrEqual);
+        visit_i64x2_eq => t.vicmp(I64X2, IntCC::Equal);
+        visit_i64x2_ne => t.vicmp(I64X2, IntCC::NotEqual);
+        visit_i64x2_lt_s => t.vicmp(I64X2, IntCC::SignedLessThan);
+        visit_i64x2_gt_s => t.vicmp(I64X2, IntCC::SignedGreaterThan);
+        visit_i64x2_le_s => t.vicmp(I64X2, IntCC::SignedLessThanOrEqual);
+        visit_i64x2_ge_s => t.vicmp(I64X2, IntCC::SignedGreaterThanOrEqual);
 
-            // ---- float comparisons (ordered except `ne`) ----
-            O::F32x4Eq => self.vfcmp(F32X4, FloatCC::Equal),
-            O::F32x4Ne => self.vfcmp(F32X4, FloatCC::NotEqual),
-            O::F32x4Lt => self.vfcmp(F32X4, FloatCC::LessThan),
-            O::F32x4Gt => self.vfcmp(F32X4, FloatCC::GreaterThan),
-            O::F32x4Le => self.vfcmp(F32X4, FloatCC::LessThanOrEqual),
-            O::F32x4Ge => self.vfcmp(F32X4, FloatCC::GreaterThanOrEqual),
-            O::F64x2Eq => self.vfcmp(F64X2, FloatCC::Equal),
-            O::F64x2Ne => self.vfcmp(F64X2, FloatCC::NotEqual),
-            O::F64x2Lt => self.vfcmp(F64X2, FloatCC::LessThan),
-            O::F64x2Gt => self.vfcmp(F64X2, FloatCC::GreaterThan),
-            O::F64x2Le => self.vfcmp(F64X2, FloatCC::LessThanOrEqual),
-            O::F64x2Ge => self.vfcmp(F64X2, FloatCC::GreaterThanOrEqual),
+        // ---- float comparisons (ordered except `ne`) ----
+        visit_f32x4_eq => t.vfcmp(F32X4, FloatCC::Equal);
+        visit_f32x4_ne => t.vfcmp(F32X4, FloatCC::NotEqual);
+        visit_f32x4_lt => t.vfcmp(F32X4, FloatCC::LessThan);
+        visit_f32x4_gt => t.vfcmp(F32X4, FloatCC::GreaterThan);
+        visit_f32x4_le => t.vfcmp(F32X4, FloatCC::LessThanOrEqual);
+        visit_f32x4_ge => t.vfcmp(F32X4, FloatCC::GreaterThanOrEqual);
+        visit_f64x2_eq => t.vfcmp(F64X2, FloatCC::Equal);
+        visit_f64x2_ne => t.vfcmp(F64X2, FloatCC::NotEqual);
+        visit_f64x2_lt => t.vfcmp(F64X2, FloatCC::LessThan);
+        visit_f64x2_gt => t.vfcmp(F64X2, FloatCC::GreaterThan);
+        visit_f64x2_le => t.vfcmp(F64X2, FloatCC::LessThanOrEqual);
+        visit_f64x2_ge => t.vfcmp(F64X2, FloatCC::GreaterThanOrEqual);
 
-            // ---- bitwise ----
-            O::V128Not => self.vunop(I8X16, |b, x| b.ins().bnot(x)),
-            O::V128And => self.vbinop(I8X16, |b, x, y| b.ins().band(x, y)),
-            O::V128AndNot => self.vbinop(I8X16, |b, x, y| b.ins().band_not(x, y)),
-            O::V128Or => self.vbinop(I8X16, |b, x, y| b.ins().bor(x, y)),
-            O::V128Xor => self.vbinop(I8X16, |b, x, y| b.ins().bxor(x, y)),
-            O::V128Bitselect => {
-                // `[v1 v2 c]`: bits of `v1` where `c` is set, else of `v2`.
-                let c = self.vpop(I8X16);
-                let v2 = self.vpop(I8X16);
-                let v1 = self.vpop(I8X16);
-                let v = self.b.ins().bitselect(c, v1, v2);
-                self.vpush(v);
-            }
-            O::V128AnyTrue => self.vreduce(I8X16, |b, x| {
-                let t = b.ins().vany_true(x);
-                b.ins().uextend(types::I32, t)
-            }),
+        // ---- bitwise ----
+        visit_v128_not => t.vunop(I8X16, |b, x| b.ins().bnot(x));
+        visit_v128_and => t.vbinop(I8X16, |b, x, y| b.ins().band(x, y));
+        visit_v128_andnot => t.vbinop(I8X16, |b, x, y| b.ins().band_not(x, y));
+        visit_v128_or => t.vbinop(I8X16, |b, x, y| b.ins().bor(x, y));
+        visit_v128_xor => t.vbinop(I8X16, |b, x, y| b.ins().bxor(x, y));
+        visit_v128_bitselect => {
+            // `[v1 v2 c]`: bits of `v1` where `c` is set, else of `v2`.
+            let c = t.vpop(I8X16);
+            let v2 = t.vpop(I8X16);
+            let v1 = t.vpop(I8X16);
+            let v = t.b.ins().bitselect(c, v1, v2);
+            t.vpush(v);
+        };
+        visit_v128_any_true => t.vreduce(I8X16, |b, x| {
+            let any = b.ins().vany_true(x);
+            b.ins().uextend(types::I32, any)
+        });
 
-            // ---- reductions ----
-            O::I8x16AllTrue => self.all_true(I8X16),
-            O::I16x8AllTrue => self.all_true(I16X8),
-            O::I32x4AllTrue => self.all_true(I32X4),
-            O::I64x2AllTrue => self.all_true(I64X2),
-            O::I8x16Bitmask => self.bitmask(I8X16),
-            O::I16x8Bitmask => self.bitmask(I16X8),
-            O::I32x4Bitmask => self.bitmask(I32X4),
-            O::I64x2Bitmask => self.bitmask(I64X2),
+        // ---- reductions ----
+        visit_i8x16_all_true => t.all_true(I8X16);
+        visit_i16x8_all_true => t.all_true(I16X8);
+        visit_i32x4_all_true => t.all_true(I32X4);
+        visit_i64x2_all_true => t.all_true(I64X2);
+        visit_i8x16_bitmask => t.bitmask(I8X16);
+        visit_i16x8_bitmask => t.bitmask(I16X8);
+        visit_i32x4_bitmask => t.bitmask(I32X4);
+        visit_i64x2_bitmask => t.bitmask(I64X2);
 
-            // ---- integer arithmetic ----
-            O::I8x16Abs => self.vunop(I8X16, |b, x| b.ins().iabs(x)),
-            O::I16x8Abs => self.vunop(I16X8, |b, x| b.ins().iabs(x)),
-            O::I32x4Abs => self.vunop(I32X4, |b, x| b.ins().iabs(x)),
-            O::I64x2Abs => self.vunop(I64X2, |b, x| b.ins().iabs(x)),
-            O::I8x16Neg => self.vunop(I8X16, |b, x| b.ins().ineg(x)),
-            O::I16x8Neg => self.vunop(I16X8, |b, x| b.ins().ineg(x)),
-            O::I32x4Neg => self.vunop(I32X4, |b, x| b.ins().ineg(x)),
-            O::I64x2Neg => self.vunop(I64X2, |b, x| b.ins().ineg(x)),
-            O::I8x16Popcnt => self.vunop(I8X16, |b, x| b.ins().popcnt(x)),
-            O::I8x16Add => self.vbinop(I8X16, |b, x, y| b.ins().iadd(x, y)),
-            O::I16x8Add => self.vbinop(I16X8, |b, x, y| b.ins().iadd(x, y)),
-            O::I32x4Add => self.vbinop(I32X4, |b, x, y| b.ins().iadd(x, y)),
-            O::I64x2Add => self.vbinop(I64X2, |b, x, y| b.ins().iadd(x, y)),
-            O::I8x16Sub => self.vbinop(I8X16, |b, x, y| b.ins().isub(x, y)),
-            O::I16x8Sub => self.vbinop(I16X8, |b, x, y| b.ins().isub(x, y)),
-            O::I32x4Sub => self.vbinop(I32X4, |b, x, y| b.ins().isub(x, y)),
-            O::I64x2Sub => self.vbinop(I64X2, |b, x, y| b.ins().isub(x, y)),
-            O::I16x8Mul => self.vbinop(I16X8, |b, x, y| b.ins().imul(x, y)),
-            O::I32x4Mul => self.vbinop(I32X4, |b, x, y| b.ins().imul(x, y)),
-            O::I64x2Mul => self.vbinop(I64X2, |b, x, y| b.ins().imul(x, y)),
-            O::I8x16AddSatS => self.vbinop(I8X16, |b, x, y| b.ins().sadd_sat(x, y)),
-            O::I8x16AddSatU => self.vbinop(I8X16, |b, x, y| b.ins().uadd_sat(x, y)),
-            O::I8x16SubSatS => self.vbinop(I8X16, |b, x, y| b.ins().ssub_sat(x, y)),
-            O::I8x16SubSatU => self.vbinop(I8X16, |b, x, y| b.ins().usub_sat(x, y)),
-            O::I16x8AddSatS => self.vbinop(I16X8, |b, x, y| b.ins().sadd_sat(x, y)),
-            O::I16x8AddSatU => self.vbinop(I16X8, |b, x, y| b.ins().uadd_sat(x, y)),
-            O::I16x8SubSatS => self.vbinop(I16X8, |b, x, y| b.ins().ssub_sat(x, y)),
-            O::I16x8SubSatU => self.vbinop(I16X8, |b, x, y| b.ins().usub_sat(x, y)),
-            O::I8x16MinS => self.vbinop(I8X16, |b, x, y| b.ins().smin(x, y)),
-            O::I8x16MinU => self.vbinop(I8X16, |b, x, y| b.ins().umin(x, y)),
-            O::I8x16MaxS => self.vbinop(I8X16, |b, x, y| b.ins().smax(x, y)),
-            O::I8x16MaxU => self.vbinop(I8X16, |b, x, y| b.ins().umax(x, y)),
-            O::I16x8MinS => self.vbinop(I16X8, |b, x, y| b.ins().smin(x, y)),
-            O::I16x8MinU => self.vbinop(I16X8, |b, x, y| b.ins().umin(x, y)),
-            O::I16x8MaxS => self.vbinop(I16X8, |b, x, y| b.ins().smax(x, y)),
-            O::I16x8MaxU => self.vbinop(I16X8, |b, x, y| b.ins().umax(x, y)),
-            O::I32x4MinS => self.vbinop(I32X4, |b, x, y| b.ins().smin(x, y)),
-            O::I32x4MinU => self.vbinop(I32X4, |b, x, y| b.ins().umin(x, y)),
-            O::I32x4MaxS => self.vbinop(I32X4, |b, x, y| b.ins().smax(x, y)),
-            O::I32x4MaxU => self.vbinop(I32X4, |b, x, y| b.ins().umax(x, y)),
-            O::I8x16AvgrU => self.vbinop(I8X16, |b, x, y| b.ins().avg_round(x, y)),
-            O::I16x8AvgrU => self.vbinop(I16X8, |b, x, y| b.ins().avg_round(x, y)),
-            O::I16x8Q15MulrSatS => self.vbinop(I16X8, |b, x, y| b.ins().sqmul_round_sat(x, y)),
+        // ---- integer arithmetic ----
+        visit_i8x16_abs => t.vunop(I8X16, |b, x| b.ins().iabs(x));
+        visit_i16x8_abs => t.vunop(I16X8, |b, x| b.ins().iabs(x));
+        visit_i32x4_abs => t.vunop(I32X4, |b, x| b.ins().iabs(x));
+        visit_i64x2_abs => t.vunop(I64X2, |b, x| b.ins().iabs(x));
+        visit_i8x16_neg => t.vunop(I8X16, |b, x| b.ins().ineg(x));
+        visit_i16x8_neg => t.vunop(I16X8, |b, x| b.ins().ineg(x));
+        visit_i32x4_neg => t.vunop(I32X4, |b, x| b.ins().ineg(x));
+        visit_i64x2_neg => t.vunop(I64X2, |b, x| b.ins().ineg(x));
+        visit_i8x16_popcnt => t.vunop(I8X16, |b, x| b.ins().popcnt(x));
+        visit_i8x16_add => t.vbinop(I8X16, |b, x, y| b.ins().iadd(x, y));
+        visit_i16x8_add => t.vbinop(I16X8, |b, x, y| b.ins().iadd(x, y));
+        visit_i32x4_add => t.vbinop(I32X4, |b, x, y| b.ins().iadd(x, y));
+        visit_i64x2_add => t.vbinop(I64X2, |b, x, y| b.ins().iadd(x, y));
+        visit_i8x16_sub => t.vbinop(I8X16, |b, x, y| b.ins().isub(x, y));
+        visit_i16x8_sub => t.vbinop(I16X8, |b, x, y| b.ins().isub(x, y));
+        visit_i32x4_sub => t.vbinop(I32X4, |b, x, y| b.ins().isub(x, y));
+        visit_i64x2_sub => t.vbinop(I64X2, |b, x, y| b.ins().isub(x, y));
+        visit_i16x8_mul => t.vbinop(I16X8, |b, x, y| b.ins().imul(x, y));
+        visit_i32x4_mul => t.vbinop(I32X4, |b, x, y| b.ins().imul(x, y));
+        visit_i64x2_mul => t.vbinop(I64X2, |b, x, y| b.ins().imul(x, y));
+        visit_i8x16_add_sat_s => t.vbinop(I8X16, |b, x, y| b.ins().sadd_sat(x, y));
+        visit_i8x16_add_sat_u => t.vbinop(I8X16, |b, x, y| b.ins().uadd_sat(x, y));
+        visit_i8x16_sub_sat_s => t.vbinop(I8X16, |b, x, y| b.ins().ssub_sat(x, y));
+        visit_i8x16_sub_sat_u => t.vbinop(I8X16, |b, x, y| b.ins().usub_sat(x, y));
+        visit_i16x8_add_sat_s => t.vbinop(I16X8, |b, x, y| b.ins().sadd_sat(x, y));
+        visit_i16x8_add_sat_u => t.vbinop(I16X8, |b, x, y| b.ins().uadd_sat(x, y));
+        visit_i16x8_sub_sat_s => t.vbinop(I16X8, |b, x, y| b.ins().ssub_sat(x, y));
+        visit_i16x8_sub_sat_u => t.vbinop(I16X8, |b, x, y| b.ins().usub_sat(x, y));
+        visit_i8x16_min_s => t.vbinop(I8X16, |b, x, y| b.ins().smin(x, y));
+        visit_i8x16_min_u => t.vbinop(I8X16, |b, x, y| b.ins().umin(x, y));
+        visit_i8x16_max_s => t.vbinop(I8X16, |b, x, y| b.ins().smax(x, y));
+        visit_i8x16_max_u => t.vbinop(I8X16, |b, x, y| b.ins().umax(x, y));
+        visit_i16x8_min_s => t.vbinop(I16X8, |b, x, y| b.ins().smin(x, y));
+        visit_i16x8_min_u => t.vbinop(I16X8, |b, x, y| b.ins().umin(x, y));
+        visit_i16x8_max_s => t.vbinop(I16X8, |b, x, y| b.ins().smax(x, y));
+        visit_i16x8_max_u => t.vbinop(I16X8, |b, x, y| b.ins().umax(x, y));
+        visit_i32x4_min_s => t.vbinop(I32X4, |b, x, y| b.ins().smin(x, y));
+        visit_i32x4_min_u => t.vbinop(I32X4, |b, x, y| b.ins().umin(x, y));
+        visit_i32x4_max_s => t.vbinop(I32X4, |b, x, y| b.ins().smax(x, y));
+        visit_i32x4_max_u => t.vbinop(I32X4, |b, x, y| b.ins().umax(x, y));
+        visit_i8x16_avgr_u => t.vbinop(I8X16, |b, x, y| b.ins().avg_round(x, y));
+        visit_i16x8_avgr_u => t.vbinop(I16X8, |b, x, y| b.ins().avg_round(x, y));
+        visit_i16x8_q15mulr_sat_s => t.vbinop(I16X8, |b, x, y| b.ins().sqmul_round_sat(x, y));
 
-            // ---- shifts ----
-            O::I8x16Shl => self.vshift(I8X16, |b, x, n| b.ins().ishl(x, n)),
-            O::I16x8Shl => self.vshift(I16X8, |b, x, n| b.ins().ishl(x, n)),
-            O::I32x4Shl => self.vshift(I32X4, |b, x, n| b.ins().ishl(x, n)),
-            O::I64x2Shl => self.vshift(I64X2, |b, x, n| b.ins().ishl(x, n)),
-            O::I8x16ShrS => self.vshift(I8X16, |b, x, n| b.ins().sshr(x, n)),
-            O::I16x8ShrS => self.vshift(I16X8, |b, x, n| b.ins().sshr(x, n)),
-            O::I32x4ShrS => self.vshift(I32X4, |b, x, n| b.ins().sshr(x, n)),
-            O::I64x2ShrS => self.vshift(I64X2, |b, x, n| b.ins().sshr(x, n)),
-            O::I8x16ShrU => self.vshift(I8X16, |b, x, n| b.ins().ushr(x, n)),
-            O::I16x8ShrU => self.vshift(I16X8, |b, x, n| b.ins().ushr(x, n)),
-            O::I32x4ShrU => self.vshift(I32X4, |b, x, n| b.ins().ushr(x, n)),
-            O::I64x2ShrU => self.vshift(I64X2, |b, x, n| b.ins().ushr(x, n)),
+        // ---- shifts ----
+        visit_i8x16_shl => t.vshift(I8X16, |b, x, n| b.ins().ishl(x, n));
+        visit_i16x8_shl => t.vshift(I16X8, |b, x, n| b.ins().ishl(x, n));
+        visit_i32x4_shl => t.vshift(I32X4, |b, x, n| b.ins().ishl(x, n));
+        visit_i64x2_shl => t.vshift(I64X2, |b, x, n| b.ins().ishl(x, n));
+        visit_i8x16_shr_s => t.vshift(I8X16, |b, x, n| b.ins().sshr(x, n));
+        visit_i16x8_shr_s => t.vshift(I16X8, |b, x, n| b.ins().sshr(x, n));
+        visit_i32x4_shr_s => t.vshift(I32X4, |b, x, n| b.ins().sshr(x, n));
+        visit_i64x2_shr_s => t.vshift(I64X2, |b, x, n| b.ins().sshr(x, n));
+        visit_i8x16_shr_u => t.vshift(I8X16, |b, x, n| b.ins().ushr(x, n));
+        visit_i16x8_shr_u => t.vshift(I16X8, |b, x, n| b.ins().ushr(x, n));
+        visit_i32x4_shr_u => t.vshift(I32X4, |b, x, n| b.ins().ushr(x, n));
+        visit_i64x2_shr_u => t.vshift(I64X2, |b, x, n| b.ins().ushr(x, n));
 
-            // ---- narrowing, widening, extended multiplies and adds ----
-            O::I8x16NarrowI16x8S => self.vbinop(I16X8, |b, x, y| b.ins().snarrow(x, y)),
-            O::I8x16NarrowI16x8U => self.vbinop(I16X8, |b, x, y| b.ins().unarrow(x, y)),
-            O::I16x8NarrowI32x4S => self.vbinop(I32X4, |b, x, y| b.ins().snarrow(x, y)),
-            O::I16x8NarrowI32x4U => self.vbinop(I32X4, |b, x, y| b.ins().unarrow(x, y)),
-            O::I16x8ExtendLowI8x16S => self.vunop(I8X16, |b, x| b.ins().swiden_low(x)),
-            O::I16x8ExtendHighI8x16S => self.vunop(I8X16, |b, x| b.ins().swiden_high(x)),
-            O::I16x8ExtendLowI8x16U => self.vunop(I8X16, |b, x| b.ins().uwiden_low(x)),
-            O::I16x8ExtendHighI8x16U => self.vunop(I8X16, |b, x| b.ins().uwiden_high(x)),
-            O::I32x4ExtendLowI16x8S => self.vunop(I16X8, |b, x| b.ins().swiden_low(x)),
-            O::I32x4ExtendHighI16x8S => self.vunop(I16X8, |b, x| b.ins().swiden_high(x)),
-            O::I32x4ExtendLowI16x8U => self.vunop(I16X8, |b, x| b.ins().uwiden_low(x)),
-            O::I32x4ExtendHighI16x8U => self.vunop(I16X8, |b, x| b.ins().uwiden_high(x)),
-            O::I64x2ExtendLowI32x4S => self.vunop(I32X4, |b, x| b.ins().swiden_low(x)),
-            O::I64x2ExtendHighI32x4S => self.vunop(I32X4, |b, x| b.ins().swiden_high(x)),
-            O::I64x2ExtendLowI32x4U => self.vunop(I32X4, |b, x| b.ins().uwiden_low(x)),
-            O::I64x2ExtendHighI32x4U => self.vunop(I32X4, |b, x| b.ins().uwiden_high(x)),
-            O::I16x8ExtMulLowI8x16S => self.op_extmul(I8X16, false, true),
-            O::I16x8ExtMulHighI8x16S => self.op_extmul(I8X16, true, true),
-            O::I16x8ExtMulLowI8x16U => self.op_extmul(I8X16, false, false),
-            O::I16x8ExtMulHighI8x16U => self.op_extmul(I8X16, true, false),
-            O::I32x4ExtMulLowI16x8S => self.op_extmul(I16X8, false, true),
-            O::I32x4ExtMulHighI16x8S => self.op_extmul(I16X8, true, true),
-            O::I32x4ExtMulLowI16x8U => self.op_extmul(I16X8, false, false),
-            O::I32x4ExtMulHighI16x8U => self.op_extmul(I16X8, true, false),
-            O::I64x2ExtMulLowI32x4S => self.op_extmul(I32X4, false, true),
-            O::I64x2ExtMulHighI32x4S => self.op_extmul(I32X4, true, true),
-            O::I64x2ExtMulLowI32x4U => self.op_extmul(I32X4, false, false),
-            O::I64x2ExtMulHighI32x4U => self.op_extmul(I32X4, true, false),
-            O::I16x8ExtAddPairwiseI8x16S => self.op_extadd_pairwise(I8X16, true),
-            O::I16x8ExtAddPairwiseI8x16U => self.op_extadd_pairwise(I8X16, false),
-            O::I32x4ExtAddPairwiseI16x8S => self.op_extadd_pairwise(I16X8, true),
-            O::I32x4ExtAddPairwiseI16x8U => self.op_extadd_pairwise(I16X8, false),
-            O::I32x4DotI16x8S => self.vbinop(I16X8, |b, x, y| {
-                let (xl, yl) = (b.ins().swiden_low(x), b.ins().swiden_low(y));
-                let lo = b.ins().imul(xl, yl);
-                let (xh, yh) = (b.ins().swiden_high(x), b.ins().swiden_high(y));
-                let hi = b.ins().imul(xh, yh);
-                b.ins().iadd_pairwise(lo, hi)
-            }),
+        // ---- narrowing, widening, extended multiplies and adds ----
+        visit_i8x16_narrow_i16x8_s => t.vbinop(I16X8, |b, x, y| b.ins().snarrow(x, y));
+        visit_i8x16_narrow_i16x8_u => t.vbinop(I16X8, |b, x, y| b.ins().unarrow(x, y));
+        visit_i16x8_narrow_i32x4_s => t.vbinop(I32X4, |b, x, y| b.ins().snarrow(x, y));
+        visit_i16x8_narrow_i32x4_u => t.vbinop(I32X4, |b, x, y| b.ins().unarrow(x, y));
+        visit_i16x8_extend_low_i8x16_s => t.vunop(I8X16, |b, x| b.ins().swiden_low(x));
+        visit_i16x8_extend_high_i8x16_s => t.vunop(I8X16, |b, x| b.ins().swiden_high(x));
+        visit_i16x8_extend_low_i8x16_u => t.vunop(I8X16, |b, x| b.ins().uwiden_low(x));
+        visit_i16x8_extend_high_i8x16_u => t.vunop(I8X16, |b, x| b.ins().uwiden_high(x));
+        visit_i32x4_extend_low_i16x8_s => t.vunop(I16X8, |b, x| b.ins().swiden_low(x));
+        visit_i32x4_extend_high_i16x8_s => t.vunop(I16X8, |b, x| b.ins().swiden_high(x));
+        visit_i32x4_extend_low_i16x8_u => t.vunop(I16X8, |b, x| b.ins().uwiden_low(x));
+        visit_i32x4_extend_high_i16x8_u => t.vunop(I16X8, |b, x| b.ins().uwiden_high(x));
+        visit_i64x2_extend_low_i32x4_s => t.vunop(I32X4, |b, x| b.ins().swiden_low(x));
+        visit_i64x2_extend_high_i32x4_s => t.vunop(I32X4, |b, x| b.ins().swiden_high(x));
+        visit_i64x2_extend_low_i32x4_u => t.vunop(I32X4, |b, x| b.ins().uwiden_low(x));
+        visit_i64x2_extend_high_i32x4_u => t.vunop(I32X4, |b, x| b.ins().uwiden_high(x));
+        visit_i16x8_extmul_low_i8x16_s => t.op_extmul(I8X16, false, true);
+        visit_i16x8_extmul_high_i8x16_s => t.op_extmul(I8X16, true, true);
+        visit_i16x8_extmul_low_i8x16_u => t.op_extmul(I8X16, false, false);
+        visit_i16x8_extmul_high_i8x16_u => t.op_extmul(I8X16, true, false);
+        visit_i32x4_extmul_low_i16x8_s => t.op_extmul(I16X8, false, true);
+        visit_i32x4_extmul_high_i16x8_s => t.op_extmul(I16X8, true, true);
+        visit_i32x4_extmul_low_i16x8_u => t.op_extmul(I16X8, false, false);
+        visit_i32x4_extmul_high_i16x8_u => t.op_extmul(I16X8, true, false);
+        visit_i64x2_extmul_low_i32x4_s => t.op_extmul(I32X4, false, true);
+        visit_i64x2_extmul_high_i32x4_s => t.op_extmul(I32X4, true, true);
+        visit_i64x2_extmul_low_i32x4_u => t.op_extmul(I32X4, false, false);
+        visit_i64x2_extmul_high_i32x4_u => t.op_extmul(I32X4, true, false);
+        visit_i16x8_extadd_pairwise_i8x16_s => t.op_extadd_pairwise(I8X16, true);
+        visit_i16x8_extadd_pairwise_i8x16_u => t.op_extadd_pairwise(I8X16, false);
+        visit_i32x4_extadd_pairwise_i16x8_s => t.op_extadd_pairwise(I16X8, true);
+        visit_i32x4_extadd_pairwise_i16x8_u => t.op_extadd_pairwise(I16X8, false);
+        visit_i32x4_dot_i16x8_s => t.vbinop(I16X8, |b, x, y| {
+            let (xl, yl) = (b.ins().swiden_low(x), b.ins().swiden_low(y));
+            let lo = b.ins().imul(xl, yl);
+            let (xh, yh) = (b.ins().swiden_high(x), b.ins().swiden_high(y));
+            let hi = b.ins().imul(xh, yh);
+            b.ins().iadd_pairwise(lo, hi)
+        });
 
-            // ---- float arithmetic ----
-            O::F32x4Abs => self.vunop(F32X4, |b, x| b.ins().fabs(x)),
-            O::F64x2Abs => self.vunop(F64X2, |b, x| b.ins().fabs(x)),
-            O::F32x4Neg => self.vunop(F32X4, |b, x| b.ins().fneg(x)),
-            O::F64x2Neg => self.vunop(F64X2, |b, x| b.ins().fneg(x)),
-            O::F32x4Sqrt => self.vunop(F32X4, |b, x| b.ins().sqrt(x)),
-            O::F64x2Sqrt => self.vunop(F64X2, |b, x| b.ins().sqrt(x)),
-            O::F32x4Ceil => self.vunop(F32X4, |b, x| b.ins().ceil(x)),
-            O::F64x2Ceil => self.vunop(F64X2, |b, x| b.ins().ceil(x)),
-            O::F32x4Floor => self.vunop(F32X4, |b, x| b.ins().floor(x)),
-            O::F64x2Floor => self.vunop(F64X2, |b, x| b.ins().floor(x)),
-            O::F32x4Trunc => self.vunop(F32X4, |b, x| b.ins().trunc(x)),
-            O::F64x2Trunc => self.vunop(F64X2, |b, x| b.ins().trunc(x)),
-            O::F32x4Nearest => self.vunop(F32X4, |b, x| b.ins().nearest(x)),
-            O::F64x2Nearest => self.vunop(F64X2, |b, x| b.ins().nearest(x)),
-            O::F32x4Add => self.vbinop(F32X4, |b, x, y| b.ins().fadd(x, y)),
-            O::F64x2Add => self.vbinop(F64X2, |b, x, y| b.ins().fadd(x, y)),
-            O::F32x4Sub => self.vbinop(F32X4, |b, x, y| b.ins().fsub(x, y)),
-            O::F64x2Sub => self.vbinop(F64X2, |b, x, y| b.ins().fsub(x, y)),
-            O::F32x4Mul => self.vbinop(F32X4, |b, x, y| b.ins().fmul(x, y)),
-            O::F64x2Mul => self.vbinop(F64X2, |b, x, y| b.ins().fmul(x, y)),
-            O::F32x4Div => self.vbinop(F32X4, |b, x, y| b.ins().fdiv(x, y)),
-            O::F64x2Div => self.vbinop(F64X2, |b, x, y| b.ins().fdiv(x, y)),
-            O::F32x4Min => self.vbinop(F32X4, |b, x, y| b.ins().fmin(x, y)),
-            O::F64x2Min => self.vbinop(F64X2, |b, x, y| b.ins().fmin(x, y)),
-            O::F32x4Max => self.vbinop(F32X4, |b, x, y| b.ins().fmax(x, y)),
-            O::F64x2Max => self.vbinop(F64X2, |b, x, y| b.ins().fmax(x, y)),
-            O::F32x4PMin => self.op_pminmax(F32X4, false),
-            O::F64x2PMin => self.op_pminmax(F64X2, false),
-            O::F32x4PMax => self.op_pminmax(F32X4, true),
-            O::F64x2PMax => self.op_pminmax(F64X2, true),
+        // ---- float arithmetic ----
+        visit_f32x4_abs => t.vunop(F32X4, |b, x| b.ins().fabs(x));
+        visit_f64x2_abs => t.vunop(F64X2, |b, x| b.ins().fabs(x));
+        visit_f32x4_neg => t.vunop(F32X4, |b, x| b.ins().fneg(x));
+        visit_f64x2_neg => t.vunop(F64X2, |b, x| b.ins().fneg(x));
+        visit_f32x4_sqrt => t.vunop(F32X4, |b, x| b.ins().sqrt(x));
+        visit_f64x2_sqrt => t.vunop(F64X2, |b, x| b.ins().sqrt(x));
+        visit_f32x4_ceil => t.vunop(F32X4, |b, x| b.ins().ceil(x));
+        visit_f64x2_ceil => t.vunop(F64X2, |b, x| b.ins().ceil(x));
+        visit_f32x4_floor => t.vunop(F32X4, |b, x| b.ins().floor(x));
+        visit_f64x2_floor => t.vunop(F64X2, |b, x| b.ins().floor(x));
+        visit_f32x4_trunc => t.vunop(F32X4, |b, x| b.ins().trunc(x));
+        visit_f64x2_trunc => t.vunop(F64X2, |b, x| b.ins().trunc(x));
+        visit_f32x4_nearest => t.vunop(F32X4, |b, x| b.ins().nearest(x));
+        visit_f64x2_nearest => t.vunop(F64X2, |b, x| b.ins().nearest(x));
+        visit_f32x4_add => t.vbinop(F32X4, |b, x, y| b.ins().fadd(x, y));
+        visit_f64x2_add => t.vbinop(F64X2, |b, x, y| b.ins().fadd(x, y));
+        visit_f32x4_sub => t.vbinop(F32X4, |b, x, y| b.ins().fsub(x, y));
+        visit_f64x2_sub => t.vbinop(F64X2, |b, x, y| b.ins().fsub(x, y));
+        visit_f32x4_mul => t.vbinop(F32X4, |b, x, y| b.ins().fmul(x, y));
+        visit_f64x2_mul => t.vbinop(F64X2, |b, x, y| b.ins().fmul(x, y));
+        visit_f32x4_div => t.vbinop(F32X4, |b, x, y| b.ins().fdiv(x, y));
+        visit_f64x2_div => t.vbinop(F64X2, |b, x, y| b.ins().fdiv(x, y));
+        visit_f32x4_min => t.vbinop(F32X4, |b, x, y| b.ins().fmin(x, y));
+        visit_f64x2_min => t.vbinop(F64X2, |b, x, y| b.ins().fmin(x, y));
+        visit_f32x4_max => t.vbinop(F32X4, |b, x, y| b.ins().fmax(x, y));
+        visit_f64x2_max => t.vbinop(F64X2, |b, x, y| b.ins().fmax(x, y));
+        visit_f32x4_pmin => t.op_pminmax(F32X4, false);
+        visit_f64x2_pmin => t.op_pminmax(F64X2, false);
+        visit_f32x4_pmax => t.op_pminmax(F32X4, true);
+        visit_f64x2_pmax => t.op_pminmax(F64X2, true);
 
-            // ---- conversions ----
-            O::I32x4TruncSatF32x4S => self.vunop(F32X4, |b, x| b.ins().fcvt_to_sint_sat(I32X4, x)),
-            O::I32x4TruncSatF32x4U => self.vunop(F32X4, |b, x| b.ins().fcvt_to_uint_sat(I32X4, x)),
-            O::I32x4TruncSatF64x2SZero => self.op_trunc_sat_zero(true),
-            O::I32x4TruncSatF64x2UZero => self.op_trunc_sat_zero(false),
-            O::F32x4ConvertI32x4S => self.vunop(I32X4, |b, x| b.ins().fcvt_from_sint(F32X4, x)),
-            O::F32x4ConvertI32x4U => self.vunop(I32X4, |b, x| b.ins().fcvt_from_uint(F32X4, x)),
-            O::F64x2ConvertLowI32x4S => self.vunop(I32X4, |b, x| {
-                let wide = b.ins().swiden_low(x);
-                b.ins().fcvt_from_sint(F64X2, wide)
-            }),
-            O::F64x2ConvertLowI32x4U => self.vunop(I32X4, |b, x| {
-                let wide = b.ins().uwiden_low(x);
-                b.ins().fcvt_from_uint(F64X2, wide)
-            }),
-            O::F32x4DemoteF64x2Zero => self.vunop(F64X2, |b, x| b.ins().fvdemote(x)),
-            O::F64x2PromoteLowF32x4 => self.vunop(F32X4, |b, x| b.ins().fvpromote_low(x)),
-
-            other => bail!("unsupported operator {other:?}"),
-        }
-        Ok(())
+        // ---- conversions ----
+        visit_i32x4_trunc_sat_f32x4_s => t.vunop(F32X4, |b, x| b.ins().fcvt_to_sint_sat(I32X4, x));
+        visit_i32x4_trunc_sat_f32x4_u => t.vunop(F32X4, |b, x| b.ins().fcvt_to_uint_sat(I32X4, x));
+        visit_i32x4_trunc_sat_f64x2_s_zero => t.op_trunc_sat_zero(true);
+        visit_i32x4_trunc_sat_f64x2_u_zero => t.op_trunc_sat_zero(false);
+        visit_f32x4_convert_i32x4_s => t.vunop(I32X4, |b, x| b.ins().fcvt_from_sint(F32X4, x));
+        visit_f32x4_convert_i32x4_u => t.vunop(I32X4, |b, x| b.ins().fcvt_from_uint(F32X4, x));
+        visit_f64x2_convert_low_i32x4_s => t.vunop(I32X4, |b, x| {
+            let wide = b.ins().swiden_low(x);
+            b.ins().fcvt_from_sint(F64X2, wide)
+        });
+        visit_f64x2_convert_low_i32x4_u => t.vunop(I32X4, |b, x| {
+            let wide = b.ins().uwiden_low(x);
+            b.ins().fcvt_from_uint(F64X2, wide)
+        });
+        visit_f32x4_demote_f64x2_zero => t.vunop(F64X2, |b, x| b.ins().fvdemote(x));
+        visit_f64x2_promote_low_f32x4 => t.vunop(F32X4, |b, x| b.ins().fvpromote_low(x));
     }
 
     fn all_true(&mut self, ty: Type) {

@@ -1,7 +1,7 @@
 //! Tables and references: inline `table.get`/`set`/`size` with bounds
 //! checks, builtin-backed `table.grow`/`fill`/`copy`/`init`/`elem.drop`,
-//! and `ref.func`. Elements are pointer-sized (see `VMTableDefinition`);
-//! reference values are I64, 0 being null.
+//! and `ref.null`/`ref.is_null`/`ref.func`. Elements are pointer-sized
+//! (see `VMTableDefinition`); reference values are I64, 0 being null.
 
 use super::{PTR, Translator};
 use crate::builtins::Builtin;
@@ -9,8 +9,31 @@ use crate::trap::ir_codes;
 use crate::vmctx::{TABLE_BASE, TABLE_LENGTH};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use wasmparser::HeapType;
 
 impl Translator<'_, '_> {
+    operators! { t;
+        visit_table_get(table: u32) => t.op_table_get(table);
+        visit_table_set(table: u32) => t.op_table_set(table);
+        visit_table_size(table: u32) => t.op_table_size(table);
+        visit_table_grow(table: u32) => t.op_table_grow(table);
+        visit_table_fill(table: u32) => t.op_table_fill(table);
+        visit_table_copy(dst_table: u32, src_table: u32) => t.op_table_copy(dst_table, src_table);
+        visit_table_init(elem_index: u32, table: u32) => t.op_table_init(table, elem_index);
+        visit_elem_drop(elem_index: u32) => t.op_elem_drop(elem_index);
+        // Every reference is a pointer, null being 0, whatever its type.
+        visit_ref_null(hty: HeapType) => {
+            let _ = hty;
+            let v = t.b.ins().iconst(PTR, 0);
+            t.push(v)
+        };
+        visit_ref_is_null => t.unop(|b, x| {
+            let c = b.ins().icmp_imm_u(IntCC::Equal, x, 0);
+            b.ins().uextend(types::I32, c)
+        });
+        visit_ref_func(function_index: u32) => t.op_ref_func(function_index);
+    }
+
     /// The `*mut VMTableDefinition` of table `table` (fixed at
     /// instantiation; its contents change on grow).
     fn table_def(&mut self, table: u32) -> Value {
@@ -42,60 +65,60 @@ impl Translator<'_, '_> {
         self.b.ins().iadd(base, scaled)
     }
 
-    pub(super) fn op_table_get(&mut self, table: u32) {
+    fn op_table_get(&mut self, table: u32) {
         let index = self.pop();
         let addr = self.table_element_addr(table, index);
         let v = self.b.ins().load(PTR, MemFlagsData::trusted(), addr, 0);
         self.push(v);
     }
 
-    pub(super) fn op_table_set(&mut self, table: u32) {
+    fn op_table_set(&mut self, table: u32) {
         let (index, value) = self.pop2();
         let addr = self.table_element_addr(table, index);
         self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
     }
 
-    pub(super) fn op_table_size(&mut self, table: u32) {
+    fn op_table_size(&mut self, table: u32) {
         let def = self.table_def(table);
         let length = self.table_length(def);
         let v = self.b.ins().ireduce(types::I32, length);
         self.push(v);
     }
 
-    pub(super) fn op_table_grow(&mut self, table: u32) {
+    fn op_table_grow(&mut self, table: u32) {
         let (init, delta) = self.pop2();
         let table = self.i32_const(table);
         let old = self.call_builtin(Builtin::TableGrow, &[table, init, delta]);
         self.push(old.expect("table.grow returns the old size"));
     }
 
-    pub(super) fn op_table_fill(&mut self, table: u32) {
+    fn op_table_fill(&mut self, table: u32) {
         let (dst, value, len) = self.pop3();
         let table = self.i32_const(table);
         self.call_builtin(Builtin::TableFill, &[table, dst, value, len]);
     }
 
-    pub(super) fn op_table_copy(&mut self, dst_table: u32, src_table: u32) {
+    fn op_table_copy(&mut self, dst_table: u32, src_table: u32) {
         let (dst, src, len) = self.pop3();
         let dst_table = self.i32_const(dst_table);
         let src_table = self.i32_const(src_table);
         self.call_builtin(Builtin::TableCopy, &[dst_table, src_table, dst, src, len]);
     }
 
-    pub(super) fn op_table_init(&mut self, table: u32, elem_index: u32) {
+    fn op_table_init(&mut self, table: u32, elem_index: u32) {
         let (dst, src, len) = self.pop3();
         let table = self.i32_const(table);
         let elem = self.i32_const(elem_index);
         self.call_builtin(Builtin::TableInit, &[table, elem, dst, src, len]);
     }
 
-    pub(super) fn op_elem_drop(&mut self, elem_index: u32) {
+    fn op_elem_drop(&mut self, elem_index: u32) {
         let elem = self.i32_const(elem_index);
         self.call_builtin(Builtin::ElemDrop, &[elem]);
     }
 
     /// `ref.func f`: the address of f's `VMFuncRef` inside this vmctx.
-    pub(super) fn op_ref_func(&mut self, func_index: u32) {
+    fn op_ref_func(&mut self, func_index: u32) {
         let offset = self.env.offsets.func_ref(func_index);
         let v = self.b.ins().iadd_imm_u(self.vmctx, i64::from(offset));
         self.push(v);

@@ -528,6 +528,64 @@ fn unreachable_code_is_skipped() {
     );
 }
 
+/// Translating a body that starts with `op` (raw bytes) fails with
+/// `expected`. The operator is written over the `nop`s of a valid module,
+/// standing for one that validation would have rejected.
+#[track_caller]
+fn check_refused(op: &[u8], expected: &str) {
+    let mut info = parse("(module (func nop nop nop nop nop nop nop nop))");
+    // The body is its local count (0), eight `nop`s and `end`.
+    let body = info.bodies[0].clone();
+    info.wasm[body.start + 1..body.start + 1 + op.len()].copy_from_slice(op);
+    let isa = isa();
+    let offsets = VMOffsets::new(&info);
+    for tunables in &ALL_TUNABLES {
+        let env = FuncEnv {
+            info: &info,
+            offsets: &offsets,
+            tunables,
+            call_conv: isa.default_call_conv(),
+        };
+        match translate_function(&env, 0) {
+            Ok(_) => panic!("{op:02x?} translated"),
+            Err(e) => assert_eq!(e.to_string(), expected, "{op:02x?}"),
+        }
+    }
+}
+
+#[test]
+fn unimplemented_proposals_are_refused_by_name() {
+    check_refused(
+        &[0x12, 0x00],
+        "unsupported: tail-call operator `return_call`",
+    );
+    check_refused(
+        &[0x14, 0x00],
+        "unsupported: typed function references operator `call_ref`",
+    );
+    check_refused(
+        &[0x08, 0x00],
+        "unsupported: exception-handling operator `throw`",
+    );
+    check_refused(
+        &[0x06, 0x40],
+        "unsupported: legacy exception-handling operator `try`",
+    );
+    check_refused(&[0xfb, 0x1c], "unsupported: GC operator `ref_i31`");
+    check_refused(
+        &[0xfe, 0x03, 0x00],
+        "unsupported: threads operator `atomic_fence`",
+    );
+    check_refused(
+        &[0xfd, 0x80, 0x02],
+        "unsupported: relaxed-SIMD operator `i8x16_relaxed_swizzle`",
+    );
+    check_refused(
+        &[0xfc, 0x13],
+        "unsupported: wide-arithmetic operator `i64_add128`",
+    );
+}
+
 #[test]
 fn multi_value_functions_and_blocks() {
     check(
