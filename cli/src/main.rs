@@ -25,9 +25,16 @@ usage:
         --invoke NAME        call export NAME instead of `_start`
         --bench-timing       print the time between bench.start and
                              bench.end to stderr
+        --allow-precompiled  run FILE even if it is a precompiled artifact
+                             (see `kiln compile`); without it, kiln run
+                             refuses artifacts
   kiln compile FILE.wasm|FILE.wat -o OUT.kwasm
       Compile FILE ahead of time into a Kiln artifact (an ELF object) that
-      `kiln run` loads without compiling.
+      `kiln run --allow-precompiled` loads without compiling. An artifact
+      is trusted native code: its machine code runs as it is, outside the
+      wasm sandbox, and nothing can check it. Run only artifacts you made
+      yourself; a damaged one is refused (it carries a checksum), a forged
+      one is not.
   kiln wast FILE.wast...
       Run WAST scripts with every feature the engine supports; print the
       directives passed per file. Exits 0 only if every directive passed.";
@@ -92,6 +99,8 @@ struct RunOptions {
     dirs: Vec<(String, String)>,
     env: Vec<(String, String)>,
     bench_timing: bool,
+    /// Load FILE even if it is a precompiled artifact (native code).
+    allow_precompiled: bool,
     /// Arguments before `--`: the invoked function's parameters with
     /// `--invoke`, else the program's arguments.
     positional: Vec<String>,
@@ -106,6 +115,7 @@ fn parse_run_options(args: &[String]) -> Result<RunOptions> {
         dirs: Vec::new(),
         env: Vec::new(),
         bench_timing: false,
+        allow_precompiled: false,
         positional: Vec::new(),
         after_dashes: Vec::new(),
     };
@@ -122,6 +132,7 @@ fn parse_run_options(args: &[String]) -> Result<RunOptions> {
             }
             "--invoke" => o.invoke = Some(value("--invoke")?),
             "--bench-timing" => o.bench_timing = true,
+            "--allow-precompiled" => o.allow_precompiled = true,
             "--dir" => {
                 let spec = value("--dir")?;
                 let (host, guest) = match spec.split_once("::") {
@@ -173,8 +184,17 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read `{file}`"))?;
     let engine = Engine::default();
     let module = if Module::is_artifact(&bytes) {
-        // SAFETY: running an artifact means trusting its machine code, as
-        // running any binary does; the user chose this file.
+        // Decided by content, whatever the file is called: an artifact is
+        // native code, so running one takes the user's explicit consent.
+        if !o.allow_precompiled {
+            bail!(
+                "`{file}` is a precompiled Kiln artifact, which runs as native code outside \
+                 the wasm sandbox: pass `--allow-precompiled` to run it, and only for \
+                 artifacts you made yourself with `kiln compile`"
+            );
+        }
+        // SAFETY: the user asked for this artifact to run, trusting its
+        // machine code as they would any binary of theirs.
         unsafe { Module::deserialize(&engine, &bytes) }
             .with_context(|| format!("cannot load artifact `{file}`"))?
     } else {

@@ -133,13 +133,44 @@ fn compile_then_run_artifact() {
     let artifact = std::fs::read(&out).unwrap();
     assert_eq!(&artifact[..4], b"\x7fELF");
     let output = kiln()
-        .args(["run", out.to_str().unwrap(), "--invoke", "add", "40", "2"])
+        .args(["run", "--allow-precompiled", out.to_str().unwrap()])
+        .args(["--invoke", "add", "40", "2"])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "42");
     let output = kiln()
-        .args(["run", out.to_str().unwrap(), "--invoke", "deep", "0"])
+        .args(["run", "--allow-precompiled", out.to_str().unwrap()])
+        .args(["--invoke", "deep", "0"])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("call stack exhausted"));
+}
+
+#[test]
+fn artifacts_run_only_when_allowed() {
+    let artifact = kiln::Engine::default()
+        .precompile_module(PROGRAM.as_bytes())
+        .unwrap();
+    let add = ["--invoke", "add", "40", "2"];
+    let allowed = |rest: &[&'static str]| [&["run", "--allow-precompiled", "{}"], rest].concat();
+    // Whatever the file is called (`check` names it `.wat`), an artifact is
+    // native code: refused unless allowed.
+    check(
+        &artifact,
+        &[&["run", "{}"], &add[..]].concat(),
+        false,
+        "precompiled Kiln artifact, which runs as native code outside the wasm sandbox: \
+         pass `--allow-precompiled`",
+    );
+    check(&artifact, &allowed(&add), true, "42");
+    // The flag does nothing to a wasm module.
+    check(PROGRAM.as_bytes(), &allowed(&add), true, "42");
+    // A damaged artifact is refused as one (not parsed as wasm text),
+    // wherever the damage is: the ELF magic, class, section table offset,
+    // the middle, the end.
+    for at in [0, 1, 4, 0x28, artifact.len() / 2, artifact.len() - 1] {
+        let mut damaged = artifact.clone();
+        damaged[at] ^= 0xff;
+        check(&damaged, &allowed(&add), false, "damaged artifact");
+    }
 }
