@@ -16,8 +16,9 @@ usage:
       only the start function runs). With `--invoke NAME`, ARGS are NAME's
       parameters and its results are printed one per line; otherwise ARGS
       are the program's arguments. Imports of `wasi_snapshot_preview1` get
-      WASI preview1 with stdio inherited, argv[0] = FILE, and the exit
-      status of `proc_exit` as kiln's own; the sightglass imports
+      WASI preview1 with stdio inherited, argv[0] = FILE, and the status of
+      `proc_exit` as kiln's own exit status (a status outside 0..=125 is
+      an error, as in wasmtime); the sightglass imports
       `bench.start`/`bench.end` are no-op timers.
       Options (anywhere before ARGS):
         --dir HOST[::GUEST]  preopen directory HOST as GUEST (default HOST)
@@ -291,12 +292,23 @@ fn run(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A guest's `proc_exit(code)` becomes the process's exit status (low 8
-/// bits, as on any Unix); every other error stays an error.
+/// A guest's `proc_exit(status)` becomes the process's exit status when
+/// WASI allows it (below 126); every other error stays an error.
 fn exit_status(e: anyhow::Error) -> Result<ExitCode> {
     match e.downcast_ref::<I32Exit>() {
-        Some(&I32Exit(code)) => Ok(ExitCode::from(code as u8)),
+        Some(&I32Exit(status)) => Ok(ExitCode::from(wasi_exit_status(status)?)),
         None => Err(e),
+    }
+}
+
+/// WASI's `proc_exit` says a status of 126 or more (as unsigned, so any
+/// negative one too) behaves like `unreachable`; and a Unix exit status
+/// keeps only 8 bits, so passing one on would make `proc_exit(256)` read
+/// as success. So, as in wasmtime, such a status is an error.
+fn wasi_exit_status(status: i32) -> Result<u8> {
+    match u8::try_from(status) {
+        Ok(s) if s < 126 => Ok(s),
+        _ => bail!("the program exited with invalid status {status} (WASI allows 0 to 125)"),
     }
 }
 

@@ -174,3 +174,42 @@ fn artifacts_run_only_when_allowed() {
         check(&damaged, &allowed(&add), false, "damaged artifact");
     }
 }
+
+/// `kiln run` of a WASI command whose `_start` calls `proc_exit(status)`
+/// exits with `code` and prints `stderr` (all of it).
+fn check_exit(status: i64, code: i32, stderr: &str) {
+    let dir = std::env::temp_dir().join(format!("kiln-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("exit{status}.wat"));
+    let wat = format!(
+        r#"(module
+             (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+             (func (export "_start") (call $exit (i32.const {status}))))"#
+    );
+    std::fs::write(&file, wat).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["run", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let actual = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.status.code(), actual.as_ref()),
+        (Some(code), stderr),
+        "proc_exit({status})"
+    );
+}
+
+#[test]
+fn proc_exit_statuses() {
+    // WASI allows 0..=125; anything else is an error, never truncated to 8
+    // bits (256 would read as success).
+    let invalid = |s: i64| {
+        format!("error: the program exited with invalid status {s} (WASI allows 0 to 125)\n")
+    };
+    check_exit(0, 0, "");
+    check_exit(1, 1, "");
+    check_exit(125, 125, "");
+    for status in [126, 255, 256, 512, -1, i64::from(i32::MIN)] {
+        check_exit(status, 1, &invalid(status));
+    }
+}
