@@ -16,8 +16,9 @@ usage:
       only the start function runs). With `--invoke NAME`, ARGS are NAME's
       parameters and its results are printed one per line; otherwise ARGS
       are the program's arguments. Imports of `wasi_snapshot_preview1` get
-      WASI preview1 with stdio inherited, argv[0] = FILE, and the exit
-      status of `proc_exit` as kiln's own; the sightglass imports
+      WASI preview1 with stdio inherited, argv[0] = FILE, and the status of
+      `proc_exit` as kiln's own exit status (a status outside 0..=125 is
+      an error, as in wasmtime); the sightglass imports
       `bench.start`/`bench.end` are no-op timers.
       Options (anywhere before ARGS):
         --dir HOST[::GUEST]  preopen directory HOST as GUEST (default HOST)
@@ -25,9 +26,16 @@ usage:
         --invoke NAME        call export NAME instead of `_start`
         --bench-timing       print the time between bench.start and
                              bench.end to stderr
+        --allow-precompiled  run FILE even if it is a precompiled artifact
+                             (see `kiln compile`); without it, kiln run
+                             refuses artifacts
   kiln compile FILE.wasm|FILE.wat -o OUT.kwasm
       Compile FILE ahead of time into a Kiln artifact (an ELF object) that
-      `kiln run` loads without compiling.
+      `kiln run --allow-precompiled` loads without compiling. An artifact
+      is trusted native code: its machine code runs as it is, outside the
+      wasm sandbox, and nothing can check it. Run only artifacts you made
+      yourself; a damaged one is refused (it carries a checksum), a forged
+      one is not.
   kiln wast [--fuel N] FILE.wast|DIR...
       Run WAST scripts (every .wast below a DIR) with every feature the
       engine supports; print the directives passed per file. Exits 0 only
@@ -116,6 +124,8 @@ struct RunOptions {
     dirs: Vec<(String, String)>,
     env: Vec<(String, String)>,
     bench_timing: bool,
+    /// Load FILE even if it is a precompiled artifact (native code).
+    allow_precompiled: bool,
     /// Arguments before `--`: the invoked function's parameters with
     /// `--invoke`, else the program's arguments.
     positional: Vec<String>,
@@ -130,6 +140,7 @@ fn parse_run_options(args: &[String]) -> Result<RunOptions> {
         dirs: Vec::new(),
         env: Vec::new(),
         bench_timing: false,
+        allow_precompiled: false,
         positional: Vec::new(),
         after_dashes: Vec::new(),
     };
@@ -146,6 +157,7 @@ fn parse_run_options(args: &[String]) -> Result<RunOptions> {
             }
             "--invoke" => o.invoke = Some(value("--invoke")?),
             "--bench-timing" => o.bench_timing = true,
+            "--allow-precompiled" => o.allow_precompiled = true,
             "--dir" => {
                 let spec = value("--dir")?;
                 let (host, guest) = match spec.split_once("::") {
@@ -197,8 +209,17 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read `{file}`"))?;
     let engine = Engine::default();
     let module = if Module::is_artifact(&bytes) {
-        // SAFETY: running an artifact means trusting its machine code, as
-        // running any binary does; the user chose this file.
+        // Decided by content, whatever the file is called: an artifact is
+        // native code, so running one takes the user's explicit consent.
+        if !o.allow_precompiled {
+            bail!(
+                "`{file}` is a precompiled Kiln artifact, which runs as native code outside \
+                 the wasm sandbox: pass `--allow-precompiled` to run it, and only for \
+                 artifacts you made yourself with `kiln compile`"
+            );
+        }
+        // SAFETY: the user asked for this artifact to run, trusting its
+        // machine code as they would any binary of theirs.
         unsafe { Module::deserialize(&engine, &bytes) }
             .with_context(|| format!("cannot load artifact `{file}`"))?
     } else {
@@ -295,12 +316,23 @@ fn run(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A guest's `proc_exit(code)` becomes the process's exit status (low 8
-/// bits, as on any Unix); every other error stays an error.
+/// A guest's `proc_exit(status)` becomes the process's exit status when
+/// WASI allows it (below 126); every other error stays an error.
 fn exit_status(e: anyhow::Error) -> Result<ExitCode> {
     match e.downcast_ref::<I32Exit>() {
-        Some(&I32Exit(code)) => Ok(ExitCode::from(code as u8)),
+        Some(&I32Exit(status)) => Ok(ExitCode::from(wasi_exit_status(status)?)),
         None => Err(e),
+    }
+}
+
+/// WASI's `proc_exit` says a status of 126 or more (as unsigned, so any
+/// negative one too) behaves like `unreachable`; and a Unix exit status
+/// keeps only 8 bits, so passing one on would make `proc_exit(256)` read
+/// as success. So, as in wasmtime, such a status is an error.
+fn wasi_exit_status(status: i32) -> Result<u8> {
+    match u8::try_from(status) {
+        Ok(s) if s < 126 => Ok(s),
+        _ => bail!("the program exited with invalid status {status} (WASI allows 0 to 125)"),
     }
 }
 

@@ -133,12 +133,14 @@ fn compile_then_run_artifact() {
     let artifact = std::fs::read(&out).unwrap();
     assert_eq!(&artifact[..4], b"\x7fELF");
     let output = kiln()
-        .args(["run", out.to_str().unwrap(), "--invoke", "add", "40", "2"])
+        .args(["run", "--allow-precompiled", out.to_str().unwrap()])
+        .args(["--invoke", "add", "40", "2"])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "42");
     let output = kiln()
-        .args(["run", out.to_str().unwrap(), "--invoke", "deep", "0"])
+        .args(["run", "--allow-precompiled", out.to_str().unwrap()])
+        .args(["--invoke", "deep", "0"])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("call stack exhausted"));
@@ -232,4 +234,72 @@ fn wast_fuel_option() {
     );
     let default = kiln_spec_tests::engine_backend::FUEL_BOUND.to_string();
     check(b"", &["--help"], true, &format!("default {default}"));
+}
+
+#[test]
+fn artifacts_run_only_when_allowed() {
+    let artifact = kiln::Engine::default()
+        .precompile_module(PROGRAM.as_bytes())
+        .unwrap();
+    let add = ["--invoke", "add", "40", "2"];
+    let allowed = |rest: &[&'static str]| [&["run", "--allow-precompiled", "{}"], rest].concat();
+    // Whatever the file is called (`check` names it `.wat`), an artifact is
+    // native code: refused unless allowed.
+    check(
+        &artifact,
+        &[&["run", "{}"], &add[..]].concat(),
+        false,
+        "precompiled Kiln artifact, which runs as native code outside the wasm sandbox: \
+         pass `--allow-precompiled`",
+    );
+    check(&artifact, &allowed(&add), true, "42");
+    // The flag does nothing to a wasm module.
+    check(PROGRAM.as_bytes(), &allowed(&add), true, "42");
+    // A damaged artifact is refused as one (not parsed as wasm text),
+    // wherever the damage is: the ELF magic, class, section table offset,
+    // the middle, the end.
+    for at in [0, 1, 4, 0x28, artifact.len() / 2, artifact.len() - 1] {
+        let mut damaged = artifact.clone();
+        damaged[at] ^= 0xff;
+        check(&damaged, &allowed(&add), false, "damaged artifact");
+    }
+}
+
+/// `kiln run` of a WASI command whose `_start` calls `proc_exit(status)`
+/// exits with `code` and prints `stderr` (all of it).
+fn check_exit(status: i64, code: i32, stderr: &str) {
+    let dir = std::env::temp_dir().join(format!("kiln-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("exit{status}.wat"));
+    let wat = format!(
+        r#"(module
+             (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+             (func (export "_start") (call $exit (i32.const {status}))))"#
+    );
+    std::fs::write(&file, wat).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["run", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let actual = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.status.code(), actual.as_ref()),
+        (Some(code), stderr),
+        "proc_exit({status})"
+    );
+}
+
+#[test]
+fn proc_exit_statuses() {
+    // WASI allows 0..=125; anything else is an error, never truncated to 8
+    // bits (256 would read as success).
+    let invalid = |s: i64| {
+        format!("error: the program exited with invalid status {s} (WASI allows 0 to 125)\n")
+    };
+    check_exit(0, 0, "");
+    check_exit(1, 1, "");
+    check_exit(125, 125, "");
+    for status in [126, 255, 256, 512, -1, i64::from(i32::MIN)] {
+        check_exit(status, 1, &invalid(status));
+    }
 }

@@ -11,10 +11,17 @@
 //! | `.kiln.engine` | `EngineMetadata`: what decides whether the code may run under an engine |
 //! | `.kiln.module` | `ModuleSection`: the module's `ModuleInfo` (types aside) and the code layout, trap table and libcall slots |
 //! | `.kiln.types` | `TypesSection`: the type section |
+//! | `.kiln.checksum` | `FORMAT_VERSION` (`u32`, little-endian), then the SHA-256 of the whole file with these 32 bytes read as zeros |
 //!
-//! Loading checks the engine metadata first and names the setting that
-//! differs. It cannot check the code itself: deserialising trusts the
-//! file, which is why `Module::deserialize` is `unsafe`.
+//! Loading refuses a damaged file before it decodes anything: the
+//! checksum covers every byte of the file (headers, code, metadata), so a
+//! changed byte anywhere is "damaged artifact". Then it checks the engine
+//! metadata and names the setting that differs. Behind the checksum, the
+//! decoded metadata is still checked like untrusted input (every index,
+//! range and count, see `validate`), so a crafted file whose checksum fits
+//! is refused too rather than making the loader index out of bounds. What
+//! cannot be checked is the code itself: deserialising trusts the machine
+//! code, which is why `Module::deserialize` is `unsafe`.
 
 use crate::compile::CodeImage;
 use crate::config::{Features, Tunables};
@@ -24,13 +31,18 @@ use crate::types::FuncType;
 use anyhow::{Context, Result, anyhow, bail};
 use object::{Object as _, ObjectSection as _};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use std::ops::Range;
 
-/// Bumped whenever any section's encoding changes.
-pub const FORMAT_VERSION: u32 = 2;
+/// Bumped whenever any section's encoding changes (3: the checksum).
+pub const FORMAT_VERSION: u32 = 3;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
 const TYPES_SECTION: &str = ".kiln.types";
+const CHECKSUM_SECTION: &str = ".kiln.checksum";
+/// The checksum section: the format version, then the SHA-256.
+const CHECKSUM_LEN: usize = 4 + 32;
 
 /// Everything about the compiling engine that decides whether an
 /// artifact's code may run under another engine.
@@ -220,56 +232,92 @@ pub fn write(metadata: &EngineMetadata, info: &ModuleInfo, code: &CodeImage) -> 
     add(ENGINE_SECTION, postcard::to_allocvec(metadata)?);
     add(MODULE_SECTION, postcard::to_allocvec(&module)?);
     add(TYPES_SECTION, postcard::to_allocvec(&types)?);
-    Ok(obj.write()?)
+    let mut checksum = vec![0; CHECKSUM_LEN];
+    checksum[..4].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    add(CHECKSUM_SECTION, checksum);
+    let mut bytes = obj.write()?;
+    // The file is laid out now; its hash goes into the zeros left for it.
+    let at = hash_range(&bytes)?;
+    let hash = checksum_of(&bytes, at.clone());
+    bytes[at].copy_from_slice(&hash);
+    Ok(bytes)
 }
 
-/// Does `bytes` look like a Kiln artifact (an ELF file with Kiln's
-/// engine section)?
+/// The SHA-256 of `bytes` with the 32 bytes at `hash` read as zeros.
+fn checksum_of(bytes: &[u8], hash: Range<usize>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(&bytes[..hash.start]);
+    h.update([0u8; 32]);
+    h.update(&bytes[hash.end..]);
+    h.finalize().into()
+}
+
+/// Where in `bytes` (a parsed ELF file) the checksum's hash lies.
+fn hash_range(bytes: &[u8]) -> Result<Range<usize>> {
+    let file = object::File::parse(bytes)?;
+    let section = file
+        .section_by_name(CHECKSUM_SECTION)
+        .ok_or_else(|| anyhow!("no `{CHECKSUM_SECTION}` section"))?;
+    let (offset, size) = section
+        .file_range()
+        .ok_or_else(|| anyhow!("`{CHECKSUM_SECTION}` has no contents"))?;
+    let start = usize::try_from(offset)?;
+    match start.checked_add(CHECKSUM_LEN) {
+        Some(end) if size == CHECKSUM_LEN as u64 && end <= bytes.len() => Ok(start + 4..end),
+        _ => bail!("`{CHECKSUM_SECTION}` is not {CHECKSUM_LEN} bytes inside the file"),
+    }
+}
+
+/// Does `bytes` look like a Kiln artifact, i.e. an ELF file? Three of the
+/// four bytes of the ELF magic number suffice, so an artifact whose first
+/// bytes were damaged is still reported as a damaged artifact rather than
+/// parsed as a wasm module. (Neither a wasm binary, which starts `\0asm`,
+/// nor wasm text, which starts with `(`, whitespace or a comment, comes
+/// close.)
 pub fn is_artifact(bytes: &[u8]) -> bool {
-    object::File::parse(bytes).is_ok_and(|f| f.section_by_name(ENGINE_SECTION).is_some())
+    bytes.len() >= 4
+        && bytes[..4]
+            .iter()
+            .zip(b"\x7fELF")
+            .filter(|(a, b)| a == b)
+            .count()
+            >= 3
 }
 
-/// Read an artifact, refusing it unless it may run under `engine`.
+/// Read an artifact, refusing it unless it is intact and may run under
+/// `engine`.
 pub fn read(engine: &EngineMetadata, bytes: &[u8]) -> Result<Artifact> {
-    let file = object::File::parse(bytes).context("not a Kiln artifact: not an ELF object file")?;
+    if !is_artifact(bytes) {
+        bail!("not a Kiln artifact: not an ELF file");
+    }
+    let file =
+        object::File::parse(bytes).map_err(|e| anyhow!("damaged artifact: bad ELF file ({e})"))?;
+    verify_checksum(&file, bytes)?;
+
+    // The file is as Kiln wrote it. Decoding and `validate` still treat
+    // the metadata as untrusted: a checksum is no signature.
     let section = |name: &str| -> Result<&[u8]> {
         let s = file
             .section_by_name(name)
-            .ok_or_else(|| anyhow!("not a Kiln artifact: no `{name}` section"))?;
+            .ok_or_else(|| anyhow!("damaged artifact: no `{name}` section"))?;
         s.data()
-            .with_context(|| format!("corrupt artifact: `{name}` section"))
-    };
-    // The version is the first field of every section: read it alone
-    // first, so a future format gets "wrong version", not a decode error.
-    let version = |data: &[u8], name: &str| -> Result<()> {
-        let (v, _): (u32, _) = postcard::take_from_bytes(data)
-            .with_context(|| format!("corrupt artifact: `{name}`"))?;
-        if v != FORMAT_VERSION {
-            bail!(
-                "incompatible artifact: format version {v}, this Kiln reads version {FORMAT_VERSION}"
-            );
-        }
-        Ok(())
+            .map_err(|e| anyhow!("damaged artifact: `{name}` section ({e})"))
     };
     let engine_data = section(ENGINE_SECTION)?;
-    version(engine_data, ENGINE_SECTION)?;
+    check_version(engine_data, ENGINE_SECTION)?;
     let metadata: EngineMetadata =
-        postcard::from_bytes(engine_data).context("corrupt artifact: engine metadata")?;
+        postcard::from_bytes(engine_data).context("damaged artifact: engine metadata")?;
     metadata.check(engine)?;
 
     let module_data = section(MODULE_SECTION)?;
-    version(module_data, MODULE_SECTION)?;
+    check_version(module_data, MODULE_SECTION)?;
     let module: ModuleSection =
-        postcard::from_bytes(module_data).context("corrupt artifact: module section")?;
+        postcard::from_bytes(module_data).context("damaged artifact: module section")?;
     let types_data = section(TYPES_SECTION)?;
-    version(types_data, TYPES_SECTION)?;
+    check_version(types_data, TYPES_SECTION)?;
     let types: TypesSection =
-        postcard::from_bytes(types_data).context("corrupt artifact: types section")?;
-    let text = file
-        .section_by_name(".text")
-        .ok_or_else(|| anyhow!("corrupt artifact: no `.text` section"))?
-        .data()
-        .context("corrupt artifact: `.text`")?;
+        postcard::from_bytes(types_data).context("damaged artifact: types section")?;
+    let text = section(".text")?;
     let info = ModuleInfo {
         types: types.types,
         ..module.info
@@ -278,7 +326,7 @@ pub fn read(engine: &EngineMetadata, bytes: &[u8]) -> Result<Artifact> {
         text: text.to_vec(),
         ..module.code
     };
-    check_consistent(&info, &code)?;
+    validate(&info, &code).map_err(|e| anyhow!("damaged artifact: {e}"))?;
     Ok(Artifact {
         metadata,
         info,
@@ -286,45 +334,101 @@ pub fn read(engine: &EngineMetadata, bytes: &[u8]) -> Result<Artifact> {
     })
 }
 
-/// Structural checks that keep a damaged artifact from making the loader
-/// index out of bounds. (They cannot make untrusted code safe to run.)
-fn check_consistent(info: &ModuleInfo, code: &CodeImage) -> Result<()> {
-    let len = code.text.len() as u32;
-    let bad = |what: &str| Err(anyhow!("corrupt artifact: {what}"));
-    if code.ranges.len() != info.num_defined_funcs() as usize
-        || info.bodies.len() != code.ranges.len()
-    {
-        return bad("function count does not match the module");
+/// Refuse `bytes` unless its checksum matches: before anything in it is
+/// decoded.
+fn verify_checksum(file: &object::File<'_>, bytes: &[u8]) -> Result<()> {
+    if file.section_by_name(CHECKSUM_SECTION).is_none() {
+        // Another ELF file, an artifact of an older format, or damage.
+        match file.section_by_name(ENGINE_SECTION) {
+            Some(engine) => {
+                if let Ok(data) = engine.data() {
+                    check_version(data, ENGINE_SECTION)?;
+                }
+                bail!("damaged artifact: no `{CHECKSUM_SECTION}` section");
+            }
+            // The section name is still in the file: its headers are damaged.
+            None if contains(bytes, ENGINE_SECTION.as_bytes()) => {
+                bail!("damaged artifact: no `{ENGINE_SECTION}` section")
+            }
+            None => bail!("not a Kiln artifact: no `{ENGINE_SECTION}` section"),
+        }
     }
-    if code
+    let at = hash_range(bytes).map_err(|e| anyhow!("damaged artifact: {e}"))?;
+    let version = u32::from_le_bytes(bytes[at.start - 4..at.start].try_into()?);
+    if checksum_of(bytes, at.clone())[..] != bytes[at] {
+        if version != FORMAT_VERSION {
+            bail!(
+                "damaged artifact, or one of another format: checksum mismatch, format version \
+                 {version} (this Kiln reads version {FORMAT_VERSION})"
+            );
+        }
+        bail!("damaged artifact: checksum mismatch (the file changed after Kiln wrote it)");
+    }
+    Ok(())
+}
+
+/// The version is the first field of every section: read it alone first,
+/// so a future format gets "wrong version", not a decode error.
+fn check_version(data: &[u8], name: &str) -> Result<()> {
+    let (v, _): (u32, _) =
+        postcard::take_from_bytes(data).with_context(|| format!("damaged artifact: `{name}`"))?;
+    if v != FORMAT_VERSION {
+        bail!(
+            "incompatible artifact: format version {v}, this Kiln reads version {FORMAT_VERSION}"
+        );
+    }
+    Ok(())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Check decoded metadata as untrusted input: the module info holds what
+/// the parser guarantees of a valid module (`ModuleInfo::validate`), and
+/// the code layout fits `.text` and the module. After this, nothing the
+/// loader or the runtime reads from `info` or `code` is out of bounds.
+/// (It cannot make foreign machine code safe to run.)
+fn validate(info: &ModuleInfo, code: &CodeImage) -> Result<(), String> {
+    info.validate()?;
+    let len = code.text.len();
+    let defined = info.num_defined_funcs() as usize;
+    if code.ranges.len() != defined {
+        return Err(format!(
+            "{} function ranges for {defined} defined functions",
+            code.ranges.len()
+        ));
+    }
+    let mut end = 0;
+    for r in &code.ranges {
+        if r.start < end || r.end < r.start {
+            return Err(format!("function range {r:?} out of order"));
+        }
+        end = r.end;
+    }
+    if end as usize != len {
+        return Err(format!("functions end at {end}, `.text` at {len}"));
+    }
+    // The function map is the ranges in order, named by function index.
+    let expected = code
         .ranges
         .iter()
-        .chain(code.funcs.iter().map(|(r, _)| r))
-        .any(|r| r.start > r.end || r.end > len)
-    {
-        return bad("function outside `.text`");
+        .enumerate()
+        .map(|(i, r)| (r.clone(), info.num_imported_funcs + i as u32));
+    if !code.funcs.iter().cloned().eq(expected) {
+        return Err("function map does not match the function ranges".into());
     }
-    if code.traps.iter().any(|&(off, _)| off >= len)
-        || code
-            .libcalls
-            .iter()
-            .any(|s| s.offset.saturating_add(8) > len)
-    {
-        return bad("trap or relocation outside `.text`");
+    let mut last = 0;
+    for &(offset, trap) in &code.traps {
+        if offset < last || offset as usize >= len || trap == 0 {
+            return Err(format!("bad trap table entry ({offset}, {trap})"));
+        }
+        last = offset;
     }
-    if info.funcs.iter().any(|&t| t as usize >= info.types.len()) {
-        return bad("function of unknown type");
-    }
-    if info.wasm.len()
-        < info
-            .bodies
-            .iter()
-            .chain(info.datas.iter().map(|d| &d.range))
-            .map(|r| r.end)
-            .max()
-            .unwrap_or(0)
-    {
-        return bad("segment outside the module bytes");
+    for slot in &code.libcalls {
+        if (slot.offset as usize).saturating_add(8) > len {
+            return Err(format!("libcall slot at {} outside `.text`", slot.offset));
+        }
     }
     Ok(())
 }
@@ -434,9 +538,32 @@ mod tests {
                 "truncated to {len}"
             );
         }
+        for (at, name) in [
+            (1, "magic"),
+            (4, "ELF class"),
+            (0x28, "section table offset"),
+        ] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0xff;
+            let engine = Engine::default();
+            // SAFETY: refused before any code could run.
+            let err = unsafe { Module::deserialize(&engine, &flipped) }.unwrap_err();
+            assert!(
+                format!("{err:#}").starts_with("damaged artifact"),
+                "{name}: {err:#}"
+            );
+        }
+        // One byte of `.text`: only the checksum can tell.
+        let text = object::File::parse(&*bytes)
+            .unwrap()
+            .section_by_name(".text")
+            .unwrap()
+            .file_range()
+            .unwrap()
+            .0 as usize;
         let mut flipped = bytes.clone();
-        flipped[1] ^= 0xff;
-        check(&flipped, &config, "not an ELF");
+        flipped[text] ^= 1;
+        check(&flipped, &config, "damaged artifact: checksum mismatch");
         // A plain ELF file without Kiln's sections.
         let plain = object::write::Object::new(
             object::BinaryFormat::Elf,
@@ -445,7 +572,11 @@ mod tests {
         )
         .write()
         .unwrap();
-        check(&plain, &config, "no `.kiln.engine` section");
+        check(
+            &plain,
+            &config,
+            "not a Kiln artifact: no `.kiln.engine` section",
+        );
     }
 
     #[test]
@@ -457,5 +588,206 @@ mod tests {
         metadata.format_version = FORMAT_VERSION + 1;
         let bytes = write(&metadata, &inner.info, &inner.code.image()).unwrap();
         check(&bytes, &Config::new(), "format version");
+        // An artifact of format 2, which had no checksum section.
+        let mut old = object::write::Object::new(
+            object::BinaryFormat::Elf,
+            object::Architecture::X86_64,
+            object::Endianness::Little,
+        );
+        let id = old.add_section(
+            Vec::new(),
+            ENGINE_SECTION.as_bytes().to_vec(),
+            object::SectionKind::Metadata,
+        );
+        old.set_section_data(id, postcard::to_allocvec(&2u32).unwrap(), 8);
+        check(
+            &old.write().unwrap(),
+            &Config::new(),
+            "incompatible artifact: format version 2, this Kiln reads version 3",
+        );
+    }
+
+    /// A module with a bit of every kind of metadata (indices noted).
+    const RICH: &str = r#"(module
+        (import "host" "log" (func $log (param i32)))             ;; func 0
+        (import "host" "base" (global $base i32))                 ;; global 0
+        (type $binop (func (param i32 i32) (result i32)))
+        (memory (export "memory") 1 2)
+        (table $t (export "table") 4 funcref)
+        (global $counter (export "counter") (mut i32) (global.get $base)) ;; global 1
+        (global $fref funcref (ref.func $add))                    ;; global 2
+        (func $add (export "add") (type $binop) local.get 0 local.get 1 i32.add) ;; func 1
+        (func $mul (type $binop) local.get 0 local.get 1 i32.mul) ;; func 2
+        (func $init (global.set $counter (i32.const 1)))          ;; func 3
+        (func (export "run") (param i32) (result i32)             ;; func 4
+          (call $log (local.get 0))
+          (table.init $t 1 (i32.const 2) (i32.const 0) (i32.const 1))
+          (call_indirect (type $binop) (local.get 0) (i32.const 3) (i32.const 1)))
+        (elem (i32.const 0) $add $mul)                            ;; active
+        (elem funcref (ref.func $add))                            ;; passive
+        (elem declare func $init)
+        (data (i32.const 0) "\01\02\03")                           ;; active
+        (data "passive")
+        (start $init))"#;
+
+    /// `RICH` as an artifact whose module info and code layout `craft`
+    /// changed, written with a checksum that fits, is refused as damaged,
+    /// with a message containing `expected`.
+    fn check_crafted(craft: fn(&mut ModuleInfo, &mut CodeImage), expected: &str) {
+        let engine = Engine::default();
+        let module = Module::new(&engine, RICH).unwrap();
+        let inner = module.inner();
+        let (mut info, mut code) = (inner.info.clone(), inner.code.image());
+        craft(&mut info, &mut code);
+        let bytes = write(&inner.metadata, &info, &code).unwrap();
+        check(&bytes, &Config::new(), "damaged artifact: ");
+        check(&bytes, &Config::new(), expected);
+    }
+
+    #[test]
+    fn crafted_metadata_with_a_valid_checksum_is_refused() {
+        use crate::info::{ConstExpr as C, DataMode, ElemMode, EntityIndex as E};
+        // The uncrafted artifact loads: every case below is refused for
+        // its one change.
+        check_crafted_loads();
+        // Types and functions.
+        check_crafted(|i, _| i.funcs[1] = 99, "function of type 99");
+        check_crafted(
+            |i, _| i.types[0] = FuncType::new(vec![crate::ValType::I32; 1001], []),
+            "too large",
+        );
+        check_crafted(|i, _| i.num_imported_funcs = 9, "9 imported functions of 5");
+        check_crafted(|i, _| i.bodies.truncate(3), "3 function bodies for 4");
+        check_crafted(|i, _| i.bodies[0] = 5..1 << 20, "outside the module");
+        // Imports.
+        check_crafted(
+            |i, _| i.imports[0].index = E::Func(3),
+            "Func(3) does not match",
+        );
+        check_crafted(|i, _| drop(i.imports.pop()), "do not match");
+        check_crafted(
+            |i, _| i.num_imported_globals = 0,
+            "Global(0) does not match",
+        );
+        // Exports and the start function.
+        check_crafted(
+            |i, _| i.exports[0].index = E::Memory(1),
+            "Memory(1) out of range",
+        );
+        check_crafted(
+            |i, _| i.exports[3].index = E::Func(5),
+            "Func(5) out of range",
+        );
+        check_crafted(
+            |i, _| i.exports[1].name = "memory".into(),
+            "duplicate export",
+        );
+        check_crafted(|i, _| i.start = Some(7), "Func(7) out of range");
+        check_crafted(|i, _| i.start = Some(1), "start function of type");
+        // Memories, tables, globals.
+        check_crafted(|i, _| i.memories[0].minimum = 3, "memory limits");
+        check_crafted(
+            |i, _| i.memories[0].maximum = Some(1 << 17),
+            "memory limits",
+        );
+        check_crafted(|i, _| i.memories.push(i.memories[0]), "2 memories");
+        check_crafted(|i, _| i.tables[0].maximum = Some(1), "table limits");
+        check_crafted(
+            |i, _| i.globals[1].init = Some(C::GlobalGet(1)),
+            "global.get 1",
+        );
+        check_crafted(
+            |i, _| i.globals[1].init = Some(C::GlobalGet(9)),
+            "global.get 9",
+        );
+        check_crafted(
+            |i, _| i.globals[1].init = Some(C::I64(1)),
+            "of type i64 where i32",
+        );
+        check_crafted(|i, _| i.globals[2].init = Some(C::RefFunc(5)), "Func(5)");
+        check_crafted(|i, _| i.globals[2].init = Some(C::I32(0)), "where funcref");
+        check_crafted(|i, _| i.globals[1].init = None, "global 1: initialiser");
+        check_crafted(
+            |i, _| i.globals[0].init = Some(C::I32(0)),
+            "global 0: initialiser",
+        );
+        // Element and data segments.
+        check_crafted(
+            |i, _| {
+                i.elems[0].mode = ElemMode::Active {
+                    table: 1,
+                    offset: C::I32(0),
+                }
+            },
+            "table 1",
+        );
+        check_crafted(
+            |i, _| {
+                i.elems[0].mode = ElemMode::Active {
+                    table: 0,
+                    offset: C::I64(0),
+                }
+            },
+            "where i32",
+        );
+        check_crafted(|i, _| i.elems[0].items[1] = C::RefFunc(5), "Func(5)");
+        check_crafted(
+            |i, _| i.elems[0].items[0] = C::RefNull(crate::RefType::ExternRef),
+            "where funcref",
+        );
+        check_crafted(|i, _| i.elems[1].items.push(C::I32(0)), "where funcref");
+        check_crafted(|i, _| i.elems[2].items[0] = C::I32(0), "of type i32");
+        check_crafted(
+            |i, _| {
+                i.datas[0].mode = DataMode::Active {
+                    memory: 1,
+                    offset: C::I32(0),
+                }
+            },
+            "memory 1",
+        );
+        check_crafted(
+            |i, _| {
+                i.datas[0].mode = DataMode::Active {
+                    memory: 0,
+                    offset: C::F32(0),
+                }
+            },
+            "where i32",
+        );
+        check_crafted(|i, _| i.datas[1].range.end = 1 << 20, "outside the module");
+        check_crafted(
+            |i, _| i.datas[1].range.start = 1 << 20,
+            "outside the module",
+        );
+        // The code layout.
+        check_crafted(|_, c| c.ranges.truncate(3), "3 function ranges");
+        check_crafted(|_, c| c.ranges[0].end = 1 << 20, "out of order");
+        check_crafted(|_, c| c.ranges[3].end -= 1, "functions end at");
+        check_crafted(|_, c| c.ranges.swap(0, 1), "out of order");
+        check_crafted(|_, c| c.funcs[0].1 = 9, "function map");
+        check_crafted(|_, c| c.funcs.truncate(3), "function map");
+        check_crafted(|_, c| c.traps.push((1 << 20, 1)), "bad trap table entry");
+        check_crafted(|_, c| c.traps[0].1 = 0, "bad trap table entry");
+        check_crafted(|_, c| c.traps.reverse(), "bad trap table entry");
+        check_crafted(
+            |_, c| {
+                c.libcalls.push(crate::compile::LibcallSlot {
+                    offset: c.text.len() as u32 - 4,
+                    libcall: "CeilF32".into(),
+                    addend: 0,
+                })
+            },
+            "libcall slot",
+        );
+    }
+
+    fn check_crafted_loads() {
+        let engine = Engine::default();
+        let bytes = Engine::default()
+            .precompile_module(RICH.as_bytes())
+            .unwrap();
+        // SAFETY: our own artifact.
+        unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
     }
 }

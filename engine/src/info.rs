@@ -6,7 +6,8 @@
 //! `funcs[..num_imported_funcs]` are imported functions, and likewise for
 //! tables, memories and globals.
 
-use crate::types::{FuncType, GlobalType, MemoryType, RefType, TableType};
+use crate::memory::MAX_PAGES;
+use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -134,5 +135,234 @@ impl ModuleInfo {
 
     pub fn data(&self, index: u32) -> &[u8] {
         &self.wasm[self.datas[index as usize].range.clone()]
+    }
+}
+
+/// Limits the parser's validator (wasmparser) puts on a module, so a
+/// decoded `ModuleInfo` is held to the same bounds.
+const MAX_TYPES: usize = 1_000_000;
+const MAX_PARAMS_OR_RESULTS: usize = 1000;
+const MAX_FUNCS: usize = 1_000_000;
+const MAX_IMPORTS: usize = 1_000_000;
+const MAX_EXPORTS: usize = 1_000_000;
+const MAX_GLOBALS: usize = 1_000_000;
+const MAX_TABLES: usize = 100_000;
+const MAX_ELEMS: usize = 100_000;
+const MAX_DATAS: usize = 100_000;
+
+impl ModuleInfo {
+    /// Check what the parser guarantees for every module it accepts: each
+    /// index in range, the import section consistent with the index
+    /// spaces, constant expressions of the right type, ranges inside the
+    /// module bytes, counts within the parser's limits. Used on metadata
+    /// decoded from an artifact, which no parser has seen; after it, no
+    /// index the loader or the runtime takes from `self` is out of bounds.
+    pub fn validate(&self) -> Result<(), String> {
+        let counts = [
+            ("types", self.types.len(), MAX_TYPES),
+            ("functions", self.funcs.len(), MAX_FUNCS),
+            ("imports", self.imports.len(), MAX_IMPORTS),
+            ("exports", self.exports.len(), MAX_EXPORTS),
+            ("globals", self.globals.len(), MAX_GLOBALS),
+            ("tables", self.tables.len(), MAX_TABLES),
+            // No multi-memory in Kiln.
+            ("memories", self.memories.len(), 1),
+            ("element segments", self.elems.len(), MAX_ELEMS),
+            ("data segments", self.datas.len(), MAX_DATAS),
+        ];
+        for (what, n, max) in counts {
+            if n > max {
+                return Err(format!("{n} {what} (at most {max})"));
+            }
+        }
+        for ty in &self.types {
+            if ty.params().len() > MAX_PARAMS_OR_RESULTS
+                || ty.results().len() > MAX_PARAMS_OR_RESULTS
+            {
+                return Err(format!(
+                    "function type with {} params and {} results, too large",
+                    ty.params().len(),
+                    ty.results().len()
+                ));
+            }
+        }
+        let imported = [
+            ("functions", self.num_imported_funcs, self.funcs.len()),
+            ("tables", self.num_imported_tables, self.tables.len()),
+            ("memories", self.num_imported_memories, self.memories.len()),
+            ("globals", self.num_imported_globals, self.globals.len()),
+        ];
+        for (what, n, len) in imported {
+            if n as usize > len {
+                return Err(format!("{n} imported {what} of {len}"));
+            }
+        }
+        if let Some(&t) = self.funcs.iter().find(|&&t| t as usize >= self.types.len()) {
+            return Err(format!("function of type {t} (of {})", self.types.len()));
+        }
+
+        // Imports name the imported entities, each once, in index order.
+        let mut next = [0u32; 4];
+        for import in &self.imports {
+            let (kind, index, n) = match import.index {
+                EntityIndex::Func(i) => (0, i, self.num_imported_funcs),
+                EntityIndex::Table(i) => (1, i, self.num_imported_tables),
+                EntityIndex::Memory(i) => (2, i, self.num_imported_memories),
+                EntityIndex::Global(i) => (3, i, self.num_imported_globals),
+            };
+            if index != next[kind] || index >= n {
+                return Err(format!(
+                    "import {:?} does not match the imported index spaces",
+                    import.index
+                ));
+            }
+            next[kind] += 1;
+        }
+        let expected = [
+            self.num_imported_funcs,
+            self.num_imported_tables,
+            self.num_imported_memories,
+            self.num_imported_globals,
+        ];
+        if next != expected {
+            return Err("imports do not match the imported index spaces".into());
+        }
+
+        for table in &self.tables {
+            if table.maximum.is_some_and(|max| max < table.minimum) {
+                return Err(format!("table limits {table:?}"));
+            }
+        }
+        for memory in &self.memories {
+            let max = memory.maximum.unwrap_or(MAX_PAGES);
+            if memory.minimum > max || max > MAX_PAGES {
+                return Err(format!("memory limits {memory:?}"));
+            }
+        }
+        for (i, global) in self.globals.iter().enumerate() {
+            let imported = i < self.num_imported_globals as usize;
+            match (&global.init, imported) {
+                (None, true) => {}
+                (Some(init), false) => self.check_const(init, global.ty.content)?,
+                _ => return Err(format!("global {i}: initialiser does not match import")),
+            }
+        }
+
+        for export in &self.exports {
+            self.check_entity(export.index)?;
+        }
+        let mut names: Vec<&str> = self.exports.iter().map(|e| e.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("duplicate export `{}`", w[0]));
+        }
+        if let Some(start) = self.start {
+            self.check_entity(EntityIndex::Func(start))?;
+            let ty = self.func_type(start);
+            if !ty.params().is_empty() || !ty.results().is_empty() {
+                return Err(format!("start function of type {ty}"));
+            }
+        }
+
+        for (i, elem) in self.elems.iter().enumerate() {
+            // Every item has the segment's type; an active segment's is its
+            // table's.
+            let ty = match &elem.mode {
+                ElemMode::Active { table, offset } => {
+                    let ty = self.tables.get(*table as usize).map(|t| t.element);
+                    let ty = ty.ok_or_else(|| format!("element segment {i}: table {table}"))?;
+                    self.check_const(offset, ValType::I32)?;
+                    Some(ty)
+                }
+                ElemMode::Passive | ElemMode::Declared => None,
+            };
+            let ty = match (ty, elem.items.first()) {
+                (Some(ty), _) => ty,
+                (None, Some(first)) => match self.const_type(first)? {
+                    ValType::Ref(r) => r,
+                    other => return Err(format!("element segment {i} of type {other}")),
+                },
+                (None, None) => continue,
+            };
+            for item in &elem.items {
+                self.check_const(item, ValType::Ref(ty))?;
+            }
+        }
+        for (i, data) in self.datas.iter().enumerate() {
+            if let DataMode::Active { memory, offset } = &data.mode {
+                if *memory as usize >= self.memories.len() {
+                    return Err(format!("data segment {i}: memory {memory}"));
+                }
+                self.check_const(offset, ValType::I32)?;
+            }
+            self.check_range(&data.range)?;
+        }
+        if self.bodies.len() != self.funcs.len() - self.num_imported_funcs as usize {
+            return Err(format!(
+                "{} function bodies for {} defined functions",
+                self.bodies.len(),
+                self.num_defined_funcs()
+            ));
+        }
+        self.bodies.iter().try_for_each(|r| self.check_range(r))
+    }
+
+    fn check_entity(&self, index: EntityIndex) -> Result<(), String> {
+        let (i, len) = match index {
+            EntityIndex::Func(i) => (i, self.funcs.len()),
+            EntityIndex::Table(i) => (i, self.tables.len()),
+            EntityIndex::Memory(i) => (i, self.memories.len()),
+            EntityIndex::Global(i) => (i, self.globals.len()),
+        };
+        if i as usize >= len {
+            return Err(format!("{index:?} out of range"));
+        }
+        Ok(())
+    }
+
+    fn check_range(&self, range: &Range<usize>) -> Result<(), String> {
+        if range.start > range.end || range.end > self.wasm.len() {
+            return Err(format!(
+                "range {range:?} outside the module's {} bytes",
+                self.wasm.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The type of a constant expression, checking its index; as in Wasm
+    /// 2.0, `global.get` reads an immutable imported global.
+    fn const_type(&self, expr: &ConstExpr) -> Result<ValType, String> {
+        Ok(match *expr {
+            ConstExpr::I32(_) => ValType::I32,
+            ConstExpr::I64(_) => ValType::I64,
+            ConstExpr::F32(_) => ValType::F32,
+            ConstExpr::F64(_) => ValType::F64,
+            ConstExpr::V128(_) => ValType::V128,
+            ConstExpr::RefNull(r) => ValType::Ref(r),
+            ConstExpr::RefFunc(f) => {
+                self.check_entity(EntityIndex::Func(f))?;
+                ValType::FUNCREF
+            }
+            ConstExpr::GlobalGet(g) => match self.globals.get(g as usize) {
+                Some(global)
+                    if g < self.num_imported_globals
+                        && global.ty.mutability == Mutability::Const =>
+                {
+                    global.ty.content
+                }
+                _ => return Err(format!("`global.get {g}` in a constant expression")),
+            },
+        })
+    }
+
+    fn check_const(&self, expr: &ConstExpr, ty: ValType) -> Result<(), String> {
+        let actual = self.const_type(expr)?;
+        if actual != ty {
+            return Err(format!(
+                "constant {expr:?} of type {actual} where {ty} is needed"
+            ));
+        }
+        Ok(())
     }
 }

@@ -163,25 +163,41 @@ impl Module {
         })
     }
 
-    /// This module as a precompiled artifact (an ELF object; see
-    /// `Module::deserialize`).
+    /// This module as a precompiled artifact: an ELF object of native code
+    /// with a checksum, which `Module::deserialize` loads without compiling
+    /// (and whose safety contract says who may be trusted with it).
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let inner = &self.inner;
         artifact::write(&inner.metadata, &inner.info, &inner.code.image())
     }
 
     /// Load an artifact made by `Module::serialize` or
-    /// `Engine::precompile_module`.
+    /// `Engine::precompile_module`, without compiling.
     ///
-    /// The artifact is refused, with an error naming the difference, if it
-    /// was compiled for another Kiln version, target, Cranelift flags, wasm
-    /// features or memory/fuel settings, or if it is not a Kiln artifact,
-    /// truncated, or of another format version.
+    /// An artifact is refused, with an error, if it is not a Kiln artifact
+    /// ("not a Kiln artifact"); if any byte of it changed since Kiln wrote
+    /// it, or its metadata is inconsistent ("damaged artifact": it carries
+    /// a SHA-256 checksum over the whole file, checked before anything is
+    /// decoded, and the metadata is then checked index by index); or if
+    /// it was compiled for another Kiln version, target, Cranelift flags,
+    /// wasm features or memory/fuel settings, or is of another format
+    /// version ("incompatible artifact", naming the difference).
     ///
     /// # Safety
-    /// The machine code in the artifact is run as it is: nothing can check
-    /// that it is what Kiln would have compiled. Only load artifacts you
-    /// produced yourself or trust as much as your own binary.
+    ///
+    /// An artifact is native code. Its machine code is run as it is,
+    /// outside the wasm sandbox, with the rights of this process: nothing
+    /// can check that it is what Kiln would have compiled from the module.
+    /// The checksum catches accidental damage, not forgery: anyone who can
+    /// write the file can make it run anything.
+    ///
+    /// The caller must ensure that `bytes` is an artifact produced by
+    /// `Module::serialize` or `Engine::precompile_module` (of this or
+    /// another Kiln; incompatible ones are refused) and not changed by
+    /// anyone it does not trust as much as its own binary. Never call this
+    /// on bytes from an untrusted source — for those, use `Module::new`,
+    /// which validates and compiles them. `Module::is_artifact` tells the
+    /// two kinds of input apart, but says nothing about trust.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let artifact = artifact::read(&EngineMetadata::of(engine), bytes.as_ref())?;
         Module::assemble(engine, artifact.info, &artifact.code, artifact.metadata)
@@ -190,7 +206,10 @@ impl Module {
     /// `Module::deserialize` of a file's contents.
     ///
     /// # Safety
-    /// As for `Module::deserialize`.
+    ///
+    /// As for `Module::deserialize`: the file must be an artifact you
+    /// produced yourself (or trust as much as your own binary), since its
+    /// machine code runs as native code.
     pub unsafe fn deserialize_file(
         engine: &Engine,
         path: impl AsRef<std::path::Path>,
@@ -202,7 +221,15 @@ impl Module {
         unsafe { Module::deserialize(engine, bytes) }
     }
 
-    /// Whether `bytes` look like a Kiln artifact rather than wasm.
+    /// Whether `bytes` look like a Kiln artifact (an ELF file) rather than
+    /// a wasm module, binary or text. Damaged artifacts count too (three of
+    /// the four magic bytes suffice), so they are refused as damaged
+    /// artifacts rather than parsed as wasm.
+    ///
+    /// This tells the kinds of input apart; it does not make an artifact
+    /// safe to load (see `Module::deserialize`). A program that runs
+    /// modules from others should refuse artifacts unless its user asked
+    /// for them, as `kiln run` does without `--allow-precompiled`.
     pub fn is_artifact(bytes: &[u8]) -> bool {
         artifact::is_artifact(bytes)
     }
