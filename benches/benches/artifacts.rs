@@ -7,7 +7,7 @@ use kiln::{Engine, Module, Store};
 use kiln_benches::{bench_modules, bench_wasm_dir, stub_linker};
 
 fn artifacts(c: &mut Criterion) {
-    let dir = bench_wasm_dir().unwrap();
+    let dir = bench_wasm_dir().unwrap_or_else(|e| panic!("{e:#}"));
     let engine = Engine::default();
     let mut group = c.benchmark_group("artifacts");
     group.sample_size(10);

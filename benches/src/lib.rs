@@ -13,15 +13,20 @@ use kiln::{Engine, ExternType, Func, Linker, Module, Store};
 use std::path::{Path, PathBuf};
 
 /// The directory of real benchmark modules: `$KILN_BENCH_WASM`, else
-/// `../shared/bench-wasm` beside the workspace.
+/// `../shared/bench-wasm` beside the workspace. They are not in the
+/// repository; the error says where to get them, in one line.
 pub fn bench_wasm_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("KILN_BENCH_WASM") {
-        return Ok(dir.into());
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench-wasm");
+    let (dir, from) = match std::env::var_os("KILN_BENCH_WASM") {
+        Some(dir) => (PathBuf::from(dir), "from KILN_BENCH_WASM"),
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench-wasm"),
+            "the default, beside the repository",
+        ),
+    };
     if !dir.is_dir() {
         bail!(
-            "benchmark modules not found at {}: set KILN_BENCH_WASM to a checkout of the bench-wasm set",
+            "benchmark modules not found at {} ({from}): they are not in the repository; set \
+             KILN_BENCH_WASM to a directory of them (README.md, \"Test data outside the repository\")",
             dir.display()
         );
     }

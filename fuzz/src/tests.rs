@@ -110,6 +110,18 @@ fn table_ops() {
 
 #[test]
 fn wast() {
+    // Without a suite the target would pass on nothing: say why instead.
+    if crate::targets::wast::scripts().is_empty() {
+        let why: Vec<String> = kiln_spec_tests::suites::SUITES
+            .iter()
+            .filter_map(|suite| kiln_spec_tests::suites::locate(suite).err())
+            .map(|error| error.replace('\n', " "))
+            .collect();
+        panic!(
+            "the wast target has no spec script to run: {}",
+            why.join(" | ")
+        );
+    }
     run_stream("wast", 8);
 }
 

@@ -253,7 +253,7 @@ mod tests {
             .map(|suite| {
                 let files = crate::suites::locate(suite)
                     .ok()
-                    .and_then(|root| crate::suites::wast_files(&root).ok())
+                    .and_then(|root| suite.scripts(&root).ok())
                     .map(|files| files.into_iter().collect());
                 (suite.id, files)
             })

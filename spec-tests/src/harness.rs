@@ -64,7 +64,7 @@ where
     let mut scripts = BTreeMap::new();
     for suite in &SUITES {
         let files = suites::locate(suite).and_then(|root| {
-            let files = suites::wast_files(&root).map_err(|e| {
+            let files = suite.scripts(&root).map_err(|e| {
                 format!(
                     "cannot list the {} testsuite at {}: {e}",
                     suite.id,

@@ -5,14 +5,21 @@
 //!
 //! 1. the path in its environment variable (if set, it must be right: a
 //!    wrong path is an error, not a reason to look elsewhere);
-//! 2. its git submodule under `spec-tests/`, if that holds any `.wast`
-//!    files (an uninitialised submodule is an empty directory);
+//! 2. its git submodule under `spec-tests/`, if that holds any of the
+//!    suite's `.wast` files (an uninitialised submodule is an empty
+//!    directory);
 //! 3. the shared checkout next to the workspace, `../shared/<dir>`.
+//!
+//! Each submodule's gitlink is the suite's pinned [`SuiteSpec::commit`]; a
+//! test compares the two, so they cannot drift apart.
 
 use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// The repository both suites are checkouts of.
+pub const UPSTREAM: &str = "https://github.com/WebAssembly/testsuite";
 
 /// One testsuite the harness knows how to find.
 #[derive(Clone, Copy, Debug)]
@@ -25,8 +32,21 @@ pub struct SuiteSpec {
     pub submodule: &'static str,
     /// The shared checkout, relative to the workspace root.
     pub shared: &'static str,
-    /// The WebAssembly/testsuite commit the suite is pinned to.
+    /// The [`UPSTREAM`] commit the suite is pinned to.
     pub commit: &'static str,
+    /// Which of the checkout's `.wast` files are the suite.
+    pub scope: Scope,
+}
+
+/// Which `.wast` files of a checkout belong to its suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Only those at the checkout's root: at the 2.0 commit the repository
+    /// also holds proposal suites (`proposals/<name>/`), which are not
+    /// Wasm 2.0 and which the shared copy leaves out.
+    Root,
+    /// Every one below the root (hidden directories aside).
+    Tree,
 }
 
 /// The Wasm 2.0 suite: the testsuite's root at the last commit before the
@@ -37,6 +57,7 @@ pub const WASM_2_0: SuiteSpec = SuiteSpec {
     submodule: "testsuite-2.0",
     shared: "../shared/wasm-testsuite-2.0",
     commit: "a8101597d3c3c660086c3cd1eedee608ff18d3c3",
+    scope: Scope::Root,
 };
 
 /// The current suite (Wasm 3.0 plus proposals, custom and legacy tests).
@@ -46,10 +67,25 @@ pub const CURRENT: SuiteSpec = SuiteSpec {
     submodule: "testsuite",
     shared: "../shared/wasm-testsuite",
     commit: "193e551ff22663995b1ac95dc62344133669e14b",
+    scope: Scope::Tree,
 };
 
 /// Every suite, in the order trials are listed.
 pub const SUITES: [SuiteSpec; 2] = [WASM_2_0, CURRENT];
+
+impl SuiteSpec {
+    /// The suite's scripts in a checkout at `root`, as `/`-separated paths
+    /// relative to `root`, sorted.
+    pub fn scripts(&self, root: &Path) -> io::Result<Vec<String>> {
+        list(root, self.scope)
+    }
+
+    /// The submodule's path relative to the workspace root, as
+    /// `.gitmodules` and the git index name it.
+    pub fn submodule_path(&self) -> String {
+        format!("spec-tests/{}", self.submodule)
+    }
+}
 
 /// Find `suite` using the real environment and this crate's location.
 pub fn locate(suite: &SuiteSpec) -> Result<PathBuf, String> {
@@ -79,7 +115,10 @@ pub fn locate_in(
         };
     }
     let submodule = crate_dir.join(suite.submodule);
-    if has_wast_files(&submodule) {
+    if suite
+        .scripts(&submodule)
+        .is_ok_and(|files| !files.is_empty())
+    {
         return Ok(submodule);
     }
     let shared = workspace.join(suite.shared);
@@ -87,8 +126,14 @@ pub fn locate_in(
         // Resolve the `..` so reported paths read as plain locations.
         return Ok(fs::canonicalize(&shared).unwrap_or(shared));
     }
+    let submodule_state = if submodule.is_dir() {
+        "holds none of its .wast files (an uninitialised submodule is empty)"
+    } else {
+        "does not exist"
+    };
     Err(format!(
-        "the {} testsuite was not found (looked in ${}, {} and {}).\n{}",
+        "the {} testsuite was not found: ${} is unset, {} {submodule_state}, \
+         and {} does not exist.\n{}",
         suite.id,
         suite.env_var,
         submodule.display(),
@@ -99,29 +144,30 @@ pub fn locate_in(
 
 fn how_to_get(suite: &SuiteSpec) -> String {
     format!(
-        "To get it, either run `git submodule update --init spec-tests/{submodule}`, \
-         or clone https://github.com/WebAssembly/testsuite, check out commit {commit} \
-         and set {env_var} to the checkout's path.",
-        submodule = suite.submodule,
+        "To get it, run `git submodule update --init {path}` in the repository \
+         (a `git clone --recursive` does it for you); outside a git checkout, clone \
+         {UPSTREAM}, check out commit {commit} and set {env_var} to the checkout's path \
+         (README.md, \"Where the testsuites come from\").",
+        path = suite.submodule_path(),
         commit = suite.commit,
         env_var = suite.env_var,
     )
 }
 
-fn has_wast_files(dir: &Path) -> bool {
-    wast_files(dir).is_ok_and(|files| !files.is_empty())
-}
-
 /// Every `.wast` file under `root`, as `/`-separated paths relative to
 /// `root`, sorted.
 pub fn wast_files(root: &Path) -> io::Result<Vec<String>> {
+    list(root, Scope::Tree)
+}
+
+fn list(root: &Path, scope: Scope) -> io::Result<Vec<String>> {
     let mut files = Vec::new();
-    collect(root, "", &mut files)?;
+    collect(root, "", scope == Scope::Tree, &mut files)?;
     files.sort();
     Ok(files)
 }
 
-fn collect(dir: &Path, prefix: &str, files: &mut Vec<String>) -> io::Result<()> {
+fn collect(dir: &Path, prefix: &str, recurse: bool, files: &mut Vec<String>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
@@ -131,8 +177,8 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<String>) -> io::Result<()> 
         // `metadata` follows symlinks, so a linked suite directory works.
         let metadata = fs::metadata(entry.path())?;
         if metadata.is_dir() {
-            if !name.starts_with('.') {
-                collect(&entry.path(), &format!("{relative}/"), files)?;
+            if recurse && !name.starts_with('.') {
+                collect(&entry.path(), &format!("{relative}/"), true, files)?;
             }
         } else if name.ends_with(".wast") {
             files.push(relative);
@@ -142,79 +188,4 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<String>) -> io::Result<()> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A scratch directory unique to one test, removed when dropped.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            let path =
-                std::env::temp_dir().join(format!("kiln-spec-tests-{}-{name}", std::process::id()));
-            let _ = fs::remove_dir_all(&path);
-            fs::create_dir_all(&path).expect("create scratch dir");
-            Scratch(path)
-        }
-
-        fn touch(&self, relative: &str) {
-            let path = self.0.join(relative);
-            fs::create_dir_all(path.parent().expect("has parent")).expect("create dirs");
-            fs::write(path, "").expect("write file");
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    #[test]
-    fn lists_wast_files_recursively_and_sorted() {
-        let dir = Scratch::new("list");
-        for file in [
-            "b.wast",
-            "a.wast",
-            "proposals/x/c.wast",
-            "README.md",
-            ".git/d.wast",
-        ] {
-            dir.touch(file);
-        }
-        let files = wast_files(&dir.0).expect("lists");
-        assert_eq!(files, ["a.wast", "b.wast", "proposals/x/c.wast"]);
-    }
-
-    #[test]
-    fn location_order() {
-        let dir = Scratch::new("locate");
-        let crate_dir = dir.0.join("ws/spec-tests");
-        let workspace = dir.0.join("ws");
-        fs::create_dir_all(crate_dir.join("testsuite")).expect("empty submodule");
-        let locate = |env: Option<&Path>| {
-            locate_in(&CURRENT, env.map(OsString::from), &crate_dir, &workspace)
-        };
-
-        let missing = locate(None).expect_err("nothing there yet");
-        assert!(
-            missing.contains("git submodule update --init spec-tests/testsuite"),
-            "{missing}"
-        );
-        assert!(missing.contains(CURRENT.commit), "{missing}");
-        assert!(missing.contains("KILN_TESTSUITE"), "{missing}");
-
-        dir.touch("shared/wasm-testsuite/i32.wast");
-        let shared = fs::canonicalize(dir.0.join("shared/wasm-testsuite")).expect("exists");
-        assert_eq!(locate(None), Ok(shared));
-
-        dir.touch("ws/spec-tests/testsuite/i32.wast");
-        assert_eq!(locate(None), Ok(crate_dir.join("testsuite")));
-
-        let elsewhere = dir.0.join("elsewhere");
-        fs::create_dir_all(&elsewhere).expect("create");
-        assert_eq!(locate(Some(&elsewhere)), Ok(elsewhere));
-        let wrong = locate(Some(&dir.0.join("nope"))).expect_err("bad env path");
-        assert!(wrong.contains("is not a directory"), "{wrong}");
-    }
-}
+mod tests;

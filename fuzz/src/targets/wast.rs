@@ -32,7 +32,7 @@ pub fn scripts() -> &'static [(String, PathBuf)] {
             let Ok(root) = suites::locate(&suite) else {
                 continue;
             };
-            for file in suites::wast_files(&root).unwrap_or_default() {
+            for file in suite.scripts(&root).unwrap_or_default() {
                 let key = format!("{}/{file}", suite.id);
                 if expectations.reason(&key).is_none() {
                     out.push((key, root.join(&file)));
