@@ -29,7 +29,6 @@ mod compile;
 mod config;
 mod engine;
 mod externals;
-mod fast_hash;
 mod func;
 mod info;
 mod instance;
