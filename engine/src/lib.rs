@@ -49,7 +49,7 @@ mod values;
 mod vmctx;
 pub mod wasi;
 
-pub use config::{BoundsChecks, Config};
+pub use config::{BoundsChecks, Config, Features};
 pub use cranelift_codegen::settings::OptLevel;
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table};
