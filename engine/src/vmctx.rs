@@ -143,10 +143,10 @@ pub struct VMGlobal {
 const TYPE_ID_SIZE: u32 = size_of::<u32>() as u32;
 const PTR_SIZE: u32 = size_of::<usize>() as u32;
 
-// What compiled code assumes beyond the offsets: the sizes of the loads it
-// emits (pointer-sized for every pointer and length, `i32` for a type id,
-// `i64` for fuel, up to 16 bytes for a global) and that every record in
-// the block is aligned for those loads.
+// Checked at compile time, beyond the derived offsets: each record is its
+// fields and no hidden padding (compiled code loads pointers and lengths
+// pointer-sized, a type id as `i32`, a global as up to one 16-byte slot),
+// and the arrays `VMOffsets` lays out stay aligned for those loads.
 const _: () = {
     const PTR: usize = size_of::<usize>();
     assert!(size_of::<VMContextHeader>() == 5 * PTR);
@@ -159,9 +159,12 @@ const _: () = {
     // The arrays after the header: type ids need 4-byte alignment, the
     // rest pointer alignment (restored after the type ids), and the block
     // itself is 16-byte aligned (`InstanceData::vmctx`).
-    assert!(HEADER_SIZE as usize % align_of::<u32>() == 0);
-    assert!(align_of::<VMFunctionImport>() == PTR && FUNCTION_IMPORT_SIZE as usize % PTR == 0);
-    assert!(align_of::<VMFuncRef>() == PTR && FUNC_REF_SIZE as usize % PTR == 0);
+    assert!((HEADER_SIZE as usize).is_multiple_of(align_of::<u32>()));
+    assert!(
+        align_of::<VMFunctionImport>() == PTR
+            && (FUNCTION_IMPORT_SIZE as usize).is_multiple_of(PTR)
+    );
+    assert!(align_of::<VMFuncRef>() == PTR && (FUNC_REF_SIZE as usize).is_multiple_of(PTR));
     assert!(align_of::<VMContextHeader>() <= 16);
 };
 
