@@ -95,7 +95,7 @@ pub fn canonicalize_conversions(wasm: &[u8]) -> Option<Vec<u8>> {
     leb(section.len() as u64, &mut out);
     out.extend_from_slice(&section);
     out.extend_from_slice(wasm.get(code_range.end..)?);
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2)
+    wasmparser::Validator::new_with_features(kiln::Features::ALL.wasmparser())
         .validate_all(&out)
         .ok()?;
     Some(out)

@@ -1,6 +1,6 @@
 //! Test-module generation: wasm-smith configured to exactly the feature set
-//! the engine and the interpreter implement (Wasm 2.0, fixed-width SIMD
-//! included), with termination ensured, NaNs canonicalised (scalar and
+//! the engine and the interpreter implement ([`kiln::Features::ALL`]: Wasm
+//! 2.0, fixed-width SIMD included), with termination ensured, NaNs canonicalised (scalar and
 //! vector lanes, see [`crate::canon`]) and resources bounded, driven by a
 //! 64-bit seed so every module can be regenerated.
 //!
@@ -9,7 +9,9 @@
 //! each function's instruction budget on vector code and the scalar
 //! instructions' interactions get fewer chances.
 
+use crate::features::restrict_smith;
 use arbitrary::Unstructured;
+use kiln::Features;
 
 /// Iterations (loop headers plus function entries) a generated module may
 /// run in total, across all calls, before its own fuel check traps with
@@ -83,42 +85,22 @@ impl Flavor {
 
 /// [`config`] without SIMD: Wasm 2.0's scalar part only.
 pub fn scalar_config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        simd_enabled: false,
-        ..config()
-    }
+    config_for(&Features {
+        simd: false,
+        ..Features::ALL
+    })
 }
 
-/// The wasm-smith configuration for the engine's feature set (all of Wasm
-/// 2.0, fixed-width SIMD included). Features that wasm-smith enables by
-/// default but Wasm 2.0 lacks are switched off one by one, so a new
-/// wasm-smith default cannot slip in unnoticed (the engine would reject
-/// the module and the oracle report it).
+/// The wasm-smith configuration for the engine's feature set,
+/// [`Features::ALL`] (all of Wasm 2.0, fixed-width SIMD included).
 pub fn config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        // Wasm 2.0 features, all on.
-        bulk_memory_enabled: true,
-        reference_types_enabled: true,
-        multi_value_enabled: true,
-        saturating_float_to_int_enabled: true,
-        sign_extension_ops_enabled: true,
-        simd_enabled: true,
-        // Everything beyond Wasm 2.0, off. (Relaxed SIMD is
-        // nondeterministic by design: its results cannot be compared.)
-        relaxed_simd_enabled: false,
-        gc_enabled: false,
-        threads_enabled: false,
-        shared_everything_threads_enabled: false,
-        memory64_enabled: false,
-        tail_call_enabled: false,
-        exceptions_enabled: false,
-        wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        custom_descriptors_enabled: false,
-        compact_imports_enabled: false,
-        acquire_release_atomics_enabled: false,
-        multibyte_array_access_enabled: false,
+    config_for(&Features::ALL)
+}
+
+/// The oracle's wasm-smith configuration, restricted to `features` (by
+/// [`restrict_smith`], which also switches off everything newer).
+fn config_for(features: &Features) -> wasm_smith::Config {
+    let mut c = wasm_smith::Config {
         // No imports: every side instantiates the module alone, so there is
         // no host behaviour to keep identical.
         max_imports: 0,
@@ -152,7 +134,9 @@ pub fn config() -> wasm_smith::Config {
         max_globals: 20,
         max_types: 30,
         ..wasm_smith::Config::default()
-    }
+    };
+    restrict_smith(features, &mut c);
+    c
 }
 
 /// Generate the module for `seed` (of the seed's [`Flavor`]).
@@ -225,7 +209,7 @@ fn export_global(wasm: &[u8], index: u32, name: &str) -> Option<Vec<u8>> {
     leb(contents.len() as u64, &mut out);
     out.extend_from_slice(&contents);
     out.extend_from_slice(&wasm[range.end..]);
-    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2);
+    let mut validator = wasmparser::Validator::new_with_features(Features::ALL.wasmparser());
     validator.validate_all(&out).ok()?;
     Some(out)
 }

@@ -15,7 +15,8 @@
 //! * [`host`] — the `spectest` module; [`backend`] — the spec runner seam.
 //!
 //! And the differential oracle built on it (the only modules that use the
-//! engine): [`generate`] — test modules from wasm-smith; [`coverage`] — which
+//! engine): [`features`] — the engine's feature set for wasm-smith;
+//! [`generate`] — test modules from wasm-smith; [`coverage`] — which
 //! features they use; [`canon`] — completes their NaN canonicalisation;
 //! [`oracle`] — runs
 //! them on the engine, the interpreter (and wasmi) and compares.
@@ -40,6 +41,7 @@ pub mod canon;
 pub mod coverage;
 pub mod error;
 pub mod exec;
+pub mod features;
 pub mod generate;
 pub mod host;
 pub mod instance;

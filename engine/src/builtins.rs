@@ -3,7 +3,8 @@
 //! (growing, bulk copies, segment drops).
 //!
 //! This file is the contract between the translator and the runtime: the
-//! list, each builtin's signature, and what a non-zero status means. Every
+//! one list (`foreach_builtin!`, from which `libcalls.rs` generates the
+//! table), each builtin's signature, and what a non-zero status means. Every
 //! builtin takes the caller's vmctx first; all other parameters are `i32`
 //! (`u32` on the Rust side) except references, which are pointer-sized.
 
@@ -11,8 +12,45 @@ use crate::trap::ir_codes;
 use cranelift_codegen::ir::{self, AbiParam, types};
 use cranelift_codegen::isa::CallConv;
 
-macro_rules! builtins {
-    ($( $(#[$doc:meta])* $name:ident ( $($param:ident),* ) -> $ret:ident; )*) => {
+/// The one list of builtins. Each line is `Variant name(params) -> ret;`:
+/// the `Builtin` variant, the name of its implementation in `libcalls.rs`
+/// (and of its `BuiltinTable` field), its parameters after the vmctx
+/// (`i32`, or `ptr` for a reference) and its result (`i32`, a `status`
+/// whose non-zero value traps, or `none`).
+///
+/// `foreach_builtin!(m)` hands the list to macro `m`: this file generates
+/// the enum and the CLIF signatures from it, `libcalls.rs` the function
+/// table. Adding a builtin is one line here plus its implementation.
+macro_rules! foreach_builtin {
+    ($mac:ident) => {
+        $mac! {
+            /// `(memory, delta_pages) -> old_pages`, or `-1` when the memory cannot grow.
+            MemoryGrow memory_grow(i32, i32) -> i32;
+            /// `(memory, dst, value, len) -> status`.
+            MemoryFill memory_fill(i32, i32, i32, i32) -> status;
+            /// `(dst_memory, src_memory, dst, src, len) -> status`.
+            MemoryCopy memory_copy(i32, i32, i32, i32, i32) -> status;
+            /// `(memory, data_index, dst, src, len) -> status`.
+            MemoryInit memory_init(i32, i32, i32, i32, i32) -> status;
+            /// `(data_index)`.
+            DataDrop data_drop(i32) -> none;
+            /// `(table, init_ref, delta) -> old_size`, or `-1` when the table cannot grow.
+            TableGrow table_grow(i32, ptr, i32) -> i32;
+            /// `(table, dst, ref, len) -> status`.
+            TableFill table_fill(i32, i32, ptr, i32) -> status;
+            /// `(dst_table, src_table, dst, src, len) -> status`.
+            TableCopy table_copy(i32, i32, i32, i32, i32) -> status;
+            /// `(table, elem_index, dst, src, len) -> status`.
+            TableInit table_init(i32, i32, i32, i32, i32) -> status;
+            /// `(elem_index)`.
+            ElemDrop elem_drop(i32) -> none;
+        }
+    };
+}
+pub(crate) use foreach_builtin;
+
+macro_rules! declare_builtins {
+    ($( $(#[$doc:meta])* $name:ident $field:ident ( $($param:ident),* ) -> $ret:ident; )*) => {
         /// One builtin; its discriminant is its slot in `BuiltinTable`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Builtin { $( $(#[$doc])* $name, )* }
@@ -20,11 +58,11 @@ macro_rules! builtins {
         impl Builtin {
             /// The CLIF signature (after the leading vmctx pointer).
             fn params(self) -> &'static [ir::Type] {
-                match self { $( Builtin::$name => &[$(builtins!(@ty $param)),*], )* }
+                match self { $( Builtin::$name => &[$(declare_builtins!(@ty $param)),*], )* }
             }
 
             fn returns(self) -> &'static [ir::Type] {
-                match self { $( Builtin::$name => builtins!(@ret $ret), )* }
+                match self { $( Builtin::$name => declare_builtins!(@ret $ret), )* }
             }
         }
     };
@@ -35,28 +73,7 @@ macro_rules! builtins {
     (@ret none) => { &[] };
 }
 
-builtins! {
-    /// `(memory, delta_pages) -> old_pages`, or `-1` when the memory cannot grow.
-    MemoryGrow(i32, i32) -> i32;
-    /// `(memory, dst, value, len) -> status`.
-    MemoryFill(i32, i32, i32, i32) -> status;
-    /// `(dst_memory, src_memory, dst, src, len) -> status`.
-    MemoryCopy(i32, i32, i32, i32, i32) -> status;
-    /// `(memory, data_index, dst, src, len) -> status`.
-    MemoryInit(i32, i32, i32, i32, i32) -> status;
-    /// `(data_index)`.
-    DataDrop(i32) -> none;
-    /// `(table, init_ref, delta) -> old_size`, or `-1` when the table cannot grow.
-    TableGrow(i32, ptr, i32) -> i32;
-    /// `(table, dst, ref, len) -> status`.
-    TableFill(i32, i32, ptr, i32) -> status;
-    /// `(dst_table, src_table, dst, src, len) -> status`.
-    TableCopy(i32, i32, i32, i32, i32) -> status;
-    /// `(table, elem_index, dst, src, len) -> status`.
-    TableInit(i32, i32, i32, i32, i32) -> status;
-    /// `(elem_index)`.
-    ElemDrop(i32) -> none;
-}
+foreach_builtin!(declare_builtins);
 
 impl Builtin {
     /// The native signature: `(vmctx, params...) -> returns`.
@@ -70,9 +87,11 @@ impl Builtin {
         sig
     }
 
-    /// Byte offset of this builtin's pointer in the `BuiltinTable`.
-    pub fn table_offset(self) -> i32 {
-        8 * self as i32
+    /// Byte offset of this builtin's pointer in the `BuiltinTable` (a
+    /// `#[repr(C)]` array of function pointers in `Builtin` order, as
+    /// `libcalls.rs` asserts at compile time).
+    pub const fn table_offset(self) -> i32 {
+        (self as usize * size_of::<usize>()) as i32
     }
 
     /// For builtins that return a status: the trap a non-zero status

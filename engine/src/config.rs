@@ -25,7 +25,13 @@ pub struct Tunables {
     pub consume_fuel: bool,
 }
 
-/// Wasm proposals the engine can enable.
+/// Wasm proposals, one flag each: the single source of the feature set.
+///
+/// The engine validates against it ([`Features::wasmparser`]), compiled
+/// artifacts record it, and the test harness generates and judges modules
+/// with it (`kiln-differential`'s `features` module maps it to
+/// wasm-smith). When Kiln gains a proposal, it gains a flag here, on in
+/// [`Features::ALL`], and every consumer follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Features {
     pub mutable_global: bool,
@@ -34,20 +40,45 @@ pub struct Features {
     pub multi_value: bool,
     pub bulk_memory: bool,
     pub reference_types: bool,
+    /// Fixed-width SIMD (`v128`).
     pub simd: bool,
+}
+
+impl Features {
+    /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
+    /// included. The default.
+    pub const ALL: Features = Features {
+        mutable_global: true,
+        sign_extension: true,
+        saturating_float_to_int: true,
+        multi_value: true,
+        bulk_memory: true,
+        reference_types: true,
+        simd: true,
+    };
+
+    /// The same set in wasmparser's vocabulary, for its `Validator`.
+    /// `FLOATS` is Wasm 1.0; `GC_TYPES` is how wasmparser spells
+    /// "reference types may appear in signatures at all" (no GC
+    /// instructions come with it). [`Features::ALL`] is exactly
+    /// `WasmFeatures::WASM2`.
+    pub fn wasmparser(&self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as W;
+        let mut w = W::FLOATS | W::GC_TYPES;
+        w.set(W::MUTABLE_GLOBAL, self.mutable_global);
+        w.set(W::SIGN_EXTENSION, self.sign_extension);
+        w.set(W::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
+        w.set(W::MULTI_VALUE, self.multi_value);
+        w.set(W::BULK_MEMORY, self.bulk_memory);
+        w.set(W::REFERENCE_TYPES, self.reference_types);
+        w.set(W::SIMD, self.simd);
+        w
+    }
 }
 
 impl Default for Features {
     fn default() -> Self {
-        Features {
-            mutable_global: true,
-            sign_extension: true,
-            saturating_float_to_int: true,
-            multi_value: true,
-            bulk_memory: true,
-            reference_types: true,
-            simd: true,
-        }
+        Features::ALL
     }
 }
 
@@ -120,6 +151,13 @@ impl Config {
         self
     }
 
+    /// Enable exactly `features` (all of [`Features::ALL`] by default); the
+    /// `wasm_*` methods below change one flag each.
+    pub fn wasm_features(&mut self, features: Features) -> &mut Self {
+        self.features = features;
+        self
+    }
+
     pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
         self.features.multi_value = enable;
         self
@@ -154,5 +192,66 @@ impl Config {
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
         self.features.simd = enable;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Features;
+    use wasmparser::WasmFeatures as W;
+
+    fn check(features: Features, expected: W) {
+        assert_eq!(features.wasmparser(), expected, "{features:?}");
+    }
+
+    /// Each flag maps to its wasmparser feature and nothing else.
+    #[test]
+    fn features_map_to_wasmparser() {
+        let all = Features::ALL;
+        check(all, W::WASM2);
+        check(Features::default(), W::WASM2);
+        check(
+            Features {
+                mutable_global: false,
+                ..all
+            },
+            W::WASM2 - W::MUTABLE_GLOBAL,
+        );
+        check(
+            Features {
+                sign_extension: false,
+                ..all
+            },
+            W::WASM2 - W::SIGN_EXTENSION,
+        );
+        check(
+            Features {
+                saturating_float_to_int: false,
+                ..all
+            },
+            W::WASM2 - W::SATURATING_FLOAT_TO_INT,
+        );
+        check(
+            Features {
+                multi_value: false,
+                ..all
+            },
+            W::WASM2 - W::MULTI_VALUE,
+        );
+        check(
+            Features {
+                bulk_memory: false,
+                ..all
+            },
+            W::WASM2 - W::BULK_MEMORY,
+        );
+        check(
+            Features {
+                reference_types: false,
+                ..all
+            },
+            W::WASM2 - W::REFERENCE_TYPES,
+        );
+        check(Features { simd: false, ..all }, W::WASM2 - W::SIMD);
     }
 }

@@ -29,7 +29,6 @@ mod compile;
 mod config;
 mod engine;
 mod externals;
-mod fast_hash;
 mod func;
 mod info;
 mod instance;
@@ -50,7 +49,7 @@ mod values;
 mod vmctx;
 pub mod wasi;
 
-pub use config::{BoundsChecks, Config};
+pub use config::{BoundsChecks, Config, Features};
 pub use cranelift_codegen::settings::OptLevel;
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table};

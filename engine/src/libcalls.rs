@@ -1,40 +1,46 @@
 //! The Rust side of the builtins declared in `builtins.rs`: the table
-//! compiled code calls through, and each builtin's implementation.
+//! compiled code calls through (generated from `foreach_builtin!`'s list),
+//! and each builtin's implementation.
 //!
 //! Builtins never unwind: a failure is a non-zero status, and the calling
 //! compiled code raises the trap (see `signals.rs`).
 
+use crate::builtins::{Builtin, foreach_builtin};
 use crate::instance::InstanceData;
 use crate::store::StoreOpaque;
 use crate::vmctx;
+use std::mem::{offset_of, size_of};
 
-/// Function pointers in `Builtin` order (checked by a test below).
-#[repr(C)]
-pub struct BuiltinTable {
-    memory_grow: unsafe extern "C" fn(*mut u8, u32, u32) -> u32,
-    memory_fill: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32) -> u32,
-    memory_copy: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
-    memory_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
-    data_drop: unsafe extern "C" fn(*mut u8, u32),
-    table_grow: unsafe extern "C" fn(*mut u8, u32, usize, u32) -> u32,
-    table_fill: unsafe extern "C" fn(*mut u8, u32, u32, usize, u32) -> u32,
-    table_copy: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
-    table_init: unsafe extern "C" fn(*mut u8, u32, u32, u32, u32, u32) -> u32,
-    elem_drop: unsafe extern "C" fn(*mut u8, u32),
+macro_rules! builtin_table {
+    ($( $(#[$doc:meta])* $name:ident $field:ident ( $($param:ident),* ) -> $ret:ident; )*) => {
+        /// Function pointers in `Builtin` order, one per line of
+        /// `foreach_builtin!`, each this file's function of that name.
+        #[repr(C)]
+        pub struct BuiltinTable {
+            $(
+                $(#[$doc])*
+                $field: unsafe extern "C" fn(*mut u8 $(, builtin_table!(@ty $param))*)
+                    -> builtin_table!(@ret $ret),
+            )*
+        }
+
+        pub static BUILTINS: BuiltinTable = BuiltinTable { $( $field, )* };
+
+        // Compiled code finds each builtin at `Builtin::table_offset`.
+        const _: () = {
+            $( assert!(offset_of!(BuiltinTable, $field) == Builtin::$name.table_offset() as usize); )*
+            assert!(size_of::<BuiltinTable>() == [$( Builtin::$name, )*].len() * size_of::<usize>());
+        };
+    };
+    // The Rust types of `builtins.rs`'s CLIF types.
+    (@ty i32) => { u32 };
+    (@ty ptr) => { usize };
+    (@ret status) => { u32 };
+    (@ret i32) => { u32 };
+    (@ret none) => { () };
 }
 
-pub static BUILTINS: BuiltinTable = BuiltinTable {
-    memory_grow,
-    memory_fill,
-    memory_copy,
-    memory_init,
-    data_drop,
-    table_grow,
-    table_fill,
-    table_copy,
-    table_init,
-    elem_drop,
-};
+foreach_builtin!(builtin_table);
 
 const OK: u32 = 0;
 const TRAP: u32 = 1;
@@ -224,31 +230,4 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     let (_, inst) = unsafe { context(vmctx) };
     inst.dropped_elems[elem as usize] = true;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::BuiltinTable;
-    use crate::builtins::Builtin;
-    use std::mem::offset_of;
-
-    #[test]
-    fn table_order_matches_builtin_order() {
-        let check =
-            |b: Builtin, offset: usize| assert_eq!(b.table_offset() as usize, offset, "{b:?}");
-        check(Builtin::MemoryGrow, offset_of!(BuiltinTable, memory_grow));
-        check(Builtin::MemoryFill, offset_of!(BuiltinTable, memory_fill));
-        check(Builtin::MemoryCopy, offset_of!(BuiltinTable, memory_copy));
-        check(Builtin::MemoryInit, offset_of!(BuiltinTable, memory_init));
-        check(Builtin::DataDrop, offset_of!(BuiltinTable, data_drop));
-        check(Builtin::TableGrow, offset_of!(BuiltinTable, table_grow));
-        check(Builtin::TableFill, offset_of!(BuiltinTable, table_fill));
-        check(Builtin::TableCopy, offset_of!(BuiltinTable, table_copy));
-        check(Builtin::TableInit, offset_of!(BuiltinTable, table_init));
-        check(Builtin::ElemDrop, offset_of!(BuiltinTable, elem_drop));
-        assert_eq!(
-            (Builtin::ElemDrop as usize + 1) * 8,
-            std::mem::size_of::<BuiltinTable>()
-        );
-    }
 }

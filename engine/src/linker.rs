@@ -8,7 +8,6 @@
 
 use crate::engine::Engine;
 use crate::externals::Extern;
-use crate::fast_hash::FastHashMap;
 use crate::func::{Caller, HostFunc, IntoFunc, val_host_fn};
 use crate::instance::Instance;
 use crate::module::Module;
@@ -16,6 +15,7 @@ use crate::store::{AsContextMut, opaque_mut};
 use crate::types::FuncType;
 use crate::values::Val;
 use anyhow::{Result, bail};
+use rustc_hash::FxHashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -31,7 +31,10 @@ enum Definition {
 pub struct Linker<T> {
     engine: Engine,
     /// Module name, then field name: lookups by `&str` allocate nothing.
-    defs: FastHashMap<String, FastHashMap<String, Definition>>,
+    /// FxHash, not SipHash: it is on the instantiation path, and a module
+    /// bounds how many names it imports, so colliding names cost lookups
+    /// proportional to the definitions, not more.
+    defs: FxHashMap<String, FxHashMap<String, Definition>>,
     allow_shadowing: bool,
     /// Host definitions are closures over stores of `T`.
     _marker: PhantomData<fn() -> T>,
@@ -41,7 +44,7 @@ impl<T: 'static> Linker<T> {
     pub fn new(engine: &Engine) -> Linker<T> {
         Linker {
             engine: engine.clone(),
-            defs: FastHashMap::default(),
+            defs: FxHashMap::default(),
             allow_shadowing: false,
             _marker: PhantomData,
         }

@@ -14,35 +14,12 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use wasmparser::{
     ExternalKind, FuncToValidate, FunctionBody, KnownCustom, Name, Operator, Parser, Payload,
-    TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+    TypeRef, ValidPayload, Validator, ValidatorResources,
 };
-
-/// The wasmparser feature set for Kiln's `Features`.
-pub fn wasm_features(f: &Features) -> WasmFeatures {
-    let mut w = WasmFeatures::FLOATS | WasmFeatures::GC_TYPES;
-    let flags = [
-        (f.mutable_global, WasmFeatures::MUTABLE_GLOBAL),
-        (f.sign_extension, WasmFeatures::SIGN_EXTENSION),
-        (
-            f.saturating_float_to_int,
-            WasmFeatures::SATURATING_FLOAT_TO_INT,
-        ),
-        (f.multi_value, WasmFeatures::MULTI_VALUE),
-        (f.bulk_memory, WasmFeatures::BULK_MEMORY),
-        (f.reference_types, WasmFeatures::REFERENCE_TYPES),
-        (f.simd, WasmFeatures::SIMD),
-    ];
-    for (on, flag) in flags {
-        if on {
-            w |= flag;
-        }
-    }
-    w
-}
 
 /// Decode and fully validate `wasm`.
 pub fn parse(wasm: &[u8], features: &Features, parallel: bool) -> Result<ModuleInfo> {
-    let mut validator = Validator::new_with_features(wasm_features(features));
+    let mut validator = Validator::new_with_features(features.wasmparser());
     let mut info = ModuleInfo {
         wasm: wasm.to_vec(),
         ..ModuleInfo::default()

@@ -15,7 +15,6 @@ mod thread_stack;
 
 use crate::engine::Engine;
 use crate::externals::{Extern, Global, GlobalData, Memory, Table, TableData};
-use crate::fast_hash::FastHashMap;
 use crate::func::{Func, FuncData};
 use crate::instance::{Instance, InstanceData};
 use crate::memory::LinearMemory;
@@ -25,6 +24,7 @@ use crate::trap::{FrameInfo, Trap, TrapCode, ir_codes};
 use crate::values::ExternRef;
 use crate::vmctx::{VMFuncRef, VMStoreContext};
 use anyhow::{Result, anyhow, bail};
+use rustc_hash::FxHashMap;
 use std::any::Any;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,8 +44,9 @@ pub struct StoreOpaque {
     pub(crate) globals: Vec<Box<GlobalData>>,
     pub(crate) funcs: Vec<FuncData>,
     /// `VMFuncRef` address → index in `funcs`, for turning raw funcrefs
-    /// coming out of wasm back into `Func`s.
-    pub(crate) func_by_ref: FastHashMap<usize, usize>,
+    /// coming out of wasm back into `Func`s. Keys are addresses the runtime
+    /// made itself, so FxHash's lack of collision resistance costs nothing.
+    pub(crate) func_by_ref: FxHashMap<usize, usize>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// The error of a failed host call, waiting for the trap it caused to
     /// reach the host→wasm entry.
@@ -82,7 +83,7 @@ impl<T> Store<T> {
                     tables: Vec::new(),
                     globals: Vec::new(),
                     funcs: Vec::new(),
-                    func_by_ref: FastHashMap::default(),
+                    func_by_ref: FxHashMap::default(),
                     externrefs: Vec::new(),
                     pending_error: None,
                     context: Box::new(VMStoreContext {

@@ -3,17 +3,17 @@
 //!
 //! `VMOffsets` is the single source of truth for its layout: the translator
 //! computes addresses with it and the runtime fills the block with it. The
-//! `#[repr(C)]` records that the block points to are defined here too.
+//! `#[repr(C)]` records that the block holds or points to are defined here
+//! too, and every offset and size is derived from them (`offset_of!`,
+//! `size_of`), never written out, so the compiled code's view and the
+//! runtime's cannot drift apart. The `const` assertions below pin what the
+//! translator additionally assumes about them (which loads it emits).
 //!
 //! Layout (all offsets in bytes from the start of the block):
 //!
 //! | what | type | where |
 //! |---|---|---|
-//! | magic | `u32` | `MAGIC_OFFSET` |
-//! | store context | `*mut VMStoreContext` | `STORE_CONTEXT_OFFSET` |
-//! | builtin function table | `*const BuiltinTable` | `BUILTINS_OFFSET` |
-//! | owning store | `*mut StoreInner` | `STORE_OFFSET` |
-//! | owning instance | `*mut InstanceData` | `INSTANCE_OFFSET` |
+//! | header | `VMContextHeader` | `MAGIC_OFFSET`, `STORE_CONTEXT_OFFSET`, ... |
 //! | interned type ids | `[u32; types]` | `type_id(i)` |
 //! | imported functions | `[VMFunctionImport; imported funcs]` | `imported_func(i)` |
 //! | memories | `[*mut VMMemoryDefinition; memories]` | `memory_ptr(i)` |
@@ -26,16 +26,32 @@
 //! compiled code; the records themselves are owned by the store.
 
 use crate::info::ModuleInfo;
+use std::mem::{align_of, offset_of, size_of};
 
 /// Marks a block as a Kiln VM context (checked in debug builds).
 pub const VMCTX_MAGIC: u32 = u32::from_le_bytes(*b"kiln");
 
-pub const MAGIC_OFFSET: u32 = 0;
-pub const STORE_CONTEXT_OFFSET: u32 = 8;
-pub const BUILTINS_OFFSET: u32 = 16;
-pub const STORE_OFFSET: u32 = 24;
-pub const INSTANCE_OFFSET: u32 = 32;
-const HEADER_SIZE: u32 = 40;
+/// The fixed start of every vmctx block; the per-module arrays follow.
+#[repr(C)]
+pub struct VMContextHeader {
+    /// `VMCTX_MAGIC`.
+    pub magic: u32,
+    /// The store's `VMStoreContext`, shared by all its instances.
+    pub store_context: *mut VMStoreContext,
+    /// The builtin function table (`libcalls::BUILTINS`).
+    pub builtins: *const crate::libcalls::BuiltinTable,
+    /// The owning store (a `StoreOpaque`), for builtins and host calls.
+    pub store: *mut u8,
+    /// The owning instance (an `InstanceData`), for builtins.
+    pub instance: *mut u8,
+}
+
+pub const MAGIC_OFFSET: u32 = offset_of!(VMContextHeader, magic) as u32;
+pub const STORE_CONTEXT_OFFSET: u32 = offset_of!(VMContextHeader, store_context) as u32;
+pub const BUILTINS_OFFSET: u32 = offset_of!(VMContextHeader, builtins) as u32;
+pub const STORE_OFFSET: u32 = offset_of!(VMContextHeader, store) as u32;
+pub const INSTANCE_OFFSET: u32 = offset_of!(VMContextHeader, instance) as u32;
+const HEADER_SIZE: u32 = size_of::<VMContextHeader>() as u32;
 
 /// State shared by every instance of a store, reached through
 /// `STORE_CONTEXT_OFFSET`: a call from one instance into another must see
@@ -49,8 +65,8 @@ pub struct VMStoreContext {
     pub fuel: i64,
 }
 
-pub const STORE_CONTEXT_STACK_LIMIT: u32 = 0;
-pub const STORE_CONTEXT_FUEL: u32 = 8;
+pub const STORE_CONTEXT_STACK_LIMIT: u32 = offset_of!(VMStoreContext, stack_limit) as u32;
+pub const STORE_CONTEXT_FUEL: u32 = offset_of!(VMStoreContext, fuel) as u32;
 
 /// An imported function as compiled code calls it.
 #[repr(C)]
@@ -61,6 +77,10 @@ pub struct VMFunctionImport {
     /// The callee's vmctx argument.
     pub vmctx: *mut u8,
 }
+
+pub const FUNCTION_IMPORT_CODE: u32 = offset_of!(VMFunctionImport, code) as u32;
+pub const FUNCTION_IMPORT_VMCTX: u32 = offset_of!(VMFunctionImport, vmctx) as u32;
+const FUNCTION_IMPORT_SIZE: u32 = size_of::<VMFunctionImport>() as u32;
 
 /// A function reference: what `funcref` values point to.
 ///
@@ -79,10 +99,10 @@ pub struct VMFuncRef {
     pub vmctx: *mut u8,
 }
 
-pub const FUNC_REF_CODE: u32 = 0;
-pub const FUNC_REF_TYPE_ID: u32 = 8;
-pub const FUNC_REF_VMCTX: u32 = 16;
-pub const FUNC_REF_SIZE: u32 = 24;
+pub const FUNC_REF_CODE: u32 = offset_of!(VMFuncRef, code) as u32;
+pub const FUNC_REF_TYPE_ID: u32 = offset_of!(VMFuncRef, type_id) as u32;
+pub const FUNC_REF_VMCTX: u32 = offset_of!(VMFuncRef, vmctx) as u32;
+pub const FUNC_REF_SIZE: u32 = size_of::<VMFuncRef>() as u32;
 
 /// A linear memory as compiled code sees it.
 #[repr(C)]
@@ -93,8 +113,8 @@ pub struct VMMemoryDefinition {
     pub length: usize,
 }
 
-pub const MEMORY_BASE: u32 = 0;
-pub const MEMORY_LENGTH: u32 = 8;
+pub const MEMORY_BASE: u32 = offset_of!(VMMemoryDefinition, base) as u32;
+pub const MEMORY_LENGTH: u32 = offset_of!(VMMemoryDefinition, length) as u32;
 
 /// A table as compiled code sees it: `length` pointer-sized elements at
 /// `base`. A `funcref` element is a `*const VMFuncRef` (0 = null); an
@@ -107,8 +127,8 @@ pub struct VMTableDefinition {
     pub length: usize,
 }
 
-pub const TABLE_BASE: u32 = 0;
-pub const TABLE_LENGTH: u32 = 8;
+pub const TABLE_BASE: u32 = offset_of!(VMTableDefinition, base) as u32;
+pub const TABLE_LENGTH: u32 = offset_of!(VMTableDefinition, length) as u32;
 
 /// A global's storage: a 16-byte slot holding the value's bits
 /// little-endian from offset 0 (i32/f32 in the low 4 bytes, i64/f64 and
@@ -118,6 +138,35 @@ pub const TABLE_LENGTH: u32 = 8;
 pub struct VMGlobal {
     pub bits: u128,
 }
+
+/// A type id slot, a pointer slot (memories, tables, globals).
+const TYPE_ID_SIZE: u32 = size_of::<u32>() as u32;
+const PTR_SIZE: u32 = size_of::<usize>() as u32;
+
+// Checked at compile time, beyond the derived offsets: each record is its
+// fields and no hidden padding (compiled code loads pointers and lengths
+// pointer-sized, a type id as `i32`, a global as up to one 16-byte slot),
+// and the arrays `VMOffsets` lays out stay aligned for those loads.
+const _: () = {
+    const PTR: usize = size_of::<usize>();
+    assert!(size_of::<VMContextHeader>() == 5 * PTR);
+    assert!(size_of::<VMFunctionImport>() == 2 * PTR);
+    // `code` and `vmctx` around a `u32` type id and its padding.
+    assert!(size_of::<VMFuncRef>() == 2 * PTR + 8);
+    assert!(size_of::<VMMemoryDefinition>() == 2 * PTR);
+    assert!(size_of::<VMTableDefinition>() == 2 * PTR);
+    assert!(size_of::<VMGlobal>() == 16 && align_of::<VMGlobal>() == 16);
+    // The arrays after the header: type ids need 4-byte alignment, the
+    // rest pointer alignment (restored after the type ids), and the block
+    // itself is 16-byte aligned (`InstanceData::vmctx`).
+    assert!((HEADER_SIZE as usize).is_multiple_of(align_of::<u32>()));
+    assert!(
+        align_of::<VMFunctionImport>() == PTR
+            && (FUNCTION_IMPORT_SIZE as usize).is_multiple_of(PTR)
+    );
+    assert!(align_of::<VMFuncRef>() == PTR && (FUNC_REF_SIZE as usize).is_multiple_of(PTR));
+    assert!(align_of::<VMContextHeader>() <= 16);
+};
 
 /// Offsets of one module's vmctx layout.
 #[derive(Clone, Debug)]
@@ -137,8 +186,8 @@ pub struct VMOffsets {
     size: u32,
 }
 
-fn align8(n: u32) -> u32 {
-    (n + 7) & !7
+fn align_up(n: u32, align: usize) -> u32 {
+    n.next_multiple_of(align as u32)
 }
 
 impl VMOffsets {
@@ -150,11 +199,14 @@ impl VMOffsets {
         let num_globals = info.globals.len() as u32;
         let num_funcs = info.funcs.len() as u32;
         let type_ids = HEADER_SIZE;
-        let imported_funcs = align8(type_ids + 4 * num_types);
-        let memories = imported_funcs + 16 * num_imported_funcs;
-        let tables = memories + 8 * num_memories;
-        let globals = tables + 8 * num_tables;
-        let func_refs = globals + 8 * num_globals;
+        let imported_funcs = align_up(
+            type_ids + TYPE_ID_SIZE * num_types,
+            align_of::<VMFunctionImport>(),
+        );
+        let memories = imported_funcs + FUNCTION_IMPORT_SIZE * num_imported_funcs;
+        let tables = memories + PTR_SIZE * num_memories;
+        let globals = tables + PTR_SIZE * num_tables;
+        let func_refs = globals + PTR_SIZE * num_globals;
         let size = func_refs + FUNC_REF_SIZE * num_funcs;
         VMOffsets {
             num_types,
@@ -181,36 +233,71 @@ impl VMOffsets {
     /// `u32`: engine-wide id of the module's type `index`.
     pub fn type_id(&self, index: u32) -> u32 {
         assert!(index < self.num_types);
-        self.type_ids + 4 * index
+        self.type_ids + TYPE_ID_SIZE * index
     }
 
     /// `VMFunctionImport` of imported function `index`.
     pub fn imported_func(&self, index: u32) -> u32 {
         assert!(index < self.num_imported_funcs);
-        self.imported_funcs + 16 * index
+        self.imported_funcs + FUNCTION_IMPORT_SIZE * index
     }
 
     /// `*mut VMMemoryDefinition` of memory `index`.
     pub fn memory_ptr(&self, index: u32) -> u32 {
         assert!(index < self.num_memories);
-        self.memories + 8 * index
+        self.memories + PTR_SIZE * index
     }
 
     /// `*mut VMTableDefinition` of table `index`.
     pub fn table_ptr(&self, index: u32) -> u32 {
         assert!(index < self.num_tables);
-        self.tables + 8 * index
+        self.tables + PTR_SIZE * index
     }
 
     /// `*mut VMGlobal` of global `index`.
     pub fn global_ptr(&self, index: u32) -> u32 {
         assert!(index < self.num_globals);
-        self.globals + 8 * index
+        self.globals + PTR_SIZE * index
     }
 
     /// `VMFuncRef` of function `index` (imported or defined).
     pub fn func_ref(&self, index: u32) -> u32 {
         assert!(index < self.num_funcs);
         self.func_refs + FUNC_REF_SIZE * index
+    }
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    fn check(what: &str, derived: u32, expected: u32) {
+        assert_eq!(derived, expected, "{what}");
+    }
+
+    /// The derived layout on 64-bit hosts is the one precompiled artifacts
+    /// (`artifact.rs`, `FORMAT_VERSION`) were compiled against: a change
+    /// here changes compiled code, so it needs a format version bump.
+    #[test]
+    fn layout_matches_artifact_format() {
+        check("magic", MAGIC_OFFSET, 0);
+        check("store context", STORE_CONTEXT_OFFSET, 8);
+        check("builtins", BUILTINS_OFFSET, 16);
+        check("store", STORE_OFFSET, 24);
+        check("instance", INSTANCE_OFFSET, 32);
+        check("header size", HEADER_SIZE, 40);
+        check("stack limit", STORE_CONTEXT_STACK_LIMIT, 0);
+        check("fuel", STORE_CONTEXT_FUEL, 8);
+        check("import code", FUNCTION_IMPORT_CODE, 0);
+        check("import vmctx", FUNCTION_IMPORT_VMCTX, 8);
+        check("import size", FUNCTION_IMPORT_SIZE, 16);
+        check("funcref code", FUNC_REF_CODE, 0);
+        check("funcref type id", FUNC_REF_TYPE_ID, 8);
+        check("funcref vmctx", FUNC_REF_VMCTX, 16);
+        check("funcref size", FUNC_REF_SIZE, 24);
+        check("memory base", MEMORY_BASE, 0);
+        check("memory length", MEMORY_LENGTH, 8);
+        check("table base", TABLE_BASE, 0);
+        check("table length", TABLE_LENGTH, 8);
     }
 }

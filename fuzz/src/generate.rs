@@ -1,12 +1,14 @@
 //! Generators shared by the targets: engine configurations, wasm-smith
-//! modules in the engine's feature set, argument values and dummy imports.
+//! modules in the engine's feature set ([`Features::ALL`], mapped to
+//! wasm-smith by `kiln_differential::features`), argument values and dummy
+//! imports.
 
-use crate::features::engine_features;
 use arbitrary::{Result, Unstructured};
 use kiln::{
-    BoundsChecks, Config, Extern, ExternType, Func, Global, Memory, Mutability, OptLevel, RefType,
-    Store, Table, Val, ValType,
+    BoundsChecks, Config, Extern, ExternType, Features, Func, Global, Memory, Mutability, OptLevel,
+    RefType, Store, Table, Val, ValType,
 };
+use kiln_differential::features::restrict_smith;
 
 /// Linear memories of generated modules stay below this many bytes, so a
 /// `memory.fill` or `memory.copy` over all of it stays fast and RSS stays
@@ -46,8 +48,8 @@ impl EngineKnobs {
 
     pub fn config(&self) -> Config {
         let mut config = Config::new();
-        engine_features().apply_to_kiln(&mut config);
         config
+            .wasm_features(Features::ALL)
             .bounds_checks(self.bounds_checks)
             .cranelift_opt_level(self.opt_level)
             .consume_fuel(self.consume_fuel)
@@ -81,7 +83,7 @@ pub fn smith_config(u: &mut Unstructured<'_>) -> Result<wasm_smith::Config> {
         canonicalize_nans: false,
         ..wasm_smith::Config::default()
     };
-    engine_features().apply_to_smith(&mut c);
+    restrict_smith(&Features::ALL, &mut c);
     Ok(c)
 }
 

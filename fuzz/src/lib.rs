@@ -7,7 +7,6 @@
 //! ran out before a test case was complete (the input is then skipped); a
 //! bug is a panic (or a crash).
 
-pub mod features;
 pub mod generate;
 pub mod log;
 pub mod stream;

@@ -9,7 +9,10 @@ use super::{PTR, Translator, vmctx_readonly};
 use crate::abi::wasm_signature;
 use crate::builtins::Builtin;
 use crate::trap::ir_codes;
-use crate::vmctx::{BUILTINS_OFFSET, FUNC_REF_CODE, FUNC_REF_TYPE_ID, FUNC_REF_VMCTX};
+use crate::vmctx::{
+    BUILTINS_OFFSET, FUNC_REF_CODE, FUNC_REF_TYPE_ID, FUNC_REF_VMCTX, FUNCTION_IMPORT_CODE,
+    FUNCTION_IMPORT_VMCTX,
+};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     ExtFuncData, ExternalName, FuncRef, Inst, InstBuilder, MemFlagsData, SigRef, UserExternalName,
@@ -78,13 +81,20 @@ impl Translator<'_, '_> {
         let info = self.env.info;
         let type_index = info.funcs[func_index as usize];
         let call = if info.is_imported_func(func_index) {
-            // VMFunctionImport { code @0, vmctx @8 }, fixed at instantiation.
+            // The VMFunctionImport, fixed at instantiation.
             let import = self.env.offsets.imported_func(func_index) as i32;
-            let code = self.b.ins().load(PTR, vmctx_readonly(), self.vmctx, import);
-            let callee_vmctx = self
-                .b
-                .ins()
-                .load(PTR, vmctx_readonly(), self.vmctx, import + 8);
+            let code = self.b.ins().load(
+                PTR,
+                vmctx_readonly(),
+                self.vmctx,
+                import + FUNCTION_IMPORT_CODE as i32,
+            );
+            let callee_vmctx = self.b.ins().load(
+                PTR,
+                vmctx_readonly(),
+                self.vmctx,
+                import + FUNCTION_IMPORT_VMCTX as i32,
+            );
             let args = self.call_args(type_index, callee_vmctx);
             let sig = self.wasm_sig_ref(type_index);
             self.b.ins().call_indirect(sig, code, &args)

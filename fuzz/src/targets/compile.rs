@@ -15,10 +15,9 @@
 //! `u32` LEBs, as in Wasm 2.0. [`wasm2_limits_ok`] re-checks that here
 //! independently.
 
-use crate::features::engine_features;
 use crate::say;
 use arbitrary::{Result, Unstructured};
-use kiln::{Config, Engine, Module};
+use kiln::{Config, Engine, Features, Module};
 use std::sync::OnceLock;
 use wasmparser::{Parser, Payload, Validator};
 
@@ -26,8 +25,9 @@ fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
-        engine_features().apply_to_kiln(&mut config);
-        config.parallel_compilation(false);
+        config
+            .wasm_features(Features::ALL)
+            .parallel_compilation(false);
         Engine::new(&config).expect("default engine")
     })
 }
@@ -103,7 +103,7 @@ pub fn check(wasm: &[u8]) {
 /// wasmparser's verdict with the engine's features, plus the Wasm 2.0
 /// limits encoding.
 pub fn reference_verdict(wasm: &[u8]) -> std::result::Result<(), String> {
-    let mut validator = Validator::new_with_features(engine_features().wasmparser());
+    let mut validator = Validator::new_with_features(Features::ALL.wasmparser());
     validator
         .validate_all(wasm)
         .map_err(|e| format!("wasmparser: {e}"))?;

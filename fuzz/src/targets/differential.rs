@@ -7,10 +7,9 @@
 //!
 //! The module comes from the oracle's own wasm-smith configuration
 //! (no imports, canonical NaNs, small memories, `ensure_termination`),
-//! restricted to [`crate::features::engine_features`], and driven by the
-//! fuzzer's bytes instead of a seed.
+//! restricted to the engine's features (`kiln::Features::ALL`), and driven
+//! by the fuzzer's bytes instead of a seed.
 
-use crate::features::engine_features;
 use crate::say;
 use arbitrary::{Result, Unstructured};
 use kiln_differential::generate::{MODULE_FUEL, config};
@@ -34,7 +33,6 @@ pub fn run(data: &[u8]) -> Result<()> {
     let variant = *u.choose(&EngineVariant::ALL)?;
     let call_seed: u64 = u.arbitrary()?;
     let mut c = config();
-    engine_features().apply_to_smith(&mut c);
     c.export_everything = u.arbitrary()?;
     let mut module = wasm_smith::Module::new(c, &mut u)?;
     if module.ensure_termination(MODULE_FUEL).is_err() {

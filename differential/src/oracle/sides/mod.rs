@@ -10,15 +10,19 @@ pub mod interp;
 #[cfg(feature = "wasmi")]
 pub mod wasmi;
 
-/// Whether `wasm` needs the SIMD feature: it validates as Wasm 2.0 but
-/// not without SIMD (v128 anywhere, or any SIMD instruction).
+/// Whether `wasm` needs the SIMD feature: it validates with the engine's
+/// features but not without SIMD (v128 anywhere, or any SIMD instruction).
 pub fn needs_simd(wasm: &[u8]) -> bool {
-    use wasmparser::{Validator, WasmFeatures};
-    let scalar = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
-    Validator::new_with_features(scalar)
+    use kiln::Features;
+    use wasmparser::Validator;
+    let scalar = Features {
+        simd: false,
+        ..Features::ALL
+    };
+    Validator::new_with_features(scalar.wasmparser())
         .validate_all(wasm)
         .is_err()
-        && Validator::new_with_features(WasmFeatures::WASM2)
+        && Validator::new_with_features(Features::ALL.wasmparser())
             .validate_all(wasm)
             .is_ok()
 }

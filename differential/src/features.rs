@@ -1,0 +1,102 @@
+//! The engine's feature set, [`kiln::Features`], in wasm-smith's
+//! vocabulary: the one place the harness maps it, read by the oracle's
+//! generator ([`crate::generate`]) and by the fuzz targets. (wasmparser's
+//! vocabulary comes from the engine itself: [`kiln::Features::wasmparser`].)
+
+use kiln::Features;
+
+/// Restrict a wasm-smith configuration to `features`, and to nothing
+/// newer. Every proposal wasm-smith knows beyond Kiln's set is switched off
+/// by name, so a new wasm-smith default cannot slip in unnoticed (the
+/// engine would refuse the module and the oracle report it). Relaxed SIMD
+/// is off even when SIMD is on: its results are nondeterministic by
+/// design, so they cannot be compared.
+///
+/// Only resource limits that a feature implies are touched: one memory
+/// (no multi-memory), and one table without reference types.
+pub fn restrict_smith(features: &Features, c: &mut wasm_smith::Config) {
+    // A new field of `Features` must be mapped here: the destructuring is
+    // exhaustive on purpose.
+    let Features {
+        // wasm-smith has no knob for it: mutable globals are Wasm 1.0
+        // for its purposes, always on.
+        mutable_global: _,
+        sign_extension,
+        saturating_float_to_int,
+        multi_value,
+        bulk_memory,
+        reference_types,
+        simd,
+    } = *features;
+    c.sign_extension_ops_enabled = sign_extension;
+    c.saturating_float_to_int_enabled = saturating_float_to_int;
+    c.multi_value_enabled = multi_value;
+    c.bulk_memory_enabled = bulk_memory;
+    c.reference_types_enabled = reference_types;
+    c.simd_enabled = simd;
+
+    c.relaxed_simd_enabled = false;
+    c.exceptions_enabled = false;
+    c.gc_enabled = false;
+    c.compact_imports_enabled = false;
+    c.custom_descriptors_enabled = false;
+    c.custom_page_sizes_enabled = false;
+    c.memory64_enabled = false;
+    c.tail_call_enabled = false;
+    c.threads_enabled = false;
+    c.shared_everything_threads_enabled = false;
+    c.wide_arithmetic_enabled = false;
+    c.extended_const_enabled = false;
+    c.acquire_release_atomics_enabled = false;
+    c.multibyte_array_access_enabled = false;
+    c.max_memories = c.max_memories.min(1);
+    if !reference_types {
+        c.max_tables = c.max_tables.min(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmparser::WasmFeatures;
+
+    /// wasm-smith, restricted to `features`, never asks for more than them.
+    fn check(features: Features) {
+        let mut c = wasm_smith::Config::default();
+        restrict_smith(&features, &mut c);
+        // wasm-smith's `WASM1` includes FLOATS and MUTABLE_GLOBAL, which
+        // it has no knobs for.
+        let extra = c.features() - features.wasmparser() - WasmFeatures::WASM1;
+        assert!(
+            extra.is_empty(),
+            "{features:?}: wasm-smith would generate {extra:?}"
+        );
+    }
+
+    #[test]
+    fn smith_features_are_within_the_set() {
+        let all = Features::ALL;
+        check(all);
+        check(Features { simd: false, ..all });
+        check(Features {
+            reference_types: false,
+            ..all
+        });
+        check(Features {
+            bulk_memory: false,
+            ..all
+        });
+        check(Features {
+            multi_value: false,
+            ..all
+        });
+        check(Features {
+            sign_extension: false,
+            ..all
+        });
+        check(Features {
+            saturating_float_to_int: false,
+            ..all
+        });
+    }
+}
