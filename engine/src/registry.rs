@@ -7,6 +7,7 @@
 
 use crate::trap::FrameInfo;
 use cranelift_codegen::ir;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
@@ -47,18 +48,42 @@ type Map = BTreeMap<usize, (usize, Arc<CodeInfo>)>;
 
 static REGISTRY: RwLock<Map> = RwLock::new(BTreeMap::new());
 
+thread_local! {
+    /// Set while this thread holds the registry lock. A fault taken then is
+    /// in registry code, never in JIT code, and the signal handler must not
+    /// wait for a lock its own thread holds.
+    static IN_REGISTRY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with `IN_REGISTRY` set (cleared even if `f` unwinds).
+fn holding<R>(f: impl FnOnce() -> R) -> R {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            IN_REGISTRY.with(|c| c.set(false));
+        }
+    }
+    IN_REGISTRY.with(|c| c.set(true));
+    let _clear = Clear;
+    f()
+}
+
 pub fn register(start: usize, len: usize, info: Arc<CodeInfo>) {
-    REGISTRY
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(start + len, (start, info));
+    holding(|| {
+        REGISTRY
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(start + len, (start, info));
+    })
 }
 
 pub fn unregister(start: usize, len: usize) {
-    REGISTRY
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&(start + len));
+    holding(|| {
+        REGISTRY
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(start + len));
+    })
 }
 
 fn find(map: &Map, pc: usize) -> Option<(usize, Arc<CodeInfo>)> {
@@ -68,8 +93,10 @@ fn find(map: &Map, pc: usize) -> Option<(usize, Arc<CodeInfo>)> {
 
 /// The region containing `pc` and `pc`'s offset in it.
 pub fn lookup(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
-    let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    find(&map, pc).map(|(start, info)| (info, (pc - start) as u32))
+    holding(|| {
+        let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        find(&map, pc).map(|(start, info)| (info, (pc - start) as u32))
+    })
 }
 
 /// For the signal handler: is `pc` Kiln code? Never blocks (see
@@ -80,16 +107,63 @@ pub fn is_kiln_code_nonblocking(pc: usize) -> bool {
 
 /// For the signal handler: the code region containing `pc`, if it is Kiln
 /// code, so that a stack walk through many frames of one region looks it
-/// up once. Never blocks. If a writer holds the lock (another thread
-/// publishing code) it retries a bounded number of times; a fault in host
-/// code during registration on this very thread must not spin forever.
+/// up once. Never takes the lock blocking: if another thread holds it
+/// (publishing or freeing code) it spins and yields the CPU until the
+/// writer is done — giving up early would make a real wasm trap look like
+/// a foreign fault and kill the process, which is what happened on a
+/// loaded machine, where a writer can be preempted while holding the lock
+/// for a whole time slice. A fault while this very thread holds the lock
+/// is in registry code, not JIT code: that answers `None` at once.
 pub fn region_nonblocking(pc: usize) -> Option<std::ops::Range<usize>> {
-    for _ in 0..10_000 {
-        if let Ok(map) = REGISTRY.try_read() {
-            let (&end, &(start, _)) = map.range(pc + 1..).next()?;
-            return (pc >= start).then_some(start..end);
+    if IN_REGISTRY.with(Cell::get) {
+        return None;
+    }
+    // Writers hold the lock for one B-tree insert or remove; a million
+    // yields is minutes of a starved machine, a bound only against a
+    // writer that never finishes.
+    for _ in 0..1_000_000 {
+        for _ in 0..64 {
+            if let Ok(map) = REGISTRY.try_read() {
+                let (&end, &(start, _)) = map.range(pc + 1..).next()?;
+                return (pc >= start).then_some(start..end);
+            }
+            std::hint::spin_loop();
         }
-        std::hint::spin_loop();
+        // sched_yield is async-signal-safe: it lets a preempted writer run.
+        std::thread::yield_now();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::REGISTRY;
+    use crate::{Engine, Instance, Module, Store};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A trap taken while another thread holds the registry lock (as when
+    /// it publishes code and is preempted) waits for the lock and is
+    /// reported as a trap; giving up after a bounded spin took the process
+    /// down with SIGILL on loaded machines.
+    #[test]
+    fn trap_while_another_thread_holds_the_registry() {
+        let engine = Engine::default();
+        let wat = r#"(module (func (export "boom") unreachable))"#;
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let boom = instance.get_func(&mut store, "boom").unwrap();
+        let (locked, wait) = mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            let _map = REGISTRY.write().unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        wait.recv().unwrap();
+        let err = boom.call(&mut store, &[], &mut []).unwrap_err();
+        writer.join().unwrap();
+        let trap = err.downcast_ref::<crate::Trap>().expect("a trap");
+        assert_eq!(trap.code(), crate::TrapCode::UnreachableCodeReached);
+    }
 }
