@@ -20,8 +20,8 @@ pub enum BoundsChecks {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Tunables {
     pub bounds_checks: BoundsChecks,
-    /// Charge fuel at function entries and loop headers (see
-    /// `Config::consume_fuel`).
+    /// Charge fuel at function entries (leaves excepted) and loop headers
+    /// (see `Config::consume_fuel`).
     pub consume_fuel: bool,
 }
 
@@ -138,9 +138,17 @@ impl Config {
         self
     }
 
-    /// Meter execution with fuel: compiled code charges for the operators
-    /// it runs and traps with `TrapCode::OutOfFuel` when the store's fuel
-    /// (`Store::set_fuel`, 0 at first) runs out. Bounds runaway loops.
+    /// Meter execution with fuel: compiled code charges about one unit per
+    /// operator and traps with `TrapCode::OutOfFuel` when the store's fuel
+    /// (`Store::set_fuel`, 0 at first) runs out. Bounds every execution
+    /// that would not finish (runaway loops, endless recursion).
+    ///
+    /// Charges are made up front, at function entry and at each loop
+    /// iteration. A *leaf* (a function with no `loop` and no call) charges
+    /// nothing itself: a direct `call` of it is paid by its caller, while
+    /// reaching it through `call_indirect`, an import or from the host costs
+    /// nothing, so with no fuel at all the host can still call a leaf. Code
+    /// that skips part of a function or loop body still pays for all of it.
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
         self.tunables.consume_fuel = enable;
         self

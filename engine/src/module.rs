@@ -108,12 +108,12 @@ impl Module {
         let parallel = config.parallel_compilation;
         let info = crate::parse::parse(wasm, &config.features, parallel)?;
         let offsets = VMOffsets::new(&info);
-        let env = FuncEnv {
-            info: &info,
-            offsets: &offsets,
-            tunables: &config.tunables,
-            call_conv: engine.isa().default_call_conv(),
-        };
+        let env = FuncEnv::new(
+            &info,
+            &offsets,
+            &config.tunables,
+            engine.isa().default_call_conv(),
+        )?;
         let imported = info.num_imported_funcs;
         let compile_one = |defined: u32| {
             let func = translate_function(&env, defined)?;

@@ -394,7 +394,7 @@ fn fuel_stops_runaway_loops() {
     let count = instance
         .get_typed_func::<i32, i32>(&mut store, "count")
         .unwrap();
-    // No fuel yet: even entering a function traps.
+    // No fuel yet: even entering a function that loops traps.
     let err = count.call(&mut store, 1).unwrap_err();
     assert_eq!(
         err.downcast_ref::<Trap>().unwrap().code(),

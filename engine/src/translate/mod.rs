@@ -77,6 +77,7 @@ use std::sync::OnceLock;
 use wasmparser::{VisitOperator, VisitSimdOperator};
 
 use control::Frame;
+use fuel::FuelPlan;
 
 /// What the translator needs to know about the module and the engine.
 pub struct FuncEnv<'a> {
@@ -84,6 +85,31 @@ pub struct FuncEnv<'a> {
     pub offsets: &'a VMOffsets,
     pub tunables: &'a Tunables,
     pub call_conv: CallConv,
+    /// The fuel charges of every function, when fuel is on.
+    fuel: Option<FuelPlan>,
+}
+
+impl<'a> FuncEnv<'a> {
+    /// With fuel on, this reads every function body once (the charges of
+    /// one function depend on which of its callees are leaves).
+    pub fn new(
+        info: &'a ModuleInfo,
+        offsets: &'a VMOffsets,
+        tunables: &'a Tunables,
+        call_conv: CallConv,
+    ) -> Result<FuncEnv<'a>> {
+        let fuel = match tunables.consume_fuel {
+            true => Some(FuelPlan::new(info)?),
+            false => None,
+        };
+        Ok(FuncEnv {
+            info,
+            offsets,
+            tunables,
+            call_conv,
+            fuel,
+        })
+    }
 }
 
 /// Translate defined function `defined_index` of `env.info` to CLIF.
@@ -124,7 +150,7 @@ pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::F
     let mut ctx = FunctionBuilderContext::new();
     let builder = FunctionBuilder::new(&mut func, &mut ctx);
     let mut t = Translator::new(env, builder);
-    t.translate_body(func_index, &body)?;
+    t.translate_body(defined_index, &body)?;
     t.b.finalize(frontend_config(env.call_conv)?);
     Ok(func)
 }
@@ -266,8 +292,8 @@ struct Translator<'e, 'f> {
     /// Direct-call references to defined functions, by function index.
     func_refs: HashMap<u32, FuncRef>,
     builtin_sigs: HashMap<Builtin, SigRef>,
-    /// Fuel charged per loop, when fuel is on.
-    fuel: Option<fuel::FuelCosts>,
+    /// This function's fuel charges, when fuel is on.
+    fuel: Option<&'e fuel::FuelCosts>,
     /// Position of the operator being translated in the body (what
     /// `FuelCosts::loops` is keyed by).
     op_index: usize,
@@ -295,11 +321,11 @@ impl<'e, 'f> Translator<'e, 'f> {
 
     fn translate_body(
         &mut self,
-        func_index: u32,
+        defined_index: u32,
         body: &wasmparser::FunctionBody<'_>,
     ) -> Result<()> {
         let info = self.env.info;
-        let ty = info.func_type(func_index);
+        let ty = info.func_type(info.num_imported_funcs + defined_index);
 
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -327,11 +353,13 @@ impl<'e, 'f> Translator<'e, 'f> {
         }
 
         let mut reader = body.get_operators_reader()?;
-        if self.env.tunables.consume_fuel {
-            // A first pass over the body, so the fuel cost of each loop is
-            // known before its header is emitted.
-            let costs = fuel::FuelCosts::new(reader.clone())?;
-            self.consume_fuel(costs.entry);
+        let env = self.env;
+        if let Some(plan) = &env.fuel {
+            let costs = plan.costs(defined_index);
+            // Leaves charge nothing: their direct callers pay.
+            if costs.entry > 0 {
+                self.consume_fuel(costs.entry);
+            }
             self.fuel = Some(costs);
         }
 

@@ -56,12 +56,7 @@ const ALL_TUNABLES: [Tunables; 4] = [
 fn translate_all(info: &ModuleInfo, tunables: &Tunables) -> Vec<(Function, Vec<u8>)> {
     let isa = isa();
     let offsets = VMOffsets::new(info);
-    let env = FuncEnv {
-        info,
-        offsets: &offsets,
-        tunables,
-        call_conv: isa.default_call_conv(),
-    };
+    let env = FuncEnv::new(info, &offsets, tunables, isa.default_call_conv()).unwrap();
     (0..info.num_defined_funcs())
         .map(|i| {
             let func =
@@ -540,13 +535,9 @@ fn check_refused(op: &[u8], expected: &str) {
     let isa = isa();
     let offsets = VMOffsets::new(&info);
     for tunables in &ALL_TUNABLES {
-        let env = FuncEnv {
-            info: &info,
-            offsets: &offsets,
-            tunables,
-            call_conv: isa.default_call_conv(),
-        };
-        match translate_function(&env, 0) {
+        let translated = FuncEnv::new(&info, &offsets, tunables, isa.default_call_conv())
+            .and_then(|env| translate_function(&env, 0));
+        match translated {
             Ok(_) => panic!("{op:02x?} translated"),
             Err(e) => assert_eq!(e.to_string(), expected, "{op:02x?}"),
         }
@@ -792,6 +783,37 @@ fn stack_limit_and_fuel() {
         2,
         "fuel at entry and loop header:\n{fuel}"
     );
+}
+
+/// The number of fuel checks (`OUT_OF_FUEL` traps, `user6`) in each
+/// defined function of `wat`, with fuel on.
+#[track_caller]
+fn check_fuel_checks(wat: &str, expected: &[usize]) {
+    let info = parse(wat);
+    let got: Vec<usize> = translate_all(&info, &ALL_TUNABLES[2])
+        .iter()
+        .map(|(f, _)| f.display().to_string().matches("user6").count())
+        .collect();
+    assert_eq!(got, expected, "{wat}");
+}
+
+#[test]
+fn only_functions_that_can_run_on_check_fuel() {
+    // Leaves: nothing, whatever they do short of looping or calling.
+    check_fuel_checks("(module (func))", &[0]);
+    check_fuel_checks(
+        "(module (memory 1) (func (result i32) (block (br 0)) (memory.grow (i32.const 1))))",
+        &[0],
+    );
+    // A caller checks once at entry, a loop once per iteration.
+    check_fuel_checks("(module (func $f) (func (call $f)))", &[0, 1]);
+    check_fuel_checks("(module (func $f (call $f)))", &[1]);
+    check_fuel_checks(
+        "(module (type $t (func)) (table 1 funcref) (func (call_indirect (type $t) (i32.const 0))))",
+        &[1],
+    );
+    check_fuel_checks("(module (import \"m\" \"f\" (func)) (func (call 0)))", &[1]);
+    check_fuel_checks("(module (func $f) (func (loop (call $f))))", &[0, 2]);
 }
 
 // ---- SIMD ----
@@ -1552,12 +1574,7 @@ fn vcode(wat: &str) -> String {
         .finish(settings::Flags::new(flags))
         .unwrap();
     let offsets = VMOffsets::new(&info);
-    let env = FuncEnv {
-        info: &info,
-        offsets: &offsets,
-        tunables: &ALL_TUNABLES[0],
-        call_conv: isa.default_call_conv(),
-    };
+    let env = FuncEnv::new(&info, &offsets, &ALL_TUNABLES[0], isa.default_call_conv()).unwrap();
     let mut ctx = Context::for_function(translate_function(&env, 0).unwrap());
     ctx.set_disasm(true);
     ctx.compile(&*isa, &mut ControlPlane::default())
