@@ -181,11 +181,7 @@ impl Backend for InterpBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kiln_spec_tests::{FileReport, run_wast_file};
-    use std::path::Path;
-    use std::sync::mpsc;
-    use std::thread;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     /// Far beyond what the script needs when bounded (seconds), so only an
     /// unbounded loop reaches it.
@@ -196,32 +192,6 @@ mod tests {
     /// bound, within seconds, instead of hanging the run.
     #[test]
     fn runaway_directives_fail_with_the_bound() {
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec-tests/tests/wast/runaway.wast");
-        let started = Instant::now();
-        let (tx, rx) = mpsc::channel();
-        // The runner thread is left behind if the watchdog fires; the
-        // failing test ends the process anyway.
-        thread::spawn(move || tx.send(run_wast_file(&InterpBackend::new, &script)));
-        let report: FileReport = rx.recv_timeout(WATCHDOG).unwrap_or_else(|_| {
-            panic!("the script still runs after {WATCHDOG:?}: directives are not bounded")
-        });
-        eprintln!("interp: {:.2?}", started.elapsed());
-        let mut actual = format!("{}/{}\n", report.passed, report.total);
-        for failure in &report.failures {
-            actual.push_str(&format!("{failure}\n"));
-        }
-        let bound = |action: &str| {
-            format!("did not finish within the bound: {action} used all {FUEL_BOUND} fuel")
-        };
-        let (spin, start) = (bound("invoke \"spin\""), bound("the start function"));
-        let expected = format!(
-            "3/7\n\
-             22:2: invoke: {spin}\n\
-             24:2: assert_exhaustion: {spin}\n\
-             28:2: module: {start}\n\
-             29:2: assert_trap: {start}\n"
-        );
-        assert_eq!(actual, expected);
+        kiln_spec_tests::runaway::check("interp", InterpBackend::new, FUEL_BOUND, WATCHDOG);
     }
 }

@@ -25,6 +25,7 @@ pub mod backend;
 pub mod engine_backend;
 pub mod expectations;
 mod harness;
+pub mod runaway;
 mod runner;
 pub mod suites;
 mod traps;
