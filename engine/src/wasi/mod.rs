@@ -190,8 +190,8 @@ fn call<T>(
     // Borrow the memory's bytes and the host data side by side: they are
     // disjoint fields of the store.
     let inner = &mut *caller.store;
-    let bytes: &mut [u8] = match memory {
-        Some(m) if m.store_id == inner.opaque.id() => inner.opaque.memories[m.index].data_mut(),
+    let bytes: &mut [u8] = match memory.map(|m| inner.opaque.try_get_mut(m)) {
+        Some(Ok(linear)) => linear.data_mut(),
         _ => &mut [],
     };
     let mut mem = GuestMemory::new(bytes);
