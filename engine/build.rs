@@ -1,9 +1,9 @@
 // Builds the setjmp/longjmp pair that traps unwind through (see
-// `src/helpers.c` and `src/signals.rs`).
+// `src/vm/helpers.c` and `src/vm/signals.rs`).
 fn main() {
-    println!("cargo:rerun-if-changed=src/helpers.c");
+    println!("cargo:rerun-if-changed=src/vm/helpers.c");
     cc::Build::new()
-        .file("src/helpers.c")
+        .file("src/vm/helpers.c")
         .warnings(true)
         .compile("kiln-helpers");
 }

@@ -24,9 +24,10 @@
 //! code, which is why `Module::deserialize` is `unsafe`.
 
 use crate::compile::CodeImage;
-use crate::config::{Features, Tunables};
+use crate::config::Features;
 use crate::engine::Engine;
 use crate::info::ModuleInfo;
+use crate::tunables::Tunables;
 use crate::types::FuncType;
 use anyhow::{Context, Result, anyhow, bail};
 use object::{Object as _, ObjectSection as _};
@@ -34,8 +35,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::ops::Range;
 
-/// Bumped whenever any section's encoding changes (3: the checksum).
-pub const FORMAT_VERSION: u32 = 3;
+/// Bumped whenever any section's encoding or the vmctx layout compiled
+/// code reads changes (3: the checksum; 4: the vmctx header's `objects`).
+pub const FORMAT_VERSION: u32 = 4;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -533,10 +535,8 @@ mod tests {
         for len in [4, 64, bytes.len() / 2, bytes.len() - 1] {
             let engine = Engine::default();
             // SAFETY: refused before any code could run.
-            assert!(
-                unsafe { Module::deserialize(&engine, &bytes[..len]) }.is_err(),
-                "truncated to {len}"
-            );
+            let loaded = unsafe { Module::deserialize(&engine, &bytes[..len]) };
+            assert!(loaded.is_err(), "truncated to {len}");
         }
         for (at, name) in [
             (1, "magic"),
@@ -603,7 +603,9 @@ mod tests {
         check(
             &old.write().unwrap(),
             &Config::new(),
-            "incompatible artifact: format version 2, this Kiln reads version 3",
+            &format!(
+                "incompatible artifact: format version 2, this Kiln reads version {FORMAT_VERSION}"
+            ),
         );
     }
 

@@ -5,8 +5,8 @@
 //! here; libcalls Cranelift may emit (float rounding on CPUs without
 //! SSE4.1, fma) are resolved to Rust functions in this file.
 
-use crate::code_memory::CodeMemory;
-use crate::registry::CodeInfo;
+use crate::vm::code_memory::CodeMemory;
+use crate::vm::registry::{self, CodeInfo};
 use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
@@ -145,7 +145,7 @@ impl LinkedCode {
 
 impl Drop for LinkedCode {
     fn drop(&mut self) {
-        crate::registry::unregister(self.memory.as_ptr() as usize, self.memory.len());
+        registry::unregister(self.memory.as_ptr() as usize, self.memory.len());
     }
 }
 
@@ -236,7 +236,7 @@ pub fn publish(image: &CodeImage, mut names: CodeInfo) -> Result<LinkedCode> {
         })
         .collect::<Result<_>>()?;
     names.funcs = image.funcs.clone();
-    crate::registry::register(base, memory.len(), std::sync::Arc::new(names));
+    registry::register(base, memory.len(), std::sync::Arc::new(names));
     Ok(LinkedCode {
         memory,
         meta: CodeImage {

@@ -1,29 +1,9 @@
-//! `Config`: the settings an `Engine` is created with, and `Tunables`, the
-//! subset that decides what code the translator emits.
+//! `Config`: the settings an `Engine` is created with (the subset that
+//! decides what code the translator emits is `tunables.rs`).
 
+pub use crate::tunables::BoundsChecks;
+use crate::tunables::Tunables;
 use cranelift_codegen::settings::OptLevel;
-
-/// How linear memory accesses are kept in bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum BoundsChecks {
-    /// Reserve 4 GiB plus a 4 GiB guard region per 32-bit memory, so any
-    /// `index + offset` lands in the reservation and no check is emitted; an
-    /// access beyond the current length faults and the signal handler turns
-    /// it into a trap. Memory never moves. Needs a 64-bit host.
-    GuardPages,
-    /// Compare every access against the current length. Memories reserve
-    /// only what they use and may move when they grow.
-    Explicit,
-}
-
-/// Settings that shape generated code; recorded with compiled code.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct Tunables {
-    pub bounds_checks: BoundsChecks,
-    /// Charge fuel at function entries (leaves excepted) and loop headers
-    /// (see `Config::consume_fuel`).
-    pub consume_fuel: bool,
-}
 
 /// Wasm proposals, one flag each: the single source of the feature set.
 ///

@@ -1,10 +1,12 @@
 //! `Engine`: the compiler (a Cranelift ISA for the host), the settings it
 //! was built with, the engine-wide registry of function types, and the
-//! per-type trampolines. Cheap to clone; shared across threads.
+//! per-type trampolines, and the instance allocator every store of the
+//! engine draws memory from. Cheap to clone; shared across threads.
 
 use crate::config::Config;
 use crate::trampoline::{self, Trampolines};
 use crate::types::FuncType;
+use crate::vm::{InstanceAllocator, OnDemandAllocator};
 use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable, OptLevel};
@@ -21,6 +23,7 @@ struct EngineInner {
     isa: OwnedTargetIsa,
     types: Mutex<TypeRegistry>,
     trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+    allocator: Arc<dyn InstanceAllocator>,
 }
 
 /// Interns function types so a signature check is one integer compare,
@@ -52,7 +55,7 @@ impl Engine {
         {
             bail!("guard-page bounds checks need a 64-bit host");
         }
-        crate::signals::init();
+        crate::vm::signals::init();
         let mut flags = settings::builder();
         let opt = match config.opt_level {
             OptLevel::None => "none",
@@ -80,12 +83,18 @@ impl Engine {
                 isa,
                 types: Mutex::default(),
                 trampolines: Mutex::default(),
+                allocator: Arc::new(OnDemandAllocator),
             }),
         })
     }
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Where this engine's stores get instance memory.
+    pub(crate) fn allocator(&self) -> &Arc<dyn InstanceAllocator> {
+        &self.inner.allocator
     }
 
     pub(crate) fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {

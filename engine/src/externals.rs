@@ -8,11 +8,11 @@
 //! `StoreOpaque::{try_get, get}`).
 
 use crate::func::Func;
-use crate::memory::LinearMemory;
 use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::values::Val;
-use crate::vmctx::{VMGlobal, VMTableDefinition};
+use crate::vm::GlobalData;
+use crate::vm::vmctx::VMGlobal;
 use anyhow::{Result, bail};
 
 /// Anything an instance can import or export; it belongs to the store of
@@ -94,11 +94,6 @@ impl From<Memory> for Extern {
 
 // ---------------------------------------------------------------- globals
 
-pub(crate) struct GlobalData {
-    pub slot: VMGlobal,
-    pub ty: GlobalType,
-}
-
 /// A global variable in a store.
 ///
 /// It belongs to the store that made it: with another store, `set` returns
@@ -115,18 +110,14 @@ impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, init: Val) -> Result<Global> {
         let s = opaque_mut(&mut store);
         let bits = init.to_raw_checked(s, ty.content)?;
-        Ok(Global::push(s, ty, bits))
-    }
-
-    pub(crate) fn push(s: &mut StoreOpaque, ty: GlobalType, bits: u128) -> Global {
-        s.globals.push(Box::new(GlobalData {
+        let index = s.objects.push_global(GlobalData {
             slot: VMGlobal { bits },
             ty,
-        }));
-        Global {
+        });
+        Ok(Global {
             store_id: s.id(),
-            index: s.globals.len() - 1,
-        }
+            index,
+        })
     }
 
     /// # Panics
@@ -158,50 +149,6 @@ impl Global {
 
 // ----------------------------------------------------------------- tables
 
-/// Tables never hold more elements than this, whatever their maximum says,
-/// so a wasm `table.grow` cannot exhaust host memory.
-pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
-
-pub(crate) struct TableData {
-    /// What compiled code reads; boxed so its address is stable.
-    pub def: Box<VMTableDefinition>,
-    pub elements: Vec<usize>,
-    pub ty: TableType,
-}
-
-// SAFETY: `def.base` points into `elements`, owned by this value.
-unsafe impl Send for TableData {}
-
-impl TableData {
-    pub fn new(ty: TableType, init: usize) -> Result<TableData> {
-        if ty.minimum > MAX_TABLE_ELEMENTS {
-            bail!(
-                "table minimum of {} elements exceeds Kiln's limit of {MAX_TABLE_ELEMENTS}",
-                ty.minimum
-            );
-        }
-        let mut elements = vec![init; ty.minimum as usize];
-        let def = Box::new(VMTableDefinition {
-            base: elements.as_mut_ptr(),
-            length: elements.len(),
-        });
-        Ok(TableData { def, elements, ty })
-    }
-
-    /// Grow by `delta` elements set to `init`; the old size, or `None`.
-    pub fn grow(&mut self, delta: u32, init: usize) -> Option<u32> {
-        let old = self.elements.len() as u32;
-        let new = old.checked_add(delta)?;
-        if new > self.ty.maximum.unwrap_or(u32::MAX).min(MAX_TABLE_ELEMENTS) {
-            return None;
-        }
-        self.elements.resize(new as usize, init);
-        self.def.base = self.elements.as_mut_ptr();
-        self.def.length = self.elements.len();
-        Some(old)
-    }
-}
-
 /// A table of references in a store.
 ///
 /// It belongs to the store that made it: with another store, `set` and
@@ -218,10 +165,10 @@ impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let s = opaque_mut(&mut store);
         let init = init.to_raw_checked(s, crate::ValType::Ref(ty.element))? as usize;
-        s.tables.push(TableData::new(ty, init)?);
+        let table = s.objects.allocator.allocate_table(ty, init)?;
         Ok(Table {
             store_id: s.id(),
-            index: s.tables.len() - 1,
+            index: s.objects.push_table(table),
         })
     }
 
@@ -294,11 +241,10 @@ pub struct Memory {
 impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let s = opaque_mut(&mut store);
-        let mode = s.engine.config().tunables.bounds_checks;
-        s.memories.push(LinearMemory::new(ty, mode)?);
+        let memory = (s.objects.allocator).allocate_memory(ty, &s.engine.config().tunables)?;
         Ok(Memory {
             store_id: s.id(),
-            index: s.memories.len() - 1,
+            index: s.objects.push_memory(memory),
         })
     }
 

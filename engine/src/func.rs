@@ -15,7 +15,7 @@ use crate::store::{
 use crate::trampoline::{ArrayCallFn, HostShimFn, Trampolines};
 use crate::types::{FuncType, ValType};
 use crate::values::Val;
-use crate::vmctx::{self, VMFuncRef};
+use crate::vm::vmctx::{self, VMFuncRef};
 use anyhow::{Result, anyhow, bail};
 use std::marker::PhantomData;
 use std::sync::Arc;

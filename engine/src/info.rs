@@ -6,7 +6,6 @@
 //! `funcs[..num_imported_funcs]` are imported functions, and likewise for
 //! tables, memories and globals.
 
-use crate::memory::MAX_PAGES;
 use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -137,6 +136,9 @@ impl ModuleInfo {
         &self.wasm[self.datas[index as usize].range.clone()]
     }
 }
+
+/// Pages a 32-bit memory can have at most (4 GiB).
+pub const MAX_PAGES: u64 = 65536;
 
 /// Limits the parser's validator (wasmparser) puts on a module, so a
 /// decoded `ModuleInfo` is held to the same bounds.

@@ -23,8 +23,6 @@
 
 mod abi;
 mod artifact;
-mod builtins;
-mod code_memory;
 mod compile;
 mod config;
 mod engine;
@@ -32,21 +30,17 @@ mod externals;
 mod func;
 mod info;
 mod instance;
-mod libcalls;
 mod linker;
-mod memory;
-mod memory_image;
 mod module;
 mod parse;
-mod registry;
-mod signals;
 mod store;
 mod trampoline;
 mod translate;
 mod trap;
+mod tunables;
 mod types;
 mod values;
-mod vmctx;
+mod vm;
 pub mod wasi;
 
 pub use config::{BoundsChecks, Config, Features};

@@ -3,14 +3,15 @@
 
 use crate::artifact::{self, EngineMetadata};
 use crate::compile::{self, CodeImage, LinkedCode};
-use crate::config::BoundsChecks;
 use crate::engine::Engine;
 use crate::info::{EntityIndex, ModuleInfo};
-use crate::memory_image::MemoryImage;
-use crate::registry::CodeInfo;
 use crate::translate::{FuncEnv, translate_function};
+use crate::tunables::BoundsChecks;
 use crate::types::ExternType;
-use crate::vmctx::VMOffsets;
+use crate::vm::ModuleRuntime;
+use crate::vm::memory_image::MemoryImage;
+use crate::vm::registry::CodeInfo;
+use crate::vm::vmctx::VMOffsets;
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -35,6 +36,24 @@ pub(crate) struct ModuleInner {
     /// instantiation instead of copying the data segments (guard-page
     /// memories only: explicit-mode memories move when they grow).
     pub memory_image: Option<MemoryImage>,
+}
+
+impl ModuleRuntime for ModuleInner {
+    fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+    fn offsets(&self) -> &VMOffsets {
+        &self.offsets
+    }
+    fn type_ids(&self) -> &[u32] {
+        &self.type_ids
+    }
+    fn func_ptr(&self, defined: usize) -> *const u8 {
+        self.code.func_ptr(defined)
+    }
+    fn memory_image(&self) -> Option<&MemoryImage> {
+        self.memory_image.as_ref()
+    }
 }
 
 /// An import a module declares.

@@ -11,18 +11,20 @@
 //! `WRONG_STORE`. Nothing is freed before the store is dropped, and ids
 //! are never reused, so a handle of a dropped store is a mismatch too.
 
-mod thread_stack;
-
 use crate::engine::Engine;
-use crate::externals::{Extern, Global, GlobalData, Memory, Table, TableData};
+use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, FuncData};
-use crate::instance::{Instance, InstanceData};
-use crate::memory::LinearMemory;
-use crate::signals::{self, TrapRecord};
+use crate::instance::Instance;
+use crate::module::Module;
 use crate::trampoline::ArrayCallFn;
-use crate::trap::{FrameInfo, Trap, TrapCode, ir_codes};
+use crate::trap::{FrameInfo, Trap, TrapCode};
 use crate::values::ExternRef;
-use crate::vmctx::{VMFuncRef, VMStoreContext};
+use crate::vm::signals::{self, TrapRecord};
+use crate::vm::vmctx::VMFuncRef;
+use crate::vm::{
+    GlobalData, InstanceData, LinearMemory, StoreObjects, TableData, registry, thread_stack,
+    trap_codes,
+};
 use anyhow::{Result, anyhow, bail};
 use rustc_hash::FxHashMap;
 use std::any::Any;
@@ -35,13 +37,10 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
-    // Boxed: vmctx back pointers and compiled code hold their addresses.
-    #[allow(clippy::vec_box)]
-    pub(crate) instances: Vec<Box<InstanceData>>,
-    pub(crate) memories: Vec<LinearMemory>,
-    pub(crate) tables: Vec<TableData>,
-    #[allow(clippy::vec_box)]
-    pub(crate) globals: Vec<Box<GlobalData>>,
+    /// Instances, memories, tables, globals: what the VM layer sees.
+    pub(crate) objects: StoreObjects,
+    /// The module of each instance, by instance index.
+    pub(crate) modules: Vec<Module>,
     pub(crate) funcs: Vec<FuncData>,
     /// `VMFuncRef` address → index in `funcs`, for turning raw funcrefs
     /// coming out of wasm back into `Func`s. Keys are addresses the runtime
@@ -51,9 +50,6 @@ pub struct StoreOpaque {
     /// The error of a failed host call, waiting for the trap it caused to
     /// reach the host→wasm entry.
     pub(crate) pending_error: Option<anyhow::Error>,
-    /// Stack limit and fuel, shared by all instances (boxed: every vmctx
-    /// points to it).
-    pub(crate) context: Box<VMStoreContext>,
     /// Host→wasm entries currently active on the stack.
     entry_depth: u32,
 }
@@ -78,18 +74,12 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    instances: Vec::new(),
-                    memories: Vec::new(),
-                    tables: Vec::new(),
-                    globals: Vec::new(),
+                    objects: StoreObjects::new(engine.allocator().clone()),
+                    modules: Vec::new(),
                     funcs: Vec::new(),
                     func_by_ref: FxHashMap::default(),
                     externrefs: Vec::new(),
                     pending_error: None,
-                    context: Box::new(VMStoreContext {
-                        stack_limit: usize::MAX,
-                        fuel: 0,
-                    }),
                     entry_depth: 0,
                 },
                 data,
@@ -113,7 +103,7 @@ impl<T> Store<T> {
     /// `Config::consume_fuel`). Fuel beyond `i64::MAX` is capped there.
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
         self.fuel_enabled()?;
-        self.inner.opaque.context.fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+        self.inner.opaque.objects.context.fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
         Ok(())
     }
 
@@ -121,7 +111,7 @@ impl<T> Store<T> {
     pub fn get_fuel(&self) -> Result<u64> {
         self.fuel_enabled()?;
         // Negative after an out-of-fuel trap: the last charge overdrew it.
-        Ok(self.inner.opaque.context.fuel.max(0) as u64)
+        Ok(self.inner.opaque.objects.context.fuel.max(0) as u64)
     }
 
     fn fuel_enabled(&self) -> Result<()> {
@@ -272,7 +262,7 @@ pub(crate) trait Stored: StoreOwned + Copy {
 }
 
 macro_rules! stored {
-    ($($handle:ty => $list:ident: $data:ty;)*) => {$(
+    ($($handle:ty => $($list:ident).+: $data:ty;)*) => {$(
         impl StoreOwned for $handle {
             #[inline]
             fn store_id(&self) -> u64 {
@@ -287,11 +277,11 @@ macro_rules! stored {
             }
             #[inline]
             fn lookup(s: &StoreOpaque, index: usize) -> &$data {
-                &s.$list[index]
+                &s.$($list).+[index]
             }
             #[inline]
             fn lookup_mut(s: &mut StoreOpaque, index: usize) -> &mut $data {
-                &mut s.$list[index]
+                &mut s.$($list).+[index]
             }
         }
     )*};
@@ -301,10 +291,10 @@ macro_rules! stored {
 // `&Box<dyn Any>` cannot silently become a `&dyn Any` of the box itself.
 stored! {
     Func => funcs: FuncData;
-    Global => globals: Box<GlobalData>;
-    Table => tables: TableData;
-    Memory => memories: LinearMemory;
-    Instance => instances: Box<InstanceData>;
+    Global => objects.globals: Box<GlobalData>;
+    Table => objects.tables: TableData;
+    Memory => objects.memories: LinearMemory;
+    Instance => objects.instances: Box<InstanceData>;
     ExternRef => externrefs: Box<dyn Any + Send + Sync>;
 }
 
@@ -390,6 +380,13 @@ impl StoreOpaque {
         H::lookup_mut(self, handle.index())
     }
 
+    /// The module `instance` instantiated; panics if it is another store's.
+    #[track_caller]
+    pub(crate) fn module_of(&self, instance: Instance) -> &Module {
+        self.assert_owns(&instance);
+        &self.modules[instance.index]
+    }
+
     /// Call the wasm function behind `funcref` with arguments (and then
     /// results) in `values`, which must hold enough slots for both.
     ///
@@ -418,7 +415,7 @@ impl StoreOpaque {
                 if s.entry_depth == 0 {
                     s.update_stack_limit(sp);
                 }
-                if sp <= s.context.stack_limit {
+                if sp <= s.objects.context.stack_limit {
                     return Err(Trap::new(TrapCode::StackOverflow, Vec::new()).into());
                 }
                 s.entry_depth += 1;
@@ -444,17 +441,17 @@ impl StoreOpaque {
     /// fault in its guard page.
     fn update_stack_limit(&mut self, sp: usize) {
         let wanted = sp.saturating_sub(self.engine.config().max_wasm_stack);
-        self.context.stack_limit = wanted.max(thread_stack::floor(sp));
+        self.objects.context.stack_limit = wanted.max(thread_stack::floor(sp));
     }
 
     fn trap_error(&mut self, record: &TrapRecord) -> anyhow::Error {
-        let Some((info, offset)) = crate::registry::lookup(record.pc) else {
+        let Some((info, offset)) = registry::lookup(record.pc) else {
             return anyhow!("wasm trap at unknown address {:#x}", record.pc);
         };
         let Some(ir_code) = info.trap_at(offset) else {
             return anyhow!("wasm fault at {:#x} without a trap code", record.pc);
         };
-        if ir_code == ir_codes::HOST_ERROR {
+        if ir_code == trap_codes::HOST_ERROR {
             return self
                 .pending_error
                 .take()
@@ -488,8 +485,13 @@ impl StoreOpaque {
 fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     // A return address points after its call; look up the call itself.
     let frame = |pc: usize| {
-        let (info, offset) = crate::registry::lookup(pc)?;
-        info.frame_at(offset)
+        let (info, offset) = registry::lookup(pc)?;
+        let func_index = info.func_at(offset)?;
+        Some(FrameInfo {
+            module_name: info.module_name.clone(),
+            func_index,
+            func_name: info.func_names.get(&func_index).cloned(),
+        })
     };
     let calls = record.returns[..record.num_returns]
         .iter()

@@ -12,9 +12,9 @@
 
 use crate::abi::{clif_type, wasm_signature};
 use crate::compile::{self, CompiledFunc, LinkedCode};
-use crate::registry::CodeInfo;
-use crate::trap::ir_codes;
 use crate::types::FuncType;
+use crate::vm::registry::CodeInfo;
+use crate::vm::trap_codes;
 use anyhow::Result;
 use cranelift_codegen::ir::{
     self, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types,
@@ -137,7 +137,7 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
         .ins()
         .call_indirect(shim_sig, shim, &[ctx, caller_vmctx, values, n]);
     let status = b.inst_results(call)[0];
-    b.ins().trapnz(status, ir_codes::HOST_ERROR);
+    b.ins().trapnz(status, trap_codes::HOST_ERROR);
     let results: Vec<_> = ty
         .results()
         .iter()

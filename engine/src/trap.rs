@@ -3,25 +3,13 @@
 //!
 //! Compiled code raises a trap only by executing a faulting instruction
 //! (Cranelift's `trap`/`trapz`/`trapnz`, a guarded memory access, an integer
-//! division); `signals.rs` turns the signal into a return to the innermost
+//! division); `vm/signals.rs` turns the signal into a return to the innermost
 //! host→wasm entry, and this module maps the faulting PC's Cranelift code
 //! back to a `TrapCode`.
 
+use crate::vm::trap_codes;
 use cranelift_codegen::ir;
 use std::fmt;
-
-/// Cranelift trap codes for the traps Cranelift has no reserved code for.
-pub mod ir_codes {
-    use cranelift_codegen::ir::TrapCode;
-    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(1);
-    pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(2);
-    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(3);
-    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(4);
-    /// A host function (or builtin) failed; the error is pending in the store.
-    pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(5);
-    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(6);
-    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(7);
-}
 
 /// Why wasm execution stopped abnormally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,12 +66,12 @@ impl TrapCode {
             ir::TrapCode::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
             ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivisionByZero,
             ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapCode::BadConversionToInteger,
-            ir_codes::TABLE_OUT_OF_BOUNDS => TrapCode::TableOutOfBounds,
-            ir_codes::INDIRECT_CALL_TO_NULL => TrapCode::IndirectCallToNull,
-            ir_codes::BAD_SIGNATURE => TrapCode::BadSignature,
-            ir_codes::UNREACHABLE => TrapCode::UnreachableCodeReached,
-            ir_codes::OUT_OF_FUEL => TrapCode::OutOfFuel,
-            ir_codes::NULL_REFERENCE => TrapCode::NullReference,
+            trap_codes::TABLE_OUT_OF_BOUNDS => TrapCode::TableOutOfBounds,
+            trap_codes::INDIRECT_CALL_TO_NULL => TrapCode::IndirectCallToNull,
+            trap_codes::BAD_SIGNATURE => TrapCode::BadSignature,
+            trap_codes::UNREACHABLE => TrapCode::UnreachableCodeReached,
+            trap_codes::OUT_OF_FUEL => TrapCode::OutOfFuel,
+            trap_codes::NULL_REFERENCE => TrapCode::NullReference,
             _ => return None,
         })
     }

@@ -121,7 +121,7 @@ impl Val {
             ValType::F64 => Val::F64(raw as u64),
             ValType::V128 => Val::V128(raw),
             ValType::Ref(RefType::FuncRef) => {
-                let ptr = raw as usize as *const crate::vmctx::VMFuncRef;
+                let ptr = raw as usize as *const crate::vm::vmctx::VMFuncRef;
                 Val::FuncRef(if ptr.is_null() {
                     None
                 } else {

@@ -7,9 +7,9 @@
 
 use super::{PTR, Translator, vmctx_readonly};
 use crate::abi::wasm_signature;
-use crate::builtins::Builtin;
-use crate::trap::ir_codes;
-use crate::vmctx::{
+use crate::vm::builtins::Builtin;
+use crate::vm::trap_codes;
+use crate::vm::vmctx::{
     BUILTINS_OFFSET, FUNC_REF_CODE, FUNC_REF_TYPE_ID, FUNC_REF_VMCTX, FUNCTION_IMPORT_CODE,
     FUNCTION_IMPORT_VMCTX,
 };
@@ -111,7 +111,9 @@ impl Translator<'_, '_> {
         let index = self.pop();
         let addr = self.table_element_addr(table, index);
         let funcref = self.b.ins().load(PTR, MemFlagsData::trusted(), addr, 0);
-        self.b.ins().trapz(funcref, ir_codes::INDIRECT_CALL_TO_NULL);
+        self.b
+            .ins()
+            .trapz(funcref, trap_codes::INDIRECT_CALL_TO_NULL);
 
         // VMFuncRefs never change once created, hence readonly; not
         // `can_move`, as they are only valid past the null check.
@@ -127,7 +129,7 @@ impl Translator<'_, '_> {
             .ins()
             .load(types::I32, funcref_flags, funcref, FUNC_REF_TYPE_ID as i32);
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
-        self.b.ins().trapnz(mismatch, ir_codes::BAD_SIGNATURE);
+        self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
 
         let code = self
             .b

@@ -17,7 +17,7 @@
 
 use super::{Translator, wasm_clif_type};
 use crate::abi::clif_type;
-use crate::trap::ir_codes;
+use crate::vm::trap_codes;
 use anyhow::Result;
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
 use std::collections::HashMap;
@@ -70,7 +70,7 @@ fn block_args(vals: &[Value]) -> Vec<BlockArg> {
 impl Translator<'_, '_> {
     operators! { t;
         visit_unreachable => {
-            t.b.ins().trap(ir_codes::UNREACHABLE);
+            t.b.ins().trap(trap_codes::UNREACHABLE);
             t.reachable = false
         };
         // Nothing to emit.

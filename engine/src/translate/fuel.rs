@@ -39,8 +39,8 @@
 
 use super::Translator;
 use crate::info::ModuleInfo;
-use crate::trap::ir_codes;
-use crate::vmctx::{STORE_CONTEXT_FUEL, STORE_CONTEXT_OFFSET};
+use crate::vm::trap_codes;
+use crate::vm::vmctx::{STORE_CONTEXT_FUEL, STORE_CONTEXT_OFFSET};
 use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
@@ -190,6 +190,6 @@ impl Translator<'_, '_> {
             .ins()
             .store(flags, fuel, ctx, STORE_CONTEXT_FUEL as i32);
         let exhausted = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
-        self.b.ins().trapnz(exhausted, ir_codes::OUT_OF_FUEL);
+        self.b.ins().trapnz(exhausted, trap_codes::OUT_OF_FUEL);
     }
 }

@@ -9,7 +9,7 @@
 //! - `GuardPages`: no check. Every byte of an access, from `zext(index) +
 //!   offset` (at most `2 * u32::MAX`) to `size - 1` (at most 15) past it,
 //!   lies inside the memory's reservation (4 GiB + 4 GiB + one wasm page:
-//!   `GUARD_RESERVATION` in `memory.rs`, which asserts it), so an
+//!   `GUARD_RESERVATION` in `vm/memory.rs`, which asserts it), so an
 //!   out-of-bounds access faults wholly inside it and never touches other
 //!   mappings; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift records
 //!   the trap site. The base never moves, so its load is readonly.
@@ -18,10 +18,10 @@
 //!   each access because growing may move the memory.
 
 use super::{PTR, Translator, vmctx_readonly};
-use crate::builtins::Builtin;
-use crate::config::BoundsChecks;
-use crate::memory::MAX_ACCESS_SIZE;
-use crate::vmctx::{MEMORY_BASE, MEMORY_LENGTH};
+use crate::tunables::BoundsChecks;
+use crate::vm::builtins::Builtin;
+use crate::vm::memory::MAX_ACCESS_SIZE;
+use crate::vm::vmctx::{MEMORY_BASE, MEMORY_LENGTH};
 use anyhow::{Result, bail};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Type, Value, types};

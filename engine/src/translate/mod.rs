@@ -57,11 +57,11 @@ mod table;
 mod tests;
 
 use crate::abi::{clif_type, wasm_signature};
-use crate::builtins::Builtin;
-use crate::config::Tunables;
 use crate::info::ModuleInfo;
+use crate::tunables::Tunables;
 use crate::types::{Mutability, val_type_from};
-use crate::vmctx::{STORE_CONTEXT_OFFSET, STORE_CONTEXT_STACK_LIMIT, VMOffsets};
+use crate::vm::builtins::Builtin;
+use crate::vm::vmctx::{STORE_CONTEXT_OFFSET, STORE_CONTEXT_STACK_LIMIT, VMOffsets};
 use anyhow::{Result, bail};
 use cranelift_codegen::entity::packed_option::ReservedValue;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};

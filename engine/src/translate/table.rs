@@ -4,9 +4,9 @@
 //! (see `VMTableDefinition`); reference values are I64, 0 being null.
 
 use super::{PTR, Translator};
-use crate::builtins::Builtin;
-use crate::trap::ir_codes;
-use crate::vmctx::{TABLE_BASE, TABLE_LENGTH};
+use crate::vm::builtins::Builtin;
+use crate::vm::trap_codes;
+use crate::vm::vmctx::{TABLE_BASE, TABLE_LENGTH};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use wasmparser::HeapType;
@@ -56,7 +56,7 @@ impl Translator<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
-        self.b.ins().trapnz(oob, ir_codes::TABLE_OUT_OF_BOUNDS);
+        self.b.ins().trapnz(oob, trap_codes::TABLE_OUT_OF_BOUNDS);
         let base = self
             .b
             .ins()

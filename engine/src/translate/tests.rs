@@ -7,9 +7,10 @@
 //! the value semantics of each family are exercised, not only its types.
 
 use super::{FuncEnv, translate_function};
-use crate::config::{BoundsChecks, Features, Tunables};
+use crate::config::Features;
 use crate::info::ModuleInfo;
-use crate::vmctx::{
+use crate::tunables::{BoundsChecks, Tunables};
+use crate::vm::vmctx::{
     STORE_CONTEXT_OFFSET, VMGlobal, VMMemoryDefinition, VMOffsets, VMStoreContext,
     VMTableDefinition,
 };

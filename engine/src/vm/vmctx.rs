@@ -39,9 +39,12 @@ pub struct VMContextHeader {
     /// The store's `VMStoreContext`, shared by all its instances.
     pub store_context: *mut VMStoreContext,
     /// The builtin function table (`libcalls::BUILTINS`).
-    pub builtins: *const crate::libcalls::BuiltinTable,
-    /// The owning store (a `StoreOpaque`), for builtins and host calls.
+    pub builtins: *const super::libcalls::BuiltinTable,
+    /// The embedding's store, opaque to the VM: host functions called from
+    /// this instance get it back.
     pub store: *mut u8,
+    /// The owning store's runtime objects, for builtins.
+    pub objects: *mut super::objects::StoreObjects,
     /// The owning instance (an `InstanceData`), for builtins.
     pub instance: *mut u8,
 }
@@ -50,6 +53,7 @@ pub const MAGIC_OFFSET: u32 = offset_of!(VMContextHeader, magic) as u32;
 pub const STORE_CONTEXT_OFFSET: u32 = offset_of!(VMContextHeader, store_context) as u32;
 pub const BUILTINS_OFFSET: u32 = offset_of!(VMContextHeader, builtins) as u32;
 pub const STORE_OFFSET: u32 = offset_of!(VMContextHeader, store) as u32;
+pub const OBJECTS_OFFSET: u32 = offset_of!(VMContextHeader, objects) as u32;
 pub const INSTANCE_OFFSET: u32 = offset_of!(VMContextHeader, instance) as u32;
 const HEADER_SIZE: u32 = size_of::<VMContextHeader>() as u32;
 
@@ -149,7 +153,7 @@ const PTR_SIZE: u32 = size_of::<usize>() as u32;
 // and the arrays `VMOffsets` lays out stay aligned for those loads.
 const _: () = {
     const PTR: usize = size_of::<usize>();
-    assert!(size_of::<VMContextHeader>() == 5 * PTR);
+    assert!(size_of::<VMContextHeader>() == 6 * PTR);
     assert!(size_of::<VMFunctionImport>() == 2 * PTR);
     // `code` and `vmctx` around a `u32` type id and its padding.
     assert!(size_of::<VMFuncRef>() == 2 * PTR + 8);
@@ -158,7 +162,7 @@ const _: () = {
     assert!(size_of::<VMGlobal>() == 16 && align_of::<VMGlobal>() == 16);
     // The arrays after the header: type ids need 4-byte alignment, the
     // rest pointer alignment (restored after the type ids), and the block
-    // itself is 16-byte aligned (`InstanceData::vmctx`).
+    // itself is 16-byte aligned (`allocator::VmctxBlock`).
     assert!((HEADER_SIZE as usize).is_multiple_of(align_of::<u32>()));
     assert!(
         align_of::<VMFunctionImport>() == PTR
@@ -284,8 +288,9 @@ mod tests {
         check("store context", STORE_CONTEXT_OFFSET, 8);
         check("builtins", BUILTINS_OFFSET, 16);
         check("store", STORE_OFFSET, 24);
-        check("instance", INSTANCE_OFFSET, 32);
-        check("header size", HEADER_SIZE, 40);
+        check("objects", OBJECTS_OFFSET, 32);
+        check("instance", INSTANCE_OFFSET, 40);
+        check("header size", HEADER_SIZE, 48);
         check("stack limit", STORE_CONTEXT_STACK_LIMIT, 0);
         check("fuel", STORE_CONTEXT_FUEL, 8);
         check("import code", FUNCTION_IMPORT_CODE, 0);

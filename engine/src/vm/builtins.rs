@@ -8,7 +8,7 @@
 //! builtin takes the caller's vmctx first; all other parameters are `i32`
 //! (`u32` on the Rust side) except references, which are pointer-sized.
 
-use crate::trap::ir_codes;
+use crate::vm::trap_codes;
 use cranelift_codegen::ir::{self, AbiParam, types};
 use cranelift_codegen::isa::CallConv;
 
@@ -102,7 +102,7 @@ impl Builtin {
                 Some(ir::TrapCode::HEAP_OUT_OF_BOUNDS)
             }
             Builtin::TableFill | Builtin::TableCopy | Builtin::TableInit => {
-                Some(ir_codes::TABLE_OUT_OF_BOUNDS)
+                Some(trap_codes::TABLE_OUT_OF_BOUNDS)
             }
             _ => None,
         }

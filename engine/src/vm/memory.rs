@@ -8,15 +8,14 @@
 //! it maps only its current size and may move when it grows; compiled code
 //! checks every access.
 
-use crate::config::BoundsChecks;
-use crate::memory_image::MemoryImage;
+use super::memory_image::MemoryImage;
+use super::vmctx::VMMemoryDefinition;
+pub use crate::info::MAX_PAGES;
+use crate::tunables::BoundsChecks;
 use crate::types::MemoryType;
-use crate::vmctx::VMMemoryDefinition;
 use anyhow::{Result, bail};
 
 pub const WASM_PAGE_SIZE: usize = 65536;
-/// Pages a 32-bit memory can have at most (4 GiB).
-pub const MAX_PAGES: u64 = 65536;
 /// The widest access compiled code makes (`v128`).
 pub const MAX_ACCESS_SIZE: u64 = 16;
 

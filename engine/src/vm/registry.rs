@@ -5,7 +5,6 @@
 //! the trap path maps a PC to a `TrapCode` and a wasm frame. Entries are
 //! added when code is published and removed when it is freed.
 
-use crate::trap::FrameInfo;
 use cranelift_codegen::ir;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -29,17 +28,11 @@ impl CodeInfo {
         Some(self.traps[i].1)
     }
 
-    pub fn frame_at(&self, offset: u32) -> Option<FrameInfo> {
+    /// The index of the wasm function whose code holds `offset`.
+    pub fn func_at(&self, offset: u32) -> Option<u32> {
         let i = self.funcs.partition_point(|(r, _)| r.end <= offset);
         let (range, index) = self.funcs.get(i)?;
-        if !range.contains(&offset) {
-            return None;
-        }
-        Some(FrameInfo {
-            module_name: self.module_name.clone(),
-            func_index: *index,
-            func_name: self.func_names.get(index).cloned(),
-        })
+        range.contains(&offset).then_some(*index)
     }
 }
 

@@ -5,10 +5,10 @@
 //! Builtins never unwind: a failure is a non-zero status, and the calling
 //! compiled code raises the trap (see `signals.rs`).
 
-use crate::builtins::{Builtin, foreach_builtin};
-use crate::instance::InstanceData;
-use crate::store::StoreOpaque;
-use crate::vmctx;
+use super::builtins::{Builtin, foreach_builtin};
+use super::instance::InstanceData;
+use super::objects::StoreObjects;
+use super::vmctx;
 use std::mem::{offset_of, size_of};
 
 macro_rules! builtin_table {
@@ -45,17 +45,21 @@ foreach_builtin!(builtin_table);
 const OK: u32 = 0;
 const TRAP: u32 = 1;
 
-/// The store and instance a vmctx belongs to.
+/// The objects of the store a vmctx belongs to, and its instance's index
+/// there. One exclusive borrow of the whole: the instance is reached
+/// through it (`objects.instances[i]`), never beside it, so a builtin
+/// borrows the instance and the memories or tables it names as disjoint
+/// fields of one struct.
 ///
 /// # Safety
 /// `vmctx` must be a live instance's vmctx, called from its compiled code.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, &'a mut InstanceData) {
-    // SAFETY: instantiation wrote both back pointers; compiled code holds no
-    // Rust borrows of either while it runs, so these are the only ones.
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreObjects, usize) {
+    // SAFETY: instantiation wrote the back pointer; compiled code holds no
+    // Rust borrow of the store while it runs (the host→wasm entry keeps
+    // only a raw pointer), so this is the only one.
     unsafe {
-        let store = *(vmctx.add(vmctx::STORE_OFFSET as usize) as *const *mut StoreOpaque);
-        let instance = *(vmctx.add(vmctx::INSTANCE_OFFSET as usize) as *const *mut InstanceData);
-        (&mut *store, &mut *instance)
+        let objects = *(vmctx.add(vmctx::OBJECTS_OFFSET as usize) as *const *mut StoreObjects);
+        (&mut *objects, InstanceData::index_of(vmctx))
     }
 }
 
@@ -68,8 +72,9 @@ fn range(start: u32, len: u32, bound: usize) -> Option<std::ops::Range<usize>> {
 
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
-    match store.memories[inst.memories[mem as usize]].grow(delta.into()) {
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
+    match objects.memories[inst.memories[mem as usize]].grow(delta.into()) {
         Some(old) => old as u32,
         None => u32::MAX,
     }
@@ -77,8 +82,9 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
-    let data = store.memories[inst.memories[mem as usize]].data_mut();
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
+    let data = objects.memories[inst.memories[mem as usize]].data_mut();
     match range(dst, len, data.len()) {
         Some(r) => {
             data[r].fill(val as u8);
@@ -97,10 +103,11 @@ unsafe extern "C" fn memory_copy(
     len: u32,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
-    let src_def = &store.memories[inst.memories[src_mem as usize]].def;
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
+    let src_def = &objects.memories[inst.memories[src_mem as usize]].def;
     let (src_base, src_len) = (src_def.base, src_def.length);
-    let dst_def = &store.memories[inst.memories[dst_mem as usize]].def;
+    let dst_def = &objects.memories[inst.memories[dst_mem as usize]].def;
     let (dst_base, dst_len) = (dst_def.base, dst_def.length);
     match (range(src, len, src_len), range(dst, len, dst_len)) {
         (Some(s), Some(d)) => {
@@ -122,13 +129,14 @@ unsafe extern "C" fn memory_init(
     len: u32,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
     let bytes = if inst.dropped_datas[data as usize] {
         &[][..]
     } else {
-        inst.module.inner().info.data(data)
+        inst.module().info().data(data)
     };
-    let memory = store.memories[inst.memories[mem as usize]].data_mut();
+    let memory = objects.memories[inst.memories[mem as usize]].data_mut();
     match (range(src, len, bytes.len()), range(dst, len, memory.len())) {
         (Some(s), Some(d)) => {
             memory[d].copy_from_slice(&bytes[s]);
@@ -140,22 +148,25 @@ unsafe extern "C" fn memory_init(
 
 unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     // SAFETY: called by compiled code with its own vmctx.
-    let (_, inst) = unsafe { context(vmctx) };
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &mut objects.instances[i];
     inst.dropped_datas[data as usize] = true;
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
-    store.tables[inst.tables[table as usize]]
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
+    objects.tables[inst.tables[table as usize]]
         .grow(delta, init)
         .unwrap_or(u32::MAX)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
-    let elements = &mut store.tables[inst.tables[table as usize]].elements;
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
+    let elements = &mut objects.tables[inst.tables[table as usize]].elements;
     match range(dst, len, elements.len()) {
         Some(r) => {
             elements[r].fill(val);
@@ -174,23 +185,24 @@ unsafe extern "C" fn table_copy(
     len: u32,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
     let (d, s) = (
         inst.tables[dst_table as usize],
         inst.tables[src_table as usize],
     );
     let (src_len, dst_len) = (
-        store.tables[s].elements.len(),
-        store.tables[d].elements.len(),
+        objects.tables[s].elements.len(),
+        objects.tables[d].elements.len(),
     );
     let (Some(sr), Some(dr)) = (range(src, len, src_len), range(dst, len, dst_len)) else {
         return TRAP;
     };
     if d == s {
-        store.tables[d].elements.copy_within(sr, dr.start);
+        objects.tables[d].elements.copy_within(sr, dr.start);
     } else {
-        let items = store.tables[s].elements[sr].to_vec();
-        store.tables[d].elements[dr].copy_from_slice(&items);
+        let items = objects.tables[s].elements[sr].to_vec();
+        objects.tables[d].elements[dr].copy_from_slice(&items);
     }
     OK
 }
@@ -204,30 +216,31 @@ unsafe extern "C" fn table_init(
     len: u32,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (store, inst) = unsafe { context(vmctx) };
-    let module = inst.module.clone();
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &objects.instances[i];
     let items = if inst.dropped_elems[elem as usize] {
         &[][..]
     } else {
-        &module.inner().info.elems[elem as usize].items[..]
+        &inst.module().info().elems[elem as usize].items[..]
     };
     let t = inst.tables[table as usize];
     let (Some(sr), Some(dr)) = (
         range(src, len, items.len()),
-        range(dst, len, store.tables[t].elements.len()),
+        range(dst, len, objects.tables[t].elements.len()),
     ) else {
         return TRAP;
     };
     let values: Vec<usize> = items[sr]
         .iter()
-        .map(|x| inst.eval(store, x) as usize)
+        .map(|x| inst.eval(&objects.globals, x) as usize)
         .collect();
-    store.tables[t].elements[dr].copy_from_slice(&values);
+    objects.tables[t].elements[dr].copy_from_slice(&values);
     OK
 }
 
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
-    let (_, inst) = unsafe { context(vmctx) };
+    let (objects, i) = unsafe { context(vmctx) };
+    let inst = &mut objects.instances[i];
     inst.dropped_elems[elem as usize] = true;
 }

@@ -9,8 +9,8 @@
 //! initial size. Anything else keeps the segment-by-segment copy, whose
 //! order and traps the spec defines.
 
+use super::memory::WASM_PAGE_SIZE;
 use crate::info::{ConstExpr, DataMode, ModuleInfo};
-use crate::memory::WASM_PAGE_SIZE;
 use anyhow::{Result, bail};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

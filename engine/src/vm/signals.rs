@@ -11,14 +11,14 @@
 //!
 //! Unwinding only ever starts in JIT code: builtins and host functions
 //! report failure by return value and the JIT code traps itself, so no Rust
-//! frame is ever jumped over (`ir_codes::HOST_ERROR`).
+//! frame is ever jumped over (`trap_codes::HOST_ERROR`).
 //!
 //! The handler runs on the thread's alternate signal stack when it has one
 //! (Rust's runtime installs one for its threads), else in the reserve the
 //! stack limit keeps above the thread's stack end; wasm stack overflow is
 //! caught earlier, by the stack-limit check in every prologue.
 
-use crate::registry;
+use super::registry;
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::sync::{Once, OnceLock};

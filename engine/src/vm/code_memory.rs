@@ -15,6 +15,7 @@ pub struct CodeMemory {
 // SAFETY: after `publish` the mapping is immutable; before it only the
 // owner writes to it.
 unsafe impl Send for CodeMemory {}
+// SAFETY: as for `Send`: shared references only read the published code.
 unsafe impl Sync for CodeMemory {}
 
 fn page_size() -> usize {

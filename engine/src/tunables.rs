@@ -1,0 +1,27 @@
+//! `Tunables`: the settings that decide what code the translator emits and
+//! how the runtime lays out memory for it. They are recorded with compiled
+//! code (an artifact runs only under the tunables it was compiled with),
+//! and they are the only part of the configuration the `vm/` layer reads.
+
+/// How linear memory accesses are kept in bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BoundsChecks {
+    /// Reserve 4 GiB plus a guard region of 4 GiB and one wasm page per
+    /// 32-bit memory, so every byte of any `index + offset` access lands in
+    /// the reservation and no check is emitted; an access beyond the
+    /// current length faults and the signal handler turns it into a trap.
+    /// Memory never moves. Needs a 64-bit host.
+    GuardPages,
+    /// Compare every access against the current length. Memories reserve
+    /// only what they use and may move when they grow.
+    Explicit,
+}
+
+/// Settings that shape generated code; recorded with compiled code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Tunables {
+    pub bounds_checks: BoundsChecks,
+    /// Charge fuel at function entries (leaves excepted) and loop headers
+    /// (see `Config::consume_fuel`).
+    pub consume_fuel: bool,
+}

@@ -1,0 +1,337 @@
+//! An instance as the VM sees it (`InstanceData`): its vmctx block and the
+//! store objects it uses, by module index; and the VM's steps of
+//! instantiation, in the order they run:
+//!
+//! 1. type-check the imports (the API, which knows the handles);
+//! 2. [`StoreObjects::allocate_instance`]: the vmctx block and the memories
+//!    and tables the module defines, from the store's allocator;
+//! 3. [`StoreObjects::init_vmctx`]: the header, type ids, imports, the
+//!    pointers to every memory, table and global, the function references,
+//!    and the defined globals' initial values;
+//! 4. [`StoreObjects::publish`], then [`StoreObjects::apply_segments`]:
+//!    element segments, then the memory image or the data segments;
+//! 5. run the start function (the API, which knows how to call).
+
+use super::allocator::VmctxBlock;
+use super::global::GlobalData;
+use super::memory_image::MemoryImage;
+use super::objects::StoreObjects;
+use super::vmctx::{self, VMFuncRef, VMFunctionImport, VMGlobal, VMOffsets};
+use crate::info::{ConstExpr, DataMode, ElemMode, ModuleInfo};
+use crate::tunables::Tunables;
+use anyhow::Result;
+use cranelift_codegen::ir;
+use std::sync::Arc;
+
+/// What an instance needs of its compiled module at run time. The API's
+/// module implements it; the VM never sees more of a module than this.
+pub trait ModuleRuntime: Send + Sync {
+    fn info(&self) -> &ModuleInfo;
+    fn offsets(&self) -> &VMOffsets;
+    /// Engine-wide id of each entry of the type section.
+    fn type_ids(&self) -> &[u32];
+    /// Entry point (wasm calling convention) of defined function `defined`.
+    fn func_ptr(&self, defined: usize) -> *const u8;
+    /// Memory 0's initial contents, when an image stands in for the data
+    /// segments (see `memory_image.rs`).
+    fn memory_image(&self) -> Option<&MemoryImage>;
+}
+
+/// What the store keeps per instance. Boxed in the store, so the vmctx's
+/// back pointer (`INSTANCE_OFFSET`) stays valid.
+pub struct InstanceData {
+    module: Arc<dyn ModuleRuntime>,
+    vmctx: VmctxBlock,
+    /// This instance's index in `StoreObjects::instances`.
+    pub index: usize,
+    /// Store indices of this instance's memories, tables and globals, by
+    /// module index (imports first, as in the module).
+    pub memories: Vec<usize>,
+    pub tables: Vec<usize>,
+    pub globals: Vec<usize>,
+    pub dropped_elems: Vec<bool>,
+    pub dropped_datas: Vec<bool>,
+}
+
+/// An import resolved to the store object it is, checked against its
+/// declared type (by the API, step 1).
+#[derive(Clone, Copy, Debug)]
+pub enum Import {
+    Func(VMFuncRef),
+    Table(usize),
+    Memory(usize),
+    Global(usize),
+}
+
+/// Why applying segments stopped.
+#[derive(Debug)]
+pub enum SegmentError {
+    /// A segment did not fit: the spec's trap (`HEAP_OUT_OF_BOUNDS` or
+    /// `trap_codes::TABLE_OUT_OF_BOUNDS`).
+    Trap(ir::TrapCode),
+    /// The host failed (mapping the memory image).
+    Host(anyhow::Error),
+}
+
+impl InstanceData {
+    pub fn vmctx_ptr(&self) -> *mut u8 {
+        self.vmctx.as_ptr()
+    }
+
+    pub fn module(&self) -> &dyn ModuleRuntime {
+        &*self.module
+    }
+
+    /// The vmctx block, for the allocator to take back.
+    pub fn into_vmctx(self) -> VmctxBlock {
+        self.vmctx
+    }
+
+    /// # Safety
+    /// `offset` must be a field of type `V` in this module's vmctx layout.
+    unsafe fn write<V>(&mut self, offset: u32, value: V) {
+        // SAFETY: the block is `VMOffsets::size()` bytes and the caller
+        // names a properly aligned field inside it.
+        unsafe {
+            self.vmctx
+                .as_mut_ptr()
+                .add(offset as usize)
+                .cast::<V>()
+                .write(value)
+        }
+    }
+
+    /// The `VMFuncRef` of function `index` inside this vmctx.
+    pub fn func_ref(&self, index: u32) -> *const VMFuncRef {
+        let offset = self.module.offsets().func_ref(index);
+        // SAFETY: `func_ref` offsets lie inside the block.
+        unsafe { self.vmctx_ptr().add(offset as usize) as *const VMFuncRef }
+    }
+
+    /// The raw value of a constant expression in this instance.
+    pub fn eval(&self, globals: &[Box<GlobalData>], expr: &ConstExpr) -> u128 {
+        match *expr {
+            ConstExpr::I32(v) => u128::from(v as u32),
+            ConstExpr::I64(v) => u128::from(v as u64),
+            ConstExpr::F32(v) => u128::from(v),
+            ConstExpr::F64(v) => u128::from(v),
+            ConstExpr::V128(v) => v,
+            ConstExpr::RefNull(_) => 0,
+            ConstExpr::RefFunc(f) => self.func_ref(f) as usize as u128,
+            ConstExpr::GlobalGet(g) => globals[self.globals[g as usize]].slot.bits,
+        }
+    }
+
+    /// The index of the instance whose vmctx is `vmctx`.
+    ///
+    /// # Safety
+    /// `vmctx` must be the vmctx of a live instance.
+    pub unsafe fn index_of(vmctx: *mut u8) -> usize {
+        // SAFETY: every vmctx holds its `InstanceData` at `INSTANCE_OFFSET`,
+        // boxed and owned by its store for the store's lifetime; only the
+        // field is read, no reference to the whole is made.
+        unsafe {
+            let data = *(vmctx.add(vmctx::INSTANCE_OFFSET as usize) as *const *const InstanceData);
+            (*data).index
+        }
+    }
+}
+
+impl StoreObjects {
+    /// Step 2: the vmctx block of an instance of `module` and the memories
+    /// and tables it defines. The memories and tables join the store at
+    /// once (a later failure leaves them unused until the store is
+    /// dropped); the instance joins it at `publish`. Imported entries of
+    /// the index lists are filled in by `init_vmctx`.
+    pub fn allocate_instance(
+        &mut self,
+        module: Arc<dyn ModuleRuntime>,
+        tunables: &Tunables,
+    ) -> Result<Box<InstanceData>> {
+        let info = module.info();
+        let vmctx = self.allocator.allocate_vmctx(module.offsets())?;
+        let mut memories = vec![usize::MAX; info.num_imported_memories as usize];
+        for ty in &info.memories[info.num_imported_memories as usize..] {
+            let memory = self.allocator.allocate_memory(*ty, tunables)?;
+            memories.push(self.push_memory(memory));
+        }
+        let mut tables = vec![usize::MAX; info.num_imported_tables as usize];
+        for ty in &info.tables[info.num_imported_tables as usize..] {
+            let table = self.allocator.allocate_table(*ty, 0)?;
+            tables.push(self.push_table(table));
+        }
+        Ok(Box::new(InstanceData {
+            vmctx,
+            index: self.instances.len(),
+            memories,
+            tables,
+            globals: Vec::with_capacity(info.globals.len()),
+            dropped_elems: vec![false; info.elems.len()],
+            dropped_datas: vec![false; info.datas.len()],
+            module,
+        }))
+    }
+
+    /// Step 3: fill `inst`'s vmctx. `store` is the embedding's store,
+    /// opaque here (host functions called from this instance get it back);
+    /// `imports` are the module's imports in order.
+    pub fn init_vmctx(&mut self, inst: &mut InstanceData, store: *mut u8, imports: &[Import]) {
+        let module = Arc::clone(&inst.module);
+        let (info, offsets) = (module.info(), module.offsets());
+        let objects: *mut StoreObjects = self;
+        let inst_ptr: *mut InstanceData = inst;
+        // SAFETY: each offset comes from this module's `VMOffsets` (the
+        // layout `inst`'s block was allocated for) and names a field of the
+        // written type; so do the offsets of every write below.
+        unsafe {
+            inst.write(vmctx::MAGIC_OFFSET, vmctx::VMCTX_MAGIC);
+            let context: *mut vmctx::VMStoreContext = &mut *self.context;
+            inst.write(vmctx::STORE_CONTEXT_OFFSET, context);
+            inst.write(
+                vmctx::BUILTINS_OFFSET,
+                &super::libcalls::BUILTINS as *const _,
+            );
+            inst.write(vmctx::STORE_OFFSET, store);
+            inst.write(vmctx::OBJECTS_OFFSET, objects);
+            inst.write(vmctx::INSTANCE_OFFSET, inst_ptr);
+            for (i, &id) in module.type_ids().iter().enumerate() {
+                inst.write(offsets.type_id(i as u32), id);
+            }
+        }
+
+        let (mut funcs, mut tables, mut memories) = (0, 0, 0);
+        for import in imports {
+            match *import {
+                Import::Func(r) => {
+                    let import = VMFunctionImport {
+                        code: r.code,
+                        vmctx: r.vmctx,
+                    };
+                    // SAFETY: a `VMOffsets` offset for a field of this type.
+                    unsafe {
+                        inst.write(offsets.imported_func(funcs), import);
+                        inst.write(offsets.func_ref(funcs), r);
+                    }
+                    funcs += 1;
+                }
+                Import::Table(t) => {
+                    inst.tables[tables] = t;
+                    tables += 1;
+                }
+                Import::Memory(m) => {
+                    inst.memories[memories] = m;
+                    memories += 1;
+                }
+                Import::Global(g) => inst.globals.push(g),
+            }
+        }
+
+        for i in 0..inst.memories.len() {
+            let m = inst.memories[i];
+            let ptr: *mut vmctx::VMMemoryDefinition = &mut *self.memories[m].def;
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offsets.memory_ptr(i as u32), ptr) };
+        }
+        for i in 0..inst.tables.len() {
+            let m = inst.tables[i];
+            let ptr: *mut vmctx::VMTableDefinition = &mut *self.tables[m].def;
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offsets.table_ptr(i as u32), ptr) };
+        }
+        for defined in 0..info.num_defined_funcs() {
+            let index = info.num_imported_funcs + defined;
+            let r = VMFuncRef {
+                code: module.func_ptr(defined as usize),
+                type_id: module.type_ids()[info.funcs[index as usize] as usize],
+                _pad: 0,
+                vmctx: inst.vmctx_ptr(),
+            };
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offsets.func_ref(index), r) };
+        }
+        // Defined globals last: their initialisers may read imported
+        // globals and take references to any function.
+        for g in &info.globals[info.num_imported_globals as usize..] {
+            let init = g.init.as_ref().expect("defined globals have initialisers");
+            let bits = inst.eval(&self.globals, init);
+            let index = self.push_global(GlobalData {
+                slot: VMGlobal { bits },
+                ty: g.ty,
+            });
+            inst.globals.push(index);
+        }
+        for i in 0..inst.globals.len() {
+            let m = inst.globals[i];
+            let ptr: *mut VMGlobal = &mut self.globals[m].slot;
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offsets.global_ptr(i as u32), ptr) };
+        }
+    }
+
+    /// Step 4a: the instance joins the store; from here on it is observable
+    /// (its functions may sit in imported tables even if a segment traps).
+    pub fn publish(&mut self, inst: Box<InstanceData>) -> usize {
+        debug_assert_eq!(inst.index, self.instances.len());
+        self.instances.push(inst);
+        self.instances.len() - 1
+    }
+
+    /// Step 4b: element segments, then data segments, in order (Wasm 2.0),
+    /// or the memory image in place of the data segments.
+    pub fn apply_segments(&mut self, index: usize) -> Result<(), SegmentError> {
+        let module = Arc::clone(&self.instances[index].module);
+        let info = module.info();
+        for (e, seg) in info.elems.iter().enumerate() {
+            match &seg.mode {
+                ElemMode::Passive => continue,
+                ElemMode::Declared => {}
+                ElemMode::Active { table, offset } => {
+                    let inst = &self.instances[index];
+                    let dst = inst.eval(&self.globals, offset) as u32 as usize;
+                    let items: Vec<usize> = seg
+                        .items
+                        .iter()
+                        .map(|x| inst.eval(&self.globals, x) as usize)
+                        .collect();
+                    let table = &mut self.tables[inst.tables[*table as usize]];
+                    match dst
+                        .checked_add(items.len())
+                        .filter(|&end| end <= table.elements.len())
+                    {
+                        Some(end) => table.elements[dst..end].copy_from_slice(&items),
+                        None => {
+                            return Err(SegmentError::Trap(super::trap_codes::TABLE_OUT_OF_BOUNDS));
+                        }
+                    }
+                }
+            }
+            self.instances[index].dropped_elems[e] = true;
+        }
+        if let Some(image) = module.memory_image() {
+            // The image is exactly the active segments applied in order to
+            // memory 0, defined by this instance and untouched so far (the
+            // start function has not run), and none of them can trap.
+            let memory = self.instances[index].memories[0];
+            self.memories[memory]
+                .map_image(image)
+                .map_err(SegmentError::Host)?;
+        }
+        for (d, seg) in info.datas.iter().enumerate() {
+            let DataMode::Active { memory, offset } = &seg.mode else {
+                continue;
+            };
+            if module.memory_image().is_none() {
+                let inst = &self.instances[index];
+                let dst = inst.eval(&self.globals, offset) as u32 as usize;
+                let bytes = info.data(d as u32);
+                let mem = self.memories[inst.memories[*memory as usize]].data_mut();
+                match dst.checked_add(bytes.len()).filter(|&end| end <= mem.len()) {
+                    Some(end) => mem[dst..end].copy_from_slice(bytes),
+                    None => return Err(SegmentError::Trap(ir::TrapCode::HEAP_OUT_OF_BOUNDS)),
+                }
+            }
+            self.instances[index].dropped_datas[d] = true;
+        }
+        Ok(())
+    }
+}
