@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
-use kiln::{Caller, Engine, Linker, Module, Store, Val, ValType};
+use kiln::{Caller, Config, Engine, Features, Linker, Module, Store, Val, ValType};
 use kiln_spec_tests::engine_backend::{EngineBackend, FUEL_BOUND};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +29,8 @@ usage:
         --allow-precompiled  run FILE even if it is a precompiled artifact
                              (see `kiln compile`); without it, kiln run
                              refuses artifacts
+        --wasm LEVEL, -W NAME[=y|n]
+                             the wasm features, as for `kiln wast`
   kiln compile FILE.wasm|FILE.wat -o OUT.kwasm
       Compile FILE ahead of time into a Kiln artifact (an ELF object) that
       `kiln run --allow-precompiled` loads without compiling. An artifact
@@ -36,11 +38,19 @@ usage:
       wasm sandbox, and nothing can check it. Run only artifacts you made
       yourself; a damaged one is refused (it carries a checksum), a forged
       one is not.
-  kiln wast [--fuel N] FILE.wast|DIR...
+  kiln wast [OPTIONS] FILE.wast|DIR...
       Run WAST scripts (every .wast below a DIR) with every feature the
-      engine supports; print the directives passed per file. Exits 0 only
-      if every directive passed.
+      engine supports (or those chosen below); print the directives passed
+      per file. Exits 0 only if every directive passed.
       Options:
+        --wasm LEVEL   start from a named feature level: 2.0, 3.0 (as far
+                       as Kiln implements it) or all (the default)
+        -W NAME[=y|n]  turn one feature on (y, the default) or off, by its
+                       proposal's name: mutable-global, sign-extension,
+                       saturating-float-to-int, multi-value, bulk-memory,
+                       reference-types, simd, multi-memory, memory64,
+                       tail-call, extended-const, custom-page-sizes,
+                       wide-arithmetic (applied after --wasm)
         --fuel N   fuel each action (an invoke, or an instantiation with
                    its start function) may use, about one unit per
                    operator (default 10000000000, ~100x what any
@@ -73,11 +83,62 @@ fn main() -> ExitCode {
     }
 }
 
+/// The wasm features `--wasm LEVEL` and `-W NAME[=y|n]` choose: the level
+/// first (all by default), then each `-W` in order.
+#[derive(Default)]
+struct FeatureOptions {
+    level: Option<String>,
+    switches: Vec<String>,
+}
+
+impl FeatureOptions {
+    /// Take `arg` (and its value from `rest`) if it is a feature option.
+    fn take<'a>(&mut self, arg: &str, rest: &mut impl Iterator<Item = &'a String>) -> Result<bool> {
+        match arg {
+            "--wasm" => self.level = Some(rest.next().context("`--wasm` needs a level")?.clone()),
+            "-W" => self
+                .switches
+                .push(rest.next().context("`-W` needs a feature name")?.clone()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn features(&self) -> Result<Features> {
+        let mut f = match &self.level {
+            None => Features::ALL,
+            Some(level) => Features::level(level)
+                .with_context(|| format!("unknown wasm level `{level}` (known: 2.0, 3.0, all)"))?,
+        };
+        for switch in &self.switches {
+            let (name, on) = match switch.split_once('=') {
+                None => (switch.as_str(), true),
+                Some((name, "y" | "yes" | "true")) => (name, true),
+                Some((name, "n" | "no" | "false")) => (name, false),
+                Some((_, v)) => bail!("`-W {switch}`: `{v}` is not y or n"),
+            };
+            f.set(name, on).map_err(anyhow::Error::msg)?;
+        }
+        Ok(f)
+    }
+
+    /// An engine configuration with these features.
+    fn config(&self) -> Result<Config> {
+        let mut config = Config::new();
+        config.wasm_features(self.features()?);
+        Ok(config)
+    }
+}
+
 fn wast(args: &[String]) -> Result<ExitCode> {
     let mut fuel = FUEL_BOUND;
     let mut paths = Vec::new();
+    let mut features = FeatureOptions::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
+        if features.take(arg, &mut it)? {
+            continue;
+        }
         match arg.as_str() {
             "--fuel" => {
                 let n = it.next().context("`--fuel` needs a value")?;
@@ -93,7 +154,14 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     if paths.is_empty() {
         bail!("`kiln wast` needs at least one file");
     }
-    let make = || EngineBackend::new().with_fuel(fuel);
+    let config = features.config()?;
+    // Fail here, once, if the engine cannot have these features.
+    EngineBackend::with_config(&config)?;
+    let make = || {
+        EngineBackend::with_config(&config)
+            .expect("the configuration worked above")
+            .with_fuel(fuel)
+    };
     let ok = kiln_spec_tests::run_wast_paths(make, &paths, 20);
     Ok(if ok {
         ExitCode::SUCCESS
@@ -126,6 +194,7 @@ struct RunOptions {
     bench_timing: bool,
     /// Load FILE even if it is a precompiled artifact (native code).
     allow_precompiled: bool,
+    features: FeatureOptions,
     /// Arguments before `--`: the invoked function's parameters with
     /// `--invoke`, else the program's arguments.
     positional: Vec<String>,
@@ -141,11 +210,15 @@ fn parse_run_options(args: &[String]) -> Result<RunOptions> {
         env: Vec::new(),
         bench_timing: false,
         allow_precompiled: false,
+        features: FeatureOptions::default(),
         positional: Vec::new(),
         after_dashes: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
+        if o.features.take(arg, &mut it)? {
+            continue;
+        }
         let mut value = |flag: &str| {
             it.next()
                 .cloned()
@@ -207,7 +280,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let o = parse_run_options(args)?;
     let file = &o.file;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read `{file}`"))?;
-    let engine = Engine::default();
+    let engine = Engine::new(&o.features.config()?)?;
     let module = if Module::is_artifact(&bytes) {
         // Decided by content, whatever the file is called: an artifact is
         // native code, so running one takes the user's explicit consent.

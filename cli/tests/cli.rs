@@ -187,6 +187,61 @@ fn wast_runaway_loop_fails_fast() {
     eprintln!("kiln wast on a runaway loop: {:.2?}", started.elapsed());
 }
 
+/// `--wasm LEVEL` and `-W NAME[=y|n]` choose the features a script runs
+/// with; a bad level or name is an error naming what is known.
+#[test]
+fn wast_feature_options() {
+    let simd = br#"(module (func (export "f") (result i32)
+  (i32x4.extract_lane 0 (v128.const i32x4 7 0 0 0))))
+(assert_return (invoke "f") (i32.const 7))"#;
+    check(simd, &["wast", "{}"], true, "2/2 directives");
+    check(
+        simd,
+        &["wast", "--wasm", "2.0", "{}"],
+        true,
+        "2/2 directives",
+    );
+    check(
+        simd,
+        &["wast", "-W", "simd=n", "{}"],
+        false,
+        "SIMD support is not enabled",
+    );
+    check(
+        simd,
+        &["wast", "-W", "simd=n", "-W", "simd", "{}"],
+        true,
+        "2/2 directives",
+    );
+    check(
+        simd,
+        &["wast", "--wasm", "1.0", "{}"],
+        false,
+        "unknown wasm level `1.0`",
+    );
+    check(
+        simd,
+        &["wast", "-W", "simd=maybe", "{}"],
+        false,
+        "not y or n",
+    );
+    check(
+        simd,
+        &["wast", "-W", "gc", "{}"],
+        false,
+        "unknown wasm feature `gc`",
+    );
+    let module = br#"(module (func (export "f") (result i32)
+  (i32x4.extract_lane 0 (v128.const i32x4 7 0 0 0))))"#;
+    check(module, &["run", "--invoke", "f", "{}"], true, "7");
+    check(
+        module,
+        &["run", "-W", "simd=n", "--invoke", "f", "{}"],
+        false,
+        "SIMD support is not enabled",
+    );
+}
+
 /// `--fuel N` sets the bound per action: too little fails a directive
 /// that the default lets finish; a bad value is an error.
 #[test]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use kiln_spec_tests::backend::{self as sb, Backend, Failure, Outcome};
+use kiln_spec_tests::suites::ScriptFeatures;
 
 use crate::error::Error;
 use crate::module::Module;
@@ -29,6 +30,8 @@ pub const FUEL_BOUND: u64 = 125_000_000;
 pub struct InterpBackend {
     store: Store,
     registry: HashMap<String, ModuleAddr>,
+    /// What modules are validated against.
+    features: kiln::Features,
 }
 
 impl InterpBackend {
@@ -41,6 +44,22 @@ impl InterpBackend {
         })
     }
 
+    /// A backend for one spec script: the default limits and
+    /// [`FUEL_BOUND`], validating with the features the script is written
+    /// for (its level, plus its proposal if the interpreter implements it).
+    pub fn for_script(script: &ScriptFeatures) -> InterpBackend {
+        let level = kiln::Features::level(script.level)
+            .unwrap_or_else(|| panic!("the suites name known levels, not {:?}", script.level));
+        let features = match &script.proposal {
+            Some(name) => level.with_proposal(name),
+            None => level,
+        };
+        InterpBackend {
+            features,
+            ..InterpBackend::new()
+        }
+    }
+
     /// A backend with explicit limits; `spectest` is registered already.
     pub fn with_config(config: Config) -> InterpBackend {
         let mut store = Store::new(config);
@@ -50,7 +69,11 @@ impl InterpBackend {
         if let Ok(st) = crate::host::spectest(&mut store) {
             registry.insert("spectest".to_string(), st);
         }
-        InterpBackend { store, registry }
+        InterpBackend {
+            store,
+            registry,
+            features: kiln::Features::ALL,
+        }
     }
 
     /// Why `action` failed with `e`; running out of fuel names the action
@@ -121,7 +144,9 @@ impl Backend for InterpBackend {
     type Instance = ModuleAddr;
 
     fn compile(&mut self, wasm: &[u8]) -> Outcome<Self::Module> {
-        Module::new(wasm).map(Arc::new).map_err(failure)
+        Module::with_features(wasm, &self.features)
+            .map(Arc::new)
+            .map_err(failure)
     }
 
     fn instantiate(&mut self, module: &Self::Module) -> Outcome<Self::Instance> {

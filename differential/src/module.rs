@@ -132,7 +132,13 @@ impl Module {
     /// Decode and validate a binary module. Malformed or invalid input, and
     /// any feature beyond [`features`], is an [`Error::Compile`].
     pub fn new(bytes: &[u8]) -> Result<Module, Error> {
-        wp::Validator::new_with_features(features())
+        Module::with_features(bytes, &kiln::Features::ALL)
+    }
+
+    /// Decode and validate a binary module under `features` (a subset of
+    /// what the interpreter implements, [`features`]).
+    pub fn with_features(bytes: &[u8], features: &kiln::Features) -> Result<Module, Error> {
+        wp::Validator::new_with_features(features.wasmparser() & self::features())
             .validate_all(bytes)
             .map_err(compile_err)?;
         decode(bytes).map_err(compile_err)

@@ -9,5 +9,5 @@ use kiln_differential::InterpBackend;
 
 fn main() -> ExitCode {
     let expectations = Path::new(env!("CARGO_MANIFEST_DIR")).join("expectations/interp.txt");
-    kiln_spec_tests::run_spec_tests("interp", InterpBackend::new, &expectations)
+    kiln_spec_tests::run_spec_tests("interp", InterpBackend::for_script, &expectations)
 }

@@ -10,8 +10,10 @@ use cranelift_codegen::settings::OptLevel;
 /// The engine validates against it ([`Features::wasmparser`]), compiled
 /// artifacts record it, and the test harness generates and judges modules
 /// with it (`kiln-differential`'s `features` module maps it to
-/// wasm-smith). When Kiln gains a proposal, it gains a flag here, on in
-/// [`Features::ALL`], and every consumer follows.
+/// wasm-smith). When Kiln gains a proposal, its flag goes on in
+/// [`Features::ALL`], and every consumer follows. A flag Kiln does not
+/// implement yet exists so the harness and the CLI can name it; an engine
+/// asked for it refuses to be created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Features {
     pub mutable_global: bool,
@@ -22,12 +24,23 @@ pub struct Features {
     pub reference_types: bool,
     /// Fixed-width SIMD (`v128`).
     pub simd: bool,
+    /// Any number of memories (Wasm 3.0).
+    pub multi_memory: bool,
+    /// 64-bit memories and tables (Wasm 3.0).
+    pub memory64: bool,
+    /// `return_call` and `return_call_indirect` (Wasm 3.0).
+    pub tail_call: bool,
+    /// `i32`/`i64` `add`, `sub`, `mul` in constant expressions (Wasm 3.0).
+    pub extended_const: bool,
+    /// Memory page sizes of 1 byte or 64 KiB (proposal).
+    pub custom_page_sizes: bool,
+    /// `i64.add128`, `i64.sub128`, `i64.mul_wide_s/u` (proposal).
+    pub wide_arithmetic: bool,
 }
 
 impl Features {
-    /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
-    /// included. The default.
-    pub const ALL: Features = Features {
+    /// Exactly Wasm 2.0: what its spec suite is run with.
+    pub const WASM2: Features = Features {
         mutable_global: true,
         sign_extension: true,
         saturating_float_to_int: true,
@@ -35,12 +48,99 @@ impl Features {
         bulk_memory: true,
         reference_types: true,
         simd: true,
+        multi_memory: false,
+        memory64: false,
+        tail_call: false,
+        extended_const: false,
+        custom_page_sizes: false,
+        wide_arithmetic: false,
     };
+
+    /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
+    /// included. The default.
+    pub const ALL: Features = Features::WASM2;
+
+    /// Wasm 3.0 as far as Kiln implements it: [`Features::ALL`] without
+    /// the proposals that are not part of 3.0.
+    pub const WASM3: Features = Features {
+        custom_page_sizes: false,
+        wide_arithmetic: false,
+        ..Features::ALL
+    };
+
+    /// Each flag by its proposal's name (as the spec repository and
+    /// wasmtime's `-W` options spell it), with its field.
+    pub const NAMES: [(&'static str, fn(&mut Features) -> &mut bool); 13] = [
+        ("mutable-global", |f| &mut f.mutable_global),
+        ("sign-extension", |f| &mut f.sign_extension),
+        ("saturating-float-to-int", |f| {
+            &mut f.saturating_float_to_int
+        }),
+        ("multi-value", |f| &mut f.multi_value),
+        ("bulk-memory", |f| &mut f.bulk_memory),
+        ("reference-types", |f| &mut f.reference_types),
+        ("simd", |f| &mut f.simd),
+        ("multi-memory", |f| &mut f.multi_memory),
+        ("memory64", |f| &mut f.memory64),
+        ("tail-call", |f| &mut f.tail_call),
+        ("extended-const", |f| &mut f.extended_const),
+        ("custom-page-sizes", |f| &mut f.custom_page_sizes),
+        ("wide-arithmetic", |f| &mut f.wide_arithmetic),
+    ];
+
+    /// A named level: `"2.0"` ([`Features::WASM2`]), `"3.0"`
+    /// ([`Features::WASM3`]) or `"all"` ([`Features::ALL`]).
+    pub fn level(name: &str) -> Option<Features> {
+        match name {
+            "2.0" => Some(Features::WASM2),
+            "3.0" => Some(Features::WASM3),
+            "all" => Some(Features::ALL),
+            _ => None,
+        }
+    }
+
+    /// `self` plus the proposal called `name` (a folder name of the spec
+    /// repository's `proposals/`), if it is one of Kiln's flags and Kiln
+    /// implements it; otherwise `self` unchanged (the proposal's scripts
+    /// then fail, as they must on an engine without it).
+    pub fn with_proposal(self, name: &str) -> Features {
+        let mut with = self;
+        match with.set(name, true) {
+            Ok(()) if with.beyond(&Features::ALL).is_empty() => with,
+            _ => self,
+        }
+    }
+
+    /// Turn the flag called `name` (see [`Features::NAMES`]) on or off.
+    pub fn set(&mut self, name: &str, enable: bool) -> Result<(), String> {
+        let (_, field) = Features::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| {
+                let known: Vec<_> = Features::NAMES.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "unknown wasm feature `{name}` (known: {})",
+                    known.join(", ")
+                )
+            })?;
+        *field(self) = enable;
+        Ok(())
+    }
+
+    /// The names of the flags on in `self` and off in `other`.
+    pub fn beyond(&self, other: &Features) -> Vec<&'static str> {
+        let (mut a, mut b) = (*self, *other);
+        Features::NAMES
+            .iter()
+            .filter(|(_, field)| *field(&mut a) && !*field(&mut b))
+            .map(|(name, _)| *name)
+            .collect()
+    }
 
     /// The same set in wasmparser's vocabulary, for its `Validator`.
     /// `FLOATS` is Wasm 1.0; `GC_TYPES` is how wasmparser spells
     /// "reference types may appear in signatures at all" (no GC
-    /// instructions come with it). [`Features::ALL`] is exactly
+    /// instructions come with it). [`Features::WASM2`] is exactly
     /// `WasmFeatures::WASM2`.
     pub fn wasmparser(&self) -> wasmparser::WasmFeatures {
         use wasmparser::WasmFeatures as W;
@@ -52,6 +152,12 @@ impl Features {
         w.set(W::BULK_MEMORY, self.bulk_memory);
         w.set(W::REFERENCE_TYPES, self.reference_types);
         w.set(W::SIMD, self.simd);
+        w.set(W::MULTI_MEMORY, self.multi_memory);
+        w.set(W::MEMORY64, self.memory64);
+        w.set(W::TAIL_CALL, self.tail_call);
+        w.set(W::EXTENDED_CONST, self.extended_const);
+        w.set(W::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
+        w.set(W::WIDE_ARITHMETIC, self.wide_arithmetic);
         w
     }
 }
@@ -181,6 +287,36 @@ impl Config {
         self.features.simd = enable;
         self
     }
+
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.features.multi_memory = enable;
+        self
+    }
+
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.features.memory64 = enable;
+        self
+    }
+
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
+        self.features.tail_call = enable;
+        self
+    }
+
+    pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
+        self.features.extended_const = enable;
+        self
+    }
+
+    pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Self {
+        self.features.custom_page_sizes = enable;
+        self
+    }
+
+    pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
+        self.features.wide_arithmetic = enable;
+        self
+    }
 }
 
 #[cfg(test)]
@@ -188,58 +324,78 @@ mod tests {
     use super::Features;
     use wasmparser::WasmFeatures as W;
 
-    fn check(features: Features, expected: W) {
-        assert_eq!(features.wasmparser(), expected, "{features:?}");
+    /// Flag `name` maps to exactly `flag` of wasmparser's set: switching it
+    /// off in `WASM2`, or on, changes that flag and nothing else.
+    fn check(name: &str, flag: W) {
+        let mut f = Features::WASM2;
+        let on = W::WASM2.contains(flag);
+        f.set(name, !on).unwrap();
+        assert_eq!(f.wasmparser() ^ W::WASM2, flag, "{name}");
     }
 
-    /// Each flag maps to its wasmparser feature and nothing else.
     #[test]
     fn features_map_to_wasmparser() {
-        let all = Features::ALL;
-        check(all, W::WASM2);
-        check(Features::default(), W::WASM2);
-        check(
-            Features {
-                mutable_global: false,
-                ..all
-            },
-            W::WASM2 - W::MUTABLE_GLOBAL,
+        assert_eq!(Features::WASM2.wasmparser(), W::WASM2);
+        check("mutable-global", W::MUTABLE_GLOBAL);
+        check("sign-extension", W::SIGN_EXTENSION);
+        check("saturating-float-to-int", W::SATURATING_FLOAT_TO_INT);
+        check("multi-value", W::MULTI_VALUE);
+        check("bulk-memory", W::BULK_MEMORY);
+        check("reference-types", W::REFERENCE_TYPES);
+        check("simd", W::SIMD);
+        check("multi-memory", W::MULTI_MEMORY);
+        check("memory64", W::MEMORY64);
+        check("tail-call", W::TAIL_CALL);
+        check("extended-const", W::EXTENDED_CONST);
+        check("custom-page-sizes", W::CUSTOM_PAGE_SIZES);
+        check("wide-arithmetic", W::WIDE_ARITHMETIC);
+    }
+
+    /// An engine takes every feature Kiln implements, and refuses any
+    /// other by name.
+    #[test]
+    fn engines_refuse_features_kiln_lacks() {
+        for (name, field) in Features::NAMES {
+            let mut features = Features::ALL;
+            features.set(name, true).unwrap();
+            let result = crate::Engine::new(super::Config::new().wasm_features(features));
+            if *field(&mut Features::ALL.clone()) {
+                assert!(result.is_ok(), "{name}");
+            } else {
+                let err = result.unwrap_err().to_string();
+                assert!(err.contains("does not implement") && err.contains(name), "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_levels_and_differences() {
+        assert_eq!(Features::NAMES.len(), 13);
+        let mut f = Features::WASM2;
+        assert!(
+            f.set("no-such-feature", true)
+                .unwrap_err()
+                .contains("unknown wasm feature")
         );
-        check(
-            Features {
-                sign_extension: false,
-                ..all
-            },
-            W::WASM2 - W::SIGN_EXTENSION,
-        );
-        check(
-            Features {
-                saturating_float_to_int: false,
-                ..all
-            },
-            W::WASM2 - W::SATURATING_FLOAT_TO_INT,
-        );
-        check(
-            Features {
-                multi_value: false,
-                ..all
-            },
-            W::WASM2 - W::MULTI_VALUE,
-        );
-        check(
-            Features {
-                bulk_memory: false,
-                ..all
-            },
-            W::WASM2 - W::BULK_MEMORY,
-        );
-        check(
-            Features {
-                reference_types: false,
-                ..all
-            },
-            W::WASM2 - W::REFERENCE_TYPES,
-        );
-        check(Features { simd: false, ..all }, W::WASM2 - W::SIMD);
+        f.set("memory64", true).unwrap();
+        assert_eq!(f.beyond(&Features::WASM2), ["memory64"]);
+        assert_eq!(Features::WASM2.beyond(&f), Vec::<&str>::new());
+        assert_eq!(Features::level("2.0"), Some(Features::WASM2));
+        assert_eq!(Features::level("3.0"), Some(Features::WASM3));
+        assert_eq!(Features::level("all"), Some(Features::ALL));
+        assert_eq!(Features::level("1.0"), None);
+        // A proposal Kiln lacks (or has no flag for) changes nothing.
+        assert_eq!(Features::WASM2.with_proposal("threads"), Features::WASM2);
+        assert_eq!(Features::WASM2.with_proposal("simd"), Features::WASM2);
+        for (name, field) in Features::NAMES {
+            let mut with = Features::WASM2.with_proposal(name);
+            assert_eq!(
+                *field(&mut with),
+                *field(&mut Features::ALL.clone()),
+                "{name}"
+            );
+        }
+        // 3.0 never holds a proposal outside it.
+        assert!(!Features::WASM3.custom_page_sizes && !Features::WASM3.wide_arithmetic);
     }
 }

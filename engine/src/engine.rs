@@ -55,6 +55,13 @@ impl Engine {
         {
             bail!("guard-page bounds checks need a 64-bit host");
         }
+        let missing = config.features.beyond(&crate::Features::ALL);
+        if !missing.is_empty() {
+            bail!(
+                "this build of Kiln does not implement the wasm feature(s) {}",
+                missing.join(", ")
+            );
+        }
         crate::vm::signals::init();
         let mut flags = settings::builder();
         let opt = match config.opt_level {

@@ -6,10 +6,11 @@
 //! [`Failure::Unfinished`] instead of hanging the run.
 
 use crate::backend::{Backend, Failure, Outcome, Value};
+use crate::suites::ScriptFeatures;
 use kiln::{
-    BoundsChecks, Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker,
-    Memory, MemoryType, Module, Mutability, OptLevel, RefType, Store, Table, TableType, Trap,
-    TrapCode, Val, ValType,
+    BoundsChecks, Config, Engine, ExternRef, Features, Func, FuncType, Global, GlobalType,
+    Instance, Linker, Memory, MemoryType, Module, Mutability, OptLevel, RefType, Store, Table,
+    TableType, Trap, TrapCode, Val, ValType,
 };
 
 /// The fuel one action may use: an `invoke` with everything it calls, or
@@ -55,6 +56,14 @@ impl EngineBackend {
             .expect("the default configuration works on this host")
     }
 
+    /// A backend with the default configuration and the features `script`
+    /// is written for.
+    pub fn for_script(script: &ScriptFeatures) -> EngineBackend {
+        let mut config = Config::new();
+        config.wasm_features(features_for(script));
+        EngineBackend::with_config(&config).expect("the default configuration works on this host")
+    }
+
     /// A backend with `config`, plus fuel metering (turned on whatever
     /// `config` says) with [`FUEL_BOUND`] per action.
     pub fn with_config(config: &Config) -> anyhow::Result<EngineBackend> {
@@ -88,8 +97,20 @@ impl EngineBackend {
     }
 }
 
-/// Builds a fresh backend for one script.
-pub type MakeBackend = fn() -> EngineBackend;
+/// Builds a fresh backend for one script, with the features it is
+/// written for.
+pub type MakeBackend = fn(&ScriptFeatures) -> EngineBackend;
+
+/// The engine's features for a script: its level, plus its proposal if
+/// Kiln implements it.
+pub fn features_for(script: &ScriptFeatures) -> Features {
+    let level = Features::level(script.level)
+        .unwrap_or_else(|| panic!("the suites name known levels, not {:?}", script.level));
+    match &script.proposal {
+        Some(name) => level.with_proposal(name),
+        None => level,
+    }
+}
 
 /// The configurations `tests/spec.rs` runs every script under, by the name
 /// that prefixes its trials:
@@ -103,16 +124,19 @@ pub type MakeBackend = fn() -> EngineBackend;
 ///
 /// All three meter fuel ([`EngineBackend::with_config`]).
 pub const SPEC_CONFIGURATIONS: [(&str, MakeBackend); 3] = [
-    ("engine", EngineBackend::new),
-    ("engine-explicit", || {
+    ("engine", EngineBackend::for_script),
+    ("engine-explicit", |script| {
         let mut explicit = Config::new();
         explicit
+            .wasm_features(features_for(script))
             .bounds_checks(BoundsChecks::Explicit)
             .cranelift_opt_level(OptLevel::None);
         EngineBackend::with_config(&explicit).expect("explicit bounds checks work on every host")
     }),
-    ("engine-artifact", || {
-        EngineBackend::with_artifacts(&Config::new()).expect("the default configuration works")
+    ("engine-artifact", |script| {
+        let mut config = Config::new();
+        config.wasm_features(features_for(script));
+        EngineBackend::with_artifacts(&config).expect("the default configuration works")
     }),
 ];
 

@@ -17,7 +17,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::backend::Backend;
 use crate::expectations::{Expectations, Verdict};
 use crate::runner::{FileReport, WastRunner, panic_message};
-use crate::suites::{self, SUITES};
+use crate::suites::{self, SUITES, ScriptFeatures};
 
 /// Stack size of the thread that runs one script.
 pub const STACK_SIZE: usize = 64 << 20;
@@ -26,15 +26,16 @@ pub const STACK_SIZE: usize = 64 << 20;
 const SHOWN_FAILURES: usize = 10;
 
 /// Run both suites against the backend `make` builds (a fresh one per
-/// script), as a libtest-mimic test binary: parses the process arguments,
-/// so `cargo test -p kiln-spec-tests -- i32` runs only matching scripts.
+/// script, for what the script is written for: [`ScriptFeatures`]), as a
+/// libtest-mimic test binary: parses the process arguments, so
+/// `cargo test -p kiln-spec-tests -- i32` runs only matching scripts.
 ///
 /// `backend_name` prefixes every trial name; `expectations` is the
 /// backend's list of scripts expected to fail (see [`Expectations`]).
 pub fn run_spec_tests<B, F>(backend_name: &str, make: F, expectations: &Path) -> ExitCode
 where
     B: Backend,
-    F: Fn() -> B + Send + Sync + 'static,
+    F: Fn(&ScriptFeatures) -> B + Send + Sync + 'static,
 {
     let args = Arguments::from_args();
     let trials = spec_trials(backend_name, make, expectations);
@@ -51,7 +52,7 @@ where
 pub fn spec_trials<B, F>(backend_name: &str, make: F, expectations: &Path) -> Vec<Trial>
 where
     B: Backend,
-    F: Fn() -> B + Send + Sync + 'static,
+    F: Fn(&ScriptFeatures) -> B + Send + Sync + 'static,
 {
     let make = Arc::new(make);
     let mut problems = Vec::new();
@@ -98,10 +99,11 @@ where
             let name = format!("{backend_name}/{}/{file}", suite.id);
             let key = format!("{}/{file}", suite.id);
             let path = root.join(file);
+            let features = suite.features_of(file);
             let make = Arc::clone(&make);
             let expectations = Arc::clone(&expectations);
             trials.push(Trial::test(name.clone(), move || {
-                let report = run_wast_file(&*make, &path);
+                let report = run_wast_file(&|| make(&features), &path);
                 judge(&name, &report, &key, &expectations)
             }));
         }

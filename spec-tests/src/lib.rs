@@ -16,7 +16,7 @@
 //!
 //! fn main() -> ExitCode {
 //!     let expectations = Path::new(env!("CARGO_MANIFEST_DIR")).join("expectations/engine.txt");
-//!     kiln_spec_tests::run_spec_tests("engine", EngineBackend::new, &expectations)
+//!     kiln_spec_tests::run_spec_tests("engine", EngineBackend::for_script, &expectations)
 //! }
 //! ```
 

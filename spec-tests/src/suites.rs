@@ -36,6 +36,19 @@ pub struct SuiteSpec {
     pub commit: &'static str,
     /// Which of the checkout's `.wast` files are the suite.
     pub scope: Scope,
+    /// The Wasm level its scripts are written for (`"2.0"`, `"3.0"`).
+    pub level: &'static str,
+}
+
+/// What one script is written for: its suite's Wasm level and, for a
+/// script of a proposal's suite (`proposals/<name>/`), that proposal.
+/// Backends turn it into their feature set, so a 2.0 script never runs
+/// with 3.0 features (which make some 2.0-invalid modules valid), and a
+/// proposal's feature is on only for that proposal's scripts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptFeatures {
+    pub level: &'static str,
+    pub proposal: Option<String>,
 }
 
 /// Which `.wast` files of a checkout belong to its suite.
@@ -58,6 +71,7 @@ pub const WASM_2_0: SuiteSpec = SuiteSpec {
     shared: "../shared/wasm-testsuite-2.0",
     commit: "a8101597d3c3c660086c3cd1eedee608ff18d3c3",
     scope: Scope::Root,
+    level: "2.0",
 };
 
 /// The current suite (Wasm 3.0 plus proposals, custom and legacy tests).
@@ -68,6 +82,7 @@ pub const CURRENT: SuiteSpec = SuiteSpec {
     shared: "../shared/wasm-testsuite",
     commit: "193e551ff22663995b1ac95dc62344133669e14b",
     scope: Scope::Tree,
+    level: "3.0",
 };
 
 /// Every suite, in the order trials are listed.
@@ -78,6 +93,20 @@ impl SuiteSpec {
     /// relative to `root`, sorted.
     pub fn scripts(&self, root: &Path) -> io::Result<Vec<String>> {
         list(root, self.scope)
+    }
+
+    /// What the script at `file` (relative to the suite's root, as
+    /// [`SuiteSpec::scripts`] lists it) is written for.
+    pub fn features_of(&self, file: &str) -> ScriptFeatures {
+        let parts: Vec<&str> = file.split('/').collect();
+        let proposal = match (self.scope, &parts[..]) {
+            (Scope::Tree, ["proposals", name, _, ..]) => Some(name.to_string()),
+            _ => None,
+        };
+        ScriptFeatures {
+            level: self.level,
+            proposal,
+        }
     }
 
     /// The submodule's path relative to the workspace root, as

@@ -12,17 +12,24 @@
 use crate::say;
 use arbitrary::{Result, Unstructured};
 use kiln::{BoundsChecks, Config, OptLevel};
-use kiln_spec_tests::engine_backend::EngineBackend;
+use kiln_spec_tests::engine_backend::{EngineBackend, features_for};
 use kiln_spec_tests::expectations::Expectations;
-use kiln_spec_tests::suites::{self, SUITES};
+use kiln_spec_tests::suites::{self, SUITES, ScriptFeatures};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The scripts the engine is expected to pass: `(key, path)`, where key is
-/// `<suite>/<relative path>`. Empty if no suite is found (the spec test
-/// harness reports that; fuzzing then has nothing to run).
-pub fn scripts() -> &'static [(String, PathBuf)] {
-    static SCRIPTS: OnceLock<Vec<(String, PathBuf)>> = OnceLock::new();
+/// A spec script: its key (`<suite>/<relative path>`), where it is, and
+/// what it is written for.
+pub struct Script {
+    pub key: String,
+    pub path: PathBuf,
+    pub features: ScriptFeatures,
+}
+
+/// The scripts the engine is expected to pass. Empty if no suite is found
+/// (the spec test harness reports that; fuzzing then has nothing to run).
+pub fn scripts() -> &'static [Script] {
+    static SCRIPTS: OnceLock<Vec<Script>> = OnceLock::new();
     SCRIPTS.get_or_init(|| {
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec-tests/expectations/engine.txt");
@@ -35,7 +42,11 @@ pub fn scripts() -> &'static [(String, PathBuf)] {
             for file in suite.scripts(&root).unwrap_or_default() {
                 let key = format!("{}/{file}", suite.id);
                 if expectations.reason(&key).is_none() {
-                    out.push((key, root.join(&file)));
+                    out.push(Script {
+                        features: suite.features_of(&file),
+                        path: root.join(&file),
+                        key,
+                    });
                 }
             }
         }
@@ -63,11 +74,12 @@ impl WastConfig {
         })
     }
 
-    pub fn config(&self) -> Config {
-        // The engine's default features, as the spec harness (and its
-        // expectations file) uses them.
+    /// The engine configuration for a script written for `features`: the
+    /// features the spec harness (and its expectations file) runs it with.
+    pub fn config(&self, features: &ScriptFeatures) -> Config {
         let mut c = Config::new();
-        c.bounds_checks(self.bounds_checks)
+        c.wasm_features(features_for(features))
+            .bounds_checks(self.bounds_checks)
             .cranelift_opt_level(self.opt_level)
             .max_wasm_stack(self.max_wasm_stack)
             .parallel_compilation(self.parallel_compilation);
@@ -81,16 +93,21 @@ pub fn run(data: &[u8]) -> Result<()> {
     if scripts.is_empty() {
         return Ok(());
     }
-    let (key, path) = u.choose(scripts)?;
+    let script = u.choose(scripts)?;
     let config = WastConfig::arbitrary(&mut u)?;
-    run_script(key, path, &config);
+    run_script(script, &config);
     Ok(())
 }
 
 /// Run one script under `config`; panics with the failures if it fails.
-pub fn run_script(key: &str, path: &Path, config: &WastConfig) {
+pub fn run_script(script: &Script, config: &WastConfig) {
+    let Script {
+        key,
+        path,
+        features,
+    } = script;
     say!("wast: {key} under {config:?}");
-    let c = config.config();
+    let c = config.config(features);
     let make = || EngineBackend::with_config(&c).expect("generated configs are supported");
     let report = kiln_spec_tests::run_wast_file(&make, path);
     say!("{}/{} directives", report.passed, report.total);

@@ -322,3 +322,37 @@ fn readme_names_the_pinned_commits() {
         );
     }
 }
+
+/// The script at `file` of `suite` is written for `level` and `proposal`.
+fn check_features(suite: &SuiteSpec, file: &str, level: &str, proposal: Option<&str>) {
+    let f = suite.features_of(file);
+    assert_eq!(
+        (f.level, f.proposal.as_deref()),
+        (level, proposal),
+        "{} {file}",
+        suite.id
+    );
+}
+
+#[test]
+fn scripts_get_their_suites_level_and_folders_proposal() {
+    check_features(&WASM_2_0, "i32.wast", "2.0", None);
+    check_features(&WASM_2_0, "memory.wast", "2.0", None);
+    check_features(&CURRENT, "i32.wast", "3.0", None);
+    check_features(&CURRENT, "legacy/throw.wast", "3.0", None);
+    check_features(&CURRENT, "custom/custom_annot.wast", "3.0", None);
+    check_features(
+        &CURRENT,
+        "proposals/wide-arithmetic/wide-arithmetic.wast",
+        "3.0",
+        Some("wide-arithmetic"),
+    );
+    check_features(
+        &CURRENT,
+        "proposals/custom-page-sizes/memory_max.wast",
+        "3.0",
+        Some("custom-page-sizes"),
+    );
+    // A file named `proposals` at the root is not a proposal's script.
+    check_features(&CURRENT, "proposals.wast", "3.0", None);
+}
