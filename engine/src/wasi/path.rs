@@ -9,9 +9,14 @@
 //!
 //! - absolute paths are refused (`ENOTCAPABLE`);
 //! - `.` and empty components are skipped;
-//! - `..` pops the stack of directories opened so far; popping past the
-//!   starting directory is refused (`ENOTCAPABLE`). `..` is never passed to
-//!   the host, so it cannot climb out of the tree;
+//! - `..` goes back one directory on the way walked so far; going back
+//!   past the starting directory is refused (`ENOTCAPABLE`). The host's
+//!   `..` is only a shortcut: the directory it opens is taken only if it is
+//!   the very one the walk came through (same device and inode), else the
+//!   walk is redone from the starting directory by name. So `..` cannot
+//!   climb out of the tree, and only the current directory is held open:
+//!   resolution holds at most two host descriptors at any time, however
+//!   deep the path;
 //! - every other intermediate component is opened with
 //!   `openat(dir, name, O_DIRECTORY | O_NOFOLLOW)`, so the host never
 //!   follows a symlink for us. A component that is a symlink (seen with
@@ -54,8 +59,7 @@ const OFLAGS_TRUNC: u64 = 8;
 /// name (a single component, possibly `.`).
 pub struct Resolved<'a> {
     base: BorrowedFd<'a>,
-    /// The directory holding `name`, if not `base` itself (the others
-    /// opened on the way are closed once it is open).
+    /// The directory holding `name`, if not `base` itself.
     held: Option<OwnedFd>,
     pub name: CString,
 }
@@ -71,6 +75,60 @@ impl Resolved<'_> {
 fn open_dir(dir: BorrowedFd<'_>, name: &CStr) -> WasiResult<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+}
+
+/// What makes a directory the same one: its device and inode.
+fn identity(dir: &OwnedFd) -> WasiResult<(u64, u64)> {
+    let st = rustix::fs::fstat(dir)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// Where a resolution stands: a directory beneath the base, reached
+/// through the directories in `path`. Only the current one is held open.
+struct Walk<'a> {
+    base: BorrowedFd<'a>,
+    /// The directories entered beneath `base`, outermost first: each one's
+    /// name in its parent, and its identity.
+    path: Vec<(CString, (u64, u64))>,
+    /// The innermost of them, open (`None`: the base itself).
+    cur: Option<OwnedFd>,
+}
+
+impl Walk<'_> {
+    fn dir(&self) -> BorrowedFd<'_> {
+        self.cur.as_ref().map_or(self.base, AsFd::as_fd)
+    }
+
+    /// Go into the subdirectory `name` of the current directory.
+    fn enter(&mut self, name: CString) -> WasiResult {
+        let fd = open_dir(self.dir(), &name)?;
+        self.path.push((name, identity(&fd)?));
+        self.cur = Some(fd);
+        Ok(())
+    }
+
+    /// Go back to the directory the walk came from (`..`).
+    fn leave(&mut self) -> WasiResult {
+        if self.path.pop().is_none() {
+            return Err(Errno::NOTCAPABLE);
+        }
+        let Some(&(_, id)) = self.path.last() else {
+            self.cur = None;
+            return Ok(());
+        };
+        let parent = open_dir(self.dir(), c"..")
+            .ok()
+            .filter(|p| identity(p) == Ok(id));
+        if let Some(parent) = parent {
+            self.cur = Some(parent);
+            return Ok(());
+        }
+        // The current directory moved while we walked (or cannot be
+        // searched): reach its old parent from the base by name instead.
+        let names: Vec<CString> = self.path.drain(..).map(|(name, _)| name).collect();
+        self.cur = None;
+        names.into_iter().try_for_each(|name| self.enter(name))
+    }
 }
 
 /// The target of the symlink `name` in `dir`, or `None` if it is not one.
@@ -106,10 +164,13 @@ pub fn resolve<'a>(
         return Err(Errno::NOTCAPABLE);
     }
     let mut todo: VecDeque<Vec<u8>> = path.split(|&b| b == b'/').map(<[u8]>::to_vec).collect();
-    let mut opened: Vec<OwnedFd> = Vec::new();
+    let mut walk = Walk {
+        base,
+        path: Vec::new(),
+        cur: None,
+    };
     let mut links = 0;
     let name = loop {
-        let cur = opened.last().map_or(base, AsFd::as_fd);
         let Some(comp) = todo.pop_front() else {
             break b".".to_vec();
         };
@@ -122,15 +183,13 @@ pub fn resolve<'a>(
             continue;
         }
         if comp == b".." {
-            if opened.pop().is_none() {
-                return Err(Errno::NOTCAPABLE);
-            }
+            walk.leave()?;
             continue;
         }
         let last = todo.iter().all(|c| c.is_empty());
         let c = cstring(&comp)?;
         if (!last || follow_last)
-            && let Some(target) = read_link(cur, &c)?
+            && let Some(target) = read_link(walk.dir(), &c)?
         {
             links += 1;
             if links > MAX_SYMLINKS {
@@ -147,11 +206,11 @@ pub fn resolve<'a>(
         if last {
             break comp;
         }
-        opened.push(open_dir(cur, &c)?);
+        walk.enter(c)?;
     };
     Ok(Resolved {
         base,
-        held: opened.pop(),
+        held: walk.cur,
         name: cstring(&name)?,
     })
 }
@@ -458,5 +517,76 @@ mod tests {
         check_fdflags(FDFLAGS_DSYNC, FDFLAGS_DSYNC);
         check_fdflags(FDFLAGS_SYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
         check_fdflags(FDFLAGS_RSYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
+    }
+
+    /// Resolution holds a few host descriptors however deep the path
+    /// (none of them counted by `max_open_files`): it runs here in a child
+    /// of this test binary whose descriptor limit is far below the depth.
+    #[test]
+    fn deep_paths_hold_few_host_descriptors() {
+        const DEPTH: usize = 200;
+        const NAME: &str = "wasi::path::tests::deep_paths_hold_few_host_descriptors";
+        const TREE: &str = "KILN_WASI_DEEP_TREE";
+        let deep = "d/".repeat(DEPTH);
+        let Some(root) = std::env::var_os(TREE) else {
+            let root = std::env::temp_dir().join(format!("kiln-wasi-deep-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(root.join(&deep)).unwrap();
+            std::fs::write(root.join(&deep).join("file"), "deep").unwrap();
+            let out = std::process::Command::new("sh")
+                .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+                .arg(std::env::current_exe().unwrap())
+                .args(["--exact", NAME, "--test-threads=1"])
+                .env(TREE, &root)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::fs::remove_dir_all(&root).unwrap();
+            return;
+        };
+        let base = open_host_dir(Path::new(&root));
+        let ok = |p: &str| read_file(base.as_fd(), p, false);
+        assert_eq!(ok(&format!("{deep}file")).as_deref(), Ok("deep"));
+        let back = format!("{deep}{}{deep}file", "../".repeat(DEPTH));
+        assert_eq!(ok(&back).as_deref(), Ok("deep"));
+        let out = format!("{deep}{}secret", "../".repeat(DEPTH + 1));
+        assert_eq!(ok(&out), Err(Errno::NOTCAPABLE));
+    }
+
+    /// `..` leads back to the directory the walk came through even when the
+    /// current one has meanwhile been moved out of the tree, where the
+    /// host's `..` would lead.
+    #[test]
+    fn dotdot_after_a_move_stays_beneath_the_base() {
+        let root = std::env::temp_dir().join(format!("kiln-wasi-moved-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("pre/a/b")).unwrap();
+        std::fs::write(root.join("pre/a/inside"), "").unwrap();
+        std::fs::write(root.join("outside"), "").unwrap();
+        let base = open_host_dir(&root.join("pre"));
+        let mut walk = Walk {
+            base: base.as_fd(),
+            path: Vec::new(),
+            cur: None,
+        };
+        walk.enter(c"a".into()).unwrap();
+        walk.enter(c"b".into()).unwrap();
+        std::fs::rename(root.join("pre/a/b"), root.join("b")).unwrap();
+        fn sees(dir: BorrowedFd<'_>, name: &CStr) -> bool {
+            rustix::fs::statat(dir, name, AtFlags::empty()).is_ok()
+        }
+        assert!(sees(walk.dir(), c"../outside"), "the host's `..` leads out");
+        assert_eq!(walk.leave(), Ok(()));
+        assert!(sees(walk.dir(), c"inside"));
+        assert!(!sees(walk.dir(), c"outside"));
+        assert_eq!(walk.leave(), Ok(()));
+        assert_eq!(walk.dir().as_raw_fd(), base.as_raw_fd());
+        assert_eq!(walk.leave(), Err(Errno::NOTCAPABLE));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
