@@ -3,8 +3,8 @@
 use super::fd::{Entry, FdTable, HostFd, Kind};
 use crate::Result;
 use anyhow::{Context, bail};
+use rustix::fs::{Mode, OFlags};
 use std::ffi::CString;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -178,7 +178,11 @@ impl WasiCtxBuilder {
                     pos: 0,
                 },
                 Stdio::Null => Kind::Sink,
-                Stdio::Inherit => Kind::Host(HostFd::Stdio(i as i32)),
+                Stdio::Inherit => Kind::Host(HostFd::Stdio(match i {
+                    0 => rustix::stdio::stdin(),
+                    1 => rustix::stdio::stdout(),
+                    _ => rustix::stdio::stderr(),
+                })),
                 Stdio::Bytes(data) => Kind::Input { data, pos: 0 },
                 Stdio::Capture(buffer) => Kind::Output(buffer),
             };
@@ -187,19 +191,11 @@ impl WasiCtxBuilder {
         for (host, guest) in self.preopens {
             let c = CString::new(host.as_os_str().as_bytes())
                 .with_context(|| format!("bad directory name {}", host.display()))?;
-            // SAFETY: `c` is a NUL-terminated path; the result is checked.
-            let raw = unsafe {
-                libc::open(
-                    c.as_ptr(),
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-                )
-            };
-            if raw < 0 {
-                let err = std::io::Error::last_os_error();
-                bail!("cannot open directory `{}`: {err}", host.display());
-            }
-            // SAFETY: `raw` is a descriptor we just opened and own.
-            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(c.as_c_str(), flags, Mode::empty()).map_err(|e| {
+                let err = std::io::Error::from(e);
+                anyhow::anyhow!("cannot open directory `{}`: {err}", host.display())
+            })?;
             // Cannot fail: the count was checked above.
             fds.push(Entry::preopen(fd, guest))
                 .map_err(|e| anyhow::anyhow!("descriptor table full ({e:?})"))?;

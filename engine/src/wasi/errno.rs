@@ -101,19 +101,11 @@ impl From<std::io::Error> for Errno {
     }
 }
 
-/// What every WASI function body returns: success, or an error number.
-pub type WasiResult<T = ()> = Result<T, Errno>;
-
-/// A host syscall's return value: negative means failure with `errno`.
-pub(crate) fn cvt(ret: libc::c_int) -> WasiResult<libc::c_int> {
-    if ret < 0 { Err(Errno::last()) } else { Ok(ret) }
-}
-
-/// Like `cvt`, for calls returning `ssize_t`/`off_t`.
-pub(crate) fn cvt_isize(ret: isize) -> WasiResult<usize> {
-    if ret < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(ret as usize)
+impl From<rustix::io::Errno> for Errno {
+    fn from(e: rustix::io::Errno) -> Errno {
+        Errno::from_host(e.raw_os_error())
     }
 }
+
+/// What every WASI function body returns: success, or an error number.
+pub type WasiResult<T = ()> = Result<T, Errno>;

@@ -2,10 +2,12 @@
 
 use super::WasiCtx;
 use super::ctx::OutputBuffer;
-use super::errno::{Errno, WasiResult, cvt, cvt_isize};
+use super::errno::{Errno, WasiResult};
 use super::mem::GuestMemory;
+use rustix::fs::{FileType, OFlags, SeekFrom, Stat, Timespec, Timestamps, UTIME_NOW, UTIME_OMIT};
 use std::collections::BTreeMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io::IsTerminal;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 // File types (`filetype`).
 pub const FILETYPE_UNKNOWN: u8 = 0;
@@ -35,16 +37,20 @@ pub const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
 /// Every right preview1 defines.
 pub const RIGHTS_ALL: u64 = (1 << 30) - 1;
 
+/// `O_DSYNC`. rustix 1.1's `OFlags::DSYNC` is `O_SYNC` on Linux, which
+/// would turn a guest's `fdflags.dsync` into a full `sync`.
+pub const O_DSYNC: OFlags = OFlags::from_bits_retain(libc::O_DSYNC as u32);
+
 /// A host descriptor: owned, or one of the process's stdio descriptors.
 pub enum HostFd {
     Owned(OwnedFd),
-    Stdio(RawFd),
+    Stdio(BorrowedFd<'static>),
 }
 
-impl HostFd {
-    pub fn raw(&self) -> RawFd {
+impl AsFd for HostFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
-            HostFd::Owned(fd) => fd.as_raw_fd(),
+            HostFd::Owned(fd) => fd.as_fd(),
             HostFd::Stdio(fd) => *fd,
         }
     }
@@ -75,8 +81,7 @@ impl Entry {
     pub fn stdio(kind: Kind) -> Entry {
         let (filetype, rights) = match &kind {
             Kind::Host(fd) => {
-                // SAFETY: `isatty` only inspects the descriptor.
-                if unsafe { libc::isatty(fd.raw()) } == 1 {
+                if fd.as_fd().is_terminal() {
                     // wasi-libc's isatty(): a character device that cannot seek.
                     (
                         FILETYPE_CHARACTER_DEVICE,
@@ -84,7 +89,7 @@ impl Entry {
                     )
                 } else {
                     (
-                        host_stat(fd.raw()).map_or(FILETYPE_UNKNOWN, |s| filetype_of(s.st_mode)),
+                        rustix::fs::fstat(fd).map_or(FILETYPE_UNKNOWN, |s| filetype_of(&s)),
                         RIGHTS_ALL,
                     )
                 }
@@ -114,15 +119,15 @@ impl Entry {
     }
 
     /// The host descriptor, if this is a host object.
-    pub fn host(&self) -> WasiResult<RawFd> {
+    pub fn host(&self) -> WasiResult<BorrowedFd<'_>> {
         match &self.kind {
-            Kind::Host(fd) => Ok(fd.raw()),
+            Kind::Host(fd) => Ok(fd.as_fd()),
             _ => Err(Errno::BADF),
         }
     }
 
     /// The host descriptor of a directory (for `path_*` functions).
-    pub fn dir(&self) -> WasiResult<RawFd> {
+    pub fn dir(&self) -> WasiResult<BorrowedFd<'_>> {
         if self.filetype != FILETYPE_DIRECTORY {
             return Err(Errno::NOTDIR);
         }
@@ -131,14 +136,7 @@ impl Entry {
 
     fn write(&mut self, buf: &[u8]) -> WasiResult<usize> {
         match &mut self.kind {
-            Kind::Host(fd) => loop {
-                // SAFETY: `buf` is a live slice of `buf.len()` bytes.
-                let n = unsafe { libc::write(fd.raw(), buf.as_ptr().cast(), buf.len()) };
-                match cvt_isize(n) {
-                    Err(Errno::INTR) => continue,
-                    r => return r,
-                }
-            },
+            Kind::Host(fd) => retry_on_intr(|| rustix::io::write(&*fd, buf)),
             Kind::Output(out) => {
                 out.0
                     .lock()
@@ -153,14 +151,7 @@ impl Entry {
 
     fn read(&mut self, buf: &mut [u8]) -> WasiResult<usize> {
         match &mut self.kind {
-            Kind::Host(fd) => loop {
-                // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes.
-                let n = unsafe { libc::read(fd.raw(), buf.as_mut_ptr().cast(), buf.len()) };
-                match cvt_isize(n) {
-                    Err(Errno::INTR) => continue,
-                    r => return r,
-                }
-            },
+            Kind::Host(fd) => retry_on_intr(|| rustix::io::read(&*fd, &mut *buf)),
             Kind::Input { data, pos } => {
                 let rest = &data[(*pos).min(data.len())..];
                 let n = rest.len().min(buf.len());
@@ -169,6 +160,16 @@ impl Entry {
                 Ok(n)
             }
             Kind::Output(_) | Kind::Sink => Err(Errno::BADF),
+        }
+    }
+}
+
+/// Run a host read or write again for as long as a signal interrupts it.
+fn retry_on_intr(mut io: impl FnMut() -> rustix::io::Result<usize>) -> WasiResult<usize> {
+    loop {
+        match io() {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return r.map_err(Errno::from),
         }
     }
 }
@@ -219,37 +220,39 @@ impl FdTable {
         self.entries.get_mut(&(fd as u32)).ok_or(Errno::BADF)
     }
 
+    /// Like `get`, shared: two paths may be resolved side by side.
+    pub fn get_ref(&self, fd: u64) -> WasiResult<&Entry> {
+        self.entries.get(&(fd as u32)).ok_or(Errno::BADF)
+    }
+
     fn remove(&mut self, fd: u64) -> WasiResult<Entry> {
         self.entries.remove(&(fd as u32)).ok_or(Errno::BADF)
     }
 }
 
-pub fn host_stat(fd: RawFd) -> WasiResult<libc::stat> {
-    // SAFETY: an all-zero `stat` is valid; `fstat` fills it or fails.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is a valid out-pointer.
-    cvt(unsafe { libc::fstat(fd, &mut st) })?;
-    Ok(st)
-}
-
-pub fn filetype_of(mode: libc::mode_t) -> u8 {
-    match mode & libc::S_IFMT {
-        libc::S_IFDIR => FILETYPE_DIRECTORY,
-        libc::S_IFREG => FILETYPE_REGULAR_FILE,
-        libc::S_IFLNK => FILETYPE_SYMBOLIC_LINK,
-        libc::S_IFCHR => FILETYPE_CHARACTER_DEVICE,
-        libc::S_IFBLK => FILETYPE_BLOCK_DEVICE,
-        libc::S_IFSOCK => FILETYPE_SOCKET_STREAM,
+/// The WASI `filetype` of a host file type (FIFOs have none).
+pub fn filetype(ty: FileType) -> u8 {
+    match ty {
+        FileType::Directory => FILETYPE_DIRECTORY,
+        FileType::RegularFile => FILETYPE_REGULAR_FILE,
+        FileType::Symlink => FILETYPE_SYMBOLIC_LINK,
+        FileType::CharacterDevice => FILETYPE_CHARACTER_DEVICE,
+        FileType::BlockDevice => FILETYPE_BLOCK_DEVICE,
+        FileType::Socket => FILETYPE_SOCKET_STREAM,
         _ => FILETYPE_UNKNOWN,
     }
+}
+
+pub fn filetype_of(st: &Stat) -> u8 {
+    filetype(FileType::from_raw_mode(st.st_mode))
 }
 
 /// Write a `filestat` (64 bytes) for `st` at `ptr`.
 // The `stat` field types differ between targets; the casts are not no-ops
 // everywhere.
 #[allow(clippy::unnecessary_cast)]
-pub fn write_filestat(mem: &mut GuestMemory<'_>, ptr: u32, st: &libc::stat) -> WasiResult {
-    let ns = |s: i64, n: i64| {
+pub fn write_filestat(mem: &mut GuestMemory<'_>, ptr: u32, st: &Stat) -> WasiResult {
+    let ns = |s: i64, n: u64| {
         (s as u64)
             .wrapping_mul(1_000_000_000)
             .wrapping_add(n as u64)
@@ -257,39 +260,39 @@ pub fn write_filestat(mem: &mut GuestMemory<'_>, ptr: u32, st: &libc::stat) -> W
     let mut b = [0u8; 64];
     b[0..8].copy_from_slice(&(st.st_dev as u64).to_le_bytes());
     b[8..16].copy_from_slice(&(st.st_ino as u64).to_le_bytes());
-    b[16] = filetype_of(st.st_mode);
+    b[16] = filetype_of(st);
     b[24..32].copy_from_slice(&(st.st_nlink as u64).to_le_bytes());
     b[32..40].copy_from_slice(&(st.st_size as u64).to_le_bytes());
-    b[40..48].copy_from_slice(&ns(st.st_atime, st.st_atime_nsec).to_le_bytes());
-    b[48..56].copy_from_slice(&ns(st.st_mtime, st.st_mtime_nsec).to_le_bytes());
-    b[56..64].copy_from_slice(&ns(st.st_ctime, st.st_ctime_nsec).to_le_bytes());
+    b[40..48].copy_from_slice(&ns(st.st_atime as i64, st.st_atime_nsec as u64).to_le_bytes());
+    b[48..56].copy_from_slice(&ns(st.st_mtime as i64, st.st_mtime_nsec as u64).to_le_bytes());
+    b[56..64].copy_from_slice(&ns(st.st_ctime as i64, st.st_ctime_nsec as u64).to_le_bytes());
     mem.write(ptr, &b)
 }
 
-/// The two `timespec`s of `utimensat`/`futimens` for `fst_flags`
-/// (`atim` 1, `atim_now` 2, `mtim` 4, `mtim_now` 8).
-pub fn timespecs(atim: u64, mtim: u64, flags: u64) -> WasiResult<[libc::timespec; 2]> {
-    let one = |t: u64, set: bool, now: bool| -> WasiResult<libc::timespec> {
+/// The times `utimensat`/`futimens` set for `fst_flags` (`atim` 1,
+/// `atim_now` 2, `mtim` 4, `mtim_now` 8).
+pub fn timestamps(atim: u64, mtim: u64, flags: u64) -> WasiResult<Timestamps> {
+    let one = |t: u64, set: bool, now: bool| -> WasiResult<Timespec> {
         Ok(match (set, now) {
             (true, true) => return Err(Errno::INVAL),
-            (true, false) => libc::timespec {
-                tv_sec: (t / 1_000_000_000) as libc::time_t,
-                tv_nsec: (t % 1_000_000_000) as libc::c_long,
+            (true, false) => Timespec {
+                tv_sec: (t / 1_000_000_000) as i64,
+                tv_nsec: (t % 1_000_000_000) as _,
             },
-            (false, true) => libc::timespec {
+            (false, true) => Timespec {
                 tv_sec: 0,
-                tv_nsec: libc::UTIME_NOW,
+                tv_nsec: UTIME_NOW,
             },
-            (false, false) => libc::timespec {
+            (false, false) => Timespec {
                 tv_sec: 0,
-                tv_nsec: libc::UTIME_OMIT,
+                tv_nsec: UTIME_OMIT,
             },
         })
     };
-    Ok([
-        one(atim, flags & 1 != 0, flags & 2 != 0)?,
-        one(mtim, flags & 4 != 0, flags & 8 != 0)?,
-    ])
+    Ok(Timestamps {
+        last_access: one(atim, flags & 1 != 0, flags & 2 != 0)?,
+        last_modification: one(mtim, flags & 4 != 0, flags & 8 != 0)?,
+    })
 }
 
 pub fn fd_advise(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
@@ -314,18 +317,15 @@ fn sync(cx: &mut WasiCtx, fd: u64, data_only: bool) -> WasiResult {
     let Kind::Host(host) = &entry.kind else {
         return Ok(());
     };
-    // SAFETY: plain syscalls on a descriptor.
-    let r = unsafe {
-        if data_only {
-            libc::fdatasync(host.raw())
-        } else {
-            libc::fsync(host.raw())
-        }
+    let r = if data_only {
+        rustix::fs::fdatasync(host)
+    } else {
+        rustix::fs::fsync(host)
     };
-    match cvt(r) {
+    match r.map_err(Errno::from) {
         // Terminals and pipes cannot be synced; there is nothing to flush.
         Err(Errno::INVAL) if matches!(host, HostFd::Stdio(_)) => Ok(()),
-        r => r.map(drop),
+        r => r,
     }
 }
 
@@ -341,19 +341,19 @@ pub fn fd_fdstat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> 
     let entry = cx.fds.get(a[0])?;
     let mut flags = 0u16;
     if let Kind::Host(fd) = &entry.kind {
-        // SAFETY: F_GETFL only reads descriptor flags.
-        let fl = cvt(unsafe { libc::fcntl(fd.raw(), libc::F_GETFL) })?;
+        let fl = rustix::fs::fcntl_getfl(fd)?;
         for (host, wasi) in [
-            (libc::O_APPEND, FDFLAGS_APPEND),
-            (libc::O_NONBLOCK, FDFLAGS_NONBLOCK),
+            (OFlags::APPEND, FDFLAGS_APPEND),
+            (OFlags::NONBLOCK, FDFLAGS_NONBLOCK),
         ] {
-            if fl & host != 0 {
+            if fl.contains(host) {
                 flags |= wasi;
             }
         }
-        if fl & libc::O_SYNC == libc::O_SYNC {
+        // `O_SYNC` includes the `O_DSYNC` bit.
+        if fl.contains(OFlags::SYNC) {
             flags |= FDFLAGS_SYNC | FDFLAGS_RSYNC;
-        } else if fl & libc::O_DSYNC != 0 {
+        } else if fl.contains(O_DSYNC) {
             flags |= FDFLAGS_DSYNC;
         }
     }
@@ -371,17 +371,10 @@ pub fn fd_fdstat_set_flags(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64])
     if flags & !(FDFLAGS_APPEND | FDFLAGS_NONBLOCK) != 0 {
         return Err(Errno::NOTSUP);
     }
-    // SAFETY: fcntl on a descriptor we hold.
-    let mut fl = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
-    fl &= !(libc::O_APPEND | libc::O_NONBLOCK);
-    if flags & FDFLAGS_APPEND != 0 {
-        fl |= libc::O_APPEND;
-    }
-    if flags & FDFLAGS_NONBLOCK != 0 {
-        fl |= libc::O_NONBLOCK;
-    }
-    // SAFETY: as above.
-    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, fl) }).map(drop)
+    let mut fl = rustix::fs::fcntl_getfl(fd)?;
+    fl.set(OFlags::APPEND, flags & FDFLAGS_APPEND != 0);
+    fl.set(OFlags::NONBLOCK, flags & FDFLAGS_NONBLOCK != 0);
+    Ok(rustix::fs::fcntl_setfl(fd, fl)?)
 }
 
 pub fn fd_fdstat_set_rights(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
@@ -399,7 +392,7 @@ pub fn fd_fdstat_set_rights(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]
 pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
     let entry = cx.fds.get(a[0])?;
     match &entry.kind {
-        Kind::Host(fd) => write_filestat(mem, a[1] as u32, &host_stat(fd.raw())?),
+        Kind::Host(fd) => write_filestat(mem, a[1] as u32, &rustix::fs::fstat(fd)?),
         _ => {
             let mut b = [0u8; 64];
             b[16] = entry.filetype;
@@ -410,16 +403,15 @@ pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -
 
 pub fn fd_filestat_set_size(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
     let fd = cx.fds.get(a[0])?.host()?;
+    // Sizes the host's signed `off_t` cannot hold are invalid.
     let size = i64::try_from(a[1]).map_err(|_| Errno::INVAL)?;
-    // SAFETY: plain syscall.
-    cvt(unsafe { libc::ftruncate(fd, size) }).map(drop)
+    Ok(rustix::fs::ftruncate(fd, size as u64)?)
 }
 
 pub fn fd_filestat_set_times(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
     let fd = cx.fds.get(a[0])?.host()?;
-    let ts = timespecs(a[1], a[2], a[3])?;
-    // SAFETY: `ts` points to two timespecs.
-    cvt(unsafe { libc::futimens(fd, ts.as_ptr()) }).map(drop)
+    let ts = timestamps(a[1], a[2], a[3])?;
+    Ok(rustix::fs::futimens(fd, &ts)?)
 }
 
 /// Transfer each iovec at `iovs_ptr`/`iovs_len` in turn through `io`
@@ -444,11 +436,13 @@ fn each_iovec(
     mem.write_u32(total_ptr as u32, total as u32)
 }
 
-/// The file offset of a positioned read or write, `done` bytes on.
-fn offset_at(start: u64, done: usize) -> WasiResult<i64> {
+/// The file offset of a positioned read or write, `done` bytes on (one
+/// the host's signed `off_t` cannot hold is invalid).
+fn offset_at(start: u64, done: usize) -> WasiResult<u64> {
     i64::try_from(start)
         .ok()
         .and_then(|o| o.checked_add(done as i64))
+        .map(|o| o as u64)
         .ok_or(Errno::INVAL)
 }
 
@@ -470,9 +464,7 @@ pub fn fd_pread(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiR
     let fd = cx.fds.get(a[0])?.host().map_err(|_| Errno::SPIPE)?;
     each_iovec(mem, a[1], a[2], a[4], |mem, ptr, len, done| {
         let offset = offset_at(a[3], done)?;
-        let buf = mem.slice_mut(ptr, len)?;
-        // SAFETY: `buf` is a live, writable slice of `buf.len()` bytes.
-        cvt_isize(unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), offset) })
+        Ok(rustix::io::pread(fd, mem.slice_mut(ptr, len)?, offset)?)
     })
 }
 
@@ -480,9 +472,7 @@ pub fn fd_pwrite(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
     let fd = cx.fds.get(a[0])?.host().map_err(|_| Errno::SPIPE)?;
     each_iovec(mem, a[1], a[2], a[4], |mem, ptr, len, done| {
         let offset = offset_at(a[3], done)?;
-        let buf = mem.slice(ptr, len)?;
-        // SAFETY: `buf` is a live slice of `buf.len()` bytes.
-        cvt_isize(unsafe { libc::pwrite(fd, buf.as_ptr().cast(), buf.len(), offset) })
+        Ok(rustix::io::pwrite(fd, mem.slice(ptr, len)?, offset)?)
     })
 }
 
@@ -512,59 +502,22 @@ struct DirEntry {
 
 /// Every entry of the directory `fd` (including `.` and `..`), read from a
 /// fresh descriptor so the guest's descriptor position does not matter.
-fn list_dir(fd: RawFd) -> WasiResult<Vec<DirEntry>> {
-    // SAFETY: opening "." relative to a directory descriptor.
-    let raw = cvt(unsafe {
-        libc::openat(
-            fd,
-            c".".as_ptr(),
-            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    })?;
-    // SAFETY: `raw` was just opened; fdopendir takes ownership on success.
-    let dir = unsafe { libc::fdopendir(raw) };
-    if dir.is_null() {
-        let e = Errno::last();
-        // SAFETY: fdopendir failed, so `raw` is still ours to close.
-        drop(unsafe { OwnedFd::from_raw_fd(raw) });
-        return Err(e);
-    }
+fn list_dir(fd: BorrowedFd<'_>) -> WasiResult<Vec<DirEntry>> {
+    let fresh = rustix::fs::openat(
+        fd,
+        c".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
     let mut out = Vec::new();
-    loop {
-        // SAFETY: `dir` is a live DIR stream; the entry is copied out
-        // before the next call.
-        let ent = unsafe { libc::readdir(dir) };
-        if ent.is_null() {
-            break;
-        }
-        // SAFETY: `ent` points to a valid dirent with a NUL-terminated name.
-        let (ino, ty, name) = unsafe {
-            let e = &*ent;
-            (
-                e.d_ino,
-                e.d_type,
-                std::ffi::CStr::from_ptr(e.d_name.as_ptr())
-                    .to_bytes()
-                    .to_vec(),
-            )
-        };
-        let filetype = match ty {
-            libc::DT_DIR => FILETYPE_DIRECTORY,
-            libc::DT_REG => FILETYPE_REGULAR_FILE,
-            libc::DT_LNK => FILETYPE_SYMBOLIC_LINK,
-            libc::DT_CHR => FILETYPE_CHARACTER_DEVICE,
-            libc::DT_BLK => FILETYPE_BLOCK_DEVICE,
-            libc::DT_SOCK => FILETYPE_SOCKET_STREAM,
-            _ => FILETYPE_UNKNOWN,
-        };
+    for e in rustix::fs::Dir::new(fresh)? {
+        let e = e?;
         out.push(DirEntry {
-            ino,
-            filetype,
-            name,
+            ino: e.ino(),
+            filetype: filetype(e.file_type()),
+            name: e.file_name().to_bytes().to_vec(),
         });
     }
-    // SAFETY: `dir` is live and closed once.
-    unsafe { libc::closedir(dir) };
     Ok(out)
 }
 
@@ -607,21 +560,17 @@ pub fn fd_renumber(cx: &mut WasiCtx, _: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
 
 fn seek(cx: &mut WasiCtx, fd: u64, offset: i64, whence: u64) -> WasiResult<u64> {
     let fd = match &cx.fds.get(fd)?.kind {
-        Kind::Host(fd) => fd.raw(),
+        Kind::Host(fd) => fd.as_fd(),
         _ => return Err(Errno::SPIPE),
     };
-    let whence = match whence {
-        0 => libc::SEEK_SET,
-        1 => libc::SEEK_CUR,
-        2 => libc::SEEK_END,
+    let pos = match whence {
+        // A negative start is the host's `EINVAL`, as with `lseek`.
+        0 => SeekFrom::Start(offset as u64),
+        1 => SeekFrom::Current(offset),
+        2 => SeekFrom::End(offset),
         _ => return Err(Errno::INVAL),
     };
-    // SAFETY: plain syscall.
-    let pos = unsafe { libc::lseek(fd, offset, whence) };
-    if pos < 0 {
-        return Err(Errno::last());
-    }
-    Ok(pos as u64)
+    Ok(rustix::fs::seek(fd, pos)?)
 }
 
 pub fn fd_seek(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {

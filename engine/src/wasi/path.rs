@@ -9,9 +9,14 @@
 //!
 //! - absolute paths are refused (`ENOTCAPABLE`);
 //! - `.` and empty components are skipped;
-//! - `..` pops the stack of directories opened so far; popping past the
-//!   starting directory is refused (`ENOTCAPABLE`). `..` is never passed to
-//!   the host, so it cannot climb out of the tree;
+//! - `..` goes back one directory on the way walked so far; going back
+//!   past the starting directory is refused (`ENOTCAPABLE`). The host's
+//!   `..` is only a shortcut: the directory it opens is taken only if it is
+//!   the very one the walk came through (same device and inode), else the
+//!   walk is redone from the starting directory by name. So `..` cannot
+//!   climb out of the tree, and only the current directory is held open:
+//!   resolution holds at most two host descriptors at any time, however
+//!   deep the path;
 //! - every other intermediate component is opened with
 //!   `openat(dir, name, O_DIRECTORY | O_NOFOLLOW)`, so the host never
 //!   follows a symlink for us. A component that is a symlink (seen with
@@ -27,17 +32,18 @@
 //! If the tree changes while we walk it, a component that turns into a
 //! symlink makes `openat(... O_NOFOLLOW)` fail; it cannot lead outside.
 
-use super::WasiCtx;
-use super::errno::{Errno, WasiResult, cvt, cvt_isize};
+use super::errno::{Errno, WasiResult};
 use super::fd::{
     Entry, FDFLAGS_APPEND, FDFLAGS_DSYNC, FDFLAGS_NONBLOCK, FDFLAGS_RSYNC, FDFLAGS_SYNC,
-    FILETYPE_DIRECTORY, HostFd, Kind, RIGHT_FD_ALLOCATE, RIGHT_FD_FILESTAT_SET_SIZE, RIGHT_FD_READ,
-    RIGHT_FD_READDIR, RIGHT_FD_WRITE, filetype_of, host_stat, timespecs, write_filestat,
+    FILETYPE_DIRECTORY, FdTable, HostFd, Kind, O_DSYNC, RIGHT_FD_ALLOCATE,
+    RIGHT_FD_FILESTAT_SET_SIZE, RIGHT_FD_READ, RIGHT_FD_READDIR, RIGHT_FD_WRITE, filetype_of,
+    timestamps, write_filestat,
 };
-use super::mem::GuestMemory;
+use super::{WasiCtx, mem::GuestMemory};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use std::collections::VecDeque;
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// Symlink expansions allowed in one resolution.
 const MAX_SYMLINKS: u32 = 40;
@@ -51,33 +57,90 @@ const OFLAGS_TRUNC: u64 = 8;
 
 /// A resolved path: the directory that holds the final component, and its
 /// name (a single component, possibly `.`).
-pub struct Resolved {
-    /// Directories opened while walking; the last one is `dir`.
-    _opened: Vec<OwnedFd>,
-    pub dir: RawFd,
+pub struct Resolved<'a> {
+    base: BorrowedFd<'a>,
+    /// The directory holding `name`, if not `base` itself.
+    held: Option<OwnedFd>,
     pub name: CString,
 }
 
+impl Resolved<'_> {
+    /// The directory that holds `name`.
+    pub fn dir(&self) -> BorrowedFd<'_> {
+        self.held.as_ref().map_or(self.base, AsFd::as_fd)
+    }
+}
+
+/// Open the directory `name` in `dir`, never through a symlink.
+fn open_dir(dir: BorrowedFd<'_>, name: &CStr) -> WasiResult<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+}
+
+/// What makes a directory the same one: its device and inode.
+fn identity(dir: &OwnedFd) -> WasiResult<(u64, u64)> {
+    let st = rustix::fs::fstat(dir)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// Where a resolution stands: a directory beneath the base, reached
+/// through the directories in `path`. Only the current one is held open.
+struct Walk<'a> {
+    base: BorrowedFd<'a>,
+    /// The directories entered beneath `base`, outermost first: each one's
+    /// name in its parent, and its identity.
+    path: Vec<(CString, (u64, u64))>,
+    /// The innermost of them, open (`None`: the base itself).
+    cur: Option<OwnedFd>,
+}
+
+impl Walk<'_> {
+    fn dir(&self) -> BorrowedFd<'_> {
+        self.cur.as_ref().map_or(self.base, AsFd::as_fd)
+    }
+
+    /// Go into the subdirectory `name` of the current directory.
+    fn enter(&mut self, name: CString) -> WasiResult {
+        let fd = open_dir(self.dir(), &name)?;
+        self.path.push((name, identity(&fd)?));
+        self.cur = Some(fd);
+        Ok(())
+    }
+
+    /// Go back to the directory the walk came from (`..`).
+    fn leave(&mut self) -> WasiResult {
+        if self.path.pop().is_none() {
+            return Err(Errno::NOTCAPABLE);
+        }
+        let Some(&(_, id)) = self.path.last() else {
+            self.cur = None;
+            return Ok(());
+        };
+        let parent = open_dir(self.dir(), c"..")
+            .ok()
+            .filter(|p| identity(p) == Ok(id));
+        if let Some(parent) = parent {
+            self.cur = Some(parent);
+            return Ok(());
+        }
+        // The current directory moved while we walked (or cannot be
+        // searched): reach its old parent from the base by name instead.
+        let names: Vec<CString> = self.path.drain(..).map(|(name, _)| name).collect();
+        self.cur = None;
+        names.into_iter().try_for_each(|name| self.enter(name))
+    }
+}
+
 /// The target of the symlink `name` in `dir`, or `None` if it is not one.
-fn read_link(dir: RawFd, name: &CString) -> WasiResult<Option<Vec<u8>>> {
-    let mut buf = vec![0u8; 256];
-    loop {
-        // SAFETY: `buf` is writable for `buf.len()` bytes.
-        let n = unsafe { libc::readlinkat(dir, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            return match Errno::last() {
-                // Not a symlink, or nothing there: the caller's operation
-                // will report what is wrong.
-                Errno::INVAL | Errno::NOENT | Errno::NOTDIR => Ok(None),
-                e => Err(e),
-            };
-        }
-        let n = n as usize;
-        if n < buf.len() {
-            buf.truncate(n);
-            return Ok(Some(buf));
-        }
-        buf.resize(buf.len() * 2, 0);
+fn read_link(dir: BorrowedFd<'_>, name: &CStr) -> WasiResult<Option<Vec<u8>>> {
+    match rustix::fs::readlinkat(dir, name, Vec::new()) {
+        Ok(target) => Ok(Some(target.into_bytes())),
+        Err(e) => match Errno::from(e) {
+            // Not a symlink, or nothing there: the caller's operation
+            // will report what is wrong.
+            Errno::INVAL | Errno::NOENT | Errno::NOTDIR => Ok(None),
+            e => Err(e),
+        },
     }
 }
 
@@ -86,7 +149,11 @@ fn cstring(bytes: &[u8]) -> WasiResult<CString> {
 }
 
 /// Resolve `path` beneath the directory `base` (see the module docs).
-pub fn resolve(base: RawFd, path: &[u8], follow_last: bool) -> WasiResult<Resolved> {
+pub fn resolve<'a>(
+    base: BorrowedFd<'a>,
+    path: &[u8],
+    follow_last: bool,
+) -> WasiResult<Resolved<'a>> {
     if path.is_empty() {
         return Err(Errno::NOENT);
     }
@@ -97,10 +164,13 @@ pub fn resolve(base: RawFd, path: &[u8], follow_last: bool) -> WasiResult<Resolv
         return Err(Errno::NOTCAPABLE);
     }
     let mut todo: VecDeque<Vec<u8>> = path.split(|&b| b == b'/').map(<[u8]>::to_vec).collect();
-    let mut opened: Vec<OwnedFd> = Vec::new();
+    let mut walk = Walk {
+        base,
+        path: Vec::new(),
+        cur: None,
+    };
     let mut links = 0;
     let name = loop {
-        let cur = opened.last().map_or(base, AsRawFd::as_raw_fd);
         let Some(comp) = todo.pop_front() else {
             break b".".to_vec();
         };
@@ -113,15 +183,13 @@ pub fn resolve(base: RawFd, path: &[u8], follow_last: bool) -> WasiResult<Resolv
             continue;
         }
         if comp == b".." {
-            if opened.pop().is_none() {
-                return Err(Errno::NOTCAPABLE);
-            }
+            walk.leave()?;
             continue;
         }
         let last = todo.iter().all(|c| c.is_empty());
         let c = cstring(&comp)?;
         if (!last || follow_last)
-            && let Some(target) = read_link(cur, &c)?
+            && let Some(target) = read_link(walk.dir(), &c)?
         {
             links += 1;
             if links > MAX_SYMLINKS {
@@ -138,36 +206,25 @@ pub fn resolve(base: RawFd, path: &[u8], follow_last: bool) -> WasiResult<Resolv
         if last {
             break comp;
         }
-        // SAFETY: `c` is a NUL-terminated single component.
-        let raw = unsafe {
-            libc::openat(
-                cur,
-                c.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        let raw = cvt(raw)?;
-        // SAFETY: `raw` was just opened and is owned here.
-        opened.push(unsafe { OwnedFd::from_raw_fd(raw) });
+        walk.enter(c)?;
     };
-    let dir = opened.last().map_or(base, AsRawFd::as_raw_fd);
     Ok(Resolved {
-        _opened: opened,
-        dir,
+        base,
+        held: walk.cur,
         name: cstring(&name)?,
     })
 }
 
 /// Resolve the guest path (`ptr`, `len`) beneath the directory `fd`.
-fn guest_path(
-    cx: &mut WasiCtx,
+fn guest_path<'a>(
+    fds: &'a FdTable,
     mem: &GuestMemory<'_>,
     fd: u64,
     ptr: u64,
     len: u64,
     follow: bool,
-) -> WasiResult<Resolved> {
-    let dir = cx.fds.get(fd)?.dir()?;
+) -> WasiResult<Resolved<'a>> {
+    let dir = fds.get_ref(fd)?.dir()?;
     let path = mem.slice(ptr as u32, len as u32)?;
     resolve(dir, path, follow)
 }
@@ -182,7 +239,7 @@ pub fn path_open(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
     // Before anything is opened (or created) on the host.
     cx.fds.has_room()?;
     let r = guest_path(
-        cx,
+        &cx.fds,
         mem,
         dirfd,
         path,
@@ -192,42 +249,40 @@ pub fn path_open(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
     let read = rights_base & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0;
     let write =
         rights_base & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE) != 0;
-    let mut flags = libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    let mut flags = OFlags::CLOEXEC | OFlags::NOFOLLOW;
     flags |= if oflags & OFLAGS_DIRECTORY != 0 {
-        libc::O_RDONLY | libc::O_DIRECTORY
+        OFlags::RDONLY | OFlags::DIRECTORY
     } else if write && read {
-        libc::O_RDWR
+        OFlags::RDWR
     } else if write {
-        libc::O_WRONLY
+        OFlags::WRONLY
     } else {
-        libc::O_RDONLY
+        OFlags::RDONLY
     };
     for (bit, host) in [
-        (OFLAGS_CREAT, libc::O_CREAT),
-        (OFLAGS_EXCL, libc::O_EXCL),
-        (OFLAGS_TRUNC, libc::O_TRUNC),
+        (OFLAGS_CREAT, OFlags::CREATE),
+        (OFLAGS_EXCL, OFlags::EXCL),
+        (OFLAGS_TRUNC, OFlags::TRUNC),
     ] {
         if oflags & bit != 0 {
             flags |= host;
         }
     }
     for (bit, host) in [
-        (FDFLAGS_APPEND, libc::O_APPEND),
-        (FDFLAGS_DSYNC, libc::O_DSYNC),
-        (FDFLAGS_NONBLOCK, libc::O_NONBLOCK),
-        (FDFLAGS_RSYNC, libc::O_RSYNC),
-        (FDFLAGS_SYNC, libc::O_SYNC),
+        (FDFLAGS_APPEND, OFlags::APPEND),
+        (FDFLAGS_DSYNC, O_DSYNC),
+        (FDFLAGS_NONBLOCK, OFlags::NONBLOCK),
+        (FDFLAGS_RSYNC, OFlags::RSYNC),
+        (FDFLAGS_SYNC, OFlags::SYNC),
     ] {
         if fdflags & bit != 0 {
             flags |= host;
         }
     }
-    // SAFETY: `r.name` is one NUL-terminated component of the directory
-    // `r.dir`; the mode is only used with O_CREAT.
-    let raw = cvt(unsafe { libc::openat(r.dir, r.name.as_ptr(), flags, 0o666 as libc::c_uint) })?;
-    // SAFETY: just opened, owned here.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    let filetype = filetype_of(host_stat(fd.as_raw_fd())?.st_mode);
+    // The mode is only used with O_CREAT.
+    let fd = rustix::fs::openat(r.dir(), &r.name, flags, Mode::from_bits_retain(0o666))?;
+    drop(r);
+    let filetype = filetype_of(&rustix::fs::fstat(&fd)?);
     let new = cx.fds.push(Entry {
         kind: Kind::Host(HostFd::Owned(fd)),
         filetype,
@@ -243,10 +298,15 @@ pub fn path_open(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wasi
 }
 
 pub fn path_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let r = guest_path(cx, mem, a[0], a[2], a[3], a[1] & LOOKUP_SYMLINK_FOLLOW != 0)?;
-    // SAFETY: an all-zero `stat` is valid, and `st` is a valid out-pointer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    cvt(unsafe { libc::fstatat(r.dir, r.name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+    let r = guest_path(
+        &cx.fds,
+        mem,
+        a[0],
+        a[2],
+        a[3],
+        a[1] & LOOKUP_SYMLINK_FOLLOW != 0,
+    )?;
+    let st = rustix::fs::statat(r.dir(), &r.name, AtFlags::SYMLINK_NOFOLLOW)?;
     write_filestat(mem, a[4] as u32, &st)
 }
 
@@ -255,51 +315,70 @@ pub fn path_filestat_set_times(
     mem: &mut GuestMemory<'_>,
     a: &[u64],
 ) -> WasiResult {
-    let ts = timespecs(a[4], a[5], a[6])?;
-    let r = guest_path(cx, mem, a[0], a[2], a[3], a[1] & LOOKUP_SYMLINK_FOLLOW != 0)?;
-    // SAFETY: `ts` points to two timespecs.
-    cvt(unsafe {
-        libc::utimensat(
-            r.dir,
-            r.name.as_ptr(),
-            ts.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    })
-    .map(drop)
+    let ts = timestamps(a[4], a[5], a[6])?;
+    let r = guest_path(
+        &cx.fds,
+        mem,
+        a[0],
+        a[2],
+        a[3],
+        a[1] & LOOKUP_SYMLINK_FOLLOW != 0,
+    )?;
+    Ok(rustix::fs::utimensat(
+        r.dir(),
+        &r.name,
+        &ts,
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?)
 }
 
 pub fn path_create_directory(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let r = guest_path(cx, mem, a[0], a[1], a[2], false)?;
-    // SAFETY: plain syscall on a resolved (dir, name).
-    cvt(unsafe { libc::mkdirat(r.dir, r.name.as_ptr(), 0o777) }).map(drop)
+    let r = guest_path(&cx.fds, mem, a[0], a[1], a[2], false)?;
+    Ok(rustix::fs::mkdirat(
+        r.dir(),
+        &r.name,
+        Mode::from_bits_retain(0o777),
+    )?)
 }
 
 pub fn path_remove_directory(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let r = guest_path(cx, mem, a[0], a[1], a[2], false)?;
-    // SAFETY: plain syscall on a resolved (dir, name).
-    cvt(unsafe { libc::unlinkat(r.dir, r.name.as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
+    let r = guest_path(&cx.fds, mem, a[0], a[1], a[2], false)?;
+    Ok(rustix::fs::unlinkat(r.dir(), &r.name, AtFlags::REMOVEDIR)?)
 }
 
 pub fn path_unlink_file(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let r = guest_path(cx, mem, a[0], a[1], a[2], false)?;
-    // SAFETY: plain syscall on a resolved (dir, name).
-    cvt(unsafe { libc::unlinkat(r.dir, r.name.as_ptr(), 0) }).map(drop)
+    let r = guest_path(&cx.fds, mem, a[0], a[1], a[2], false)?;
+    Ok(rustix::fs::unlinkat(r.dir(), &r.name, AtFlags::empty())?)
 }
 
 pub fn path_rename(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let from = guest_path(cx, mem, a[0], a[1], a[2], false)?;
-    let to = guest_path(cx, mem, a[3], a[4], a[5], false)?;
-    // SAFETY: plain syscall on two resolved (dir, name) pairs.
-    cvt(unsafe { libc::renameat(from.dir, from.name.as_ptr(), to.dir, to.name.as_ptr()) }).map(drop)
+    let from = guest_path(&cx.fds, mem, a[0], a[1], a[2], false)?;
+    let to = guest_path(&cx.fds, mem, a[3], a[4], a[5], false)?;
+    Ok(rustix::fs::renameat(
+        from.dir(),
+        &from.name,
+        to.dir(),
+        &to.name,
+    )?)
 }
 
 pub fn path_link(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let from = guest_path(cx, mem, a[0], a[2], a[3], a[1] & LOOKUP_SYMLINK_FOLLOW != 0)?;
-    let to = guest_path(cx, mem, a[4], a[5], a[6], false)?;
-    // SAFETY: plain syscall on two resolved (dir, name) pairs.
-    cvt(unsafe { libc::linkat(from.dir, from.name.as_ptr(), to.dir, to.name.as_ptr(), 0) })
-        .map(drop)
+    let from = guest_path(
+        &cx.fds,
+        mem,
+        a[0],
+        a[2],
+        a[3],
+        a[1] & LOOKUP_SYMLINK_FOLLOW != 0,
+    )?;
+    let to = guest_path(&cx.fds, mem, a[4], a[5], a[6], false)?;
+    Ok(rustix::fs::linkat(
+        from.dir(),
+        &from.name,
+        to.dir(),
+        &to.name,
+        AtFlags::empty(),
+    )?)
 }
 
 /// Symlinks may only point to relative targets: an absolute one could
@@ -309,25 +388,22 @@ pub fn path_symlink(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> W
     if target.as_bytes().first() == Some(&b'/') {
         return Err(Errno::NOTCAPABLE);
     }
-    let at = guest_path(cx, mem, a[2], a[3], a[4], false)?;
-    // SAFETY: plain syscall on a resolved (dir, name).
-    cvt(unsafe { libc::symlinkat(target.as_ptr(), at.dir, at.name.as_ptr()) }).map(drop)
+    let at = guest_path(&cx.fds, mem, a[2], a[3], a[4], false)?;
+    Ok(rustix::fs::symlinkat(&target, at.dir(), &at.name)?)
 }
 
 pub fn path_readlink(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let r = guest_path(cx, mem, a[0], a[1], a[2], false)?;
+    let r = guest_path(&cx.fds, mem, a[0], a[1], a[2], false)?;
     let (buf, buf_len, used) = (a[3] as u32, a[4] as u32, a[5] as u32);
-    let out = mem.slice_mut(buf, buf_len)?;
-    // SAFETY: `out` is writable for `out.len()` bytes.
-    let n = cvt_isize(unsafe {
-        libc::readlinkat(r.dir, r.name.as_ptr(), out.as_mut_ptr().cast(), out.len())
-    })?;
+    // Cut short to the guest's buffer, as the host call does.
+    let n = rustix::fs::readlinkat_raw(r.dir(), &r.name, mem.slice_mut(buf, buf_len)?)?;
     mem.write_u32(used, n as u32)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
     use std::path::{Path, PathBuf};
 
     fn tree() -> PathBuf {
@@ -348,19 +424,15 @@ mod tests {
         root
     }
 
-    fn open_dir(p: &Path) -> OwnedFd {
-        let c = CString::new(p.to_str().unwrap()).unwrap();
-        let raw = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
-        assert!(raw >= 0);
-        unsafe { OwnedFd::from_raw_fd(raw) }
+    fn open_host_dir(p: &Path) -> OwnedFd {
+        rustix::fs::open(p, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap()
     }
 
-    fn read_file(base: RawFd, path: &str, follow: bool) -> WasiResult<String> {
+    fn read_file(base: BorrowedFd<'_>, path: &str, follow: bool) -> WasiResult<String> {
         let r = resolve(base, path.as_bytes(), follow)?;
-        let raw = cvt(unsafe {
-            libc::openat(r.dir, r.name.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW)
-        })?;
-        let mut f = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(raw) });
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW;
+        let fd = rustix::fs::openat(r.dir(), &r.name, flags, Mode::empty())?;
+        let mut f = std::fs::File::from(fd);
         let mut s = String::new();
         std::io::Read::read_to_string(&mut f, &mut s).map_err(Errno::from)?;
         Ok(s)
@@ -369,8 +441,8 @@ mod tests {
     #[test]
     fn resolution_stays_beneath_the_base() {
         let root = tree();
-        let base = open_dir(&root.join("pre"));
-        let b = base.as_raw_fd();
+        let base = open_host_dir(&root.join("pre"));
+        let b = base.as_fd();
         let ok = |p: &str, follow| read_file(b, p, follow);
         assert_eq!(ok("sub/file", false).as_deref(), Ok("inside"));
         assert_eq!(ok("./sub//deeper/../file", false).as_deref(), Ok("inside"));
@@ -397,10 +469,124 @@ mod tests {
         assert_eq!(ok("a\0b", false), Err(Errno::ILSEQ));
         // A trailing slash names the directory in its parent; `x/..` is
         // the base itself.
+        let here = |r: Resolved<'_>| (r.dir().as_raw_fd(), r.name.into_bytes());
         let r = resolve(b, b"sub/", false).unwrap();
-        assert_eq!((r.dir, r.name.as_bytes()), (b, &b"sub"[..]));
+        assert_eq!(here(r), (b.as_raw_fd(), b"sub".to_vec()));
         let r = resolve(b, b"sub/..", false).unwrap();
-        assert_eq!((r.dir, r.name.as_bytes()), (b, &b"."[..]));
+        assert_eq!(here(r), (b.as_raw_fd(), b".".to_vec()));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// `path_open` with `fdflags` creates a file whose `fd_fdstat_get`
+    /// reports `expected`: each flag reaches the host as itself.
+    fn check_fdflags(fdflags: u16, expected: u16) {
+        use super::super::{WasiCtxBuilder, fd};
+        let dir = std::env::temp_dir().join(format!(
+            "kiln-wasi-fdflags-{}-{fdflags}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cx = WasiCtxBuilder::new()
+            .preopened_dir(&dir, ".")
+            .build()
+            .unwrap();
+        let mut bytes = vec![0u8; 64];
+        let mut mem = GuestMemory::new(&mut bytes);
+        mem.write(0, b"f").unwrap();
+        let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
+        let open = [3, 0, 0, 1, OFLAGS_CREAT, rights, 0, u64::from(fdflags), 8];
+        assert_eq!(path_open(&mut cx, &mut mem, &open), Ok(()), "{fdflags:#x}");
+        let new = u32::from_le_bytes(mem.slice(8, 4).unwrap().try_into().unwrap());
+        assert_eq!(
+            fd::fd_fdstat_get(&mut cx, &mut mem, &[new.into(), 16]),
+            Ok(())
+        );
+        let got = u16::from_le_bytes(mem.slice(18, 2).unwrap().try_into().unwrap());
+        assert_eq!(got, expected, "fdflags {fdflags:#x}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fdflags_reach_the_host_unchanged() {
+        check_fdflags(0, 0);
+        check_fdflags(FDFLAGS_APPEND, FDFLAGS_APPEND);
+        check_fdflags(FDFLAGS_NONBLOCK, FDFLAGS_NONBLOCK);
+        // `dsync` alone stays data-only (rustix's `OFlags::DSYNC` is
+        // `O_SYNC`); Linux has no separate `O_RSYNC`.
+        check_fdflags(FDFLAGS_DSYNC, FDFLAGS_DSYNC);
+        check_fdflags(FDFLAGS_SYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
+        check_fdflags(FDFLAGS_RSYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
+    }
+
+    /// Resolution holds a few host descriptors however deep the path
+    /// (none of them counted by `max_open_files`): it runs here in a child
+    /// of this test binary whose descriptor limit is far below the depth.
+    #[test]
+    fn deep_paths_hold_few_host_descriptors() {
+        const DEPTH: usize = 200;
+        const NAME: &str = "wasi::path::tests::deep_paths_hold_few_host_descriptors";
+        const TREE: &str = "KILN_WASI_DEEP_TREE";
+        let deep = "d/".repeat(DEPTH);
+        let Some(root) = std::env::var_os(TREE) else {
+            let root = std::env::temp_dir().join(format!("kiln-wasi-deep-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(root.join(&deep)).unwrap();
+            std::fs::write(root.join(&deep).join("file"), "deep").unwrap();
+            let out = std::process::Command::new("sh")
+                .args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\""])
+                .arg(std::env::current_exe().unwrap())
+                .args(["--exact", NAME, "--test-threads=1"])
+                .env(TREE, &root)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::fs::remove_dir_all(&root).unwrap();
+            return;
+        };
+        let base = open_host_dir(Path::new(&root));
+        let ok = |p: &str| read_file(base.as_fd(), p, false);
+        assert_eq!(ok(&format!("{deep}file")).as_deref(), Ok("deep"));
+        let back = format!("{deep}{}{deep}file", "../".repeat(DEPTH));
+        assert_eq!(ok(&back).as_deref(), Ok("deep"));
+        let out = format!("{deep}{}secret", "../".repeat(DEPTH + 1));
+        assert_eq!(ok(&out), Err(Errno::NOTCAPABLE));
+    }
+
+    /// `..` leads back to the directory the walk came through even when the
+    /// current one has meanwhile been moved out of the tree, where the
+    /// host's `..` would lead.
+    #[test]
+    fn dotdot_after_a_move_stays_beneath_the_base() {
+        let root = std::env::temp_dir().join(format!("kiln-wasi-moved-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("pre/a/b")).unwrap();
+        std::fs::write(root.join("pre/a/inside"), "").unwrap();
+        std::fs::write(root.join("outside"), "").unwrap();
+        let base = open_host_dir(&root.join("pre"));
+        let mut walk = Walk {
+            base: base.as_fd(),
+            path: Vec::new(),
+            cur: None,
+        };
+        walk.enter(c"a".into()).unwrap();
+        walk.enter(c"b".into()).unwrap();
+        std::fs::rename(root.join("pre/a/b"), root.join("b")).unwrap();
+        fn sees(dir: BorrowedFd<'_>, name: &CStr) -> bool {
+            rustix::fs::statat(dir, name, AtFlags::empty()).is_ok()
+        }
+        assert!(sees(walk.dir(), c"../outside"), "the host's `..` leads out");
+        assert_eq!(walk.leave(), Ok(()));
+        assert!(sees(walk.dir(), c"inside"));
+        assert!(!sees(walk.dir(), c"outside"));
+        assert_eq!(walk.leave(), Ok(()));
+        assert_eq!(walk.dir().as_raw_fd(), base.as_raw_fd());
+        assert_eq!(walk.leave(), Err(Errno::NOTCAPABLE));
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -3,23 +3,24 @@
 use super::WasiCtx;
 use super::errno::{Errno, WasiResult};
 use super::mem::GuestMemory;
+use rustix::time::{ClockId, DynamicClockId, Timespec};
 
 const EVENTTYPE_CLOCK: u8 = 0;
 const EVENTTYPE_FD_READ: u8 = 1;
 const EVENTTYPE_FD_WRITE: u8 = 2;
 const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
 
-fn host_clock(id: u64) -> WasiResult<libc::clockid_t> {
+fn host_clock(id: u64) -> WasiResult<ClockId> {
     Ok(match id {
-        0 => libc::CLOCK_REALTIME,
-        1 => libc::CLOCK_MONOTONIC,
-        2 => libc::CLOCK_PROCESS_CPUTIME_ID,
-        3 => libc::CLOCK_THREAD_CPUTIME_ID,
+        0 => ClockId::Realtime,
+        1 => ClockId::Monotonic,
+        2 => ClockId::ProcessCPUTime,
+        3 => ClockId::ThreadCPUTime,
         _ => return Err(Errno::INVAL),
     })
 }
 
-fn nanos(ts: &libc::timespec) -> u64 {
+fn nanos(ts: &Timespec) -> u64 {
     (ts.tv_sec as u64)
         .wrapping_mul(1_000_000_000)
         .wrapping_add(ts.tv_nsec as u64)
@@ -27,28 +28,15 @@ fn nanos(ts: &libc::timespec) -> u64 {
 
 /// The current time of WASI clock `id`, in nanoseconds.
 fn now(id: u64) -> WasiResult<u64> {
-    let clock = host_clock(id)?;
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer.
-    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-        return Err(Errno::last());
-    }
+    // The dynamic form returns the host's error where the plain one would
+    // panic.
+    let ts = rustix::time::clock_gettime_dynamic(DynamicClockId::Known(host_clock(id)?))?;
     Ok(nanos(&ts))
 }
 
 pub fn clock_res_get(_: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiResult {
-    let clock = host_clock(a[0])?;
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer.
-    if unsafe { libc::clock_getres(clock, &mut ts) } != 0 {
-        return Err(Errno::last());
-    }
+    // Every clock `host_clock` names has a resolution on Linux.
+    let ts = rustix::time::clock_getres(host_clock(a[0])?);
     mem.write_u64(a[1] as u32, nanos(&ts).max(1))
 }
 
@@ -62,21 +50,17 @@ fn fill_random(buf: &mut [u8]) -> WasiResult {
     let mut done = 0;
     while done < buf.len() {
         let rest = &mut buf[done..];
-        // SAFETY: `rest` is writable for `rest.len()` bytes.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n < 0 {
-            match Errno::last() {
-                Errno::INTR => continue,
-                Errno::NOSYS => {
-                    use std::io::Read;
-                    return std::fs::File::open("/dev/urandom")
-                        .and_then(|mut f| f.read_exact(rest))
-                        .map_err(Errno::from);
-                }
-                e => return Err(e),
+        match rustix::rand::getrandom(&mut *rest, rustix::rand::GetRandomFlags::empty()) {
+            Ok(n) => done += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::NOSYS) => {
+                use std::io::Read;
+                return std::fs::File::open("/dev/urandom")
+                    .and_then(|mut f| f.read_exact(rest))
+                    .map_err(Errno::from);
             }
+            Err(e) => return Err(e.into()),
         }
-        done += n as usize;
     }
     Ok(())
 }
