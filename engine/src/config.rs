@@ -38,6 +38,9 @@ pub struct Features {
     pub wide_arithmetic: bool,
 }
 
+/// One flag of [`Features`], as [`Features::NAMES`] lists it.
+pub type FeatureFlag = fn(&mut Features) -> &mut bool;
+
 impl Features {
     /// Exactly Wasm 2.0: what its spec suite is run with.
     pub const WASM2: Features = Features {
@@ -70,7 +73,7 @@ impl Features {
 
     /// Each flag by its proposal's name (as the spec repository and
     /// wasmtime's `-W` options spell it), with its field.
-    pub const NAMES: [(&'static str, fn(&mut Features) -> &mut bool); 13] = [
+    pub const NAMES: [(&'static str, FeatureFlag); 13] = [
         ("mutable-global", |f| &mut f.mutable_global),
         ("sign-extension", |f| &mut f.sign_extension),
         ("saturating-float-to-int", |f| {
@@ -363,7 +366,10 @@ mod tests {
                 assert!(result.is_ok(), "{name}");
             } else {
                 let err = result.unwrap_err().to_string();
-                assert!(err.contains("does not implement") && err.contains(name), "{err}");
+                assert!(
+                    err.contains("does not implement") && err.contains(name),
+                    "{err}"
+                );
             }
         }
     }
@@ -396,6 +402,6 @@ mod tests {
             );
         }
         // 3.0 never holds a proposal outside it.
-        assert!(!Features::WASM3.custom_page_sizes && !Features::WASM3.wide_arithmetic);
+        const { assert!(!Features::WASM3.custom_page_sizes && !Features::WASM3.wide_arithmetic) };
     }
 }
