@@ -26,7 +26,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Trap};
-use crate::instr::Instr;
+use crate::instr::{Instr, WideOp};
 use crate::module::Func;
 use crate::numeric;
 use crate::simd;
@@ -120,6 +120,13 @@ impl Machine<'_> {
         match self.pop()? {
             Value::I32(v) => Ok(v),
             _ => Err(broken("expected i32")),
+        }
+    }
+
+    fn pop_i64(&mut self) -> Result<i64, Error> {
+        match self.pop()? {
+            Value::I64(v) => Ok(v),
+            _ => Err(broken("expected i64")),
         }
     }
 
@@ -582,6 +589,34 @@ impl Machine<'_> {
                 let b = self.pop()?;
                 let a = self.pop()?;
                 self.push(numeric::ibinop(*op, a, b)?);
+            }
+            Instr::Wide(op) => {
+                let (lo, hi) = match op {
+                    WideOp::Add128 | WideOp::Sub128 => {
+                        let (b_hi, b_lo) = (self.pop_i64()?, self.pop_i64()?);
+                        let (a_hi, a_lo) = (self.pop_i64()?, self.pop_i64()?);
+                        let a = (u128::from(a_hi as u64) << 64) | u128::from(a_lo as u64);
+                        let b = (u128::from(b_hi as u64) << 64) | u128::from(b_lo as u64);
+                        let r = if *op == WideOp::Add128 {
+                            a.wrapping_add(b)
+                        } else {
+                            a.wrapping_sub(b)
+                        };
+                        (r as u64, (r >> 64) as u64)
+                    }
+                    WideOp::MulWideS => {
+                        let (b, a) = (self.pop_i64()?, self.pop_i64()?);
+                        let r = i128::from(a) * i128::from(b);
+                        (r as u64, ((r as u128) >> 64) as u64)
+                    }
+                    WideOp::MulWideU => {
+                        let (b, a) = (self.pop_i64()?, self.pop_i64()?);
+                        let r = u128::from(a as u64) * u128::from(b as u64);
+                        (r as u64, (r >> 64) as u64)
+                    }
+                };
+                self.push(Value::I64(lo as i64));
+                self.push(Value::I64(hi as i64));
             }
             Instr::IEqz(_) => {
                 let a = self.pop()?;

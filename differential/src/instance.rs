@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::exec;
-use crate::module::{ConstExpr, DataMode, ElemMode, ImportDesc, Module};
+use crate::module::{
+    ArithOp, ConstExpr, ConstInstr, DataMode, ElemMode, ImportDesc, IntWidth, Module,
+};
 use crate::store::{DataInst, ElemInst, ExternVal, FuncInst, ModuleAddr, ModuleInst, Store, addr};
 use crate::value::{FuncAddr, Limits, MemoryType, Ref, TableType, Value};
 
@@ -90,11 +92,34 @@ impl Store {
     /// Evaluate a constant expression in the context of the (possibly
     /// partial) module instance `inst`.
     fn eval_const(&self, inst: &ModuleInst, e: &ConstExpr) -> Result<Value, Error> {
-        Ok(match *e {
-            ConstExpr::Const(v) => v,
-            ConstExpr::RefNull(t) => Value::Ref(Ref::Null(t)),
-            ConstExpr::RefFunc(f) => Value::Ref(Ref::Func(addr(&inst.funcaddrs, f, "function")?)),
-            ConstExpr::GlobalGet(g) => self.global_value(addr(&inst.globaladdrs, g, "global")?)?,
+        Ok(match e {
+            ConstExpr::Const(v) => *v,
+            ConstExpr::RefNull(t) => Value::Ref(Ref::Null(*t)),
+            ConstExpr::RefFunc(f) => Value::Ref(Ref::Func(addr(&inst.funcaddrs, *f, "function")?)),
+            ConstExpr::GlobalGet(g) => self.global_value(addr(&inst.globaladdrs, *g, "global")?)?,
+            ConstExpr::Seq(seq) => {
+                let mut stack = Vec::new();
+                for instr in seq {
+                    let v = match instr {
+                        ConstInstr::Leaf(c) => self.eval_const(inst, c)?,
+                        ConstInstr::Arith(width, op) => {
+                            let (b, a) = (stack.pop(), stack.pop());
+                            const_arith(*width, *op, a, b).ok_or_else(|| {
+                                Error::Link(format!("ill-typed constant expression {seq:?}"))
+                            })?
+                        }
+                    };
+                    stack.push(v);
+                }
+                match (stack.pop(), stack.is_empty()) {
+                    (Some(v), true) => v,
+                    _ => {
+                        return Err(Error::Link(format!(
+                            "ill-typed constant expression {seq:?}"
+                        )));
+                    }
+                }
+            }
         })
     }
 
@@ -246,4 +271,21 @@ impl Store {
             v => Err(Error::Invalid(format!("segment offset {v} is not an i32"))),
         }
     }
+}
+
+/// `a op b` at `width`, wrapping; `None` unless both are of that width.
+fn const_arith(width: IntWidth, op: ArithOp, a: Option<Value>, b: Option<Value>) -> Option<Value> {
+    Some(match (width, a?, b?) {
+        (IntWidth::I32, Value::I32(a), Value::I32(b)) => Value::I32(match op {
+            ArithOp::Add => a.wrapping_add(b),
+            ArithOp::Sub => a.wrapping_sub(b),
+            ArithOp::Mul => a.wrapping_mul(b),
+        }),
+        (IntWidth::I64, Value::I64(a), Value::I64(b)) => Value::I64(match op {
+            ArithOp::Add => a.wrapping_add(b),
+            ArithOp::Sub => a.wrapping_sub(b),
+            ArithOp::Mul => a.wrapping_mul(b),
+        }),
+        _ => return None,
+    })
 }

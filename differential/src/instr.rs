@@ -27,6 +27,16 @@ pub enum IUnop {
     Extend32S,
 }
 
+/// 128-bit arithmetic on pairs of `i64` (low half first): `add128` and
+/// `sub128` take two pairs, `mul_wide_s/u` two `i64`s; each gives a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WideOp {
+    Add128,
+    Sub128,
+    MulWideS,
+    MulWideU,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum IBinop {
     Add,
@@ -292,6 +302,8 @@ pub enum Instr {
     FBinop(Width, FBinop),
     FRelop(Width, FRelop),
     Cvt(Cvtop),
+    /// The wide-arithmetic proposal's 128-bit operators.
+    Wide(WideOp),
 
     // Vector instructions (§4.4.3) other than memory accesses; `v128.const`
     // is `Const(Value::V128(..))`.

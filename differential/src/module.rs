@@ -58,13 +58,38 @@ pub struct Export {
 }
 
 /// A constant expression. Without the extended-const proposal it is always
-/// exactly one instruction (followed by `end`).
-#[derive(Copy, Clone, Debug, PartialEq)]
+/// exactly one instruction (followed by `end`); with it, a sequence of
+/// constant instructions run on a stack, as the spec defines it.
+#[derive(Clone, Debug, PartialEq)]
 pub enum ConstExpr {
     Const(Value),
     RefNull(RefType),
     RefFunc(u32),
     GlobalGet(u32),
+    /// Several instructions (extended constant expressions), in order.
+    Seq(Vec<ConstInstr>),
+}
+
+/// One instruction of a [`ConstExpr::Seq`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstInstr {
+    /// One of the single-instruction forms.
+    Leaf(ConstExpr),
+    /// `i32.add`, `i32.sub`, `i32.mul`, `i64.add`, `i64.sub`, `i64.mul`.
+    Arith(IntWidth, ArithOp),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntWidth {
+    I32,
+    I64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
 }
 
 /// A function defined by the module (not imported).
@@ -335,21 +360,52 @@ fn global_type(t: &wp::GlobalType) -> Result<GlobalType, String> {
 
 fn const_expr(e: &wp::ConstExpr) -> Result<ConstExpr, String> {
     let mut r = e.get_operators_reader();
-    let op = r.read().map_err(|e| e.to_string())?;
-    let c = match op {
-        wp::Operator::I32Const { value } => ConstExpr::Const(Value::I32(value)),
-        wp::Operator::I64Const { value } => ConstExpr::Const(Value::I64(value)),
-        wp::Operator::F32Const { value } => ConstExpr::Const(Value::F32(value.bits())),
-        wp::Operator::F64Const { value } => ConstExpr::Const(Value::F64(value.bits())),
-        wp::Operator::V128Const { value } => ConstExpr::Const(Value::V128(value.into())),
-        wp::Operator::RefNull { hty } => ConstExpr::RefNull(heap_ref_type(hty)?),
-        wp::Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-        wp::Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
-        other => return Err(format!("unsupported constant instruction {other:?}")),
-    };
-    match r.read().map_err(|e| e.to_string())? {
-        wp::Operator::End => Ok(c),
-        other => Err(format!("constant expression too long at {other:?}")),
+    let mut seq = Vec::new();
+    loop {
+        let op = r.read().map_err(|e| e.to_string())?;
+        let instr = match op {
+            wp::Operator::End => break,
+            wp::Operator::I32Const { value } => {
+                ConstInstr::Leaf(ConstExpr::Const(Value::I32(value)))
+            }
+            wp::Operator::I64Const { value } => {
+                ConstInstr::Leaf(ConstExpr::Const(Value::I64(value)))
+            }
+            wp::Operator::F32Const { value } => {
+                ConstInstr::Leaf(ConstExpr::Const(Value::F32(value.bits())))
+            }
+            wp::Operator::F64Const { value } => {
+                ConstInstr::Leaf(ConstExpr::Const(Value::F64(value.bits())))
+            }
+            wp::Operator::V128Const { value } => {
+                ConstInstr::Leaf(ConstExpr::Const(Value::V128(value.into())))
+            }
+            wp::Operator::RefNull { hty } => {
+                ConstInstr::Leaf(ConstExpr::RefNull(heap_ref_type(hty)?))
+            }
+            wp::Operator::RefFunc { function_index } => {
+                ConstInstr::Leaf(ConstExpr::RefFunc(function_index))
+            }
+            wp::Operator::GlobalGet { global_index } => {
+                ConstInstr::Leaf(ConstExpr::GlobalGet(global_index))
+            }
+            wp::Operator::I32Add => ConstInstr::Arith(IntWidth::I32, ArithOp::Add),
+            wp::Operator::I32Sub => ConstInstr::Arith(IntWidth::I32, ArithOp::Sub),
+            wp::Operator::I32Mul => ConstInstr::Arith(IntWidth::I32, ArithOp::Mul),
+            wp::Operator::I64Add => ConstInstr::Arith(IntWidth::I64, ArithOp::Add),
+            wp::Operator::I64Sub => ConstInstr::Arith(IntWidth::I64, ArithOp::Sub),
+            wp::Operator::I64Mul => ConstInstr::Arith(IntWidth::I64, ArithOp::Mul),
+            other => return Err(format!("unsupported constant instruction {other:?}")),
+        };
+        seq.push(instr);
+    }
+    match seq.len() {
+        0 => Err("empty constant expression".to_string()),
+        1 => match seq.pop() {
+            Some(ConstInstr::Leaf(c)) => Ok(c),
+            other => Err(format!("constant expression {other:?} needs operands")),
+        },
+        _ => Ok(ConstExpr::Seq(seq)),
     }
 }
 
@@ -512,9 +568,7 @@ mod operators {
         (proposal stack_switching $($op:tt)*) => {
             refuse_proposals!(refuse "stack-switching" $($op)*);
         };
-        (proposal wide_arithmetic $($op:tt)*) => {
-            refuse_proposals!(refuse "wide-arithmetic" $($op)*);
-        };
+        (proposal wide_arithmetic $($op:tt)*) => {};
         (proposal acquire_release_atomics $($op:tt)*) => {
             refuse_proposals!(refuse "acquire-release atomics" $($op)*);
         };
@@ -853,6 +907,12 @@ mod operators {
             visit_i64_extend8_s => Instr::IUnop(W64, IUnop::Extend8S),
             visit_i64_extend16_s => Instr::IUnop(W64, IUnop::Extend16S),
             visit_i64_extend32_s => Instr::IUnop(W64, IUnop::Extend32S),
+
+            // The wide-arithmetic proposal.
+            visit_i64_add128 => Instr::Wide(WideOp::Add128),
+            visit_i64_sub128 => Instr::Wide(WideOp::Sub128),
+            visit_i64_mul_wide_s => Instr::Wide(WideOp::MulWideS),
+            visit_i64_mul_wide_u => Instr::Wide(WideOp::MulWideU),
 
             visit_i32_add => Instr::IBinop(W32, IBinop::Add),
             visit_i32_sub => Instr::IBinop(W32, IBinop::Sub),

@@ -648,7 +648,7 @@ mod tests {
 
     #[test]
     fn crafted_metadata_with_a_valid_checksum_is_refused() {
-        use crate::info::{ConstExpr as C, DataMode, ElemMode, EntityIndex as E};
+        use crate::info::{ConstExpr as C, ConstOp as O, DataMode, ElemMode, EntityIndex as E};
         // The uncrafted artifact loads: every case below is refused for
         // its one change.
         check_crafted_loads();
@@ -713,6 +713,31 @@ mod tests {
             |i, _| i.globals[0].init = Some(C::I32(0)),
             "global 0: initialiser",
         );
+        // Extended constant expressions must type-check as a stack.
+        fn ext(ops: &[O]) -> Option<C> {
+            Some(C::Extended(ops.to_vec()))
+        }
+        check_crafted(
+            |i, _| i.globals[1].init = ext(&[O::I32Add]),
+            "I32Add without two i32",
+        );
+        check_crafted(
+            |i, _| i.globals[1].init = ext(&[O::GlobalGet(0), O::I64Const(1), O::I32Add]),
+            "I32Add without two i32",
+        );
+        check_crafted(
+            |i, _| i.globals[1].init = ext(&[O::GlobalGet(0), O::I32Const(1)]),
+            "leaves [I32, I32]",
+        );
+        check_crafted(
+            |i, _| i.globals[1].init = ext(&[O::GlobalGet(1), O::I32Const(1), O::I32Add]),
+            "global.get 1",
+        );
+        check_crafted(
+            |i, _| i.globals[1].init = ext(&[O::I64Const(1), O::I64Const(2), O::I64Mul]),
+            "of type i64 where i32",
+        );
+        check_crafted(|i, _| i.globals[1].init = ext(&[]), "leaves []");
         // Element and data segments.
         check_crafted(
             |i, _| {

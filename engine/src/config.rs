@@ -59,9 +59,14 @@ impl Features {
         wide_arithmetic: false,
     };
 
-    /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
-    /// included. The default.
-    pub const ALL: Features = Features::WASM2;
+    /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
+    /// included), extended constant expressions and wide arithmetic. The
+    /// default.
+    pub const ALL: Features = Features {
+        extended_const: true,
+        wide_arithmetic: true,
+        ..Features::WASM2
+    };
 
     /// Wasm 3.0 as far as Kiln implements it: [`Features::ALL`] without
     /// the proposals that are not part of 3.0.

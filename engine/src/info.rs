@@ -10,8 +10,11 @@ use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableT
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
-/// A constant expression as Wasm 2.0 allows them (one instruction).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// A constant expression. One instruction is one of the leaf variants;
+/// an extended constant expression (Wasm 3.0: `add`, `sub`, `mul` of
+/// `i32`/`i64`) without `global.get` is folded by the parser into its
+/// value, so only those reading globals stay `Extended`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ConstExpr {
     I32(i32),
     I64(i64),
@@ -23,6 +26,64 @@ pub enum ConstExpr {
     RefNull(RefType),
     RefFunc(u32),
     GlobalGet(u32),
+    /// The instructions, in order (the final `end` left out).
+    Extended(Vec<ConstOp>),
+}
+
+/// An instruction of an extended constant expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConstOp {
+    I32Const(i32),
+    I64Const(i64),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+impl ConstOp {
+    /// `(operand type, result type)` of a binary operator, or `None`.
+    fn binary(self) -> Option<ValType> {
+        match self {
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => Some(ValType::I32),
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => Some(ValType::I64),
+            _ => None,
+        }
+    }
+
+    /// The raw value of `ops` (an `i32` zero-extended, as globals hold
+    /// it), reading globals' raw values through `global`. Arithmetic
+    /// wraps. `ops` must type-check (the validator's or
+    /// `ModuleInfo::validate`'s job); a short stack reads as zeros rather
+    /// than panicking.
+    pub fn eval(ops: &[ConstOp], global: impl Fn(u32) -> u128) -> u128 {
+        let mut stack: Vec<u64> = Vec::with_capacity(ops.len());
+        for &op in ops {
+            let value = match op {
+                ConstOp::I32Const(v) => u64::from(v as u32),
+                ConstOp::I64Const(v) => v as u64,
+                ConstOp::GlobalGet(g) => global(g) as u64,
+                _ => {
+                    let b = stack.pop().unwrap_or(0);
+                    let a = stack.pop().unwrap_or(0);
+                    let (a32, b32) = (a as u32, b as u32);
+                    match op {
+                        ConstOp::I32Add => u64::from(a32.wrapping_add(b32)),
+                        ConstOp::I32Sub => u64::from(a32.wrapping_sub(b32)),
+                        ConstOp::I32Mul => u64::from(a32.wrapping_mul(b32)),
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    }
+                }
+            };
+            stack.push(value);
+        }
+        u128::from(stack.pop().unwrap_or(0))
+    }
 }
 
 /// Which kind of entity an import or export names, and its index in that
@@ -332,8 +393,21 @@ impl ModuleInfo {
         Ok(())
     }
 
-    /// The type of a constant expression, checking its index; as in Wasm
-    /// 2.0, `global.get` reads an immutable imported global.
+    /// `global.get g` in a constant expression: as without the GC
+    /// proposal, it reads an immutable imported global.
+    fn const_global(&self, g: u32) -> Result<ValType, String> {
+        match self.globals.get(g as usize) {
+            Some(global)
+                if g < self.num_imported_globals && global.ty.mutability == Mutability::Const =>
+            {
+                Ok(global.ty.content)
+            }
+            _ => Err(format!("`global.get {g}` in a constant expression")),
+        }
+    }
+
+    /// The type of a constant expression, checking its indices and, for an
+    /// extended one, its operand stack.
     fn const_type(&self, expr: &ConstExpr) -> Result<ValType, String> {
         Ok(match *expr {
             ConstExpr::I32(_) => ValType::I32,
@@ -346,15 +420,31 @@ impl ModuleInfo {
                 self.check_entity(EntityIndex::Func(f))?;
                 ValType::FUNCREF
             }
-            ConstExpr::GlobalGet(g) => match self.globals.get(g as usize) {
-                Some(global)
-                    if g < self.num_imported_globals
-                        && global.ty.mutability == Mutability::Const =>
-                {
-                    global.ty.content
+            ConstExpr::GlobalGet(g) => self.const_global(g)?,
+            ConstExpr::Extended(ref ops) => {
+                let mut stack = Vec::new();
+                for &op in ops {
+                    let ty = match op {
+                        ConstOp::I32Const(_) => ValType::I32,
+                        ConstOp::I64Const(_) => ValType::I64,
+                        ConstOp::GlobalGet(g) => self.const_global(g)?,
+                        _ => {
+                            let ty = op.binary().expect("the other ops are binary");
+                            for _ in 0..2 {
+                                if stack.pop() != Some(ty) {
+                                    return Err(format!("{op:?} without two {ty} operands"));
+                                }
+                            }
+                            ty
+                        }
+                    };
+                    stack.push(ty);
                 }
-                _ => return Err(format!("`global.get {g}` in a constant expression")),
-            },
+                match stack[..] {
+                    [ty] => ty,
+                    _ => return Err(format!("constant expression {ops:?} leaves {stack:?}")),
+                }
+            }
         })
     }
 

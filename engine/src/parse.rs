@@ -296,26 +296,56 @@ fn global_type(g: wasmparser::GlobalType) -> Result<GlobalType> {
 
 /// A Wasm 2.0 constant expression: exactly one instruction, then `end`.
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
-    let mut ops = expr.get_operators_reader();
-    let value = match ops.read()? {
-        Operator::I32Const { value } => ConstExpr::I32(value),
-        Operator::I64Const { value } => ConstExpr::I64(value),
-        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
-        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
-        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
-        Operator::RefNull { hty } => ConstExpr::RefNull(ref_type_from(
-            wasmparser::RefType::new(true, hty).context("bad heap type")?,
-        )?),
-        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
-        other => bail!(
-            "unsupported constant expression operator {other:?} (extended constant expressions are not supported)"
-        ),
-    };
-    match ops.read()? {
-        Operator::End => Ok(value),
-        other => bail!(
-            "unsupported constant expression operator {other:?} (extended constant expressions are not supported)"
-        ),
+    let mut reader = expr.get_operators_reader();
+    let mut ops = Vec::new();
+    loop {
+        match reader.read()? {
+            Operator::End => break,
+            op => ops.push(op),
+        }
     }
+    if let [op] = &ops[..] {
+        return Ok(match *op {
+            Operator::I32Const { value } => ConstExpr::I32(value),
+            Operator::I64Const { value } => ConstExpr::I64(value),
+            Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+            Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+            Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+            Operator::RefNull { hty } => ConstExpr::RefNull(ref_type_from(
+                wasmparser::RefType::new(true, hty).context("bad heap type")?,
+            )?),
+            Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+            Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+            ref other => bail!("unsupported constant expression operator {other:?}"),
+        });
+    }
+    // Extended constant expressions (validated already).
+    let ops = ops
+        .iter()
+        .map(|op| {
+            Ok(match *op {
+                Operator::I32Const { value } => ConstOp::I32Const(value),
+                Operator::I64Const { value } => ConstOp::I64Const(value),
+                Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                Operator::I32Add => ConstOp::I32Add,
+                Operator::I32Sub => ConstOp::I32Sub,
+                Operator::I32Mul => ConstOp::I32Mul,
+                Operator::I64Add => ConstOp::I64Add,
+                Operator::I64Sub => ConstOp::I64Sub,
+                Operator::I64Mul => ConstOp::I64Mul,
+                ref other => bail!("unsupported constant expression operator {other:?}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if ops.iter().any(|op| matches!(op, ConstOp::GlobalGet(_))) {
+        return Ok(ConstExpr::Extended(ops));
+    }
+    // No globals: the value is known now. Its type is the last operator's.
+    let bits = ConstOp::eval(&ops, |_| 0);
+    Ok(match ops.last() {
+        Some(ConstOp::I32Const(_) | ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul) => {
+            ConstExpr::I32(bits as u32 as i32)
+        }
+        _ => ConstExpr::I64(bits as u64 as i64),
+    })
 }

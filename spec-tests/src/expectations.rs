@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::suites::SUITES;
+use crate::suites::{OWN_ID, SUITES};
 
 /// A parsed expectations file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -155,7 +155,7 @@ impl Expectations {
 fn is_script_key(entry: &str) -> bool {
     match entry.split_once('/') {
         Some((suite, path)) => {
-            SUITES.iter().any(|s| s.id == suite)
+            (SUITES.iter().any(|s| s.id == suite) || suite == OWN_ID)
                 && path.ends_with(".wast")
                 && !path.starts_with('/')
         }

@@ -17,7 +17,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use crate::backend::Backend;
 use crate::expectations::{Expectations, Verdict};
 use crate::runner::{FileReport, WastRunner, panic_message};
-use crate::suites::{self, SUITES, ScriptFeatures};
+use crate::suites::{self, CURRENT, OWN_ID, SUITES, ScriptFeatures};
 
 /// Stack size of the thread that runs one script.
 pub const STACK_SIZE: usize = 64 << 20;
@@ -63,41 +63,50 @@ where
 
     let mut trials = Vec::new();
     let mut scripts = BTreeMap::new();
-    for suite in &SUITES {
-        let files = suites::locate(suite).and_then(|root| {
-            let files = suite.scripts(&root).map_err(|e| {
-                format!(
-                    "cannot list the {} testsuite at {}: {e}",
-                    suite.id,
-                    root.display()
-                )
-            })?;
-            if files.is_empty() {
-                return Err(format!(
-                    "the {} testsuite at {} holds no .wast files",
-                    suite.id,
-                    root.display()
-                ));
-            }
-            Ok((root, files))
-        });
-        let (root, files) = match files {
+    // The official suites, found where `suites::locate` looks, then Kiln's
+    // own scripts, which are always in the repository.
+    let mut sources: Vec<_> = SUITES
+        .iter()
+        .map(|suite| {
+            let found = suites::locate(suite).and_then(|root| {
+                let files = suite.scripts(&root).map_err(|e| {
+                    format!(
+                        "cannot list the {} testsuite at {}: {e}",
+                        suite.id,
+                        root.display()
+                    )
+                })?;
+                if files.is_empty() {
+                    return Err(format!(
+                        "the {} testsuite at {} holds no .wast files",
+                        suite.id,
+                        root.display()
+                    ));
+                }
+                Ok((root, files))
+            });
+            (suite.id, *suite, found)
+        })
+        .collect();
+    let own = suites::own_scripts().map_err(|e| format!("cannot list Kiln's own scripts: {e}"));
+    sources.push((OWN_ID, CURRENT, own));
+    for (id, suite, found) in sources {
+        let (root, files) = match found {
             Ok(found) => found,
             Err(message) => {
                 // A filter may hide the failing trial; this line cannot be
                 // hidden, so a missing suite is never silently zero tests.
                 eprintln!("warning: {message}");
-                trials.push(Trial::test(
-                    format!("{backend_name}/{}", suite.id),
-                    move || Err(Failed::from(message)),
-                ));
-                scripts.insert(suite.id, None);
+                trials.push(Trial::test(format!("{backend_name}/{id}"), move || {
+                    Err(Failed::from(message))
+                }));
+                scripts.insert(id, None);
                 continue;
             }
         };
         for file in &files {
-            let name = format!("{backend_name}/{}/{file}", suite.id);
-            let key = format!("{}/{file}", suite.id);
+            let name = format!("{backend_name}/{id}/{file}");
+            let key = format!("{id}/{file}");
             let path = root.join(file);
             let features = suite.features_of(file);
             let make = Arc::clone(&make);
@@ -107,7 +116,7 @@ where
                 judge(&name, &report, &key, &expectations)
             }));
         }
-        scripts.insert(suite.id, Some(files.into_iter().collect::<BTreeSet<_>>()));
+        scripts.insert(id, Some(files.into_iter().collect::<BTreeSet<_>>()));
     }
 
     problems.extend(expectations.stale_entries(&scripts));

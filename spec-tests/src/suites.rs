@@ -88,6 +88,20 @@ pub const CURRENT: SuiteSpec = SuiteSpec {
 /// Every suite, in the order trials are listed.
 pub const SUITES: [SuiteSpec; 2] = [WASM_2_0, CURRENT];
 
+/// The suite id of Kiln's own scripts, in trial names and expectations.
+pub const OWN_ID: &str = "kiln";
+
+/// Kiln's own scripts: cases the official suites do not isolate (a feature
+/// whose spec scripts also need one Kiln lacks, say). They live in the
+/// repository (`spec-tests/wast/`), laid out like the current suite: Wasm
+/// 3.0 at the root, a proposal's scripts under `proposals/<name>/`, so
+/// [`CURRENT`]'s [`SuiteSpec::features_of`] says what each is written for.
+pub fn own_scripts() -> io::Result<(PathBuf, Vec<String>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("wast");
+    let files = wast_files(&root)?;
+    Ok((root, files))
+}
+
 impl SuiteSpec {
     /// The suite's scripts in a checkout at `root`, as `/`-separated paths
     /// relative to `root`, sorted.

@@ -231,7 +231,7 @@ macro_rules! dispatch {
         dispatch!(refuse "typed function references" $($op)*);
     };
     (proposal stack_switching $($op:tt)*) => { dispatch!(refuse "stack-switching" $($op)*); };
-    (proposal wide_arithmetic $($op:tt)*) => { dispatch!(refuse "wide-arithmetic" $($op)*); };
+    (proposal wide_arithmetic $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal acquire_release_atomics $($op:tt)*) => {
         dispatch!(refuse "acquire-release atomics" $($op)*);
     };

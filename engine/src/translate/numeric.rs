@@ -148,6 +148,35 @@ impl Translator<'_, '_> {
         visit_i64_reinterpret_f64 => t.unop(|b, x| reinterpret(b, types::I64, x));
         visit_f32_reinterpret_i32 => t.unop(|b, x| reinterpret(b, types::F32, x));
         visit_f64_reinterpret_i64 => t.unop(|b, x| reinterpret(b, types::F64, x));
+
+        // ---- wide arithmetic (proposal): 128-bit values as (low, high) ----
+        visit_i64_add128 => t.wide_add_sub(|b, x, y| b.ins().iadd(x, y));
+        visit_i64_sub128 => t.wide_add_sub(|b, x, y| b.ins().isub(x, y));
+        visit_i64_mul_wide_s => t.mul_wide(|b, x, y| b.ins().smulhi(x, y));
+        visit_i64_mul_wide_u => t.mul_wide(|b, x, y| b.ins().umulhi(x, y));
+    }
+
+    /// `i64.add128`/`i64.sub128`: `[lo1 hi1 lo2 hi2] -> [lo hi]`, one `i128`
+    /// operation (add/adc or sub/sbb on x86-64).
+    fn wide_add_sub(&mut self, op: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value) {
+        let (hi2, lo2) = (self.pop(), self.pop());
+        let (hi1, lo1) = (self.pop(), self.pop());
+        let x = self.b.ins().iconcat(lo1, hi1);
+        let y = self.b.ins().iconcat(lo2, hi2);
+        let r = op(&mut self.b, x, y);
+        let (lo, hi) = self.b.ins().isplit(r);
+        self.push(lo);
+        self.push(hi);
+    }
+
+    /// `i64.mul_wide_s/u`: `[x y] -> [lo hi]` of the full 128-bit product;
+    /// the low half is the same either way, `high` gives the high half.
+    fn mul_wide(&mut self, high: impl FnOnce(&mut FunctionBuilder<'_>, Value, Value) -> Value) {
+        let (x, y) = self.pop2();
+        let lo = self.b.ins().imul(x, y);
+        let hi = high(&mut self.b, x, y);
+        self.push(lo);
+        self.push(hi);
     }
 }
 

@@ -572,10 +572,6 @@ fn unimplemented_proposals_are_refused_by_name() {
         &[0xfd, 0x80, 0x02],
         "unsupported: relaxed-SIMD operator `i8x16_relaxed_swizzle`",
     );
-    check_refused(
-        &[0xfc, 0x13],
-        "unsupported: wide-arithmetic operator `i64_add128`",
-    );
 }
 
 #[test]

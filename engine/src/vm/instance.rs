@@ -17,7 +17,7 @@ use super::global::GlobalData;
 use super::memory_image::MemoryImage;
 use super::objects::StoreObjects;
 use super::vmctx::{self, VMFuncRef, VMFunctionImport, VMGlobal, VMOffsets};
-use crate::info::{ConstExpr, DataMode, ElemMode, ModuleInfo};
+use crate::info::{ConstExpr, ConstOp, DataMode, ElemMode, ModuleInfo};
 use crate::tunables::Tunables;
 use anyhow::Result;
 use cranelift_codegen::ir;
@@ -119,6 +119,9 @@ impl InstanceData {
             ConstExpr::RefNull(_) => 0,
             ConstExpr::RefFunc(f) => self.func_ref(f) as usize as u128,
             ConstExpr::GlobalGet(g) => globals[self.globals[g as usize]].slot.bits,
+            ConstExpr::Extended(ref ops) => {
+                ConstOp::eval(ops, |g| globals[self.globals[g as usize]].slot.bits)
+            }
         }
     }
 
