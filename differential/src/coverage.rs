@@ -66,6 +66,11 @@ pub enum Feature {
     V128Result,
     /// An exported `v128` global (compared after every call).
     ExportedV128Global,
+    /// A constant expression of more than one instruction (global
+    /// initialiser or segment offset).
+    ExtendedConst,
+    /// `i64.add128`, `i64.sub128`, `i64.mul_wide_s/u`.
+    WideArithmetic,
 }
 
 impl Feature {
@@ -98,6 +103,8 @@ impl Feature {
         Feature::V128Param,
         Feature::V128Result,
         Feature::ExportedV128Global,
+        Feature::ExtendedConst,
+        Feature::WideArithmetic,
     ];
 
     /// Whether this is one of the SIMD features.
@@ -246,6 +253,9 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
         | O::I64TruncSatF32U
         | O::I64TruncSatF64S
         | O::I64TruncSatF64U => Feature::SaturatingConversion,
+        O::I64Add128 | O::I64Sub128 | O::I64MulWideS | O::I64MulWideU => {
+            Feature::WideArithmetic
+        }
         O::CallIndirect { .. } => Feature::CallIndirect,
         O::MemoryGrow { .. } => Feature::MemoryGrow,
         O::F32Add
@@ -313,7 +323,11 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
             Payload::TableSection(r) => tables += r.count(),
             Payload::GlobalSection(r) => {
                 for g in r {
-                    let ty = g.map_err(err)?.ty;
+                    let g = g.map_err(err)?;
+                    if is_extended(&g.init_expr).map_err(err)? {
+                        found.insert(Feature::ExtendedConst);
+                    }
+                    let ty = g.ty;
                     mutable_globals.push(ty.mutable);
                     v128_globals.push(ty.content_type == wasmparser::ValType::V128);
                 }
@@ -353,15 +367,29 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
             }
             Payload::DataSection(r) => {
                 for d in r {
-                    if matches!(d.map_err(err)?.kind, DataKind::Passive) {
-                        found.insert(Feature::PassiveData);
+                    match d.map_err(err)?.kind {
+                        DataKind::Passive => {
+                            found.insert(Feature::PassiveData);
+                        }
+                        DataKind::Active { offset_expr, .. } => {
+                            if is_extended(&offset_expr).map_err(err)? {
+                                found.insert(Feature::ExtendedConst);
+                            }
+                        }
                     }
                 }
             }
             Payload::ElementSection(r) => {
                 for e in r {
-                    if !matches!(e.map_err(err)?.kind, ElementKind::Active { .. }) {
-                        found.insert(Feature::NonActiveElements);
+                    match e.map_err(err)?.kind {
+                        ElementKind::Active { offset_expr, .. } => {
+                            if is_extended(&offset_expr).map_err(err)? {
+                                found.insert(Feature::ExtendedConst);
+                            }
+                        }
+                        _ => {
+                            found.insert(Feature::NonActiveElements);
+                        }
                     }
                 }
             }
@@ -388,6 +416,17 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
         found.insert(Feature::MultipleTables);
     }
     Ok(found)
+}
+
+/// Whether a constant expression has more than one instruction before its
+/// `end`.
+fn is_extended(expr: &wasmparser::ConstExpr) -> Result<bool, wasmparser::BinaryReaderError> {
+    let mut ops = expr.get_operators_reader();
+    let mut n = 0;
+    while !matches!(ops.read()?, Operator::End) {
+        n += 1;
+    }
+    Ok(n > 1)
 }
 
 /// Whether `wasm` uses SIMD anywhere (instructions, or `v128` at an
