@@ -241,11 +241,12 @@ impl StoreObjects {
             // SAFETY: a `VMOffsets` offset for a field of this type.
             unsafe { inst.write(offsets.table_ptr(i as u32), ptr) };
         }
+        let type_ids = module.type_ids();
         for defined in 0..info.num_defined_funcs() {
             let index = info.num_imported_funcs + defined;
             let r = VMFuncRef {
                 code: module.func_ptr(defined as usize),
-                type_id: module.type_ids()[info.funcs[index as usize] as usize],
+                type_id: type_ids[info.funcs[index as usize] as usize],
                 _pad: 0,
                 vmctx: inst.vmctx_ptr(),
             };
@@ -310,7 +311,8 @@ impl StoreObjects {
             }
             self.instances[index].dropped_elems[e] = true;
         }
-        if let Some(image) = module.memory_image() {
+        let image = module.memory_image();
+        if let Some(image) = image {
             // The image is exactly the active segments applied in order to
             // memory 0, defined by this instance and untouched so far (the
             // start function has not run), and none of them can trap.
@@ -323,7 +325,7 @@ impl StoreObjects {
             let DataMode::Active { memory, offset } = &seg.mode else {
                 continue;
             };
-            if module.memory_image().is_none() {
+            if image.is_none() {
                 let inst = &self.instances[index];
                 let dst = inst.eval(&self.globals, offset) as u32 as usize;
                 let bytes = info.data(d as u32);
