@@ -132,7 +132,7 @@ impl Instance {
             .objects
             .allocate_instance(runtime, &s.engine.config().tunables)?;
         let store: *mut StoreOpaque = s;
-        s.objects.init_vmctx(&mut inst, store.cast(), &resolved);
+        s.objects.init_vmctx(&mut inst, &**m, store.cast(), &resolved);
         let index = s.objects.publish(inst);
         debug_assert_eq!(s.modules.len(), index);
         s.modules.push(module.clone());
@@ -140,7 +140,7 @@ impl Instance {
             store_id: s.id(),
             index,
         };
-        s.objects.apply_segments(index).map_err(|e| match e {
+        s.objects.apply_segments(index, &**m).map_err(|e| match e {
             SegmentError::Trap(code) => {
                 let code = TrapCode::from_ir(code).expect("segment traps have API codes");
                 Trap::new(code, Vec::new()).into()

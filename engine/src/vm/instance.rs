@@ -175,11 +175,18 @@ impl StoreObjects {
         }))
     }
 
-    /// Step 3: fill `inst`'s vmctx. `store` is the embedding's store,
-    /// opaque here (host functions called from this instance get it back);
-    /// `imports` are the module's imports in order.
-    pub fn init_vmctx(&mut self, inst: &mut InstanceData, store: *mut u8, imports: &[Import]) {
-        let module = Arc::clone(&inst.module);
+    /// Step 3: fill `inst`'s vmctx. `module` is `inst`'s module (passed
+    /// in so that no reference count moves); `store` is the embedding's
+    /// store, opaque here (host functions called from this instance get it
+    /// back); `imports` are the module's imports in order.
+    pub fn init_vmctx(
+        &mut self,
+        inst: &mut InstanceData,
+        module: &dyn ModuleRuntime,
+        store: *mut u8,
+        imports: &[Import],
+    ) {
+        debug_assert!(std::ptr::addr_eq(module, &*inst.module));
         let (info, offsets) = (module.info(), module.offsets());
         let objects: *mut StoreObjects = self;
         let inst_ptr: *mut InstanceData = inst;
@@ -281,9 +288,14 @@ impl StoreObjects {
     }
 
     /// Step 4b: element segments, then data segments, in order (Wasm 2.0),
-    /// or the memory image in place of the data segments.
-    pub fn apply_segments(&mut self, index: usize) -> Result<(), SegmentError> {
-        let module = Arc::clone(&self.instances[index].module);
+    /// or the memory image in place of the data segments. `module` is the
+    /// instance's module.
+    pub fn apply_segments(
+        &mut self,
+        index: usize,
+        module: &dyn ModuleRuntime,
+    ) -> Result<(), SegmentError> {
+        debug_assert!(std::ptr::addr_eq(module, &*self.instances[index].module));
         let info = module.info();
         for (e, seg) in info.elems.iter().enumerate() {
             match &seg.mode {
