@@ -32,10 +32,7 @@ impl Translator<'_, '_> {
         if let Some(&sig) = self.sig_refs.get(&type_index) {
             return sig;
         }
-        let sig = wasm_signature(
-            self.env.call_conv,
-            &self.env.info.types[type_index as usize],
-        );
+        let sig = wasm_signature(&self.env.info.types[type_index as usize]);
         let sig = self.b.import_signature(sig);
         self.sig_refs.insert(type_index, sig);
         sig

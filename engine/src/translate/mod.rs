@@ -84,6 +84,8 @@ pub struct FuncEnv<'a> {
     pub info: &'a ModuleInfo,
     pub offsets: &'a VMOffsets,
     pub tunables: &'a Tunables,
+    /// The host's calling convention, which builtins are called in (wasm
+    /// functions use `abi::WASM_CALL_CONV`).
     pub call_conv: CallConv,
     /// The fuel charges of every function, when fuel is on.
     fuel: Option<FuelPlan>,
@@ -119,10 +121,8 @@ impl<'a> FuncEnv<'a> {
 pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::Function> {
     let func_index = env.info.num_imported_funcs + defined_index;
     let ty = env.info.func_type(func_index);
-    let mut func = ir::Function::with_name_signature(
-        UserFuncName::user(0, func_index),
-        wasm_signature(env.call_conv, ty),
-    );
+    let mut func =
+        ir::Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(ty));
 
     // Cranelift checks the stack pointer against this in every prologue
     // and raises STACK_OVERFLOW itself. The limit is set by the runtime on

@@ -20,8 +20,10 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, control::ControlPlane, verify_function};
 
 fn isa() -> OwnedTargetIsa {
+    // As the engine sets them: Cranelift's tail calls need frame pointers.
     let mut flags = settings::builder();
     flags.set("enable_multi_ret_implicit_sret", "true").unwrap();
+    flags.enable("preserve_frame_pointers").unwrap();
     cranelift_native::builder()
         .unwrap()
         .finish(settings::Flags::new(flags))
@@ -204,22 +206,29 @@ impl TestInstance {
 #[track_caller]
 fn run(wat: &str, args: &[u64], expected: u64) {
     let info = parse(wat);
-    let result_is_i32 =
-        info.func_type(info.num_imported_funcs).results() == [crate::types::ValType::I32];
+    let ty = info.func_type(info.num_imported_funcs);
+    let result_is_i32 = ty.results() == [crate::types::ValType::I32];
+    // Wasm code is called in its own convention: through the runtime's
+    // array-call trampoline for its type.
+    let trampolines = crate::trampoline::compile(&*isa(), ty).unwrap();
     for tunables in &ALL_TUNABLES {
         let (_, bytes) = translate_all(&info, tunables).remove(0);
         let code = Code::new(&bytes);
         let mut instance = TestInstance::new(&info);
         let vmctx = instance.vmctx.as_mut_ptr().cast::<u8>();
-        // SAFETY: the code was compiled for the host's default (SystemV)
-        // convention from a function taking (vmctx, vmctx, ints...) and
-        // returning one int; extra integer registers are ignored.
-        let raw = unsafe {
-            let f: extern "C" fn(*mut u8, *mut u8, u64, u64, u64) -> u64 =
-                std::mem::transmute(code.ptr);
-            let a = |i: usize| args.get(i).copied().unwrap_or(0);
-            f(vmctx, vmctx, a(0), a(1), a(2))
-        };
+        // One slot per argument, the integer in its low bytes; the result
+        // comes back in slot 0.
+        let mut values = [0u128; 3];
+        for (slot, &arg) in values.iter_mut().zip(args) {
+            *slot = u128::from(arg);
+        }
+        // SAFETY: the trampoline was compiled for the function's type, the
+        // code is that function, `vmctx` is laid out for its module, and
+        // `values` has a slot for each parameter and result.
+        unsafe {
+            trampolines.array_call()(code.ptr.cast(), vmctx, vmctx, values.as_mut_ptr());
+        }
+        let raw = values[0] as u64;
         let got = if result_is_i32 {
             raw & 0xffff_ffff
         } else {
