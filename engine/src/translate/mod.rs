@@ -13,7 +13,8 @@
 //! - `numeric`: constants, comparisons, arithmetic and conversions
 //! - `memory`: linear-memory addressing, bounds checks, bulk memory
 //! - `table`: tables and references
-//! - `calls`: direct, imported and indirect calls, builtin calls
+//! - `calls`: direct, imported and indirect calls and their tail-call
+//!   forms, builtin calls
 //! - `fuel`: fuel metering (no operators of its own)
 //! - `simd`: fixed-width SIMD (`v128`)
 //!
@@ -214,7 +215,7 @@ macro_rules! dispatch {
     (proposal bulk_memory $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal reference_types $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal simd $($op:tt)*) => { dispatch!(translate $($op)*); };
-    (proposal tail_call $($op:tt)*) => { dispatch!(refuse "tail-call" $($op)*); };
+    (proposal tail_call $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal memory_control $($op:tt)*) => { dispatch!(refuse "memory-control" $($op)*); };
     (proposal threads $($op:tt)*) => { dispatch!(refuse "threads" $($op)*); };
     (proposal gc $($op:tt)*) => { dispatch!(refuse "GC" $($op)*); };

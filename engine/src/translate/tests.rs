@@ -557,10 +557,6 @@ fn check_refused(op: &[u8], expected: &str) {
 #[test]
 fn unimplemented_proposals_are_refused_by_name() {
     check_refused(
-        &[0x12, 0x00],
-        "unsupported: tail-call operator `return_call`",
-    );
-    check_refused(
         &[0x14, 0x00],
         "unsupported: typed function references operator `call_ref`",
     );
@@ -585,6 +581,31 @@ fn unimplemented_proposals_are_refused_by_name() {
         &[0xfc, 0x13],
         "unsupported: wide-arithmetic operator `i64_add128`",
     );
+}
+
+#[test]
+fn tail_calls_are_cranelift_tail_calls() {
+    let wat = r#"(module
+        (import "m" "f" (func $imp (param i32) (result i32)))
+        (type $t (func (param i32) (result i32)))
+        (table 1 funcref)
+        (func (param i32) (result i32)
+            (if (i32.eqz (local.get 0)) (then (return_call $imp (local.get 0))))
+            (if (i32.eq (local.get 0) (i32.const 1))
+                (then (return_call_indirect (type $t) (local.get 0) (i32.const 0))))
+            (block (result i32) (return_call 1 (local.get 0)))
+            (i32.const 1) (i32.add))
+        (func $many (param i32 i64 i64 i64 i64 i64 i64 i64 i64 f64 v128) (result i32)
+            (return_call 0 (local.get 0))))"#;
+    check(wat);
+    for tunables in &ALL_TUNABLES {
+        let text = clif(wat, tunables);
+        // The import and the table element are reached indirectly, the
+        // defined function directly; none of them with an ordinary call.
+        assert_eq!(text.matches("return_call_indirect").count(), 2, "{text}");
+        assert_eq!(text.matches("return_call fn").count(), 1, "{text}");
+        assert!(!text.contains(" call"), "{text}");
+    }
 }
 
 #[test]
