@@ -39,6 +39,10 @@ pub enum Feature {
     /// An exported mutable global.
     ExportedMutableGlobal,
     CallIndirect,
+    /// `return_call`.
+    TailCall,
+    /// `return_call_indirect`.
+    TailCallIndirect,
     MemoryGrow,
     /// Float arithmetic (where NaN canonicalisation matters).
     FloatArith,
@@ -85,6 +89,8 @@ impl Feature {
         Feature::SaturatingConversion,
         Feature::ExportedMutableGlobal,
         Feature::CallIndirect,
+        Feature::TailCall,
+        Feature::TailCallIndirect,
         Feature::MemoryGrow,
         Feature::FloatArith,
         Feature::StartFunction,
@@ -247,6 +253,8 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
         | O::I64TruncSatF64S
         | O::I64TruncSatF64U => Feature::SaturatingConversion,
         O::CallIndirect { .. } => Feature::CallIndirect,
+        O::ReturnCall { .. } => Feature::TailCall,
+        O::ReturnCallIndirect { .. } => Feature::TailCallIndirect,
         O::MemoryGrow { .. } => Feature::MemoryGrow,
         O::F32Add
         | O::F32Sub
