@@ -1,7 +1,9 @@
 //! Call overhead on a tiny module (`runtime::CALLS_WAT`): host→wasm through
 //! the typed function handle and through the dynamically typed
-//! `Func::call`, and wasm→host through an imported host function (a wasm
-//! loop calling it `iters` times, so each iteration is one call).
+//! `Func::call`, wasm→host through an imported host function (a wasm
+//! loop calling it `iters` times, so each iteration is one call), and wasm
+//! tail calls (a loop of `iters` of them, direct and indirect, so each
+//! iteration is one tail call).
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use kiln_benches::runtime::kiln::KilnCalls;
@@ -36,6 +38,7 @@ fn one<R: Runtime>(
     assert_eq!(calls.typed(2, 3), 5);
     assert_eq!(calls.untyped(2, 3), 5);
     assert_eq!(calls.host(7), 7);
+    assert_eq!(calls.tail(7), 7);
     group.bench_function(BenchmarkId::new("host-to-wasm-typed", R::NAME), |b| {
         b.iter(|| calls.typed(black_box(2), black_box(3)))
     });
@@ -43,17 +46,24 @@ fn one<R: Runtime>(
         b.iter(|| calls.untyped(black_box(2), black_box(3)))
     });
     group.bench_function(BenchmarkId::new("wasm-to-host", R::NAME), |b| {
-        b.iter_custom(|iters| {
-            let mut left = iters;
-            let start = Instant::now();
-            while left > 0 {
-                let n = left.min(i32::MAX as u64) as i32;
-                assert_eq!(calls.host(black_box(n)), n);
-                left -= n as u64;
-            }
-            start.elapsed()
-        })
+        b.iter_custom(|iters| repeat(iters, |n| calls.host(n)))
     });
+    group.bench_function(BenchmarkId::new("wasm-tail-call", R::NAME), |b| {
+        b.iter_custom(|iters| repeat(iters, |n| calls.tail(n)))
+    });
+}
+
+/// Time `run(n)` calls covering `iters` iterations in all (`run(n)` does
+/// `n` and returns `n`).
+fn repeat(iters: u64, mut run: impl FnMut(i32) -> i32) -> Duration {
+    let mut left = iters;
+    let start = Instant::now();
+    while left > 0 {
+        let n = left.min(i32::MAX as u64) as i32;
+        assert_eq!(run(black_box(n)), n);
+        left -= n as u64;
+    }
+    start.elapsed()
 }
 
 criterion_group!(benches, calls);

@@ -231,6 +231,17 @@ fn wast_feature_options() {
         false,
         "unknown wasm feature `gc`",
     );
+    let tail = br#"(module (func $f (export "f") (param i32) (result i32)
+  (if (result i32) (local.get 0) (then (return_call $f (i32.sub (local.get 0) (i32.const 1))))
+    (else (i32.const 7)))))
+(assert_return (invoke "f" (i32.const 1000000)) (i32.const 7))"#;
+    check(tail, &["wast", "{}"], true, "2/2 directives");
+    check(
+        tail,
+        &["wast", "--wasm", "2.0", "{}"],
+        false,
+        "tail calls support is not enabled",
+    );
     let module = br#"(module (func (export "f") (result i32)
   (i32x4.extract_lane 0 (v128.const i32x4 7 0 0 0))))"#;
     check(module, &["run", "--invoke", "f", "{}"], true, "7");

@@ -39,6 +39,10 @@ pub enum Feature {
     /// An exported mutable global.
     ExportedMutableGlobal,
     CallIndirect,
+    /// `return_call`.
+    TailCall,
+    /// `return_call_indirect`.
+    TailCallIndirect,
     MemoryGrow,
     /// Float arithmetic (where NaN canonicalisation matters).
     FloatArith,
@@ -90,6 +94,8 @@ impl Feature {
         Feature::SaturatingConversion,
         Feature::ExportedMutableGlobal,
         Feature::CallIndirect,
+        Feature::TailCall,
+        Feature::TailCallIndirect,
         Feature::MemoryGrow,
         Feature::FloatArith,
         Feature::StartFunction,
@@ -257,6 +263,8 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
             Feature::WideArithmetic
         }
         O::CallIndirect { .. } => Feature::CallIndirect,
+        O::ReturnCall { .. } => Feature::TailCall,
+        O::ReturnCallIndirect { .. } => Feature::TailCallIndirect,
         O::MemoryGrow { .. } => Feature::MemoryGrow,
         O::F32Add
         | O::F32Sub

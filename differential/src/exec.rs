@@ -5,7 +5,11 @@
 //! `labels` (each remembering the value-stack height at its entry) and
 //! `frames` (each remembering where its labels and values start). Wasm
 //! calls never recurse on the host stack: a call pushes the caller's frame
-//! and continues the step loop with the callee's; a return pops it. Depth
+//! and continues the step loop with the callee's; a return pops it. A tail
+//! call (`return_call`, `return_call_indirect`) first leaves the running
+//! frame as a return would, keeping only the callee's arguments, then
+//! enters the callee in its place: nothing is pushed, so a loop of tail
+//! calls runs in constant space and never exhausts the call depth. Depth
 //! is bounded by [`Config::max_call_depth`](crate::Config) and reported as
 //! the trap "call stack exhausted"; the instruction budget
 //! ([`Config::fuel`](crate::Config)) as [`Error::FuelExhausted`].
@@ -65,6 +69,9 @@ enum Flow {
     Next(usize),
     /// Invoke the function at this address, then resume after the call.
     Call(FuncAddr),
+    /// Invoke the function at this address in place of the current one:
+    /// its results are the current function's.
+    TailCall(FuncAddr),
     /// Return from the current function.
     Return,
 }
@@ -209,12 +216,19 @@ impl Machine<'_> {
 
     /// Leave `frame`: keep its results, discard the rest of its stack.
     fn leave(&mut self, frame: &Frame) -> Result<(), Error> {
+        self.leave_keeping(frame, frame.arity)
+    }
+
+    /// Leave `frame`, keeping the `keep` values on top of the stack (its
+    /// results, or the arguments of the function it tail-calls) and
+    /// discarding the rest of its stack, its labels and its locals.
+    fn leave_keeping(&mut self, frame: &Frame, keep: usize) -> Result<(), Error> {
         let top = self
             .values
             .len()
-            .checked_sub(frame.arity)
+            .checked_sub(keep)
             .filter(|t| *t >= frame.value_base)
-            .ok_or_else(|| broken("missing results"))?;
+            .ok_or_else(|| broken("missing results or arguments"))?;
         self.values.drain(frame.value_base..top);
         self.labels.truncate(frame.label_base);
         self.depth -= 1;
@@ -245,6 +259,19 @@ impl Machine<'_> {
                     if let Some(callee) = self.enter(f)? {
                         let caller = std::mem::replace(&mut frame, callee);
                         self.frames.push(caller);
+                    }
+                }
+                Flow::TailCall(f) => {
+                    let args = self.store.func(f)?.ty().params.len();
+                    self.leave_keeping(&frame, args)?;
+                    match self.enter(f)? {
+                        Some(callee) => frame = callee,
+                        // A host function has run and left its results,
+                        // which are the replaced frame's: return them.
+                        None => match self.frames.pop() {
+                            Some(caller) => frame = caller,
+                            None => return Ok(()),
+                        },
                     }
                 }
                 Flow::Return => {
@@ -300,6 +327,39 @@ impl Machine<'_> {
         self.labels
             .truncate(if label.is_loop { idx + 1 } else { idx });
         Ok(Flow::Next(label.cont))
+    }
+
+    /// The callee of `call_indirect` / `return_call_indirect` (§4.4.10):
+    /// pops the element index and checks the element against `type_idx`.
+    fn indirect_callee(
+        &mut self,
+        frame: &Frame,
+        type_idx: u32,
+        table: u32,
+    ) -> Result<FuncAddr, Error> {
+        let inst = self.module(frame)?;
+        let ta = addr(&inst.tableaddrs, table, "table")?;
+        let expected = inst
+            .types
+            .get(type_idx as usize)
+            .ok_or_else(|| broken("type index"))?
+            .clone();
+        let i = self.pop_u32()?;
+        let r = *self
+            .store
+            .table(ta)?
+            .elem
+            .get(i as usize)
+            .ok_or(Trap::UndefinedElement)?;
+        let f = match r {
+            Ref::Func(f) => f,
+            Ref::Null(_) => return Err(Trap::UninitializedElement.into()),
+            Ref::Extern(_) => return Err(broken("extern ref in funcref table")),
+        };
+        if *self.store.func(f)?.ty() != expected {
+            return Err(Trap::IndirectCallTypeMismatch.into());
+        }
+        Ok(f)
     }
 
     /// Execute one instruction of `frame`.
@@ -361,29 +421,19 @@ impl Machine<'_> {
                 )?));
             }
             Instr::CallIndirect { type_idx, table } => {
-                let inst = self.module(frame)?;
-                let ta = addr(&inst.tableaddrs, *table, "table")?;
-                let expected = inst
-                    .types
-                    .get(*type_idx as usize)
-                    .ok_or_else(|| broken("type index"))?
-                    .clone();
-                let i = self.pop_u32()?;
-                let r = *self
-                    .store
-                    .table(ta)?
-                    .elem
-                    .get(i as usize)
-                    .ok_or(Trap::UndefinedElement)?;
-                let f = match r {
-                    Ref::Func(f) => f,
-                    Ref::Null(_) => return Err(Trap::UninitializedElement.into()),
-                    Ref::Extern(_) => return Err(broken("extern ref in funcref table")),
-                };
-                if *self.store.func(f)?.ty() != expected {
-                    return Err(Trap::IndirectCallTypeMismatch.into());
-                }
-                return Ok(Flow::Call(f));
+                return Ok(Flow::Call(self.indirect_callee(frame, *type_idx, *table)?));
+            }
+            Instr::ReturnCall(x) => {
+                return Ok(Flow::TailCall(addr(
+                    &self.module(frame)?.funcaddrs,
+                    *x,
+                    "function",
+                )?));
+            }
+            Instr::ReturnCallIndirect { type_idx, table } => {
+                return Ok(Flow::TailCall(
+                    self.indirect_callee(frame, *type_idx, *table)?,
+                ));
             }
 
             // ---- Reference instructions ----

@@ -230,6 +230,13 @@ pub enum Instr {
         type_idx: u32,
         table: u32,
     },
+    /// `return_call`: the callee replaces the running frame.
+    ReturnCall(u32),
+    /// `return_call_indirect`.
+    ReturnCallIndirect {
+        type_idx: u32,
+        table: u32,
+    },
 
     // Reference instructions (§4.4.2).
     RefNull(RefType),

@@ -1,11 +1,11 @@
 //! A decoded and validated module (spec §2.5 "Modules").
 //!
 //! [`Module::new`] runs `wasmparser`'s validator configured for exactly
-//! [`features`] (Wasm 2.0), then decodes every section into the plain data
-//! structures below. Function bodies are translated into [`Instr`] vectors
+//! [`features`] (the engine's set), then decodes every section into the
+//! plain data structures below. Function bodies are translated into [`Instr`] vectors
 //! with block ends resolved (see [`crate::instr`]), by a wasmparser
-//! `VisitOperator` that has a method for every operator: Wasm 2.0's decode,
-//! later proposals' are refused by name.
+//! `VisitOperator` that has a method for every operator: Wasm 2.0's and
+//! tail calls' decode, other later proposals' are refused by name.
 
 use std::sync::Arc;
 
@@ -19,9 +19,9 @@ use crate::value::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType,
 /// [`kiln::Features::ALL`] (a plain set of flags; none of the engine's
 /// execution code), today Wasm 2.0 (MVP, mutable globals, sign extension,
 /// saturating truncation, multi-value, bulk memory, reference types,
-/// fixed-width SIMD). A proposal the engine gains before the interpreter
-/// does validates here, then fails decoding (see `translate`) with a
-/// compile error the oracle reports as a disagreement.
+/// fixed-width SIMD) and tail calls. A proposal the engine gains before
+/// the interpreter does validates here, then fails decoding (see
+/// `translate`) with a compile error the oracle reports as a disagreement.
 pub fn features() -> wp::WasmFeatures {
     kiln::Features::ALL.wasmparser()
 }
@@ -504,10 +504,11 @@ mod operators {
     /// Decodes the operators of one function body, one [`Instr`] each.
     ///
     /// It implements wasmparser's `VisitOperator` and `VisitSimdOperator`,
-    /// whose methods have no defaults: every operator of Wasm 2.0 has its
-    /// method below (a missing one does not compile), and the operators of
-    /// every later proposal are refused by name through `refuse_proposals!`
-    /// (validation rejects them first; this is the backstop).
+    /// whose methods have no defaults: every operator of Wasm 2.0 and tail
+    /// calls has its method below (a missing one does not compile), and the
+    /// operators of every other later proposal are refused by name through
+    /// `refuse_proposals!` (validation rejects them first; this is the
+    /// backstop).
     pub(super) struct BodyDecoder<'t> {
         pub(super) types: &'t [FuncType],
         pub(super) code: Vec<Instr>,
@@ -529,9 +530,10 @@ mod operators {
         };
     }
 
-    /// Visit methods refusing the operators of the proposals beyond Wasm 2.0,
-    /// listed by name; those of Wasm 2.0 are written out in the impls. No
-    /// catch-all: a proposal wasmparser adds later is a compile error here.
+    /// Visit methods refusing the operators of the proposals beyond Wasm 2.0
+    /// (tail calls aside), listed by name; those implemented are written out
+    /// in the impls. No catch-all: a proposal wasmparser adds later is a
+    /// compile error here.
     macro_rules! refuse_proposals {
         ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })?
             => $visit:ident ($($ann:tt)*))*) => {
@@ -543,7 +545,7 @@ mod operators {
         (proposal bulk_memory $($op:tt)*) => {};
         (proposal reference_types $($op:tt)*) => {};
         (proposal simd $($op:tt)*) => {};
-        (proposal tail_call $($op:tt)*) => { refuse_proposals!(refuse "tail-call" $($op)*); };
+        (proposal tail_call $($op:tt)*) => {};
         (proposal memory_control $($op:tt)*) => {
             refuse_proposals!(refuse "memory-control" $($op)*);
         };
@@ -749,6 +751,13 @@ mod operators {
             visit_call_indirect(type_index: u32, table_index: u32) => Instr::CallIndirect {
                 type_idx: type_index,
                 table: table_index,
+            },
+            visit_return_call(function_index: u32) => Instr::ReturnCall(function_index),
+            visit_return_call_indirect(type_index: u32, table_index: u32) => {
+                Instr::ReturnCallIndirect {
+                    type_idx: type_index,
+                    table: table_index,
+                }
             },
             visit_ref_null(hty: wp::HeapType) => Instr::RefNull(heap_ref_type(hty)?),
             visit_ref_is_null => Instr::RefIsNull,

@@ -428,6 +428,166 @@ mod table {
     }
 }
 
+/// Tail calls: real ones (the frame is replaced, so depth stays constant),
+/// into wasm and host functions, directly and through a table.
+mod tail_calls {
+    use super::*;
+    use crate::value::ValType;
+    use std::sync::Arc;
+
+    /// `$a` → `$b` → `$c` → `$a` ..., with 2, 16 and 3 parameters,
+    /// directly and through the table; each round adds `n + 86` and counts
+    /// `n` down; at 0 the host's `finish` (through the table) multiplies
+    /// by 10. `CALL` is `return_call`, or `call` for the control.
+    const LOOP: &str = r#"(module
+        (import "host" "finish" (func $finish (param i64 i32) (result i64)))
+        (type $a (func (param i64 i32) (result i64)))
+        (type $c (func (param i64 i32 i32) (result i64)))
+        (table funcref (elem $a $c $finish))
+        (func $a (export "run") (param $acc i64) (param $n i32) (result i64)
+            (if (result i64) (i32.eqz (local.get $n))
+                (then (CALL_indirect (type $a) (local.get $acc) (local.get $n) (i32.const 2)))
+                (else (CALL $b (local.get $acc) (local.get $n)
+                    (i64.const 1) (i64.const 2) (i64.const 3) (i64.const 4)
+                    (i64.const 5) (i64.const 6) (i64.const 7) (i64.const 8)
+                    (i64.const 9) (i64.const 10) (i64.const 11) (i64.const 12)
+                    (f64.const 0.5) (v128.const i64x2 3 4)))))
+        (func $b (param $acc i64) (param $n i32)
+                (param i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+                (param $f f64) (param $v v128) (result i64)
+            (local $sum i64) (local $i i32)
+            (local.set $i (i32.const 2))
+            (local.set $sum (i64.add (local.get $acc) (i64.extend_i32_u (local.get $n))))
+            (local.set $sum (i64.add (local.get $sum) (i64.add
+                (i64.add (i64.add (local.get 2) (local.get 3)) (i64.add (local.get 4) (local.get 5)))
+                (i64.add (i64.add (local.get 6) (local.get 7)) (i64.add (local.get 8) (local.get 9))))))
+            (local.set $sum (i64.add (local.get $sum) (i64.add
+                (i64.add (i64.add (local.get 10) (local.get 11)) (i64.add (local.get 12) (local.get 13)))
+                (i64.add (i64.trunc_f64_s (f64.add (local.get $f) (local.get $f)))
+                    (i64.add (i64x2.extract_lane 0 (local.get $v))
+                        (i64x2.extract_lane 1 (local.get $v)))))))
+            ;; Values and labels of the replaced frame are dropped (`EXTRA`:
+            ;; a value below the arguments, where the tail call allows it).
+            (block (result i64)
+                EXTRA
+                (CALL_indirect (type $c) (local.get $sum) (local.get $n) (i32.const 1)
+                    (i32.const 1))))
+        (func $c (param $acc i64) (param $n i32) (param $k i32) (result i64)
+            (CALL $a (local.get $acc) (i32.sub (local.get $n) (local.get $k)))))"#;
+
+    const ROUNDS: i32 = 1_000_000;
+
+    /// Run the loop with `call` for `CALL` under `config`.
+    fn check_loop(call: &str, config: Config, expected: Result<i64, Error>) {
+        let extra = if call == "call" { "" } else { "(i32.const 99)" };
+        let wat = LOOP.replace("CALL", call).replace("EXTRA", extra);
+        let bytes = wat::parse_str(&wat).expect("test wat");
+        let module = Module::new(&bytes).expect("valid");
+        let mut store = Store::new(config);
+        let finish = store.alloc_host_func(
+            crate::FuncType {
+                params: vec![ValType::I64, ValType::I32],
+                results: vec![ValType::I64],
+            },
+            Arc::new(|args| match args {
+                [I64(acc), I32(n)] => Ok(vec![I64(acc * 10 + i64::from(*n))]),
+                _ => unreachable!("typed"),
+            }),
+        );
+        let inst = store
+            .instantiate(&module, &[ExternVal::Func(finish)])
+            .unwrap();
+        let ExternVal::Func(run) = store.export(inst, "run").unwrap() else {
+            panic!("run is a function")
+        };
+        let got = store.invoke(run, &[I64(0), I32(ROUNDS)]);
+        assert_eq!(got, expected.map(|v| vec![I64(v)]), "{call}");
+    }
+
+    #[test]
+    fn a_million_tail_calls_run_in_constant_depth() {
+        let rounds = i64::from(ROUNDS);
+        let result = (rounds * (rounds + 1) / 2 + 86 * rounds) * 10;
+        check_loop("return_call", Config::default(), Ok(result));
+        // Two activations at most: the host's call, and the tail calls'.
+        let shallow = Config {
+            max_call_depth: 1,
+            ..Config::default()
+        };
+        check_loop("return_call", shallow, Ok(result));
+        check_loop(
+            "call",
+            Config::default(),
+            Err(Error::Trap(Trap::CallStackExhausted)),
+        );
+    }
+
+    const CALLS: &str = r#"(module
+        (import "host" "add" (func $add (param i32 i32) (result i32)))
+        (import "host" "fail" (func $fail (param i32) (result i32)))
+        (type $ii (func (param i32 i32) (result i32)))
+        (type $i (func (param i32) (result i32)))
+        (table 4 funcref)
+        (elem (i32.const 0) $add $double)
+        (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+        (func (export "host") (param i32) (result i32)
+            (return_call $add (local.get 0) (i32.const 1)))
+        (func (export "host_indirect") (param i32) (result i32)
+            (return_call_indirect (type $ii) (local.get 0) (i32.const 2) (i32.const 0)))
+        (func (export "host_nested") (param i32) (result i32)
+            (i32.add (call $tail_host (local.get 0)) (i32.const 100)))
+        (func $tail_host (param i32) (result i32)
+            (i32.const 7) (drop) (return_call $add (local.get 0) (i32.const 3)))
+        (func (export "fail") (param i32) (result i32) (return_call $fail (local.get 0)))
+        ;; Table index `0`: `$add`, `1`: `$double`, `2`, `3`: null, `4`: out.
+        (func (export "indirect") (param i32) (result i32)
+            (return_call_indirect (type $i) (i32.const 21) (local.get 0))))"#;
+
+    /// Call `func(arg)` of `CALLS`.
+    fn check(func: &str, arg: i32, expected: Result<i32, Trap>) {
+        let bytes = wat::parse_str(CALLS).expect("test wat");
+        let module = Module::new(&bytes).expect("valid");
+        let mut store = Store::new(Config::default());
+        let ty = |params: &[ValType]| crate::FuncType {
+            params: params.to_vec(),
+            results: vec![ValType::I32],
+        };
+        let add = store.alloc_host_func(
+            ty(&[ValType::I32, ValType::I32]),
+            Arc::new(|args| match args {
+                [I32(a), I32(b)] => Ok(vec![I32(a + b)]),
+                _ => unreachable!("typed"),
+            }),
+        );
+        let fail = store.alloc_host_func(ty(&[ValType::I32]), Arc::new(|_| Err(Trap::Unreachable)));
+        let inst = store
+            .instantiate(&module, &[ExternVal::Func(add), ExternVal::Func(fail)])
+            .unwrap();
+        let ExternVal::Func(f) = store.export(inst, func).unwrap() else {
+            panic!("{func} is a function")
+        };
+        let got = store.invoke(f, &[I32(arg)]);
+        assert_eq!(
+            got,
+            expected.map(|v| vec![I32(v)]).map_err(Error::Trap),
+            "{func}({arg})"
+        );
+    }
+
+    #[test]
+    fn into_host_functions_and_through_tables() {
+        check("host", 41, Ok(42));
+        check("host_indirect", 40, Ok(42));
+        // The host's results return to the replaced frame's caller.
+        check("host_nested", 1, Ok(104));
+        check("fail", 0, Err(Trap::Unreachable));
+        check("indirect", 1, Ok(42));
+        check("indirect", 0, Err(Trap::IndirectCallTypeMismatch));
+        check("indirect", 2, Err(Trap::UninitializedElement));
+        check("indirect", 4, Err(Trap::UndefinedElement));
+    }
+}
+
 mod limits {
     use super::*;
 
@@ -633,7 +793,19 @@ mod linking {
         ));
         assert!(rejected("(module (memory 1) (memory 1))"));
         assert!(rejected("(module (memory i64 1))"));
-        assert!(rejected("(module (func $f (return_call $f)))"));
+        assert!(!rejected("(module (func $f (return_call $f)))"));
+        // Tail calls whose callee's results are not the caller's, or
+        // whose arguments are missing.
+        assert!(rejected(
+            "(module (func $g (result i64) (i64.const 0)) (func (result i32) (return_call $g)))"
+        ));
+        assert!(rejected(
+            "(module (type $t (func (result i64))) (table 1 funcref) \
+             (func (result i32) (return_call_indirect (type $t) (i32.const 0))))"
+        ));
+        assert!(rejected(
+            "(module (func $f (param i32) (result i32) (return_call $f)))"
+        ));
         // Extended constant expressions are in; a 2.0 script's backend
         // still refuses them.
         let extended = "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))";
@@ -1033,10 +1205,6 @@ mod decode {
 
     #[test]
     fn unimplemented_proposals_are_refused_by_name() {
-        check_refused(
-            &[0x12, 0x00],
-            "unsupported: tail-call operator `return_call`",
-        );
         check_refused(
             &[0x14, 0x00],
             "unsupported: typed function references operator `call_ref`",

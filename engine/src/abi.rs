@@ -1,9 +1,17 @@
 //! The native calling conventions of compiled code.
 //!
 //! Every wasm function, defined or imported, host or wasm, is called as
-//! `fn(callee_vmctx: i64, caller_vmctx: i64, params...) -> results` in the
-//! ISA's default calling convention. Results beyond what fits in registers
-//! go through Cranelift's implicit return area.
+//! `fn(callee_vmctx: i64, caller_vmctx: i64, params...) -> results` in
+//! Cranelift's `tail` calling convention, so that any wasm function can
+//! `return_call` any other (Cranelift only tail-calls between `tail`
+//! functions): the callee pops its own stack arguments, so a tail call
+//! with more stack arguments than its caller received still reuses the
+//! caller's frame. Results beyond what fits in registers go through
+//! Cranelift's implicit return area, which a tail call passes on.
+//!
+//! Only wasm-to-wasm calls use it: the host enters wasm through the
+//! array-call trampoline and wasm reaches the host and the builtins in the
+//! host's own convention (`trampoline.rs`, `vm/builtins.rs`).
 //!
 //! Values cross the host boundary as 16-byte `ValRaw` slots (see
 //! `trampoline.rs`).
@@ -24,9 +32,12 @@ pub fn clif_type(ty: ValType) -> ir::Type {
     }
 }
 
+/// The calling convention of every wasm function.
+pub const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
 /// The signature of a wasm function of type `ty`.
-pub fn wasm_signature(call_conv: CallConv, ty: &FuncType) -> ir::Signature {
-    let mut sig = ir::Signature::new(call_conv);
+pub fn wasm_signature(ty: &FuncType) -> ir::Signature {
+    let mut sig = ir::Signature::new(WASM_CALL_CONV);
     sig.params
         .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));

@@ -35,9 +35,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::ops::Range;
 
-/// Bumped whenever any section's encoding or the vmctx layout compiled
-/// code reads changes (3: the checksum; 4: the vmctx header's `objects`).
-pub const FORMAT_VERSION: u32 = 4;
+/// Bumped whenever any section's encoding, the vmctx layout compiled
+/// code reads or the convention it calls in changes (3: the checksum; 4:
+/// the vmctx header's `objects`; 5: wasm functions in Cranelift's `tail`
+/// convention).
+pub const FORMAT_VERSION: u32 = 5;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";

@@ -60,9 +60,10 @@ impl Features {
     };
 
     /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
-    /// included), extended constant expressions and wide arithmetic. The
-    /// default.
+    /// included), tail calls, extended constant expressions and wide
+    /// arithmetic. The default.
     pub const ALL: Features = Features {
+        tail_call: true,
         extended_const: true,
         wide_arithmetic: true,
         ..Features::WASM2

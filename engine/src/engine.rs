@@ -70,7 +70,8 @@ impl Engine {
             OptLevel::SpeedAndSize => "speed_and_size",
         };
         flags.set("opt_level", opt)?;
-        // Backtraces walk the frame-pointer chain.
+        // Backtraces walk the frame-pointer chain; Cranelift's tail calls
+        // need frame pointers too.
         flags.enable("preserve_frame_pointers")?;
         flags.enable("enable_multi_ret_implicit_sret")?;
         flags.set(

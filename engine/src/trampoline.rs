@@ -3,12 +3,16 @@
 //!
 //! - *array call* (host → wasm): `extern "C" fn(code, callee_vmctx,
 //!   caller_vmctx, values: *mut ValRaw)` loads the arguments from `values`,
-//!   calls `code` with the wasm signature, and stores the results back.
+//!   calls `code` with the wasm signature (an ordinary call from the host's
+//!   convention into the `tail` one), and stores the results back.
 //! - *host call* (wasm → host): has the wasm signature, so it can sit in a
-//!   `VMFuncRef` like any wasm function. It spills the arguments to a stack
-//!   array and calls the shim at offset 0 of its callee vmctx (a
-//!   `HostFuncCtx`); a non-zero status means the host function failed and
-//!   the trampoline traps with `HOST_ERROR` (the error waits in the store).
+//!   `VMFuncRef` like any wasm function, and be reached by a wasm tail call
+//!   too (its frame then replaces the caller's, and it returns to the
+//!   caller's caller). It spills the arguments to a stack array and calls
+//!   the shim at offset 0 of its callee vmctx (a `HostFuncCtx`) in the
+//!   host's convention; a non-zero status means the host function failed
+//!   and the trampoline traps with `HOST_ERROR` (the error waits in the
+//!   store).
 
 use crate::abi::{clif_type, wasm_signature};
 use crate::compile::{self, CompiledFunc, LinkedCode};
@@ -93,7 +97,7 @@ fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
             (i as u32 * VAL_RAW_SIZE) as i32,
         ));
     }
-    let callee_sig = b.import_signature(wasm_signature(call_conv, ty));
+    let callee_sig = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(callee_sig, code, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
@@ -108,10 +112,8 @@ fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
 fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let call_conv = isa.default_call_conv();
     let ptr = isa.pointer_type();
-    let mut func = ir::Function::with_name_signature(
-        ir::UserFuncName::default(),
-        wasm_signature(call_conv, ty),
-    );
+    let mut func =
+        ir::Function::with_name_signature(ir::UserFuncName::default(), wasm_signature(ty));
     let mut fctx = FunctionBuilderContext::new();
     let (mut b, params) = start(&mut func, &mut fctx);
     let (ctx, caller_vmctx, args) = (params[0], params[1], &params[2..]);

@@ -23,17 +23,27 @@ const CALLS: &str = r#"(module
     (func (export "taken") (call $maybe (i32.const 1)))
     (func (export "untaken") (call $maybe (i32.const 0)))
     (func $grow (result i32) (memory.grow (i32.const 0)))
-    (func (export "grow") (result i32) (call $grow)))"#;
+    (func (export "grow") (result i32) (call $grow))
+    (func (export "tail_direct") (result i32) (return_call $leaf))
+    (func (export "tail_indirect") (result i32)
+        (return_call_indirect (type $t) (i32.const 0))))"#;
 
 /// Calls and loops that never finish.
 const RUNAWAY: &str = r#"(module
     (type $v (func))
-    (table funcref (elem $ping))
+    (table 2 funcref)
+    (elem (i32.const 0) $ping)
     (func (export "spin") (loop (br 0)))
     (func $rec (export "recurse") (call $rec))
     (func $even (export "mutual") (call $odd))
     (func $odd (call $even))
-    (func $ping (export "ping") (call_indirect (type $v) (i32.const 0))))"#;
+    (func $ping (export "ping") (call_indirect (type $v) (i32.const 0)))
+    (func $tail (export "tail") (return_call $tail))
+    (func $tail_even (export "tail_mutual") (return_call $tail_odd))
+    (func $tail_odd (return_call $tail_even))
+    (func (export "tail_ping") (return_call_indirect (type $v) (i32.const 1)))
+    (elem (i32.const 1) $tail_pong)
+    (func $tail_pong (return_call_indirect (type $v) (i32.const 1))))"#;
 
 /// Instantiate `wat` in a store with `fuel`, call `export` (no parameters)
 /// and compare the fuel it consumed, or its trap.
@@ -69,6 +79,9 @@ fn leaves_are_paid_for_by_direct_callers() {
     // `$maybe` pays for the call in its `if` whether the arm runs or not.
     check(CALLS, "taken", 1000, Ok(3 + 6 + 4));
     check(CALLS, "untaken", 1000, Ok(3 + 6 + 4));
+    // A tail call of a leaf is paid like a call: `return_call`, `end`, + 4.
+    check(CALLS, "tail_direct", 1000, Ok(6));
+    check(CALLS, "tail_direct", 5, Err(TrapCode::OutOfFuel));
     // Builtins are not calls: `$grow` (3 operators) is a leaf too.
     check(CALLS, "grow", 1000, Ok(2 + 3));
     // The charge covers the leaf, so the caller traps before calling it.
@@ -80,6 +93,7 @@ fn leaves_are_paid_for_by_direct_callers() {
 fn leaves_reached_otherwise_are_free() {
     // Through a table only the caller's 3 operators are paid.
     check(CALLS, "indirect", 1000, Ok(3));
+    check(CALLS, "tail_indirect", 1000, Ok(3));
     // From the host, nothing at all, even with an empty tank.
     check(CALLS, "leaf", 1000, Ok(0));
     check(CALLS, "leaf", 0, Ok(0));
@@ -92,6 +106,11 @@ fn what_could_run_forever_runs_out() {
     check(RUNAWAY, "recurse", 10_000, Err(TrapCode::OutOfFuel));
     check(RUNAWAY, "mutual", 10_000, Err(TrapCode::OutOfFuel));
     check(RUNAWAY, "ping", 10_000, Err(TrapCode::OutOfFuel));
+    // Tail calls are calls: a function making one is no leaf. Loops of
+    // them never overflow the stack, so fuel is what ends them.
+    check(RUNAWAY, "tail", 10_000, Err(TrapCode::OutOfFuel));
+    check(RUNAWAY, "tail_mutual", 10_000, Err(TrapCode::OutOfFuel));
+    check(RUNAWAY, "tail_ping", 10_000, Err(TrapCode::OutOfFuel));
     // With fuel to spare, recursion hits the stack limit first: also a
     // clean trap.
     check(RUNAWAY, "recurse", 1 << 40, Err(TrapCode::StackOverflow));

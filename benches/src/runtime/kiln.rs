@@ -108,6 +108,7 @@ pub struct KilnCalls {
     typed: TypedFunc<(i32, i32), i32>,
     add: Func,
     call_host: TypedFunc<i32, i32>,
+    tail_loop: TypedFunc<i32, i32>,
 }
 
 impl KilnCalls {
@@ -121,6 +122,7 @@ impl KilnCalls {
             typed: instance.get_typed_func(&mut store, "add")?,
             add: instance.get_func(&mut store, "add").context("add")?,
             call_host: instance.get_typed_func(&mut store, "call_host")?,
+            tail_loop: instance.get_typed_func(&mut store, "tail_loop")?,
             store,
         })
     }
@@ -144,5 +146,9 @@ impl Calls for KilnCalls {
 
     fn host(&mut self, n: i32) -> i32 {
         self.call_host.call(&mut self.store, n).unwrap()
+    }
+
+    fn tail(&mut self, n: i32) -> i32 {
+        self.tail_loop.call(&mut self.store, n).unwrap()
     }
 }

@@ -179,7 +179,27 @@ pub const CALLS_WAT: &str = r#"
         i32.sub
         local.set $n
         br $again))
-    local.get $acc))
+    local.get $acc)
+  ;; `tail_loop n`: n tail calls, alternately direct and through the table,
+  ;; between functions of 2 and 3 parameters; returns n.
+  (type $pong (func (param i32 i32 i32) (result i32)))
+  (table funcref (elem $pong))
+  (func (export "tail_loop") (param $n i32) (result i32)
+    (return_call $ping (local.get $n) (i32.const 0)))
+  (func $ping (param $n i32) (param $acc i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (local.get $acc))
+      (else (return_call_indirect (type $pong)
+        (i32.sub (local.get $n) (i32.const 1))
+        (i32.add (local.get $acc) (i32.const 1))
+        (i32.const 1)
+        (i32.const 0)))))
+  (func $pong (param $n i32) (param $acc i32) (param $k i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (local.get $acc))
+      (else (return_call $ping
+        (i32.sub (local.get $n) (i32.const 1))
+        (i32.add (local.get $acc) (local.get $k)))))))
 "#;
 
 /// Call overhead of one engine, on an instance of [`CALLS_WAT`].
@@ -190,4 +210,6 @@ pub trait Calls {
     fn untyped(&mut self, a: i32, b: i32) -> i32;
     /// `call_host n`: `n` calls from wasm into the host; returns `n`.
     fn host(&mut self, n: i32) -> i32;
+    /// `tail_loop n`: `n` wasm tail calls; returns `n`.
+    fn tail(&mut self, n: i32) -> i32;
 }

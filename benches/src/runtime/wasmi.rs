@@ -131,6 +131,7 @@ pub struct WasmiCalls {
     typed: TypedFunc<(i32, i32), i32>,
     add: Func,
     call_host: TypedFunc<i32, i32>,
+    tail_loop: TypedFunc<i32, i32>,
 }
 
 impl WasmiCalls {
@@ -150,6 +151,7 @@ impl WasmiCalls {
                 .get_func(&store, "add")
                 .ok_or_else(|| anyhow!("add"))?,
             call_host: instance.get_typed_func(&store, "call_host").map_err(err)?,
+            tail_loop: instance.get_typed_func(&store, "tail_loop").map_err(err)?,
             store,
         })
     }
@@ -173,5 +175,9 @@ impl Calls for WasmiCalls {
 
     fn host(&mut self, n: i32) -> i32 {
         self.call_host.call(&mut self.store, n).unwrap()
+    }
+
+    fn tail(&mut self, n: i32) -> i32 {
+        self.tail_loop.call(&mut self.store, n).unwrap()
     }
 }

@@ -122,6 +122,7 @@ pub struct WasmtimeCalls {
     typed: TypedFunc<(i32, i32), i32>,
     add: Func,
     call_host: TypedFunc<i32, i32>,
+    tail_loop: TypedFunc<i32, i32>,
 }
 
 impl WasmtimeCalls {
@@ -140,6 +141,9 @@ impl WasmtimeCalls {
                 .ok_or_else(|| anyhow!("add"))?,
             call_host: instance
                 .get_typed_func(&mut store, "call_host")
+                .map_err(err)?,
+            tail_loop: instance
+                .get_typed_func(&mut store, "tail_loop")
                 .map_err(err)?,
             store,
         })
@@ -161,5 +165,9 @@ impl Calls for WasmtimeCalls {
 
     fn host(&mut self, n: i32) -> i32 {
         self.call_host.call(&mut self.store, n).unwrap()
+    }
+
+    fn tail(&mut self, n: i32) -> i32 {
+        self.tail_loop.call(&mut self.store, n).unwrap()
     }
 }

@@ -14,6 +14,7 @@ use super::repro::{self, Recipe};
 use super::sides::Limits;
 use super::sides::engine::EngineVariant;
 use super::{End, Oracle, Run};
+use crate::coverage::Feature;
 use crate::generate;
 
 /// What a campaign runs.
@@ -56,6 +57,9 @@ pub struct Tally {
     /// Modules using SIMD (instructions or v128 exports, see
     /// [`crate::coverage::uses_simd`]); the rest are scalar.
     pub simd_modules: u64,
+    /// Modules using each feature ([`crate::coverage::scan`]), so a
+    /// campaign says how much of it exercised, e.g., tail calls.
+    pub features: BTreeMap<Feature, u64>,
     /// wasm-smith could not build a module from the seed's bytes.
     pub generation_failures: u64,
     /// Modules whose instantiation trapped (start function, segments).
@@ -111,6 +115,12 @@ impl fmt::Display for Tally {
             "modules {} (SIMD {}, generation failures {}, instantiation traps {})",
             self.modules, self.simd_modules, self.generation_failures, self.instantiation_traps
         )?;
+        let features: Vec<String> = self
+            .features
+            .iter()
+            .map(|(k, n)| format!("{k:?} {n}"))
+            .collect();
+        writeln!(f, "modules using: {}", features.join(", "))?;
         writeln!(f, "calls {} (returned {})", self.calls, self.returns)?;
         if !self.skipped.is_empty() {
             let skipped: Vec<String> = self
@@ -236,8 +246,21 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
         let oracle = &mut oracles[(module_seed % 4) as usize];
         let run = oracle.run(&wasm, call_seed);
         tally.add(&run);
-        if crate::coverage::uses_simd(&wasm) {
+        // Divergences are legitimate (a resource limit hit), but name their
+        // modules so one can be replayed and checked.
+        if let (Some(_), End::Diverged { key, .. }) = (config.progress, &run.end) {
+            eprintln!(
+                "divergence [{key}]: module seed {module_seed}, call seed {call_seed}, \
+                 variant {}",
+                (module_seed % 4)
+            );
+        }
+        let features = crate::coverage::scan(&wasm).unwrap_or_default();
+        if features.iter().any(|f| f.is_simd()) {
             tally.simd_modules += 1;
+        }
+        for f in features {
+            *tally.features.entry(f).or_default() += 1;
         }
         if let Some(summary) = repro::summary(&run) {
             let dir = config

@@ -1,9 +1,13 @@
 //! Calls: direct calls to defined functions, calls through an imported
 //! function's `VMFunctionImport`, `call_indirect` through a table's
-//! `VMFuncRef`s, and calls of runtime builtins.
+//! `VMFuncRef`s, their tail-call forms (`return_call`,
+//! `return_call_indirect`: Cranelift's `return_call*`, real tail calls
+//! that reuse the caller's frame), and calls of runtime builtins.
 //!
 //! Every wasm callee takes `(callee_vmctx, caller_vmctx, params...)` (see
-//! `abi.rs`); builtins take `(vmctx, args...)`.
+//! `abi.rs`), in a tail call too (`caller_vmctx` is then the instance of
+//! the function whose frame is replaced); builtins take
+//! `(vmctx, args...)`.
 
 use super::{PTR, Translator, vmctx_readonly};
 use crate::abi::wasm_signature;
@@ -19,11 +23,25 @@ use cranelift_codegen::ir::{
     Value, types,
 };
 
+/// What a call instruction calls.
+#[derive(Clone, Copy)]
+enum Callee {
+    /// A defined function of this module, by a colocated reference.
+    Direct(FuncRef),
+    /// The code at a pointer (an import's, or a table element's), with
+    /// the signature of its type.
+    Indirect(SigRef, Value),
+}
+
 impl Translator<'_, '_> {
     operators! { t;
-        visit_call(function_index: u32) => t.op_call(function_index);
+        visit_call(function_index: u32) => t.op_call(function_index, false);
         visit_call_indirect(type_index: u32, table_index: u32) => {
-            t.op_call_indirect(type_index, table_index)
+            t.op_call_indirect(type_index, table_index, false)
+        };
+        visit_return_call(function_index: u32) => t.op_call(function_index, true);
+        visit_return_call_indirect(type_index: u32, table_index: u32) => {
+            t.op_call_indirect(type_index, table_index, true)
         };
     }
 
@@ -32,10 +50,7 @@ impl Translator<'_, '_> {
         if let Some(&sig) = self.sig_refs.get(&type_index) {
             return sig;
         }
-        let sig = wasm_signature(
-            self.env.call_conv,
-            &self.env.info.types[type_index as usize],
-        );
+        let sig = wasm_signature(&self.env.info.types[type_index as usize]);
         let sig = self.b.import_signature(sig);
         self.sig_refs.insert(type_index, sig);
         sig
@@ -72,15 +87,36 @@ impl Translator<'_, '_> {
         args
     }
 
+    /// Emits the call of `callee` with `args`: an ordinary call whose
+    /// results go on the operand stack, or (`tail`) a tail call, which
+    /// ends the function: the callee's frame replaces this one and its
+    /// results are this function's (validation checks they match).
+    fn emit_call(&mut self, callee: Callee, args: &[Value], tail: bool) {
+        let call = match (callee, tail) {
+            (Callee::Direct(f), false) => self.b.ins().call(f, args),
+            (Callee::Indirect(sig, code), false) => self.b.ins().call_indirect(sig, code, args),
+            (Callee::Direct(f), true) => self.b.ins().return_call(f, args),
+            (Callee::Indirect(sig, code), true) => {
+                self.b.ins().return_call_indirect(sig, code, args)
+            }
+        };
+        if tail {
+            self.reachable = false;
+        } else {
+            self.push_results(call);
+        }
+    }
+
     fn push_results(&mut self, call: Inst) {
         let results = self.b.inst_results(call).to_vec();
         self.stack.extend(results);
     }
 
-    fn op_call(&mut self, func_index: u32) {
+    /// `call` or (`tail`) `return_call` of function `func_index`.
+    fn op_call(&mut self, func_index: u32, tail: bool) {
         let info = self.env.info;
         let type_index = info.funcs[func_index as usize];
-        let call = if info.is_imported_func(func_index) {
+        let (callee, args) = if info.is_imported_func(func_index) {
             // The VMFunctionImport, fixed at instantiation.
             let import = self.env.offsets.imported_func(func_index) as i32;
             let code = self.b.ins().load(
@@ -97,17 +133,18 @@ impl Translator<'_, '_> {
             );
             let args = self.call_args(type_index, callee_vmctx);
             let sig = self.wasm_sig_ref(type_index);
-            self.b.ins().call_indirect(sig, code, &args)
+            (Callee::Indirect(sig, code), args)
         } else {
             let f = self.direct_func_ref(func_index);
             // A module's functions share its vmctx.
             let args = self.call_args(type_index, self.vmctx);
-            self.b.ins().call(f, &args)
+            (Callee::Direct(f), args)
         };
-        self.push_results(call);
+        self.emit_call(callee, &args, tail);
     }
 
-    fn op_call_indirect(&mut self, type_index: u32, table: u32) {
+    /// `call_indirect` or (`tail`) `return_call_indirect`.
+    fn op_call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let index = self.pop();
         let addr = self.table_element_addr(table, index);
         let funcref = self.b.ins().load(PTR, MemFlagsData::trusted(), addr, 0);
@@ -141,8 +178,7 @@ impl Translator<'_, '_> {
             .load(PTR, funcref_flags, funcref, FUNC_REF_VMCTX as i32);
         let args = self.call_args(type_index, callee_vmctx);
         let sig = self.wasm_sig_ref(type_index);
-        let call = self.b.ins().call_indirect(sig, code, &args);
-        self.push_results(call);
+        self.emit_call(Callee::Indirect(sig, code), &args, tail);
     }
 
     /// Calls `builtin` with `(vmctx, args...)`. A status result is checked

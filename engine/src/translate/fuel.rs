@@ -10,15 +10,16 @@
 //! approximately, not exactly.
 //!
 //! **Leaves are paid for by their callers.** A defined function with no
-//! `loop` and no call instruction (`call`, `call_indirect`; builtins such
-//! as `memory.grow` are not calls, they always return) runs each of its
+//! `loop` and no call instruction (`call`, `call_indirect`, and the tail
+//! calls `return_call`, `return_call_indirect`; builtins such as
+//! `memory.grow` are not calls, they always return) runs each of its
 //! operators at most once and returns: it is a *leaf*, and gets no charge
 //! of its own, because a charge in every one of a module's many small
 //! functions is most of what metering costs to compile. Instead each
-//! direct `call` of a leaf adds the leaf's operator count to the charge of
-//! the region holding the call (the caller's entry or the enclosing loop
-//! header), so a direct call costs the same fuel as if the leaf charged
-//! itself. A leaf reached through `call_indirect`, an import, or from the
+//! direct `call` or `return_call` of a leaf adds the leaf's operator count
+//! to the charge of the region holding the call (the caller's entry or the
+//! enclosing loop header), so a direct call costs the same fuel as if the
+//! leaf charged itself. A leaf reached through `call_indirect`, an import, or from the
 //! host is not charged for its body. [`FuelPlan`] works all this out for
 //! the whole module before any function is translated.
 //!
@@ -29,7 +30,8 @@
 //! execution made only finitely many charges. Then it entered finitely
 //! many non-leaf functions, and each of those activations ran each loop
 //! finitely often, so ran finitely many operators, hence made finitely
-//! many calls. A leaf activation makes no calls and runs at most its body's
+//! many calls (tail calls included: a tail call ends its caller's
+//! activation, it does not make it a leaf). A leaf activation makes no calls and runs at most its body's
 //! length. So every call made in wasm comes from one of finitely many
 //! non-leaf activations, each making finitely many: there are finitely
 //! many activations in all, each running finitely many operators, and the
@@ -67,8 +69,8 @@ struct BodyScan {
     /// Operators directly inside each loop (at least 1), by the position
     /// of its `loop`.
     loops: HashMap<usize, u64>,
-    /// Direct calls of defined functions: the loop holding the call
-    /// (`None`: the entry region) and the callee's defined index.
+    /// Direct calls and tail calls of defined functions: the loop holding
+    /// the call (`None`: the entry region) and the callee's defined index.
     calls: Vec<(Option<usize>, u32)>,
     /// No loop and no call of any kind.
     leaf: bool,
@@ -139,16 +141,17 @@ impl BodyScan {
                 Operator::End => {
                     open.pop();
                 }
-                Operator::Call { function_index } => {
+                // A tail call is a call: the function making it is no leaf
+                // (else a loop of tail calls would never be charged).
+                Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
                     if let Some(callee) = function_index.checked_sub(info.num_imported_funcs) {
                         calls.push((owner, callee));
                     }
                     leaf = false;
                 }
-                // Every other way to call wasm (the tail-call and typed
-                // reference ones are refused later, but never leaves).
+                // Every other way to call wasm (the typed-reference ones
+                // are refused later, but never leaves).
                 Operator::CallIndirect { .. }
-                | Operator::ReturnCall { .. }
                 | Operator::ReturnCallIndirect { .. }
                 | Operator::CallRef { .. }
                 | Operator::ReturnCallRef { .. } => leaf = false,

@@ -13,7 +13,8 @@
 //! - `numeric`: constants, comparisons, arithmetic and conversions
 //! - `memory`: linear-memory addressing, bounds checks, bulk memory
 //! - `table`: tables and references
-//! - `calls`: direct, imported and indirect calls, builtin calls
+//! - `calls`: direct, imported and indirect calls and their tail-call
+//!   forms, builtin calls
 //! - `fuel`: fuel metering (no operators of its own)
 //! - `simd`: fixed-width SIMD (`v128`)
 //!
@@ -84,6 +85,8 @@ pub struct FuncEnv<'a> {
     pub info: &'a ModuleInfo,
     pub offsets: &'a VMOffsets,
     pub tunables: &'a Tunables,
+    /// The host's calling convention, which builtins are called in (wasm
+    /// functions use `abi::WASM_CALL_CONV`).
     pub call_conv: CallConv,
     /// The fuel charges of every function, when fuel is on.
     fuel: Option<FuelPlan>,
@@ -119,10 +122,8 @@ impl<'a> FuncEnv<'a> {
 pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::Function> {
     let func_index = env.info.num_imported_funcs + defined_index;
     let ty = env.info.func_type(func_index);
-    let mut func = ir::Function::with_name_signature(
-        UserFuncName::user(0, func_index),
-        wasm_signature(env.call_conv, ty),
-    );
+    let mut func =
+        ir::Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(ty));
 
     // Cranelift checks the stack pointer against this in every prologue
     // and raises STACK_OVERFLOW itself. The limit is set by the runtime on
@@ -214,7 +215,7 @@ macro_rules! dispatch {
     (proposal bulk_memory $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal reference_types $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal simd $($op:tt)*) => { dispatch!(translate $($op)*); };
-    (proposal tail_call $($op:tt)*) => { dispatch!(refuse "tail-call" $($op)*); };
+    (proposal tail_call $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal memory_control $($op:tt)*) => { dispatch!(refuse "memory-control" $($op)*); };
     (proposal threads $($op:tt)*) => { dispatch!(refuse "threads" $($op)*); };
     (proposal gc $($op:tt)*) => { dispatch!(refuse "GC" $($op)*); };

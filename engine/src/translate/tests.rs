@@ -20,8 +20,10 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, control::ControlPlane, verify_function};
 
 fn isa() -> OwnedTargetIsa {
+    // As the engine sets them: Cranelift's tail calls need frame pointers.
     let mut flags = settings::builder();
     flags.set("enable_multi_ret_implicit_sret", "true").unwrap();
+    flags.enable("preserve_frame_pointers").unwrap();
     cranelift_native::builder()
         .unwrap()
         .finish(settings::Flags::new(flags))
@@ -204,22 +206,29 @@ impl TestInstance {
 #[track_caller]
 fn run(wat: &str, args: &[u64], expected: u64) {
     let info = parse(wat);
-    let result_is_i32 =
-        info.func_type(info.num_imported_funcs).results() == [crate::types::ValType::I32];
+    let ty = info.func_type(info.num_imported_funcs);
+    let result_is_i32 = ty.results() == [crate::types::ValType::I32];
+    // Wasm code is called in its own convention: through the runtime's
+    // array-call trampoline for its type.
+    let trampolines = crate::trampoline::compile(&*isa(), ty).unwrap();
     for tunables in &ALL_TUNABLES {
         let (_, bytes) = translate_all(&info, tunables).remove(0);
         let code = Code::new(&bytes);
         let mut instance = TestInstance::new(&info);
         let vmctx = instance.vmctx.as_mut_ptr().cast::<u8>();
-        // SAFETY: the code was compiled for the host's default (SystemV)
-        // convention from a function taking (vmctx, vmctx, ints...) and
-        // returning one int; extra integer registers are ignored.
-        let raw = unsafe {
-            let f: extern "C" fn(*mut u8, *mut u8, u64, u64, u64) -> u64 =
-                std::mem::transmute(code.ptr);
-            let a = |i: usize| args.get(i).copied().unwrap_or(0);
-            f(vmctx, vmctx, a(0), a(1), a(2))
-        };
+        // One slot per argument, the integer in its low bytes; the result
+        // comes back in slot 0.
+        let mut values = [0u128; 3];
+        for (slot, &arg) in values.iter_mut().zip(args) {
+            *slot = u128::from(arg);
+        }
+        // SAFETY: the trampoline was compiled for the function's type, the
+        // code is that function, `vmctx` is laid out for its module, and
+        // `values` has a slot for each parameter and result.
+        unsafe {
+            trampolines.array_call()(code.ptr.cast(), vmctx, vmctx, values.as_mut_ptr());
+        }
+        let raw = values[0] as u64;
         let got = if result_is_i32 {
             raw & 0xffff_ffff
         } else {
@@ -548,10 +557,6 @@ fn check_refused(op: &[u8], expected: &str) {
 #[test]
 fn unimplemented_proposals_are_refused_by_name() {
     check_refused(
-        &[0x12, 0x00],
-        "unsupported: tail-call operator `return_call`",
-    );
-    check_refused(
         &[0x14, 0x00],
         "unsupported: typed function references operator `call_ref`",
     );
@@ -572,6 +577,31 @@ fn unimplemented_proposals_are_refused_by_name() {
         &[0xfd, 0x80, 0x02],
         "unsupported: relaxed-SIMD operator `i8x16_relaxed_swizzle`",
     );
+}
+
+#[test]
+fn tail_calls_are_cranelift_tail_calls() {
+    let wat = r#"(module
+        (import "m" "f" (func $imp (param i32) (result i32)))
+        (type $t (func (param i32) (result i32)))
+        (table 1 funcref)
+        (func (param i32) (result i32)
+            (if (i32.eqz (local.get 0)) (then (return_call $imp (local.get 0))))
+            (if (i32.eq (local.get 0) (i32.const 1))
+                (then (return_call_indirect (type $t) (local.get 0) (i32.const 0))))
+            (block (result i32) (return_call 1 (local.get 0)))
+            (i32.const 1) (i32.add))
+        (func $many (param i32 i64 i64 i64 i64 i64 i64 i64 i64 f64 v128) (result i32)
+            (return_call 0 (local.get 0))))"#;
+    check(wat);
+    for tunables in &ALL_TUNABLES {
+        let text = clif(wat, tunables);
+        // The import and the table element are reached indirectly, the
+        // defined function directly; none of them with an ordinary call.
+        assert_eq!(text.matches("return_call_indirect").count(), 2, "{text}");
+        assert_eq!(text.matches("return_call fn").count(), 1, "{text}");
+        assert!(!text.contains(" call"), "{text}");
+    }
 }
 
 #[test]
