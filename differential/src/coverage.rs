@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use wasmparser::{
-    BlockType, DataKind, ElementKind, ExternalKind, Operator, Parser, Payload, TypeRef,
+    BlockType, DataKind, ElementKind, ExternalKind, MemArg, MemArgTarget, Operator, Parser,
+    Payload, TypeRef,
 };
 
 /// A feature (or feature-relevant construct) a module can use.
@@ -28,6 +29,10 @@ pub enum Feature {
     ExternRefType,
     /// More than one table.
     MultipleTables,
+    /// More than one memory.
+    MultipleMemories,
+    /// An instruction naming a memory other than memory 0.
+    OtherMemoryAccess,
     /// A block, loop or if with a type index (params or several results).
     MultiValueBlock,
     /// A function returning more than one value.
@@ -79,6 +84,8 @@ impl Feature {
         Feature::RefOps,
         Feature::ExternRefType,
         Feature::MultipleTables,
+        Feature::MultipleMemories,
+        Feature::OtherMemoryAccess,
         Feature::MultiValueBlock,
         Feature::MultiValueFunc,
         Feature::SignExtension,
@@ -262,6 +269,73 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
     })
 }
 
+/// Whether `op` names a memory other than memory 0 (in its memarg, or as
+/// `memory.*`'s immediate).
+fn other_memory(op: &Operator) -> bool {
+    use Operator as O;
+    match op {
+        O::MemorySize { mem }
+        | O::MemoryGrow { mem }
+        | O::MemoryFill { mem }
+        | O::MemoryInit { mem, .. } => *mem != 0,
+        O::MemoryCopy { dst_mem, src_mem } => *dst_mem != 0 || *src_mem != 0,
+        _ => memarg(op).is_some_and(|m| m.target != MemArgTarget::Memory(0)),
+    }
+}
+
+/// The memory immediate of a load or store.
+fn memarg<'a>(op: &'a Operator) -> Option<&'a MemArg> {
+    use Operator as O;
+    match op {
+        O::I32Load { memarg }
+        | O::I64Load { memarg }
+        | O::F32Load { memarg }
+        | O::F64Load { memarg }
+        | O::I32Load8S { memarg }
+        | O::I32Load8U { memarg }
+        | O::I32Load16S { memarg }
+        | O::I32Load16U { memarg }
+        | O::I64Load8S { memarg }
+        | O::I64Load8U { memarg }
+        | O::I64Load16S { memarg }
+        | O::I64Load16U { memarg }
+        | O::I64Load32S { memarg }
+        | O::I64Load32U { memarg }
+        | O::I32Store { memarg }
+        | O::I64Store { memarg }
+        | O::F32Store { memarg }
+        | O::F64Store { memarg }
+        | O::I32Store8 { memarg }
+        | O::I32Store16 { memarg }
+        | O::I64Store8 { memarg }
+        | O::I64Store16 { memarg }
+        | O::I64Store32 { memarg }
+        | O::V128Load { memarg }
+        | O::V128Load8x8S { memarg }
+        | O::V128Load8x8U { memarg }
+        | O::V128Load16x4S { memarg }
+        | O::V128Load16x4U { memarg }
+        | O::V128Load32x2S { memarg }
+        | O::V128Load32x2U { memarg }
+        | O::V128Load8Splat { memarg }
+        | O::V128Load16Splat { memarg }
+        | O::V128Load32Splat { memarg }
+        | O::V128Load64Splat { memarg }
+        | O::V128Load32Zero { memarg }
+        | O::V128Load64Zero { memarg }
+        | O::V128Store { memarg }
+        | O::V128Load8Lane { memarg, .. }
+        | O::V128Load16Lane { memarg, .. }
+        | O::V128Load32Lane { memarg, .. }
+        | O::V128Load64Lane { memarg, .. }
+        | O::V128Store8Lane { memarg, .. }
+        | O::V128Store16Lane { memarg, .. }
+        | O::V128Store32Lane { memarg, .. }
+        | O::V128Store64Lane { memarg, .. } => Some(memarg),
+        _ => None,
+    }
+}
+
 /// The features `wasm` uses.
 pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
@@ -274,6 +348,7 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     let mut mutable_globals: Vec<bool> = Vec::new();
     let mut v128_globals: Vec<bool> = Vec::new();
     let mut tables = 0;
+    let mut memories = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(err)? {
             Payload::TypeSection(r) => {
@@ -297,6 +372,7 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                         }
                         TypeRef::Func(t) => func_types.push(t),
                         TypeRef::Table(_) => tables += 1,
+                        TypeRef::Memory(_) => memories += 1,
                         _ => {}
                     }
                 }
@@ -311,6 +387,7 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                 }
             }
             Payload::TableSection(r) => tables += r.count(),
+            Payload::MemorySection(r) => memories += r.count(),
             Payload::GlobalSection(r) => {
                 for g in r {
                     let ty = g.map_err(err)?.ty;
@@ -379,6 +456,9 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                     if let Some(f) = operator_feature(&op).or_else(|| simd_feature(&op)) {
                         found.insert(f);
                     }
+                    if other_memory(&op) {
+                        found.insert(Feature::OtherMemoryAccess);
+                    }
                 }
             }
             _ => {}
@@ -386,6 +466,9 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     }
     if tables > 1 {
         found.insert(Feature::MultipleTables);
+    }
+    if memories > 1 {
+        found.insert(Feature::MultipleMemories);
     }
     Ok(found)
 }

@@ -496,54 +496,58 @@ impl Machine<'_> {
                 self.store.elem_drop(e)?;
             }
 
-            // ---- Memory instructions (memory index 0) ----
-            Instr::Load { kind, offset } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let i = self.pop_u32()?;
+            // ---- Memory instructions ----
+            Instr::Load { kind, mem, offset } => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
+                let i = u64::from(self.pop_u32()?);
                 let v = self.store.load(m, *kind, i, *offset)?;
                 self.push(v);
             }
-            Instr::Store { kind, offset } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+            Instr::Store { kind, mem, offset } => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let v = self.pop()?;
-                let i = self.pop_u32()?;
+                let i = u64::from(self.pop_u32()?);
                 self.store.store(m, *kind, i, *offset, v)?;
             }
-            Instr::MemorySize => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+            Instr::MemorySize(mem) => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let n = self.store.mem_size(m)?;
                 self.push(Value::I32(n as i32));
             }
-            Instr::MemoryGrow => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let n = self.pop_u32()?;
+            Instr::MemoryGrow(mem) => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
+                let n = u64::from(self.pop_u32()?);
                 let old = self.store.grow_mem(m, n)?;
                 self.push(Value::I32(old.map_or(-1, |o| o as i32)));
             }
-            Instr::MemoryFill => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let n = self.pop_u32()?;
+            Instr::MemoryFill(mem) => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
+                let n = u64::from(self.pop_u32()?);
                 let val = self.pop_i32()?;
-                let d = self.pop_u32()?;
+                let d = u64::from(self.pop_u32()?);
                 // The fill byte is the value modulo 256.
                 self.store.mem_fill(m, d, val as u8, n)?;
             }
-            Instr::MemoryCopy => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let n = self.pop_u32()?;
-                let s = self.pop_u32()?;
-                let d = self.pop_u32()?;
-                self.store.mem_copy(m, d, s, n)?;
+            Instr::MemoryCopy { dst, src } => {
+                let inst = self.module(frame)?;
+                let (md, ms) = (
+                    addr(&inst.memaddrs, *dst, "memory")?,
+                    addr(&inst.memaddrs, *src, "memory")?,
+                );
+                let n = u64::from(self.pop_u32()?);
+                let s = u64::from(self.pop_u32()?);
+                let d = u64::from(self.pop_u32()?);
+                self.store.mem_copy(md, ms, d, s, n)?;
             }
-            Instr::MemoryInit(x) => {
+            Instr::MemoryInit { data, mem } => {
                 let inst = self.module(frame)?;
                 let (m, da) = (
-                    addr(&inst.memaddrs, 0, "memory")?,
-                    addr(&inst.dataaddrs, *x, "data segment")?,
+                    addr(&inst.memaddrs, *mem, "memory")?,
+                    addr(&inst.dataaddrs, *data, "data segment")?,
                 );
                 let n = self.pop_u32()?;
                 let s = self.pop_u32()?;
-                let d = self.pop_u32()?;
+                let d = u64::from(self.pop_u32()?);
                 self.store.mem_init(m, da, d, s, n)?;
             }
             Instr::DataDrop(x) => {
@@ -553,22 +557,24 @@ impl Machine<'_> {
             Instr::LoadLane {
                 bytes,
                 lane,
+                mem,
                 offset,
             } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let v = self.pop_v128()?;
-                let i = self.pop_u32()?;
+                let i = u64::from(self.pop_u32()?);
                 let r = self.store.load_lane(m, *bytes, *lane, i, *offset, v)?;
                 self.push(Value::V128(r));
             }
             Instr::StoreLane {
                 bytes,
                 lane,
+                mem,
                 offset,
             } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let v = self.pop_v128()?;
-                let i = self.pop_u32()?;
+                let i = u64::from(self.pop_u32()?);
                 self.store.store_lane(m, *bytes, *lane, i, *offset, v)?;
             }
 

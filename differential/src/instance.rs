@@ -228,7 +228,7 @@ impl Store {
                 let d = self.offset_value(&inst, offset)?;
                 let n = seg.init.len() as u32;
                 let memaddr = addr(&inst.memaddrs, *memory, "memory")?;
-                self.mem_init(memaddr, dataaddr, d, 0, n)?;
+                self.mem_init(memaddr, dataaddr, d.into(), 0, n)?;
                 self.data_drop(dataaddr)?;
             }
         }

@@ -296,13 +296,13 @@ impl Store {
     }
 
     /// growmem: returns the old size in pages, or `None` on failure.
-    pub fn grow_mem(&mut self, a: MemAddr, n: u32) -> Result<Option<u32>, Error> {
+    pub fn grow_mem(&mut self, a: MemAddr, n: u64) -> Result<Option<u64>, Error> {
         let m = self.mem_mut(a)?;
-        let old = (m.data.len() / PAGE_SIZE) as u32;
+        let old = (m.data.len() / PAGE_SIZE) as u64;
         let Some(new) = old.checked_add(n) else {
             return Ok(None);
         };
-        if new > m.ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES) {
+        if new > u64::from(m.ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES)) {
             return Ok(None);
         }
         let bytes = new as usize * PAGE_SIZE;

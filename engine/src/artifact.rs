@@ -692,7 +692,10 @@ mod tests {
             |i, _| i.memories[0].maximum = Some(1 << 17),
             "memory limits",
         );
-        check_crafted(|i, _| i.memories.push(i.memories[0]), "2 memories");
+        check_crafted(
+            |i, _| i.memories.resize(101, i.memories[0]),
+            "101 memories (at most 100)",
+        );
         check_crafted(|i, _| i.tables[0].maximum = Some(1), "table limits");
         check_crafted(
             |i, _| i.globals[1].init = Some(C::GlobalGet(1)),

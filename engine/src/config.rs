@@ -60,8 +60,11 @@ impl Features {
     };
 
     /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
-    /// included. The default.
-    pub const ALL: Features = Features::WASM2;
+    /// included, and of Wasm 3.0 multi-memory. The default.
+    pub const ALL: Features = Features {
+        multi_memory: true,
+        ..Features::WASM2
+    };
 
     /// Wasm 3.0 as far as Kiln implements it: [`Features::ALL`] without
     /// the proposals that are not part of 3.0.

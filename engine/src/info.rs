@@ -149,6 +149,7 @@ const MAX_IMPORTS: usize = 1_000_000;
 const MAX_EXPORTS: usize = 1_000_000;
 const MAX_GLOBALS: usize = 1_000_000;
 const MAX_TABLES: usize = 100_000;
+const MAX_MEMORIES: usize = 100;
 const MAX_ELEMS: usize = 100_000;
 const MAX_DATAS: usize = 100_000;
 
@@ -167,8 +168,7 @@ impl ModuleInfo {
             ("exports", self.exports.len(), MAX_EXPORTS),
             ("globals", self.globals.len(), MAX_GLOBALS),
             ("tables", self.tables.len(), MAX_TABLES),
-            // No multi-memory in Kiln.
-            ("memories", self.memories.len(), 1),
+            ("memories", self.memories.len(), MAX_MEMORIES),
             ("element segments", self.elems.len(), MAX_ELEMS),
             ("data segments", self.datas.len(), MAX_DATAS),
         ];

@@ -489,3 +489,127 @@ fn linker_definitions_serve_many_stores() {
         "{msg}"
     );
 }
+
+/// Several memories, defined and imported: every access names its memory,
+/// `memory.copy` crosses between them, data segments fill any of them, and
+/// each keeps its own size and bounds.
+#[test]
+fn multiple_memories() {
+    let wat = r#"(module
+        (memory $a 1 1)
+        (memory $b 2 3)
+        (memory $c 0)
+        (data (memory $b) (i32.const 65536) "\2a\2b")
+        (func (export "load_b") (param i32) (result i32) (i32.load8_u $b (local.get 0)))
+        (func (export "load_c") (param i32) (result i32) (i32.load8_u $c (local.get 0)))
+        (func (export "copy_b_to_a") (param i32 i32 i32) (result i32)
+            (memory.copy $a $b (local.get 0) (local.get 1) (local.get 2))
+            (i32.load16_u $a (local.get 0)))
+        (func (export "fill_b") (param i32) (result i32)
+            (memory.fill $b (local.get 0) (i32.const 7) (i32.const 2))
+            (i32.load16_u $b (local.get 0)))
+        (func (export "sizes") (result i32 i32 i32) (memory.size $a) (memory.size $b) (memory.size $c))
+        (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0))))"#;
+    check(wat, "load_b", &[Val::I32(65537)], Ok(vec![0x2b]));
+    check(
+        wat,
+        "load_c",
+        &[Val::I32(0)],
+        Err(TrapCode::MemoryOutOfBounds),
+    );
+    let copy = |dst: i32, src: i32, len: i32| [Val::I32(dst), Val::I32(src), Val::I32(len)];
+    check(wat, "copy_b_to_a", &copy(10, 65536, 2), Ok(vec![0x2b2a]));
+    // Out of bounds in the source only (memory $b is larger than $a, and
+    // the other way round).
+    check(
+        wat,
+        "copy_b_to_a",
+        &copy(0, 2 * 65536 - 1, 2),
+        Err(TrapCode::MemoryOutOfBounds),
+    );
+    check(
+        wat,
+        "copy_b_to_a",
+        &copy(65535, 0, 2),
+        Err(TrapCode::MemoryOutOfBounds),
+    );
+    check(wat, "fill_b", &[Val::I32(100_000)], Ok(vec![0x0707]));
+    check(wat, "sizes", &[], Ok(vec![1, 2, 0]));
+    check(wat, "grow_b", &[Val::I32(1)], Ok(vec![2]));
+    check(wat, "grow_b", &[Val::I32(2)], Ok(vec![-1]));
+
+    // Imported memories come first in the index space, and the host sees
+    // every exported memory.
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let host = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "m" (memory 1)) (memory (export "own") 1)
+            (data (memory 0) (i32.const 0) "imp") (data (memory 1) (i32.const 0) "own")
+            (func (export "swap")
+                (memory.copy 1 0 (i32.const 8) (i32.const 0) (i32.const 3))))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[host.into()]).unwrap();
+    let own = instance.get_memory(&mut store, "own").unwrap();
+    assert_eq!(&host.data(&store)[..3], b"imp");
+    assert_eq!(&own.data(&store)[..3], b"own");
+    let swap = instance
+        .get_typed_func::<(), ()>(&mut store, "swap")
+        .unwrap();
+    swap.call(&mut store, ()).unwrap();
+    assert_eq!(&own.data(&store)[8..11], b"imp");
+}
+
+/// Modules that use a feature the engine has switched off, or that are
+/// invalid in a way new features make possible, are refused with an error
+/// that says why.
+#[test]
+fn invalid_modules_get_a_clear_error() {
+    #[track_caller]
+    fn refused(config: &Config, wat: &str, expected: &str) {
+        let engine = Engine::new(config).unwrap();
+        let err = Module::new(&engine, wat).map(drop).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(expected), "{wat}: {msg}");
+    }
+    let all = Config::new();
+    let mut no_multi_memory = Config::new();
+    no_multi_memory.wasm_multi_memory(false);
+    refused(
+        &all,
+        "(module (func (drop (i32.load 1 (i32.const 0)))))",
+        "unknown memory 1",
+    );
+    refused(
+        &all,
+        "(module (memory 1) (func (drop (memory.size 1))))",
+        "unknown memory 1",
+    );
+    refused(
+        &all,
+        "(module (memory 1) (func (memory.copy 0 2 (i32.const 0) (i32.const 0) (i32.const 0))))",
+        "unknown memory 2",
+    );
+    refused(
+        &all,
+        r#"(module (memory 1) (data (memory 1) (i32.const 0) ""))"#,
+        "unknown memory 1",
+    );
+    refused(
+        &all,
+        r#"(module (memory 1) (export "m" (memory 1)))"#,
+        "unknown memory",
+    );
+    refused(
+        &no_multi_memory,
+        "(module (memory 1) (memory 1))",
+        "multiple memories",
+    );
+    refused(
+        &no_multi_memory,
+        r#"(module (import "" "m" (memory 1)) (memory 1))"#,
+        "multiple memories",
+    );
+}

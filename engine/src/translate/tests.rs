@@ -694,6 +694,44 @@ fn memory_bounds_modes() {
     );
 }
 
+/// Every memory instruction names its memory; memory 0 costs the same
+/// whether or not the module has others (its access reads the same vmctx
+/// slot, with the same number of instructions).
+#[test]
+fn multiple_memories() {
+    check(
+        "(module (memory 1) (memory $b 2) (data (memory $b) (i32.const 0) \"abc\")
+           (func (param i32) (result i32)
+             (i32.store $b (local.get 0) (i32.load8_u $b offset=3 (local.get 0)))
+             (v128.store $b (local.get 0) (v128.load 0 (local.get 0)))
+             (v128.store8_lane $b 1 (local.get 0) (v128.load32_splat $b (local.get 0)))
+             (memory.fill $b (local.get 0) (i32.const 0) (i32.const 10))
+             (memory.copy 0 $b (local.get 0) (i32.const 5) (i32.const 3))
+             (memory.copy $b 0 (local.get 0) (i32.const 5) (i32.const 3))
+             (memory.init $b 0 (local.get 0) (i32.const 0) (i32.const 3))
+             (drop (memory.size $b))
+             (memory.grow $b (i32.const 1))))",
+    );
+    let access = |memories: &str, mem: u32| {
+        let wat = format!(
+            "(module {memories} (func (param i32) (result i32) (i32.load {mem} offset=8 (local.get 0))))"
+        );
+        ALL_TUNABLES[..2]
+            .iter()
+            .map(|t| clif(&wat, t))
+            .collect::<Vec<_>>()
+    };
+    let alone = access("(memory 1)", 0);
+    let first = access("(memory 1) (memory 1) (memory 1)", 0);
+    let third = access("(memory 1) (memory 1) (memory 1)", 2);
+    for ((alone, first), third) in alone.iter().zip(&first).zip(&third) {
+        let lines = |clif: &str| clif.lines().count();
+        assert_eq!(lines(alone), lines(first), "{alone}\n{first}");
+        assert_eq!(lines(first), lines(third), "{first}\n{third}");
+        assert_ne!(first, third, "memory 2 is not memory 0");
+    }
+}
+
 #[test]
 fn bulk_memory_and_grow() {
     check(
