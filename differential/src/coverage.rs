@@ -33,6 +33,10 @@ pub enum Feature {
     MultipleMemories,
     /// An instruction naming a memory other than memory 0.
     OtherMemoryAccess,
+    /// A 64-bit memory (memory64).
+    Memory64,
+    /// A 64-bit table (memory64's table64).
+    Table64,
     /// A block, loop or if with a type index (params or several results).
     MultiValueBlock,
     /// A function returning more than one value.
@@ -86,6 +90,8 @@ impl Feature {
         Feature::MultipleTables,
         Feature::MultipleMemories,
         Feature::OtherMemoryAccess,
+        Feature::Memory64,
+        Feature::Table64,
         Feature::MultiValueBlock,
         Feature::MultiValueFunc,
         Feature::SignExtension,
@@ -371,8 +377,18 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                             v128_globals.push(g.content_type == wasmparser::ValType::V128);
                         }
                         TypeRef::Func(t) => func_types.push(t),
-                        TypeRef::Table(_) => tables += 1,
-                        TypeRef::Memory(_) => memories += 1,
+                        TypeRef::Table(t) => {
+                            tables += 1;
+                            if t.table64 {
+                                found.insert(Feature::Table64);
+                            }
+                        }
+                        TypeRef::Memory(m) => {
+                            memories += 1;
+                            if m.memory64 {
+                                found.insert(Feature::Memory64);
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -386,8 +402,22 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                     }
                 }
             }
-            Payload::TableSection(r) => tables += r.count(),
-            Payload::MemorySection(r) => memories += r.count(),
+            Payload::TableSection(r) => {
+                for t in r {
+                    tables += 1;
+                    if t.map_err(err)?.ty.table64 {
+                        found.insert(Feature::Table64);
+                    }
+                }
+            }
+            Payload::MemorySection(r) => {
+                for m in r {
+                    memories += 1;
+                    if m.map_err(err)?.memory64 {
+                        found.insert(Feature::Memory64);
+                    }
+                }
+            }
             Payload::GlobalSection(r) => {
                 for g in r {
                     let ty = g.map_err(err)?.ty;

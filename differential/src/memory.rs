@@ -212,6 +212,7 @@ impl Store {
     }
 
     /// `memory.init x d s n`: copy from data instance `data` into memory.
+    /// (`d` is of the memory's index type; `s` and `n` are `i32`s.)
     /// Also used by instantiation for active data segments.
     pub(crate) fn mem_init(
         &mut self,

@@ -19,7 +19,7 @@ use crate::value::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType,
 /// [`kiln::Features::ALL`] (a plain set of flags; none of the engine's
 /// execution code), today Wasm 2.0 (MVP, mutable globals, sign extension,
 /// saturating truncation, multi-value, bulk memory, reference types,
-/// fixed-width SIMD) and multi-memory. A proposal the engine gains before the interpreter
+/// fixed-width SIMD), multi-memory and memory64. A proposal the engine gains before the interpreter
 /// does validates here, then fails decoding (see `translate`) with a
 /// compile error the oracle reports as a disagreement.
 pub fn features() -> wp::WasmFeatures {
@@ -303,26 +303,30 @@ fn heap_ref_type(h: wp::HeapType) -> Result<RefType, String> {
     }
 }
 
-/// Limits as `u32`: 64-bit tables/memories are rejected by validation, so
-/// any value that does not fit is an error, not a truncation.
-fn limits(initial: u64, maximum: Option<u64>) -> Result<Limits, String> {
-    let conv = |v: u64| u32::try_from(v).map_err(|_| format!("limit {v} out of range"));
-    Ok(Limits {
-        min: conv(initial)?,
-        max: maximum.map(conv).transpose()?,
-    })
-}
-
 fn table_type(t: &wp::TableType) -> Result<TableType, String> {
+    if t.shared {
+        return Err("unsupported shared table".into());
+    }
     Ok(TableType {
-        limits: limits(t.initial, t.maximum)?,
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
         elem: ref_type(t.element_type)?,
+        is64: t.table64,
     })
 }
 
 fn memory_type(t: &wp::MemoryType) -> Result<MemoryType, String> {
+    if t.shared || t.page_size_log2.is_some() {
+        return Err(format!("unsupported memory type {t:?}"));
+    }
     Ok(MemoryType {
-        limits: limits(t.initial, t.maximum)?,
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
+        is64: t.memory64,
     })
 }
 

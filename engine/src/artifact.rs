@@ -36,8 +36,9 @@ use sha2::{Digest as _, Sha256};
 use std::ops::Range;
 
 /// Bumped whenever any section's encoding or the vmctx layout compiled
-/// code reads changes (3: the checksum; 4: the vmctx header's `objects`).
-pub const FORMAT_VERSION: u32 = 4;
+/// code reads changes (3: the checksum; 4: the vmctx header's `objects`;
+/// 5: 64-bit memories and tables, `i64` builtin operands).
+pub const FORMAT_VERSION: u32 = 5;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -131,7 +132,19 @@ impl EngineMetadata {
             ));
         }
         if self.features != engine.features {
-            return Err(differ("wasm features", &self.features, &engine.features));
+            // Name the flags: compiled code relies on every feature it was
+            // validated with, and an engine with more would accept modules
+            // the artifact's metadata was never checked against.
+            let only = |a: &Features, b: &Features| match a.beyond(b).join(", ") {
+                names if names.is_empty() => "none".to_string(),
+                names => names,
+            };
+            return Err(anyhow!(
+                "incompatible artifact: wasm features differ (only the artifact has: {}; \
+                 only the engine has: {})",
+                only(&self.features, &engine.features),
+                only(&engine.features, &self.features),
+            ));
         }
         for (name, value) in &self.flags {
             let ours = engine.flags.iter().find(|(n, _)| n == name).map(|(_, v)| v);
@@ -526,6 +539,37 @@ mod tests {
         refuse(|m| drop(m.flags.pop()), "Cranelift flag");
     }
 
+    /// An artifact runs only under the features it was compiled with: one
+    /// compiled with a feature is refused by an engine without it (whose
+    /// code would not expect such modules), and one compiled without by an
+    /// engine with it, each naming the feature.
+    #[test]
+    fn artifacts_record_their_features() {
+        let memory64 = Engine::default()
+            .precompile_module(b"(module (memory i64 1) (func (drop (i64.load (i64.const 8)))))")
+            .unwrap();
+        check(
+            &memory64,
+            Config::new().wasm_memory64(false),
+            "wasm features differ (only the artifact has: memory64; only the engine has: none)",
+        );
+        let without = Engine::new(Config::new().wasm_multi_memory(false).wasm_memory64(false))
+            .unwrap()
+            .precompile_module(WAT.as_bytes())
+            .unwrap();
+        check(
+            &without,
+            &Config::new(),
+            "only the artifact has: none; only the engine has: multi-memory, memory64",
+        );
+        // The same features load, and run.
+        let engine = Engine::default();
+        // SAFETY: made above by this Kiln.
+        let module = unsafe { Module::deserialize(&engine, &memory64) }.unwrap();
+        let mut store = crate::Store::new(&engine, ());
+        crate::Instance::new(&mut store, &module, &[]).unwrap();
+    }
+
     #[test]
     fn damaged_files_are_refused() {
         let bytes = artifact(&Config::new());
@@ -697,6 +741,12 @@ mod tests {
             "101 memories (at most 100)",
         );
         check_crafted(|i, _| i.tables[0].maximum = Some(1), "table limits");
+        check_crafted(|i, _| i.memories[0].page_size_log2 = 3, "memory limits");
+        check_crafted(|i, _| i.memories[0].page_size_log2 = 200, "memory limits");
+        check_crafted(|i, _| i.tables[0].minimum = 1 << 33, "table limits");
+        // A 64-bit memory or table takes `i64` segment offsets.
+        check_crafted(|i, _| i.memories[0].memory64 = true, "where i64 is needed");
+        check_crafted(|i, _| i.tables[0].table64 = true, "where i64 is needed");
         check_crafted(
             |i, _| i.globals[1].init = Some(C::GlobalGet(1)),
             "global.get 1",

@@ -60,9 +60,11 @@ impl Features {
     };
 
     /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
-    /// included, and of Wasm 3.0 multi-memory. The default.
+    /// included, and of Wasm 3.0 multi-memory and memory64 (64-bit memories
+    /// and tables). The default.
     pub const ALL: Features = Features {
         multi_memory: true,
+        memory64: true,
         ..Features::WASM2
     };
 

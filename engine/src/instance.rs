@@ -80,19 +80,18 @@ fn typecheck_imports(s: &StoreOpaque, module: &Module, imports: &[Extern]) -> Re
             }
             (Extern::Table(t), ExternType::Table(e), ExternType::Table(a)) => {
                 let ok = e.element == a.element
-                    && limits_match(
-                        a.minimum.into(),
-                        a.maximum.map(Into::into),
-                        e.minimum.into(),
-                        e.maximum.map(Into::into),
-                    );
+                    && e.table64 == a.table64
+                    && limits_match(a.minimum, a.maximum, e.minimum, e.maximum);
                 if !ok {
                     return Err(mismatch("table", format!("expected {e:?}, found {a:?}")));
                 }
                 Import::Table(t.index)
             }
             (Extern::Memory(mem), ExternType::Memory(e), ExternType::Memory(a)) => {
-                if !limits_match(a.minimum, a.maximum, e.minimum, e.maximum) {
+                let ok = e.memory64 == a.memory64
+                    && e.page_size_log2 == a.page_size_log2
+                    && limits_match(a.minimum, a.maximum, e.minimum, e.maximum);
+                if !ok {
                     return Err(mismatch("memory", format!("expected {e:?}, found {a:?}")));
                 }
                 Import::Memory(mem.index)

@@ -732,6 +732,71 @@ fn multiple_memories() {
     }
 }
 
+/// 64-bit memories are checked explicitly whatever the bounds-check mode
+/// (no reservation covers an `i64` index), with an addition that traps on
+/// overflow; their values are those of 32-bit memories.
+#[test]
+fn memory64_accesses() {
+    let wat = "(module (memory i64 1) (func (param i64) (result i32) (i32.load offset=0xffffffffff (local.get 0))))";
+    for tunables in &ALL_TUNABLES[..2] {
+        let clif = clif(wat, tunables);
+        assert!(
+            clif.contains("uadd_overflow_trap") && clif.contains("trapnz"),
+            "{tunables:?}: 64-bit accesses are checked:\n{clif}"
+        );
+    }
+    run(
+        "(module (memory i64 1) (func (result i32) (i32.load offset=4 (i64.const 0))))",
+        &[],
+        0x0706_0504,
+    );
+    run(
+        "(module (memory i64 1) (func (param i64) (result i64)
+           (i64.store offset=8 (local.get 0) (i64.const -2)) (i64.load (i64.add (local.get 0) (i64.const 8)))))",
+        &[16],
+        -2i64 as u64,
+    );
+    run(
+        "(module (memory i64 1) (func (result i64) (memory.size)))",
+        &[],
+        1,
+    );
+    check(
+        "(module (memory i64 1) (memory 1) (data \"abc\")
+           (func (param i64) (result i64)
+             (v128.store (local.get 0) (v128.load offset=0xffffffffffff (local.get 0)))
+             (memory.fill (local.get 0) (i32.const 0) (i64.const 10))
+             (memory.copy 0 1 (local.get 0) (i32.const 5) (i32.const 3))
+             (memory.copy 1 0 (i32.const 5) (local.get 0) (i32.const 3))
+             (memory.init 0 0 (local.get 0) (i32.const 0) (i32.const 3))
+             (memory.grow (i64.const 1))))",
+    );
+}
+
+/// Table64: every table instruction and `call_indirect` with `i64`
+/// indices, beside a 32-bit table.
+#[test]
+fn table64_instructions() {
+    check(
+        "(module (table $t i64 2 funcref) (table $u 1 funcref) (elem $seg func $f)
+           (type $v (func))
+           (func $f (param i64) (result i64)
+             (table.set $t (local.get 0) (table.get $t (i64.const 1)))
+             (table.fill $t (local.get 0) (ref.null func) (table.size $t))
+             (table.copy $t $t (i64.const 0) (i64.const 1) (i64.const 1))
+             (table.copy $u $t (i32.const 0) (i64.const 1) (i32.const 1))
+             (table.copy $t $u (i64.const 0) (i32.const 0) (i32.const 1))
+             (table.init $t $seg (local.get 0) (i32.const 0) (i32.const 1))
+             (call_indirect $t (type $v) (local.get 0))
+             (table.grow $t (ref.null func) (i64.const 3))))",
+    );
+    run(
+        "(module (table i64 4 funcref) (func (result i64) (table.size 0)))",
+        &[],
+        4,
+    );
+}
+
 #[test]
 fn bulk_memory_and_grow() {
     check(
