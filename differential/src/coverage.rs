@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use wasmparser::{
-    BlockType, DataKind, ElementKind, ExternalKind, Operator, Parser, Payload, TypeRef,
+    BlockType, DataKind, ElementKind, ExternalKind, MemArg, MemArgTarget, Operator, Parser,
+    Payload, TypeRef,
 };
 
 /// A feature (or feature-relevant construct) a module can use.
@@ -28,6 +29,14 @@ pub enum Feature {
     ExternRefType,
     /// More than one table.
     MultipleTables,
+    /// More than one memory.
+    MultipleMemories,
+    /// An instruction naming a memory other than memory 0.
+    OtherMemoryAccess,
+    /// A 64-bit memory (memory64).
+    Memory64,
+    /// A 64-bit table (memory64's table64).
+    Table64,
     /// A block, loop or if with a type index (params or several results).
     MultiValueBlock,
     /// A function returning more than one value.
@@ -88,6 +97,10 @@ impl Feature {
         Feature::RefOps,
         Feature::ExternRefType,
         Feature::MultipleTables,
+        Feature::MultipleMemories,
+        Feature::OtherMemoryAccess,
+        Feature::Memory64,
+        Feature::Table64,
         Feature::MultiValueBlock,
         Feature::MultiValueFunc,
         Feature::SignExtension,
@@ -259,9 +272,7 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
         | O::I64TruncSatF32U
         | O::I64TruncSatF64S
         | O::I64TruncSatF64U => Feature::SaturatingConversion,
-        O::I64Add128 | O::I64Sub128 | O::I64MulWideS | O::I64MulWideU => {
-            Feature::WideArithmetic
-        }
+        O::I64Add128 | O::I64Sub128 | O::I64MulWideS | O::I64MulWideU => Feature::WideArithmetic,
         O::CallIndirect { .. } => Feature::CallIndirect,
         O::ReturnCall { .. } => Feature::TailCall,
         O::ReturnCallIndirect { .. } => Feature::TailCallIndirect,
@@ -280,6 +291,73 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
     })
 }
 
+/// Whether `op` names a memory other than memory 0 (in its memarg, or as
+/// `memory.*`'s immediate).
+fn other_memory(op: &Operator) -> bool {
+    use Operator as O;
+    match op {
+        O::MemorySize { mem }
+        | O::MemoryGrow { mem }
+        | O::MemoryFill { mem }
+        | O::MemoryInit { mem, .. } => *mem != 0,
+        O::MemoryCopy { dst_mem, src_mem } => *dst_mem != 0 || *src_mem != 0,
+        _ => memarg(op).is_some_and(|m| m.target != MemArgTarget::Memory(0)),
+    }
+}
+
+/// The memory immediate of a load or store.
+fn memarg<'a>(op: &'a Operator) -> Option<&'a MemArg> {
+    use Operator as O;
+    match op {
+        O::I32Load { memarg }
+        | O::I64Load { memarg }
+        | O::F32Load { memarg }
+        | O::F64Load { memarg }
+        | O::I32Load8S { memarg }
+        | O::I32Load8U { memarg }
+        | O::I32Load16S { memarg }
+        | O::I32Load16U { memarg }
+        | O::I64Load8S { memarg }
+        | O::I64Load8U { memarg }
+        | O::I64Load16S { memarg }
+        | O::I64Load16U { memarg }
+        | O::I64Load32S { memarg }
+        | O::I64Load32U { memarg }
+        | O::I32Store { memarg }
+        | O::I64Store { memarg }
+        | O::F32Store { memarg }
+        | O::F64Store { memarg }
+        | O::I32Store8 { memarg }
+        | O::I32Store16 { memarg }
+        | O::I64Store8 { memarg }
+        | O::I64Store16 { memarg }
+        | O::I64Store32 { memarg }
+        | O::V128Load { memarg }
+        | O::V128Load8x8S { memarg }
+        | O::V128Load8x8U { memarg }
+        | O::V128Load16x4S { memarg }
+        | O::V128Load16x4U { memarg }
+        | O::V128Load32x2S { memarg }
+        | O::V128Load32x2U { memarg }
+        | O::V128Load8Splat { memarg }
+        | O::V128Load16Splat { memarg }
+        | O::V128Load32Splat { memarg }
+        | O::V128Load64Splat { memarg }
+        | O::V128Load32Zero { memarg }
+        | O::V128Load64Zero { memarg }
+        | O::V128Store { memarg }
+        | O::V128Load8Lane { memarg, .. }
+        | O::V128Load16Lane { memarg, .. }
+        | O::V128Load32Lane { memarg, .. }
+        | O::V128Load64Lane { memarg, .. }
+        | O::V128Store8Lane { memarg, .. }
+        | O::V128Store16Lane { memarg, .. }
+        | O::V128Store32Lane { memarg, .. }
+        | O::V128Store64Lane { memarg, .. } => Some(memarg),
+        _ => None,
+    }
+}
+
 /// The features `wasm` uses.
 pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
@@ -292,6 +370,7 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     let mut mutable_globals: Vec<bool> = Vec::new();
     let mut v128_globals: Vec<bool> = Vec::new();
     let mut tables = 0;
+    let mut memories = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(err)? {
             Payload::TypeSection(r) => {
@@ -314,7 +393,18 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                             v128_globals.push(g.content_type == wasmparser::ValType::V128);
                         }
                         TypeRef::Func(t) => func_types.push(t),
-                        TypeRef::Table(_) => tables += 1,
+                        TypeRef::Table(t) => {
+                            tables += 1;
+                            if t.table64 {
+                                found.insert(Feature::Table64);
+                            }
+                        }
+                        TypeRef::Memory(m) => {
+                            memories += 1;
+                            if m.memory64 {
+                                found.insert(Feature::Memory64);
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -328,7 +418,22 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                     }
                 }
             }
-            Payload::TableSection(r) => tables += r.count(),
+            Payload::TableSection(r) => {
+                for t in r {
+                    tables += 1;
+                    if t.map_err(err)?.ty.table64 {
+                        found.insert(Feature::Table64);
+                    }
+                }
+            }
+            Payload::MemorySection(r) => {
+                for m in r {
+                    memories += 1;
+                    if m.map_err(err)?.memory64 {
+                        found.insert(Feature::Memory64);
+                    }
+                }
+            }
             Payload::GlobalSection(r) => {
                 for g in r {
                     let g = g.map_err(err)?;
@@ -415,6 +520,9 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                     if let Some(f) = operator_feature(&op).or_else(|| simd_feature(&op)) {
                         found.insert(f);
                     }
+                    if other_memory(&op) {
+                        found.insert(Feature::OtherMemoryAccess);
+                    }
                 }
             }
             _ => {}
@@ -422,6 +530,9 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     }
     if tables > 1 {
         found.insert(Feature::MultipleTables);
+    }
+    if memories > 1 {
+        found.insert(Feature::MultipleMemories);
     }
     Ok(found)
 }

@@ -34,7 +34,7 @@ use crate::instr::{Instr, WideOp};
 use crate::module::Func;
 use crate::numeric;
 use crate::simd;
-use crate::store::{FuncInst, ModuleAddr, ModuleInst, Store, addr};
+use crate::store::{FuncInst, MemAddr, ModuleAddr, ModuleInst, Store, TableAddr, addr};
 use crate::value::{FuncAddr, Ref, Value};
 
 /// An activation frame (§4.2.13): the function's locals and module, plus
@@ -140,6 +140,35 @@ impl Machine<'_> {
     /// An `i32` operand used as an address, length or index: unsigned.
     fn pop_u32(&mut self) -> Result<u32, Error> {
         Ok(self.pop_i32()? as u32)
+    }
+
+    /// An index, length or size operand of a memory or table: unsigned,
+    /// an `i64` if the memory or table is 64-bit (`is64`), else an `i32`.
+    fn pop_index(&mut self, is64: bool) -> Result<u64, Error> {
+        if !is64 {
+            return Ok(self.pop_u32()?.into());
+        }
+        match self.pop()? {
+            Value::I64(v) => Ok(v as u64),
+            _ => Err(broken("expected i64")),
+        }
+    }
+
+    /// A size (or the old size `memory.grow`/`table.grow` return, -1 for
+    /// `None`) of a memory or table, of its index type.
+    fn push_index(&mut self, is64: bool, v: Option<u64>) {
+        self.push(match is64 {
+            true => Value::I64(v.map_or(-1, |v| v as i64)),
+            false => Value::I32(v.map_or(-1, |v| v as i32)),
+        });
+    }
+
+    fn mem64(&self, m: MemAddr) -> Result<bool, Error> {
+        Ok(self.store.mem(m)?.ty.is64)
+    }
+
+    fn table64(&self, t: TableAddr) -> Result<bool, Error> {
+        Ok(self.store.table(t)?.ty.is64)
     }
 
     fn pop_v128(&mut self) -> Result<u128, Error> {
@@ -344,12 +373,11 @@ impl Machine<'_> {
             .get(type_idx as usize)
             .ok_or_else(|| broken("type index"))?
             .clone();
-        let i = self.pop_u32()?;
-        let r = *self
-            .store
-            .table(ta)?
-            .elem
-            .get(i as usize)
+        let i = self.pop_index(self.table64(ta)?)?;
+        let elem = &self.store.table(ta)?.elem;
+        let r = *usize::try_from(i)
+            .ok()
+            .and_then(|i| elem.get(i))
             .ok_or(Trap::UndefinedElement)?;
         let f = match r {
             Ref::Func(f) => f,
@@ -497,33 +525,35 @@ impl Machine<'_> {
             // ---- Table instructions ----
             Instr::TableGet(x) => {
                 let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
-                let i = self.pop_u32()?;
+                let i = self.pop_index(self.table64(t)?)?;
                 let r = self.store.table_get(t, i)?;
                 self.push(Value::Ref(r));
             }
             Instr::TableSet(x) => {
                 let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
                 let r = self.pop_ref()?;
-                let i = self.pop_u32()?;
+                let i = self.pop_index(self.table64(t)?)?;
                 self.store.table_set(t, i, r)?;
             }
             Instr::TableSize(x) => {
                 let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
                 let n = self.store.table_size(t)?;
-                self.push(Value::I32(n as i32));
+                self.push_index(self.table64(t)?, Some(n));
             }
             Instr::TableGrow(x) => {
                 let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
-                let n = self.pop_u32()?;
+                let is64 = self.table64(t)?;
+                let n = self.pop_index(is64)?;
                 let init = self.pop_ref()?;
                 let old = self.store.grow_table(t, n, init)?;
-                self.push(Value::I32(old.map_or(-1, |o| o as i32)));
+                self.push_index(is64, old);
             }
             Instr::TableFill(x) => {
                 let t = addr(&self.module(frame)?.tableaddrs, *x, "table")?;
-                let n = self.pop_u32()?;
+                let is64 = self.table64(t)?;
+                let n = self.pop_index(is64)?;
                 let r = self.pop_ref()?;
-                let i = self.pop_u32()?;
+                let i = self.pop_index(is64)?;
                 self.store.table_fill(t, i, r, n)?;
             }
             Instr::TableCopy { dst, src } => {
@@ -532,9 +562,11 @@ impl Machine<'_> {
                     addr(&inst.tableaddrs, *dst, "table")?,
                     addr(&inst.tableaddrs, *src, "table")?,
                 );
-                let n = self.pop_u32()?;
-                let s = self.pop_u32()?;
-                let d = self.pop_u32()?;
+                let (d64, s64) = (self.table64(td)?, self.table64(ts)?);
+                // The length is of the narrower index type.
+                let n = self.pop_index(d64 && s64)?;
+                let s = self.pop_index(s64)?;
+                let d = self.pop_index(d64)?;
                 self.store.table_copy(td, ts, d, s, n)?;
             }
             Instr::TableInit { elem, table } => {
@@ -545,7 +577,7 @@ impl Machine<'_> {
                 );
                 let n = self.pop_u32()?;
                 let s = self.pop_u32()?;
-                let d = self.pop_u32()?;
+                let d = self.pop_index(self.table64(t)?)?;
                 self.store.table_init(t, e, d, s, n)?;
             }
             Instr::ElemDrop(x) => {
@@ -553,54 +585,62 @@ impl Machine<'_> {
                 self.store.elem_drop(e)?;
             }
 
-            // ---- Memory instructions (memory index 0) ----
-            Instr::Load { kind, offset } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let i = self.pop_u32()?;
+            // ---- Memory instructions ----
+            Instr::Load { kind, mem, offset } => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
+                let i = self.pop_index(self.mem64(m)?)?;
                 let v = self.store.load(m, *kind, i, *offset)?;
                 self.push(v);
             }
-            Instr::Store { kind, offset } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+            Instr::Store { kind, mem, offset } => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let v = self.pop()?;
-                let i = self.pop_u32()?;
+                let i = self.pop_index(self.mem64(m)?)?;
                 self.store.store(m, *kind, i, *offset, v)?;
             }
-            Instr::MemorySize => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+            Instr::MemorySize(mem) => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let n = self.store.mem_size(m)?;
-                self.push(Value::I32(n as i32));
+                self.push_index(self.mem64(m)?, Some(n));
             }
-            Instr::MemoryGrow => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let n = self.pop_u32()?;
+            Instr::MemoryGrow(mem) => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
+                let is64 = self.mem64(m)?;
+                let n = self.pop_index(is64)?;
                 let old = self.store.grow_mem(m, n)?;
-                self.push(Value::I32(old.map_or(-1, |o| o as i32)));
+                self.push_index(is64, old);
             }
-            Instr::MemoryFill => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let n = self.pop_u32()?;
+            Instr::MemoryFill(mem) => {
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
+                let is64 = self.mem64(m)?;
+                let n = self.pop_index(is64)?;
                 let val = self.pop_i32()?;
-                let d = self.pop_u32()?;
+                let d = self.pop_index(is64)?;
                 // The fill byte is the value modulo 256.
                 self.store.mem_fill(m, d, val as u8, n)?;
             }
-            Instr::MemoryCopy => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
-                let n = self.pop_u32()?;
-                let s = self.pop_u32()?;
-                let d = self.pop_u32()?;
-                self.store.mem_copy(m, d, s, n)?;
+            Instr::MemoryCopy { dst, src } => {
+                let inst = self.module(frame)?;
+                let (md, ms) = (
+                    addr(&inst.memaddrs, *dst, "memory")?,
+                    addr(&inst.memaddrs, *src, "memory")?,
+                );
+                let (d64, s64) = (self.mem64(md)?, self.mem64(ms)?);
+                // The length is of the narrower index type.
+                let n = self.pop_index(d64 && s64)?;
+                let s = self.pop_index(s64)?;
+                let d = self.pop_index(d64)?;
+                self.store.mem_copy(md, ms, d, s, n)?;
             }
-            Instr::MemoryInit(x) => {
+            Instr::MemoryInit { data, mem } => {
                 let inst = self.module(frame)?;
                 let (m, da) = (
-                    addr(&inst.memaddrs, 0, "memory")?,
-                    addr(&inst.dataaddrs, *x, "data segment")?,
+                    addr(&inst.memaddrs, *mem, "memory")?,
+                    addr(&inst.dataaddrs, *data, "data segment")?,
                 );
                 let n = self.pop_u32()?;
                 let s = self.pop_u32()?;
-                let d = self.pop_u32()?;
+                let d = self.pop_index(self.mem64(m)?)?;
                 self.store.mem_init(m, da, d, s, n)?;
             }
             Instr::DataDrop(x) => {
@@ -610,22 +650,24 @@ impl Machine<'_> {
             Instr::LoadLane {
                 bytes,
                 lane,
+                mem,
                 offset,
             } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let v = self.pop_v128()?;
-                let i = self.pop_u32()?;
+                let i = self.pop_index(self.mem64(m)?)?;
                 let r = self.store.load_lane(m, *bytes, *lane, i, *offset, v)?;
                 self.push(Value::V128(r));
             }
             Instr::StoreLane {
                 bytes,
                 lane,
+                mem,
                 offset,
             } => {
-                let m = addr(&self.module(frame)?.memaddrs, 0, "memory")?;
+                let m = addr(&self.module(frame)?.memaddrs, *mem, "memory")?;
                 let v = self.pop_v128()?;
-                let i = self.pop_u32()?;
+                let i = self.pop_index(self.mem64(m)?)?;
                 self.store.store_lane(m, *bytes, *lane, i, *offset, v)?;
             }
 

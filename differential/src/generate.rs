@@ -109,8 +109,10 @@ fn config_for(features: &Features) -> wasm_smith::Config {
         min_imports: 0,
         // Bounded resources; declared maxima make `memory.grow` and
         // `table.grow` fail at the same size on every side.
-        max_memories: 1,
+        // (One without multi-memory: `restrict_smith`.)
+        max_memories: 4,
         max_memory32_bytes: MAX_MEMORY_PAGES * 65536,
+        max_memory64_bytes: u128::from(MAX_MEMORY_PAGES * 65536),
         memory_max_size_required: true,
         max_tables: 4,
         max_table_elements: MAX_TABLE_ELEMENTS,

@@ -1,6 +1,7 @@
 //! The `spectest` host module the reference testsuite imports from:
 //! printing functions (no-ops here), four globals holding 666 / 666.6,
-//! a funcref table of 10..20 elements and a memory of 1..2 pages.
+//! funcref tables of 10..20 elements (`table`, and `table64` indexed by
+//! `i64`) and a memory of 1..2 pages.
 
 use std::sync::Arc;
 
@@ -48,23 +49,27 @@ pub fn spectest(store: &mut Store) -> Result<ModuleAddr, Error> {
         );
         inst.exports.push((name.to_string(), ExternVal::Global(g)));
     }
-    let table = store.alloc_table(
-        TableType {
-            limits: Limits {
-                min: 10,
-                max: Some(20),
+    for (name, is64) in [("table", false), ("table64", true)] {
+        let table = store.alloc_table(
+            TableType {
+                limits: Limits {
+                    min: 10,
+                    max: Some(20),
+                },
+                elem: RefType::Func,
+                is64,
             },
-            elem: RefType::Func,
-        },
-        Ref::Null(RefType::Func),
-    )?;
-    inst.exports
-        .push(("table".to_string(), ExternVal::Table(table)));
+            Ref::Null(RefType::Func),
+        )?;
+        inst.exports
+            .push((name.to_string(), ExternVal::Table(table)));
+    }
     let memory = store.alloc_mem(MemoryType {
         limits: Limits {
             min: 1,
             max: Some(2),
         },
+        is64: false,
     })?;
     inst.exports
         .push(("memory".to_string(), ExternVal::Memory(memory)));

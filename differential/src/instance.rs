@@ -47,12 +47,15 @@ impl Store {
                 let t = self.table(a).map_err(|e| e.to_string())?;
                 let have = TableType {
                     limits: Limits {
-                        min: t.elem.len() as u32,
-                        max: t.ty.limits.max,
+                        min: t.elem.len() as u64,
+                        ..t.ty.limits
                     },
-                    elem: t.ty.elem,
+                    ..t.ty
                 };
-                if have.elem != want.elem || !have.limits.matches(&want.limits) {
+                if have.elem != want.elem
+                    || have.is64 != want.is64
+                    || !have.limits.matches(&want.limits)
+                {
                     return Err(format!(
                         "table type mismatch: expected {want:?}, got {have:?}"
                     ));
@@ -62,11 +65,12 @@ impl Store {
                 let m = self.mem(a).map_err(|e| e.to_string())?;
                 let have = MemoryType {
                     limits: Limits {
-                        min: (m.data.len() / crate::store::PAGE_SIZE) as u32,
-                        max: m.ty.limits.max,
+                        min: (m.data.len() / crate::store::PAGE_SIZE) as u64,
+                        ..m.ty.limits
                     },
+                    ..m.ty
                 };
-                if !have.limits.matches(&want.limits) {
+                if have.is64 != want.is64 || !have.limits.matches(&want.limits) {
                     return Err(format!(
                         "memory type mismatch: expected {want:?}, got {have:?}"
                     ));
@@ -264,11 +268,15 @@ impl Store {
         Ok(())
     }
 
-    /// An `i32` segment offset, as the unsigned address it denotes.
-    fn offset_value(&self, inst: &ModuleInst, e: &ConstExpr) -> Result<u32, Error> {
+    /// A segment offset (an `i32`, or an `i64` for a 64-bit memory or
+    /// table), as the unsigned address it denotes.
+    fn offset_value(&self, inst: &ModuleInst, e: &ConstExpr) -> Result<u64, Error> {
         match self.eval_const(inst, e)? {
-            Value::I32(v) => Ok(v as u32),
-            v => Err(Error::Invalid(format!("segment offset {v} is not an i32"))),
+            Value::I32(v) => Ok(u64::from(v as u32)),
+            Value::I64(v) => Ok(v as u64),
+            v => Err(Error::Invalid(format!(
+                "segment offset {v} is not an integer"
+            ))),
         }
     }
 }

@@ -270,32 +270,42 @@ pub enum Instr {
     },
     ElemDrop(u32),
 
-    // Memory instructions (§4.4.7). Wasm 2.0 has one memory, index 0.
+    // Memory instructions (§4.4.7), each naming its memory.
     Load {
         kind: LoadKind,
+        mem: u32,
         offset: u64,
     },
     Store {
         kind: StoreKind,
+        mem: u32,
         offset: u64,
     },
-    MemorySize,
-    MemoryGrow,
-    MemoryFill,
-    MemoryCopy,
-    MemoryInit(u32),
+    MemorySize(u32),
+    MemoryGrow(u32),
+    MemoryFill(u32),
+    MemoryCopy {
+        dst: u32,
+        src: u32,
+    },
+    MemoryInit {
+        data: u32,
+        mem: u32,
+    },
     DataDrop(u32),
     /// `v128.load{8*bytes}_lane`: replace lane `lane` (of width `bytes`)
     /// of the vector operand with memory.
     LoadLane {
         bytes: u8,
         lane: u8,
+        mem: u32,
         offset: u64,
     },
     /// `v128.store{8*bytes}_lane`: store lane `lane` of the vector operand.
     StoreLane {
         bytes: u8,
         lane: u8,
+        mem: u32,
         offset: u64,
     },
 

@@ -16,15 +16,21 @@ use crate::simd::{from_lanes, int_shape, lane};
 use crate::store::{DataAddr, MemAddr, Store};
 use crate::value::Value;
 
-/// The byte range `[start, start + n)` if it lies within `len` bytes.
-/// Arithmetic is in `u64`, which cannot overflow for 32-bit addresses
-/// plus 32-bit offsets and lengths.
+/// The byte range `[start, start + n)` if it lies within `len` bytes (an
+/// end past `u64::MAX` lies outside any memory).
 pub(crate) fn in_bounds(len: usize, start: u64, n: u64) -> Option<Range<usize>> {
     let end = start.checked_add(n)?;
     if end > len as u64 {
         return None;
     }
     Some(start as usize..end as usize)
+}
+
+/// The bytes an access of `n` bytes at effective address `i + offset`
+/// touches, if they lie within `len` bytes; with 64-bit addresses the sum
+/// itself may wrap, which is out of bounds too.
+fn effective(len: usize, i: u64, offset: u64, n: u64) -> Option<Range<usize>> {
+    in_bounds(len, i.checked_add(offset)?, n)
 }
 
 fn load_width(kind: LoadKind) -> usize {
@@ -57,11 +63,11 @@ impl Store {
         &self,
         mem: MemAddr,
         kind: LoadKind,
-        i: u32,
+        i: u64,
         offset: u64,
     ) -> Result<Value, Error> {
         let data = &self.mem(mem)?.data;
-        let range = in_bounds(data.len(), i as u64 + offset, load_width(kind) as u64)
+        let range = effective(data.len(), i, offset, load_width(kind) as u64)
             .ok_or(Trap::MemoryOutOfBounds)?;
         let b = &data[range];
         Ok(match kind {
@@ -97,7 +103,7 @@ impl Store {
         mem: MemAddr,
         bytes: u8,
         lane_idx: u8,
-        i: u32,
+        i: u64,
         offset: u64,
         v: u128,
     ) -> Result<u128, Error> {
@@ -107,8 +113,8 @@ impl Store {
             return Err(Error::Invalid(format!("lane {l} of {shape:?}")));
         }
         let data = &self.mem(mem)?.data;
-        let range = in_bounds(data.len(), i as u64 + offset, bytes as u64)
-            .ok_or(Trap::MemoryOutOfBounds)?;
+        let range =
+            effective(data.len(), i, offset, bytes as u64).ok_or(Trap::MemoryOutOfBounds)?;
         let x = extend(&data[range], Sign::U);
         let bits = shape.lane_bits();
         Ok(from_lanes(
@@ -123,7 +129,7 @@ impl Store {
         mem: MemAddr,
         bytes: u8,
         lane_idx: u8,
-        i: u32,
+        i: u64,
         offset: u64,
         v: u128,
     ) -> Result<(), Error> {
@@ -135,8 +141,8 @@ impl Store {
         let x = lane(v, shape.lane_bits(), l);
         let width = bytes as usize;
         let data = &mut self.mem_mut(mem)?.data;
-        let range = in_bounds(data.len(), i as u64 + offset, width as u64)
-            .ok_or(Trap::MemoryOutOfBounds)?;
+        let range =
+            effective(data.len(), i, offset, width as u64).ok_or(Trap::MemoryOutOfBounds)?;
         data[range].copy_from_slice(&x.to_le_bytes()[..width]);
         Ok(())
     }
@@ -146,7 +152,7 @@ impl Store {
         &mut self,
         mem: MemAddr,
         kind: StoreKind,
-        i: u32,
+        i: u64,
         offset: u64,
         v: Value,
     ) -> Result<(), Error> {
@@ -161,48 +167,65 @@ impl Store {
             _ => return Err(Error::Invalid(format!("store of {v} as {kind:?}"))),
         };
         let data = &mut self.mem_mut(mem)?.data;
-        let range = in_bounds(data.len(), i as u64 + offset, width as u64)
-            .ok_or(Trap::MemoryOutOfBounds)?;
+        let range =
+            effective(data.len(), i, offset, width as u64).ok_or(Trap::MemoryOutOfBounds)?;
         data[range].copy_from_slice(&bits.to_le_bytes()[..width]);
         Ok(())
     }
 
     /// `memory.size`, in pages.
-    pub(crate) fn mem_size(&self, mem: MemAddr) -> Result<u32, Error> {
-        Ok((self.mem(mem)?.data.len() / crate::store::PAGE_SIZE) as u32)
+    pub(crate) fn mem_size(&self, mem: MemAddr) -> Result<u64, Error> {
+        Ok((self.mem(mem)?.data.len() / crate::store::PAGE_SIZE) as u64)
     }
 
     /// `memory.fill d val n`.
-    pub(crate) fn mem_fill(&mut self, mem: MemAddr, d: u32, val: u8, n: u32) -> Result<(), Error> {
+    pub(crate) fn mem_fill(&mut self, mem: MemAddr, d: u64, val: u8, n: u64) -> Result<(), Error> {
         let data = &mut self.mem_mut(mem)?.data;
-        let range = in_bounds(data.len(), d as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        let range = in_bounds(data.len(), d, n).ok_or(Trap::MemoryOutOfBounds)?;
         data[range].fill(val);
         Ok(())
     }
 
-    /// `memory.copy d s n`; overlapping ranges behave like `memmove`.
-    pub(crate) fn mem_copy(&mut self, mem: MemAddr, d: u32, s: u32, n: u32) -> Result<(), Error> {
-        let data = &mut self.mem_mut(mem)?.data;
-        let src = in_bounds(data.len(), s as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
-        let dst = in_bounds(data.len(), d as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
-        data.copy_within(src, dst.start);
+    /// `memory.copy x y d s n`: from memory `src` to memory `dst`, which
+    /// may be the same; overlapping ranges behave like `memmove`.
+    pub(crate) fn mem_copy(
+        &mut self,
+        dst: MemAddr,
+        src: MemAddr,
+        d: u64,
+        s: u64,
+        n: u64,
+    ) -> Result<(), Error> {
+        let src_range =
+            in_bounds(self.mem(src)?.data.len(), s, n).ok_or(Trap::MemoryOutOfBounds)?;
+        let dst_range =
+            in_bounds(self.mem(dst)?.data.len(), d, n).ok_or(Trap::MemoryOutOfBounds)?;
+        if dst == src {
+            self.mem_mut(dst)?
+                .data
+                .copy_within(src_range, dst_range.start);
+        } else {
+            let bytes = self.mem(src)?.data[src_range].to_vec();
+            self.mem_mut(dst)?.data[dst_range].copy_from_slice(&bytes);
+        }
         Ok(())
     }
 
     /// `memory.init x d s n`: copy from data instance `data` into memory.
+    /// (`d` is of the memory's index type; `s` and `n` are `i32`s.)
     /// Also used by instantiation for active data segments.
     pub(crate) fn mem_init(
         &mut self,
         mem: MemAddr,
         data: DataAddr,
-        d: u32,
+        d: u64,
         s: u32,
         n: u32,
     ) -> Result<(), Error> {
         let seg_len = self.datas.get(data).map(|x| x.data.len()).unwrap_or(0);
         let src = in_bounds(seg_len, s as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
         let mem_len = self.mem(mem)?.data.len();
-        let dst = in_bounds(mem_len, d as u64, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
+        let dst = in_bounds(mem_len, d, n as u64).ok_or(Trap::MemoryOutOfBounds)?;
         // Both ranges were checked; the two instances are distinct objects.
         let bytes = self.data_mut(data)?.data[src].to_vec();
         self.mem_mut(mem)?.data[dst].copy_from_slice(&bytes);

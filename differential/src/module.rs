@@ -19,8 +19,9 @@ use crate::value::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType,
 /// [`kiln::Features::ALL`] (a plain set of flags; none of the engine's
 /// execution code), today Wasm 2.0 (MVP, mutable globals, sign extension,
 /// saturating truncation, multi-value, bulk memory, reference types,
-/// fixed-width SIMD) and tail calls. A proposal the engine gains before
-/// the interpreter does validates here, then fails decoding (see
+/// fixed-width SIMD), tail calls, multi-memory and memory64, extended
+/// constant expressions and wide arithmetic. A proposal the engine gains
+/// before the interpreter does validates here, then fails decoding (see
 /// `translate`) with a compile error the oracle reports as a disagreement.
 pub fn features() -> wp::WasmFeatures {
     kiln::Features::ALL.wasmparser()
@@ -328,26 +329,30 @@ fn heap_ref_type(h: wp::HeapType) -> Result<RefType, String> {
     }
 }
 
-/// Limits as `u32`: 64-bit tables/memories are rejected by validation, so
-/// any value that does not fit is an error, not a truncation.
-fn limits(initial: u64, maximum: Option<u64>) -> Result<Limits, String> {
-    let conv = |v: u64| u32::try_from(v).map_err(|_| format!("limit {v} out of range"));
-    Ok(Limits {
-        min: conv(initial)?,
-        max: maximum.map(conv).transpose()?,
-    })
-}
-
 fn table_type(t: &wp::TableType) -> Result<TableType, String> {
+    if t.shared {
+        return Err("unsupported shared table".into());
+    }
     Ok(TableType {
-        limits: limits(t.initial, t.maximum)?,
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
         elem: ref_type(t.element_type)?,
+        is64: t.table64,
     })
 }
 
 fn memory_type(t: &wp::MemoryType) -> Result<MemoryType, String> {
+    if t.shared || t.page_size_log2.is_some() {
+        return Err(format!("unsupported memory type {t:?}"));
+    }
     Ok(MemoryType {
-        limits: limits(t.initial, t.maximum)?,
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
+        is64: t.memory64,
     })
 }
 
@@ -589,18 +594,28 @@ mod operators {
         format!("unsupported: {proposal} operator `{op}`")
     }
 
-    fn load(kind: LoadKind, m: wp::MemArg) -> Instr {
-        Instr::Load {
-            kind,
-            offset: m.offset,
+    /// The memory a memory instruction accesses.
+    fn memory(m: &wp::MemArg) -> Result<u32, String> {
+        match m.target {
+            wp::MemArgTarget::Memory(mem) => Ok(mem),
+            wp::MemArgTarget::Array(_) => Err("unsupported: GC array access".into()),
         }
     }
 
-    fn store(kind: StoreKind, m: wp::MemArg) -> Instr {
-        Instr::Store {
+    fn load(kind: LoadKind, m: wp::MemArg) -> Result<Instr, String> {
+        Ok(Instr::Load {
             kind,
+            mem: memory(&m)?,
             offset: m.offset,
-        }
+        })
+    }
+
+    fn store(kind: StoreKind, m: wp::MemArg) -> Result<Instr, String> {
+        Ok(Instr::Store {
+            kind,
+            mem: memory(&m)?,
+            offset: m.offset,
+        })
     }
 
     fn trunc(dst: Width, src: Width, sign: Sign, sat: bool) -> Instr {
@@ -620,20 +635,22 @@ mod operators {
         Instr::Vector(v)
     }
 
-    fn load_lane(bytes: u8, m: wp::MemArg, lane: u8) -> Instr {
-        Instr::LoadLane {
+    fn load_lane(bytes: u8, m: wp::MemArg, lane: u8) -> Result<Instr, String> {
+        Ok(Instr::LoadLane {
             bytes,
             lane,
+            mem: memory(&m)?,
             offset: m.offset,
-        }
+        })
     }
 
-    fn store_lane(bytes: u8, m: wp::MemArg, lane: u8) -> Instr {
-        Instr::StoreLane {
+    fn store_lane(bytes: u8, m: wp::MemArg, lane: u8) -> Result<Instr, String> {
+        Ok(Instr::StoreLane {
             bytes,
             lane,
+            mem: memory(&m)?,
             offset: m.offset,
-        }
+        })
     }
 
     fn extend(bits: u8, sign: Sign) -> LoadKind {
@@ -789,79 +806,69 @@ mod operators {
             },
             visit_elem_drop(elem_index: u32) => Instr::ElemDrop(elem_index),
 
-            visit_i32_load(memarg: wp::MemArg) => load(LoadKind::I32, memarg),
-            visit_i64_load(memarg: wp::MemArg) => load(LoadKind::I64, memarg),
-            visit_f32_load(memarg: wp::MemArg) => load(LoadKind::F32, memarg),
-            visit_f64_load(memarg: wp::MemArg) => load(LoadKind::F64, memarg),
+            visit_i32_load(memarg: wp::MemArg) => load(LoadKind::I32, memarg)?,
+            visit_i64_load(memarg: wp::MemArg) => load(LoadKind::I64, memarg)?,
+            visit_f32_load(memarg: wp::MemArg) => load(LoadKind::F32, memarg)?,
+            visit_f64_load(memarg: wp::MemArg) => load(LoadKind::F64, memarg)?,
             visit_i32_load8_s(memarg: wp::MemArg) => {
-                load(LoadKind::I32Narrow { bytes: 1, sign: S }, memarg)
+                load(LoadKind::I32Narrow { bytes: 1, sign: S }, memarg)?
             },
             visit_i32_load8_u(memarg: wp::MemArg) => {
-                load(LoadKind::I32Narrow { bytes: 1, sign: U }, memarg)
+                load(LoadKind::I32Narrow { bytes: 1, sign: U }, memarg)?
             },
             visit_i32_load16_s(memarg: wp::MemArg) => {
-                load(LoadKind::I32Narrow { bytes: 2, sign: S }, memarg)
+                load(LoadKind::I32Narrow { bytes: 2, sign: S }, memarg)?
             },
             visit_i32_load16_u(memarg: wp::MemArg) => {
-                load(LoadKind::I32Narrow { bytes: 2, sign: U }, memarg)
+                load(LoadKind::I32Narrow { bytes: 2, sign: U }, memarg)?
             },
             visit_i64_load8_s(memarg: wp::MemArg) => {
-                load(LoadKind::I64Narrow { bytes: 1, sign: S }, memarg)
+                load(LoadKind::I64Narrow { bytes: 1, sign: S }, memarg)?
             },
             visit_i64_load8_u(memarg: wp::MemArg) => {
-                load(LoadKind::I64Narrow { bytes: 1, sign: U }, memarg)
+                load(LoadKind::I64Narrow { bytes: 1, sign: U }, memarg)?
             },
             visit_i64_load16_s(memarg: wp::MemArg) => {
-                load(LoadKind::I64Narrow { bytes: 2, sign: S }, memarg)
+                load(LoadKind::I64Narrow { bytes: 2, sign: S }, memarg)?
             },
             visit_i64_load16_u(memarg: wp::MemArg) => {
-                load(LoadKind::I64Narrow { bytes: 2, sign: U }, memarg)
+                load(LoadKind::I64Narrow { bytes: 2, sign: U }, memarg)?
             },
             visit_i64_load32_s(memarg: wp::MemArg) => {
-                load(LoadKind::I64Narrow { bytes: 4, sign: S }, memarg)
+                load(LoadKind::I64Narrow { bytes: 4, sign: S }, memarg)?
             },
             visit_i64_load32_u(memarg: wp::MemArg) => {
-                load(LoadKind::I64Narrow { bytes: 4, sign: U }, memarg)
+                load(LoadKind::I64Narrow { bytes: 4, sign: U }, memarg)?
             },
-            visit_i32_store(memarg: wp::MemArg) => store(StoreKind::I32, memarg),
-            visit_i64_store(memarg: wp::MemArg) => store(StoreKind::I64, memarg),
-            visit_f32_store(memarg: wp::MemArg) => store(StoreKind::F32, memarg),
-            visit_f64_store(memarg: wp::MemArg) => store(StoreKind::F64, memarg),
+            visit_i32_store(memarg: wp::MemArg) => store(StoreKind::I32, memarg)?,
+            visit_i64_store(memarg: wp::MemArg) => store(StoreKind::I64, memarg)?,
+            visit_f32_store(memarg: wp::MemArg) => store(StoreKind::F32, memarg)?,
+            visit_f64_store(memarg: wp::MemArg) => store(StoreKind::F64, memarg)?,
             visit_i32_store8(memarg: wp::MemArg) => {
-                store(StoreKind::I32Narrow { bytes: 1 }, memarg)
+                store(StoreKind::I32Narrow { bytes: 1 }, memarg)?
             },
             visit_i32_store16(memarg: wp::MemArg) => {
-                store(StoreKind::I32Narrow { bytes: 2 }, memarg)
+                store(StoreKind::I32Narrow { bytes: 2 }, memarg)?
             },
             visit_i64_store8(memarg: wp::MemArg) => {
-                store(StoreKind::I64Narrow { bytes: 1 }, memarg)
+                store(StoreKind::I64Narrow { bytes: 1 }, memarg)?
             },
             visit_i64_store16(memarg: wp::MemArg) => {
-                store(StoreKind::I64Narrow { bytes: 2 }, memarg)
+                store(StoreKind::I64Narrow { bytes: 2 }, memarg)?
             },
             visit_i64_store32(memarg: wp::MemArg) => {
-                store(StoreKind::I64Narrow { bytes: 4 }, memarg)
+                store(StoreKind::I64Narrow { bytes: 4 }, memarg)?
             },
-            // Wasm 2.0 has one memory: its index is always 0.
-            visit_memory_size(mem: u32) => {
-                let _ = mem;
-                Instr::MemorySize
+            visit_memory_size(mem: u32) => Instr::MemorySize(mem),
+            visit_memory_grow(mem: u32) => Instr::MemoryGrow(mem),
+            visit_memory_fill(mem: u32) => Instr::MemoryFill(mem),
+            visit_memory_copy(dst_mem: u32, src_mem: u32) => Instr::MemoryCopy {
+                dst: dst_mem,
+                src: src_mem,
             },
-            visit_memory_grow(mem: u32) => {
-                let _ = mem;
-                Instr::MemoryGrow
-            },
-            visit_memory_fill(mem: u32) => {
-                let _ = mem;
-                Instr::MemoryFill
-            },
-            visit_memory_copy(dst_mem: u32, src_mem: u32) => {
-                let _ = (dst_mem, src_mem);
-                Instr::MemoryCopy
-            },
-            visit_memory_init(data_index: u32, mem: u32) => {
-                let _ = mem;
-                Instr::MemoryInit(data_index)
+            visit_memory_init(data_index: u32, mem: u32) => Instr::MemoryInit {
+                data: data_index,
+                mem,
             },
             visit_data_drop(data_index: u32) => Instr::DataDrop(data_index),
 
@@ -1037,40 +1044,40 @@ mod operators {
 
         decode! {
             // Memory.
-            visit_v128_load(memarg: wp::MemArg) => load(LoadKind::V128, memarg),
-            visit_v128_load8x8_s(memarg: wp::MemArg) => load(extend(8, S), memarg),
-            visit_v128_load8x8_u(memarg: wp::MemArg) => load(extend(8, U), memarg),
-            visit_v128_load16x4_s(memarg: wp::MemArg) => load(extend(16, S), memarg),
-            visit_v128_load16x4_u(memarg: wp::MemArg) => load(extend(16, U), memarg),
-            visit_v128_load32x2_s(memarg: wp::MemArg) => load(extend(32, S), memarg),
-            visit_v128_load32x2_u(memarg: wp::MemArg) => load(extend(32, U), memarg),
+            visit_v128_load(memarg: wp::MemArg) => load(LoadKind::V128, memarg)?,
+            visit_v128_load8x8_s(memarg: wp::MemArg) => load(extend(8, S), memarg)?,
+            visit_v128_load8x8_u(memarg: wp::MemArg) => load(extend(8, U), memarg)?,
+            visit_v128_load16x4_s(memarg: wp::MemArg) => load(extend(16, S), memarg)?,
+            visit_v128_load16x4_u(memarg: wp::MemArg) => load(extend(16, U), memarg)?,
+            visit_v128_load32x2_s(memarg: wp::MemArg) => load(extend(32, S), memarg)?,
+            visit_v128_load32x2_u(memarg: wp::MemArg) => load(extend(32, U), memarg)?,
             visit_v128_load8_splat(memarg: wp::MemArg) => {
-                load(LoadKind::V128Splat { bytes: 1 }, memarg)
+                load(LoadKind::V128Splat { bytes: 1 }, memarg)?
             },
             visit_v128_load16_splat(memarg: wp::MemArg) => {
-                load(LoadKind::V128Splat { bytes: 2 }, memarg)
+                load(LoadKind::V128Splat { bytes: 2 }, memarg)?
             },
             visit_v128_load32_splat(memarg: wp::MemArg) => {
-                load(LoadKind::V128Splat { bytes: 4 }, memarg)
+                load(LoadKind::V128Splat { bytes: 4 }, memarg)?
             },
             visit_v128_load64_splat(memarg: wp::MemArg) => {
-                load(LoadKind::V128Splat { bytes: 8 }, memarg)
+                load(LoadKind::V128Splat { bytes: 8 }, memarg)?
             },
             visit_v128_load32_zero(memarg: wp::MemArg) => {
-                load(LoadKind::V128Zero { bytes: 4 }, memarg)
+                load(LoadKind::V128Zero { bytes: 4 }, memarg)?
             },
             visit_v128_load64_zero(memarg: wp::MemArg) => {
-                load(LoadKind::V128Zero { bytes: 8 }, memarg)
+                load(LoadKind::V128Zero { bytes: 8 }, memarg)?
             },
-            visit_v128_store(memarg: wp::MemArg) => store(StoreKind::V128, memarg),
-            visit_v128_load8_lane(memarg: wp::MemArg, lane: u8) => load_lane(1, memarg, lane),
-            visit_v128_load16_lane(memarg: wp::MemArg, lane: u8) => load_lane(2, memarg, lane),
-            visit_v128_load32_lane(memarg: wp::MemArg, lane: u8) => load_lane(4, memarg, lane),
-            visit_v128_load64_lane(memarg: wp::MemArg, lane: u8) => load_lane(8, memarg, lane),
-            visit_v128_store8_lane(memarg: wp::MemArg, lane: u8) => store_lane(1, memarg, lane),
-            visit_v128_store16_lane(memarg: wp::MemArg, lane: u8) => store_lane(2, memarg, lane),
-            visit_v128_store32_lane(memarg: wp::MemArg, lane: u8) => store_lane(4, memarg, lane),
-            visit_v128_store64_lane(memarg: wp::MemArg, lane: u8) => store_lane(8, memarg, lane),
+            visit_v128_store(memarg: wp::MemArg) => store(StoreKind::V128, memarg)?,
+            visit_v128_load8_lane(memarg: wp::MemArg, lane: u8) => load_lane(1, memarg, lane)?,
+            visit_v128_load16_lane(memarg: wp::MemArg, lane: u8) => load_lane(2, memarg, lane)?,
+            visit_v128_load32_lane(memarg: wp::MemArg, lane: u8) => load_lane(4, memarg, lane)?,
+            visit_v128_load64_lane(memarg: wp::MemArg, lane: u8) => load_lane(8, memarg, lane)?,
+            visit_v128_store8_lane(memarg: wp::MemArg, lane: u8) => store_lane(1, memarg, lane)?,
+            visit_v128_store16_lane(memarg: wp::MemArg, lane: u8) => store_lane(2, memarg, lane)?,
+            visit_v128_store32_lane(memarg: wp::MemArg, lane: u8) => store_lane(4, memarg, lane)?,
+            visit_v128_store64_lane(memarg: wp::MemArg, lane: u8) => store_lane(8, memarg, lane)?,
             visit_v128_const(value: wp::V128) => Instr::Const(Value::V128(value.into())),
 
             // Bitwise.

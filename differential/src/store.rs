@@ -23,8 +23,6 @@ pub type ModuleAddr = usize;
 
 /// Bytes in one linear-memory page.
 pub const PAGE_SIZE: usize = 65536;
-/// The largest page count a 32-bit memory can have (4 GiB).
-pub const MAX_PAGES: u32 = 65536;
 
 /// A host function: receives the arguments, returns the results or traps.
 pub type HostFunc = Arc<dyn Fn(&[Value]) -> Result<Vec<Value>, Trap> + Send + Sync>;
@@ -151,7 +149,7 @@ pub struct Config {
     pub max_locals: usize,
     /// Implementation limit on a table's size, in elements: `table.grow`
     /// beyond it fails (returns -1), as the spec permits.
-    pub max_table_elems: u32,
+    pub max_table_elems: u64,
 }
 
 impl Default for Config {
@@ -244,16 +242,20 @@ impl Store {
             )));
         }
         let mut elem = Vec::new();
-        elem.try_reserve_exact(ty.limits.min as usize)
+        let n = ty.limits.min as usize;
+        elem.try_reserve_exact(n)
             .map_err(|e| Error::Invalid(format!("cannot allocate table: {e}")))?;
-        elem.resize(ty.limits.min as usize, init);
+        elem.resize(n, init);
         self.tables.push(TableInst { ty, elem });
         Ok(self.tables.len() - 1)
     }
 
     /// allocmem: `min` zeroed pages.
     pub fn alloc_mem(&mut self, ty: MemoryType) -> Result<MemAddr, Error> {
-        let bytes = ty.limits.min as usize * PAGE_SIZE;
+        let bytes = usize::try_from(ty.limits.min)
+            .ok()
+            .and_then(|pages| pages.checked_mul(PAGE_SIZE))
+            .ok_or_else(|| Error::Invalid(format!("memory of {} pages", ty.limits.min)))?;
         let mut data = Vec::new();
         data.try_reserve_exact(bytes)
             .map_err(|e| Error::Invalid(format!("cannot allocate memory: {e}")))?;
@@ -278,14 +280,14 @@ impl Store {
     /// growtable: returns the old size, or `None` if growing by `n` would
     /// exceed the table's maximum, the implementation limit, or the host's
     /// memory (the spec allows growth to fail for any reason).
-    pub fn grow_table(&mut self, a: TableAddr, n: u32, init: Ref) -> Result<Option<u32>, Error> {
+    pub fn grow_table(&mut self, a: TableAddr, n: u64, init: Ref) -> Result<Option<u64>, Error> {
         let limit = self.config.max_table_elems;
         let t = self.table_mut(a)?;
-        let old = t.elem.len() as u32;
+        let old = t.elem.len() as u64;
         let Some(new) = old.checked_add(n) else {
             return Ok(None);
         };
-        if new > t.ty.limits.max.unwrap_or(u32::MAX) || new > limit {
+        if new > t.ty.limits.max.unwrap_or(u64::MAX).min(t.ty.max_elems()) || new > limit {
             return Ok(None);
         }
         if t.elem.try_reserve_exact(n as usize).is_err() {
@@ -296,16 +298,21 @@ impl Store {
     }
 
     /// growmem: returns the old size in pages, or `None` on failure.
-    pub fn grow_mem(&mut self, a: MemAddr, n: u32) -> Result<Option<u32>, Error> {
+    pub fn grow_mem(&mut self, a: MemAddr, n: u64) -> Result<Option<u64>, Error> {
         let m = self.mem_mut(a)?;
-        let old = (m.data.len() / PAGE_SIZE) as u32;
+        let old = (m.data.len() / PAGE_SIZE) as u64;
         let Some(new) = old.checked_add(n) else {
             return Ok(None);
         };
-        if new > m.ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES) {
+        if new > m.ty.limits.max.unwrap_or(u64::MAX).min(m.ty.max_pages()) {
             return Ok(None);
         }
-        let bytes = new as usize * PAGE_SIZE;
+        let Some(bytes) = usize::try_from(new)
+            .ok()
+            .and_then(|pages| pages.checked_mul(PAGE_SIZE))
+        else {
+            return Ok(None);
+        };
         if m.data.try_reserve_exact(bytes - m.data.len()).is_err() {
             return Ok(None);
         }

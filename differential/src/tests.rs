@@ -367,6 +367,88 @@ mod memory {
     }
 }
 
+/// 64-bit memories and tables: `i64` operands, an `index + offset` past
+/// 2^64 out of bounds (not wrapped round), growth bounded by 2^48 pages,
+/// an `i32` length between a 64-bit and a 32-bit memory, and a table64
+/// index past 2^32 out of bounds (not truncated).
+mod memory64 {
+    use super::*;
+
+    const MEM: &str = r#"(module
+        (memory $m i64 1 4)
+        (memory $huge i64 1 0x1_0000_0000_0000)
+        (memory $small 1)
+        (table $t i64 2 10 funcref)
+        (elem (table $t) (i64.const 1) func $seven)
+        (func $seven (result i32) (i32.const 7))
+        (data (memory $m) (i64.const 0xffff) "\2a")
+        (func (export "load") (param i64) (result i64) (i64.load8_u (local.get 0)))
+        (func (export "load_far") (param i64) (result i64)
+          (i64.load8_u offset=0xffff_ffff_ffff_fff0 (local.get 0)))
+        (func (export "load32_far") (param i64) (result i64)
+          (i64.load32_u offset=0xffff_ffff_ffff_fffd (local.get 0)))
+        (func (export "size") (param i64) (result i64) (memory.size))
+        (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+        (func (export "grow_huge") (param i64) (result i64) (memory.grow $huge (local.get 0)))
+        (func (export "fill") (param i64) (result i64)
+          (memory.fill (local.get 0) (i32.const 1) (i64.const 2)) (i64.const 0))
+        (func (export "copy32") (param i64) (result i64)
+          (memory.copy $small $m (i32.const 3) (local.get 0) (i32.const 1))
+          (i64.load8_u $small (i32.const 3)))
+        (func (export "call") (param i64) (result i64)
+          (i64.extend_i32_u (call_indirect $t (result i32) (local.get 0))))
+        (func (export "table_size") (param i64) (result i64) (table.size $t))
+        (func (export "table_grow") (param i64) (result i64)
+          (table.grow $t (ref.null func) (local.get 0))))"#;
+
+    fn check(func: &str, arg: i64, expected: Result<i64, Trap>) {
+        let got = run(MEM, func, &[I64(arg)]);
+        assert_eq!(
+            got,
+            expected.map(|v| vec![I64(v)]).map_err(Error::Trap),
+            "{func}({arg})"
+        );
+    }
+
+    #[test]
+    fn addresses_and_offsets() {
+        check("load", 0xffff, Ok(42));
+        check("load", 0x1_0000, Err(Trap::MemoryOutOfBounds));
+        check("load", -1, Err(Trap::MemoryOutOfBounds));
+        check("load", 1 << 32, Err(Trap::MemoryOutOfBounds));
+        check("load_far", 0x10, Err(Trap::MemoryOutOfBounds));
+        check("load_far", 0, Err(Trap::MemoryOutOfBounds));
+        check("load32_far", 2, Err(Trap::MemoryOutOfBounds));
+        check("fill", 0xfffe, Ok(0));
+        check("fill", 0xffff, Err(Trap::MemoryOutOfBounds));
+        check("fill", -1, Err(Trap::MemoryOutOfBounds));
+        check("copy32", 0xffff, Ok(42));
+        check("copy32", 0x1_0000, Err(Trap::MemoryOutOfBounds));
+    }
+
+    #[test]
+    fn growth() {
+        check("size", 0, Ok(1));
+        check("grow", 3, Ok(1));
+        check("grow", 4, Ok(-1));
+        check("grow", -1, Ok(-1));
+        check("grow_huge", 1 << 48, Ok(-1));
+        check("grow_huge", (1 << 48) - 1, Ok(-1));
+        check("grow_huge", 1, Ok(1));
+    }
+
+    #[test]
+    fn table64() {
+        check("call", 1, Ok(7));
+        check("call", 0, Err(Trap::UninitializedElement));
+        check("call", (1 << 32) + 1, Err(Trap::UndefinedElement));
+        check("table_size", 0, Ok(2));
+        check("table_grow", 8, Ok(2));
+        check("table_grow", 9, Ok(-1));
+        check("table_grow", 1 << 40, Ok(-1));
+    }
+}
+
 mod table {
     use super::*;
 
@@ -791,8 +873,8 @@ mod linking {
         assert!(rejected(
             "(module (func (result v128) (i8x16.relaxed_swizzle (v128.const i64x2 0 0) (v128.const i64x2 0 0))))"
         ));
-        assert!(rejected("(module (memory 1) (memory 1))"));
-        assert!(rejected("(module (memory i64 1))"));
+        assert!(!rejected("(module (memory 1) (memory 1))"));
+        assert!(!rejected("(module (memory i64 1))"));
         assert!(!rejected("(module (func $f (return_call $f)))"));
         // Tail calls whose callee's results are not the caller's, or
         // whose arguments are missing.

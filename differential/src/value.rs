@@ -120,11 +120,11 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
-/// Size bounds of a table or memory (in elements or 64 KiB pages).
+/// Size bounds of a table or memory (in elements or pages).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    pub min: u32,
-    pub max: Option<u32>,
+    pub min: u64,
+    pub max: Option<u64>,
 }
 
 impl Limits {
@@ -143,15 +143,34 @@ impl Limits {
     }
 }
 
+/// A table type; `i64` indexes it if `is64` (table64), else `i32`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TableType {
     pub limits: Limits,
     pub elem: RefType,
+    pub is64: bool,
 }
 
+/// A memory type; `i64` indexes it if `is64` (memory64), else `i32`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct MemoryType {
     pub limits: Limits,
+    pub is64: bool,
+}
+
+impl MemoryType {
+    /// The most pages its index type allows (§3.2.9 "Memory Types"): 2^16
+    /// for 32-bit memories, 2^48 for 64-bit ones.
+    pub fn max_pages(&self) -> u64 {
+        if self.is64 { 1 << 48 } else { 1 << 16 }
+    }
+}
+
+impl TableType {
+    /// The most elements its index type allows.
+    pub fn max_elems(&self) -> u64 {
+        if self.is64 { u64::MAX } else { u32::MAX as u64 }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

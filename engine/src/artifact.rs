@@ -38,7 +38,7 @@ use std::ops::Range;
 /// Bumped whenever any section's encoding, the vmctx layout compiled
 /// code reads or the convention it calls in changes (3: the checksum; 4:
 /// the vmctx header's `objects`; 5: wasm functions in Cranelift's `tail`
-/// convention).
+/// convention; 64-bit memories and tables, `i64` builtin operands).
 pub const FORMAT_VERSION: u32 = 5;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
@@ -133,7 +133,19 @@ impl EngineMetadata {
             ));
         }
         if self.features != engine.features {
-            return Err(differ("wasm features", &self.features, &engine.features));
+            // Name the flags: compiled code relies on every feature it was
+            // validated with, and an engine with more would accept modules
+            // the artifact's metadata was never checked against.
+            let only = |a: &Features, b: &Features| match a.beyond(b).join(", ") {
+                names if names.is_empty() => "none".to_string(),
+                names => names,
+            };
+            return Err(anyhow!(
+                "incompatible artifact: wasm features differ (only the artifact has: {}; \
+                 only the engine has: {})",
+                only(&self.features, &engine.features),
+                only(&engine.features, &self.features),
+            ));
         }
         for (name, value) in &self.flags {
             let ours = engine.flags.iter().find(|(n, _)| n == name).map(|(_, v)| v);
@@ -528,6 +540,37 @@ mod tests {
         refuse(|m| drop(m.flags.pop()), "Cranelift flag");
     }
 
+    /// An artifact runs only under the features it was compiled with: one
+    /// compiled with a feature is refused by an engine without it (whose
+    /// code would not expect such modules), and one compiled without by an
+    /// engine with it, each naming the feature.
+    #[test]
+    fn artifacts_record_their_features() {
+        let memory64 = Engine::default()
+            .precompile_module(b"(module (memory i64 1) (func (drop (i64.load (i64.const 8)))))")
+            .unwrap();
+        check(
+            &memory64,
+            Config::new().wasm_memory64(false),
+            "wasm features differ (only the artifact has: memory64; only the engine has: none)",
+        );
+        let without = Engine::new(Config::new().wasm_multi_memory(false).wasm_memory64(false))
+            .unwrap()
+            .precompile_module(WAT.as_bytes())
+            .unwrap();
+        check(
+            &without,
+            &Config::new(),
+            "only the artifact has: none; only the engine has: multi-memory, memory64",
+        );
+        // The same features load, and run.
+        let engine = Engine::default();
+        // SAFETY: made above by this Kiln.
+        let module = unsafe { Module::deserialize(&engine, &memory64) }.unwrap();
+        let mut store = crate::Store::new(&engine, ());
+        crate::Instance::new(&mut store, &module, &[]).unwrap();
+    }
+
     #[test]
     fn damaged_files_are_refused() {
         let bytes = artifact(&Config::new());
@@ -694,8 +737,17 @@ mod tests {
             |i, _| i.memories[0].maximum = Some(1 << 17),
             "memory limits",
         );
-        check_crafted(|i, _| i.memories.push(i.memories[0]), "2 memories");
+        check_crafted(
+            |i, _| i.memories.resize(101, i.memories[0]),
+            "101 memories (at most 100)",
+        );
         check_crafted(|i, _| i.tables[0].maximum = Some(1), "table limits");
+        check_crafted(|i, _| i.memories[0].page_size_log2 = 3, "memory limits");
+        check_crafted(|i, _| i.memories[0].page_size_log2 = 200, "memory limits");
+        check_crafted(|i, _| i.tables[0].minimum = 1 << 33, "table limits");
+        // A 64-bit memory or table takes `i64` segment offsets.
+        check_crafted(|i, _| i.memories[0].memory64 = true, "where i64 is needed");
+        check_crafted(|i, _| i.tables[0].table64 = true, "where i64 is needed");
         check_crafted(
             |i, _| i.globals[1].init = Some(C::GlobalGet(1)),
             "global.get 1",

@@ -60,10 +60,13 @@ impl Features {
     };
 
     /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
-    /// included), tail calls, extended constant expressions and wide
-    /// arithmetic. The default.
+    /// included); of Wasm 3.0 tail calls, multi-memory, memory64 (64-bit
+    /// memories and tables) and extended constant expressions; the wide
+    /// arithmetic proposal. The default.
     pub const ALL: Features = Features {
         tail_call: true,
+        multi_memory: true,
+        memory64: true,
         extended_const: true,
         wide_arithmetic: true,
         ..Features::WASM2

@@ -181,32 +181,38 @@ impl Table {
     /// Panics if `s` does not own this table.
     fn current_ty(&self, s: &StoreOpaque) -> TableType {
         let t = s.get(*self);
-        TableType::new(t.ty.element, t.elements.len() as u32, t.ty.maximum)
+        TableType {
+            minimum: t.elements.len() as u64,
+            ..t.ty
+        }
     }
 
+    /// Current size in elements.
+    ///
     /// # Panics
     /// If `store` does not own this table.
-    pub fn size(&self, store: impl AsContext) -> u32 {
-        opaque(&store).get(*self).elements.len() as u32
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        opaque(&store).get(*self).elements.len() as u64
     }
 
     /// The element at `index`, or `None` if out of bounds.
     ///
     /// # Panics
     /// If `store` does not own this table.
-    pub fn get(&self, mut store: impl AsContextMut, index: u32) -> Option<Val> {
+    pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
         let s = opaque_mut(&mut store);
         let t = s.get(*self);
-        let raw = *t.elements.get(index as usize)?;
+        let raw = *t.elements.get(usize::try_from(index).ok()?)?;
         let ty = crate::ValType::Ref(t.ty.element);
         Some(Val::from_raw(s, raw as u128, ty))
     }
 
-    pub fn set(&self, mut store: impl AsContextMut, index: u32, val: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let s = opaque_mut(&mut store);
         let elem = s.try_get(*self)?.ty.element;
         let raw = val.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
-        match s.get_mut(*self).elements.get_mut(index as usize) {
+        let slot = usize::try_from(index).ok();
+        match slot.and_then(|i| s.get_mut(*self).elements.get_mut(i)) {
             Some(slot) => *slot = raw,
             None => bail!("table index {index} out of bounds"),
         }
@@ -214,7 +220,7 @@ impl Table {
     }
 
     /// Grow by `delta` elements; returns the previous size.
-    pub fn grow(&self, mut store: impl AsContextMut, delta: u32, init: Val) -> Result<u32> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let s = opaque_mut(&mut store);
         let elem = s.try_get(*self)?.ty.element;
         let raw = init.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
@@ -259,11 +265,11 @@ impl Memory {
         let m = s.get(*self);
         MemoryType {
             minimum: m.pages(),
-            maximum: m.ty.maximum,
+            ..m.ty
         }
     }
 
-    /// Current size in 64 KiB pages.
+    /// Current size in pages (of the type's page size).
     ///
     /// # Panics
     /// If `store` does not own this memory.

@@ -198,9 +198,6 @@ impl ModuleInfo {
     }
 }
 
-/// Pages a 32-bit memory can have at most (4 GiB).
-pub const MAX_PAGES: u64 = 65536;
-
 /// Limits the parser's validator (wasmparser) puts on a module, so a
 /// decoded `ModuleInfo` is held to the same bounds.
 const MAX_TYPES: usize = 1_000_000;
@@ -210,8 +207,14 @@ const MAX_IMPORTS: usize = 1_000_000;
 const MAX_EXPORTS: usize = 1_000_000;
 const MAX_GLOBALS: usize = 1_000_000;
 const MAX_TABLES: usize = 100_000;
+const MAX_MEMORIES: usize = 100;
 const MAX_ELEMS: usize = 100_000;
 const MAX_DATAS: usize = 100_000;
+
+/// The type of an index (and segment offset) into a memory or table.
+pub fn index_type(is64: bool) -> ValType {
+    if is64 { ValType::I64 } else { ValType::I32 }
+}
 
 impl ModuleInfo {
     /// Check what the parser guarantees for every module it accepts: each
@@ -228,8 +231,7 @@ impl ModuleInfo {
             ("exports", self.exports.len(), MAX_EXPORTS),
             ("globals", self.globals.len(), MAX_GLOBALS),
             ("tables", self.tables.len(), MAX_TABLES),
-            // No multi-memory in Kiln.
-            ("memories", self.memories.len(), 1),
+            ("memories", self.memories.len(), MAX_MEMORIES),
             ("element segments", self.elems.len(), MAX_ELEMS),
             ("data segments", self.datas.len(), MAX_DATAS),
         ];
@@ -292,13 +294,17 @@ impl ModuleInfo {
         }
 
         for table in &self.tables {
-            if table.maximum.is_some_and(|max| max < table.minimum) {
+            let max = table.maximum.unwrap_or(table.index_limit());
+            if table.minimum > max || max > table.index_limit() {
                 return Err(format!("table limits {table:?}"));
             }
         }
         for memory in &self.memories {
-            let max = memory.maximum.unwrap_or(MAX_PAGES);
-            if memory.minimum > max || max > MAX_PAGES {
+            let max = memory.maximum.unwrap_or(memory.absolute_max_pages());
+            if !matches!(memory.page_size_log2, 0 | 16)
+                || memory.minimum > max
+                || max > memory.absolute_max_pages()
+            {
                 return Err(format!("memory limits {memory:?}"));
             }
         }
@@ -332,10 +338,10 @@ impl ModuleInfo {
             // table's.
             let ty = match &elem.mode {
                 ElemMode::Active { table, offset } => {
-                    let ty = self.tables.get(*table as usize).map(|t| t.element);
+                    let ty = self.tables.get(*table as usize);
                     let ty = ty.ok_or_else(|| format!("element segment {i}: table {table}"))?;
-                    self.check_const(offset, ValType::I32)?;
-                    Some(ty)
+                    self.check_const(offset, index_type(ty.table64))?;
+                    Some(ty.element)
                 }
                 ElemMode::Passive | ElemMode::Declared => None,
             };
@@ -353,10 +359,10 @@ impl ModuleInfo {
         }
         for (i, data) in self.datas.iter().enumerate() {
             if let DataMode::Active { memory, offset } = &data.mode {
-                if *memory as usize >= self.memories.len() {
+                let Some(ty) = self.memories.get(*memory as usize) else {
                     return Err(format!("data segment {i}: memory {memory}"));
-                }
-                self.check_const(offset, ValType::I32)?;
+                };
+                self.check_const(offset, index_type(ty.memory64))?;
             }
             self.check_range(&data.range)?;
         }

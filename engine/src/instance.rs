@@ -80,19 +80,18 @@ fn typecheck_imports(s: &StoreOpaque, module: &Module, imports: &[Extern]) -> Re
             }
             (Extern::Table(t), ExternType::Table(e), ExternType::Table(a)) => {
                 let ok = e.element == a.element
-                    && limits_match(
-                        a.minimum.into(),
-                        a.maximum.map(Into::into),
-                        e.minimum.into(),
-                        e.maximum.map(Into::into),
-                    );
+                    && e.table64 == a.table64
+                    && limits_match(a.minimum, a.maximum, e.minimum, e.maximum);
                 if !ok {
                     return Err(mismatch("table", format!("expected {e:?}, found {a:?}")));
                 }
                 Import::Table(t.index)
             }
             (Extern::Memory(mem), ExternType::Memory(e), ExternType::Memory(a)) => {
-                if !limits_match(a.minimum, a.maximum, e.minimum, e.maximum) {
+                let ok = e.memory64 == a.memory64
+                    && e.page_size_log2 == a.page_size_log2
+                    && limits_match(a.minimum, a.maximum, e.minimum, e.maximum);
+                if !ok {
                     return Err(mismatch("memory", format!("expected {e:?}, found {a:?}")));
                 }
                 Import::Memory(mem.index)
@@ -132,7 +131,8 @@ impl Instance {
             .objects
             .allocate_instance(runtime, &s.engine.config().tunables)?;
         let store: *mut StoreOpaque = s;
-        s.objects.init_vmctx(&mut inst, &**m, store.cast(), &resolved);
+        s.objects
+            .init_vmctx(&mut inst, &**m, store.cast(), &resolved);
         let index = s.objects.publish(inst);
         debug_assert_eq!(s.modules.len(), index);
         s.modules.push(module.clone());

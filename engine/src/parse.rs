@@ -53,7 +53,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::ImportSection(s) => {
-            check_limit_encodings(s.range(), &info.wasm, true)?;
+            check_limit_encodings(s.range(), &info.wasm, Section::Import)?;
             for import in s.into_imports() {
                 let import = import?;
                 let index = match import.ty {
@@ -95,6 +95,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::TableSection(s) => {
+            check_limit_encodings(s.range(), &info.wasm, Section::Table)?;
             for table in s {
                 let table = table?;
                 if !matches!(table.init, wasmparser::TableInit::RefNull) {
@@ -104,7 +105,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::MemorySection(s) => {
-            check_limit_encodings(s.range(), &info.wasm, false)?;
+            check_limit_encodings(s.range(), &info.wasm, Section::Memory)?;
             for m in s {
                 info.memories.push(memory_type(m?)?);
             }
@@ -215,25 +216,43 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
 }
 
 /// Wasm 2.0 encodes memory and table limits as `u32` LEB128s (at most
-/// five bytes); wasmparser follows Wasm 3.0, where memory limits are `u64`
-/// and may take ten. Kiln has no 64-bit memories, so it holds modules to
-/// the 2.0 encoding: re-read the (already validated) import or memory
-/// section with strict `u32` reads.
-fn check_limit_encodings(range: std::ops::Range<u64>, wasm: &[u8], imports: bool) -> Result<()> {
+/// five bytes); wasmparser follows Wasm 3.0, where they are `u64` and may
+/// take ten. Kiln holds 32-bit memories and tables to the 2.0 encoding and
+/// reads 64-bit ones (flag `0x04`) as `u64`: re-read the (already
+/// validated) import, memory or table section with strict reads.
+fn check_limit_encodings(range: std::ops::Range<u64>, wasm: &[u8], section: Section) -> Result<()> {
     let mut r =
         wasmparser::BinaryReader::new(&wasm[range.start as usize..range.end as usize], range.start);
     let limits = |r: &mut wasmparser::BinaryReader<'_>| -> Result<()> {
         let flags = r.read_u8()?;
-        r.read_var_u32()?;
+        let read = |r: &mut wasmparser::BinaryReader<'_>| -> Result<()> {
+            match flags & 0x04 {
+                0 => drop(r.read_var_u32()?),
+                _ => drop(r.read_var_u64()?),
+            }
+            Ok(())
+        };
+        read(r)?;
         if flags & 1 != 0 {
-            r.read_var_u32()?;
+            read(r)?;
+        }
+        if flags & 0x08 != 0 {
+            r.read_var_u32()?; // the custom page size's log2
         }
         Ok(())
     };
     for _ in 0..r.read_var_u32()? {
-        if !imports {
-            limits(&mut r)?;
-            continue;
+        match section {
+            Section::Import => {}
+            Section::Memory => {
+                limits(&mut r)?;
+                continue;
+            }
+            Section::Table => {
+                r.read_u8()?; // element type: one byte in Wasm 2.0
+                limits(&mut r)?;
+                continue;
+            }
         }
         r.skip_string()?;
         r.skip_string()?;
@@ -255,21 +274,27 @@ fn check_limit_encodings(range: std::ops::Range<u64>, wasm: &[u8], imports: bool
     Ok(())
 }
 
+/// The sections holding limits.
+#[derive(Clone, Copy)]
+enum Section {
+    Import,
+    Memory,
+    Table,
+}
+
 fn table_type(t: wasmparser::TableType) -> Result<TableType> {
-    if t.table64 {
-        bail!("64-bit tables are not supported");
+    if t.shared {
+        bail!("shared tables are not supported");
     }
-    Ok(TableType::new(
-        ref_type_from(t.element_type)?,
-        t.initial as u32,
-        t.maximum.map(|m| m as u32),
-    ))
+    Ok(TableType {
+        element: ref_type_from(t.element_type)?,
+        table64: t.table64,
+        minimum: t.initial,
+        maximum: t.maximum,
+    })
 }
 
 fn memory_type(m: wasmparser::MemoryType) -> Result<MemoryType> {
-    if m.memory64 {
-        bail!("64-bit memories are not supported");
-    }
     if m.shared {
         bail!("shared memories are not supported");
     }
@@ -279,6 +304,8 @@ fn memory_type(m: wasmparser::MemoryType) -> Result<MemoryType> {
     Ok(MemoryType {
         minimum: m.initial,
         maximum: m.maximum,
+        memory64: m.memory64,
+        page_size_log2: 16,
     })
 }
 

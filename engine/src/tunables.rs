@@ -7,10 +7,12 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BoundsChecks {
     /// Reserve 4 GiB plus a guard region of 4 GiB and one wasm page per
-    /// 32-bit memory, so every byte of any `index + offset` access lands in
-    /// the reservation and no check is emitted; an access beyond the
-    /// current length faults and the signal handler turns it into a trap.
-    /// Memory never moves. Needs a 64-bit host.
+    /// 32-bit memory with 64 KiB pages, so every byte of any `index +
+    /// offset` access lands in the reservation and no check is emitted; an
+    /// access beyond the current length faults and the signal handler
+    /// turns it into a trap. Such memories never move. Needs a 64-bit host.
+    /// Other memories (64-bit ones, 1-byte pages) are checked as in
+    /// `Explicit` mode.
     GuardPages,
     /// Compare every access against the current length. Memories reserve
     /// only what they use and may move when they grow.

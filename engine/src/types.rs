@@ -134,18 +134,31 @@ impl GlobalType {
     }
 }
 
-/// A table type: element type and limits in elements.
+/// A table type: element type, index type and limits in elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
     pub element: RefType,
-    pub minimum: u32,
-    pub maximum: Option<u32>,
+    /// Indexed by `i64` (the memory64 proposal's table64) rather than `i32`.
+    pub table64: bool,
+    pub minimum: u64,
+    pub maximum: Option<u64>,
 }
 
 impl TableType {
+    /// A table indexed by `i32`.
     pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> TableType {
         TableType {
             element,
+            table64: false,
+            minimum: minimum.into(),
+            maximum: maximum.map(Into::into),
+        }
+    }
+    /// A table indexed by `i64`.
+    pub fn new64(element: RefType, minimum: u64, maximum: Option<u64>) -> TableType {
+        TableType {
+            element,
+            table64: true,
             minimum,
             maximum,
         }
@@ -153,26 +166,55 @@ impl TableType {
     pub fn element(&self) -> RefType {
         self.element
     }
-    pub fn minimum(&self) -> u32 {
+    /// Whether the table is indexed by `i64`.
+    pub fn is_64(&self) -> bool {
+        self.table64
+    }
+    pub fn minimum(&self) -> u64 {
         self.minimum
     }
-    pub fn maximum(&self) -> Option<u32> {
+    pub fn maximum(&self) -> Option<u64> {
         self.maximum
+    }
+    /// The most elements the index type allows.
+    pub(crate) fn index_limit(&self) -> u64 {
+        if self.table64 {
+            u64::MAX
+        } else {
+            u32::MAX.into()
+        }
     }
 }
 
-/// A memory type: limits in 64 KiB pages.
+/// A memory type: index type, page size and limits in pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub minimum: u64,
     pub maximum: Option<u64>,
+    /// Indexed by `i64` (memory64) rather than `i32`.
+    pub memory64: bool,
+    /// Log2 of the page size in bytes: 16 (64 KiB) unless the
+    /// custom-page-sizes proposal says otherwise.
+    pub page_size_log2: u8,
 }
 
 impl MemoryType {
+    /// A memory indexed by `i32`, in 64 KiB pages.
     pub fn new(minimum: u32, maximum: Option<u32>) -> MemoryType {
         MemoryType {
             minimum: minimum.into(),
             maximum: maximum.map(Into::into),
+            memory64: false,
+            page_size_log2: 16,
+        }
+    }
+    /// A memory indexed by `i64`, in 64 KiB pages.
+    pub fn new64(minimum: u64, maximum: Option<u64>) -> MemoryType {
+        MemoryType {
+            minimum,
+            maximum,
+            memory64: true,
+            page_size_log2: 16,
         }
     }
     pub fn minimum(&self) -> u64 {
@@ -180,6 +222,29 @@ impl MemoryType {
     }
     pub fn maximum(&self) -> Option<u64> {
         self.maximum
+    }
+    /// Whether the memory is indexed by `i64`.
+    pub fn is_64(&self) -> bool {
+        self.memory64
+    }
+    /// The page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        1 << self.page_size_log2
+    }
+    pub fn page_size_log2(&self) -> u8 {
+        self.page_size_log2
+    }
+    /// The most pages the index type and page size allow, whatever the
+    /// declared maximum: a 32-bit memory spans at most 4 GiB (less one
+    /// byte with 1-byte pages, so that its size fits an `i32`), a 64-bit
+    /// one 2^64 bytes (2^48 pages of 64 KiB).
+    pub fn absolute_max_pages(&self) -> u64 {
+        let (bytes, limit) = match self.memory64 {
+            true => (1u128 << 64, u64::MAX),
+            false => (1u128 << 32, u64::from(u32::MAX)),
+        };
+        let pages = bytes.checked_shr(self.page_size_log2.into()).unwrap_or(0);
+        u64::try_from(pages).map_or(limit, |p| p.min(limit))
     }
 }
 
@@ -197,8 +262,22 @@ impl fmt::Display for ExternType {
         match self {
             ExternType::Func(t) => write!(f, "func {t}"),
             ExternType::Global(t) => write!(f, "global {:?} {}", t.mutability, t.content),
-            ExternType::Table(t) => write!(f, "table {} {:?} {}", t.minimum, t.maximum, t.element),
-            ExternType::Memory(t) => write!(f, "memory {} {:?}", t.minimum, t.maximum),
+            ExternType::Table(t) => {
+                let index = if t.table64 { "i64 " } else { "" };
+                write!(
+                    f,
+                    "table {index}{} {:?} {}",
+                    t.minimum, t.maximum, t.element
+                )
+            }
+            ExternType::Memory(t) => {
+                let index = if t.memory64 { "i64 " } else { "" };
+                write!(f, "memory {index}{} {:?}", t.minimum, t.maximum)?;
+                if t.page_size_log2 != 16 {
+                    write!(f, " (pagesize {})", t.page_size())?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -6,7 +6,19 @@ use kiln::*;
 /// Instantiate `wat` (no imports), call `func` with `args`, and compare the
 /// results or the trap code.
 fn check(wat: &str, func: &str, args: &[Val], expected: Result<Vec<i64>, TrapCode>) {
-    let engine = Engine::default();
+    check_in(&Config::new(), wat, func, args, expected)
+}
+
+/// `check` under `config`.
+#[track_caller]
+fn check_in(
+    config: &Config,
+    wat: &str,
+    func: &str,
+    args: &[Val],
+    expected: Result<Vec<i64>, TrapCode>,
+) {
+    let engine = Engine::new(config).unwrap();
     let module = Module::new(&engine, wat).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
@@ -23,14 +35,14 @@ fn check(wat: &str, func: &str, args: &[Val], expected: Result<Vec<i64>, TrapCod
             .collect::<Vec<_>>()
     });
     match (got, expected) {
-        (Ok(got), Ok(want)) => assert_eq!(got, want, "{func}"),
+        (Ok(got), Ok(want)) => assert_eq!(got, want, "{func}{args:?}"),
         (Err(e), Err(code)) => {
             let trap = e
                 .downcast_ref::<Trap>()
                 .unwrap_or_else(|| panic!("not a trap: {e:#}"));
-            assert_eq!(trap.code(), code, "{func}");
+            assert_eq!(trap.code(), code, "{func}{args:?}");
         }
-        (got, want) => panic!("{func}: got {got:?}, want {want:?}"),
+        (got, want) => panic!("{func}{args:?}: got {got:?}, want {want:?}"),
     }
 }
 
@@ -488,4 +500,245 @@ fn linker_definitions_serve_many_stores() {
         msg.contains("host") && msg.contains("bump") && msg.contains("i64"),
         "{msg}"
     );
+}
+
+/// Several memories, defined and imported: every access names its memory,
+/// `memory.copy` crosses between them, data segments fill any of them, and
+/// each keeps its own size and bounds.
+#[test]
+fn multiple_memories() {
+    let wat = r#"(module
+        (memory $a 1 1)
+        (memory $b 2 3)
+        (memory $c 0)
+        (data (memory $b) (i32.const 65536) "\2a\2b")
+        (func (export "load_b") (param i32) (result i32) (i32.load8_u $b (local.get 0)))
+        (func (export "load_c") (param i32) (result i32) (i32.load8_u $c (local.get 0)))
+        (func (export "copy_b_to_a") (param i32 i32 i32) (result i32)
+            (memory.copy $a $b (local.get 0) (local.get 1) (local.get 2))
+            (i32.load16_u $a (local.get 0)))
+        (func (export "fill_b") (param i32) (result i32)
+            (memory.fill $b (local.get 0) (i32.const 7) (i32.const 2))
+            (i32.load16_u $b (local.get 0)))
+        (func (export "sizes") (result i32 i32 i32) (memory.size $a) (memory.size $b) (memory.size $c))
+        (func (export "grow_b") (param i32) (result i32) (memory.grow $b (local.get 0))))"#;
+    check(wat, "load_b", &[Val::I32(65537)], Ok(vec![0x2b]));
+    check(
+        wat,
+        "load_c",
+        &[Val::I32(0)],
+        Err(TrapCode::MemoryOutOfBounds),
+    );
+    let copy = |dst: i32, src: i32, len: i32| [Val::I32(dst), Val::I32(src), Val::I32(len)];
+    check(wat, "copy_b_to_a", &copy(10, 65536, 2), Ok(vec![0x2b2a]));
+    // Out of bounds in the source only (memory $b is larger than $a, and
+    // the other way round).
+    check(
+        wat,
+        "copy_b_to_a",
+        &copy(0, 2 * 65536 - 1, 2),
+        Err(TrapCode::MemoryOutOfBounds),
+    );
+    check(
+        wat,
+        "copy_b_to_a",
+        &copy(65535, 0, 2),
+        Err(TrapCode::MemoryOutOfBounds),
+    );
+    check(wat, "fill_b", &[Val::I32(100_000)], Ok(vec![0x0707]));
+    check(wat, "sizes", &[], Ok(vec![1, 2, 0]));
+    check(wat, "grow_b", &[Val::I32(1)], Ok(vec![2]));
+    check(wat, "grow_b", &[Val::I32(2)], Ok(vec![-1]));
+
+    // Imported memories come first in the index space, and the host sees
+    // every exported memory.
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let host = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "m" (memory 1)) (memory (export "own") 1)
+            (data (memory 0) (i32.const 0) "imp") (data (memory 1) (i32.const 0) "own")
+            (func (export "swap")
+                (memory.copy 1 0 (i32.const 8) (i32.const 0) (i32.const 3))))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &module, &[host.into()]).unwrap();
+    let own = instance.get_memory(&mut store, "own").unwrap();
+    assert_eq!(&host.data(&store)[..3], b"imp");
+    assert_eq!(&own.data(&store)[..3], b"own");
+    let swap = instance
+        .get_typed_func::<(), ()>(&mut store, "swap")
+        .unwrap();
+    swap.call(&mut store, ()).unwrap();
+    assert_eq!(&own.data(&store)[8..11], b"imp");
+}
+
+/// Modules that use a feature the engine has switched off, or that are
+/// invalid in a way new features make possible, are refused with an error
+/// that says why.
+#[test]
+fn invalid_modules_get_a_clear_error() {
+    #[track_caller]
+    fn refused(config: &Config, wat: &str, expected: &str) {
+        let engine = Engine::new(config).unwrap();
+        let err = Module::new(&engine, wat).map(drop).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(expected), "{wat}: {msg}");
+    }
+    let all = Config::new();
+    let mut no_multi_memory = Config::new();
+    no_multi_memory.wasm_multi_memory(false);
+    refused(
+        &all,
+        "(module (func (drop (i32.load 1 (i32.const 0)))))",
+        "unknown memory 1",
+    );
+    refused(
+        &all,
+        "(module (memory 1) (func (drop (memory.size 1))))",
+        "unknown memory 1",
+    );
+    refused(
+        &all,
+        "(module (memory 1) (func (memory.copy 0 2 (i32.const 0) (i32.const 0) (i32.const 0))))",
+        "unknown memory 2",
+    );
+    refused(
+        &all,
+        r#"(module (memory 1) (data (memory 1) (i32.const 0) ""))"#,
+        "unknown memory 1",
+    );
+    refused(
+        &all,
+        r#"(module (memory 1) (export "m" (memory 1)))"#,
+        "unknown memory",
+    );
+    refused(
+        &no_multi_memory,
+        "(module (memory 1) (memory 1))",
+        "multiple memories",
+    );
+    refused(
+        &no_multi_memory,
+        r#"(module (import "" "m" (memory 1)) (memory 1))"#,
+        "multiple memories",
+    );
+}
+
+/// 64-bit memories and tables, in both bounds-check modes (64-bit memories
+/// are checked explicitly in both): `i64` addresses, offsets up to 2^64-1
+/// whose sum with the index must not wrap round, growth bounded by the
+/// maximum and by 2^48 pages, huge declared maxima that reserve nothing,
+/// and `call_indirect` through a table64 with an index past 2^32.
+#[test]
+fn memory64_and_table64() {
+    let wat = r#"(module
+        (memory $m i64 1 4)
+        (memory $huge i64 1 0x1_0000_0000_0000)
+        (memory $small 1)
+        (table $t i64 2 10 funcref)
+        (func $seven (result i32) (i32.const 7))
+        (elem (table $t) (i64.const 1) func $seven)
+        (data (memory $m) (i64.const 0xffff) "\2a")
+        (func (export "load") (param i64) (result i32) (i32.load8_u (local.get 0)))
+        (func (export "load_far") (param i64) (result i32)
+            (i32.load8_u offset=0xffff_ffff_ffff_fff0 (local.get 0)))
+        (func (export "load32_far") (param i64) (result i32)
+            (i32.load offset=0xffff_ffff_ffff_fffd (local.get 0)))
+        (func (export "store_huge") (param i64) (i64.store $huge (local.get 0) (i64.const -1)))
+        (func (export "size") (result i64) (memory.size $m))
+        (func (export "grow") (param i64) (result i64) (memory.grow $m (local.get 0)))
+        (func (export "grow_huge") (param i64) (result i64) (memory.grow $huge (local.get 0)))
+        (func (export "fill") (param i64 i64) (memory.fill $m (local.get 0) (i32.const 1) (local.get 1)))
+        (func (export "copy32") (param i32) (result i32)
+            (memory.copy $small $m (local.get 0) (i64.const 0xffff) (i32.const 1))
+            (i32.load8_u $small (local.get 0)))
+        (func (export "call") (param i64) (result i32) (call_indirect $t (result i32) (local.get 0)))
+        (func (export "table_size") (result i64) (table.size $t))
+        (func (export "table_grow") (param i64) (result i64)
+            (table.grow $t (ref.null func) (local.get 0))))"#;
+    let explicit = Config::new().bounds_checks(BoundsChecks::Explicit).clone();
+    for config in [Config::new(), explicit] {
+        let check = |func: &str, args: &[i64], expected: Result<Vec<i64>, TrapCode>| {
+            let args: Vec<Val> = args.iter().map(|&a| Val::I64(a)).collect();
+            check_in(&config, wat, func, &args, expected)
+        };
+        let oob = || Err(TrapCode::MemoryOutOfBounds);
+        check("load", &[0xffff], Ok(vec![42]));
+        check("load", &[0x1_0000], oob());
+        check("load", &[-1], oob());
+        check("load", &[1 << 32], oob());
+        // index + offset past 2^64 traps; it does not wrap round to 0.
+        check("load_far", &[0x10], oob());
+        check("load_far", &[0], oob());
+        check("load32_far", &[2], oob());
+        check("load_far", &[-0x10], oob());
+        check("store_huge", &[0xfff8], Ok(vec![]));
+        check("store_huge", &[0xfff9], oob());
+        check("size", &[], Ok(vec![1]));
+        check("grow", &[3], Ok(vec![1]));
+        check("grow", &[4], Ok(vec![-1]));
+        check("grow", &[-1], Ok(vec![-1]));
+        // Past 2^48 pages (the type's limit) and at it (2^64 bytes).
+        check("grow_huge", &[1 << 48], Ok(vec![-1]));
+        check("grow_huge", &[(1 << 48) - 1], Ok(vec![-1]));
+        check("grow_huge", &[i64::MAX], Ok(vec![-1]));
+        check("grow_huge", &[1], Ok(vec![1]));
+        check("fill", &[0xffff, 1], Ok(vec![]));
+        check("fill", &[0xffff, 2], oob());
+        check("fill", &[-1, 2], oob());
+        check("call", &[1], Ok(vec![7]));
+        check("call", &[0], Err(TrapCode::IndirectCallToNull));
+        // An index that would truncate to 1 is out of bounds.
+        check("call", &[(1 << 32) + 1], Err(TrapCode::TableOutOfBounds));
+        check("table_size", &[], Ok(vec![2]));
+        check("table_grow", &[8], Ok(vec![2]));
+        check("table_grow", &[9], Ok(vec![-1]));
+        check("table_grow", &[1 << 40], Ok(vec![-1]));
+        // Between a 64-bit and a 32-bit memory, the length is an i32.
+        check_in(&config, wat, "copy32", &[Val::I32(9)], Ok(vec![42]));
+        check_in(&config, wat, "copy32", &[Val::I32(-1)], oob());
+    }
+
+    // The API sees 64-bit types and sizes; a 64-bit memory or table only
+    // matches a 64-bit import.
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let memory = Memory::new(&mut store, MemoryType::new64(2, Some(1 << 40))).unwrap();
+    assert!(memory.ty(&store).is_64());
+    assert_eq!(memory.size(&store), 2);
+    assert_eq!(memory.grow(&mut store, 1).unwrap(), 2);
+    assert!(memory.grow(&mut store, 1 << 48).is_err());
+    let table = Table::new(
+        &mut store,
+        TableType::new64(RefType::FuncRef, 3, None),
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    assert!(table.ty(&store).is_64());
+    assert_eq!(table.size(&store), 3);
+    assert!(table.get(&mut store, 1 << 32).is_none());
+    assert!(table.set(&mut store, u64::MAX, Val::FuncRef(None)).is_err());
+    assert_eq!(table.grow(&mut store, 2, Val::FuncRef(None)).unwrap(), 3);
+    let importer =
+        |ty: &str| Module::new(&engine, format!(r#"(module (import "" "x" {ty}))"#)).unwrap();
+    let import = |store: &mut Store<()>, ty: &str, ext: Extern| {
+        Instance::new(store, &importer(ty), &[ext]).map(drop)
+    };
+    import(&mut store, "(memory i64 1)", memory.into()).unwrap();
+    import(&mut store, "(table i64 1 funcref)", table.into()).unwrap();
+    let err = import(&mut store, "(memory 1)", memory.into()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("incompatible import type"),
+        "{err:#}"
+    );
+    let err = import(&mut store, "(table 1 funcref)", table.into()).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("incompatible import type"),
+        "{err:#}"
+    );
+    let memory32 = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    assert!(!memory32.ty(&store).is_64());
+    assert!(import(&mut store, "(memory i64 1)", memory32.into()).is_err());
 }

@@ -75,6 +75,7 @@ pub fn smith_config(u: &mut Unstructured<'_>) -> Result<wasm_smith::Config> {
         max_elements: 50,
         max_nesting_depth: 10,
         max_memory32_bytes: MAX_MEMORY_BYTES,
+        max_memory64_bytes: MAX_MEMORY_BYTES.into(),
         memory_max_size_required: true,
         max_table_elements: MAX_TABLE_ELEMENTS,
         table_max_size_required: true,

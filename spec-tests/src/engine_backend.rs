@@ -147,8 +147,8 @@ impl Default for EngineBackend {
 }
 
 /// The host module the testsuite imports from: no-op `print*` functions,
-/// globals of value 666, a funcref table of 10..20 and a memory of 1..2
-/// pages.
+/// globals of value 666, funcref tables of 10..20 (`table`, and
+/// `table64` indexed by `i64`) and a memory of 1..2 pages.
 fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Result<()> {
     let prints: [(&str, &[ValType]); 7] = [
         ("print", &[]),
@@ -183,6 +183,12 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Re
         Val::FuncRef(None),
     )?;
     linker.define("spectest", "table", table)?;
+    let table64 = Table::new(
+        &mut *store,
+        TableType::new64(RefType::FuncRef, 10, Some(20)),
+        Val::FuncRef(None),
+    )?;
+    linker.define("spectest", "table64", table64)?;
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
     linker.define("spectest", "memory", memory)?;
     Ok(())

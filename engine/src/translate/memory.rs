@@ -2,25 +2,34 @@
 //! `memory.size`, and the builtin-backed `memory.grow`/`fill`/`copy`/
 //! `init` and `data.drop`.
 //!
-//! The address of an access is `base + zext(index) + offset`, with the
-//! memory's `VMMemoryDefinition` reached through the vmctx. How it is kept
-//! in bounds depends on `Tunables::bounds_checks`:
+//! The address of an access is `base + index + offset`, the index
+//! zero-extended if the memory is 32-bit, with the memory's
+//! `VMMemoryDefinition` reached through the vmctx. How it is kept in bounds
+//! depends on the memory (`vm::memory::uses_guard_pages`, which decides by
+//! `Tunables::bounds_checks` and the memory's type):
 //!
-//! - `GuardPages`: no check. Every byte of an access, from `zext(index) +
-//!   offset` (at most `2 * u32::MAX`) to `size - 1` (at most 15) past it,
-//!   lies inside the memory's reservation (4 GiB + 4 GiB + one wasm page:
+//! - guarded (32-bit, 64 KiB pages, `GuardPages` mode): no check. Every
+//!   byte of an access, from `zext(index) + offset` (at most `2 *
+//!   u32::MAX`) to `size - 1` (at most 15) past it, lies inside the
+//!   memory's reservation (4 GiB + 4 GiB + one wasm page:
 //!   `GUARD_RESERVATION` in `vm/memory.rs`, which asserts it), so an
 //!   out-of-bounds access faults wholly inside it and never touches other
 //!   mappings; the access carries `HEAP_OUT_OF_BOUNDS` so Cranelift records
 //!   the trap site. The base never moves, so its load is readonly.
-//! - `Explicit`: trap unless `zext(index) + offset + size <= length`,
-//!   computed in 64 bits (cannot overflow). Base and length are reloaded at
+//! - otherwise: trap unless `index + offset + size <= length`. For a 32-bit
+//!   memory that is computed in 64 bits and cannot overflow; for a 64-bit
+//!   one the addition traps on overflow (an `index + offset` past 2^64 is
+//!   out of bounds, never wrapped round). Base and length are reloaded at
 //!   each access because growing may move the memory.
+//!
+//! Bulk operations and `memory.grow` take their addresses, lengths and
+//! sizes as `i64` whatever the memory's index type; `memory.size`,
+//! `memory.grow` and the operands are of the index type in wasm.
 
 use super::{PTR, Translator, vmctx_readonly};
-use crate::tunables::BoundsChecks;
+use crate::types::MemoryType;
 use crate::vm::builtins::Builtin;
-use crate::vm::memory::MAX_ACCESS_SIZE;
+use crate::vm::memory::{MAX_ACCESS_SIZE, uses_guard_pages};
 use crate::vm::vmctx::{MEMORY_BASE, MEMORY_LENGTH};
 use anyhow::{Result, bail};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -130,8 +139,12 @@ impl Translator<'_, '_> {
             .load(PTR, MemFlagsData::trusted(), def, MEMORY_LENGTH as i32)
     }
 
+    fn memory_type(&self, mem: u32) -> MemoryType {
+        self.env.info.memories[mem as usize]
+    }
+
     /// Computes the address of a `size`-byte access at `index + offset`,
-    /// emitting the bounds check the tunables ask for. Returns the address,
+    /// emitting the bounds check the memory needs. Returns the address,
     /// the immediate offset to put on the access, and its flags.
     pub(super) fn memory_address(
         &mut self,
@@ -142,42 +155,71 @@ impl Translator<'_, '_> {
     ) -> (Value, i32, MemFlagsData) {
         // What the guard reservation is sized for.
         debug_assert!(size <= MAX_ACCESS_SIZE);
+        let ty = self.memory_type(mem);
         let def = self.memory_def(mem);
-        let index = self.b.ins().uextend(types::I64, index);
-        let (base, flags) = match self.env.tunables.bounds_checks {
-            BoundsChecks::GuardPages => {
-                let base = self
+        let index = self.widen_index(index);
+        let (base, flags) = if uses_guard_pages(&ty, self.env.tunables.bounds_checks) {
+            let base = self
+                .b
+                .ins()
+                .load(PTR, vmctx_readonly(), def, MEMORY_BASE as i32);
+            let flags = MemFlagsData::new()
+                .with_endianness(Endianness::Little)
+                .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS));
+            (base, flags)
+        } else {
+            let length = self.memory_length(def);
+            let end = if ty.memory64 {
+                // An end past 2^64 is out of bounds: the addition traps.
+                // (An offset so large that `offset + size` itself
+                // overflows saturates, and traps for every index.)
+                let reach = self
                     .b
                     .ins()
-                    .load(PTR, vmctx_readonly(), def, MEMORY_BASE as i32);
-                let flags = MemFlagsData::new()
-                    .with_endianness(Endianness::Little)
-                    .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS));
-                (base, flags)
-            }
-            BoundsChecks::Explicit => {
-                let length = self.memory_length(def);
+                    .iconst(types::I64, offset.saturating_add(size) as i64);
+                self.b
+                    .ins()
+                    .uadd_overflow_trap(index, reach, TrapCode::HEAP_OUT_OF_BOUNDS)
+            } else {
                 // index < 2^32 and offset + size < 2^32 + 16: no overflow.
-                let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
-                let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
-                self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
-                let base = self
-                    .b
-                    .ins()
-                    .load(PTR, MemFlagsData::trusted(), def, MEMORY_BASE as i32);
-                // Checked above, so the access itself cannot fault.
-                let flags = MemFlagsData::new()
-                    .with_endianness(Endianness::Little)
-                    .with_notrap();
-                (base, flags)
-            }
+                self.b.ins().iadd_imm_u(index, (offset + size) as i64)
+            };
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            let base = self
+                .b
+                .ins()
+                .load(PTR, MemFlagsData::trusted(), def, MEMORY_BASE as i32);
+            // Checked above, so the access itself cannot fault.
+            let flags = MemFlagsData::new()
+                .with_endianness(Endianness::Little)
+                .with_notrap();
+            (base, flags)
         };
         let addr = self.b.ins().iadd(base, index);
         match i32::try_from(offset) {
             Ok(imm) => (addr, imm, flags),
-            // Offsets are at most u32::MAX; ones past the immediate's range
-            // are added explicitly.
+            // Offsets past the immediate's range are added explicitly
+            // (checked above, or at most u32::MAX past a guarded base).
             Err(_) => (self.b.ins().iadd_imm_u(addr, offset as i64), 0, flags),
+        }
+    }
+
+    /// `v` as an `i64`, zero-extended if it is an `i32` (an index, length
+    /// or size of a 32-bit memory or table).
+    pub(super) fn widen_index(&mut self, v: Value) -> Value {
+        match self.b.func.dfg.value_type(v) {
+            types::I32 => self.b.ins().uextend(types::I64, v),
+            _ => v,
+        }
+    }
+
+    /// An `i64` size (or -1) returned by a builtin, as the index type of a
+    /// memory or table (`is64`).
+    pub(super) fn narrow_index(&mut self, v: Value, is64: bool) -> Value {
+        match is64 {
+            true => v,
+            false => self.b.ins().ireduce(types::I32, v),
         }
     }
 
@@ -214,28 +256,41 @@ impl Translator<'_, '_> {
     }
 
     fn op_memory_size(&mut self, mem: u32) {
+        let ty = self.memory_type(mem);
         let def = self.memory_def(mem);
         let length = self.memory_length(def);
-        let pages = self.b.ins().ushr_imm_u(length, 16);
-        let pages = self.b.ins().ireduce(types::I32, pages);
+        let pages = match ty.page_size_log2 {
+            0 => length,
+            log2 => self.b.ins().ushr_imm_u(length, i64::from(log2)),
+        };
+        let pages = self.narrow_index(pages, ty.memory64);
         self.push(pages);
     }
 
     fn op_memory_grow(&mut self, mem: u32) {
+        let is64 = self.memory_type(mem).memory64;
         let delta = self.pop();
+        let delta = self.widen_index(delta);
         let mem = self.i32_const(mem);
         let old = self.call_builtin(Builtin::MemoryGrow, &[mem, delta]);
-        self.push(old.expect("memory.grow returns the old size"));
+        let old = self.narrow_index(old.expect("memory.grow returns the old size"), is64);
+        self.push(old);
     }
 
     fn op_memory_fill(&mut self, mem: u32) {
         let (dst, val, len) = self.pop3();
+        let (dst, len) = (self.widen_index(dst), self.widen_index(len));
         let mem = self.i32_const(mem);
         self.call_builtin(Builtin::MemoryFill, &[mem, dst, val, len]);
     }
 
     fn op_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
         let (dst, src, len) = self.pop3();
+        let (dst, src, len) = (
+            self.widen_index(dst),
+            self.widen_index(src),
+            self.widen_index(len),
+        );
         let dst_mem = self.i32_const(dst_mem);
         let src_mem = self.i32_const(src_mem);
         self.call_builtin(Builtin::MemoryCopy, &[dst_mem, src_mem, dst, src, len]);
@@ -243,6 +298,7 @@ impl Translator<'_, '_> {
 
     fn op_memory_init(&mut self, mem: u32, data_index: u32) {
         let (dst, src, len) = self.pop3();
+        let dst = self.widen_index(dst);
         let mem = self.i32_const(mem);
         let data = self.i32_const(data_index);
         self.call_builtin(Builtin::MemoryInit, &[mem, data, dst, src, len]);

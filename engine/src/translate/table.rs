@@ -2,6 +2,8 @@
 //! checks, builtin-backed `table.grow`/`fill`/`copy`/`init`/`elem.drop`,
 //! and `ref.null`/`ref.is_null`/`ref.func`. Elements are pointer-sized
 //! (see `VMTableDefinition`); reference values are I64, 0 being null.
+//! Indices, sizes and lengths are of the table's index type (`i64` for a
+//! table64) in wasm, and `i64` at the builtins.
 
 use super::{PTR, Translator};
 use crate::vm::builtins::Builtin;
@@ -46,12 +48,16 @@ impl Translator<'_, '_> {
             .load(PTR, MemFlagsData::trusted(), def, TABLE_LENGTH as i32)
     }
 
-    /// Address of element `index` (an i32) of `table`, trapping with
-    /// TABLE_OUT_OF_BOUNDS if it is past the current length.
+    fn table64(&self, table: u32) -> bool {
+        self.env.info.tables[table as usize].table64
+    }
+
+    /// Address of element `index` (of the table's index type) of `table`,
+    /// trapping with TABLE_OUT_OF_BOUNDS if it is past the current length.
     pub(super) fn table_element_addr(&mut self, table: u32, index: Value) -> Value {
         let def = self.table_def(table);
         let length = self.table_length(def);
-        let index = self.b.ins().uextend(types::I64, index);
+        let index = self.widen_index(index);
         let oob = self
             .b
             .ins()
@@ -79,27 +85,37 @@ impl Translator<'_, '_> {
     }
 
     fn op_table_size(&mut self, table: u32) {
+        let is64 = self.table64(table);
         let def = self.table_def(table);
         let length = self.table_length(def);
-        let v = self.b.ins().ireduce(types::I32, length);
+        let v = self.narrow_index(length, is64);
         self.push(v);
     }
 
     fn op_table_grow(&mut self, table: u32) {
+        let is64 = self.table64(table);
         let (init, delta) = self.pop2();
+        let delta = self.widen_index(delta);
         let table = self.i32_const(table);
         let old = self.call_builtin(Builtin::TableGrow, &[table, init, delta]);
-        self.push(old.expect("table.grow returns the old size"));
+        let old = self.narrow_index(old.expect("table.grow returns the old size"), is64);
+        self.push(old);
     }
 
     fn op_table_fill(&mut self, table: u32) {
         let (dst, value, len) = self.pop3();
+        let (dst, len) = (self.widen_index(dst), self.widen_index(len));
         let table = self.i32_const(table);
         self.call_builtin(Builtin::TableFill, &[table, dst, value, len]);
     }
 
     fn op_table_copy(&mut self, dst_table: u32, src_table: u32) {
         let (dst, src, len) = self.pop3();
+        let (dst, src, len) = (
+            self.widen_index(dst),
+            self.widen_index(src),
+            self.widen_index(len),
+        );
         let dst_table = self.i32_const(dst_table);
         let src_table = self.i32_const(src_table);
         self.call_builtin(Builtin::TableCopy, &[dst_table, src_table, dst, src, len]);
@@ -107,6 +123,7 @@ impl Translator<'_, '_> {
 
     fn op_table_init(&mut self, table: u32, elem_index: u32) {
         let (dst, src, len) = self.pop3();
+        let dst = self.widen_index(dst);
         let table = self.i32_const(table);
         let elem = self.i32_const(elem_index);
         self.call_builtin(Builtin::TableInit, &[table, elem, dst, src, len]);

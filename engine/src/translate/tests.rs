@@ -720,6 +720,109 @@ fn memory_bounds_modes() {
     );
 }
 
+/// Every memory instruction names its memory; memory 0 costs the same
+/// whether or not the module has others (its access reads the same vmctx
+/// slot, with the same number of instructions).
+#[test]
+fn multiple_memories() {
+    check(
+        "(module (memory 1) (memory $b 2) (data (memory $b) (i32.const 0) \"abc\")
+           (func (param i32) (result i32)
+             (i32.store $b (local.get 0) (i32.load8_u $b offset=3 (local.get 0)))
+             (v128.store $b (local.get 0) (v128.load 0 (local.get 0)))
+             (v128.store8_lane $b 1 (local.get 0) (v128.load32_splat $b (local.get 0)))
+             (memory.fill $b (local.get 0) (i32.const 0) (i32.const 10))
+             (memory.copy 0 $b (local.get 0) (i32.const 5) (i32.const 3))
+             (memory.copy $b 0 (local.get 0) (i32.const 5) (i32.const 3))
+             (memory.init $b 0 (local.get 0) (i32.const 0) (i32.const 3))
+             (drop (memory.size $b))
+             (memory.grow $b (i32.const 1))))",
+    );
+    let access = |memories: &str, mem: u32| {
+        let wat = format!(
+            "(module {memories} (func (param i32) (result i32) (i32.load {mem} offset=8 (local.get 0))))"
+        );
+        ALL_TUNABLES[..2]
+            .iter()
+            .map(|t| clif(&wat, t))
+            .collect::<Vec<_>>()
+    };
+    let alone = access("(memory 1)", 0);
+    let first = access("(memory 1) (memory 1) (memory 1)", 0);
+    let third = access("(memory 1) (memory 1) (memory 1)", 2);
+    for ((alone, first), third) in alone.iter().zip(&first).zip(&third) {
+        let lines = |clif: &str| clif.lines().count();
+        assert_eq!(lines(alone), lines(first), "{alone}\n{first}");
+        assert_eq!(lines(first), lines(third), "{first}\n{third}");
+        assert_ne!(first, third, "memory 2 is not memory 0");
+    }
+}
+
+/// 64-bit memories are checked explicitly whatever the bounds-check mode
+/// (no reservation covers an `i64` index), with an addition that traps on
+/// overflow; their values are those of 32-bit memories.
+#[test]
+fn memory64_accesses() {
+    let wat = "(module (memory i64 1) (func (param i64) (result i32) (i32.load offset=0xffffffffff (local.get 0))))";
+    for tunables in &ALL_TUNABLES[..2] {
+        let clif = clif(wat, tunables);
+        assert!(
+            clif.contains("uadd_overflow_trap") && clif.contains("trapnz"),
+            "{tunables:?}: 64-bit accesses are checked:\n{clif}"
+        );
+    }
+    run(
+        "(module (memory i64 1) (func (result i32) (i32.load offset=4 (i64.const 0))))",
+        &[],
+        0x0706_0504,
+    );
+    run(
+        "(module (memory i64 1) (func (param i64) (result i64)
+           (i64.store offset=8 (local.get 0) (i64.const -2)) (i64.load (i64.add (local.get 0) (i64.const 8)))))",
+        &[16],
+        -2i64 as u64,
+    );
+    run(
+        "(module (memory i64 1) (func (result i64) (memory.size)))",
+        &[],
+        1,
+    );
+    check(
+        "(module (memory i64 1) (memory 1) (data \"abc\")
+           (func (param i64) (result i64)
+             (v128.store (local.get 0) (v128.load offset=0xffffffffffff (local.get 0)))
+             (memory.fill (local.get 0) (i32.const 0) (i64.const 10))
+             (memory.copy 0 1 (local.get 0) (i32.const 5) (i32.const 3))
+             (memory.copy 1 0 (i32.const 5) (local.get 0) (i32.const 3))
+             (memory.init 0 0 (local.get 0) (i32.const 0) (i32.const 3))
+             (memory.grow (i64.const 1))))",
+    );
+}
+
+/// Table64: every table instruction and `call_indirect` with `i64`
+/// indices, beside a 32-bit table.
+#[test]
+fn table64_instructions() {
+    check(
+        "(module (table $t i64 2 funcref) (table $u 1 funcref) (elem $seg func $f)
+           (type $v (func))
+           (func $f (param i64) (result i64)
+             (table.set $t (local.get 0) (table.get $t (i64.const 1)))
+             (table.fill $t (local.get 0) (ref.null func) (table.size $t))
+             (table.copy $t $t (i64.const 0) (i64.const 1) (i64.const 1))
+             (table.copy $u $t (i32.const 0) (i64.const 1) (i32.const 1))
+             (table.copy $t $u (i64.const 0) (i32.const 0) (i32.const 1))
+             (table.init $t $seg (local.get 0) (i32.const 0) (i32.const 1))
+             (call_indirect $t (type $v) (local.get 0))
+             (table.grow $t (ref.null func) (i64.const 3))))",
+    );
+    run(
+        "(module (table i64 4 funcref) (func (result i64) (table.size 0)))",
+        &[],
+        4,
+    );
+}
+
 #[test]
 fn bulk_memory_and_grow() {
     check(

@@ -5,8 +5,11 @@
 //! This file is the contract between the translator and the runtime: the
 //! one list (`foreach_builtin!`, from which `libcalls.rs` generates the
 //! table), each builtin's signature, and what a non-zero status means. Every
-//! builtin takes the caller's vmctx first; all other parameters are `i32`
-//! (`u32` on the Rust side) except references, which are pointer-sized.
+//! builtin takes the caller's vmctx first; its other parameters are `i32`
+//! (`u32` on the Rust side) for indices of memories, tables and segments
+//! and for offsets into segments, `i64` (`u64`) for addresses, lengths and
+//! sizes in memories and tables (whatever their index type: compiled code
+//! zero-extends an `i32` one), and pointer-sized for references.
 
 use crate::vm::trap_codes;
 use cranelift_codegen::ir::{self, AbiParam, types};
@@ -15,8 +18,8 @@ use cranelift_codegen::isa::CallConv;
 /// The one list of builtins. Each line is `Variant name(params) -> ret;`:
 /// the `Builtin` variant, the name of its implementation in `libcalls.rs`
 /// (and of its `BuiltinTable` field), its parameters after the vmctx
-/// (`i32`, or `ptr` for a reference) and its result (`i32`, a `status`
-/// whose non-zero value traps, or `none`).
+/// (`i32`, `i64`, or `ptr` for a reference) and its result (`i64`, a
+/// `status` whose non-zero value traps, or `none`).
 ///
 /// `foreach_builtin!(m)` hands the list to macro `m`: this file generates
 /// the enum and the CLIF signatures from it, `libcalls.rs` the function
@@ -25,23 +28,23 @@ macro_rules! foreach_builtin {
     ($mac:ident) => {
         $mac! {
             /// `(memory, delta_pages) -> old_pages`, or `-1` when the memory cannot grow.
-            MemoryGrow memory_grow(i32, i32) -> i32;
+            MemoryGrow memory_grow(i32, i64) -> i64;
             /// `(memory, dst, value, len) -> status`.
-            MemoryFill memory_fill(i32, i32, i32, i32) -> status;
+            MemoryFill memory_fill(i32, i64, i32, i64) -> status;
             /// `(dst_memory, src_memory, dst, src, len) -> status`.
-            MemoryCopy memory_copy(i32, i32, i32, i32, i32) -> status;
+            MemoryCopy memory_copy(i32, i32, i64, i64, i64) -> status;
             /// `(memory, data_index, dst, src, len) -> status`.
-            MemoryInit memory_init(i32, i32, i32, i32, i32) -> status;
+            MemoryInit memory_init(i32, i32, i64, i32, i32) -> status;
             /// `(data_index)`.
             DataDrop data_drop(i32) -> none;
             /// `(table, init_ref, delta) -> old_size`, or `-1` when the table cannot grow.
-            TableGrow table_grow(i32, ptr, i32) -> i32;
+            TableGrow table_grow(i32, ptr, i64) -> i64;
             /// `(table, dst, ref, len) -> status`.
-            TableFill table_fill(i32, i32, ptr, i32) -> status;
+            TableFill table_fill(i32, i64, ptr, i64) -> status;
             /// `(dst_table, src_table, dst, src, len) -> status`.
-            TableCopy table_copy(i32, i32, i32, i32, i32) -> status;
+            TableCopy table_copy(i32, i32, i64, i64, i64) -> status;
             /// `(table, elem_index, dst, src, len) -> status`.
-            TableInit table_init(i32, i32, i32, i32, i32) -> status;
+            TableInit table_init(i32, i32, i64, i32, i32) -> status;
             /// `(elem_index)`.
             ElemDrop elem_drop(i32) -> none;
         }
@@ -67,9 +70,10 @@ macro_rules! declare_builtins {
         }
     };
     (@ty i32) => { types::I32 };
+    (@ty i64) => { types::I64 };
     (@ty ptr) => { types::I64 };
     (@ret status) => { &[types::I32] };
-    (@ret i32) => { &[types::I32] };
+    (@ret i64) => { &[types::I64] };
     (@ret none) => { &[] };
 }
 

@@ -140,6 +140,18 @@ impl InstanceData {
     }
 }
 
+/// A segment's offset (the raw value of its constant expression) into a
+/// memory or table indexed by `i64` (`is64`) or `i32`. An offset no host
+/// slice can reach is `usize::MAX`, out of bounds like it.
+fn segment_offset(bits: u128, is64: bool) -> usize {
+    let offset = if is64 {
+        bits as u64
+    } else {
+        u64::from(bits as u32)
+    };
+    usize::try_from(offset).unwrap_or(usize::MAX)
+}
+
 impl StoreObjects {
     /// Step 2: the vmctx block of an instance of `module` and the memories
     /// and tables it defines. The memories and tables join the store at
@@ -303,7 +315,8 @@ impl StoreObjects {
                 ElemMode::Declared => {}
                 ElemMode::Active { table, offset } => {
                     let inst = &self.instances[index];
-                    let dst = inst.eval(&self.globals, offset) as u32 as usize;
+                    let is64 = info.tables[*table as usize].table64;
+                    let dst = segment_offset(inst.eval(&self.globals, offset), is64);
                     let items: Vec<usize> = seg
                         .items
                         .iter()
@@ -339,7 +352,8 @@ impl StoreObjects {
             };
             if image.is_none() {
                 let inst = &self.instances[index];
-                let dst = inst.eval(&self.globals, offset) as u32 as usize;
+                let is64 = info.memories[*memory as usize].memory64;
+                let dst = segment_offset(inst.eval(&self.globals, offset), is64);
                 let bytes = info.data(d as u32);
                 let mem = self.memories[inst.memories[*memory as usize]].data_mut();
                 match dst.checked_add(bytes.len()).filter(|&end| end <= mem.len()) {

@@ -34,9 +34,10 @@ macro_rules! builtin_table {
     };
     // The Rust types of `builtins.rs`'s CLIF types.
     (@ty i32) => { u32 };
+    (@ty i64) => { u64 };
     (@ty ptr) => { usize };
     (@ret status) => { u32 };
-    (@ret i32) => { u32 };
+    (@ret i64) => { u64 };
     (@ret none) => { () };
 }
 
@@ -64,23 +65,21 @@ unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreObjects, usize) {
 }
 
 /// `start..start+len` if it lies within `0..bound`.
-fn range(start: u32, len: u32, bound: usize) -> Option<std::ops::Range<usize>> {
-    let (start, len) = (start as usize, len as usize);
+fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
     let end = start.checked_add(len)?;
-    (end <= bound).then_some(start..end)
+    (end <= bound as u64).then_some(start as usize..end as usize)
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
-    match objects.memories[inst.memories[mem as usize]].grow(delta.into()) {
-        Some(old) => old as u32,
-        None => u32::MAX,
-    }
+    objects.memories[inst.memories[mem as usize]]
+        .grow(delta)
+        .unwrap_or(u64::MAX)
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
@@ -98,9 +97,9 @@ unsafe extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
@@ -124,7 +123,7 @@ unsafe extern "C" fn memory_init(
     vmctx: *mut u8,
     mem: u32,
     data: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -137,6 +136,7 @@ unsafe extern "C" fn memory_init(
         inst.module().info().data(data)
     };
     let memory = objects.memories[inst.memories[mem as usize]].data_mut();
+    let (src, len) = (u64::from(src), u64::from(len));
     match (range(src, len, bytes.len()), range(dst, len, memory.len())) {
         (Some(s), Some(d)) => {
             memory[d].copy_from_slice(&bytes[s]);
@@ -153,16 +153,16 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     inst.dropped_datas[data as usize] = true;
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u32) -> u32 {
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
     objects.tables[inst.tables[table as usize]]
         .grow(delta, init)
-        .unwrap_or(u32::MAX)
+        .unwrap_or(u64::MAX)
 }
 
-unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: usize, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
@@ -180,9 +180,9 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
@@ -211,7 +211,7 @@ unsafe extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     elem: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -224,6 +224,7 @@ unsafe extern "C" fn table_init(
         &inst.module().info().elems[elem as usize].items[..]
     };
     let t = inst.tables[table as usize];
+    let (src, len) = (u64::from(src), u64::from(len));
     let (Some(sr), Some(dr)) = (
         range(src, len, items.len()),
         range(dst, len, objects.tables[t].elements.len()),

@@ -1,16 +1,18 @@
 //! Linear memories: the mapping behind a `VMMemoryDefinition`, and growth.
 //!
-//! In `GuardPages` mode a memory reserves 4 GiB of address space plus a
-//! guard of 4 GiB and one wasm page, all `PROT_NONE`, and makes pages
-//! accessible as it grows: it never moves, and every byte of any access at
-//! `zext(i32) + u32 offset` lies inside the reservation, where an access
-//! past the length faults (see `GUARD_RESERVATION`). In `Explicit` mode
-//! it maps only its current size and may move when it grows; compiled code
-//! checks every access.
+//! A memory is *guarded* ([`uses_guard_pages`]) when the engine runs in
+//! `GuardPages` mode and the memory is 32-bit with 64 KiB pages: it
+//! reserves 4 GiB of address space plus a guard of 4 GiB and one wasm
+//! page, all `PROT_NONE`, and makes pages accessible as it grows: it never
+//! moves, and every byte of any access at `zext(i32) + u32 offset` lies
+//! inside the reservation, where an access past the length faults (see
+//! `GUARD_RESERVATION`). Every other memory (`Explicit` mode; 64-bit
+//! memories, whose indices no reservation can cover; 1-byte pages, whose
+//! length need not end on a host page) maps only its current size and may
+//! move when it grows; compiled code checks every access.
 
 use super::memory_image::MemoryImage;
 use super::vmctx::VMMemoryDefinition;
-pub use crate::info::MAX_PAGES;
 use crate::tunables::BoundsChecks;
 use crate::types::MemoryType;
 use anyhow::{Result, bail};
@@ -19,7 +21,10 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 /// The widest access compiled code makes (`v128`).
 pub const MAX_ACCESS_SIZE: u64 = 16;
 
-/// Address space a guard-page memory reserves: the largest memory (4 GiB),
+/// The largest guarded memory: 4 GiB.
+const MAX_GUARDED_BYTES: usize = 1 << 32;
+
+/// Address space a guarded memory reserves: the largest memory (4 GiB),
 /// then a guard for the largest static offset (4 GiB) and for the bytes of
 /// the widest access past its first (one wasm page, a multiple of any host
 /// page size). An access at `zext(index) + offset` has its first byte at
@@ -28,7 +33,7 @@ pub const MAX_ACCESS_SIZE: u64 = 16;
 /// straddling the end of the reservation is not guaranteed to fault before
 /// writing its tail into whatever is mapped next (aarch64 may write the
 /// accessible part), which can be another memory.
-const GUARD_RESERVATION: usize = (MAX_PAGES as usize * WASM_PAGE_SIZE) // the memory
+const GUARD_RESERVATION: usize = MAX_GUARDED_BYTES // the memory
     + (u32::MAX as usize + 1) // the largest offset
     + WASM_PAGE_SIZE; // the rest of the widest access
 
@@ -37,12 +42,20 @@ const _: () = assert!(
     "the guard reservation must hold every byte of any access"
 );
 
+/// Whether a memory of type `ty` lives in a guard reservation under
+/// `mode`, so that compiled code accesses it without checks. The
+/// translator and the runtime both decide by this one function.
+pub fn uses_guard_pages(ty: &MemoryType, mode: BoundsChecks) -> bool {
+    mode == BoundsChecks::GuardPages && !ty.memory64 && ty.page_size_log2 == 16
+}
+
 pub struct LinearMemory {
     /// Start of the mapping (null when nothing is mapped).
     ptr: *mut u8,
     /// Bytes mapped (accessible or not).
     mapped: usize,
-    mode: BoundsChecks,
+    /// In a guard reservation (see [`uses_guard_pages`]).
+    guarded: bool,
     pub ty: MemoryType,
     /// What compiled code reads; boxed so its address is stable.
     pub def: Box<VMMemoryDefinition>,
@@ -73,22 +86,34 @@ fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
     Ok(p.cast())
 }
 
+/// `pages` of `ty` in bytes, if a host slice can be that long.
+fn byte_len(ty: &MemoryType, pages: u64) -> Option<usize> {
+    let bytes = pages.checked_mul(ty.page_size())?;
+    usize::try_from(bytes)
+        .ok()
+        .filter(|&b| b <= isize::MAX as usize)
+}
+
 impl LinearMemory {
     pub fn new(ty: MemoryType, mode: BoundsChecks) -> Result<LinearMemory> {
-        if ty.minimum > MAX_PAGES {
+        let max = ty.absolute_max_pages();
+        if ty.minimum > max {
             bail!(
-                "memory minimum of {} pages exceeds the 4 GiB limit",
+                "memory minimum of {} pages exceeds the limit of {max} pages",
                 ty.minimum
             );
         }
-        let len = ty.minimum as usize * WASM_PAGE_SIZE;
-        let (ptr, mapped) = match mode {
-            BoundsChecks::GuardPages => {
+        let Some(len) = byte_len(&ty, ty.minimum) else {
+            bail!("memory minimum of {} pages is too large", ty.minimum);
+        };
+        let guarded = uses_guard_pages(&ty, mode);
+        let (ptr, mapped) = match (guarded, len) {
+            (true, _) => {
                 let ptr = mmap(GUARD_RESERVATION, libc::PROT_NONE)?;
                 let mem = LinearMemory {
                     ptr,
                     mapped: GUARD_RESERVATION,
-                    mode,
+                    guarded,
                     ty,
                     def: Box::new(VMMemoryDefinition {
                         base: ptr,
@@ -100,13 +125,13 @@ impl LinearMemory {
                 mem.def.length = len;
                 return Ok(mem);
             }
-            BoundsChecks::Explicit if len == 0 => (std::ptr::null_mut(), 0),
-            BoundsChecks::Explicit => (mmap(len, libc::PROT_READ | libc::PROT_WRITE)?, len),
+            (false, 0) => (std::ptr::null_mut(), 0),
+            (false, _) => (mmap(len, libc::PROT_READ | libc::PROT_WRITE)?, len),
         };
         Ok(LinearMemory {
             ptr,
             mapped,
-            mode,
+            guarded,
             ty,
             def: Box::new(VMMemoryDefinition {
                 base: if ptr.is_null() {
@@ -140,26 +165,28 @@ impl LinearMemory {
     }
 
     pub fn pages(&self) -> u64 {
-        (self.def.length / WASM_PAGE_SIZE) as u64
+        (self.def.length >> self.ty.page_size_log2) as u64
     }
 
     /// The most pages this memory may ever have.
     pub fn max_pages(&self) -> u64 {
-        self.ty.maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES)
+        let max = self.ty.absolute_max_pages();
+        self.ty.maximum.unwrap_or(max).min(max)
     }
 
     /// Grow by `delta` pages; the old size in pages, or `None` if the memory
-    /// cannot grow that much (the memory is then unchanged).
+    /// cannot grow that much (past its maximum, its index type's limit, or
+    /// what the host can map): the memory is then unchanged.
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;
         if new > self.max_pages() {
             return None;
         }
-        let (old_len, new_len) = (self.def.length, new as usize * WASM_PAGE_SIZE);
-        match self.mode {
-            BoundsChecks::GuardPages => self.make_accessible(old_len, new_len).ok()?,
-            BoundsChecks::Explicit if new_len > self.mapped => {
+        let (old_len, new_len) = (self.def.length, byte_len(&self.ty, new)?);
+        match self.guarded {
+            true => self.make_accessible(old_len, new_len).ok()?,
+            false if new_len > self.mapped => {
                 let ptr = if self.ptr.is_null() {
                     mmap(new_len, libc::PROT_READ | libc::PROT_WRITE).ok()?
                 } else {
@@ -177,17 +204,17 @@ impl LinearMemory {
                 self.mapped = new_len;
                 self.def.base = ptr;
             }
-            BoundsChecks::Explicit => {}
+            false => {}
         }
         self.def.length = new_len;
         Some(old)
     }
 
     /// Put `image` in place of the data segments' copy: only on a memory
-    /// nothing has written yet, in guard-page mode (an image's mapping is
-    /// part of the reservation, which never moves).
+    /// nothing has written yet, and guarded (an image's mapping is part of
+    /// the reservation, which never moves).
     pub fn map_image(&mut self, image: &MemoryImage) -> Result<()> {
-        if self.mode != BoundsChecks::GuardPages || image.offset + image.len > self.def.length {
+        if !self.guarded || image.offset + image.len > self.def.length {
             bail!("memory image does not fit this memory");
         }
         // SAFETY: the range is inside our accessible reservation, and the

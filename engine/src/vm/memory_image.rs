@@ -4,13 +4,16 @@
 //! costs nothing at instantiation; the first write to a page copies it.
 //!
 //! An image is built only when instantiation's effect on memory is known
-//! ahead of time and cannot trap: one defined (not imported) memory, every
-//! active data segment at an `i32.const` offset and inside the memory's
-//! initial size. Anything else keeps the segment-by-segment copy, whose
-//! order and traps the spec defines.
+//! ahead of time and cannot trap: memory 0 defined (not imported) and
+//! guarded (32-bit, 64 KiB pages: see `memory.rs`), every
+//! active data segment writing to it at an `i32.const` offset and inside
+//! its initial size. Anything else (a segment for another memory too)
+//! keeps the segment-by-segment copy, whose order and traps the spec
+//! defines.
 
-use super::memory::WASM_PAGE_SIZE;
+use super::memory::{WASM_PAGE_SIZE, uses_guard_pages};
 use crate::info::{ConstExpr, DataMode, ModuleInfo};
+use crate::tunables::BoundsChecks;
 use anyhow::{Result, bail};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -28,10 +31,12 @@ impl MemoryImage {
     /// one can stand in for them (see the module docs). `None` also when
     /// the host cannot make one (no memfd): the copy then does the work.
     pub fn for_module(info: &ModuleInfo) -> Option<MemoryImage> {
-        if info.num_imported_memories != 0 || info.memories.len() != 1 {
+        let memory = info.memories.first()?;
+        // Only a guarded memory can take an image (`LinearMemory::map_image`).
+        if info.num_imported_memories != 0 || !uses_guard_pages(memory, BoundsChecks::GuardPages) {
             return None;
         }
-        let memory_len = usize::try_from(info.memories[0].minimum)
+        let memory_len = usize::try_from(memory.minimum)
             .ok()?
             .checked_mul(WASM_PAGE_SIZE)?;
         let mut segments = Vec::new();
@@ -208,6 +213,22 @@ mod tests {
                     (data (i32.const 0) "ok") (data (i32.const 65535) "no"))"#,
                 false,
                 Err("out of bounds memory access"),
+            );
+            // Memory 0 among several: imaged when the segments write only
+            // to it; with one for another memory too, they are all copied.
+            check(
+                c,
+                r#"(module (memory (export "m") 1) (memory 1)
+                    (data (i32.const 3) "zero"))"#,
+                true,
+                Ok(&[(0, b"\0\0\0zero\0")]),
+            );
+            check(
+                c,
+                r#"(module (memory 1) (memory $one (export "m") 1)
+                    (data (i32.const 3) "zero") (data (memory $one) (i32.const 1) "one"))"#,
+                false,
+                Ok(&[(0, b"\0one\0")]),
             );
             // A memory that grows past its image keeps working.
             check(

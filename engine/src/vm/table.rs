@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 /// Tables never hold more elements than this, whatever their maximum says,
 /// so a wasm `table.grow` cannot exhaust host memory.
-pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
+pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
 /// A table the store owns.
 pub struct TableData {
@@ -37,10 +37,11 @@ impl TableData {
     }
 
     /// Grow by `delta` elements set to `init`; the old size, or `None`.
-    pub fn grow(&mut self, delta: u32, init: usize) -> Option<u32> {
-        let old = self.elements.len() as u32;
+    pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
+        let old = self.elements.len() as u64;
         let new = old.checked_add(delta)?;
-        if new > self.ty.maximum.unwrap_or(u32::MAX).min(MAX_TABLE_ELEMENTS) {
+        let max = self.ty.maximum.unwrap_or(u64::MAX);
+        if new > max.min(self.ty.index_limit()).min(MAX_TABLE_ELEMENTS) {
             return None;
         }
         self.elements.resize(new as usize, init);

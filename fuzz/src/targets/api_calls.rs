@@ -461,7 +461,7 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
                     Val::null_ref(elem),
                 ) {
                     Ok(t) => {
-                        assert_eq!(t.size(&*st), min);
+                        assert_eq!(t.size(&*st), u64::from(min));
                         w.tables.push((slot, t));
                     }
                     Err(e) => assert!(max.is_some_and(|max| max < min), "{e:#}"),
@@ -480,7 +480,7 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
             let (owner, tab) = w.tables[t];
             let (value, foreign) = ref_value(w, tab, owner, init);
             let st = w.stores[slot].as_mut().unwrap();
-            let delta = u32::from(delta % 8);
+            let delta = u64::from(delta % 8);
             if owner != slot {
                 must_fail("Table::grow", tab.grow(&mut *st, delta, value));
                 return Ok(());
@@ -515,7 +515,7 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
             let (owner, tab) = w.tables[t];
             let (value, foreign) = ref_value(w, tab, owner, value);
             let st = w.stores[slot].as_mut().unwrap();
-            let index = u32::from(index % 16);
+            let index = u64::from(index % 16);
             if owner != slot {
                 must_fail("Table::set", tab.set(&mut *st, index, value));
                 return Ok(());

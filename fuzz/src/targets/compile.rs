@@ -11,9 +11,9 @@
 //!   code and at feature boundaries.
 //!
 //! The engine is stricter than wasmparser in one documented way (see
-//! ARCHITECTURE.md, "Deviations"): memory and table limits must be plain
-//! `u32` LEBs, as in Wasm 2.0. [`wasm2_limits_ok`] re-checks that here
-//! independently.
+//! ARCHITECTURE.md, "Deviations"): the limits of 32-bit memories and
+//! tables must be plain `u32` LEBs, as in Wasm 2.0 (64-bit ones take `u64`
+//! LEBs). [`wasm2_limits_ok`] re-checks that here independently.
 
 use crate::say;
 use arbitrary::{Result, Unstructured};
@@ -112,8 +112,9 @@ pub fn reference_verdict(wasm: &[u8]) -> std::result::Result<(), String> {
 
 /// Whether every memory and table limit (in the import, memory and table
 /// sections) is a `u32` LEB of at most 5 bytes with no excess bits, as
-/// Wasm 2.0's binary format requires. Only called on modules wasmparser
-/// accepted.
+/// Wasm 2.0's binary format requires, or for a 64-bit memory or table
+/// (flag `0x04`) a `u64` LEB of at most 10. Only called on modules
+/// wasmparser accepted.
 pub fn wasm2_limits_ok(wasm: &[u8]) -> std::result::Result<(), String> {
     for payload in Parser::new(0).parse_all(wasm) {
         let Ok(payload) = payload else { return Ok(()) };
@@ -146,20 +147,25 @@ fn check_section(b: &[u8], pos: &mut usize, kind: Section) -> Option<()> {
         *pos += 1;
         Some(v)
     }
-    fn u32_leb(b: &[u8], pos: &mut usize) -> Option<u32> {
+    /// An unsigned LEB of at most `bits` bits.
+    fn leb(b: &[u8], pos: &mut usize, bits: u32) -> Option<u64> {
         let mut result: u64 = 0;
-        for i in 0..5 {
+        let max_bytes = bits.div_ceil(7);
+        for i in 0..max_bytes {
             let v = byte(b, pos)?;
             result |= u64::from(v & 0x7f) << (7 * i);
             if v & 0x80 == 0 {
-                // The fifth byte may only use its low 4 bits.
-                if i == 4 && v & 0x70 != 0 {
+                // The last byte may only use the bits left.
+                if i == max_bytes - 1 && u32::from(v) >> (bits - 7 * i) != 0 {
                     return None;
                 }
-                return Some(result as u32);
+                return Some(result);
             }
         }
         None
+    }
+    fn u32_leb(b: &[u8], pos: &mut usize) -> Option<u32> {
+        leb(b, pos, 32).map(|v| v as u32)
     }
     fn name(b: &[u8], pos: &mut usize) -> Option<()> {
         let len = u32_leb(b, pos)? as usize;
@@ -168,9 +174,10 @@ fn check_section(b: &[u8], pos: &mut usize, kind: Section) -> Option<()> {
     }
     fn limits(b: &[u8], pos: &mut usize) -> Option<()> {
         let flags = byte(b, pos)?;
-        u32_leb(b, pos)?;
+        let bits = if flags & 0x04 != 0 { 64 } else { 32 };
+        leb(b, pos, bits)?;
         if flags & 1 != 0 {
-            u32_leb(b, pos)?;
+            leb(b, pos, bits)?;
         }
         Some(())
     }

@@ -337,7 +337,7 @@ pub fn run(data: &[u8]) -> Result<()> {
         }
         // Everything the model holds is still there.
         for i in 0..run.m_refs.len() {
-            let got = run.refs.get(&mut run.store, i as u32).expect("in bounds");
+            let got = run.refs.get(&mut run.store, i as u64).expect("in bounds");
             let Val::ExternRef(r) = got else {
                 panic!("externref table")
             };
@@ -376,7 +376,7 @@ fn apply(r: &mut Run, op: Op) {
         Op::HostSet { index, id } => {
             let i = idx(index);
             let v = r.ext(Some(id));
-            let set = r.refs.set(&mut r.store, i, v);
+            let set = r.refs.set(&mut r.store, i.into(), v);
             assert_eq!(set.is_ok(), (i as usize) < r.m_refs.len(), "{set:?}");
             if set.is_ok() {
                 r.m_refs[i as usize] = Some(u32::from(id));
@@ -397,7 +397,7 @@ fn apply(r: &mut Run, op: Op) {
             let i = idx(index);
             let ok = (i as usize) < r.m_refs.len();
             let got = if via_api {
-                match r.refs.get(&mut r.store, i) {
+                match r.refs.get(&mut r.store, i.into()) {
                     Some(v) => Some(v),
                     None => {
                         assert!(!ok, "Table::get in bounds returned None");
@@ -428,7 +428,7 @@ fn apply(r: &mut Run, op: Op) {
             let old = r.m_refs.len();
             let fits = old + delta as usize <= 32;
             if via_api {
-                let res = r.refs.grow(&mut r.store, delta, v);
+                let res = r.refs.grow(&mut r.store, delta.into(), v);
                 assert_eq!(res.is_ok(), fits, "Table::grow: {res:?}");
                 if let Ok(prev) = res {
                     assert_eq!(prev as usize, old);
@@ -556,7 +556,7 @@ fn apply(r: &mut Run, op: Op) {
             let f = Val::FuncRef(Some(r.host_funcs[n]));
             let ok = (i as usize) < r.m_funcs.len();
             if via_api {
-                let res = r.funcs.set(&mut r.store, i, f);
+                let res = r.funcs.set(&mut r.store, i.into(), f);
                 assert_eq!(res.is_ok(), ok, "{res:?}");
             } else {
                 let res = r.call("fset", &[Val::I32(i as i32), f], 0);
@@ -586,7 +586,7 @@ fn apply(r: &mut Run, op: Op) {
             let i = idx(index) % 20;
             let ok = (i as usize) < r.m_funcs.len();
             let got = if via_api {
-                r.funcs.get(&mut r.store, i)
+                r.funcs.get(&mut r.store, i.into())
             } else {
                 let res = r.call("fget", &[Val::I32(i as i32)], 1);
                 if ok {
