@@ -15,8 +15,16 @@ const PROGRAM: &str = r#"(module
 fn check(contents: &[u8], args: &[&str], success: bool, out: &str) {
     let dir = std::env::temp_dir().join(format!("kiln-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // Named by arguments and contents: tests run in parallel, and two of
+    // them may pass the same arguments with different scripts.
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        contents.hash(&mut h);
+        h.finish()
+    };
     let file = dir.join(format!(
-        "m{}.wat",
+        "m{}-{digest:016x}.wat",
         args.join("_").replace(['/', '{', '}'], "")
     ));
     std::fs::write(&file, contents).unwrap();
