@@ -13,16 +13,21 @@ pub mod wasmi;
 /// Whether `wasm` needs the SIMD feature: it validates with the engine's
 /// features but not without SIMD (v128 anywhere, or any SIMD instruction).
 pub fn needs_simd(wasm: &[u8]) -> bool {
-    use kiln::Features;
-    use wasmparser::Validator;
-    let scalar = Features {
+    let scalar = kiln::Features {
         simd: false,
-        ..Features::ALL
+        ..kiln::Features::ALL
     };
-    Validator::new_with_features(scalar.wasmparser())
+    needs_beyond(wasm, &scalar)
+}
+
+/// Whether `wasm` is valid with every feature Kiln implements but not
+/// with only `features`: a side limited to `features` sits it out.
+pub fn needs_beyond(wasm: &[u8], features: &kiln::Features) -> bool {
+    use wasmparser::Validator;
+    Validator::new_with_features(features.wasmparser())
         .validate_all(wasm)
         .is_err()
-        && Validator::new_with_features(Features::ALL.wasmparser())
+        && Validator::new_with_features(kiln::Features::ALL.wasmparser())
             .validate_all(wasm)
             .is_ok()
 }

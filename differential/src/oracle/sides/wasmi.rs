@@ -148,9 +148,20 @@ impl Side for WasmiSide {
     }
 
     fn declines(&self, wasm: &[u8]) -> Option<String> {
-        (!self.simd && super::needs_simd(wasm)).then(|| {
-            format!("SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway")
-        })
+        if !self.simd && super::needs_simd(wasm) {
+            return Some(format!(
+                "SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway"
+            ));
+        }
+        // wasmi 2.0's default configuration leaves these proposals off.
+        let unsupported = kiln::Features {
+            memory64: false,
+            wide_arithmetic: false,
+            custom_page_sizes: false,
+            ..kiln::Features::ALL
+        };
+        super::needs_beyond(wasm, &unsupported)
+            .then(|| "uses memory64 or wide arithmetic, which wasmi 2.0 leaves off".to_string())
     }
 
     fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome {
