@@ -60,11 +60,12 @@ impl Features {
     };
 
     /// Everything Kiln implements: all of Wasm 2.0, fixed-width SIMD
-    /// included, and of Wasm 3.0 multi-memory and memory64 (64-bit memories
-    /// and tables). The default.
+    /// included, of Wasm 3.0 multi-memory and memory64 (64-bit memories
+    /// and tables), and the custom-page-sizes proposal. The default.
     pub const ALL: Features = Features {
         multi_memory: true,
         memory64: true,
+        custom_page_sizes: true,
         ..Features::WASM2
     };
 

@@ -96,6 +96,12 @@ fn byte_len(ty: &MemoryType, pages: u64) -> Option<usize> {
 
 impl LinearMemory {
     pub fn new(ty: MemoryType, mode: BoundsChecks) -> Result<LinearMemory> {
+        if !matches!(ty.page_size_log2, 0 | 16) {
+            bail!(
+                "unsupported memory page size 2^{} (1 or 65536 bytes)",
+                ty.page_size_log2
+            );
+        }
         let max = ty.absolute_max_pages();
         if ty.minimum > max {
             bail!(
