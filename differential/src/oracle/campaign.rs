@@ -3,7 +3,7 @@
 //! with SIMD, see [`generate::Flavor`]), tally what happened, and leave a
 //! reproducer directory for every mismatch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +14,7 @@ use super::repro::{self, Recipe};
 use super::sides::Limits;
 use super::sides::engine::EngineVariant;
 use super::{End, Oracle, Run};
+use crate::coverage::Feature;
 use crate::generate;
 
 /// What a campaign runs.
@@ -56,6 +57,10 @@ pub struct Tally {
     /// Modules using SIMD (instructions or v128 exports, see
     /// [`crate::coverage::uses_simd`]); the rest are scalar.
     pub simd_modules: u64,
+    /// Per feature a module uses ([`crate::coverage::scan`]): the modules
+    /// using it, their calls and their mismatches, so a campaign says how
+    /// much each feature was exercised.
+    pub by_feature: BTreeMap<Feature, FeatureTally>,
     /// wasm-smith could not build a module from the seed's bytes.
     pub generation_failures: u64,
     /// Modules whose instantiation trapped (start function, segments).
@@ -70,7 +75,27 @@ pub struct Tally {
     pub mismatches: u64,
 }
 
+/// What a campaign did with the modules using one feature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeatureTally {
+    pub modules: u64,
+    pub calls: u64,
+    pub mismatches: u64,
+}
+
 impl Tally {
+    /// Add one run of a module using `features`.
+    pub fn add_features(&mut self, run: &Run, features: &BTreeSet<Feature>) {
+        let calls = run.steps.iter().filter(|s| s.call.is_some()).count() as u64;
+        let mismatch = matches!(run.end, End::Mismatch { .. });
+        for f in features {
+            let t = self.by_feature.entry(*f).or_default();
+            t.modules += 1;
+            t.calls += calls;
+            t.mismatches += u64::from(mismatch);
+        }
+    }
+
     /// Add one run.
     pub fn add(&mut self, run: &Run) {
         self.modules += 1;
@@ -112,6 +137,18 @@ impl fmt::Display for Tally {
             self.modules, self.simd_modules, self.generation_failures, self.instantiation_traps
         )?;
         writeln!(f, "calls {} (returned {})", self.calls, self.returns)?;
+        if !self.by_feature.is_empty() {
+            let by: Vec<String> = self
+                .by_feature
+                .iter()
+                .map(|(k, t)| format!("{k:?} {}/{}/{}", t.modules, t.calls, t.mismatches))
+                .collect();
+            writeln!(
+                f,
+                "by feature (modules/calls/mismatches): {}",
+                by.join(", ")
+            )?;
+        }
         if !self.skipped.is_empty() {
             let skipped: Vec<String> = self
                 .skipped
@@ -236,9 +273,11 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
         let oracle = &mut oracles[(module_seed % 4) as usize];
         let run = oracle.run(&wasm, call_seed);
         tally.add(&run);
-        if crate::coverage::uses_simd(&wasm) {
+        let features = crate::coverage::scan(&wasm).unwrap_or_default();
+        if features.iter().any(|f| f.is_simd()) {
             tally.simd_modules += 1;
         }
+        tally.add_features(&run, &features);
         if let Some(summary) = repro::summary(&run) {
             let dir = config
                 .out
