@@ -784,6 +784,28 @@ fn one_byte_pages() {
     assert_eq!(memory.size(&store), 7);
     let err = Memory::new(&mut store, ty.with_page_size_log2(3)).unwrap_err();
     assert!(format!("{err:#}").contains("page size"), "{err:#}");
+    // Types the host makes up are checked like a module's.
+    let bad = [
+        MemoryType::new64(3, Some(2)),
+        MemoryType::new64(1 << 48, None).with_page_size_log2(16),
+        MemoryType::new64(u64::MAX, None).with_page_size_log2(0),
+    ];
+    for ty in bad {
+        let err = Memory::new(&mut store, ty).map(drop);
+        let err = err.map_err(|e| format!("{e:#}")).unwrap_err();
+        assert!(
+            err.contains("memory minimum") || err.contains("failed to map"),
+            "{ty:?}: {err}"
+        );
+    }
+    let ty = TableType::new64(RefType::FuncRef, 3, Some(2));
+    let err = Table::new(&mut store, ty, Val::FuncRef(None))
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("exceeds its maximum"),
+        "{err:#}"
+    );
     // Page sizes must match exactly to link.
     let importer = |ty: &str| {
         Module::new(

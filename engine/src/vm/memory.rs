@@ -102,6 +102,13 @@ impl LinearMemory {
                 ty.page_size_log2
             );
         }
+        if ty.maximum.is_some_and(|max| max < ty.minimum) {
+            bail!(
+                "memory minimum of {} pages exceeds its maximum of {:?}",
+                ty.minimum,
+                ty.maximum
+            );
+        }
         let max = ty.absolute_max_pages();
         if ty.minimum > max {
             bail!(
