@@ -1,6 +1,6 @@
 //! Test-module generation: wasm-smith configured to exactly the feature set
-//! the engine and the interpreter implement ([`kiln::Features::ALL`]: Wasm
-//! 2.0, fixed-width SIMD included), with termination ensured, NaNs canonicalised (scalar and
+//! the engine and the interpreter implement ([`kiln::Features::ALL`]), with
+//! termination ensured, NaNs canonicalised (scalar and
 //! vector lanes, see [`crate::canon`]) and resources bounded, driven by a
 //! 64-bit seed so every module can be regenerated.
 //!
@@ -56,9 +56,9 @@ pub fn mix(a: u64, b: u64) -> u64 {
 /// Which kind of module a seed generates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flavor {
-    /// All of Wasm 2.0, fixed-width SIMD included ([`config`]).
+    /// Every feature of [`Features::ALL`], fixed-width SIMD included ([`config`]).
     Simd,
-    /// Wasm 2.0 without SIMD ([`scalar_config`]).
+    /// The same without SIMD ([`scalar_config`]).
     Scalar,
 }
 
@@ -83,7 +83,7 @@ impl Flavor {
     }
 }
 
-/// [`config`] without SIMD: Wasm 2.0's scalar part only.
+/// [`config`] without SIMD.
 pub fn scalar_config() -> wasm_smith::Config {
     config_for(&Features {
         simd: false,
@@ -92,7 +92,7 @@ pub fn scalar_config() -> wasm_smith::Config {
 }
 
 /// The wasm-smith configuration for the engine's feature set,
-/// [`Features::ALL`] (all of Wasm 2.0, fixed-width SIMD included).
+/// [`Features::ALL`] (everything Kiln implements).
 pub fn config() -> wasm_smith::Config {
     config_for(&Features::ALL)
 }

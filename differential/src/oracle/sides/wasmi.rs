@@ -58,7 +58,10 @@ impl WasmiSide {
         let mut config = Config::default();
         config
             .consume_fuel(true)
-            .set_max_recursion_depth(limits.max_call_depth);
+            .set_max_recursion_depth(limits.max_call_depth)
+            // Kiln's memory features (multi-memory is on by default).
+            .wasm_memory64(true)
+            .wasm_custom_page_sizes(true);
         WasmiSide {
             engine: Engine::new(&config),
             fuel: limits.fuel,
