@@ -37,6 +37,8 @@ pub enum Feature {
     Memory64,
     /// A 64-bit table (memory64's table64).
     Table64,
+    /// A memory of 1-byte pages (custom-page-sizes).
+    OneBytePages,
     /// A block, loop or if with a type index (params or several results).
     MultiValueBlock,
     /// A function returning more than one value.
@@ -101,6 +103,7 @@ impl Feature {
         Feature::OtherMemoryAccess,
         Feature::Memory64,
         Feature::Table64,
+        Feature::OneBytePages,
         Feature::MultiValueBlock,
         Feature::MultiValueFunc,
         Feature::SignExtension,
@@ -358,6 +361,16 @@ fn memarg<'a>(op: &'a Operator) -> Option<&'a MemArg> {
     }
 }
 
+/// The features a memory's type uses.
+fn memory_features(m: &wasmparser::MemoryType, found: &mut BTreeSet<Feature>) {
+    if m.memory64 {
+        found.insert(Feature::Memory64);
+    }
+    if m.page_size_log2 == Some(0) {
+        found.insert(Feature::OneBytePages);
+    }
+}
+
 /// The features `wasm` uses.
 pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
     let err = |e: wasmparser::BinaryReaderError| e.to_string();
@@ -401,9 +414,7 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
                         }
                         TypeRef::Memory(m) => {
                             memories += 1;
-                            if m.memory64 {
-                                found.insert(Feature::Memory64);
-                            }
+                            memory_features(&m, &mut found);
                         }
                         _ => {}
                     }
@@ -429,9 +440,7 @@ pub fn scan(wasm: &[u8]) -> Result<BTreeSet<Feature>, String> {
             Payload::MemorySection(r) => {
                 for m in r {
                     memories += 1;
-                    if m.map_err(err)?.memory64 {
-                        found.insert(Feature::Memory64);
-                    }
+                    memory_features(&m.map_err(err)?, &mut found);
                 }
             }
             Payload::GlobalSection(r) => {

@@ -1,9 +1,8 @@
 //! Test-module generation: wasm-smith configured to exactly the feature set
-//! the engine and the interpreter implement ([`kiln::Features::ALL`]: Wasm
-//! 2.0, fixed-width SIMD included, and tail calls), with termination
-//! ensured, NaNs canonicalised (scalar and vector lanes, see
-//! [`crate::canon`]) and resources bounded, driven by a 64-bit seed so
-//! every module can be regenerated.
+//! the engine and the interpreter implement ([`kiln::Features::ALL`]), with
+//! termination ensured, NaNs canonicalised (scalar and
+//! vector lanes, see [`crate::canon`]) and resources bounded, driven by a
+//! 64-bit seed so every module can be regenerated.
 //!
 //! Most seeds generate SIMD modules; a quarter ([`Flavor::for_seed`])
 //! generate without SIMD, because with SIMD on, wasm-smith spends much of
@@ -57,9 +56,9 @@ pub fn mix(a: u64, b: u64) -> u64 {
 /// Which kind of module a seed generates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flavor {
-    /// All of [`Features::ALL`], fixed-width SIMD included ([`config`]).
+    /// Every feature of [`Features::ALL`], fixed-width SIMD included ([`config`]).
     Simd,
-    /// [`Features::ALL`] without SIMD ([`scalar_config`]).
+    /// The same without SIMD ([`scalar_config`]).
     Scalar,
 }
 
@@ -75,26 +74,31 @@ impl Flavor {
         }
     }
 
-    /// The wasm-smith configuration of this flavour.
+    /// The wasm-smith configuration of this flavour of [`Features::ALL`].
     pub fn config(self) -> wasm_smith::Config {
+        self.config_of(&Features::ALL)
+    }
+
+    /// The wasm-smith configuration of this flavour of `features` (the
+    /// scalar flavour turns SIMD off; neither turns anything on).
+    pub fn config_of(self, features: &Features) -> wasm_smith::Config {
         match self {
-            Flavor::Simd => config(),
-            Flavor::Scalar => scalar_config(),
+            Flavor::Simd => config_for(features),
+            Flavor::Scalar => config_for(&Features {
+                simd: false,
+                ..*features
+            }),
         }
     }
 }
 
-/// [`config`] without SIMD: the scalar part only.
+/// [`config`] without SIMD.
 pub fn scalar_config() -> wasm_smith::Config {
-    config_for(&Features {
-        simd: false,
-        ..Features::ALL
-    })
+    Flavor::Scalar.config()
 }
 
 /// The wasm-smith configuration for the engine's feature set,
-/// [`Features::ALL`] (all of Wasm 2.0, fixed-width SIMD included, and tail
-/// calls).
+/// [`Features::ALL`] (everything Kiln implements).
 pub fn config() -> wasm_smith::Config {
     config_for(&Features::ALL)
 }
@@ -145,14 +149,25 @@ fn config_for(features: &Features) -> wasm_smith::Config {
 
 /// Generate the module for `seed` (of the seed's [`Flavor`]).
 pub fn generate(seed: u64) -> Result<Vec<u8>, String> {
-    generate_flavor(seed, Flavor::for_seed(seed))
+    generate_with(seed, &Features::ALL)
+}
+
+/// Generate the module for `seed` (of the seed's [`Flavor`]) using only
+/// `features` (a subset of [`Features::ALL`]), so a campaign can aim at
+/// one feature group.
+pub fn generate_with(seed: u64, features: &Features) -> Result<Vec<u8>, String> {
+    generate_config(seed, Flavor::for_seed(seed).config_of(features))
 }
 
 /// Generate the module for `seed` with the given flavour.
 pub fn generate_flavor(seed: u64, flavor: Flavor) -> Result<Vec<u8>, String> {
+    generate_config(seed, flavor.config())
+}
+
+fn generate_config(seed: u64, config: wasm_smith::Config) -> Result<Vec<u8>, String> {
     let bytes = random_bytes(seed, 12 * 1024);
     let mut u = Unstructured::new(&bytes);
-    let mut module = wasm_smith::Module::new(flavor.config(), &mut u).map_err(|e| e.to_string())?;
+    let mut module = wasm_smith::Module::new(config, &mut u).map_err(|e| e.to_string())?;
     let fuel = module
         .ensure_termination(MODULE_FUEL)
         .map_err(|e| e.to_string())?;

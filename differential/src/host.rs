@@ -70,6 +70,7 @@ pub fn spectest(store: &mut Store) -> Result<ModuleAddr, Error> {
             max: Some(2),
         },
         is64: false,
+        page_size: crate::store::PAGE_SIZE as u64,
     })?;
     inst.exports
         .push(("memory".to_string(), ExternVal::Memory(memory)));

@@ -65,12 +65,15 @@ impl Store {
                 let m = self.mem(a).map_err(|e| e.to_string())?;
                 let have = MemoryType {
                     limits: Limits {
-                        min: (m.data.len() / crate::store::PAGE_SIZE) as u64,
+                        min: m.pages(),
                         ..m.ty.limits
                     },
                     ..m.ty
                 };
-                if have.is64 != want.is64 || !have.limits.matches(&want.limits) {
+                if have.is64 != want.is64
+                    || have.page_size != want.page_size
+                    || !have.limits.matches(&want.limits)
+                {
                     return Err(format!(
                         "memory type mismatch: expected {want:?}, got {have:?}"
                     ));

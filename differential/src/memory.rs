@@ -175,7 +175,7 @@ impl Store {
 
     /// `memory.size`, in pages.
     pub(crate) fn mem_size(&self, mem: MemAddr) -> Result<u64, Error> {
-        Ok((self.mem(mem)?.data.len() / crate::store::PAGE_SIZE) as u64)
+        Ok(self.mem(mem)?.pages())
     }
 
     /// `memory.fill d val n`.

@@ -19,10 +19,11 @@ use crate::value::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType,
 /// [`kiln::Features::ALL`] (a plain set of flags; none of the engine's
 /// execution code), today Wasm 2.0 (MVP, mutable globals, sign extension,
 /// saturating truncation, multi-value, bulk memory, reference types,
-/// fixed-width SIMD), tail calls, multi-memory and memory64, extended
-/// constant expressions and wide arithmetic. A proposal the engine gains
-/// before the interpreter does validates here, then fails decoding (see
-/// `translate`) with a compile error the oracle reports as a disagreement.
+/// fixed-width SIMD), tail calls, multi-memory, memory64, extended
+/// constant expressions, and of the proposals custom page sizes and wide
+/// arithmetic. A proposal the engine gains before the interpreter does
+/// validates here, then fails decoding (see `translate`) with a compile
+/// error the oracle reports as a disagreement.
 pub fn features() -> wp::WasmFeatures {
     kiln::Features::ALL.wasmparser()
 }
@@ -344,7 +345,12 @@ fn table_type(t: &wp::TableType) -> Result<TableType, String> {
 }
 
 fn memory_type(t: &wp::MemoryType) -> Result<MemoryType, String> {
-    if t.shared || t.page_size_log2.is_some() {
+    let page_size = match t.page_size_log2 {
+        None | Some(16) => 65536,
+        Some(0) => 1,
+        Some(_) => return Err(format!("unsupported memory type {t:?}")),
+    };
+    if t.shared {
         return Err(format!("unsupported memory type {t:?}"));
     }
     Ok(MemoryType {
@@ -353,6 +359,7 @@ fn memory_type(t: &wp::MemoryType) -> Result<MemoryType, String> {
             max: t.maximum,
         },
         is64: t.memory64,
+        page_size,
     })
 }
 

@@ -21,7 +21,8 @@ pub type ElemAddr = usize;
 pub type DataAddr = usize;
 pub type ModuleAddr = usize;
 
-/// Bytes in one linear-memory page.
+/// Bytes in one linear-memory page, unless the memory's type says
+/// otherwise (custom-page-sizes).
 pub const PAGE_SIZE: usize = 65536;
 
 /// A host function: receives the arguments, returns the results or traps.
@@ -70,6 +71,18 @@ pub struct TableInst {
 pub struct MemInst {
     pub ty: MemoryType,
     pub data: Vec<u8>,
+}
+
+impl MemInst {
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.data.len() as u64 / self.ty.page_size.max(1)
+    }
+}
+
+/// `pages` of `ty` in bytes, if the host can address that many.
+fn byte_len(ty: &MemoryType, pages: u64) -> Option<usize> {
+    usize::try_from(pages.checked_mul(ty.page_size)?).ok()
 }
 
 /// §4.2.9 global instances.
@@ -252,9 +265,7 @@ impl Store {
 
     /// allocmem: `min` zeroed pages.
     pub fn alloc_mem(&mut self, ty: MemoryType) -> Result<MemAddr, Error> {
-        let bytes = usize::try_from(ty.limits.min)
-            .ok()
-            .and_then(|pages| pages.checked_mul(PAGE_SIZE))
+        let bytes = byte_len(&ty, ty.limits.min)
             .ok_or_else(|| Error::Invalid(format!("memory of {} pages", ty.limits.min)))?;
         let mut data = Vec::new();
         data.try_reserve_exact(bytes)
@@ -300,17 +311,14 @@ impl Store {
     /// growmem: returns the old size in pages, or `None` on failure.
     pub fn grow_mem(&mut self, a: MemAddr, n: u64) -> Result<Option<u64>, Error> {
         let m = self.mem_mut(a)?;
-        let old = (m.data.len() / PAGE_SIZE) as u64;
+        let old = m.pages();
         let Some(new) = old.checked_add(n) else {
             return Ok(None);
         };
         if new > m.ty.limits.max.unwrap_or(u64::MAX).min(m.ty.max_pages()) {
             return Ok(None);
         }
-        let Some(bytes) = usize::try_from(new)
-            .ok()
-            .and_then(|pages| pages.checked_mul(PAGE_SIZE))
-        else {
+        let Some(bytes) = byte_len(&m.ty, new) else {
             return Ok(None);
         };
         if m.data.try_reserve_exact(bytes - m.data.len()).is_err() {

@@ -437,6 +437,33 @@ mod memory64 {
         check("grow_huge", 1, Ok(1));
     }
 
+    /// Memories of 1-byte pages: sizes, growth and bounds in bytes.
+    #[test]
+    fn one_byte_pages() {
+        const SMALL: &str = r#"(module
+            (memory $b 3 10 (pagesize 1))
+            (memory $b64 i64 5 (pagesize 1))
+            (data (memory $b) (i32.const 0) "xyz")
+            (func (export "load") (param i64) (result i64)
+              (i64.load8_u (i32.wrap_i64 (local.get 0))))
+            (func (export "load64") (param i64) (result i64) (i64.load8_u $b64 (local.get 0)))
+            (func (export "size") (param i64) (result i64) (i64.extend_i32_u (memory.size)))
+            (func (export "grow") (param i64) (result i64)
+              (i64.extend_i32_s (memory.grow (i32.wrap_i64 (local.get 0))))))"#;
+        let check = |func: &str, arg: i64, expected: Result<i64, Trap>| {
+            let got = run(SMALL, func, &[I64(arg)]);
+            let want = expected.map(|v| vec![I64(v)]).map_err(Error::Trap);
+            assert_eq!(got, want, "{func}({arg})");
+        };
+        check("load", 2, Ok(i64::from(b'z')));
+        check("load", 3, Err(Trap::MemoryOutOfBounds));
+        check("load64", 4, Ok(0));
+        check("load64", 5, Err(Trap::MemoryOutOfBounds));
+        check("size", 0, Ok(3));
+        check("grow", 7, Ok(3));
+        check("grow", 8, Ok(-1));
+    }
+
     #[test]
     fn table64() {
         check("call", 1, Ok(7));

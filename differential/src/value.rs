@@ -151,18 +151,27 @@ pub struct TableType {
     pub is64: bool,
 }
 
-/// A memory type; `i64` indexes it if `is64` (memory64), else `i32`.
+/// A memory type; `i64` indexes it if `is64` (memory64), else `i32`. Its
+/// pages are `page_size` bytes: 65536, or 1 (custom-page-sizes).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct MemoryType {
     pub limits: Limits,
     pub is64: bool,
+    pub page_size: u64,
 }
 
 impl MemoryType {
-    /// The most pages its index type allows (§3.2.9 "Memory Types"): 2^16
-    /// for 32-bit memories, 2^48 for 64-bit ones.
+    /// The most pages its index type allows (§3.2.9 "Memory Types"): 4 GiB
+    /// for 32-bit memories (less one byte with 1-byte pages, so the size
+    /// fits an `i32`), 2^64 bytes for 64-bit ones (2^48 pages of 64 KiB,
+    /// less one byte with 1-byte pages).
     pub fn max_pages(&self) -> u64 {
-        if self.is64 { 1 << 48 } else { 1 << 16 }
+        let (bytes, limit) = match self.is64 {
+            true => (1u128 << 64, u64::MAX),
+            false => (1u128 << 32, u32::MAX as u64),
+        };
+        let pages = bytes / u128::from(self.page_size.max(1));
+        u64::try_from(pages).unwrap_or(limit).min(limit)
     }
 }
 

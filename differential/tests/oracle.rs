@@ -35,6 +35,17 @@ fn smoke_campaign() {
     // and both returns and traps happened.
     assert!(t.calls > 3 * t.modules, "{t}");
     assert!(t.returns > 0 && !t.traps.is_empty(), "{t}");
+    // The memory features were called into, not only generated.
+    for f in [
+        Feature::MultipleMemories,
+        Feature::OtherMemoryAccess,
+        Feature::Memory64,
+        Feature::Table64,
+        Feature::OneBytePages,
+    ] {
+        let by = t.by_feature.get(&f).copied().unwrap_or_default();
+        assert!(by.modules > 0 && by.calls > by.modules, "{f:?}: {t}");
+    }
 }
 
 /// wasm-smith really generates modules that use each enabled feature,

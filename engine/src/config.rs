@@ -61,13 +61,14 @@ impl Features {
 
     /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
     /// included); of Wasm 3.0 tail calls, multi-memory, memory64 (64-bit
-    /// memories and tables) and extended constant expressions; the wide
-    /// arithmetic proposal. The default.
+    /// memories and tables) and extended constant expressions; the
+    /// custom-page-sizes and wide-arithmetic proposals. The default.
     pub const ALL: Features = Features {
         tail_call: true,
         multi_memory: true,
         memory64: true,
         extended_const: true,
+        custom_page_sizes: true,
         wide_arithmetic: true,
         ..Features::WASM2
     };

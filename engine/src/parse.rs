@@ -298,14 +298,16 @@ fn memory_type(m: wasmparser::MemoryType) -> Result<MemoryType> {
     if m.shared {
         bail!("shared memories are not supported");
     }
-    if m.page_size_log2.is_some() {
-        bail!("custom page sizes are not supported");
-    }
+    // Validation admits 1 and 64 KiB (custom-page-sizes); 64 KiB without.
+    let page_size_log2 = match m.page_size_log2.unwrap_or(16) {
+        log2 @ (0 | 16) => log2 as u8,
+        log2 => bail!("unsupported page size 2^{log2}"),
+    };
     Ok(MemoryType {
         minimum: m.initial,
         maximum: m.maximum,
         memory64: m.memory64,
-        page_size_log2: 16,
+        page_size_log2,
     })
 }
 

@@ -186,7 +186,8 @@ impl TableType {
     }
 }
 
-/// A memory type: index type, page size and limits in pages.
+/// A memory type: index type, page size and limits in pages (of
+/// `page_size()` bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
     pub minimum: u64,
@@ -233,6 +234,15 @@ impl MemoryType {
     }
     pub fn page_size_log2(&self) -> u8 {
         self.page_size_log2
+    }
+    /// This type with pages of `2^page_size_log2` bytes: 0 (1-byte pages)
+    /// or 16 (64 KiB, the default), the sizes of the custom-page-sizes
+    /// proposal; a memory of any other size cannot be created.
+    pub fn with_page_size_log2(self, page_size_log2: u8) -> MemoryType {
+        MemoryType {
+            page_size_log2,
+            ..self
+        }
     }
     /// The most pages the index type and page size allow, whatever the
     /// declared maximum: a 32-bit memory spans at most 4 GiB (less one

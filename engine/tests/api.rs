@@ -742,3 +742,82 @@ fn memory64_and_table64() {
     assert!(!memory32.ty(&store).is_64());
     assert!(import(&mut store, "(memory i64 1)", memory32.into()).is_err());
 }
+
+/// Memories of 1-byte pages (custom-page-sizes), in both bounds-check
+/// modes: sizes and growth count bytes, and an access one byte past the
+/// length traps even though the host page holding it is mapped (such a
+/// memory is checked explicitly, never left to guard pages).
+#[test]
+fn one_byte_pages() {
+    let wat = r#"(module
+        (memory $b 3 10 (pagesize 1))
+        (memory $b64 i64 5 (pagesize 1))
+        (data (memory $b) (i32.const 0) "xyz")
+        (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+        (func (export "load16") (param i32) (result i32) (i32.load16_u (local.get 0)))
+        (func (export "store64") (param i64) (i32.store8 $b64 (local.get 0) (i32.const 1)))
+        (func (export "size") (result i32) (memory.size))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let explicit = Config::new().bounds_checks(BoundsChecks::Explicit).clone();
+    for config in [Config::new(), explicit] {
+        let check = |func: &str, args: &[Val], expected: Result<Vec<i64>, TrapCode>| {
+            check_in(&config, wat, func, args, expected)
+        };
+        let oob = || Err(TrapCode::MemoryOutOfBounds);
+        check("load", &[Val::I32(2)], Ok(vec![i64::from(b'z')]));
+        check("load", &[Val::I32(3)], oob());
+        check("load16", &[Val::I32(2)], oob());
+        check("store64", &[Val::I64(4)], Ok(vec![]));
+        check("store64", &[Val::I64(5)], oob());
+        check("size", &[], Ok(vec![3]));
+        check("grow", &[Val::I32(7)], Ok(vec![3]));
+        check("grow", &[Val::I32(8)], Ok(vec![-1]));
+    }
+
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let ty = MemoryType::new(5, None).with_page_size_log2(0);
+    let memory = Memory::new(&mut store, ty).unwrap();
+    assert_eq!(memory.ty(&store).page_size(), 1);
+    assert_eq!(memory.data_size(&store), 5);
+    assert_eq!(memory.grow(&mut store, 2).unwrap(), 5);
+    assert_eq!(memory.size(&store), 7);
+    let err = Memory::new(&mut store, ty.with_page_size_log2(3)).unwrap_err();
+    assert!(format!("{err:#}").contains("page size"), "{err:#}");
+    // Types the host makes up are checked like a module's.
+    let bad = [
+        MemoryType::new64(3, Some(2)),
+        MemoryType::new64(1 << 48, None).with_page_size_log2(16),
+        MemoryType::new64(u64::MAX, None).with_page_size_log2(0),
+    ];
+    for ty in bad {
+        let err = Memory::new(&mut store, ty).map(drop);
+        let err = err.map_err(|e| format!("{e:#}")).unwrap_err();
+        assert!(
+            err.contains("memory minimum") || err.contains("failed to map"),
+            "{ty:?}: {err}"
+        );
+    }
+    let ty = TableType::new64(RefType::FuncRef, 3, Some(2));
+    let err = Table::new(&mut store, ty, Val::FuncRef(None))
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("exceeds its maximum"),
+        "{err:#}"
+    );
+    // Page sizes must match exactly to link.
+    let importer = |ty: &str| {
+        Module::new(
+            &engine,
+            format!(r#"(module (import "" "m" (memory {ty})))"#),
+        )
+        .unwrap()
+    };
+    Instance::new(&mut store, &importer("1 (pagesize 1)"), &[memory.into()]).unwrap();
+    let err = Instance::new(&mut store, &importer("0"), &[memory.into()]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("incompatible import type"),
+        "{err:#}"
+    );
+}

@@ -3,8 +3,12 @@
 //! ```text
 //! differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
 //! differential campaign --seed N (--iterations N | --time SECS) [--out DIR] [--trace 1]
-//! differential generate --seed N [--campaign-iteration I] --out FILE.wasm
+//!                       [--features SET]
+//! differential generate --seed N [--campaign-iteration I] [--features SET] --out FILE.wasm
 //! ```
+//!
+//! `SET` is a level with proposals added, e.g. `2.0+memory64` (see
+//! [`features`]); the default is everything Kiln implements.
 //!
 //! Exit status: 0 when everything agreed, 1 on a mismatch, 2 on bad usage.
 
@@ -21,7 +25,9 @@ use kiln_differential::oracle::{End, Oracle};
 const USAGE: &str = "usage:
   differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
   differential campaign --seed N (--iterations N | --time SECS) [--out DIR] [--trace 1]
-  differential generate --seed N [--campaign-iteration I] --out FILE.wasm";
+                        [--features SET]
+  differential generate --seed N [--campaign-iteration I] [--features SET] --out FILE.wasm
+SET: a level (2.0, 3.0, all) with `+NAME` proposals added, e.g. 2.0+memory64";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +44,30 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The feature set `spec` names: a level (`2.0`, `3.0`, `all`) followed by
+/// `+NAME` for each proposal added, e.g. `2.0+memory64+multi-memory`; none
+/// is everything Kiln implements. Generated modules use only what it has.
+fn features(spec: Option<String>) -> Result<kiln::Features, String> {
+    let Some(spec) = spec else {
+        return Ok(kiln::Features::ALL);
+    };
+    let mut parts = spec.split('+');
+    let level = parts.next().unwrap_or_default();
+    let mut features = kiln::Features::level(level)
+        .ok_or_else(|| format!("--features: unknown level `{level}` (2.0, 3.0, all)"))?;
+    for name in parts {
+        features.set(name, true).map_err(|e| format!("--features: {e}"))?;
+    }
+    let missing = features.beyond(&kiln::Features::ALL);
+    if !missing.is_empty() {
+        return Err(format!(
+            "--features: Kiln does not implement {}",
+            missing.join(", ")
+        ));
+    }
+    Ok(features)
 }
 
 /// `--name value` pairs and positional arguments.
@@ -104,7 +134,10 @@ fn replay(args: &[String]) -> Result<ExitCode, String> {
 }
 
 fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
-    let args = Args::parse(args, &["seed", "iterations", "time", "out", "trace"])?;
+    let args = Args::parse(
+        args,
+        &["seed", "iterations", "time", "out", "trace", "features"],
+    )?;
     if !args.positional.is_empty() {
         return Err(USAGE.to_string());
     }
@@ -112,6 +145,7 @@ fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
     config.iterations = args.get("iterations")?;
     config.time = args.get::<f64>("time")?.map(Duration::from_secs_f64);
     config.out = args.get::<String>("out")?.map(PathBuf::from);
+    config.features = features(args.get("features")?)?;
     config.progress = Some(Duration::from_secs(30));
     // `--trace 1`: name every module before running it (for crashes that
     // kill the process, e.g. a signal).
@@ -145,14 +179,15 @@ fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
 /// Write the module of a module seed (or of iteration I of the campaign
 /// with seed N), plus its `.wat` beside it, for inspection.
 fn generate(args: &[String]) -> Result<ExitCode, String> {
-    let args = Args::parse(args, &["seed", "campaign-iteration", "out"])?;
+    let args = Args::parse(args, &["seed", "campaign-iteration", "out", "features"])?;
     let seed: u64 = args.get("seed")?.ok_or("generate needs --seed N")?;
     let out: String = args.get("out")?.ok_or("generate needs --out FILE.wasm")?;
     let module_seed = match args.get::<u64>("campaign-iteration")? {
         Some(i) => campaign::seeds(seed, i).0,
         None => seed,
     };
-    let wasm = kiln_differential::generate::generate(module_seed)?;
+    let features = features(args.get("features")?)?;
+    let wasm = kiln_differential::generate::generate_with(module_seed, &features)?;
     let out = PathBuf::from(out);
     std::fs::write(&out, &wasm).map_err(|e| format!("{}: {e}", out.display()))?;
     let wat = wasmprinter::print_bytes(&wasm).map_err(|e| e.to_string())?;

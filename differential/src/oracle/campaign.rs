@@ -3,7 +3,7 @@
 //! with SIMD, see [`generate::Flavor`]), tally what happened, and leave a
 //! reproducer directory for every mismatch.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +34,9 @@ pub struct CampaignConfig {
     /// that takes the whole process down (a signal no side catches) still
     /// names its module.
     pub trace: bool,
+    /// What generated modules may use (default [`kiln::Features::ALL`]); a
+    /// smaller set aims a campaign at one feature group.
+    pub features: kiln::Features,
 }
 
 impl CampaignConfig {
@@ -46,6 +49,7 @@ impl CampaignConfig {
             limits: Limits::default(),
             progress: None,
             trace: false,
+            features: kiln::Features::ALL,
         }
     }
 }
@@ -57,9 +61,10 @@ pub struct Tally {
     /// Modules using SIMD (instructions or v128 exports, see
     /// [`crate::coverage::uses_simd`]); the rest are scalar.
     pub simd_modules: u64,
-    /// Modules using each feature ([`crate::coverage::scan`]), so a
-    /// campaign says how much of it exercised, e.g., tail calls.
-    pub features: BTreeMap<Feature, u64>,
+    /// Per feature a module uses ([`crate::coverage::scan`]): the modules
+    /// using it, their calls and their mismatches, so a campaign says how
+    /// much each feature was exercised.
+    pub by_feature: BTreeMap<Feature, FeatureTally>,
     /// wasm-smith could not build a module from the seed's bytes.
     pub generation_failures: u64,
     /// Modules whose instantiation trapped (start function, segments).
@@ -74,7 +79,27 @@ pub struct Tally {
     pub mismatches: u64,
 }
 
+/// What a campaign did with the modules using one feature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeatureTally {
+    pub modules: u64,
+    pub calls: u64,
+    pub mismatches: u64,
+}
+
 impl Tally {
+    /// Add one run of a module using `features`.
+    pub fn add_features(&mut self, run: &Run, features: &BTreeSet<Feature>) {
+        let calls = run.steps.iter().filter(|s| s.call.is_some()).count() as u64;
+        let mismatch = matches!(run.end, End::Mismatch { .. });
+        for f in features {
+            let t = self.by_feature.entry(*f).or_default();
+            t.modules += 1;
+            t.calls += calls;
+            t.mismatches += u64::from(mismatch);
+        }
+    }
+
     /// Add one run.
     pub fn add(&mut self, run: &Run) {
         self.modules += 1;
@@ -115,13 +140,19 @@ impl fmt::Display for Tally {
             "modules {} (SIMD {}, generation failures {}, instantiation traps {})",
             self.modules, self.simd_modules, self.generation_failures, self.instantiation_traps
         )?;
-        let features: Vec<String> = self
-            .features
-            .iter()
-            .map(|(k, n)| format!("{k:?} {n}"))
-            .collect();
-        writeln!(f, "modules using: {}", features.join(", "))?;
         writeln!(f, "calls {} (returned {})", self.calls, self.returns)?;
+        if !self.by_feature.is_empty() {
+            let by: Vec<String> = self
+                .by_feature
+                .iter()
+                .map(|(k, t)| format!("{k:?} {}/{}/{}", t.modules, t.calls, t.mismatches))
+                .collect();
+            writeln!(
+                f,
+                "by feature (modules/calls/mismatches): {}",
+                by.join(", ")
+            )?;
+        }
         if !self.skipped.is_empty() {
             let skipped: Vec<String> = self
                 .skipped
@@ -235,7 +266,7 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
             eprintln!("module seed {module_seed} (iteration {i})");
         }
         i += 1;
-        let wasm = match generate::generate(module_seed) {
+        let wasm = match generate::generate_with(module_seed, &config.features) {
             Ok(w) => w,
             Err(_) => {
                 tally.generation_failures += 1;
@@ -259,9 +290,7 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
         if features.iter().any(|f| f.is_simd()) {
             tally.simd_modules += 1;
         }
-        for f in features {
-            *tally.features.entry(f).or_default() += 1;
-        }
+        tally.add_features(&run, &features);
         if let Some(summary) = repro::summary(&run) {
             let dir = config
                 .out

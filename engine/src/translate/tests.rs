@@ -799,6 +799,28 @@ fn memory64_accesses() {
     );
 }
 
+/// Memories of 1-byte pages are checked explicitly in every mode (their
+/// length need not end on a host page), and their size is their length.
+#[test]
+fn one_byte_pages() {
+    let wat = "(module (memory 1 (pagesize 1)) (func (param i32) (result i32) (i32.load8_u (local.get 0))))";
+    for tunables in &ALL_TUNABLES[..2] {
+        let clif = clif(wat, tunables);
+        assert!(clif.contains("trapnz"), "{tunables:?}: checked:\n{clif}");
+    }
+    let size = clif(
+        "(module (memory 1 (pagesize 1)) (func (result i32) (memory.size)))",
+        &ALL_TUNABLES[0],
+    );
+    assert!(!size.contains("ushr"), "no shift for 1-byte pages:\n{size}");
+    // The harness's memory is 65536 bytes: 65536 pages of one byte.
+    run(
+        "(module (memory 1 (pagesize 1)) (func (result i32) (memory.size)))",
+        &[],
+        65536,
+    );
+}
+
 /// Table64: every table instruction and `call_indirect` with `i64`
 /// indices, beside a 32-bit table.
 #[test]

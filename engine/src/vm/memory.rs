@@ -96,6 +96,19 @@ fn byte_len(ty: &MemoryType, pages: u64) -> Option<usize> {
 
 impl LinearMemory {
     pub fn new(ty: MemoryType, mode: BoundsChecks) -> Result<LinearMemory> {
+        if !matches!(ty.page_size_log2, 0 | 16) {
+            bail!(
+                "unsupported memory page size 2^{} (1 or 65536 bytes)",
+                ty.page_size_log2
+            );
+        }
+        if ty.maximum.is_some_and(|max| max < ty.minimum) {
+            bail!(
+                "memory minimum of {} pages exceeds its maximum of {:?}",
+                ty.minimum,
+                ty.maximum
+            );
+        }
         let max = ty.absolute_max_pages();
         if ty.minimum > max {
             bail!(

@@ -22,6 +22,13 @@ unsafe impl Send for TableData {}
 
 impl TableData {
     pub fn new(ty: TableType, init: usize) -> Result<TableData> {
+        if ty.maximum.is_some_and(|max| max < ty.minimum) {
+            bail!(
+                "table minimum of {} elements exceeds its maximum of {:?}",
+                ty.minimum,
+                ty.maximum
+            );
+        }
         if ty.minimum > MAX_TABLE_ELEMENTS {
             bail!(
                 "table minimum of {} elements exceeds Kiln's limit of {MAX_TABLE_ELEMENTS}",

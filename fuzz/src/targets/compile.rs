@@ -179,6 +179,10 @@ fn check_section(b: &[u8], pos: &mut usize, kind: Section) -> Option<()> {
         if flags & 1 != 0 {
             leb(b, pos, bits)?;
         }
+        if flags & 0x08 != 0 {
+            // The custom page size's log2.
+            u32_leb(b, pos)?;
+        }
         Some(())
     }
     let count = u32_leb(b, pos)?;

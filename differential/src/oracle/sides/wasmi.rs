@@ -58,7 +58,12 @@ impl WasmiSide {
         let mut config = Config::default();
         config
             .consume_fuel(true)
-            .set_max_recursion_depth(limits.max_call_depth);
+            .set_max_recursion_depth(limits.max_call_depth)
+            // Kiln's proposals that wasmi's defaults leave off (multi-memory,
+            // tail calls and extended constants are on by default).
+            .wasm_memory64(true)
+            .wasm_custom_page_sizes(true)
+            .wasm_wide_arithmetic(true);
         WasmiSide {
             engine: Engine::new(&config),
             fuel: limits.fuel,
@@ -148,20 +153,9 @@ impl Side for WasmiSide {
     }
 
     fn declines(&self, wasm: &[u8]) -> Option<String> {
-        if !self.simd && super::needs_simd(wasm) {
-            return Some(format!(
-                "SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway"
-            ));
-        }
-        // wasmi 2.0's default configuration leaves these proposals off.
-        let unsupported = kiln::Features {
-            memory64: false,
-            wide_arithmetic: false,
-            custom_page_sizes: false,
-            ..kiln::Features::ALL
-        };
-        super::needs_beyond(wasm, &unsupported)
-            .then(|| "uses memory64 or wide arithmetic, which wasmi 2.0 leaves off".to_string())
+        (!self.simd && super::needs_simd(wasm)).then(|| {
+            format!("SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway")
+        })
     }
 
     fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome {
