@@ -38,8 +38,10 @@ use std::ops::Range;
 /// Bumped whenever any section's encoding, the vmctx layout compiled
 /// code reads or the convention it calls in changes (3: the checksum; 4:
 /// the vmctx header's `objects`; 5: wasm functions in Cranelift's `tail`
-/// convention; 64-bit memories and tables, `i64` builtin operands).
-pub const FORMAT_VERSION: u32 = 5;
+/// convention; 64-bit memories and tables, `i64` builtin operands; 6:
+/// `Tunables::epoch_interruption`, the store context's epoch fields, the
+/// `new_epoch` builtin, `GROW_ERROR`).
+pub const FORMAT_VERSION: u32 = 6;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -130,6 +132,13 @@ impl EngineMetadata {
                 "fuel metering",
                 &self.tunables.consume_fuel,
                 &engine.tunables.consume_fuel,
+            ));
+        }
+        if self.tunables.epoch_interruption != engine.tunables.epoch_interruption {
+            return Err(differ(
+                "epoch interruption",
+                &self.tunables.epoch_interruption,
+                &engine.tunables.epoch_interruption,
             ));
         }
         if self.features != engine.features {
@@ -519,6 +528,15 @@ mod tests {
             "bounds checks",
         );
         check(&bytes, Config::new().consume_fuel(true), "fuel metering");
+        check(
+            &bytes,
+            Config::new().epoch_interruption(true),
+            "epoch interruption",
+        );
+        // And the other way round: code with checks needs an engine with
+        // epochs, whose stores have a deadline and a counter to read.
+        let with_epochs = artifact(Config::new().epoch_interruption(true));
+        check(&with_epochs, &Config::new(), "epoch interruption");
         check(
             &bytes,
             Config::new().wasm_bulk_memory(false),

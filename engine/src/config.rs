@@ -209,6 +209,7 @@ impl Config {
             tunables: Tunables {
                 bounds_checks,
                 consume_fuel: false,
+                epoch_interruption: false,
             },
             opt_level: OptLevel::Speed,
             max_wasm_stack: 512 * 1024,
@@ -250,6 +251,24 @@ impl Config {
     /// that skips part of a function or loop body still pays for all of it.
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
         self.tunables.consume_fuel = enable;
+        self
+    }
+
+    /// Interrupt wasm by epochs, wasmtime's model (off by default):
+    /// compiled code compares the engine's epoch
+    /// ([`Engine::increment_epoch`](crate::Engine::increment_epoch), from
+    /// any thread) with its store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) at
+    /// every loop header and at the entry of every function but leaves (no
+    /// `loop`, no call), so every execution that would not finish reaches
+    /// a check, and at the deadline traps with `TrapCode::Interrupt` or
+    /// runs the store's callback
+    /// ([`Store::epoch_deadline_callback`](crate::Store::epoch_deadline_callback)).
+    /// A check is one load of the epoch and one compare; a store's
+    /// deadline starts at 0, as in wasmtime, so a store that sets none is
+    /// interrupted at its first check. Off, compiled code has no checks.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.tunables.epoch_interruption = enable;
         self
     }
 

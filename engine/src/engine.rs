@@ -1,7 +1,8 @@
 //! `Engine`: the compiler (a Cranelift ISA for the host), the settings it
 //! was built with, the engine-wide registry of function types, and the
-//! per-type trampolines, and the instance allocator every store of the
-//! engine draws memory from. Cheap to clone; shared across threads.
+//! per-type trampolines, the instance allocator every store of the
+//! engine draws memory from, and the epoch counter (see
+//! `Config::epoch_interruption`). Cheap to clone; shared across threads.
 
 use crate::config::Config;
 use crate::trampoline::{self, Trampolines};
@@ -11,6 +12,7 @@ use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable, OptLevel};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
@@ -24,6 +26,9 @@ struct EngineInner {
     types: Mutex<TypeRegistry>,
     trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
     allocator: Arc<dyn InstanceAllocator>,
+    /// The current epoch. Stores point their `VMStoreContext` at it, and
+    /// hold the engine, so it outlives every reader.
+    epoch: AtomicU64,
 }
 
 /// Interns function types so a signature check is one integer compare,
@@ -92,6 +97,7 @@ impl Engine {
                 types: Mutex::default(),
                 trampolines: Mutex::default(),
                 allocator: Arc::new(OnDemandAllocator),
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -146,6 +152,24 @@ impl Engine {
     /// as `Module::new(..)?.serialize()` does.
     pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
         crate::Module::new(self, bytes)?.serialize()
+    }
+
+    /// Advance the epoch by one: wasm running in any store of this engine
+    /// whose deadline is now reached stops at its next check (with
+    /// `Config::epoch_interruption`). Lock-free, from any thread (a
+    /// ticker thread, a signal handler).
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current epoch (0 when the engine is created).
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The counter compiled code reads, valid as long as the engine.
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &self.inner.epoch
     }
 
     pub fn same(a: &Engine, b: &Engine) -> bool {

@@ -8,10 +8,11 @@
 //! `StoreOpaque::{try_get, get}`).
 
 use crate::func::Func;
-use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
+use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_and_limiter, opaque_mut};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::values::Val;
 use crate::vm::GlobalData;
+use crate::vm::limits::{self, Creation};
 use crate::vm::vmctx::VMGlobal;
 use anyhow::{Result, bail};
 
@@ -162,9 +163,19 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table of type `ty`, every element `init`, once the store's
+    /// resource limiter (if any) admits it (its count and initial size).
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let s = opaque_mut(&mut store);
+        let (s, limiter) = opaque_and_limiter(&mut store);
         let init = init.to_raw_checked(s, crate::ValType::Ref(ty.element))? as usize;
+        if let Some(limiter) = limiter {
+            let new = Creation {
+                instance: false,
+                memories: &[],
+                tables: &[ty],
+            };
+            limits::admit(limiter, s.objects.counts(), new)?;
+        }
         let table = s.objects.allocator.allocate_table(ty, init)?;
         Ok(Table {
             store_id: s.id(),
@@ -219,12 +230,14 @@ impl Table {
         Ok(())
     }
 
-    /// Grow by `delta` elements; returns the previous size.
+    /// Grow by `delta` elements; returns the previous size. Growth the
+    /// table's type or the store's resource limiter does not allow is an
+    /// error.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let s = opaque_mut(&mut store);
+        let (s, limiter) = opaque_and_limiter(&mut store);
         let elem = s.try_get(*self)?.ty.element;
         let raw = init.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
-        match s.get_mut(*self).grow(delta, raw) {
+        match s.get_mut(*self).grow(delta, raw, limiter)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),
         }
@@ -245,8 +258,18 @@ pub struct Memory {
 }
 
 impl Memory {
+    /// A memory of type `ty`, once the store's resource limiter (if any)
+    /// admits it (its count and initial size).
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let s = opaque_mut(&mut store);
+        let (s, limiter) = opaque_and_limiter(&mut store);
+        if let Some(limiter) = limiter {
+            let new = Creation {
+                instance: false,
+                memories: &[ty],
+                tables: &[],
+            };
+            limits::admit(limiter, s.objects.counts(), new)?;
+        }
         let memory = (s.objects.allocator).allocate_memory(ty, &s.engine.config().tunables)?;
         Ok(Memory {
             store_id: s.id(),
@@ -330,9 +353,12 @@ impl Memory {
         Ok(())
     }
 
-    /// Grow by `delta` pages; returns the previous size in pages.
+    /// Grow by `delta` pages; returns the previous size in pages. Growth
+    /// the memory's type, the host or the store's resource limiter does
+    /// not allow is an error.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        match opaque_mut(&mut store).try_get_mut(*self)?.grow(delta) {
+        let (s, limiter) = opaque_and_limiter(&mut store);
+        match s.try_get_mut(*self)?.grow(delta, limiter)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by {delta} pages"),
         }

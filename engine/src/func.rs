@@ -171,7 +171,7 @@ unsafe extern "C" fn host_shim(
                 anyhow!("host function panicked: {msg}")
             }
         };
-        (*store).pending_error = Some(error);
+        (*store).objects.pending_error = Some(error);
         1
     }
 }

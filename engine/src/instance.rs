@@ -7,10 +7,10 @@ use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::info::EntityIndex;
 use crate::module::{Module, entity_type};
-use crate::store::{AsContextMut, StoreOpaque, opaque, opaque_mut};
+use crate::store::{AsContextMut, StoreOpaque, opaque, opaque_and_limiter, opaque_mut};
 use crate::trap::{Trap, TrapCode};
 use crate::types::ExternType;
-use crate::vm::{Import, InstanceData, ModuleRuntime, SegmentError};
+use crate::vm::{Import, InstanceData, ModuleRuntime, ResourceLimiter, SegmentError};
 use anyhow::{Result, bail};
 use std::sync::Arc;
 
@@ -106,18 +106,22 @@ fn typecheck_imports(s: &StoreOpaque, module: &Module, imports: &[Extern]) -> Re
 
 impl Instance {
     /// Instantiate `module` with `imports`, given in the order of
-    /// `module.imports()`.
+    /// `module.imports()`. With a resource limiter on the store
+    /// (`Store::limiter`), the instance and the memories and tables it
+    /// defines (counts and initial sizes) must be admitted by it first.
     pub fn new(
         mut store: impl AsContextMut,
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
-        let s = opaque_mut(&mut store);
-        Instance::instantiate(s, module, imports)
+        let (s, limiter) = opaque_and_limiter(&mut store);
+        Instance::instantiate(s, limiter, module, imports)
     }
 
+    /// Instantiation in `s`, whose resource limiter (if any) is `limiter`.
     pub(crate) fn instantiate(
         s: &mut StoreOpaque,
+        limiter: Option<&mut dyn ResourceLimiter>,
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
@@ -129,7 +133,7 @@ impl Instance {
         let runtime: Arc<dyn ModuleRuntime> = m.clone();
         let mut inst = s
             .objects
-            .allocate_instance(runtime, &s.engine.config().tunables)?;
+            .allocate_instance(runtime, &s.engine.config().tunables, limiter)?;
         let store: *mut StoreOpaque = s;
         s.objects
             .init_vmctx(&mut inst, &**m, store.cast(), &resolved);

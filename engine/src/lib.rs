@@ -30,6 +30,7 @@ mod externals;
 mod func;
 mod info;
 mod instance;
+mod limits;
 mod linker;
 mod module;
 mod parse;
@@ -49,13 +50,16 @@ pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::Instance;
+pub use limits::{StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
-pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{
     ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType,
 };
 pub use values::{ExternRef, Val};
+pub use vm::ResourceLimiter;
+pub use vm::limits::{DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT};
 
 pub use anyhow::{Error, Result};

@@ -11,7 +11,7 @@ use crate::externals::Extern;
 use crate::func::{Caller, HostFunc, IntoFunc, val_host_fn};
 use crate::instance::Instance;
 use crate::module::Module;
-use crate::store::{AsContextMut, opaque_mut};
+use crate::store::{AsContextMut, opaque_and_limiter, opaque_mut};
 use crate::types::FuncType;
 use crate::values::Val;
 use anyhow::{Result, bail};
@@ -169,7 +169,7 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance> {
-        let s = opaque_mut(&mut store);
+        let (s, limiter) = opaque_and_limiter(&mut store);
         if !Engine::same(&self.engine, &s.engine) {
             bail!(
                 "cross-engine instantiation: the linker and the store belong to different engines"
@@ -188,6 +188,6 @@ impl<T: 'static> Linker<T> {
                 ),
             }
         }
-        Instance::instantiate(s, module, &imports)
+        Instance::instantiate(s, limiter, module, &imports)
     }
 }

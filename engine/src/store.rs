@@ -1,6 +1,8 @@
 //! `Store<T>`: owns every runtime object (instances, memories, tables,
 //! globals, functions, externrefs) and the host's data `T`, and is where
-//! host→wasm calls enter compiled code.
+//! host→wasm calls enter compiled code; and the embedder's policies for
+//! it (fuel, the epoch deadline and what happens there, the resource
+//! limiter), which the VM reaches through `StoreHooks`.
 //!
 //! Objects are referred to by handles (`Func`, `Memory`, ...) that carry
 //! the store's id and an index. Every access through a handle goes through
@@ -22,8 +24,8 @@ use crate::values::ExternRef;
 use crate::vm::signals::{self, TrapRecord};
 use crate::vm::vmctx::VMFuncRef;
 use crate::vm::{
-    GlobalData, InstanceData, LinearMemory, StoreObjects, TableData, registry, thread_stack,
-    trap_codes,
+    EpochAction, GlobalData, InstanceData, LinearMemory, ResourceLimiter, StoreHooks,
+    StoreObjects, TableData, registry, thread_stack, trap_codes,
 };
 use anyhow::{Result, anyhow, bail};
 use rustc_hash::FxHashMap;
@@ -47,9 +49,6 @@ pub struct StoreOpaque {
     /// made itself, so FxHash's lack of collision resistance costs nothing.
     pub(crate) func_by_ref: FxHashMap<usize, usize>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
-    /// The error of a failed host call, waiting for the trap it caused to
-    /// reach the host→wasm entry.
-    pub(crate) pending_error: Option<anyhow::Error>,
     /// Host→wasm entries currently active on the stack.
     entry_depth: u32,
 }
@@ -59,7 +58,91 @@ pub struct StoreOpaque {
 #[repr(C)]
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
+    /// The embedder's resource limiter, found in its data (`Store::limiter`).
+    limiter: Option<Box<LimiterFn<T>>>,
+    /// What happens at the epoch deadline; `None`: the interrupt trap.
+    epoch_callback: Option<Box<EpochCallback<T>>>,
     pub(crate) data: T,
+}
+
+/// `Store::limiter`'s accessor.
+type LimiterFn<T> = dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync;
+/// `Store::epoch_deadline_callback`'s callback.
+type EpochCallback<T> = dyn FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline> + Send + Sync;
+
+/// What to do when the epoch reaches a store's deadline, as its
+/// [`Store::epoch_deadline_callback`] decides (wasmtime's type, without
+/// the async variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpdateDeadline {
+    /// Stop with a trap, `TrapCode::Interrupt`; the deadline stays.
+    Interrupt,
+    /// Go on, with the deadline this many ticks after the current epoch.
+    Continue(u64),
+}
+
+impl<T> StoreInner<T> {
+    /// The VM's way back to this store's policies.
+    const HOOKS: StoreHooks = StoreHooks {
+        with_limiter: with_limiter_hook::<T>,
+        new_epoch: new_epoch_hook::<T>,
+    };
+
+    /// The opaque store and the resource limiter, borrowed apart (the
+    /// limiter lives in the data).
+    pub(crate) fn opaque_and_limiter(
+        &mut self,
+    ) -> (&mut StoreOpaque, Option<&mut dyn ResourceLimiter>) {
+        let limiter = match &mut self.limiter {
+            Some(f) => Some(f(&mut self.data)),
+            None => None,
+        };
+        (&mut self.opaque, limiter)
+    }
+}
+
+/// `StoreHooks::with_limiter` for stores of `T`.
+///
+/// # Safety
+/// `store` must point to a live `StoreInner<T>` whose data and limiter are
+/// not borrowed.
+unsafe fn with_limiter_hook<T>(store: *mut u8, f: &mut dyn FnMut(Option<&mut dyn ResourceLimiter>)) {
+    let inner = store.cast::<StoreInner<T>>();
+    // SAFETY: the caller guarantees these two fields are free; only they
+    // are borrowed (the caller may hold the `StoreOpaque`).
+    let (limiter, data) = unsafe { (&mut *(&raw mut (*inner).limiter), &mut *(&raw mut (*inner).data)) };
+    match limiter {
+        Some(limiter) => f(Some(limiter(data))),
+        None => f(None),
+    }
+}
+
+/// `StoreHooks::new_epoch` for stores of `T`: the callback, if any, else
+/// the interrupt trap.
+///
+/// # Safety
+/// `store` must point to a live `StoreInner<T>`, not borrowed at all.
+unsafe fn new_epoch_hook<T>(store: *mut u8) -> Result<EpochAction> {
+    // SAFETY: the caller guarantees the store is live and free.
+    let inner = unsafe { &mut *store.cast::<StoreInner<T>>() };
+    let Some(mut callback) = inner.epoch_callback.take() else {
+        return Ok(EpochAction::Interrupt);
+    };
+    // The callback gets the whole store, so it is taken out while it runs
+    // and put back even if it panics (the builtin turns the panic into the
+    // call's error).
+    let update = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        callback(StoreContextMut(&mut *inner))
+    }));
+    inner.epoch_callback.get_or_insert(callback);
+    match update.unwrap_or_else(|panic| std::panic::resume_unwind(panic))? {
+        UpdateDeadline::Continue(ticks) => {
+            inner.opaque.set_epoch_deadline(ticks);
+            Ok(EpochAction::Continue)
+        }
+        UpdateDeadline::Interrupt => Ok(EpochAction::Interrupt),
+    }
 }
 
 /// A collection of wasm objects and host state `T`.
@@ -74,14 +157,19 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    objects: StoreObjects::new(engine.allocator().clone()),
+                    objects: StoreObjects::new(
+                        engine.allocator().clone(),
+                        StoreInner::<T>::HOOKS,
+                        engine.epoch_counter(),
+                    ),
                     modules: Vec::new(),
                     funcs: Vec::new(),
                     func_by_ref: FxHashMap::default(),
                     externrefs: Vec::new(),
-                    pending_error: None,
                     entry_depth: 0,
                 },
+                limiter: None,
+                epoch_callback: None,
                 data,
             }),
         }
@@ -112,6 +200,55 @@ impl<T> Store<T> {
         self.fuel_enabled()?;
         // Negative after an out-of-fuel trap: the last charge overdrew it.
         Ok(self.inner.opaque.objects.context.fuel.max(0) as u64)
+    }
+
+    /// Set the epoch deadline `ticks_beyond_current` ticks after the
+    /// engine's current epoch (saturating): wasm of this store stops at its
+    /// first check once `Engine::increment_epoch` has been called that
+    /// many times (`Config::epoch_interruption`; without it this does
+    /// nothing). The deadline starts at 0, as in wasmtime: with epochs on
+    /// and no deadline set, wasm stops at its first check (at the entry of
+    /// any function but a leaf, or a loop header).
+    pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        self.inner.opaque.set_epoch_deadline(ticks_beyond_current);
+    }
+
+    /// At the epoch deadline, trap with `TrapCode::Interrupt` (the
+    /// default): undoes [`Store::epoch_deadline_callback`].
+    pub fn epoch_deadline_trap(&mut self) {
+        self.inner.epoch_callback = None;
+    }
+
+    /// At the epoch deadline, call `callback` with the store instead of
+    /// trapping: `Ok(UpdateDeadline::Continue(ticks))` sets the deadline
+    /// `ticks` after the current epoch and lets wasm go on,
+    /// `Ok(UpdateDeadline::Interrupt)` traps with `TrapCode::Interrupt`,
+    /// and `Err` makes the running call return that error unchanged. A
+    /// panic in it is the call's error too.
+    pub fn epoch_deadline_callback(
+        &mut self,
+        callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline>
+        + Send
+        + Sync
+        + 'static,
+    ) {
+        self.inner.epoch_callback = Some(Box::new(callback));
+    }
+
+    /// Limit what wasm in this store may allocate: `limiter` finds the
+    /// store's [`ResourceLimiter`] in its data (e.g. a
+    /// [`StoreLimits`](crate::StoreLimits) field), which is then asked
+    /// before every memory or table of the store is created or grown
+    /// (`memory.grow`, `table.grow`, `Memory::grow`, `Table::grow`,
+    /// instantiation, `Memory::new`, `Table::new`) and every instance is
+    /// created. Growth it denies returns `-1` to wasm (an error to the
+    /// host); creation it denies is an error naming what was denied, and
+    /// allocates nothing.
+    pub fn limiter(
+        &mut self,
+        limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.inner.limiter = Some(Box::new(limiter));
     }
 
     fn fuel_enabled(&self) -> Result<()> {
@@ -157,6 +294,11 @@ impl<T> StoreContextMut<'_, T> {
     }
     pub fn engine(&self) -> &Engine {
         &self.0.opaque.engine
+    }
+    /// As [`Store::set_epoch_deadline`] (from an epoch callback or a host
+    /// function too).
+    pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        self.0.opaque.set_epoch_deadline(ticks_beyond_current);
     }
 }
 
@@ -225,6 +367,15 @@ pub(crate) fn opaque<S: AsContext>(s: &S) -> &StoreOpaque {
     let inner: &StoreInner<S::Data> = ctx.0;
     // SAFETY: `inner` borrows from `s` for as long as `s` is borrowed.
     unsafe { &*(&inner.opaque as *const StoreOpaque) }
+}
+
+/// The opaque store and its resource limiter behind any mutable context,
+/// borrowed apart.
+pub(crate) fn opaque_and_limiter<S: AsContextMut>(
+    s: &mut S,
+) -> (&mut StoreOpaque, Option<&mut dyn ResourceLimiter>) {
+    let inner = s.as_context_mut().0;
+    inner.opaque_and_limiter()
 }
 
 /// The opaque store behind any mutable context.
@@ -328,6 +479,12 @@ unsafe extern "C" fn enter_wasm(data: *mut c_void) {
 impl StoreOpaque {
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// See `Store::set_epoch_deadline`.
+    pub(crate) fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        let epoch = self.engine.current_epoch();
+        self.objects.context.epoch_deadline = epoch.saturating_add(ticks_beyond_current);
     }
 
     /// `Err` unless `handle` belongs to this store: for methods that
@@ -453,6 +610,7 @@ impl StoreOpaque {
         };
         if ir_code == trap_codes::HOST_ERROR {
             return self
+                .objects
                 .pending_error
                 .take()
                 .unwrap_or_else(|| anyhow!("host function failed"));

@@ -37,6 +37,8 @@ pub enum TrapCode {
     NullReference,
     /// The store ran out of fuel.
     OutOfFuel,
+    /// The store's epoch deadline passed (`Config::epoch_interruption`).
+    Interrupt,
 }
 
 impl TrapCode {
@@ -54,6 +56,7 @@ impl TrapCode {
             TrapCode::UnreachableCodeReached => "unreachable",
             TrapCode::NullReference => "null reference",
             TrapCode::OutOfFuel => "all fuel consumed",
+            TrapCode::Interrupt => "interrupt",
         }
     }
 
@@ -72,6 +75,7 @@ impl TrapCode {
             trap_codes::UNREACHABLE => TrapCode::UnreachableCodeReached,
             trap_codes::OUT_OF_FUEL => TrapCode::OutOfFuel,
             trap_codes::NULL_REFERENCE => TrapCode::NullReference,
+            trap_codes::INTERRUPT => TrapCode::Interrupt,
             _ => return None,
         })
     }

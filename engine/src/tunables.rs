@@ -26,4 +26,8 @@ pub struct Tunables {
     /// Charge fuel at function entries (leaves excepted) and loop headers
     /// (see `Config::consume_fuel`).
     pub consume_fuel: bool,
+    /// Check the engine's epoch against the store's deadline at function
+    /// entries (leaves excepted) and loop headers (see
+    /// `Config::epoch_interruption`).
+    pub epoch_interruption: bool,
 }

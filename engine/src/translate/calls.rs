@@ -206,10 +206,15 @@ impl Translator<'_, '_> {
         all_args.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, fn_ptr, &all_args);
         let result = self.b.inst_results(call).first().copied();
-        match (builtin.status_trap(), result) {
-            (Some(code), Some(status)) => {
+        match (builtin.status_trap(), builtin.error_value(), result) {
+            (Some(code), _, Some(status)) => {
                 self.b.ins().trapnz(status, code);
                 None
+            }
+            (None, Some(error), Some(value)) => {
+                let failed = self.b.ins().icmp_imm_s(IntCC::Equal, value, error);
+                self.b.ins().trapnz(failed, trap_codes::HOST_ERROR);
+                result
             }
             _ => result,
         }

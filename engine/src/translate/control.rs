@@ -170,6 +170,7 @@ impl Translator<'_, '_> {
         if let Some(cost) = fuel_cost {
             self.consume_fuel(cost);
         }
+        self.epoch_check();
         self.control.push(Frame {
             kind: FrameKind::Loop { header },
             next: header,

@@ -113,6 +113,23 @@ impl FuelPlan {
     }
 }
 
+/// Whether a function with operator `op` is no leaf: `op` is a `loop` or
+/// a call of any kind. A tail call is a call (else a loop of tail calls
+/// would never be charged); the typed-reference calls are refused later,
+/// but never leaves.
+pub(super) fn ends_leaf(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Loop { .. }
+            | Operator::Call { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCallRef { .. }
+    )
+}
+
 impl BodyScan {
     fn new(info: &ModuleInfo, mut reader: OperatorsReader<'_>) -> Result<BodyScan> {
         // One entry per open construct: `Some(i)` for a loop at operator
@@ -131,30 +148,21 @@ impl BodyScan {
                 Some(l) => *loops.entry(l).or_insert(0) += 1,
                 None => entry += 1,
             }
+            leaf &= !ends_leaf(&op);
             match op {
                 Operator::Loop { .. } => {
                     open.push(Some(i));
                     loops.insert(i, 0);
-                    leaf = false;
                 }
                 Operator::Block { .. } | Operator::If { .. } => open.push(None),
                 Operator::End => {
                     open.pop();
                 }
-                // A tail call is a call: the function making it is no leaf
-                // (else a loop of tail calls would never be charged).
                 Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
                     if let Some(callee) = function_index.checked_sub(info.num_imported_funcs) {
                         calls.push((owner, callee));
                     }
-                    leaf = false;
                 }
-                // Every other way to call wasm (the typed-reference ones
-                // are refused later, but never leaves).
-                Operator::CallIndirect { .. }
-                | Operator::ReturnCallIndirect { .. }
-                | Operator::CallRef { .. }
-                | Operator::ReturnCallRef { .. } => leaf = false,
                 _ => {}
             }
             i += 1;

@@ -16,6 +16,7 @@
 //! - `calls`: direct, imported and indirect calls and their tail-call
 //!   forms, builtin calls
 //! - `fuel`: fuel metering (no operators of its own)
+//! - `epoch`: epoch interruption checks (no operators of their own)
 //! - `simd`: fixed-width SIMD (`v128`)
 //!
 //! The dispatch is exhaustive: `Dispatch` implements wasmparser's
@@ -49,6 +50,7 @@ macro_rules! operators {
 
 mod calls;
 mod control;
+mod epoch;
 mod fuel;
 mod memory;
 mod numeric;
@@ -295,6 +297,9 @@ struct Translator<'e, 'f> {
     builtin_sigs: HashMap<Builtin, SigRef>,
     /// This function's fuel charges, when fuel is on.
     fuel: Option<&'e fuel::FuelCosts>,
+    /// What this function's epoch checks share, when epochs are on and it
+    /// is no leaf.
+    epoch: Option<epoch::EpochState>,
     /// Position of the operator being translated in the body (what
     /// `FuelCosts::loops` is keyed by).
     op_index: usize,
@@ -316,6 +321,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             func_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
             fuel: None,
+            epoch: None,
             op_index: 0,
         }
     }
@@ -362,6 +368,9 @@ impl<'e, 'f> Translator<'e, 'f> {
                 self.consume_fuel(costs.entry);
             }
             self.fuel = Some(costs);
+        }
+        if env.tunables.epoch_interruption && !epoch::is_leaf(body)? {
+            self.epoch_function_entry();
         }
 
         let results: Vec<Type> = ty.results().iter().map(|&t| clif_type(t)).collect();

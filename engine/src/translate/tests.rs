@@ -1,5 +1,6 @@
 //! Unit tests: translate small modules, verify the CLIF with the host ISA
-//! and compile it, under every combination of bounds-check mode and fuel.
+//! and compile it, under every combination of bounds-check mode and fuel
+//! (epoch checks on with fuel, off without).
 //!
 //! `check(wat)` covers all defined functions of a module; `run(wat, args,
 //! expected)` additionally executes the first defined function (no calls,
@@ -18,6 +19,7 @@ use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, control::ControlPlane, verify_function};
+use std::sync::atomic::AtomicU64;
 
 fn isa() -> OwnedTargetIsa {
     // As the engine sets them: Cranelift's tail calls need frame pointers.
@@ -39,18 +41,22 @@ const ALL_TUNABLES: [Tunables; 4] = [
     Tunables {
         bounds_checks: BoundsChecks::GuardPages,
         consume_fuel: false,
+        epoch_interruption: false,
     },
     Tunables {
         bounds_checks: BoundsChecks::Explicit,
         consume_fuel: false,
+        epoch_interruption: false,
     },
     Tunables {
         bounds_checks: BoundsChecks::GuardPages,
         consume_fuel: true,
+        epoch_interruption: true,
     },
     Tunables {
         bounds_checks: BoundsChecks::Explicit,
         consume_fuel: true,
+        epoch_interruption: true,
     },
 ];
 
@@ -138,7 +144,7 @@ impl Drop for Code {
 
 /// A vmctx with one 1-page memory (filled with bytes 0, 1, 2, ...), one
 /// 4-element table (holding 0, 1, 2, 3), the module's globals (all zero)
-/// and plenty of fuel.
+/// plenty of fuel and an epoch deadline never reached.
 struct TestInstance {
     vmctx: Vec<u64>,
     _memory: Box<[u8]>,
@@ -164,9 +170,12 @@ impl TestInstance {
             length: table.len(),
         });
         let mut globals = vec![VMGlobal::default(); info.globals.len()];
+        static EPOCH: AtomicU64 = AtomicU64::new(0);
         let store_context = Box::new(VMStoreContext {
             stack_limit: 0,
             fuel: 1 << 40,
+            epoch_deadline: u64::MAX,
+            epoch_counter: &EPOCH,
         });
         let mut set = |offset: u32, value: u64| vmctx[offset as usize / 8] = value;
         set(
@@ -600,7 +609,10 @@ fn tail_calls_are_cranelift_tail_calls() {
         // defined function directly; none of them with an ordinary call.
         assert_eq!(text.matches("return_call_indirect").count(), 2, "{text}");
         assert_eq!(text.matches("return_call fn").count(), 1, "{text}");
-        assert!(!text.contains(" call"), "{text}");
+        // The only ordinary calls are epoch checks' calls of `new_epoch`.
+        let epoch_calls = text.matches("user8").count();
+        assert_eq!(text.matches(" call").count(), epoch_calls, "{text}");
+        assert_eq!(epoch_calls > 0, tunables.epoch_interruption, "{text}");
     }
 }
 
@@ -966,6 +978,47 @@ fn only_functions_that_can_run_on_check_fuel() {
     );
     check_fuel_checks("(module (import \"m\" \"f\" (func)) (func (call 0)))", &[1]);
     check_fuel_checks("(module (func $f) (func (loop (call $f))))", &[0, 2]);
+}
+
+/// The number of epoch checks (`INTERRUPT` traps, `user8`) in each
+/// defined function of `wat`, with epochs on (and fuel off).
+#[track_caller]
+fn check_epoch_checks(wat: &str, expected: &[usize]) {
+    let info = parse(wat);
+    let epochs = Tunables {
+        bounds_checks: BoundsChecks::GuardPages,
+        consume_fuel: false,
+        epoch_interruption: true,
+    };
+    let got: Vec<usize> = translate_all(&info, &epochs)
+        .iter()
+        .map(|(f, _)| f.display().to_string().matches("user8").count())
+        .collect();
+    assert_eq!(got, expected, "{wat}");
+}
+
+#[test]
+fn epoch_checks_go_where_fuel_is_charged() {
+    // Leaves: none.
+    check_epoch_checks("(module (func))", &[0]);
+    check_epoch_checks(
+        "(module (memory 1) (func (result i32) (block (br 0)) (memory.grow (i32.const 1))))",
+        &[0],
+    );
+    // Entries of functions that call, and every loop header.
+    check_epoch_checks("(module (func $f) (func (call $f)))", &[0, 1]);
+    check_epoch_checks("(module (func $f (return_call $f)))", &[1]);
+    check_epoch_checks(
+        "(module (type $t (func)) (table 1 funcref) (func (call_indirect (type $t) (i32.const 0))))",
+        &[1],
+    );
+    check_epoch_checks("(module (func (loop (br 0))))", &[2]);
+    check_epoch_checks("(module (func (loop (loop (br 0)) (br 0))))", &[3]);
+    // Off, nothing at all: no check, no call of `new_epoch`.
+    for tunables in &ALL_TUNABLES[..2] {
+        let text = clif("(module (func (loop (call 0))))", tunables);
+        assert!(!text.contains("user8"), "{text}");
+    }
 }
 
 // ---- SIMD ----

@@ -27,7 +27,8 @@ use cranelift_codegen::isa::CallConv;
 macro_rules! foreach_builtin {
     ($mac:ident) => {
         $mac! {
-            /// `(memory, delta_pages) -> old_pages`, or `-1` when the memory cannot grow.
+            /// `(memory, delta_pages) -> old_pages`, `-1` when the memory cannot
+            /// grow, or `GROW_ERROR` when the store's limiter failed.
             MemoryGrow memory_grow(i32, i64) -> i64;
             /// `(memory, dst, value, len) -> status`.
             MemoryFill memory_fill(i32, i64, i32, i64) -> status;
@@ -37,7 +38,8 @@ macro_rules! foreach_builtin {
             MemoryInit memory_init(i32, i32, i64, i32, i32) -> status;
             /// `(data_index)`.
             DataDrop data_drop(i32) -> none;
-            /// `(table, init_ref, delta) -> old_size`, or `-1` when the table cannot grow.
+            /// `(table, init_ref, delta) -> old_size`, `-1` when the table cannot
+            /// grow, or `GROW_ERROR` when the store's limiter failed.
             TableGrow table_grow(i32, ptr, i64) -> i64;
             /// `(table, dst, ref, len) -> status`.
             TableFill table_fill(i32, i64, ptr, i64) -> status;
@@ -47,10 +49,26 @@ macro_rules! foreach_builtin {
             TableInit table_init(i32, i32, i64, i32, i32) -> status;
             /// `(elem_index)`.
             ElemDrop elem_drop(i32) -> none;
+            /// `() -> status`: the epoch deadline has passed; `0` to go on
+            /// (the deadline moved), else `NEW_EPOCH_INTERRUPT` or
+            /// `NEW_EPOCH_ERROR` (see `epoch_status_traps`).
+            NewEpoch new_epoch() -> status;
         }
     };
 }
 pub(crate) use foreach_builtin;
+
+/// What `memory_grow` and `table_grow` return when the store's resource
+/// limiter failed with an error, which is then pending in the store:
+/// compiled code traps with `trap_codes::HOST_ERROR`. Never an old size
+/// (sizes stay below `isize::MAX`), nor `-1`.
+pub const GROW_ERROR: i64 = -2;
+
+/// `new_epoch`'s status when the store's policy is to trap.
+pub const NEW_EPOCH_INTERRUPT: i64 = 1;
+/// `new_epoch`'s status when the store's policy failed with an error, then
+/// pending in the store.
+pub const NEW_EPOCH_ERROR: i64 = 2;
 
 macro_rules! declare_builtins {
     ($( $(#[$doc:meta])* $name:ident $field:ident ( $($param:ident),* ) -> $ret:ident; )*) => {
@@ -99,7 +117,8 @@ impl Builtin {
     }
 
     /// For builtins that return a status: the trap a non-zero status
-    /// raises. Compiled code does `trapnz status, code`.
+    /// raises. Compiled code does `trapnz status, code`. (`NewEpoch`'s
+    /// statuses raise two traps: `epoch_status_traps`.)
     pub fn status_trap(self) -> Option<ir::TrapCode> {
         match self {
             Builtin::MemoryFill | Builtin::MemoryCopy | Builtin::MemoryInit => {
@@ -111,4 +130,22 @@ impl Builtin {
             _ => None,
         }
     }
+
+    /// For builtins that return a value: the value that means the call
+    /// failed with an error pending in the store. Compiled code traps with
+    /// `trap_codes::HOST_ERROR` on it.
+    pub fn error_value(self) -> Option<i64> {
+        match self {
+            Builtin::MemoryGrow | Builtin::TableGrow => Some(GROW_ERROR),
+            _ => None,
+        }
+    }
+}
+
+/// `NewEpoch`'s non-zero statuses and the traps they raise.
+pub fn epoch_status_traps() -> [(i64, ir::TrapCode); 2] {
+    [
+        (NEW_EPOCH_INTERRUPT, trap_codes::INTERRUPT),
+        (NEW_EPOCH_ERROR, trap_codes::HOST_ERROR),
+    ]
 }

@@ -14,6 +14,7 @@
 
 use super::allocator::VmctxBlock;
 use super::global::GlobalData;
+use super::limits::{self, Creation, ResourceLimiter};
 use super::memory_image::MemoryImage;
 use super::objects::StoreObjects;
 use super::vmctx::{self, VMFuncRef, VMFunctionImport, VMGlobal, VMOffsets};
@@ -154,16 +155,26 @@ fn segment_offset(bits: u128, is64: bool) -> usize {
 
 impl StoreObjects {
     /// Step 2: the vmctx block of an instance of `module` and the memories
-    /// and tables it defines. The memories and tables join the store at
-    /// once (a later failure leaves them unused until the store is
-    /// dropped); the instance joins it at `publish`. Imported entries of
-    /// the index lists are filled in by `init_vmctx`.
+    /// and tables it defines, once `limiter` (the store's, if it has one)
+    /// admits them: a refusal allocates nothing. The memories and tables
+    /// join the store at once (a later failure leaves them unused until
+    /// the store is dropped); the instance joins it at `publish`. Imported
+    /// entries of the index lists are filled in by `init_vmctx`.
     pub fn allocate_instance(
         &mut self,
         module: Arc<dyn ModuleRuntime>,
         tunables: &Tunables,
+        limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Box<InstanceData>> {
         let info = module.info();
+        if let Some(limiter) = limiter {
+            let new = Creation {
+                instance: true,
+                memories: &info.memories[info.num_imported_memories as usize..],
+                tables: &info.tables[info.num_imported_tables as usize..],
+            };
+            limits::admit(limiter, self.counts(), new)?;
+        }
         let vmctx = self.allocator.allocate_vmctx(module.offsets())?;
         let mut memories = vec![usize::MAX; info.num_imported_memories as usize];
         for ty in &info.memories[info.num_imported_memories as usize..] {

@@ -2,13 +2,18 @@
 //! compiled code calls through (generated from `foreach_builtin!`'s list),
 //! and each builtin's implementation.
 //!
-//! Builtins never unwind: a failure is a non-zero status, and the calling
-//! compiled code raises the trap (see `signals.rs`).
+//! Builtins never unwind: a failure is a non-zero status (or
+//! `GROW_ERROR`), and the calling compiled code raises the trap (see
+//! `signals.rs`). The embedder's code they run (the limiter, the epoch
+//! policy) is kept from unwinding through them: a panic there becomes the
+//! call's error.
 
-use super::builtins::{Builtin, foreach_builtin};
+use super::builtins::{self, Builtin, foreach_builtin};
 use super::instance::InstanceData;
-use super::objects::StoreObjects;
+use super::limits::ResourceLimiter;
+use super::objects::{EpochAction, StoreObjects};
 use super::vmctx;
+use anyhow::{Result, anyhow};
 use std::mem::{offset_of, size_of};
 
 macro_rules! builtin_table {
@@ -64,6 +69,68 @@ unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreObjects, usize) {
     }
 }
 
+/// The vmctx header's opaque store pointer, for the store's hooks.
+///
+/// # Safety
+/// `vmctx` must be a live instance's vmctx.
+unsafe fn store_ptr(vmctx: *mut u8) -> *mut u8 {
+    // SAFETY: instantiation wrote it; only the field is read.
+    unsafe { *(vmctx.add(vmctx::STORE_OFFSET as usize) as *const *mut u8) }
+}
+
+/// `f`'s result, or its panic as an error: the embedder's code must not
+/// unwind through a builtin's frame into compiled code.
+fn catch<R>(what: &str, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(anyhow!("{what} panicked: {msg}"))
+    })
+}
+
+/// Runs a growth `grow` under the store's limiter: the old size, `-1`
+/// (`u64::MAX`) when denied or impossible, or `GROW_ERROR` with the
+/// limiter's error left pending in `objects`.
+///
+/// # Safety
+/// `vmctx` must be a live instance's vmctx, called from its compiled code.
+unsafe fn limited_grow(
+    vmctx: *mut u8,
+    grow: impl FnOnce(&mut StoreObjects, usize, Option<&mut dyn ResourceLimiter>) -> Result<Option<u64>>,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (objects, i) = unsafe { context(vmctx) };
+    // SAFETY: as above.
+    let store = unsafe { store_ptr(vmctx) };
+    let with_limiter = objects.hooks.with_limiter;
+    let mut grow = Some(grow);
+    let mut result = Ok(None);
+    let run = || {
+        // SAFETY: `store` is this vmctx's store; of it, only its
+        // `StoreObjects` are borrowed here, which the hook leaves alone.
+        unsafe {
+            with_limiter(store, &mut |limiter| {
+                if let Some(grow) = grow.take() {
+                    result = grow(&mut *objects, i, limiter);
+                }
+            })
+        };
+        Ok(())
+    };
+    let caught = catch("the resource limiter", run);
+    match caught.and(result) {
+        Ok(Some(old)) => old,
+        Ok(None) => u64::MAX,
+        Err(e) => {
+            objects.pending_error = Some(e);
+            builtins::GROW_ERROR as u64
+        }
+    }
+}
+
 /// `start..start+len` if it lies within `0..bound`.
 fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
     let end = start.checked_add(len)?;
@@ -72,11 +139,12 @@ fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
 
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (objects, i) = unsafe { context(vmctx) };
-    let inst = &objects.instances[i];
-    objects.memories[inst.memories[mem as usize]]
-        .grow(delta)
-        .unwrap_or(u64::MAX)
+    unsafe {
+        limited_grow(vmctx, |objects, i, limiter| {
+            let m = objects.instances[i].memories[mem as usize];
+            objects.memories[m].grow(delta, limiter)
+        })
+    }
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
@@ -155,11 +223,12 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (objects, i) = unsafe { context(vmctx) };
-    let inst = &objects.instances[i];
-    objects.tables[inst.tables[table as usize]]
-        .grow(delta, init)
-        .unwrap_or(u64::MAX)
+    unsafe {
+        limited_grow(vmctx, |objects, i, limiter| {
+            let t = objects.instances[i].tables[table as usize];
+            objects.tables[t].grow(delta, init, limiter)
+        })
+    }
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: usize, len: u64) -> u32 {
@@ -244,4 +313,21 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &mut objects.instances[i];
     inst.dropped_elems[elem as usize] = true;
+}
+
+unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx; the hooks are
+    // copied out, so no borrow of the store is held while the policy runs.
+    let (store, new_epoch) = unsafe { (store_ptr(vmctx), context(vmctx).0.hooks.new_epoch) };
+    // SAFETY: compiled code holds no borrow of its store.
+    let action = catch("the epoch deadline callback", || unsafe { new_epoch(store) });
+    match action {
+        Ok(EpochAction::Continue) => OK,
+        Ok(EpochAction::Interrupt) => builtins::NEW_EPOCH_INTERRUPT as u32,
+        Err(e) => {
+            // SAFETY: as above; the policy has returned.
+            unsafe { context(vmctx).0.pending_error = Some(e) };
+            builtins::NEW_EPOCH_ERROR as u32
+        }
+    }
 }

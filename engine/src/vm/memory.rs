@@ -11,11 +11,12 @@
 //! length need not end on a host page) maps only its current size and may
 //! move when it grows; compiled code checks every access.
 
+use super::limits::{ResourceLimiter, memory_bytes};
 use super::memory_image::MemoryImage;
 use super::vmctx::VMMemoryDefinition;
 use crate::tunables::BoundsChecks;
 use crate::types::MemoryType;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 
 pub const WASM_PAGE_SIZE: usize = 65536;
 /// The widest access compiled code makes (`v128`).
@@ -187,21 +188,55 @@ impl LinearMemory {
         self.ty.maximum.unwrap_or(max).min(max)
     }
 
-    /// Grow by `delta` pages; the old size in pages, or `None` if the memory
-    /// cannot grow that much (past its maximum, its index type's limit, or
-    /// what the host can map): the memory is then unchanged.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// Grow by `delta` pages, as `limiter` (if any) allows: the old size
+    /// in pages, or `None` if the memory cannot grow that much (the
+    /// limiter denies it; past its maximum, its index type's limit, or
+    /// what the host can map): the memory is then unchanged. `Err` is the
+    /// limiter's error (see `limits.rs`).
+    pub fn grow(
+        &mut self,
+        delta: u64,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Option<u64>> {
+        let Some(limiter) = limiter else {
+            return Ok(self.try_grow(delta).ok());
+        };
         let old = self.pages();
-        let new = old.checked_add(delta)?;
-        if new > self.max_pages() {
-            return None;
+        let maximum = self.ty.maximum.map(|max| memory_bytes(&self.ty, max));
+        let Some(new) = old.checked_add(delta) else {
+            limiter.memory_grow_failed(anyhow!("memory size overflows {delta} pages past {old}"))?;
+            return Ok(None);
+        };
+        let desired = memory_bytes(&self.ty, new);
+        if !limiter.memory_growing(self.def.length, desired, maximum)? {
+            return Ok(None);
         }
-        let (old_len, new_len) = (self.def.length, byte_len(&self.ty, new)?);
+        match self.try_grow(delta) {
+            Ok(old) => Ok(Some(old)),
+            Err(e) => {
+                limiter.memory_grow_failed(e)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Grow by `delta` pages; the old size in pages, or why the memory
+    /// cannot grow that much (it is then unchanged).
+    fn try_grow(&mut self, delta: u64) -> Result<u64> {
+        let old = self.pages();
+        let new = old
+            .checked_add(delta)
+            .filter(|&new| new <= self.max_pages())
+            .ok_or_else(|| anyhow!("memory maximum size exceeded"))?;
+        let (old_len, new_len) = (
+            self.def.length,
+            byte_len(&self.ty, new).ok_or_else(|| anyhow!("memory size overflows the host"))?,
+        );
         match self.guarded {
-            true => self.make_accessible(old_len, new_len).ok()?,
+            true => self.make_accessible(old_len, new_len)?,
             false if new_len > self.mapped => {
                 let ptr = if self.ptr.is_null() {
-                    mmap(new_len, libc::PROT_READ | libc::PROT_WRITE).ok()?
+                    mmap(new_len, libc::PROT_READ | libc::PROT_WRITE)?
                 } else {
                     // SAFETY: remapping our own mapping; the old address is
                     // not used after this (compiled code reloads the base).
@@ -209,7 +244,10 @@ impl LinearMemory {
                         libc::mremap(self.ptr.cast(), self.mapped, new_len, libc::MREMAP_MAYMOVE)
                     };
                     if p == libc::MAP_FAILED {
-                        return None;
+                        bail!(
+                            "failed to grow linear memory to {new_len} bytes: {}",
+                            std::io::Error::last_os_error()
+                        );
                     }
                     p.cast()
                 };
@@ -220,7 +258,7 @@ impl LinearMemory {
             false => {}
         }
         self.def.length = new_len;
-        Some(old)
+        Ok(old)
     }
 
     /// Put `image` in place of the data segments' copy: only on a memory

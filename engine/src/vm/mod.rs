@@ -12,7 +12,8 @@
 //! - `instance.rs` — an instance's vmctx and the steps that build it;
 //!   `allocator.rs` — where instances' memories, tables and vmctx blocks
 //!   come from (`InstanceAllocator`); `objects.rs` — the runtime objects
-//!   one store owns.
+//!   one store owns, and the hooks back to the embedder's policies;
+//!   `limits.rs` — the `ResourceLimiter` every creation and growth asks.
 //! - `signals.rs`, `trap_codes.rs`, `thread_stack.rs` — turning faults in
 //!   compiled code into returns, the codes compiled code traps with, and the
 //!   thread's real stack bounds.
@@ -30,6 +31,7 @@ pub mod code_memory;
 pub mod global;
 pub mod instance;
 pub mod libcalls;
+pub mod limits;
 pub mod memory;
 pub mod memory_image;
 pub mod objects;
@@ -44,5 +46,6 @@ pub use allocator::{InstanceAllocator, OnDemandAllocator};
 pub use global::GlobalData;
 pub use instance::{Import, InstanceData, ModuleRuntime, SegmentError};
 pub use memory::LinearMemory;
-pub use objects::StoreObjects;
+pub use limits::ResourceLimiter;
+pub use objects::{EpochAction, StoreHooks, StoreObjects};
 pub use table::TableData;

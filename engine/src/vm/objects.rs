@@ -1,20 +1,62 @@
 //! `StoreObjects`: the runtime objects one store owns — instances,
-//! memories, tables, globals — and the state all its instances share
-//! (`VMStoreContext`).
+//! memories, tables, globals — the state all its instances share
+//! (`VMStoreContext`), and `StoreHooks`, the embedder's policies the VM
+//! calls back into while wasm runs (the resource limiter, what happens at
+//! the epoch deadline).
 //!
 //! Objects are kept by index and never freed before the store: vmctx
 //! blocks and compiled code hold their addresses (hence the boxes), and
 //! the API's handles hold their indices. Builtins reach this struct
 //! through the vmctx header's `objects` pointer; it is the only part of a
-//! store the VM layer sees.
+//! store the VM layer sees, and the hooks are the only way back up.
 
 use super::allocator::InstanceAllocator;
 use super::global::GlobalData;
 use super::instance::InstanceData;
+use super::limits::{Counts, ResourceLimiter};
 use super::memory::LinearMemory;
 use super::table::TableData;
 use super::vmctx::VMStoreContext;
+use anyhow::Result;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+/// The store's answer when the epoch deadline has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochAction {
+    /// Go on: the deadline was moved (`VMStoreContext::epoch_deadline`).
+    Continue,
+    /// Stop with the interrupt trap.
+    Interrupt,
+}
+
+/// The embedder's policies, which live above the VM with the store's data
+/// (whose type the VM does not know): one function per policy,
+/// instantiated by the store for its data type, each taking the vmctx
+/// header's opaque `store` pointer.
+///
+/// The hooks are called from builtins, so they must not unwind (the store
+/// catches panics of the embedder's code in them and returns them as
+/// errors).
+#[derive(Clone, Copy)]
+pub struct StoreHooks {
+    /// Runs the closure with the store's resource limiter, `None` if it
+    /// has none. Borrows nothing of the store but the limiter (and the
+    /// data it lives in): the caller may hold the store's `StoreObjects`.
+    ///
+    /// # Safety
+    /// `store` must be the live store these hooks belong to, with no
+    /// borrow of its data or limiter held.
+    pub with_limiter: unsafe fn(store: *mut u8, f: &mut dyn FnMut(Option<&mut dyn ResourceLimiter>)),
+    /// The epoch deadline has passed: the store's policy decides (and
+    /// moves the deadline to go on). `Err` fails the running call with
+    /// that error.
+    ///
+    /// # Safety
+    /// `store` must be the live store these hooks belong to, not borrowed
+    /// at all: the policy may use the whole store.
+    pub new_epoch: unsafe fn(store: *mut u8) -> Result<EpochAction>,
+}
 
 pub struct StoreObjects {
     // Boxed: vmctx back pointers and compiled code hold their addresses.
@@ -24,15 +66,27 @@ pub struct StoreObjects {
     pub tables: Vec<TableData>,
     #[allow(clippy::vec_box)]
     pub globals: Vec<Box<GlobalData>>,
-    /// Stack limit and fuel, shared by all instances (boxed: every vmctx
-    /// points to it).
+    /// Stack limit, fuel and epoch deadline, shared by all instances
+    /// (boxed: every vmctx points to it).
     pub context: Box<VMStoreContext>,
     /// Where instances' memory came from, and goes back to.
     pub allocator: Arc<dyn InstanceAllocator>,
+    /// The embedder's policies.
+    pub hooks: StoreHooks,
+    /// The error of a failed host call, builtin or policy, waiting for
+    /// the trap it caused (`trap_codes::HOST_ERROR`) to reach the
+    /// host→wasm entry, which returns it unchanged.
+    pub pending_error: Option<anyhow::Error>,
 }
 
 impl StoreObjects {
-    pub fn new(allocator: Arc<dyn InstanceAllocator>) -> StoreObjects {
+    /// `epoch_counter` is the engine's epoch, which must outlive the
+    /// store; the epoch deadline starts at 0.
+    pub fn new(
+        allocator: Arc<dyn InstanceAllocator>,
+        hooks: StoreHooks,
+        epoch_counter: *const AtomicU64,
+    ) -> StoreObjects {
         StoreObjects {
             instances: Vec::new(),
             memories: Vec::new(),
@@ -41,8 +95,22 @@ impl StoreObjects {
             context: Box::new(VMStoreContext {
                 stack_limit: usize::MAX,
                 fuel: 0,
+                epoch_deadline: 0,
+                epoch_counter,
             }),
             allocator,
+            hooks,
+            pending_error: None,
+        }
+    }
+
+    /// How many instances, memories and tables the store holds, for the
+    /// limiter (`limits::admit`).
+    pub fn counts(&self) -> Counts {
+        Counts {
+            instances: self.instances.len(),
+            memories: self.memories.len(),
+            tables: self.tables.len(),
         }
     }
 

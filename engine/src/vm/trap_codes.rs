@@ -13,3 +13,5 @@ pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(4);
 pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(5);
 pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(6);
 pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(7);
+/// The store's epoch deadline passed and its policy is to trap.
+pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);

@@ -27,6 +27,7 @@
 
 use crate::info::ModuleInfo;
 use std::mem::{align_of, offset_of, size_of};
+use std::sync::atomic::AtomicU64;
 
 /// Marks a block as a Kiln VM context (checked in debug builds).
 pub const VMCTX_MAGIC: u32 = u32::from_le_bytes(*b"kiln");
@@ -59,7 +60,8 @@ const HEADER_SIZE: u32 = size_of::<VMContextHeader>() as u32;
 
 /// State shared by every instance of a store, reached through
 /// `STORE_CONTEXT_OFFSET`: a call from one instance into another must see
-/// the same stack limit and draw on the same fuel.
+/// the same stack limit, draw on the same fuel and answer to the same
+/// epoch deadline.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMStoreContext {
@@ -67,10 +69,24 @@ pub struct VMStoreContext {
     pub stack_limit: usize,
     /// Fuel left; compiled code traps when it drops below zero.
     pub fuel: i64,
+    /// The epoch at which compiled code stops (calls the `new_epoch`
+    /// builtin) when epoch interruption is on.
+    pub epoch_deadline: u64,
+    /// The engine's epoch counter, which any thread may increment; it
+    /// outlives the store (the store holds its engine). Compiled code
+    /// reads it with a plain 64-bit load, atomic on every host Kiln runs
+    /// on.
+    pub epoch_counter: *const AtomicU64,
 }
+
+// SAFETY: the only pointer is to the engine's atomic epoch counter, which
+// outlives every store of the engine and is safe to read from any thread.
+unsafe impl Send for VMStoreContext {}
 
 pub const STORE_CONTEXT_STACK_LIMIT: u32 = offset_of!(VMStoreContext, stack_limit) as u32;
 pub const STORE_CONTEXT_FUEL: u32 = offset_of!(VMStoreContext, fuel) as u32;
+pub const STORE_CONTEXT_EPOCH_DEADLINE: u32 = offset_of!(VMStoreContext, epoch_deadline) as u32;
+pub const STORE_CONTEXT_EPOCH_COUNTER: u32 = offset_of!(VMStoreContext, epoch_counter) as u32;
 
 /// An imported function as compiled code calls it.
 #[repr(C)]
@@ -154,6 +170,8 @@ const PTR_SIZE: u32 = size_of::<usize>() as u32;
 const _: () = {
     const PTR: usize = size_of::<usize>();
     assert!(size_of::<VMContextHeader>() == 6 * PTR);
+    // Compiled code loads the epoch counter as a plain aligned `i64`.
+    assert!(size_of::<AtomicU64>() == 8 && align_of::<AtomicU64>() == 8);
     assert!(size_of::<VMFunctionImport>() == 2 * PTR);
     // `code` and `vmctx` around a `u32` type id and its padding.
     assert!(size_of::<VMFuncRef>() == 2 * PTR + 8);
@@ -293,6 +311,8 @@ mod tests {
         check("header size", HEADER_SIZE, 48);
         check("stack limit", STORE_CONTEXT_STACK_LIMIT, 0);
         check("fuel", STORE_CONTEXT_FUEL, 8);
+        check("epoch deadline", STORE_CONTEXT_EPOCH_DEADLINE, 16);
+        check("epoch counter", STORE_CONTEXT_EPOCH_COUNTER, 24);
         check("import code", FUNCTION_IMPORT_CODE, 0);
         check("import vmctx", FUNCTION_IMPORT_VMCTX, 8);
         check("import size", FUNCTION_IMPORT_SIZE, 16);
