@@ -131,9 +131,9 @@ impl Instance {
         }
         let resolved = typecheck_imports(s, module, imports)?;
         let runtime: Arc<dyn ModuleRuntime> = m.clone();
-        let mut inst = s
-            .objects
-            .allocate_instance(runtime, &s.engine.config().tunables, limiter)?;
+        let mut inst =
+            s.objects
+                .allocate_instance(runtime, &s.engine.config().tunables, limiter)?;
         let store: *mut StoreOpaque = s;
         s.objects
             .init_vmctx(&mut inst, &**m, store.cast(), &resolved);

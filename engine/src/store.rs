@@ -24,7 +24,7 @@ use crate::values::ExternRef;
 use crate::vm::signals::{self, TrapRecord};
 use crate::vm::vmctx::VMFuncRef;
 use crate::vm::{
-    EpochAction, GlobalData, InstanceData, LinearMemory, ResourceLimiter, StoreHooks,
+    EpochAction, GlobalData, InstanceData, LimiterUser, LinearMemory, ResourceLimiter, StoreHooks,
     StoreObjects, TableData, registry, thread_stack, trap_codes,
 };
 use anyhow::{Result, anyhow, bail};
@@ -107,11 +107,12 @@ impl<T> StoreInner<T> {
 /// # Safety
 /// `store` must point to a live `StoreInner<T>` whose data and limiter are
 /// not borrowed.
-unsafe fn with_limiter_hook<T>(store: *mut u8, f: &mut dyn FnMut(Option<&mut dyn ResourceLimiter>)) {
+unsafe fn with_limiter_hook<T>(store: *mut u8, f: &mut LimiterUser<'_>) {
     let inner = store.cast::<StoreInner<T>>();
     // SAFETY: the caller guarantees these two fields are free; only they
-    // are borrowed (the caller may hold the `StoreOpaque`).
-    let (limiter, data) = unsafe { (&mut *(&raw mut (*inner).limiter), &mut *(&raw mut (*inner).data)) };
+    // are borrowed, by place (no reference to the whole store is made:
+    // the caller may hold its `StoreOpaque`).
+    let (limiter, data) = unsafe { (&mut (*inner).limiter, &mut (*inner).data) };
     match limiter {
         Some(limiter) => f(Some(limiter(data))),
         None => f(None),
@@ -227,10 +228,7 @@ impl<T> Store<T> {
     /// panic in it is the call's error too.
     pub fn epoch_deadline_callback(
         &mut self,
-        callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline>
-        + Send
-        + Sync
-        + 'static,
+        callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline> + Send + Sync + 'static,
     ) {
         self.inner.epoch_callback = Some(Box::new(callback));
     }

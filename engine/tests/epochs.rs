@@ -231,7 +231,8 @@ fn recursion_is_checked_at_function_entries() {
     );
     // The trap's backtrace holds the five levels.
     let engine = engine(false);
-    let (mut store, instance) = instantiate(&engine, callback(AtDeadline::ContinueThenInterrupt(4)));
+    let (mut store, instance) =
+        instantiate(&engine, callback(AtDeadline::ContinueThenInterrupt(4)));
     let f = instance
         .get_typed_func::<i32, i32>(&mut store, "recurse")
         .unwrap();
@@ -248,7 +249,12 @@ fn epochs_and_fuel_together() {
         at: AtDeadline::Trap,
     };
     check(both(1 << 40, FAR), "count", 1000, "= 1000");
-    check(both(1000, FAR), "count", 1_000_000, "trap: all fuel consumed");
+    check(
+        both(1000, FAR),
+        "count",
+        1_000_000,
+        "trap: all fuel consumed",
+    );
     check(both(1 << 40, 0), "count", 1000, "trap: interrupt");
     // The callback runs beside fuel, which keeps counting.
     let fuel_and_callback = Setup {

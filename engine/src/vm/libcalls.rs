@@ -320,7 +320,9 @@ unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
     // copied out, so no borrow of the store is held while the policy runs.
     let (store, new_epoch) = unsafe { (store_ptr(vmctx), context(vmctx).0.hooks.new_epoch) };
     // SAFETY: compiled code holds no borrow of its store.
-    let action = catch("the epoch deadline callback", || unsafe { new_epoch(store) });
+    let action = catch("the epoch deadline callback", || unsafe {
+        new_epoch(store)
+    });
     match action {
         Ok(EpochAction::Continue) => OK,
         Ok(EpochAction::Interrupt) => builtins::NEW_EPOCH_INTERRUPT as u32,

@@ -204,7 +204,8 @@ impl LinearMemory {
         let old = self.pages();
         let maximum = self.ty.maximum.map(|max| memory_bytes(&self.ty, max));
         let Some(new) = old.checked_add(delta) else {
-            limiter.memory_grow_failed(anyhow!("memory size overflows {delta} pages past {old}"))?;
+            limiter
+                .memory_grow_failed(anyhow!("memory size overflows {delta} pages past {old}"))?;
             return Ok(None);
         };
         let desired = memory_bytes(&self.ty, new);

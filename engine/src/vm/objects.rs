@@ -30,6 +30,9 @@ pub enum EpochAction {
     Interrupt,
 }
 
+/// What `StoreHooks::with_limiter` runs with the limiter.
+pub type LimiterUser<'a> = dyn FnMut(Option<&mut dyn ResourceLimiter>) + 'a;
+
 /// The embedder's policies, which live above the VM with the store's data
 /// (whose type the VM does not know): one function per policy,
 /// instantiated by the store for its data type, each taking the vmctx
@@ -47,7 +50,7 @@ pub struct StoreHooks {
     /// # Safety
     /// `store` must be the live store these hooks belong to, with no
     /// borrow of its data or limiter held.
-    pub with_limiter: unsafe fn(store: *mut u8, f: &mut dyn FnMut(Option<&mut dyn ResourceLimiter>)),
+    pub with_limiter: unsafe fn(store: *mut u8, f: &mut LimiterUser<'_>),
     /// The epoch deadline has passed: the store's policy decides (and
     /// moves the deadline to go on). `Err` fails the running call with
     /// that error.

@@ -60,7 +60,9 @@ impl TableData {
         let fits = new.filter(|&n| n <= max.min(self.ty.index_limit()).min(MAX_TABLE_ELEMENTS));
         if let Some(limiter) = limiter {
             let Some(new) = new else {
-                limiter.table_grow_failed(anyhow!("table size overflows {delta} elements past {old}"))?;
+                limiter.table_grow_failed(anyhow!(
+                    "table size overflows {delta} elements past {old}"
+                ))?;
                 return Ok(None);
             };
             let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
