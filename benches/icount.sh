@@ -4,6 +4,7 @@
 # (bench.start..bench.end only). See README.md.
 #   benches/icount.sh [BENCHMARK...]
 #   RUNTIMES="kiln wasmtime" benches/icount.sh [BENCHMARK...]  # + Kiln ÷ wasmtime
+#   RUNTIMES="kiln kiln-epochs" benches/icount.sh [BENCHMARK...]  # the epoch checks' cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is required" >&2; exit 1; }
@@ -12,7 +13,7 @@ benches=("$@")
 read -r -a runtimes <<<"${RUNTIMES:-kiln}"
 features=()
 for rt in "${runtimes[@]}"; do
-    [ "$rt" = kiln ] || features=(--features peers)
+    case $rt in kiln | kiln-epochs) ;; *) features=(--features peers) ;; esac
 done
 cargo build -q --release -p kiln-benches "${features[@]}" --bin icount
 bin=${CARGO_TARGET_DIR:-target}/release/icount

@@ -4,6 +4,10 @@
 //! below 1 means Kiln is faster) and the geometric mean of each ratio per
 //! phase. The median of each benchmark's samples is used: these machines
 //! are noisy, and the median shrugs off the odd descheduled sample.
+//!
+//! A second table compares each engine with itself in another
+//! configuration: a runtime id `<engine>-<variant>` (e.g. `kiln-epochs`)
+//! over `<engine>` on the same benchmark, i.e. what the variant costs.
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -210,6 +214,85 @@ pub fn markdown(rows: &[Row]) -> String {
     s
 }
 
+/// One benchmark of an engine run in another configuration: its time
+/// over the same engine's default run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantRow {
+    pub phase: String,
+    pub bench: String,
+    /// The variant's runtime id, `<engine>-<variant>`.
+    pub variant: String,
+    pub ratio: f64,
+}
+
+/// Every estimate whose runtime is `<engine>-<variant>` for an engine of
+/// [`RUNTIMES`] that has an estimate of its own on the same phase and
+/// benchmark, as a ratio to it; sorted by phase, variant, benchmark.
+pub fn variant_rows(estimates: &[Estimate]) -> Vec<VariantRow> {
+    let base = |e: &Estimate| {
+        RUNTIMES.iter().find(|r| {
+            e.runtime
+                .strip_prefix(*r)
+                .is_some_and(|v| v.starts_with('-'))
+        })
+    };
+    let mut out: Vec<VariantRow> = estimates
+        .iter()
+        .filter_map(|e| {
+            let engine = base(e)?;
+            let plain = estimates
+                .iter()
+                .find(|p| p.phase == e.phase && p.bench == e.bench && p.runtime == *engine)?;
+            Some(VariantRow {
+                phase: e.phase.clone(),
+                bench: e.bench.clone(),
+                variant: e.runtime.clone(),
+                ratio: e.nanos / plain.nanos,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.phase, &a.variant, &a.bench).cmp(&(&b.phase, &b.variant, &b.bench)));
+    out
+}
+
+/// The variants' table: per phase and variant the geometric mean of its
+/// ratios, then each benchmark's. Empty without variants.
+pub fn variants_markdown(rows: &[VariantRow]) -> String {
+    let mut s = String::new();
+    if rows.is_empty() {
+        return s;
+    }
+    s.push_str("\n| phase | variant ÷ default | geomean | benchmarks |\n|---|---|---:|---:|\n");
+    let mut keys: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.phase.as_str(), r.variant.as_str()))
+        .collect();
+    keys.dedup();
+    for (phase, variant) in keys {
+        let ratios: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.phase == phase && r.variant == variant)
+            .map(|r| r.ratio)
+            .collect();
+        let engine = variant.split('-').next().unwrap_or(variant);
+        let g = geomean(ratios.iter().copied()).unwrap_or(f64::NAN);
+        let _ = writeln!(
+            s,
+            "| {phase} | {variant} ÷ {engine} | {g:.3} | {} |",
+            ratios.len()
+        );
+    }
+    s.push_str("\n| phase | benchmark | variant | ratio |\n|---|---|---|---:|\n");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} |",
+            r.phase, r.bench, r.variant, r.ratio
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +430,51 @@ mod tests {
         let (b, _) = estimate_json("p", "b", "kiln", 1.0);
         assert!(parse_estimate(&b, "{}").is_err());
         assert!(parse_estimate("{", "{}").is_err());
+    }
+
+    #[test]
+    fn variants_are_ratios_to_their_engine() {
+        let estimates: Vec<Estimate> = [
+            ("execute", "a", "kiln", 100.0),
+            ("execute", "a", "kiln-epochs", 104.0),
+            ("execute", "b", "kiln", 50.0),
+            ("execute", "b", "kiln-epochs", 52.0),
+            ("execute", "a", "wasmtime", 80.0),
+            ("execute", "a", "wasmtime-epochs", 88.0),
+            // No default run of the engine: no ratio.
+            ("execute", "c", "kiln-epochs", 1.0),
+            // Not an engine of the table.
+            ("execute", "a", "v8-epochs", 1.0),
+        ]
+        .iter()
+        .map(|&(p, b, r, m)| {
+            let (bj, ej) = estimate_json(p, b, r, m);
+            parse_estimate(&bj, &ej).unwrap()
+        })
+        .collect();
+        let rows = variant_rows(&estimates);
+        let got: Vec<(&str, &str, f64)> = rows
+            .iter()
+            .map(|r| (r.bench.as_str(), r.variant.as_str(), r.ratio))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "kiln-epochs", 1.04),
+                ("b", "kiln-epochs", 1.04),
+                ("a", "wasmtime-epochs", 1.1),
+            ]
+        );
+        let md = variants_markdown(&rows);
+        assert!(
+            md.contains("| execute | kiln-epochs ÷ kiln | 1.040 | 2 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| execute | a | wasmtime-epochs | 1.100 |"),
+            "{md}"
+        );
+        assert_eq!(variants_markdown(&[]), "");
     }
 
     #[test]

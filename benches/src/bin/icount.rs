@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Kiln is the default; wasmtime needs the `peers` feature. Both compile on
-//! one thread, so counts do not depend on scheduling.
+//! one thread, so counts do not depend on scheduling. `kiln-epochs` and
+//! `wasmtime-epochs` are the same engines with epoch interruption on (a
+//! deadline never reached): what the checks cost.
 
 use anyhow::{Context, Result, bail};
 use kiln_benches::callgrind::toggle_collect;
@@ -28,7 +30,10 @@ fn main() -> Result<()> {
         args.remove(0);
     }
     let [phase, name] = args.as_slice() else {
-        bail!("usage: icount [--runtime kiln|wasmtime] compile|instantiate|execute BENCHMARK");
+        bail!(
+            "usage: icount [--runtime kiln|wasmtime|kiln-epochs|wasmtime-epochs] \
+             compile|instantiate|execute BENCHMARK"
+        );
     };
     let (benches, skipped) = suite::load(&bench_wasm_dir()?)?;
     let Some(bench) = benches.iter().find(|b| &b.name == name) else {
@@ -37,32 +42,30 @@ fn main() -> Result<()> {
             None => bail!("no benchmark `{name}`"),
         }
     };
+    use kiln_benches::runtime::kiln::Kiln;
+    let mut kiln_config = kiln::Config::new();
+    kiln_config.parallel_compilation(false);
+    #[cfg(feature = "peers")]
+    use kiln_benches::runtime::wasmtime::Wasmtime;
+    #[cfg(feature = "peers")]
+    let mut wasmtime_config = wasmtime::Config::new();
+    #[cfg(feature = "peers")]
+    wasmtime_config.parallel_compilation(false);
     match runtime.as_str() {
-        "kiln" => {
-            let mut config = kiln::Config::new();
-            config.parallel_compilation(false);
-            let engine = kiln::Engine::new(&config)?;
-            count(
-                &kiln_benches::runtime::kiln::Kiln::new(engine),
-                phase,
-                bench,
-            )
-        }
+        "kiln" => count(&Kiln::new(kiln::Engine::new(&kiln_config)?), phase, bench),
+        "kiln-epochs" => count(&Kiln::with_epochs_from(kiln_config), phase, bench),
         #[cfg(feature = "peers")]
         "wasmtime" => {
-            let mut config = wasmtime::Config::new();
-            config.parallel_compilation(false);
-            let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            count(
-                &kiln_benches::runtime::wasmtime::Wasmtime::new(engine),
-                phase,
-                bench,
-            )
+            let engine =
+                wasmtime::Engine::new(&wasmtime_config).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            count(&Wasmtime::new(engine), phase, bench)
         }
+        #[cfg(feature = "peers")]
+        "wasmtime-epochs" => count(&Wasmtime::with_epochs_from(wasmtime_config), phase, bench),
         other => bail!(
-            "unknown runtime `{other}`: kiln{}",
+            "unknown runtime `{other}`: kiln, kiln-epochs{}",
             if cfg!(feature = "peers") {
-                " or wasmtime"
+                ", wasmtime or wasmtime-epochs"
             } else {
                 " (wasmtime needs the `peers` feature)"
             }

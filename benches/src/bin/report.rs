@@ -10,7 +10,7 @@
 //! the workspace's `target/criterion`.
 
 use anyhow::{Result, bail};
-use kiln_benches::report::{collect, markdown, rows};
+use kiln_benches::report::{collect, markdown, rows, variant_rows, variants_markdown};
 use std::path::PathBuf;
 
 fn main() -> Result<()> {
@@ -35,5 +35,6 @@ fn main() -> Result<()> {
         );
     }
     print!("{}", markdown(&rows(&estimates)));
+    print!("{}", variants_markdown(&variant_rows(&estimates)));
     Ok(())
 }

@@ -4,7 +4,7 @@ use super::{Calls, Runtime, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
-use kiln::{Caller, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val};
+use kiln::{Caller, Config, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val};
 
 /// A store's data: the WASI context and the timing hooks' record.
 pub struct Host {
@@ -15,6 +15,8 @@ pub struct Host {
 pub struct Kiln {
     pub engine: Engine,
     linker: Linker<Host>,
+    /// Epoch interruption is on: every store gets a far deadline.
+    epochs: bool,
 }
 
 impl Default for Kiln {
@@ -36,7 +38,24 @@ impl Kiln {
                 c.data_mut().timer.end()
             })
             .expect("bench.end");
-        Kiln { engine, linker }
+        Kiln {
+            engine,
+            linker,
+            epochs: false,
+        }
+    }
+
+    /// The default configuration with epoch interruption on.
+    pub fn with_epochs() -> Kiln {
+        Kiln::with_epochs_from(Config::new())
+    }
+
+    /// `config` with epoch interruption on.
+    pub fn with_epochs_from(mut config: Config) -> Kiln {
+        config.epoch_interruption(true);
+        let mut kiln = Kiln::new(Engine::new(&config).expect("epochs are supported"));
+        kiln.epochs = true;
+        kiln
     }
 
     fn store(
@@ -52,18 +71,29 @@ impl Kiln {
             .stderr(stderr.clone())
             .preopened_dir(&bench.dir, ".")
             .build()?;
-        Ok(Store::new(
+        let mut store = Store::new(
             &self.engine,
             Host {
                 wasi,
                 timer: Timer::default(),
             },
-        ))
+        );
+        if self.epochs {
+            store.set_epoch_deadline(super::FAR_DEADLINE);
+        }
+        Ok(store)
     }
 }
 
 impl Runtime for Kiln {
     const NAME: &'static str = "kiln";
+
+    fn id(&self) -> &'static str {
+        match self.epochs {
+            true => "kiln-epochs",
+            false => Self::NAME,
+        }
+    }
     type Module = Module;
     type Store = Store<Host>;
 

@@ -13,8 +13,14 @@ pub mod wasmtime;
 
 /// One engine, set up once (engine and WASI linker), used for every phase.
 pub trait Runtime {
-    /// The name that ends each bench id (`execute/<bench>/<name>`).
+    /// The engine's name.
     const NAME: &'static str;
+
+    /// The name that ends each bench id (`execute/<bench>/<id>`): the
+    /// engine's, with `-epochs` when it runs with epoch interruption on.
+    fn id(&self) -> &'static str {
+        Self::NAME
+    }
     type Module;
     /// A store holding one instance.
     type Store;
@@ -44,6 +50,29 @@ pub struct Runtimes {
     pub wasmi: wasmi::Wasmi,
 }
 
+/// The engines again with epoch interruption on (each store's deadline
+/// far ahead, so nothing stops): what the checks cost, in the execute
+/// group as `…/kiln-epochs` and (`peers`) `…/wasmtime-epochs`.
+pub struct EpochRuntimes {
+    pub kiln: kiln::Kiln,
+    #[cfg(feature = "peers")]
+    pub wasmtime: wasmtime::Wasmtime,
+}
+
+impl Default for EpochRuntimes {
+    fn default() -> EpochRuntimes {
+        EpochRuntimes {
+            kiln: kiln::Kiln::with_epochs(),
+            #[cfg(feature = "peers")]
+            wasmtime: wasmtime::Wasmtime::with_epochs(),
+        }
+    }
+}
+
+/// A deadline no run reaches (no one increments the epoch), for
+/// [`EpochRuntimes`].
+pub const FAR_DEADLINE: u64 = 1 << 62;
+
 /// Run `$body` with `$rt` bound to each engine of a [`Runtimes`] in turn
 /// (Kiln first), so a bench is written once, generic over [`Runtime`].
 #[macro_export]
@@ -67,9 +96,9 @@ macro_rules! each_runtime {
     }};
 }
 
-/// The name of `runtime`'s engine (for bench ids inside generic code).
-pub fn name<R: Runtime>(_: &R) -> &'static str {
-    R::NAME
+/// The id of `runtime` in bench ids (for generic code).
+pub fn name<R: Runtime>(runtime: &R) -> &'static str {
+    runtime.id()
 }
 
 /// A benchmark's module on one engine, compiled on first use, so benches
@@ -89,7 +118,11 @@ impl<'a, R: Runtime> LazyModule<'a, R> {
             match runtime.compile(&bench.wasm) {
                 Ok(m) => module = Some(m),
                 Err(e) => {
-                    eprintln!("skipping {}/{}: needs {needs} ({e:#})", bench.name, R::NAME);
+                    eprintln!(
+                        "skipping {}/{}: needs {needs} ({e:#})",
+                        bench.name,
+                        runtime.id()
+                    );
                     return None;
                 }
             }
@@ -106,7 +139,11 @@ impl<'a, R: Runtime> LazyModule<'a, R> {
         let (runtime, bench) = (self.runtime, self.bench);
         self.module.get_or_insert_with(|| {
             runtime.compile(&bench.wasm).unwrap_or_else(|e| {
-                panic!("{}: {} failed to compile it: {e:#}", bench.name, R::NAME)
+                panic!(
+                    "{}: {} failed to compile it: {e:#}",
+                    bench.name,
+                    runtime.id()
+                )
             })
         })
     }
@@ -117,8 +154,8 @@ impl<'a, R: Runtime> LazyModule<'a, R> {
 pub fn execute_checked<R: Runtime>(runtime: &R, module: &R::Module, bench: &Benchmark) -> Duration {
     let outcome = runtime
         .execute(module, bench)
-        .unwrap_or_else(|e| panic!("{}: {} failed to run it: {e:#}", bench.name, R::NAME));
-    bench.check(R::NAME, &outcome);
+        .unwrap_or_else(|e| panic!("{}: {} failed to run it: {e:#}", bench.name, runtime.id()));
+    bench.check(runtime.id(), &outcome);
     outcome.elapsed
 }
 

@@ -21,6 +21,8 @@ pub struct Host {
 pub struct Wasmtime {
     pub engine: Engine,
     linker: Linker<Host>,
+    /// Epoch interruption is on: every store gets a far deadline.
+    epochs: bool,
 }
 
 /// Room for a benchmark's output (the largest expected file is ~1.2 MB).
@@ -45,7 +47,24 @@ impl Wasmtime {
                 c.data_mut().timer.end()
             })
             .expect("bench.end");
-        Wasmtime { engine, linker }
+        Wasmtime {
+            engine,
+            linker,
+            epochs: false,
+        }
+    }
+
+    /// The default configuration with `epoch_interruption` on.
+    pub fn with_epochs() -> Wasmtime {
+        Wasmtime::with_epochs_from(wasmtime::Config::new())
+    }
+
+    /// `config` with `epoch_interruption` on.
+    pub fn with_epochs_from(mut config: wasmtime::Config) -> Wasmtime {
+        config.epoch_interruption(true);
+        let mut w = Wasmtime::new(Engine::new(&config).expect("epochs are supported"));
+        w.epochs = true;
+        w
     }
 
     fn store(
@@ -63,18 +82,29 @@ impl Wasmtime {
             .preopened_dir(&bench.dir, ".", FsPerms::ReadWrite)
             .map_err(err)?
             .build_p1();
-        Ok(Store::new(
+        let mut store = Store::new(
             &self.engine,
             Host {
                 wasi,
                 timer: Timer::default(),
             },
-        ))
+        );
+        if self.epochs {
+            store.set_epoch_deadline(super::FAR_DEADLINE);
+        }
+        Ok(store)
     }
 }
 
 impl Runtime for Wasmtime {
     const NAME: &'static str = "wasmtime";
+
+    fn id(&self) -> &'static str {
+        match self.epochs {
+            true => "wasmtime-epochs",
+            false => Self::NAME,
+        }
+    }
     type Module = Module;
     type Store = Store<Host>;
 
