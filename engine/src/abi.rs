@@ -11,7 +11,10 @@
 //!
 //! Only wasm-to-wasm calls use it: the host enters wasm through the
 //! array-call trampoline and wasm reaches the host and the builtins in the
-//! host's own convention (`trampoline.rs`, `vm/builtins.rs`).
+//! host's own convention (`trampoline.rs`, `vm/builtins.rs`), except at an
+//! epoch deadline, where it calls the engine's epoch stub in Cranelift's
+//! `preserve_all` convention (`epoch_stub_signature`), which clobbers no
+//! register of its caller.
 //!
 //! Values cross the host boundary as 16-byte `ValRaw` slots (see
 //! `trampoline.rs`).
@@ -45,5 +48,13 @@ pub fn wasm_signature(ty: &FuncType) -> ir::Signature {
         .extend(ty.params().iter().map(|&t| AbiParam::new(clif_type(t))));
     sig.returns
         .extend(ty.results().iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig
+}
+
+/// `fn(vmctx)` in `preserve_all`: how compiled code calls the engine's
+/// epoch stub (`trampoline::epoch_stub`).
+pub fn epoch_stub_signature() -> ir::Signature {
+    let mut sig = ir::Signature::new(CallConv::PreserveAll);
+    sig.params.push(AbiParam::new(types::I64));
     sig
 }

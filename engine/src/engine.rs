@@ -4,6 +4,7 @@
 //! engine draws memory from, and the epoch counter (see
 //! `Config::epoch_interruption`). Cheap to clone; shared across threads.
 
+use crate::compile::LinkedCode;
 use crate::config::Config;
 use crate::trampoline::{self, Trampolines};
 use crate::types::FuncType;
@@ -29,6 +30,9 @@ struct EngineInner {
     /// The current epoch. Stores point their `VMStoreContext` at it, and
     /// hold the engine, so it outlives every reader.
     epoch: AtomicU64,
+    /// What compiled code calls at an epoch deadline (see
+    /// `trampoline::epoch_stub`), when epochs are on.
+    epoch_stub: Option<LinkedCode>,
 }
 
 /// Interns function types so a signature check is one integer compare,
@@ -90,6 +94,10 @@ impl Engine {
         let isa = cranelift_native::builder()
             .map_err(|e| anyhow!("unsupported host: {e}"))?
             .finish(settings::Flags::new(flags))?;
+        let epoch_stub = match config.tunables.epoch_interruption {
+            true => Some(trampoline::epoch_stub(&*isa)?),
+            false => None,
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
@@ -98,6 +106,7 @@ impl Engine {
                 trampolines: Mutex::default(),
                 allocator: Arc::new(OnDemandAllocator),
                 epoch: AtomicU64::new(0),
+                epoch_stub,
             }),
         })
     }
@@ -170,6 +179,15 @@ impl Engine {
     /// The counter compiled code reads, valid as long as the engine.
     pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
         &self.inner.epoch
+    }
+
+    /// The stub compiled code calls at an epoch deadline, valid as long
+    /// as the engine; null when epochs are off (no code calls it then).
+    pub(crate) fn epoch_stub(&self) -> *const u8 {
+        match &self.inner.epoch_stub {
+            Some(code) => code.func_ptr(0),
+            None => std::ptr::null(),
+        }
     }
 
     pub fn same(a: &Engine, b: &Engine) -> bool {

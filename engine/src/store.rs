@@ -162,6 +162,7 @@ impl<T> Store<T> {
                         engine.allocator().clone(),
                         StoreInner::<T>::HOOKS,
                         engine.epoch_counter(),
+                        engine.epoch_stub(),
                     ),
                     modules: Vec::new(),
                     funcs: Vec::new(),

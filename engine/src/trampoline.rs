@@ -13,13 +13,19 @@
 //!   host's convention; a non-zero status means the host function failed
 //!   and the trampoline traps with `HOST_ERROR` (the error waits in the
 //!   store).
+//!
+//! And one stub per engine with epochs on, `epoch_stub`: what compiled code
+//! calls when the epoch deadline has passed.
 
-use crate::abi::{clif_type, wasm_signature};
+use crate::abi::{clif_type, epoch_stub_signature, wasm_signature};
 use crate::compile::{self, CompiledFunc, LinkedCode};
 use crate::types::FuncType;
+use crate::vm::builtins::{Builtin, epoch_status_traps};
 use crate::vm::registry::CodeInfo;
 use crate::vm::trap_codes;
+use crate::vm::vmctx::BUILTINS_OFFSET;
 use anyhow::Result;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types,
 };
@@ -62,6 +68,41 @@ pub fn compile(isa: &dyn TargetIsa, ty: &FuncType) -> Result<Trampolines> {
     let funcs = [array_call(isa, ty)?, host_call(isa, ty)?];
     let code = compile::publish(&compile::layout(&funcs, |_| None)?, CodeInfo::default())?;
     Ok(Trampolines { code })
+}
+
+/// `fn(vmctx)` in Cranelift's `preserve_all` convention: calls the
+/// `new_epoch` builtin (in the host's convention) and traps on its status
+/// (`INTERRUPT`, or `HOST_ERROR` with the policy's error pending), else
+/// returns, the deadline moved. It saves every register the builtin may
+/// clobber, so a call of it costs the calling loop nothing while the
+/// deadline is ahead: values stay in caller-saved registers across it.
+pub fn epoch_stub(isa: &dyn TargetIsa) -> Result<LinkedCode> {
+    let mut func =
+        ir::Function::with_name_signature(ir::UserFuncName::default(), epoch_stub_signature());
+    let mut fctx = FunctionBuilderContext::new();
+    let (mut b, params) = start(&mut func, &mut fctx);
+    let vmctx = params[0];
+    let flags = MemFlagsData::trusted();
+    let table = b
+        .ins()
+        .load(isa.pointer_type(), flags, vmctx, BUILTINS_OFFSET as i32);
+    let new_epoch = b.ins().load(
+        isa.pointer_type(),
+        flags,
+        table,
+        Builtin::NewEpoch.table_offset(),
+    );
+    let sig = b.import_signature(Builtin::NewEpoch.signature(isa.default_call_conv()));
+    let call = b.ins().call_indirect(sig, new_epoch, &[vmctx]);
+    let status = b.inst_results(call)[0];
+    for (value, code) in epoch_status_traps() {
+        let hit = b.ins().icmp_imm_s(IntCC::Equal, status, value);
+        b.ins().trapnz(hit, code);
+    }
+    b.ins().return_(&[]);
+    b.finalize(isa.frontend_config());
+    let stub = compile::compile_function(isa, func, |_| None)?;
+    compile::publish(&compile::layout(&[stub], |_| None)?, CodeInfo::default())
 }
 
 /// A builder positioned in `func`'s (only) block, and the parameters.

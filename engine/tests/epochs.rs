@@ -32,6 +32,21 @@ const MODULE: &str = r#"(module
     ;; A leaf: no loop, no call.
     (func (export "leaf") (param i32) (result i32)
         (i32.add (local.get 0) (i32.const 1)))
+    ;; Loops `n` times with values of every kind live in registers across
+    ;; each check: (1 + n) + (4 + n) + 3n + n/2.
+    (func (export "registers") (param $n i32) (result i32)
+        (local $v v128) (local $i i32) (local $a i64) (local $f f64)
+        (local.set $v (v128.const i32x4 1 2 3 4))
+        (block (loop
+            (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $v (i32x4.add (local.get $v) (v128.const i32x4 1 1 1 1)))
+            (local.set $a (i64.add (local.get $a) (i64.const 3)))
+            (local.set $f (f64.add (local.get $f) (f64.const 0.5)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br 0)))
+        (i32.add
+            (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))
+            (i32.add (i32.wrap_i64 (local.get $a)) (i32.trunc_f64_s (local.get $f)))))
     ;; wasm -> host -> wasm: the host calls `count` with `n`.
     (func (export "nested") (param i32) (result i32)
         (call $host (local.get 0))))"#;
@@ -95,6 +110,10 @@ fn instantiate(engine: &Engine, setup: Setup) -> (Store<u32>, Instance) {
             let fail = matches!(setup.at, AtDeadline::ContinueThenFail(_));
             store.epoch_deadline_callback(move |mut cx| {
                 *cx.data_mut() += 1;
+                // Work that uses vector registers, which the code the
+                // callback interrupts must get back intact.
+                let v = std::hint::black_box([1.5f64; 8]);
+                std::hint::black_box(v.iter().map(|x| x * 2.0).sum::<f64>());
                 match *cx.data() <= n {
                     true => Ok(UpdateDeadline::Continue(0)),
                     false if fail => Err(anyhow::anyhow!("enough")),
@@ -205,6 +224,14 @@ fn the_callback_decides_at_each_check() {
         0,
         "trap: interrupt (6 callbacks)",
     );
+    // What the interrupted code held in registers survives the callback.
+    check(
+        callback(AtDeadline::ContinueThenFail(100)),
+        "registers",
+        10,
+        "= 60 (12 callbacks)",
+    );
+    check(deadline(FAR), "registers", 10, "= 60");
     check(
         callback(AtDeadline::Panic),
         "spin",

@@ -11,16 +11,23 @@
 //! `Engine::increment_epoch` interrupts even a `(loop (br 0))`. Leaves
 //! run at most their body's length and return.
 //!
-//! The fast path is one load of the epoch and one compare with the
-//! deadline, both held in registers: the counter's address (which never
-//! changes for a store) is loaded once at function entry, and the
-//! deadline lives in a variable, loaded at entry. Past it, a cold path
-//! reloads the deadline from the store context first (a callee or a host
-//! function may have moved it: only the `new_epoch` builtin's policy and
-//! the host move it) and, if it is still reached, calls `new_epoch`,
-//! which traps (`INTERRUPT`, or `HOST_ERROR` for the policy's error) or
-//! has moved the deadline, reloaded afterwards. A deadline the host
-//! lowers while a function runs is seen at the next function entry.
+//! The fast path is one load of the epoch, one compare with the deadline
+//! and a branch: the counter's address (fixed for a store) is loaded once
+//! at function entry, and the deadline lives in a variable, loaded at
+//! entry. Past it, a cold path reloads the deadline from the store context
+//! (a callee or a host function may have moved it) and, if it is still
+//! reached, calls the engine's epoch stub (`trampoline::epoch_stub`),
+//! which runs the `new_epoch` builtin and traps (`INTERRUPT`, or
+//! `HOST_ERROR` for the policy's error) or returns with the deadline
+//! moved, reloaded afterwards. A deadline the host lowers while a function
+//! runs is seen at the function's next entry.
+//!
+//! The stub is called in Cranelift's `preserve_all` convention: the call
+//! clobbers no register, so a loop that checks keeps its values in
+//! whatever registers it had (with the host's convention, every value
+//! live across the loop would need a callee-saved register, and tight
+//! loops spilled). Its address is loaded in the cold block itself, so
+//! Cranelift does not hoist it into a register for the whole loop.
 //!
 //! Loads of the epoch are plain loads, not `readonly`: a check must read
 //! it anew every time. Every check's cold path calls out, which Cranelift
@@ -29,9 +36,10 @@
 
 use super::fuel::ends_leaf;
 use super::{PTR, Translator};
-use crate::vm::builtins::{Builtin, epoch_status_traps};
+use crate::abi::epoch_stub_signature;
 use crate::vm::vmctx::{
-    STORE_CONTEXT_EPOCH_COUNTER, STORE_CONTEXT_EPOCH_DEADLINE, STORE_CONTEXT_OFFSET,
+    STORE_CONTEXT_EPOCH_COUNTER, STORE_CONTEXT_EPOCH_DEADLINE, STORE_CONTEXT_EPOCH_STUB,
+    STORE_CONTEXT_OFFSET,
 };
 use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -63,19 +71,15 @@ impl Translator<'_, '_> {
     /// At function entry (of a non-leaf): loads what the checks need and
     /// checks once.
     pub(super) fn epoch_function_entry(&mut self) {
-        let readonly = MemFlagsData::trusted().with_readonly();
-        let ctx = self.b.ins().load(
-            PTR,
-            readonly.with_can_move(),
-            self.vmctx,
-            STORE_CONTEXT_OFFSET as i32,
-        );
-        let counter = self.b.ins().load(
-            PTR,
-            readonly.with_can_move(),
-            ctx,
-            STORE_CONTEXT_EPOCH_COUNTER as i32,
-        );
+        let fixed = MemFlagsData::trusted().with_readonly().with_can_move();
+        let ctx = self
+            .b
+            .ins()
+            .load(PTR, fixed, self.vmctx, STORE_CONTEXT_OFFSET as i32);
+        let counter = self
+            .b
+            .ins()
+            .load(PTR, fixed, ctx, STORE_CONTEXT_EPOCH_COUNTER as i32);
         let deadline = self.load_deadline();
         let var = self.b.declare_var(types::I64);
         self.b.def_var(var, deadline);
@@ -140,18 +144,36 @@ impl Translator<'_, '_> {
 
         self.b.switch_to_block(call);
         self.b.seal_block(call);
-        let status = self
-            .call_builtin(Builtin::NewEpoch, &[])
-            .expect("new_epoch returns a status");
-        for (value, code) in epoch_status_traps() {
-            let hit = self.b.ins().icmp_imm_s(IntCC::Equal, status, value);
-            self.b.ins().trapnz(hit, code);
-        }
+        self.call_epoch_stub();
         let moved = self.load_deadline();
         self.b.def_var(var, moved);
         self.b.ins().jump(cont, &[]);
 
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
+    }
+
+    /// Calls the engine's epoch stub, which runs `new_epoch` and traps on
+    /// its answer or returns with the deadline moved. Its address is
+    /// loaded here, in the cold block, not where Cranelift would hoist it.
+    fn call_epoch_stub(&mut self) {
+        let sig = match self.epoch_stub_sig {
+            Some(sig) => sig,
+            None => {
+                let sig = self.b.import_signature(epoch_stub_signature());
+                self.epoch_stub_sig = Some(sig);
+                sig
+            }
+        };
+        let in_place = MemFlagsData::trusted();
+        let ctx = self
+            .b
+            .ins()
+            .load(PTR, in_place, self.vmctx, STORE_CONTEXT_OFFSET as i32);
+        let stub = self
+            .b
+            .ins()
+            .load(PTR, in_place, ctx, STORE_CONTEXT_EPOCH_STUB as i32);
+        self.b.ins().call_indirect(sig, stub, &[self.vmctx]);
     }
 }

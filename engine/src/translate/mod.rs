@@ -295,6 +295,8 @@ struct Translator<'e, 'f> {
     /// Direct-call references to defined functions, by function index.
     func_refs: HashMap<u32, FuncRef>,
     builtin_sigs: HashMap<Builtin, SigRef>,
+    /// The epoch stub's signature, once imported.
+    epoch_stub_sig: Option<SigRef>,
     /// This function's fuel charges, when fuel is on.
     fuel: Option<&'e fuel::FuelCosts>,
     /// What this function's epoch checks share, when epochs are on and it
@@ -320,6 +322,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             sig_refs: HashMap::new(),
             func_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
+            epoch_stub_sig: None,
             fuel: None,
             epoch: None,
             op_index: 0,

@@ -83,12 +83,14 @@ pub struct StoreObjects {
 }
 
 impl StoreObjects {
-    /// `epoch_counter` is the engine's epoch, which must outlive the
-    /// store; the epoch deadline starts at 0.
+    /// `epoch_counter` and `epoch_stub` are the engine's (see
+    /// `VMStoreContext`), which must outlive the store; the epoch deadline
+    /// starts at 0.
     pub fn new(
         allocator: Arc<dyn InstanceAllocator>,
         hooks: StoreHooks,
         epoch_counter: *const AtomicU64,
+        epoch_stub: *const u8,
     ) -> StoreObjects {
         StoreObjects {
             instances: Vec::new(),
@@ -100,6 +102,7 @@ impl StoreObjects {
                 fuel: 0,
                 epoch_deadline: 0,
                 epoch_counter,
+                epoch_stub,
             }),
             allocator,
             hooks,

@@ -77,16 +77,24 @@ pub struct VMStoreContext {
     /// reads it with a plain 64-bit load, atomic on every host Kiln runs
     /// on.
     pub epoch_counter: *const AtomicU64,
+    /// What compiled code calls at the deadline: the engine's stub in
+    /// Cranelift's `preserve_all` convention, `fn(vmctx)`, which calls the
+    /// `new_epoch` builtin and traps on its status (null when epochs are
+    /// off). Calling through it keeps the call from clobbering registers
+    /// in the loops that check.
+    pub epoch_stub: *const u8,
 }
 
-// SAFETY: the only pointer is to the engine's atomic epoch counter, which
-// outlives every store of the engine and is safe to read from any thread.
+// SAFETY: the only pointers are to the engine's atomic epoch counter and
+// epoch stub (immutable code), which outlive every store of the engine and
+// are safe to use from any thread.
 unsafe impl Send for VMStoreContext {}
 
 pub const STORE_CONTEXT_STACK_LIMIT: u32 = offset_of!(VMStoreContext, stack_limit) as u32;
 pub const STORE_CONTEXT_FUEL: u32 = offset_of!(VMStoreContext, fuel) as u32;
 pub const STORE_CONTEXT_EPOCH_DEADLINE: u32 = offset_of!(VMStoreContext, epoch_deadline) as u32;
 pub const STORE_CONTEXT_EPOCH_COUNTER: u32 = offset_of!(VMStoreContext, epoch_counter) as u32;
+pub const STORE_CONTEXT_EPOCH_STUB: u32 = offset_of!(VMStoreContext, epoch_stub) as u32;
 
 /// An imported function as compiled code calls it.
 #[repr(C)]
@@ -313,6 +321,7 @@ mod tests {
         check("fuel", STORE_CONTEXT_FUEL, 8);
         check("epoch deadline", STORE_CONTEXT_EPOCH_DEADLINE, 16);
         check("epoch counter", STORE_CONTEXT_EPOCH_COUNTER, 24);
+        check("epoch stub", STORE_CONTEXT_EPOCH_STUB, 32);
         check("import code", FUNCTION_IMPORT_CODE, 0);
         check("import vmctx", FUNCTION_IMPORT_VMCTX, 8);
         check("import size", FUNCTION_IMPORT_SIZE, 16);
