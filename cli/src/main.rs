@@ -31,23 +31,20 @@ fn main() -> ExitCode {
     // Usage errors exit with status 2, `--help` and `--version` with 0.
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(o) => {
-            if let Some(flag) = o.misplaced_flag() {
+        Command::Run(o) => match o.misplaced_flag() {
+            Some(flag) => {
                 let flag = flag.to_string_lossy();
-                let mut cli = Cli::command();
-                let message = format!(
-                    "unexpected argument '{flag}' found\n\n  \
-                     tip: to pass '{flag}' to the program, put it after '--': \
-                     kiln run FILE -- {flag}"
-                );
-                let error = match cli.find_subcommand_mut("run") {
-                    Some(run) => run.error(ErrorKind::UnknownArgument, message),
-                    None => cli.error(ErrorKind::UnknownArgument, message),
-                };
-                error.exit();
+                usage_error(
+                    "run",
+                    format!(
+                        "unexpected argument '{flag}' found\n\n  \
+                         tip: to pass '{flag}' to the program, put it after '--': \
+                         kiln run FILE -- {flag}"
+                    ),
+                )
             }
-            run::run(o)
-        }
+            None => run::run(o),
+        },
         Command::Compile(o) => compile::compile(o),
         Command::Wast(o) => wast::wast(o),
     };
@@ -59,4 +56,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exit as clap does for a usage error of `subcommand` it cannot detect.
+fn usage_error(subcommand: &str, message: String) -> ! {
+    let mut cli = Cli::command();
+    // Building names the subcommand `kiln SUBCOMMAND` in the usage line.
+    cli.build();
+    let error = match cli.find_subcommand_mut(subcommand) {
+        Some(sub) => sub.error(ErrorKind::UnknownArgument, message),
+        None => cli.error(ErrorKind::UnknownArgument, message),
+    };
+    error.exit()
 }

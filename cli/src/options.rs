@@ -5,7 +5,9 @@
 //!
 //! `-W` and `-O` take `KEY[=VAL]` lists (repeated, or comma-separated as
 //! wasmtime allows), parsed into one enum variant per key: a new setting is
-//! a variant, a parser arm and an `apply` arm.
+//! a variant, an arm in its parser and one in [`EngineOptions::config`].
+//! One spelling differs from wasmtime's: there `--wasm` is `-W`'s long
+//! form; here it names a feature level, as it did before clap.
 
 use anyhow::Result;
 use clap::Args;
@@ -33,16 +35,18 @@ pub struct EngineOptions {
     )]
     wasm: Vec<WasmOption>,
 
-    /// Code generation: opt-level=0|1|2|s (Cranelift's optimisation; 1 and
-    /// 2 are both `speed`, the default), bounds-checks=guard-pages|explicit
-    /// (how memory accesses are kept in bounds; guard pages by default on
-    /// 64-bit hosts). An artifact records both; a run must match its
-    /// bounds checks
     #[arg(
         short = 'O',
         value_name = "KEY=VAL",
         value_delimiter = ',',
-        value_parser = parse_optimize_option
+        value_parser = parse_optimize_option,
+        help = "Code generation: opt-level=0|1|2|s, bounds-checks=guard-pages|explicit",
+        long_help = "Code generation, as KEY=VAL (several may be given at once, separated \
+                     by commas): opt-level=0|1|2|s is Cranelift's optimisation (0 is none; 1 \
+                     and 2 are both speed, the default; s is speed and size); \
+                     bounds-checks=guard-pages|explicit is how memory accesses are kept in \
+                     bounds (guard pages by default on 64-bit hosts). Artifacts record both; \
+                     running one needs the bounds checks it was compiled with"
     )]
     optimize: Vec<OptimizeOption>,
 }

@@ -52,6 +52,8 @@ pub struct RunCommand {
     )]
     env: Vec<EnvVar>,
 
+    /// Call the export NAME instead of `_start`, with ARGS as parameters
+    ///
     /// Call the export NAME instead of `_start`: ARGS are its parameters
     /// (integers in decimal or 0x hex, floats as Rust parses them) and its
     /// results are printed one per line
@@ -67,6 +69,8 @@ pub struct RunCommand {
     #[arg(long)]
     bench_timing: bool,
 
+    /// Run FILE even if it is a precompiled artifact (native code)
+    ///
     /// Run FILE even if it is a precompiled artifact of `kiln compile`,
     /// which runs as native code outside the wasm sandbox: only for
     /// artifacts you made yourself. Without it, artifacts are refused
@@ -141,6 +145,21 @@ impl RunCommand {
         let first = self.args.first()?;
         (first.as_bytes().starts_with(b"--") && first.len() > 2).then_some(first.as_os_str())
     }
+
+    /// ARGS up to the first `--`, and the arguments after it. clap keeps a
+    /// `--` that follows an argument among ARGS (once ARGS begin, all is
+    /// theirs), and takes one before any as the start of PROGRAM-ARGS.
+    fn args_and_after_dashes(&mut self) -> (Vec<OsString>, Vec<OsString>) {
+        let mut args = std::mem::take(&mut self.args);
+        match args.iter().position(|a| a == "--") {
+            Some(at) => {
+                let after = args.split_off(at + 1);
+                args.pop();
+                (args, after)
+            }
+            None => (args, std::mem::take(&mut self.program_args)),
+        }
+    }
 }
 
 /// The store data of `kiln run`: WASI state and the sightglass timers.
@@ -150,7 +169,8 @@ struct Host {
     bench_start: Option<Instant>,
 }
 
-pub fn run(o: RunCommand) -> Result<ExitCode> {
+pub fn run(mut o: RunCommand) -> Result<ExitCode> {
+    let (args, after_dashes) = o.args_and_after_dashes();
     let file = o.file.display();
     let bytes = std::fs::read(&o.file).with_context(|| format!("cannot read `{file}`"))?;
     let mut config = o.engine.config()?;
@@ -201,8 +221,8 @@ pub fn run(o: RunCommand) -> Result<ExitCode> {
     })?;
 
     let (params, program_args) = match &o.invoke {
-        Some(_) => (o.args, o.program_args),
-        None => (Vec::new(), [o.args, o.program_args].concat()),
+        Some(_) => (args, after_dashes),
+        None => (Vec::new(), [args, after_dashes].concat()),
     };
     let mut cx = WasiCtxBuilder::new()
         .inherit_stdio()

@@ -24,11 +24,13 @@ pub struct WastCommand {
     #[command(flatten)]
     engine: EngineOptions,
 
+    /// Fuel each action may use, about one unit per operator
+    ///
     /// Fuel each action (an invoke, or an instantiation with its start
-    /// function) may use, about one unit per operator (the default is ~100x
-    /// what any directive of the spec testsuites needs); an action that
-    /// needs more fails with "did not finish within the bound", so a
-    /// runaway loop cannot hang the run
+    /// function) may use, about one unit per operator; the default is ~100x
+    /// what any directive of the spec testsuites needs. An action that needs
+    /// more fails with "did not finish within the bound", so a runaway loop
+    /// cannot hang the run
     #[arg(long, value_name = "N", default_value_t = FUEL_BOUND, value_parser = parse_fuel)]
     fuel: u64,
 
