@@ -58,7 +58,9 @@ fn features(spec: Option<String>) -> Result<kiln::Features, String> {
     let mut features = kiln::Features::level(level)
         .ok_or_else(|| format!("--features: unknown level `{level}` (2.0, 3.0, all)"))?;
     for name in parts {
-        features.set(name, true).map_err(|e| format!("--features: {e}"))?;
+        features
+            .set(name, true)
+            .map_err(|e| format!("--features: {e}"))?;
     }
     let missing = features.beyond(&kiln::Features::ALL);
     if !missing.is_empty() {

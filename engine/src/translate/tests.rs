@@ -35,24 +35,30 @@ fn parse(wat: &str) -> ModuleInfo {
     crate::parse::parse(&wasm, &Features::default(), false).unwrap()
 }
 
-const ALL_TUNABLES: [Tunables; 4] = [
-    Tunables {
-        bounds_checks: BoundsChecks::GuardPages,
-        consume_fuel: false,
-    },
-    Tunables {
-        bounds_checks: BoundsChecks::Explicit,
-        consume_fuel: false,
-    },
-    Tunables {
-        bounds_checks: BoundsChecks::GuardPages,
-        consume_fuel: true,
-    },
-    Tunables {
-        bounds_checks: BoundsChecks::Explicit,
-        consume_fuel: true,
-    },
+/// The tunables every test translates under: both bounds-check modes,
+/// with and without fuel, Spectre guards on (the default), and explicit
+/// checks without guards last.
+const ALL_TUNABLES: [Tunables; 5] = [
+    tunables(BoundsChecks::GuardPages, false, true),
+    tunables(BoundsChecks::Explicit, false, true),
+    tunables(BoundsChecks::GuardPages, true, true),
+    tunables(BoundsChecks::Explicit, true, true),
+    tunables(BoundsChecks::Explicit, false, false),
 ];
+
+const fn tunables(
+    bounds_checks: BoundsChecks,
+    consume_fuel: bool,
+    spectre_guards: bool,
+) -> Tunables {
+    Tunables {
+        bounds_checks,
+        consume_fuel,
+        // Cranelift's pass, not the translator: nothing to vary here.
+        nan_canonicalization: false,
+        spectre_guards,
+    }
+}
 
 /// Translates, verifies and compiles every defined function; returns the
 /// compiled machine code of each, for the last tunables.
