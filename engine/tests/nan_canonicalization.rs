@@ -72,7 +72,7 @@ fn eval_at(body: &str, result: &Val, canonicalize: bool, opt: OptLevel) -> Val {
     let f = instance.get_func(&mut store, "f").unwrap();
     let mut results = [Val::I32(0)];
     f.call(&mut store, &args(), &mut results).unwrap();
-    results[0].clone()
+    results[0]
 }
 
 fn eval(body: &str, result: &Val, canonicalize: bool) -> Val {
@@ -214,7 +214,7 @@ fn lane_cases() -> Vec<(&'static str, Val)> {
 
 #[test]
 fn nan_producing_operations_give_the_canonical_nan() {
-    for (body, expected) in ARITHMETIC.iter().cloned().chain(lane_cases()) {
+    for (body, expected) in ARITHMETIC.iter().copied().chain(lane_cases()) {
         check(body, expected);
     }
 }
@@ -261,7 +261,7 @@ fn bit_operations_and_numbers_keep_their_bits() {
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn without_the_option_the_hosts_nans_show() {
-    let cases: Vec<_> = ARITHMETIC.iter().cloned().chain(lane_cases()).collect();
+    let cases: Vec<_> = ARITHMETIC.iter().copied().chain(lane_cases()).collect();
     let differing: Vec<&str> = cases
         .iter()
         .filter(|(body, expected)| bits(&eval(body, expected, false)) != bits(expected))

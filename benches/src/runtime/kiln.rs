@@ -20,10 +20,13 @@ pub struct Kiln {
     id: &'static str,
 }
 
+/// A Kiln configuration's runtime id, and how it changes the default one.
+pub type Variant = (&'static str, fn(&mut Config));
+
 /// Kiln configurations benchmarked beside the default one (`kiln`), by the
 /// id that ends their bench ids; `$KILN_BENCH_VARIANTS` picks them (see
 /// [`super::Runtimes`]).
-pub const VARIANTS: [(&str, fn(&mut Config)); 2] = [
+pub const VARIANTS: [Variant; 2] = [
     // Explicit bounds checks, with Spectre guards (the default)...
     ("kiln-explicit", |c| {
         c.bounds_checks(BoundsChecks::Explicit);
