@@ -38,8 +38,9 @@ use std::ops::Range;
 /// Bumped whenever any section's encoding, the vmctx layout compiled
 /// code reads or the convention it calls in changes (3: the checksum; 4:
 /// the vmctx header's `objects`; 5: wasm functions in Cranelift's `tail`
-/// convention; 64-bit memories and tables, `i64` builtin operands).
-pub const FORMAT_VERSION: u32 = 5;
+/// convention; 64-bit memories and tables, `i64` builtin operands; 6: NaN
+/// canonicalisation and Spectre guards in the tunables).
+pub const FORMAT_VERSION: u32 = 6;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -130,6 +131,20 @@ impl EngineMetadata {
                 "fuel metering",
                 &self.tunables.consume_fuel,
                 &engine.tunables.consume_fuel,
+            ));
+        }
+        if self.tunables.nan_canonicalization != engine.tunables.nan_canonicalization {
+            return Err(differ(
+                "NaN canonicalization",
+                &self.tunables.nan_canonicalization,
+                &engine.tunables.nan_canonicalization,
+            ));
+        }
+        if self.tunables.spectre_guards != engine.tunables.spectre_guards {
+            return Err(differ(
+                "Spectre-guard setting",
+                &self.tunables.spectre_guards,
+                &engine.tunables.spectre_guards,
             ));
         }
         if self.features != engine.features {
@@ -519,6 +534,25 @@ mod tests {
             "bounds checks",
         );
         check(&bytes, Config::new().consume_fuel(true), "fuel metering");
+        check(
+            &bytes,
+            Config::new().cranelift_nan_canonicalization(true),
+            "incompatible artifact: NaN canonicalization differs (artifact: false, engine: true)",
+        );
+        check(
+            &bytes,
+            Config::new().cranelift_spectre_guards(false),
+            "incompatible artifact: Spectre-guard setting differs (artifact: true, engine: false)",
+        );
+        let deterministic = artifact(Config::new().cranelift_nan_canonicalization(true));
+        check(
+            &deterministic,
+            &Config::new(),
+            "incompatible artifact: NaN canonicalization differs (artifact: true, engine: false)",
+        );
+        let same = Engine::new(Config::new().cranelift_nan_canonicalization(true)).unwrap();
+        // SAFETY: our own artifact, for an engine with the same settings.
+        unsafe { Module::deserialize(&same, &deterministic) }.unwrap();
         check(
             &bytes,
             Config::new().wasm_bulk_memory(false),

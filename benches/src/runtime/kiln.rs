@@ -4,7 +4,9 @@ use super::{Calls, Runtime, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
-use kiln::{Caller, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val};
+use kiln::{
+    BoundsChecks, Caller, Config, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val,
+};
 
 /// A store's data: the WASI context and the timing hooks' record.
 pub struct Host {
@@ -15,7 +17,26 @@ pub struct Host {
 pub struct Kiln {
     pub engine: Engine,
     linker: Linker<Host>,
+    id: &'static str,
 }
+
+/// A Kiln configuration's runtime id, and how it changes the default one.
+pub type Variant = (&'static str, fn(&mut Config));
+
+/// Kiln configurations benchmarked beside the default one (`kiln`), by the
+/// id that ends their bench ids; `$KILN_BENCH_VARIANTS` picks them (see
+/// [`super::Runtimes`]).
+pub const VARIANTS: [Variant; 2] = [
+    // Explicit bounds checks, with Spectre guards (the default)...
+    ("kiln-explicit", |c| {
+        c.bounds_checks(BoundsChecks::Explicit);
+    }),
+    // ...and without: the pair gives the guards' cost.
+    ("kiln-explicit-nospectre", |c| {
+        c.bounds_checks(BoundsChecks::Explicit)
+            .cranelift_spectre_guards(false);
+    }),
+];
 
 impl Default for Kiln {
     fn default() -> Kiln {
@@ -25,6 +46,21 @@ impl Default for Kiln {
 
 impl Kiln {
     pub fn new(engine: Engine) -> Kiln {
+        Kiln::with_id(engine, <Kiln as Runtime>::NAME)
+    }
+
+    /// The configuration of [`VARIANTS`] called `id`.
+    pub fn variant(id: &str) -> Result<Kiln> {
+        let Some((id, configure)) = VARIANTS.iter().find(|(n, _)| *n == id) else {
+            let known: Vec<_> = VARIANTS.iter().map(|(n, _)| *n).collect();
+            bail!("no Kiln variant `{id}` (known: {})", known.join(", "));
+        };
+        let mut config = Config::new();
+        configure(&mut config);
+        Ok(Kiln::with_id(Engine::new(&config)?, id))
+    }
+
+    fn with_id(engine: Engine, id: &'static str) -> Kiln {
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).expect("WASI definitions");
         linker
@@ -36,7 +72,7 @@ impl Kiln {
                 c.data_mut().timer.end()
             })
             .expect("bench.end");
-        Kiln { engine, linker }
+        Kiln { engine, linker, id }
     }
 
     fn store(
@@ -66,6 +102,10 @@ impl Runtime for Kiln {
     const NAME: &'static str = "kiln";
     type Module = Module;
     type Store = Store<Host>;
+
+    fn id(&self) -> &'static str {
+        self.id
+    }
 
     fn compile(&self, wasm: &[u8]) -> Result<Module> {
         Module::from_binary(&self.engine, wasm)

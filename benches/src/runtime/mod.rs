@@ -13,8 +13,15 @@ pub mod wasmtime;
 
 /// One engine, set up once (engine and WASI linker), used for every phase.
 pub trait Runtime {
-    /// The name that ends each bench id (`execute/<bench>/<name>`).
+    /// The engine's name.
     const NAME: &'static str;
+
+    /// The name that ends each bench id (`execute/<bench>/<id>`): the
+    /// engine's, or that of a configuration of it (Kiln's
+    /// [`kiln::VARIANTS`]).
+    fn id(&self) -> &'static str {
+        Self::NAME
+    }
     type Module;
     /// A store holding one instance.
     type Store;
@@ -33,25 +40,52 @@ pub trait Runtime {
     fn execute(&self, module: &Self::Module, bench: &Benchmark) -> Result<Outcome>;
 }
 
-/// Every engine under test, each set up once: Kiln, and with the `peers`
-/// feature wasmtime and wasmi. See [`crate::each_runtime`].
-#[derive(Default)]
+/// Every engine under test, each set up once: Kiln, the Kiln
+/// configurations `$KILN_BENCH_VARIANTS` names (comma-separated ids of
+/// [`kiln::VARIANTS`], e.g. `kiln-explicit,kiln-explicit-nospectre`; none
+/// by default), and with the `peers` feature wasmtime and wasmi. See
+/// [`crate::each_runtime`].
 pub struct Runtimes {
     pub kiln: kiln::Kiln,
+    pub kiln_variants: Vec<kiln::Kiln>,
     #[cfg(feature = "peers")]
     pub wasmtime: wasmtime::Wasmtime,
     #[cfg(feature = "peers")]
     pub wasmi: wasmi::Wasmi,
 }
 
+impl Default for Runtimes {
+    /// Panics if `$KILN_BENCH_VARIANTS` names an unknown variant.
+    fn default() -> Runtimes {
+        let names = std::env::var("KILN_BENCH_VARIANTS").unwrap_or_default();
+        let kiln_variants = names
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| kiln::Kiln::variant(n).unwrap_or_else(|e| panic!("KILN_BENCH_VARIANTS: {e}")))
+            .collect();
+        Runtimes {
+            kiln: kiln::Kiln::default(),
+            kiln_variants,
+            #[cfg(feature = "peers")]
+            wasmtime: Default::default(),
+            #[cfg(feature = "peers")]
+            wasmi: Default::default(),
+        }
+    }
+}
+
 /// Run `$body` with `$rt` bound to each engine of a [`Runtimes`] in turn
-/// (Kiln first), so a bench is written once, generic over [`Runtime`].
+/// (Kiln first, then its variants), so a bench is written once, generic
+/// over [`Runtime`].
 #[macro_export]
 macro_rules! each_runtime {
     ($runtimes:expr, |$rt:ident| $body:expr) => {{
         let runtimes: &$crate::runtime::Runtimes = &$runtimes;
         {
             let $rt = &runtimes.kiln;
+            $body;
+        }
+        for $rt in &runtimes.kiln_variants {
             $body;
         }
         #[cfg(feature = "peers")]
@@ -67,9 +101,9 @@ macro_rules! each_runtime {
     }};
 }
 
-/// The name of `runtime`'s engine (for bench ids inside generic code).
-pub fn name<R: Runtime>(_: &R) -> &'static str {
-    R::NAME
+/// The id of `runtime` (for bench ids inside generic code).
+pub fn name<R: Runtime>(runtime: &R) -> &'static str {
+    runtime.id()
 }
 
 /// A benchmark's module on one engine, compiled on first use, so benches
@@ -89,7 +123,11 @@ impl<'a, R: Runtime> LazyModule<'a, R> {
             match runtime.compile(&bench.wasm) {
                 Ok(m) => module = Some(m),
                 Err(e) => {
-                    eprintln!("skipping {}/{}: needs {needs} ({e:#})", bench.name, R::NAME);
+                    eprintln!(
+                        "skipping {}/{}: needs {needs} ({e:#})",
+                        bench.name,
+                        runtime.id()
+                    );
                     return None;
                 }
             }
@@ -106,7 +144,11 @@ impl<'a, R: Runtime> LazyModule<'a, R> {
         let (runtime, bench) = (self.runtime, self.bench);
         self.module.get_or_insert_with(|| {
             runtime.compile(&bench.wasm).unwrap_or_else(|e| {
-                panic!("{}: {} failed to compile it: {e:#}", bench.name, R::NAME)
+                panic!(
+                    "{}: {} failed to compile it: {e:#}",
+                    bench.name,
+                    runtime.id()
+                )
             })
         })
     }
@@ -117,8 +159,8 @@ impl<'a, R: Runtime> LazyModule<'a, R> {
 pub fn execute_checked<R: Runtime>(runtime: &R, module: &R::Module, bench: &Benchmark) -> Duration {
     let outcome = runtime
         .execute(module, bench)
-        .unwrap_or_else(|e| panic!("{}: {} failed to run it: {e:#}", bench.name, R::NAME));
-    bench.check(R::NAME, &outcome);
+        .unwrap_or_else(|e| panic!("{}: {} failed to run it: {e:#}", bench.name, runtime.id()));
+    bench.check(runtime.id(), &outcome);
     outcome.elapsed
 }
 
