@@ -40,13 +40,15 @@ pub struct EngineOptions {
         value_name = "KEY=VAL",
         value_delimiter = ',',
         value_parser = parse_optimize_option,
-        help = "Code generation: opt-level=0|1|2|s, bounds-checks=guard-pages|explicit",
+        help = "Code generation: opt-level=0|1|2|s, bounds-checks=guard-pages|explicit, spectre=y|n",
         long_help = "Code generation, as KEY=VAL (several may be given at once, separated \
                      by commas): opt-level=0|1|2|s is Cranelift's optimisation (0 is none; 1 \
                      and 2 are both speed, the default; s is speed and size); \
                      bounds-checks=guard-pages|explicit is how memory accesses are kept in \
-                     bounds (guard pages by default on 64-bit hosts). Artifacts record both; \
-                     running one needs the bounds checks it was compiled with"
+                     bounds (guard pages by default on 64-bit hosts); spectre=y|n turns the \
+                     Spectre guards on explicitly checked accesses on (the default) or off. \
+                     Artifacts record all three; running one needs the settings it was \
+                     compiled with"
     )]
     optimize: Vec<OptimizeOption>,
 }
@@ -56,6 +58,9 @@ pub struct EngineOptions {
 enum WasmOption {
     /// A proposal's flag of [`Features::NAMES`], on or off.
     Feature(&'static str, bool),
+    /// `nan-canonicalization`: every NaN a float operation makes is the
+    /// canonical one (`Config::cranelift_nan_canonicalization`).
+    NanCanonicalization(bool),
 }
 
 /// One `-O` setting.
@@ -63,25 +68,30 @@ enum WasmOption {
 enum OptimizeOption {
     OptLevel(OptLevel),
     BoundsChecks(BoundsChecks),
+    SpectreGuards(bool),
 }
 
 impl EngineOptions {
     /// The engine configuration these options describe.
     pub fn config(&self) -> Result<Config> {
         let mut features = self.level;
+        let mut config = Config::new();
         for option in &self.wasm {
             match *option {
                 WasmOption::Feature(name, on) => {
                     features.set(name, on).map_err(anyhow::Error::msg)?;
                 }
+                WasmOption::NanCanonicalization(on) => {
+                    config.cranelift_nan_canonicalization(on);
+                }
             }
         }
-        let mut config = Config::new();
         config.wasm_features(features);
         for option in &self.optimize {
             match *option {
                 OptimizeOption::OptLevel(level) => config.cranelift_opt_level(level),
                 OptimizeOption::BoundsChecks(mode) => config.bounds_checks(mode),
+                OptimizeOption::SpectreGuards(on) => config.cranelift_spectre_guards(on),
             };
         }
         Ok(config)
@@ -93,7 +103,10 @@ fn wasm_long_help() -> String {
     format!(
         "Turn a wasm feature on (y, the default; also yes, true) or off (n; \
          also no, false), by its proposal's name: {}. Applied after --wasm, \
-         in order; several may be given at once, separated by commas",
+         in order; several may be given at once, separated by commas. \
+         nan-canonicalization[=y|n] makes every NaN a float operation \
+         produces the canonical one, for bit-for-bit reproducible results \
+         (off by default; artifacts record it)",
         names.join(", ")
     )
 }
@@ -122,6 +135,11 @@ fn parse_switch(option: &str, value: Option<&str>) -> Result<bool, String> {
 
 fn parse_wasm_option(option: &str) -> Result<WasmOption, String> {
     let (key, value) = split(option);
+    if key == "nan-canonicalization" {
+        return Ok(WasmOption::NanCanonicalization(parse_switch(
+            option, value,
+        )?));
+    }
     let names = || Features::NAMES.iter().map(|(name, _)| *name);
     let name = names().find(|name| *name == key).ok_or_else(|| {
         let known: Vec<_> = names().collect();
@@ -131,9 +149,8 @@ fn parse_wasm_option(option: &str) -> Result<WasmOption, String> {
 }
 
 fn parse_optimize_option(option: &str) -> Result<OptimizeOption, String> {
-    let (key, value) = split(option);
-    let value =
-        |known: &str| value.ok_or_else(|| format!("`-O {key}` needs a value: {key}={known}"));
+    let (key, raw) = split(option);
+    let value = |known: &str| raw.ok_or_else(|| format!("`-O {key}` needs a value: {key}={known}"));
     match key {
         "opt-level" => match value("0|1|2|s")? {
             "0" => Ok(OptimizeOption::OptLevel(OptLevel::None)),
@@ -148,8 +165,9 @@ fn parse_optimize_option(option: &str) -> Result<OptimizeOption, String> {
                 "unknown bounds-checks `{v}` (known: guard-pages, explicit)"
             )),
         },
+        "spectre" => Ok(OptimizeOption::SpectreGuards(parse_switch(option, raw)?)),
         _ => Err(format!(
-            "unknown -O option `{key}` (known: opt-level, bounds-checks)"
+            "unknown -O option `{key}` (known: opt-level, bounds-checks, spectre)"
         )),
     }
 }

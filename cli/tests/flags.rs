@@ -459,6 +459,8 @@ fn optimize_and_features() {
         "opt-level=s",
         "bounds-checks=explicit",
         "opt-level=0,bounds-checks=guard-pages",
+        "bounds-checks=explicit,spectre=n",
+        "spectre=y",
     ] {
         check(
             m,
@@ -490,6 +492,39 @@ fn optimize_and_features() {
         &["run", "--wasm", "2.0", "-W", "simd=false", "{}"],
         1,
         Says("SIMD support is not enabled"),
+    );
+}
+
+/// `-W nan-canonicalization`: a NaN with a payload in, the canonical NaN
+/// out (0x7fc00000); without it x86-64 keeps the payload.
+#[test]
+fn nan_canonicalization() {
+    let m = r#"(module (func (export "nan") (result i32)
+        (i32.reinterpret_f32
+          (f32.add (f32.reinterpret_i32 (i32.const 0x7fc00123)) (f32.const 1)))))"#;
+    let run = ["run", "{}", "--invoke", "nan"];
+    let with = |w: &'static str| [&["run", "-W", w], &run[1..]].concat();
+    check(m, &with("nan-canonicalization"), 0, Stdout("2143289344\n"));
+    check(
+        m,
+        &with("nan-canonicalization=y"),
+        0,
+        Stdout("2143289344\n"),
+    );
+    if cfg!(target_arch = "x86_64") {
+        check(m, &run, 0, Stdout("2143289635\n"));
+        check(
+            m,
+            &with("nan-canonicalization=n"),
+            0,
+            Stdout("2143289635\n"),
+        );
+    }
+    check(
+        m,
+        &with("nan-canonicalization=maybe"),
+        2,
+        Says("is not y or n"),
     );
 }
 
