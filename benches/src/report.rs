@@ -293,6 +293,57 @@ pub fn variants_markdown(rows: &[VariantRow]) -> String {
     s
 }
 
+/// Two runtimes side by side (e.g. `kiln-explicit` against
+/// `kiln-explicit-nospectre`, a Kiln configuration against another): one
+/// row per phase and benchmark both ran, with both medians and `a ÷ b`,
+/// then each phase's geometric mean of the ratios. `None` if no benchmark
+/// has both.
+pub fn pair_markdown(estimates: &[Estimate], a: &str, b: &str) -> Option<String> {
+    let mut pairs: BTreeMap<(&str, &str), [Option<f64>; 2]> = BTreeMap::new();
+    for e in estimates {
+        let i = match e.runtime.as_str() {
+            r if r == a => 0,
+            r if r == b => 1,
+            _ => continue,
+        };
+        pairs.entry((&e.phase, &e.bench)).or_default()[i] = Some(e.nanos);
+    }
+    let rows: Vec<(&str, &str, f64, f64)> = pairs
+        .into_iter()
+        .filter_map(|((phase, bench), [x, y])| Some((phase, bench, x?, y?)))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut s = format!("| phase | {a} ÷ {b} (geomean) | benchmarks |\n|---|---:|---:|\n");
+    let mut phases: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    phases.dedup();
+    for phase in phases {
+        let ratios: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.0 == phase)
+            .map(|r| r.2 / r.3)
+            .collect();
+        let g = geomean(ratios.iter().copied()).unwrap_or(f64::NAN);
+        let _ = writeln!(s, "| {phase} | {g:.3} | {} |", ratios.len());
+    }
+    let _ = write!(
+        s,
+        "\n| phase | benchmark | {a} | {b} | {a} ÷ {b} |\n|---|---|---:|---:|---:|\n"
+    );
+    for (phase, bench, x, y) in rows {
+        let _ = writeln!(
+            s,
+            "| {phase} | {bench} | {} | {} | {:.3} |",
+            format_time(x),
+            format_time(y),
+            x / y
+        );
+    }
+    s.push_str("\nTimes are criterion's median per iteration; above 1: the first is slower.\n");
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +474,34 @@ mod tests {
         assert_eq!(rows(&new)[0].ratio(1), Some(2.0));
         assert_eq!(main.len(), 1);
         assert_eq!(main[0].nanos, 8.0);
+    }
+
+    #[test]
+    fn pairs_of_runtimes() {
+        let parsed: Vec<Estimate> = [
+            ("execute", "a", "kiln-x", 110.0),
+            ("execute", "a", "kiln-y", 100.0),
+            ("execute", "b", "kiln-x", 90.0),
+            ("execute", "b", "kiln-y", 100.0),
+            ("execute", "c", "kiln-x", 5.0),
+            ("execute", "c", "kiln", 1.0),
+        ]
+        .iter()
+        .map(|&(p, b, r, m)| {
+            let (bj, ej) = estimate_json(p, b, r, m);
+            parse_estimate(&bj, &ej).unwrap()
+        })
+        .collect();
+        let md = pair_markdown(&parsed, "kiln-x", "kiln-y").unwrap();
+        // `c` lacks kiln-y: left out; geomean of 1.1 and 0.9.
+        let g = (1.1f64 * 0.9).sqrt();
+        assert!(md.contains(&format!("| execute | {g:.3} | 2 |")), "{md}");
+        assert!(
+            md.contains("| execute | a | 110.0 ns | 100.0 ns | 1.100 |"),
+            "{md}"
+        );
+        assert!(!md.contains("| c |"), "{md}");
+        assert_eq!(pair_markdown(&parsed, "kiln-x", "wasmtime"), None);
     }
 
     #[test]

@@ -298,16 +298,21 @@ fn wast_fuel_option() {
         count,
         &["wast", "{}", "--fuel"],
         false,
-        "`--fuel` needs a value",
+        "a value is required for '--fuel <N>'",
     );
     check(
         count,
         &["wast", "--fast", "{}"],
         false,
-        "unknown option `--fast`",
+        "unexpected argument '--fast' found",
     );
     let default = kiln_spec_tests::engine_backend::FUEL_BOUND.to_string();
-    check(b"", &["--help"], true, &format!("default {default}"));
+    check(
+        b"",
+        &["wast", "--help"],
+        true,
+        &format!("[default: {default}]"),
+    );
 }
 
 #[test]

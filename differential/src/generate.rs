@@ -2,7 +2,9 @@
 //! the engine and the interpreter implement ([`kiln::Features::ALL`]), with
 //! termination ensured, NaNs canonicalised (scalar and
 //! vector lanes, see [`crate::canon`]) and resources bounded, driven by a
-//! 64-bit seed so every module can be regenerated.
+//! 64-bit seed so every module can be regenerated. [`generate_raw`] leaves
+//! the NaNs alone, for the deterministic oracle, where the engine has to
+//! canonicalise them itself.
 //!
 //! Most seeds generate SIMD modules; a quarter ([`Flavor::for_seed`])
 //! generate without SIMD, because with SIMD on, wasm-smith spends much of
@@ -92,6 +94,18 @@ impl Flavor {
     }
 }
 
+/// What happens to the NaNs of a generated module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Nans {
+    /// Every NaN arithmetic or a conversion produces is rewritten to the
+    /// canonical NaN inside the module (wasm-smith's `canonicalize_nans`,
+    /// then [`crate::canon`]): any engine then agrees bit for bit.
+    Rewritten,
+    /// Left as the operations produce them: only an engine that
+    /// canonicalises NaNs itself agrees bit for bit with the interpreter.
+    Raw,
+}
+
 /// [`config`] without SIMD.
 pub fn scalar_config() -> wasm_smith::Config {
     Flavor::Scalar.config()
@@ -131,7 +145,8 @@ fn config_for(features: &Features) -> wasm_smith::Config {
         min_exports: 1,
         // Results comparable bit for bit (see `oracle::compare`); also
         // canonicalises every lane of SIMD float arithmetic. `crate::canon`
-        // completes it for the conversions it misses.
+        // completes it for the conversions it misses. (Off for
+        // `Nans::Raw`.)
         canonicalize_nans: true,
         // Smaller than the defaults: more modules per second, and the
         // interesting interactions appear in small modules too.
@@ -156,23 +171,40 @@ pub fn generate(seed: u64) -> Result<Vec<u8>, String> {
 /// `features` (a subset of [`Features::ALL`]), so a campaign can aim at
 /// one feature group.
 pub fn generate_with(seed: u64, features: &Features) -> Result<Vec<u8>, String> {
-    generate_config(seed, Flavor::for_seed(seed).config_of(features))
+    generate_nans(seed, features, Nans::Rewritten)
+}
+
+/// The module [`generate`] makes for `seed`, without its NaNs rewritten
+/// (same wasm-smith configuration otherwise, so not the same module).
+pub fn generate_raw(seed: u64) -> Result<Vec<u8>, String> {
+    generate_nans(seed, &Features::ALL, Nans::Raw)
+}
+
+/// Generate the module for `seed` (of the seed's [`Flavor`]) using only
+/// `features`, its NaNs treated as `nans` says.
+pub fn generate_nans(seed: u64, features: &Features, nans: Nans) -> Result<Vec<u8>, String> {
+    let mut config = Flavor::for_seed(seed).config_of(features);
+    config.canonicalize_nans = nans == Nans::Rewritten;
+    generate_config(seed, config, nans)
 }
 
 /// Generate the module for `seed` with the given flavour.
 pub fn generate_flavor(seed: u64, flavor: Flavor) -> Result<Vec<u8>, String> {
-    generate_config(seed, flavor.config())
+    generate_config(seed, flavor.config(), Nans::Rewritten)
 }
 
-fn generate_config(seed: u64, config: wasm_smith::Config) -> Result<Vec<u8>, String> {
+fn generate_config(seed: u64, config: wasm_smith::Config, nans: Nans) -> Result<Vec<u8>, String> {
     let bytes = random_bytes(seed, 12 * 1024);
     let mut u = Unstructured::new(&bytes);
     let mut module = wasm_smith::Module::new(config, &mut u).map_err(|e| e.to_string())?;
     let fuel = module
         .ensure_termination(MODULE_FUEL)
         .map_err(|e| e.to_string())?;
-    let wasm = crate::canon::canonicalize_conversions(&module.to_bytes())
-        .ok_or("cannot canonicalise promote/demote NaNs")?;
+    let wasm = match nans {
+        Nans::Rewritten => crate::canon::canonicalize_conversions(&module.to_bytes())
+            .ok_or("cannot canonicalise promote/demote NaNs")?,
+        Nans::Raw => module.to_bytes(),
+    };
     Ok(export_global(&wasm, fuel, FUEL_EXPORT).unwrap_or(wasm))
 }
 

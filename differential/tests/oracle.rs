@@ -1,12 +1,14 @@
 //! The differential oracle's own tests: a deterministic smoke campaign,
+//! the same on modules whose NaNs are left raw (the deterministic oracle),
 //! proof that generated modules exercise every enabled feature, proof that
 //! the oracle can fail, and the regression reproducers.
 
 use std::path::Path;
 
 use kiln_differential::coverage::{self, Feature};
-use kiln_differential::generate;
+use kiln_differential::generate::{self, Nans};
 use kiln_differential::oracle::campaign::{self, CampaignConfig};
+use kiln_differential::oracle::compare::NanRule;
 use kiln_differential::oracle::observe::{Arg, Obs, Outcome, Snapshot};
 use kiln_differential::oracle::plan::{Call, Shape};
 use kiln_differential::oracle::repro::{self, Recipe};
@@ -46,6 +48,116 @@ fn smoke_campaign() {
         let by = t.by_feature.get(&f).copied().unwrap_or_default();
         assert!(by.modules > 0 && by.calls > by.modules, "{f:?}: {t}");
     }
+}
+
+/// The deterministic smoke campaign's seed and module count.
+const RAW_SEED: u64 = 0x6e61_6e73;
+const RAW_MODULES: u64 = 150;
+
+/// Modules generated without NaN rewriting, on the deterministic oracle:
+/// the engine with NaN canonicalisation agrees with the interpreter bit
+/// for bit, NaNs included, in every variant.
+#[test]
+fn deterministic_smoke_campaign() {
+    let mut config = CampaignConfig::new(RAW_SEED);
+    config.iterations = Some(RAW_MODULES);
+    config.nans = Nans::Raw;
+    config.out = Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("oracle-deterministic"));
+    let result = campaign::run(&config).expect("engines configure");
+    println!("{result}");
+    let reports: Vec<String> = result.found.iter().map(|f| f.summary.clone()).collect();
+    assert!(reports.is_empty(), "mismatches:\n{}", reports.join("\n"));
+    let t = &result.tally;
+    assert_eq!(t.generation_failures, 0);
+    assert!(t.simd_modules > 0 && t.calls > 3 * t.modules, "{t}");
+    assert!(t.returns > 0 && !t.traps.is_empty(), "{t}");
+    // Only the interpreter and the engine run: wasmi keeps host NaNs.
+    assert!(t.skipped.is_empty(), "{t}");
+}
+
+/// The raw modules do produce NaNs only canonicalisation makes agree:
+/// compared bit for bit, the engine *without* the option disagrees with
+/// the interpreter on some of the smoke campaign's modules (5 of 150 at
+/// the time of writing), so that campaign tests the option.
+#[test]
+fn raw_modules_need_the_engines_canonicalisation() {
+    let limits = Limits::default();
+    let mut without = Oracle::with_nan_rule(
+        vec![Box::new(InterpSide::new(limits)), engine()],
+        NanRule::Exact,
+    );
+    let mismatches = (0..RAW_MODULES)
+        .filter(|&i| {
+            let (module_seed, call_seed) = campaign::seeds(RAW_SEED, i);
+            let wasm = generate::generate_nans(module_seed, &kiln::Features::ALL, Nans::Raw)
+                .expect("generation succeeds");
+            without.run(&wasm, call_seed).is_mismatch()
+        })
+        .count();
+    println!("{mismatches} of {RAW_MODULES} raw modules show a host NaN");
+    assert!(mismatches > 0, "no raw module shows a host NaN");
+}
+
+/// The NaN sources the deterministic oracle exists for, fed NaNs with
+/// payloads and signs from mutable globals (so nothing is folded at
+/// compile time): demote and promote, scalar and per lane, and arithmetic.
+/// A module of the scalar functions, and (`vectors`) the vector ones.
+fn nan_sources(vectors: bool) -> Vec<u8> {
+    let scalar = r#"
+      (func (export "demote") (result f32) (f32.demote_f64 (global.get $d)))
+      (func (export "promote") (result f64) (f64.promote_f32 (global.get $f)))
+      (func (export "add") (result f32) (f32.add (global.get $f) (f32.const 1)))"#;
+    let vector = r#"
+      (func (export "vdemote") (result v128) (f32x4.demote_f64x2_zero (f64x2.splat (global.get $d))))
+      (func (export "vpromote") (result v128) (f64x2.promote_low_f32x4 (f32x4.splat (global.get $f))))
+      (func (export "lanes") (result v128)
+        (f32x4.mul (f32x4.splat (global.get $f)) (f32x4.splat (f32.const 2))))"#;
+    let wat = format!(
+        r#"(module
+          (global $d (mut f64) (f64.const -nan:0x8000000012345))
+          (global $f (mut f32) (f32.const -nan:0x400123))
+          {scalar} {})"#,
+        if vectors { vector } else { "" }
+    );
+    wat::parse_str(wat).expect("test module parses")
+}
+
+/// On the deterministic oracle those agree in every variant; the same
+/// engine without canonicalisation is a mismatch there, and passes the
+/// standard oracle's any-NaN rule (on scalar results; v128 results are
+/// always compared bit for bit).
+#[test]
+fn deterministic_oracle_holds_the_engine_to_canonical_nans() {
+    let wasm = nan_sources(true);
+    let limits = Limits::default();
+    for variant in EngineVariant::DETERMINISTIC {
+        let mut oracle = Oracle::deterministic(variant, limits).unwrap();
+        assert_eq!(
+            oracle.side_names(),
+            ["interp", &format!("engine[{variant}]")]
+        );
+        let run = oracle.run(&wasm, 0);
+        assert_eq!(run.end, End::Completed, "{}", repro::full_report(&run));
+        let called: std::collections::BTreeSet<_> = run
+            .steps
+            .iter()
+            .filter_map(|s| s.call.as_ref())
+            .map(|c| c.func.clone())
+            .collect();
+        assert_eq!(called.len(), 6, "{called:?}");
+    }
+    let sides = || -> Vec<Box<dyn Side>> { vec![Box::new(InterpSide::new(limits)), engine()] };
+    for vectors in [false, true] {
+        let run = Oracle::with_nan_rule(sides(), NanRule::Exact).run(&nan_sources(vectors), 0);
+        assert!(run.is_mismatch(), "{}", repro::full_report(&run));
+    }
+    let scalar = Oracle::new(sides()).run(&nan_sources(false), 0);
+    assert_eq!(
+        scalar.end,
+        End::Completed,
+        "{}",
+        repro::full_report(&scalar)
+    );
 }
 
 /// wasm-smith really generates modules that use each enabled feature,
@@ -286,7 +398,7 @@ fn regressions() {
             for call_seed in 0..4 {
                 let default = Recipe { call_seed, variant };
                 let (wasm, recipe) = repro::load(file, default).expect("regression loads");
-                let mut oracle = Oracle::standard(recipe.variant, Limits::default()).unwrap();
+                let mut oracle = Oracle::for_variant(recipe.variant, Limits::default()).unwrap();
                 let run = oracle.run(&wasm, recipe.call_seed);
                 if let Some(s) = repro::summary(&run) {
                     failures.push(format!(

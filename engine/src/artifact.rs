@@ -38,10 +38,11 @@ use std::ops::Range;
 /// Bumped whenever any section's encoding, the vmctx layout compiled
 /// code reads or the convention it calls in changes (3: the checksum; 4:
 /// the vmctx header's `objects`; 5: wasm functions in Cranelift's `tail`
-/// convention; 64-bit memories and tables, `i64` builtin operands; 6:
+/// convention; 64-bit memories and tables, `i64` builtin operands; 6: NaN
+/// canonicalisation and Spectre guards in the tunables; 7:
 /// `Tunables::epoch_interruption`, the store context's epoch fields, the
 /// `new_epoch` builtin, `GROW_ERROR`).
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -139,6 +140,20 @@ impl EngineMetadata {
                 "epoch interruption",
                 &self.tunables.epoch_interruption,
                 &engine.tunables.epoch_interruption,
+            ));
+        }
+        if self.tunables.nan_canonicalization != engine.tunables.nan_canonicalization {
+            return Err(differ(
+                "NaN canonicalization",
+                &self.tunables.nan_canonicalization,
+                &engine.tunables.nan_canonicalization,
+            ));
+        }
+        if self.tunables.spectre_guards != engine.tunables.spectre_guards {
+            return Err(differ(
+                "Spectre-guard setting",
+                &self.tunables.spectre_guards,
+                &engine.tunables.spectre_guards,
             ));
         }
         if self.features != engine.features {
@@ -537,6 +552,25 @@ mod tests {
         // epochs, whose stores have a deadline and a counter to read.
         let with_epochs = artifact(Config::new().epoch_interruption(true));
         check(&with_epochs, &Config::new(), "epoch interruption");
+        check(
+            &bytes,
+            Config::new().cranelift_nan_canonicalization(true),
+            "incompatible artifact: NaN canonicalization differs (artifact: false, engine: true)",
+        );
+        check(
+            &bytes,
+            Config::new().cranelift_spectre_guards(false),
+            "incompatible artifact: Spectre-guard setting differs (artifact: true, engine: false)",
+        );
+        let deterministic = artifact(Config::new().cranelift_nan_canonicalization(true));
+        check(
+            &deterministic,
+            &Config::new(),
+            "incompatible artifact: NaN canonicalization differs (artifact: true, engine: false)",
+        );
+        let same = Engine::new(Config::new().cranelift_nan_canonicalization(true)).unwrap();
+        // SAFETY: our own artifact, for an engine with the same settings.
+        unsafe { Module::deserialize(&same, &deterministic) }.unwrap();
         check(
             &bytes,
             Config::new().wasm_bulk_memory(false),

@@ -210,6 +210,8 @@ impl Config {
                 bounds_checks,
                 consume_fuel: false,
                 epoch_interruption: false,
+                nan_canonicalization: false,
+                spectre_guards: true,
             },
             opt_level: OptLevel::Speed,
             max_wasm_stack: 512 * 1024,
@@ -269,6 +271,42 @@ impl Config {
     /// interrupted at its first check. Off, compiled code has no checks.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.tunables.epoch_interruption = enable;
+        self
+    }
+
+    /// Make float results deterministic (wasmtime's name; off by default):
+    /// every float operation that can produce a NaN — `add`, `sub`, `mul`,
+    /// `div`, `sqrt`, `min`, `max`, `ceil`, `floor`, `trunc`, `nearest`,
+    /// `f32.demote_f64`, `f64.promote_f32`, and the same operations on
+    /// every lane of `f32x4`/`f64x2`, `f32x4.demote_f64x2_zero` and
+    /// `f64x2.promote_low_f32x4` included — yields the positive canonical
+    /// NaN (`0x7fc00000`, `0x7ff8000000000000`) instead of whichever NaN
+    /// the host's FPU propagates. The operations the spec defines on bits
+    /// (`abs`, `neg`, `copysign`, `pmin`/`pmax`, loads, stores,
+    /// `reinterpret`, constants) keep their operands' bits, as they must.
+    /// With it, a module's results are bit-for-bit the same on every host
+    /// and run. Costs a compare and a select per float operation.
+    pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Self {
+        self.tunables.nan_canonicalization = enable;
+        self
+    }
+
+    /// Harden bounds checks against speculative execution (Spectre v1;
+    /// on by default). With it, every linear-memory access that is checked
+    /// explicitly (all of them in `BoundsChecks::Explicit` mode, and those
+    /// of 64-bit memories and of memories with 1-byte pages in every mode),
+    /// every `table.get`/`table.set` and the table lookup of every
+    /// `call_indirect` compute their address with Cranelift's
+    /// `select_spectre_guard`: out of bounds, the address is 0, so a
+    /// mispredicted check runs ahead on the null page, not on memory
+    /// outside the sandbox. Accesses to 32-bit memories in guard-page mode
+    /// need no guard (they are not checked, and cannot reach past their
+    /// reservation even speculatively). Turn it off only for trusted code
+    /// or to measure its cost. It also sets Cranelift's
+    /// `enable_heap_access_spectre_mitigation` and
+    /// `enable_table_access_spectre_mitigation` (wasmtime's switches).
+    pub fn cranelift_spectre_guards(&mut self, enable: bool) -> &mut Self {
+        self.tunables.spectre_guards = enable;
         self
     }
 

@@ -83,6 +83,20 @@ impl Engine {
         // need frame pointers too.
         flags.enable("preserve_frame_pointers")?;
         flags.enable("enable_multi_ret_implicit_sret")?;
+        let on_off = |b: bool| if b { "true" } else { "false" };
+        let tunables = &config.tunables;
+        flags.set(
+            "enable_nan_canonicalization",
+            on_off(tunables.nan_canonicalization),
+        )?;
+        // Kiln's translator emits the guards itself; these say so to
+        // Cranelift (aarch64 also hardens `br_table` with the table one).
+        for flag in [
+            "enable_heap_access_spectre_mitigation",
+            "enable_table_access_spectre_mitigation",
+        ] {
+            flags.set(flag, on_off(tunables.spectre_guards))?;
+        }
         flags.set(
             "enable_verifier",
             if cfg!(debug_assertions) {

@@ -34,20 +34,20 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
         }
 }
 
-/// Step 1 of instantiation: each import checked against the type the
-/// module declares for it and resolved to the store object it is.
-fn typecheck_imports(s: &StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Vec<Import>> {
+/// Step 1 of instantiation: each import, as `provide` gives it by its
+/// position, checked against the type the module declares for it and
+/// resolved to the store object it is.
+fn typecheck_imports(
+    s: &mut StoreOpaque,
+    module: &Module,
+    mut provide: impl FnMut(&mut StoreOpaque, usize) -> Result<Extern>,
+) -> Result<Vec<Import>> {
     let m = module.inner();
     let info = &m.info;
-    if imports.len() != info.imports.len() {
-        bail!(
-            "expected {} imports, found {}",
-            info.imports.len(),
-            imports.len()
-        );
-    }
-    let mut resolved = Vec::with_capacity(imports.len());
-    for (import, ext) in info.imports.iter().zip(imports) {
+    let mut resolved = Vec::with_capacity(info.imports.len());
+    for (i, import) in info.imports.iter().enumerate() {
+        let ext = &provide(s, i)?;
+        let s = &*s;
         s.check(ext)?;
         // Functions, the common import, check by interned type id (one
         // engine, so equal ids are equal types); a mismatch falls through
@@ -125,11 +125,26 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
+        let expected = module.inner().info.imports.len();
+        if imports.len() != expected {
+            bail!("expected {expected} imports, found {}", imports.len());
+        }
+        Instance::instantiate_with(s, limiter, module, |_, i| Ok(imports[i]))
+    }
+
+    /// Instantiate `module` with the imports `provide` gives by position
+    /// (a linker looks each up as it is needed, without a list of them).
+    pub(crate) fn instantiate_with(
+        s: &mut StoreOpaque,
+        limiter: Option<&mut dyn ResourceLimiter>,
+        module: &Module,
+        provide: impl FnMut(&mut StoreOpaque, usize) -> Result<Extern>,
+    ) -> Result<Instance> {
         let m = module.inner();
         if !crate::Engine::same(&m.engine, &s.engine) {
             bail!("cross-engine instantiation is not supported");
         }
-        let resolved = typecheck_imports(s, module, imports)?;
+        let resolved = typecheck_imports(s, module, provide)?;
         let runtime: Arc<dyn ModuleRuntime> = m.clone();
         let mut inst =
             s.objects

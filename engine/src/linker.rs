@@ -176,18 +176,17 @@ impl<T: 'static> Linker<T> {
             );
         }
         let info = &module.inner().info;
-        let mut imports = Vec::with_capacity(info.imports.len());
         s.funcs.reserve(info.imports.len());
-        for import in &info.imports {
-            match self.resolve(s, &import.module, &import.name)? {
-                Some(e) => imports.push(e),
-                None => bail!(
-                    "unknown import: `{}::{}` has not been defined",
-                    import.module,
-                    import.name
-                ),
-            }
-        }
-        Instance::instantiate(s, limiter, module, &imports)
+        Instance::instantiate_with(s, limiter, module, |s, i| {
+            let import = &info.imports[i];
+            self.resolve(s, &import.module, &import.name)?
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown import: `{}::{}` has not been defined",
+                        import.module,
+                        import.name
+                    )
+                })
+        })
     }
 }

@@ -30,4 +30,15 @@ pub struct Tunables {
     /// entries (leaves excepted) and loop headers (see
     /// `Config::epoch_interruption`).
     pub epoch_interruption: bool,
+    /// Every NaN that float arithmetic, `demote` or `promote` produces,
+    /// scalar or in a vector lane, is the canonical NaN (see
+    /// `Config::cranelift_nan_canonicalization`). Cranelift does it (its
+    /// `enable_nan_canonicalization` setting, which the engine sets from
+    /// this); recorded here so an artifact names it when refused.
+    pub nan_canonicalization: bool,
+    /// Explicitly checked linear-memory and table accesses compute their
+    /// address with `select_spectre_guard`, so a mispredicted bounds
+    /// check speculates on address 0, never out of bounds (see
+    /// `Config::cranelift_spectre_guards`).
+    pub spectre_guards: bool,
 }

@@ -116,9 +116,11 @@ pub fn features_for(script: &ScriptFeatures) -> Features {
 /// that prefixes its trials:
 ///
 /// - `engine`: the default configuration (guard-page bounds checks);
-/// - `engine-explicit`: explicit bounds checks and unoptimised code, so
-///   the other memory strategy and Cranelift's `opt_level=none` path are
-///   held to the same suite;
+/// - `engine-explicit`: explicit bounds checks (Spectre-guarded, the
+///   default), unoptimised code and NaN canonicalisation, so the other
+///   memory strategy, Cranelift's `opt_level=none` path and deterministic
+///   NaNs (which every `nan:canonical`/`nan:arithmetic` result admits, while
+///   `neg`, `abs`, `copysign` must keep payloads) are held to the same suite;
 /// - `engine-artifact`: every module goes through `Module::serialize` →
 ///   `Module::deserialize` before it is instantiated.
 ///
@@ -130,7 +132,8 @@ pub const SPEC_CONFIGURATIONS: [(&str, MakeBackend); 3] = [
         explicit
             .wasm_features(features_for(script))
             .bounds_checks(BoundsChecks::Explicit)
-            .cranelift_opt_level(OptLevel::None);
+            .cranelift_opt_level(OptLevel::None)
+            .cranelift_nan_canonicalization(true);
         EngineBackend::with_config(&explicit).expect("explicit bounds checks work on every host")
     }),
     ("engine-artifact", |script| {

@@ -205,9 +205,14 @@ where
 /// For the command line: run each of `paths` (a `.wast` file, or a
 /// directory searched recursively for them) on a fresh backend, printing
 /// `<path>: <passed>/<total> directives` per script followed by up to
-/// `max_failures` of its failures, then a total. Returns whether every
-/// script passed.
-pub fn run_wast_paths<B, F>(make: F, paths: &[PathBuf], max_failures: usize) -> bool
+/// `max_failures` of its failures, then a total. With `fail_fast`, stops
+/// after the first script that fails. Returns whether every script passed.
+pub fn run_wast_paths<B, F>(
+    make: F,
+    paths: &[PathBuf],
+    max_failures: usize,
+    fail_fast: bool,
+) -> bool
 where
     B: Backend,
     F: Fn() -> B + Sync,
@@ -227,8 +232,12 @@ where
             scripts.push(path.clone());
         }
     }
+    if !all_passed && fail_fast {
+        println!("stopped (--fail-fast): {} scripts not run", scripts.len());
+        return false;
+    }
 
-    let (mut passed, mut total, mut failed_files) = (0, 0, 0);
+    let (mut passed, mut total, mut failed_files, mut run) = (0, 0, 0, 0);
     for script in &scripts {
         let report = run_wast_file(&make, script);
         let mut out = format!(
@@ -237,17 +246,24 @@ where
         );
         let _ = report.write_failures(&mut out, "  ", max_failures);
         print!("{out}");
+        run += 1;
         passed += report.passed;
         total += report.total;
         if !report.is_success() {
             failed_files += 1;
             all_passed = false;
+            if fail_fast {
+                break;
+            }
         }
     }
-    println!(
-        "{} scripts, {failed_files} failed; {passed}/{total} directives passed",
-        scripts.len()
-    );
+    println!("{run} scripts, {failed_files} failed; {passed}/{total} directives passed");
+    if run < scripts.len() {
+        println!(
+            "stopped at the first failing script (--fail-fast): {} scripts not run",
+            scripts.len() - run
+        );
+    }
     all_passed
 }
 

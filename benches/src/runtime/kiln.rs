@@ -4,7 +4,9 @@ use super::{Calls, Runtime, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
-use kiln::{Caller, Config, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val};
+use kiln::{
+    BoundsChecks, Caller, Config, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val,
+};
 
 /// A store's data: the WASI context and the timing hooks' record.
 pub struct Host {
@@ -15,9 +17,28 @@ pub struct Host {
 pub struct Kiln {
     pub engine: Engine,
     linker: Linker<Host>,
+    id: &'static str,
     /// Epoch interruption is on: every store gets a far deadline.
     epochs: bool,
 }
+
+/// A Kiln configuration's runtime id, and how it changes the default one.
+pub type Variant = (&'static str, fn(&mut Config));
+
+/// Kiln configurations benchmarked beside the default one (`kiln`), by the
+/// id that ends their bench ids; `$KILN_BENCH_VARIANTS` picks them (see
+/// [`super::Runtimes`]).
+pub const VARIANTS: [Variant; 2] = [
+    // Explicit bounds checks, with Spectre guards (the default)...
+    ("kiln-explicit", |c| {
+        c.bounds_checks(BoundsChecks::Explicit);
+    }),
+    // ...and without: the pair gives the guards' cost.
+    ("kiln-explicit-nospectre", |c| {
+        c.bounds_checks(BoundsChecks::Explicit)
+            .cranelift_spectre_guards(false);
+    }),
+];
 
 impl Default for Kiln {
     fn default() -> Kiln {
@@ -27,6 +48,21 @@ impl Default for Kiln {
 
 impl Kiln {
     pub fn new(engine: Engine) -> Kiln {
+        Kiln::with_id(engine, <Kiln as Runtime>::NAME)
+    }
+
+    /// The configuration of [`VARIANTS`] called `id`.
+    pub fn variant(id: &str) -> Result<Kiln> {
+        let Some((id, configure)) = VARIANTS.iter().find(|(n, _)| *n == id) else {
+            let known: Vec<_> = VARIANTS.iter().map(|(n, _)| *n).collect();
+            bail!("no Kiln variant `{id}` (known: {})", known.join(", "));
+        };
+        let mut config = Config::new();
+        configure(&mut config);
+        Ok(Kiln::with_id(Engine::new(&config)?, id))
+    }
+
+    fn with_id(engine: Engine, id: &'static str) -> Kiln {
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).expect("WASI definitions");
         linker
@@ -41,6 +77,7 @@ impl Kiln {
         Kiln {
             engine,
             linker,
+            id,
             epochs: false,
         }
     }
@@ -50,10 +87,11 @@ impl Kiln {
         Kiln::with_epochs_from(Config::new())
     }
 
-    /// `config` with epoch interruption on.
+    /// `config` with epoch interruption on (`kiln-epochs`).
     pub fn with_epochs_from(mut config: Config) -> Kiln {
         config.epoch_interruption(true);
-        let mut kiln = Kiln::new(Engine::new(&config).expect("epochs are supported"));
+        let engine = Engine::new(&config).expect("epochs are supported");
+        let mut kiln = Kiln::with_id(engine, "kiln-epochs");
         kiln.epochs = true;
         kiln
     }
@@ -88,14 +126,12 @@ impl Kiln {
 impl Runtime for Kiln {
     const NAME: &'static str = "kiln";
 
-    fn id(&self) -> &'static str {
-        match self.epochs {
-            true => "kiln-epochs",
-            false => Self::NAME,
-        }
-    }
     type Module = Module;
     type Store = Store<Host>;
+
+    fn id(&self) -> &'static str {
+        self.id
+    }
 
     fn compile(&self, wasm: &[u8]) -> Result<Module> {
         Module::from_binary(&self.engine, wasm)

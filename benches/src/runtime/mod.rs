@@ -17,7 +17,8 @@ pub trait Runtime {
     const NAME: &'static str;
 
     /// The name that ends each bench id (`execute/<bench>/<id>`): the
-    /// engine's, with `-epochs` when it runs with epoch interruption on.
+    /// engine's, or that of a configuration of it (Kiln's
+    /// [`kiln::VARIANTS`], `-epochs` with epoch interruption on).
     fn id(&self) -> &'static str {
         Self::NAME
     }
@@ -39,11 +40,14 @@ pub trait Runtime {
     fn execute(&self, module: &Self::Module, bench: &Benchmark) -> Result<Outcome>;
 }
 
-/// Every engine under test, each set up once: Kiln, and with the `peers`
-/// feature wasmtime and wasmi. See [`crate::each_runtime`].
-#[derive(Default)]
+/// Every engine under test, each set up once: Kiln, the Kiln
+/// configurations `$KILN_BENCH_VARIANTS` names (comma-separated ids of
+/// [`kiln::VARIANTS`], e.g. `kiln-explicit,kiln-explicit-nospectre`; none
+/// by default), and with the `peers` feature wasmtime and wasmi. See
+/// [`crate::each_runtime`].
 pub struct Runtimes {
     pub kiln: kiln::Kiln,
+    pub kiln_variants: Vec<kiln::Kiln>,
     #[cfg(feature = "peers")]
     pub wasmtime: wasmtime::Wasmtime,
     #[cfg(feature = "peers")]
@@ -69,18 +73,42 @@ impl Default for EpochRuntimes {
     }
 }
 
+impl Default for Runtimes {
+    /// Panics if `$KILN_BENCH_VARIANTS` names an unknown variant.
+    fn default() -> Runtimes {
+        let names = std::env::var("KILN_BENCH_VARIANTS").unwrap_or_default();
+        let kiln_variants = names
+            .split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| kiln::Kiln::variant(n).unwrap_or_else(|e| panic!("KILN_BENCH_VARIANTS: {e}")))
+            .collect();
+        Runtimes {
+            kiln: kiln::Kiln::default(),
+            kiln_variants,
+            #[cfg(feature = "peers")]
+            wasmtime: Default::default(),
+            #[cfg(feature = "peers")]
+            wasmi: Default::default(),
+        }
+    }
+}
+
 /// A deadline no run reaches (no one increments the epoch), for
 /// [`EpochRuntimes`].
 pub const FAR_DEADLINE: u64 = 1 << 62;
 
 /// Run `$body` with `$rt` bound to each engine of a [`Runtimes`] in turn
-/// (Kiln first), so a bench is written once, generic over [`Runtime`].
+/// (Kiln first, then its variants), so a bench is written once, generic
+/// over [`Runtime`].
 #[macro_export]
 macro_rules! each_runtime {
     ($runtimes:expr, |$rt:ident| $body:expr) => {{
         let runtimes: &$crate::runtime::Runtimes = &$runtimes;
         {
             let $rt = &runtimes.kiln;
+            $body;
+        }
+        for $rt in &runtimes.kiln_variants {
             $body;
         }
         #[cfg(feature = "peers")]
@@ -96,7 +124,7 @@ macro_rules! each_runtime {
     }};
 }
 
-/// The id of `runtime` in bench ids (for generic code).
+/// The id of `runtime` (for bench ids inside generic code).
 pub fn name<R: Runtime>(runtime: &R) -> &'static str {
     runtime.id()
 }

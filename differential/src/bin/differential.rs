@@ -1,14 +1,18 @@
 //! The `differential` command: replay a reproducer, or run a campaign.
 //!
 //! ```text
-//! differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
+//! differential replay DIR_OR_WASM [--call-seed N] [--variant 0-7]
 //! differential campaign --seed N (--iterations N | --time SECS) [--out DIR] [--trace 1]
-//!                       [--features SET]
-//! differential generate --seed N [--campaign-iteration I] [--features SET] --out FILE.wasm
+//!                       [--features SET] [--nans raw]
+//! differential generate --seed N [--campaign-iteration I] [--features SET] [--nans raw]
+//!                       --out FILE.wasm
 //! ```
 //!
 //! `SET` is a level with proposals added, e.g. `2.0+memory64` (see
-//! [`features`]); the default is everything Kiln implements.
+//! [`features`]); the default is everything Kiln implements. `--nans raw`
+//! generates modules whose NaNs are not rewritten, and runs them on the
+//! deterministic oracle (interpreter and engine with NaN canonicalisation,
+//! bit for bit); variants 4-7 are its engine variants.
 //!
 //! Exit status: 0 when everything agreed, 1 on a mismatch, 2 on bad usage.
 
@@ -16,6 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use kiln_differential::generate::Nans;
 use kiln_differential::oracle::campaign::{self, CampaignConfig};
 use kiln_differential::oracle::repro::{self, Recipe};
 use kiln_differential::oracle::sides::Limits;
@@ -23,11 +28,14 @@ use kiln_differential::oracle::sides::engine::EngineVariant;
 use kiln_differential::oracle::{End, Oracle};
 
 const USAGE: &str = "usage:
-  differential replay DIR_OR_WASM [--call-seed N] [--variant 0-3]
+  differential replay DIR_OR_WASM [--call-seed N] [--variant 0-7]
   differential campaign --seed N (--iterations N | --time SECS) [--out DIR] [--trace 1]
-                        [--features SET]
-  differential generate --seed N [--campaign-iteration I] [--features SET] --out FILE.wasm
-SET: a level (2.0, 3.0, all) with `+NAME` proposals added, e.g. 2.0+memory64";
+                        [--features SET] [--nans raw]
+  differential generate --seed N [--campaign-iteration I] [--features SET] [--nans raw]
+                        --out FILE.wasm
+SET: a level (2.0, 3.0, all) with `+NAME` proposals added, e.g. 2.0+memory64
+--nans raw: NaNs not rewritten in the modules; the deterministic oracle runs them
+  (variants 4-7: the engine with NaN canonicalisation, bit for bit with the interpreter)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -70,6 +78,17 @@ fn features(spec: Option<String>) -> Result<kiln::Features, String> {
         ));
     }
     Ok(features)
+}
+
+/// `--nans`: `rewritten` (the default) or `raw`.
+fn nans(spec: Option<String>) -> Result<Nans, String> {
+    match spec.as_deref() {
+        None | Some("rewritten") => Ok(Nans::Rewritten),
+        Some("raw") => Ok(Nans::Raw),
+        Some(other) => Err(format!(
+            "--nans: `{other}` is neither `raw` nor `rewritten`"
+        )),
+    }
 }
 
 /// `--name value` pairs and positional arguments.
@@ -116,9 +135,9 @@ fn replay(args: &[String]) -> Result<ExitCode, String> {
         return Err(USAGE.to_string());
     };
     let variant = match args.get::<usize>("variant")? {
-        Some(i) => *EngineVariant::ALL
-            .get(i)
-            .ok_or("--variant must be 0 to 3")?,
+        Some(i) => EngineVariant::numbered()
+            .nth(i)
+            .ok_or("--variant must be 0 to 7")?,
         None => EngineVariant::ALL[0],
     };
     let default = Recipe {
@@ -126,7 +145,7 @@ fn replay(args: &[String]) -> Result<ExitCode, String> {
         variant,
     };
     let (wasm, recipe) = repro::load(&PathBuf::from(path), default)?;
-    let mut oracle = Oracle::standard(recipe.variant, Limits::default())?;
+    let mut oracle = Oracle::for_variant(recipe.variant, Limits::default())?;
     let run = oracle.run(&wasm, recipe.call_seed);
     print!("{}", repro::full_report(&run));
     Ok(match run.end {
@@ -138,7 +157,15 @@ fn replay(args: &[String]) -> Result<ExitCode, String> {
 fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
     let args = Args::parse(
         args,
-        &["seed", "iterations", "time", "out", "trace", "features"],
+        &[
+            "seed",
+            "iterations",
+            "time",
+            "out",
+            "trace",
+            "features",
+            "nans",
+        ],
     )?;
     if !args.positional.is_empty() {
         return Err(USAGE.to_string());
@@ -148,6 +175,7 @@ fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
     config.time = args.get::<f64>("time")?.map(Duration::from_secs_f64);
     config.out = args.get::<String>("out")?.map(PathBuf::from);
     config.features = features(args.get("features")?)?;
+    config.nans = nans(args.get("nans")?)?;
     config.progress = Some(Duration::from_secs(30));
     // `--trace 1`: name every module before running it (for crashes that
     // kill the process, e.g. a signal).
@@ -181,7 +209,10 @@ fn run_campaign(args: &[String]) -> Result<ExitCode, String> {
 /// Write the module of a module seed (or of iteration I of the campaign
 /// with seed N), plus its `.wat` beside it, for inspection.
 fn generate(args: &[String]) -> Result<ExitCode, String> {
-    let args = Args::parse(args, &["seed", "campaign-iteration", "out", "features"])?;
+    let args = Args::parse(
+        args,
+        &["seed", "campaign-iteration", "out", "features", "nans"],
+    )?;
     let seed: u64 = args.get("seed")?.ok_or("generate needs --seed N")?;
     let out: String = args.get("out")?.ok_or("generate needs --out FILE.wasm")?;
     let module_seed = match args.get::<u64>("campaign-iteration")? {
@@ -189,7 +220,8 @@ fn generate(args: &[String]) -> Result<ExitCode, String> {
         None => seed,
     };
     let features = features(args.get("features")?)?;
-    let wasm = kiln_differential::generate::generate_with(module_seed, &features)?;
+    let nans = nans(args.get("nans")?)?;
+    let wasm = kiln_differential::generate::generate_nans(module_seed, &features, nans)?;
     let out = PathBuf::from(out);
     std::fs::write(&out, &wasm).map_err(|e| format!("{}: {e}", out.display()))?;
     let wat = wasmprinter::print_bytes(&wasm).map_err(|e| e.to_string())?;

@@ -1,7 +1,10 @@
 //! Campaigns: generate modules from a seed, run each through the oracle
 //! (rotating through the engine variants; three quarters of the modules
 //! with SIMD, see [`generate::Flavor`]), tally what happened, and leave a
-//! reproducer directory for every mismatch.
+//! reproducer directory for every mismatch. A campaign on modules whose
+//! NaNs are left raw ([`generate::Nans::Raw`]) runs the deterministic
+//! oracle instead ([`Oracle::deterministic`]): interpreter and engine with
+//! NaN canonicalisation only, compared bit for bit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -37,6 +40,9 @@ pub struct CampaignConfig {
     /// What generated modules may use (default [`kiln::Features::ALL`]); a
     /// smaller set aims a campaign at one feature group.
     pub features: kiln::Features,
+    /// Whether generated modules have their NaNs rewritten (the default,
+    /// for the standard oracle) or left raw (for the deterministic one).
+    pub nans: generate::Nans,
 }
 
 impl CampaignConfig {
@@ -50,6 +56,7 @@ impl CampaignConfig {
             progress: None,
             trace: false,
             features: kiln::Features::ALL,
+            nans: generate::Nans::Rewritten,
         }
     }
 }
@@ -243,9 +250,13 @@ pub fn seeds(campaign_seed: u64, i: u64) -> (u64, u64) {
 
 /// Run a campaign. Fails only if an engine cannot be configured.
 pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
-    let mut oracles = EngineVariant::ALL
+    let variants = match config.nans {
+        generate::Nans::Rewritten => EngineVariant::ALL,
+        generate::Nans::Raw => EngineVariant::DETERMINISTIC,
+    };
+    let mut oracles = variants
         .iter()
-        .map(|v| Oracle::standard(*v, config.limits))
+        .map(|v| Oracle::for_variant(*v, config.limits))
         .collect::<Result<Vec<_>, _>>()?;
     let iterations = match (config.iterations, config.time) {
         (None, None) => Some(1000),
@@ -266,14 +277,14 @@ pub fn run(config: &CampaignConfig) -> Result<CampaignResult, String> {
             eprintln!("module seed {module_seed} (iteration {i})");
         }
         i += 1;
-        let wasm = match generate::generate_with(module_seed, &config.features) {
+        let wasm = match generate::generate_nans(module_seed, &config.features, config.nans) {
             Ok(w) => w,
             Err(_) => {
                 tally.generation_failures += 1;
                 continue;
             }
         };
-        let variant = EngineVariant::for_seed(module_seed);
+        let variant = variants[(module_seed % 4) as usize];
         let oracle = &mut oracles[(module_seed % 4) as usize];
         let run = oracle.run(&wasm, call_seed);
         tally.add(&run);

@@ -27,6 +27,13 @@
 //!   v128 mismatch report says whether the values would agree read as
 //!   `f32x4` or `f64x2` (then the likely cause is an uncanonicalised NaN
 //!   in a replayed module, not a bug).
+//! * Under [`NanRule::Exact`] (the deterministic oracle, see
+//!   [`super::Oracle::deterministic`]) floats compare bit for bit too, NaNs
+//!   included: modules are generated *without* canonicalising their NaNs,
+//!   and both sides canonicalise every NaN arithmetic produces (the
+//!   interpreter always, the engine with
+//!   `Config::cranelift_nan_canonicalization`), so any payload difference
+//!   is a bug.
 //! * Two traps agree iff their [`TrapKind`]s are equal.
 //! * If either side hit a resource limit ([`Outcome::Exhausted`]) the
 //!   sides legitimately diverge: limits differ between implementations,
@@ -47,9 +54,25 @@ pub enum Verdict {
     Mismatch(String),
 }
 
+/// How scalar NaNs compare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NanRule {
+    /// Any NaN equals any NaN of its width (the standard oracle).
+    #[default]
+    AnyNan,
+    /// Bit for bit, like every other value (the deterministic oracle).
+    Exact,
+}
+
 /// Whether two observed values are equal under the NaN rule above.
 pub fn obs_eq(a: &Obs, b: &Obs) -> bool {
+    obs_eq_with(a, b, NanRule::AnyNan)
+}
+
+/// Whether two observed values are equal under `rule`.
+pub fn obs_eq_with(a: &Obs, b: &Obs, rule: NanRule) -> bool {
     match (a, b) {
+        _ if rule == NanRule::Exact => a == b,
         (Obs::F32(x), Obs::F32(y)) => {
             x == y || (f32::from_bits(*x).is_nan() && f32::from_bits(*y).is_nan())
         }
@@ -60,8 +83,8 @@ pub fn obs_eq(a: &Obs, b: &Obs) -> bool {
     }
 }
 
-fn vals_eq(a: &[Obs], b: &[Obs]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| obs_eq(x, y))
+fn vals_eq(a: &[Obs], b: &[Obs], rule: NanRule) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| obs_eq_with(x, y, rule))
 }
 
 /// How the 128 bits of a `v128` are read as lanes.
@@ -163,11 +186,16 @@ fn v128_hint(a: &[Obs], b: &[Obs]) -> String {
 
 /// Compare the outcomes of the same call (or instantiation) on two sides.
 pub fn compare_outcomes(a: &Outcome, b: &Outcome) -> Verdict {
+    compare_outcomes_with(a, b, NanRule::AnyNan)
+}
+
+/// [`compare_outcomes`] with scalar NaNs compared under `rule`.
+pub fn compare_outcomes_with(a: &Outcome, b: &Outcome, rule: NanRule) -> Verdict {
     match (a, b) {
         (Outcome::Exhausted(l), _) | (_, Outcome::Exhausted(l)) => {
             Verdict::Diverged(format!("{l:?} limit reached ({a} vs {b})"))
         }
-        (Outcome::Returned(x), Outcome::Returned(y)) if vals_eq(x, y) => Verdict::Agree,
+        (Outcome::Returned(x), Outcome::Returned(y)) if vals_eq(x, y, rule) => Verdict::Agree,
         (Outcome::Trapped(x), Outcome::Trapped(y)) if x == y => Verdict::Agree,
         (Outcome::Failed(_), Outcome::Failed(_)) => Verdict::Agree,
         (Outcome::Returned(x), Outcome::Returned(y)) => {
@@ -179,6 +207,11 @@ pub fn compare_outcomes(a: &Outcome, b: &Outcome) -> Verdict {
 
 /// Compare the exported state of two sides after the same call.
 pub fn compare_snapshots(a: &Snapshot, b: &Snapshot) -> Verdict {
+    compare_snapshots_with(a, b, NanRule::AnyNan)
+}
+
+/// [`compare_snapshots`] with scalar NaNs compared under `rule`.
+pub fn compare_snapshots_with(a: &Snapshot, b: &Snapshot, rule: NanRule) -> Verdict {
     let names = |x: &Snapshot| {
         (
             x.globals.keys().cloned().collect::<Vec<_>>(),
@@ -195,7 +228,7 @@ pub fn compare_snapshots(a: &Snapshot, b: &Snapshot) -> Verdict {
     }
     for (name, x) in &a.globals {
         let y = &b.globals[name];
-        if !obs_eq(x, y) {
+        if !obs_eq_with(x, y, rule) {
             let hint = v128_hint(std::slice::from_ref(x), std::slice::from_ref(y));
             return Verdict::Mismatch(format!("global {name:?}: {x} vs {y}{hint}"));
         }
@@ -214,7 +247,7 @@ pub fn compare_snapshots(a: &Snapshot, b: &Snapshot) -> Verdict {
         if x.len() != y.len() {
             return Verdict::Mismatch(format!("table {name:?}: size {} vs {}", x.len(), y.len()));
         }
-        if let Some(i) = (0..x.len()).find(|&i| !obs_eq(&x[i], &y[i])) {
+        if let Some(i) = (0..x.len()).find(|&i| !obs_eq_with(&x[i], &y[i], rule)) {
             return Verdict::Mismatch(format!("table {name:?}[{i}]: {} vs {}", x[i], y[i]));
         }
     }
@@ -344,6 +377,36 @@ mod tests {
         // Failures.
         check(Failed("a".into()), Failed("b".into()), V::Agree);
         check(Failed("a".into()), ret(&[]), V::Mismatch);
+    }
+
+    /// Under the exact rule a NaN's payload and sign count, in results and
+    /// in globals; nothing else changes.
+    #[test]
+    fn exact_nan_rule() {
+        let exact = |a: &[Obs], b: &[Obs]| {
+            let v = kind(compare_outcomes_with(&ret(a), &ret(b), NanRule::Exact));
+            let swapped = kind(compare_outcomes_with(&ret(b), &ret(a), NanRule::Exact));
+            assert_eq!(v, swapped, "{a:?} vs {b:?}");
+            v
+        };
+        assert_eq!(exact(&[F32(QNAN32)], &[F32(QNAN32)]), V::Agree);
+        assert_eq!(exact(&[F32(QNAN32)], &[F32(0xffc0_0000)]), V::Mismatch);
+        assert_eq!(exact(&[F64(QNAN64)], &[F64(QNAN64 | 1)]), V::Mismatch);
+        assert_eq!(exact(&[F32(0x3f80_0000)], &[F32(0x3f80_0000)]), V::Agree);
+        assert_eq!(exact(&[I32(1)], &[I32(2)]), V::Mismatch);
+        let mut a = Snapshot::default();
+        a.globals.insert("g".into(), F64(QNAN64));
+        let mut b = a.clone();
+        assert_eq!(
+            kind(compare_snapshots_with(&a, &b, NanRule::Exact)),
+            V::Agree
+        );
+        b.globals.insert("g".into(), F64(QNAN64 | 1 << 63));
+        assert_eq!(
+            kind(compare_snapshots_with(&a, &b, NanRule::Exact)),
+            V::Mismatch
+        );
+        assert_eq!(kind(compare_snapshots(&a, &b)), V::Agree);
     }
 
     /// Lane-typed v128 comparison: the NaN rule lane by lane, per width.

@@ -14,22 +14,28 @@ use crate::oracle::sides::engine::EngineVariant;
 pub struct Recipe {
     /// Seed of the call plan ([`super::plan::plan_calls`]).
     pub call_seed: u64,
-    /// Engine configuration the run used.
+    /// Engine configuration the run used; one with
+    /// [`EngineVariant::canonical_nans`] replays on the deterministic oracle
+    /// ([`super::Oracle::for_variant`]).
     pub variant: EngineVariant,
 }
 
 impl Recipe {
     fn to_text(self, module_seed: Option<u64>) -> String {
-        let index = EngineVariant::ALL
-            .iter()
-            .position(|v| *v == self.variant)
+        let index = EngineVariant::numbered()
+            .position(|v| v == self.variant)
             .unwrap_or(0);
         let mut s = format!(
             "call_seed {}\nengine_variant {index}\n# engine_variant: {}\n",
             self.call_seed, self.variant
         );
         if let Some(m) = module_seed {
-            let _ = writeln!(s, "# module generated from seed {m} (generate::generate)");
+            let how = if self.variant.canonical_nans {
+                "generate::generate_raw, NaNs not rewritten"
+            } else {
+                "generate::generate"
+            };
+            let _ = writeln!(s, "# module generated from seed {m} ({how})");
         }
         s
     }
@@ -42,7 +48,7 @@ impl Recipe {
             match (words.next(), words.next().map(str::parse::<u64>)) {
                 (Some("call_seed"), Some(Ok(n))) => call_seed = Some(n),
                 (Some("engine_variant"), Some(Ok(n))) => {
-                    variant = EngineVariant::ALL.get(n as usize).copied()
+                    variant = EngineVariant::numbered().nth(n as usize)
                 }
                 (None, _) => {}
                 _ => return Err(format!("seed.txt: cannot read line {line:?}")),
@@ -175,4 +181,26 @@ pub fn full_report(run: &Run) -> String {
         write_step(&mut out, run, i, last);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every numbered variant, the deterministic ones included, survives
+    /// `seed.txt`; numbers outside the list are refused.
+    #[test]
+    fn recipes_round_trip() {
+        for (i, variant) in EngineVariant::numbered().enumerate() {
+            let recipe = Recipe {
+                call_seed: 40 + i as u64,
+                variant,
+            };
+            let text = recipe.to_text(Some(7));
+            assert!(text.contains(&format!("engine_variant {i}\n")), "{text}");
+            assert_eq!(Recipe::parse(&text), Ok(recipe));
+        }
+        assert_eq!(EngineVariant::numbered().count(), 8);
+        assert!(Recipe::parse("call_seed 1\nengine_variant 8\n").is_err());
+    }
 }

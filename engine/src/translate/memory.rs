@@ -20,7 +20,15 @@
 //!   memory that is computed in 64 bits and cannot overflow; for a 64-bit
 //!   one the addition traps on overflow (an `index + offset` past 2^64 is
 //!   out of bounds, never wrapped round). Base and length are reloaded at
-//!   each access because growing may move the memory.
+//!   each access because growing may move the memory. With
+//!   `Tunables::spectre_guards` the address, offset included, is then
+//!   `select_spectre_guard(out_of_bounds, 0, address)`: the branch of the
+//!   check can be mispredicted, the conditional move cannot, so code that
+//!   runs ahead of a failing check reads the null page, never memory past
+//!   the sandbox (for a 64-bit memory the overflow of `index + offset` is
+//!   part of that condition, as a wrapped sum would look in bounds).
+//!   Guarded memories need no such guard: nothing is checked, and no
+//!   address they can form leaves their reservation.
 //!
 //! Bulk operations and `memory.grow` take their addresses, lengths and
 //! sizes as `i64` whatever the memory's index type; `memory.size`,
@@ -169,22 +177,34 @@ impl Translator<'_, '_> {
             (base, flags)
         } else {
             let length = self.memory_length(def);
-            let end = if ty.memory64 {
-                // An end past 2^64 is out of bounds: the addition traps.
+            let oob = if ty.memory64 {
+                // An end past 2^64 is out of bounds, never wrapped round.
                 // (An offset so large that `offset + size` itself
-                // overflows saturates, and traps for every index.)
+                // overflows saturates, and is out of bounds for every
+                // index.)
                 let reach = self
                     .b
                     .ins()
                     .iconst(types::I64, offset.saturating_add(size) as i64);
-                self.b
-                    .ins()
-                    .uadd_overflow_trap(index, reach, TrapCode::HEAP_OUT_OF_BOUNDS)
+                if self.env.tunables.spectre_guards {
+                    // The overflow must be part of the guarded condition:
+                    // past a mispredicted overflow trap, a wrapped end
+                    // would look in bounds.
+                    let (end, overflow) = self.b.ins().uadd_overflow(index, reach);
+                    let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+                    self.b.ins().bor(overflow, past)
+                } else {
+                    let end =
+                        self.b
+                            .ins()
+                            .uadd_overflow_trap(index, reach, TrapCode::HEAP_OUT_OF_BOUNDS);
+                    self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
+                }
             } else {
                 // index < 2^32 and offset + size < 2^32 + 16: no overflow.
-                self.b.ins().iadd_imm_u(index, (offset + size) as i64)
+                let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
+                self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
             };
-            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
             let base = self
                 .b
@@ -194,6 +214,19 @@ impl Translator<'_, '_> {
             let flags = MemFlagsData::new()
                 .with_endianness(Endianness::Little)
                 .with_notrap();
+            if self.env.tunables.spectre_guards {
+                // The whole address, offset included, goes through the
+                // guard: a speculative access lands on the null page, not
+                // at `offset` past it.
+                let addr = self.b.ins().iadd(base, index);
+                let addr = match offset {
+                    0 => addr,
+                    _ => self.b.ins().iadd_imm_u(addr, offset as i64),
+                };
+                let null = self.b.ins().iconst(PTR, 0);
+                let addr = self.b.ins().select_spectre_guard(oob, null, addr);
+                return (addr, 0, flags);
+            }
             (base, flags)
         };
         let addr = self.b.ins().iadd(base, index);

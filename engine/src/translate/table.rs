@@ -1,5 +1,5 @@
 //! Tables and references: inline `table.get`/`set`/`size` with bounds
-//! checks, builtin-backed `table.grow`/`fill`/`copy`/`init`/`elem.drop`,
+//! checks (Spectre-guarded, see `table_element_addr`), builtin-backed `table.grow`/`fill`/`copy`/`init`/`elem.drop`,
 //! and `ref.null`/`ref.is_null`/`ref.func`. Elements are pointer-sized
 //! (see `VMTableDefinition`); reference values are I64, 0 being null.
 //! Indices, sizes and lengths are of the table's index type (`i64` for a
@@ -54,6 +54,10 @@ impl Translator<'_, '_> {
 
     /// Address of element `index` (of the table's index type) of `table`,
     /// trapping with TABLE_OUT_OF_BOUNDS if it is past the current length.
+    /// With Spectre guards, an out-of-bounds index gives address 0 through
+    /// `select_spectre_guard`, so `table.get`, `table.set` and
+    /// `call_indirect` running ahead of a mispredicted check read the null
+    /// page rather than past the table.
     pub(super) fn table_element_addr(&mut self, table: u32, index: Value) -> Value {
         let def = self.table_def(table);
         let length = self.table_length(def);
@@ -68,7 +72,12 @@ impl Translator<'_, '_> {
             .ins()
             .load(PTR, MemFlagsData::trusted(), def, TABLE_BASE as i32);
         let scaled = self.b.ins().ishl_imm_u(index, 3);
-        self.b.ins().iadd(base, scaled)
+        let addr = self.b.ins().iadd(base, scaled);
+        if !self.env.tunables.spectre_guards {
+            return addr;
+        }
+        let null = self.b.ins().iconst(PTR, 0);
+        self.b.ins().select_spectre_guard(oob, null, addr)
     }
 
     fn op_table_get(&mut self, table: u32) {

@@ -37,28 +37,27 @@ fn parse(wat: &str) -> ModuleInfo {
     crate::parse::parse(&wasm, &Features::default(), false).unwrap()
 }
 
-const ALL_TUNABLES: [Tunables; 4] = [
-    Tunables {
-        bounds_checks: BoundsChecks::GuardPages,
-        consume_fuel: false,
-        epoch_interruption: false,
-    },
-    Tunables {
-        bounds_checks: BoundsChecks::Explicit,
-        consume_fuel: false,
-        epoch_interruption: false,
-    },
-    Tunables {
-        bounds_checks: BoundsChecks::GuardPages,
-        consume_fuel: true,
-        epoch_interruption: true,
-    },
-    Tunables {
-        bounds_checks: BoundsChecks::Explicit,
-        consume_fuel: true,
-        epoch_interruption: true,
-    },
+/// The tunables every test translates under: both bounds-check modes,
+/// with and without fuel and epochs (on together), Spectre guards on (the
+/// default), and explicit checks without guards last.
+const ALL_TUNABLES: [Tunables; 5] = [
+    tunables(BoundsChecks::GuardPages, false, true),
+    tunables(BoundsChecks::Explicit, false, true),
+    tunables(BoundsChecks::GuardPages, true, true),
+    tunables(BoundsChecks::Explicit, true, true),
+    tunables(BoundsChecks::Explicit, false, false),
 ];
+
+const fn tunables(bounds_checks: BoundsChecks, metered: bool, spectre_guards: bool) -> Tunables {
+    Tunables {
+        bounds_checks,
+        consume_fuel: metered,
+        epoch_interruption: metered,
+        // Cranelift's pass, not the translator: nothing to vary here.
+        nan_canonicalization: false,
+        spectre_guards,
+    }
+}
 
 /// Translates, verifies and compiles every defined function; returns the
 /// compiled machine code of each, for the last tunables.
@@ -779,11 +778,18 @@ fn memory64_accesses() {
     let wat = "(module (memory i64 1) (func (param i64) (result i32) (i32.load offset=0xffffffffff (local.get 0))))";
     for tunables in &ALL_TUNABLES[..2] {
         let clif = clif(wat, tunables);
+        // With Spectre guards the overflow is part of the guarded
+        // condition rather than a trap of its own.
         assert!(
-            clif.contains("uadd_overflow_trap") && clif.contains("trapnz"),
+            clif.contains("uadd_overflow v") && clif.contains("bor") && clif.contains("trapnz"),
             "{tunables:?}: 64-bit accesses are checked:\n{clif}"
         );
     }
+    let unguarded = clif(wat, &ALL_TUNABLES[4]);
+    assert!(
+        unguarded.contains("uadd_overflow_trap") && unguarded.contains("trapnz"),
+        "64-bit accesses are checked without guards too:\n{unguarded}"
+    );
     run(
         "(module (memory i64 1) (func (result i32) (i32.load offset=4 (i64.const 0))))",
         &[],
@@ -1004,9 +1010,9 @@ fn epoch_stub_calls(clif: &str) -> usize {
 fn check_epoch_checks(wat: &str, expected: &[usize]) {
     let info = parse(wat);
     let epochs = Tunables {
-        bounds_checks: BoundsChecks::GuardPages,
         consume_fuel: false,
         epoch_interruption: true,
+        ..ALL_TUNABLES[0]
     };
     let got: Vec<usize> = translate_all(&info, &epochs)
         .iter()
@@ -1832,4 +1838,106 @@ fn simd_hot_ops_are_vectorised() {
     for code in [&add, &mul] {
         assert!(!code.contains("pextr") && !code.contains("pinsr"), "{code}");
     }
+}
+
+/// How many `select_spectre_guard`s the CLIF of function 0 of a module
+/// with `decls` and a function `(param i32 i64)` running `body` has, under
+/// guard pages with guards, explicit checks with guards, and explicit
+/// checks without: `expected`. Every guarded wasm access takes its whole
+/// address from the guard (no immediate offset after it).
+#[track_caller]
+fn check_guards(decls: &str, body: &str, expected: [usize; 3]) {
+    let wat = format!("(module {decls} (type $v (func)) (func (param i32 i64) {body}))");
+    let got = [&ALL_TUNABLES[0], &ALL_TUNABLES[1], &ALL_TUNABLES[4]].map(|t| {
+        let text = clif(&wat, t);
+        if text.contains("select_spectre_guard") {
+            let offsets = text
+                .lines()
+                .filter(|l| l.contains(" little v") && l.contains('+'))
+                .collect::<Vec<_>>();
+            assert!(
+                offsets.is_empty(),
+                "offset after the guard: {offsets:?}\n{text}"
+            );
+        }
+        text.matches("select_spectre_guard").count()
+    });
+    assert_eq!(got, expected, "{wat}");
+}
+
+/// Spectre guards sit on every explicitly checked memory access, table
+/// element access and `call_indirect`, not on guarded 32-bit memories, and
+/// nowhere with the switch off.
+#[test]
+fn spectre_guards() {
+    let mem = "(memory 1)";
+    check_guards(
+        mem,
+        "(drop (i32.load offset=0x1000 (local.get 0)))",
+        [0, 1, 0],
+    );
+    check_guards(
+        mem,
+        "(i64.store8 offset=0xfffffff0 (local.get 0) (i64.const 1))",
+        [0, 1, 0],
+    );
+    check_guards(
+        mem,
+        "(drop (f64.load (local.get 0))) (f32.store (local.get 0) (f32.const 1))",
+        [0, 2, 0],
+    );
+    check_guards(
+        mem,
+        "(drop (v128.load32_lane offset=4 1 (local.get 0) (v128.const i64x2 0 0)))",
+        [0, 1, 0],
+    );
+    check_guards(
+        mem,
+        "(v128.store64_lane 1 (local.get 0) (v128.const i64x2 0 0))",
+        [0, 1, 0],
+    );
+    check_guards(
+        mem,
+        "(drop (v128.load8x8_s offset=16 (local.get 0)))",
+        [0, 1, 0],
+    );
+    // 64-bit memories and 1-byte pages are checked in every mode.
+    let mem64 = "(memory i64 1)";
+    check_guards(
+        mem64,
+        "(drop (i32.load offset=0xffffffffff (local.get 1)))",
+        [1, 1, 0],
+    );
+    check_guards(mem64, "(drop (v128.load64_splat (local.get 1)))", [1, 1, 0]);
+    let bytes = "(memory 1 (pagesize 1))";
+    check_guards(
+        bytes,
+        "(drop (i32.load16_u offset=2 (local.get 0)))",
+        [1, 1, 0],
+    );
+    // Bulk operations check in their builtins.
+    check_guards(
+        mem,
+        "(memory.fill (local.get 0) (i32.const 0) (i32.const 1))",
+        [0, 0, 0],
+    );
+    // Tables are always checked.
+    let table = "(table 2 funcref) (table $t64 i64 2 funcref)";
+    check_guards(table, "(drop (table.get (local.get 0)))", [1, 1, 0]);
+    check_guards(
+        table,
+        "(table.set $t64 (local.get 1) (ref.null func))",
+        [1, 1, 0],
+    );
+    check_guards(table, "(call_indirect (type $v) (local.get 0))", [1, 1, 0]);
+    check_guards(
+        table,
+        "(return_call_indirect $t64 (type $v) (local.get 1))",
+        [1, 1, 0],
+    );
+    check_guards(
+        table,
+        "(table.fill (local.get 0) (ref.null func) (i32.const 1))",
+        [0, 0, 0],
+    );
 }

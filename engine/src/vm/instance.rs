@@ -50,8 +50,12 @@ pub struct InstanceData {
     pub memories: Vec<usize>,
     pub tables: Vec<usize>,
     pub globals: Vec<usize>,
-    pub dropped_elems: Vec<bool>,
-    pub dropped_datas: Vec<bool>,
+    /// Which element segments, then which data segments, are dropped
+    /// (one allocation for both: see `elem_dropped`, `data_dropped`).
+    dropped: Vec<bool>,
+    /// Where the data segments start in `dropped` (the number of element
+    /// segments), kept here so marking one dropped asks the module nothing.
+    datas_start: usize,
 }
 
 /// An import resolved to the store object it is, checked against its
@@ -100,6 +104,24 @@ impl InstanceData {
                 .cast::<V>()
                 .write(value)
         }
+    }
+
+    /// Whether element segment `elem` is dropped (`elem.drop`, or applied).
+    pub fn elem_dropped(&self, elem: u32) -> bool {
+        self.dropped[elem as usize]
+    }
+
+    pub fn drop_elem(&mut self, elem: u32) {
+        self.dropped[elem as usize] = true;
+    }
+
+    /// Whether data segment `data` is dropped (`data.drop`, or applied).
+    pub fn data_dropped(&self, data: u32) -> bool {
+        self.dropped[self.datas_start + data as usize]
+    }
+
+    pub fn drop_data(&mut self, data: u32) {
+        self.dropped[self.datas_start + data as usize] = true;
     }
 
     /// The `VMFuncRef` of function `index` inside this vmctx.
@@ -192,8 +214,8 @@ impl StoreObjects {
             memories,
             tables,
             globals: Vec::with_capacity(info.globals.len()),
-            dropped_elems: vec![false; info.elems.len()],
-            dropped_datas: vec![false; info.datas.len()],
+            dropped: vec![false; info.elems.len() + info.datas.len()],
+            datas_start: info.elems.len(),
             module,
         }))
     }
@@ -218,7 +240,7 @@ impl StoreObjects {
         // written type; so do the offsets of every write below.
         unsafe {
             inst.write(vmctx::MAGIC_OFFSET, vmctx::VMCTX_MAGIC);
-            let context: *mut vmctx::VMStoreContext = &mut *self.context;
+            let context: *mut vmctx::VMStoreContext = &mut self.context;
             inst.write(vmctx::STORE_CONTEXT_OFFSET, context);
             inst.write(
                 vmctx::BUILTINS_OFFSET,
@@ -328,24 +350,26 @@ impl StoreObjects {
                     let inst = &self.instances[index];
                     let is64 = info.tables[*table as usize].table64;
                     let dst = segment_offset(inst.eval(&self.globals, offset), is64);
-                    let items: Vec<usize> = seg
-                        .items
-                        .iter()
-                        .map(|x| inst.eval(&self.globals, x) as usize)
-                        .collect();
                     let table = &mut self.tables[inst.tables[*table as usize]];
                     match dst
-                        .checked_add(items.len())
+                        .checked_add(seg.items.len())
                         .filter(|&end| end <= table.elements.len())
                     {
-                        Some(end) => table.elements[dst..end].copy_from_slice(&items),
+                        Some(end) => {
+                            // Evaluated straight into the table: items are
+                            // constants, so none reads the table.
+                            for (slot, item) in table.elements[dst..end].iter_mut().zip(&seg.items)
+                            {
+                                *slot = inst.eval(&self.globals, item) as usize;
+                            }
+                        }
                         None => {
                             return Err(SegmentError::Trap(super::trap_codes::TABLE_OUT_OF_BOUNDS));
                         }
                     }
                 }
             }
-            self.instances[index].dropped_elems[e] = true;
+            self.instances[index].drop_elem(e as u32);
         }
         let image = module.memory_image();
         if let Some(image) = image {
@@ -372,7 +396,7 @@ impl StoreObjects {
                     None => return Err(SegmentError::Trap(ir::TrapCode::HEAP_OUT_OF_BOUNDS)),
                 }
             }
-            self.instances[index].dropped_datas[d] = true;
+            self.instances[index].drop_data(d as u32);
         }
         Ok(())
     }

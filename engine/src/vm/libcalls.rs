@@ -198,7 +198,7 @@ unsafe extern "C" fn memory_init(
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
-    let bytes = if inst.dropped_datas[data as usize] {
+    let bytes = if inst.data_dropped(data) {
         &[][..]
     } else {
         inst.module().info().data(data)
@@ -218,7 +218,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &mut objects.instances[i];
-    inst.dropped_datas[data as usize] = true;
+    inst.drop_data(data);
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: usize, delta: u64) -> u64 {
@@ -287,7 +287,7 @@ unsafe extern "C" fn table_init(
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
-    let items = if inst.dropped_elems[elem as usize] {
+    let items = if inst.elem_dropped(elem) {
         &[][..]
     } else {
         &inst.module().info().elems[elem as usize].items[..]
@@ -312,7 +312,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &mut objects.instances[i];
-    inst.dropped_elems[elem as usize] = true;
+    inst.drop_elem(elem);
 }
 
 unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {

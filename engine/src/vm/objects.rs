@@ -69,9 +69,11 @@ pub struct StoreObjects {
     pub tables: Vec<TableData>,
     #[allow(clippy::vec_box)]
     pub globals: Vec<Box<GlobalData>>,
-    /// Stack limit, fuel and epoch deadline, shared by all instances
-    /// (boxed: every vmctx points to it).
-    pub context: Box<VMStoreContext>,
+    /// Stack limit, fuel and epoch deadline, shared by all instances.
+    /// Inline: like the `objects` pointer, every vmctx points into this
+    /// struct, which must not move once it has an instance (the API keeps
+    /// it boxed).
+    pub context: VMStoreContext,
     /// Where instances' memory came from, and goes back to.
     pub allocator: Arc<dyn InstanceAllocator>,
     /// The embedder's policies.
@@ -97,13 +99,13 @@ impl StoreObjects {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
-            context: Box::new(VMStoreContext {
+            context: VMStoreContext {
                 stack_limit: usize::MAX,
                 fuel: 0,
                 epoch_deadline: 0,
                 epoch_counter,
                 epoch_stub,
-            }),
+            },
             allocator,
             hooks,
             pending_error: None,

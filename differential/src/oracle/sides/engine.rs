@@ -20,32 +20,55 @@ pub struct EngineVariant {
     pub explicit_bounds: bool,
     /// Cranelift `OptLevel::None` instead of `Speed`.
     pub no_opt: bool,
+    /// `Config::cranelift_nan_canonicalization`: the deterministic oracle's
+    /// engine ([`crate::oracle::Oracle::deterministic`]).
+    pub canonical_nans: bool,
 }
 
 impl EngineVariant {
-    /// All variants, in the order seeds select them.
+    /// The standard oracle's variants, in the order seeds select them.
     pub const ALL: [EngineVariant; 4] = [
-        EngineVariant {
-            explicit_bounds: false,
-            no_opt: false,
-        },
-        EngineVariant {
-            explicit_bounds: true,
-            no_opt: false,
-        },
-        EngineVariant {
-            explicit_bounds: false,
-            no_opt: true,
-        },
-        EngineVariant {
-            explicit_bounds: true,
-            no_opt: true,
-        },
+        EngineVariant::new(false, false),
+        EngineVariant::new(true, false),
+        EngineVariant::new(false, true),
+        EngineVariant::new(true, true),
     ];
+
+    /// The deterministic oracle's: the same with NaN canonicalisation.
+    pub const DETERMINISTIC: [EngineVariant; 4] = [
+        EngineVariant::ALL[0].with_canonical_nans(),
+        EngineVariant::ALL[1].with_canonical_nans(),
+        EngineVariant::ALL[2].with_canonical_nans(),
+        EngineVariant::ALL[3].with_canonical_nans(),
+    ];
+
+    const fn new(explicit_bounds: bool, no_opt: bool) -> EngineVariant {
+        EngineVariant {
+            explicit_bounds,
+            no_opt,
+            canonical_nans: false,
+        }
+    }
+
+    const fn with_canonical_nans(self) -> EngineVariant {
+        EngineVariant {
+            canonical_nans: true,
+            ..self
+        }
+    }
 
     /// The variant a seed selects.
     pub fn for_seed(seed: u64) -> EngineVariant {
         EngineVariant::ALL[(seed % 4) as usize]
+    }
+
+    /// Every variant by its number in reproducers and `replay --variant`:
+    /// [`EngineVariant::ALL`] (0-3), then [`EngineVariant::DETERMINISTIC`]
+    /// (4-7).
+    pub fn numbered() -> impl Iterator<Item = EngineVariant> {
+        EngineVariant::ALL
+            .into_iter()
+            .chain(EngineVariant::DETERMINISTIC)
     }
 }
 
@@ -57,7 +80,11 @@ impl std::fmt::Display for EngineVariant {
             "guard"
         };
         let opt = if self.no_opt { "none" } else { "speed" };
-        write!(f, "{bounds},{opt}")
+        write!(f, "{bounds},{opt}")?;
+        if self.canonical_nans {
+            write!(f, ",canonical-nans")?;
+        }
+        Ok(())
     }
 }
 
@@ -93,7 +120,8 @@ impl EngineSide {
                 OptLevel::None
             } else {
                 OptLevel::Speed
-            });
+            })
+            .cranelift_nan_canonicalization(variant.canonical_nans);
         let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
         Ok(EngineSide {
             engine,
