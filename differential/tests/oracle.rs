@@ -17,6 +17,15 @@ use kiln_differential::oracle::sides::interp::InterpSide;
 use kiln_differential::oracle::sides::{Limits, Side};
 use kiln_differential::oracle::{End, Oracle};
 
+/// Run a campaign, print it, and fail on any mismatch; its tally.
+fn run_without_mismatches(config: &CampaignConfig) -> campaign::Tally {
+    let result = campaign::run(config).expect("engines configure");
+    println!("{result}");
+    let reports: Vec<String> = result.found.iter().map(|f| f.summary.clone()).collect();
+    assert!(reports.is_empty(), "mismatches:\n{}", reports.join("\n"));
+    result.tally
+}
+
 /// Fixed seeds, a few hundred modules: every engine variant, every side,
 /// SIMD and scalar modules, no unexplained mismatch.
 #[test]
@@ -24,11 +33,7 @@ fn smoke_campaign() {
     let mut config = CampaignConfig::new(0x6b69_6c6e);
     config.iterations = Some(400);
     config.out = Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("oracle-smoke"));
-    let result = campaign::run(&config).expect("engines configure");
-    println!("{result}");
-    let reports: Vec<String> = result.found.iter().map(|f| f.summary.clone()).collect();
-    assert!(reports.is_empty(), "mismatches:\n{}", reports.join("\n"));
-    let t = &result.tally;
+    let t = &run_without_mismatches(&config);
     assert_eq!(t.generation_failures, 0);
     // Both flavours ran: most modules use SIMD, some do not.
     assert!(t.simd_modules > t.modules / 2, "{t}");
@@ -63,11 +68,7 @@ fn deterministic_smoke_campaign() {
     config.iterations = Some(RAW_MODULES);
     config.nans = Nans::Raw;
     config.out = Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("oracle-deterministic"));
-    let result = campaign::run(&config).expect("engines configure");
-    println!("{result}");
-    let reports: Vec<String> = result.found.iter().map(|f| f.summary.clone()).collect();
-    assert!(reports.is_empty(), "mismatches:\n{}", reports.join("\n"));
-    let t = &result.tally;
+    let t = &run_without_mismatches(&config);
     assert_eq!(t.generation_failures, 0);
     assert!(t.simd_modules > 0 && t.calls > 3 * t.modules, "{t}");
     assert!(t.returns > 0 && !t.traps.is_empty(), "{t}");
