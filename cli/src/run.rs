@@ -7,12 +7,12 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use clap::builder::{OsStringValueParser, TypedValueParser};
 use kiln::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
-use kiln::{Caller, Engine, Linker, Module, Store, Val, ValType};
+use kiln::{Caller, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val, ValType};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Run a WebAssembly module: a WASI command, or one export
 ///
@@ -64,6 +64,23 @@ pub struct RunCommand {
     /// operator), then traps with "all fuel consumed"
     #[arg(long, value_name = "N", value_parser = parse_fuel)]
     fuel: Option<u64>,
+
+    /// Interrupt the program after DURATION (e.g. 1s, 500ms, 2m)
+    ///
+    /// Interrupt the program after DURATION of wall-clock time (a number
+    /// with a unit: ms, s, m or h): a ticker thread advances the engine's
+    /// epoch once it has passed, and the program traps with "interrupt" at
+    /// its next loop iteration or call. Turns epoch interruption on, so an
+    /// artifact must have been compiled with it
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+
+    /// Let each linear memory grow to at most BYTES
+    ///
+    /// Let each linear memory be or grow to at most BYTES: a larger one is
+    /// not instantiated, and `memory.grow` past it returns -1
+    #[arg(long, value_name = "BYTES")]
+    max_memory_size: Option<usize>,
 
     /// Print the time between `bench.start` and `bench.end` to stderr
     #[arg(long)]
@@ -167,6 +184,26 @@ struct Host {
     wasi: WasiCtx,
     bench_timing: bool,
     bench_start: Option<Instant>,
+    limits: StoreLimits,
+}
+
+/// A duration as `--timeout` takes it: a number and a unit (ms, s, m, h).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .ok_or_else(|| format!("`{text}` needs a unit: ms, s, m or h"))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` does not start with a number"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}` (ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }
 
 pub fn run(mut o: RunCommand) -> Result<ExitCode> {
@@ -175,6 +212,7 @@ pub fn run(mut o: RunCommand) -> Result<ExitCode> {
     let bytes = std::fs::read(&o.file).with_context(|| format!("cannot read `{file}`"))?;
     let mut config = o.engine.config()?;
     config.consume_fuel(o.fuel.is_some());
+    config.epoch_interruption(o.timeout.is_some());
     let engine = Engine::new(&config)?;
     let module = if Module::is_artifact(&bytes) {
         // Decided by content, whatever the file is called: an artifact is
@@ -245,10 +283,25 @@ pub fn run(mut o: RunCommand) -> Result<ExitCode> {
         wasi: cx.build()?,
         bench_timing: o.bench_timing,
         bench_start: None,
+        limits: match o.max_memory_size {
+            Some(bytes) => StoreLimitsBuilder::new().memory_size(bytes).build(),
+            None => StoreLimits::default(),
+        },
     };
     let mut store = Store::new(&engine, host);
+    store.limiter(|host| &mut host.limits);
     if let Some(fuel) = o.fuel {
         store.set_fuel(fuel)?;
+    }
+    if let Some(timeout) = o.timeout {
+        // One tick ends the run; the ticker is not joined (the process
+        // exits when the program does).
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            engine.increment_epoch();
+        });
     }
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(instance) => instance,

@@ -528,6 +528,53 @@ fn nan_canonicalization() {
     );
 }
 
+/// `--timeout` stops a loop that never calls anything, after about the
+/// time given; `--max-memory-size` bounds every memory, at instantiation
+/// and when it grows.
+#[test]
+fn timeout_and_memory_limit() {
+    let spin = r#"(module (func (export "spin") (loop (br 0))))"#;
+    let started = std::time::Instant::now();
+    check(
+        spin,
+        &["run", "--timeout", "1s", "{}", "--invoke", "spin"],
+        1,
+        Says("interrupt"),
+    );
+    let took = started.elapsed();
+    assert!(took >= std::time::Duration::from_secs(1), "{took:?}");
+    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+    check(
+        spin,
+        &["run", "--timeout", "1", "{}"],
+        2,
+        Says("needs a unit"),
+    );
+    check(
+        spin,
+        &["run", "--timeout", "2x", "{}"],
+        2,
+        Says("unknown unit"),
+    );
+
+    let grow = r#"(module (memory 1)
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let run = |limit: &'static str| {
+        [
+            "run",
+            "--max-memory-size",
+            limit,
+            "{}",
+            "--invoke",
+            "grow",
+            "1",
+        ]
+    };
+    check(grow, &run("131072"), 0, Stdout("1\n"));
+    check(grow, &run("65536"), 0, Stdout("-1\n"));
+    check(grow, &run("1000"), 1, Says("exceeds memory limits"));
+}
+
 /// `kiln compile` takes the engine options, and an artifact runs only
 /// under those it records.
 #[test]
