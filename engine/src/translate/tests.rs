@@ -956,37 +956,6 @@ fn stack_limit_and_fuel() {
     );
 }
 
-/// The number of fuel checks (`OUT_OF_FUEL` traps, `user6`) in each
-/// defined function of `wat`, with fuel on.
-#[track_caller]
-fn check_fuel_checks(wat: &str, expected: &[usize]) {
-    let info = parse(wat);
-    let got: Vec<usize> = translate_all(&info, &ALL_TUNABLES[2])
-        .iter()
-        .map(|(f, _)| f.display().to_string().matches("user6").count())
-        .collect();
-    assert_eq!(got, expected, "{wat}");
-}
-
-#[test]
-fn only_functions_that_can_run_on_check_fuel() {
-    // Leaves: nothing, whatever they do short of looping or calling.
-    check_fuel_checks("(module (func))", &[0]);
-    check_fuel_checks(
-        "(module (memory 1) (func (result i32) (block (br 0)) (memory.grow (i32.const 1))))",
-        &[0],
-    );
-    // A caller checks once at entry, a loop once per iteration.
-    check_fuel_checks("(module (func $f) (func (call $f)))", &[0, 1]);
-    check_fuel_checks("(module (func $f (call $f)))", &[1]);
-    check_fuel_checks(
-        "(module (type $t (func)) (table 1 funcref) (func (call_indirect (type $t) (i32.const 0))))",
-        &[1],
-    );
-    check_fuel_checks("(module (import \"m\" \"f\" (func)) (func (call 0)))", &[1]);
-    check_fuel_checks("(module (func $f) (func (loop (call $f))))", &[0, 2]);
-}
-
 /// The number of calls of the epoch stub (one per epoch check) in `clif`:
 /// `call_indirect`s of the `preserve_all` signature.
 fn epoch_stub_calls(clif: &str) -> usize {
@@ -1004,11 +973,18 @@ fn epoch_stub_calls(clif: &str) -> usize {
         .count()
 }
 
-/// The number of epoch checks in each defined function of `wat`, with
-/// epochs on (and fuel off).
+/// The number of fuel checks (`OUT_OF_FUEL` traps, `user6`) with fuel on,
+/// and of epoch checks with epochs on (and fuel off), in each defined
+/// function of `wat`: both must be `expected`, since epochs are checked
+/// exactly where fuel is charged.
 #[track_caller]
-fn check_epoch_checks(wat: &str, expected: &[usize]) {
+fn check_metering(wat: &str, expected: &[usize]) {
     let info = parse(wat);
+    let fuel: Vec<usize> = translate_all(&info, &ALL_TUNABLES[2])
+        .iter()
+        .map(|(f, _)| f.display().to_string().matches("user6").count())
+        .collect();
+    assert_eq!(fuel, expected, "fuel: {wat}");
     let epochs = Tunables {
         consume_fuel: false,
         epoch_interruption: true,
@@ -1018,26 +994,29 @@ fn check_epoch_checks(wat: &str, expected: &[usize]) {
         .iter()
         .map(|(f, _)| epoch_stub_calls(&f.display().to_string()))
         .collect();
-    assert_eq!(got, expected, "{wat}");
+    assert_eq!(got, expected, "epochs: {wat}");
 }
 
 #[test]
-fn epoch_checks_go_where_fuel_is_charged() {
-    // Leaves: none.
-    check_epoch_checks("(module (func))", &[0]);
-    check_epoch_checks(
+fn only_functions_that_can_run_on_check_fuel_and_epochs() {
+    // Leaves: nothing, whatever they do short of looping or calling.
+    check_metering("(module (func))", &[0]);
+    check_metering(
         "(module (memory 1) (func (result i32) (block (br 0)) (memory.grow (i32.const 1))))",
         &[0],
     );
-    // Entries of functions that call, and every loop header.
-    check_epoch_checks("(module (func $f) (func (call $f)))", &[0, 1]);
-    check_epoch_checks("(module (func $f (return_call $f)))", &[1]);
-    check_epoch_checks(
+    // A caller checks once at entry, a loop once per iteration.
+    check_metering("(module (func $f) (func (call $f)))", &[0, 1]);
+    check_metering("(module (func $f (call $f)))", &[1]);
+    check_metering("(module (func $f (return_call $f)))", &[1]);
+    check_metering(
         "(module (type $t (func)) (table 1 funcref) (func (call_indirect (type $t) (i32.const 0))))",
         &[1],
     );
-    check_epoch_checks("(module (func (loop (br 0))))", &[2]);
-    check_epoch_checks("(module (func (loop (loop (br 0)) (br 0))))", &[3]);
+    check_metering("(module (import \"m\" \"f\" (func)) (func (call 0)))", &[1]);
+    check_metering("(module (func $f) (func (loop (call $f))))", &[0, 2]);
+    check_metering("(module (func (loop (br 0))))", &[2]);
+    check_metering("(module (func (loop (loop (br 0)) (br 0))))", &[3]);
     // Off, nothing at all: no check, no call of the stub.
     for tunables in &ALL_TUNABLES[..2] {
         let text = clif("(module (func (loop (call 0))))", tunables);
