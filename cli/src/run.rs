@@ -289,7 +289,10 @@ pub fn run(mut o: RunCommand) -> Result<ExitCode> {
         },
     };
     let mut store = Store::new(&engine, host);
-    store.limiter(|host| &mut host.limits);
+    // Only with a limit: without one, growth need not ask anybody.
+    if o.max_memory_size.is_some() {
+        store.limiter(|host| &mut host.limits);
+    }
     if let Some(fuel) = o.fuel {
         store.set_fuel(fuel)?;
     }
