@@ -58,6 +58,15 @@ impl HostFunc {
         })
     }
 
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
+    }
+
+    /// The engine-wide id of this function's type.
+    pub fn type_id(&self) -> u32 {
+        self.type_id
+    }
+
     /// A `Func` of this host function in `s`, which must be of the same
     /// engine (type ids and trampolines are per engine).
     pub fn add_to_store(&self, s: &mut StoreOpaque) -> Result<Func> {

@@ -51,7 +51,7 @@ pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::Instance;
 pub use limits::{StoreLimits, StoreLimitsBuilder};
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker};
 pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};

@@ -1,5 +1,7 @@
 //! `Linker<T>`: resolves a module's imports by `(module, name)` from
-//! definitions and registered instances, then instantiates.
+//! definitions and registered instances, then instantiates; and
+//! `InstancePre<T>`, a module with its imports resolved once, to
+//! instantiate many times (from many threads) without looking names up.
 //!
 //! Host functions are per engine and usable with any of its stores; a
 //! defined store object (`define`, `instance`) only with its own store:
@@ -9,9 +11,10 @@
 use crate::engine::Engine;
 use crate::externals::Extern;
 use crate::func::{Caller, HostFunc, IntoFunc, val_host_fn};
+use crate::info::EntityIndex;
 use crate::instance::Instance;
 use crate::module::Module;
-use crate::store::{AsContextMut, opaque_and_limiter, opaque_mut};
+use crate::store::{AsContextMut, StoreOpaque, opaque_and_limiter, opaque_mut};
 use crate::types::FuncType;
 use crate::values::Val;
 use anyhow::{Result, bail};
@@ -26,6 +29,16 @@ enum Definition {
     /// A host function, resolved against the linker's engine when defined
     /// and added to each store it is imported into.
     Host(Arc<HostFunc>),
+}
+
+impl Definition {
+    /// What this defines in `s`: a host function is added to it.
+    fn to_extern(&self, s: &mut StoreOpaque) -> Result<Extern> {
+        Ok(match self {
+            Definition::Extern(e) => *e,
+            Definition::Host(host) => Extern::Func(host.add_to_store(s)?),
+        })
+    }
 }
 
 pub struct Linker<T> {
@@ -148,19 +161,56 @@ impl<T: 'static> Linker<T> {
         Some(ext)
     }
 
-    fn resolve(
-        &self,
-        s: &mut crate::store::StoreOpaque,
-        module: &str,
-        name: &str,
-    ) -> Result<Option<Extern>> {
+    fn resolve(&self, s: &mut StoreOpaque, module: &str, name: &str) -> Result<Option<Extern>> {
         let Some(def) = self.defs.get(module).and_then(|fields| fields.get(name)) else {
             return Ok(None);
         };
-        Ok(Some(match def {
-            Definition::Extern(e) => *e,
-            Definition::Host(host) => Extern::Func(host.add_to_store(s)?),
-        }))
+        def.to_extern(s).map(Some)
+    }
+
+    /// Resolve `module`'s imports once, for instantiating it many times
+    /// with [`InstancePre::instantiate`]. An import no definition provides,
+    /// or a host function of the wrong type, is an error now; store objects
+    /// (`define`, `instance`) are checked against the store at
+    /// instantiation, as they only exist in theirs.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>> {
+        let m = module.inner();
+        if !Engine::same(&self.engine, &m.engine) {
+            bail!(
+                "cross-engine instantiation: the linker and the module belong to different engines"
+            );
+        }
+        let info = &m.info;
+        let defs = info
+            .imports
+            .iter()
+            .map(|import| {
+                let (module, name) = (&import.module, &import.name);
+                let def = self
+                    .defs
+                    .get(module.as_str())
+                    .and_then(|fields| fields.get(name.as_str()))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("unknown import: `{module}::{name}` has not been defined")
+                    })?;
+                if let (Definition::Host(host), EntityIndex::Func(f)) = (def, import.index) {
+                    let expected = m.type_ids[info.funcs[f as usize] as usize];
+                    if host.type_id() != expected {
+                        bail!(
+                            "incompatible import type for `{module}::{name}`: function expected {}, found {}",
+                            self.engine.lookup_type(expected),
+                            host.ty()
+                        );
+                    }
+                }
+                Ok(def.clone())
+            })
+            .collect::<Result<_>>()?;
+        Ok(InstancePre {
+            module: module.clone(),
+            defs,
+            _marker: PhantomData,
+        })
     }
 
     /// Resolve `module`'s imports and instantiate it.
@@ -188,5 +238,55 @@ impl<T: 'static> Linker<T> {
                     )
                 })
         })
+    }
+}
+
+/// A module with its imports resolved by a [`Linker`]
+/// ([`Linker::instantiate_pre`]): instantiating it looks no name up. Cheap
+/// to clone and `Send + Sync`, so one can serve every thread of an
+/// embedder, each instantiating into its own stores.
+pub struct InstancePre<T> {
+    module: Module,
+    /// One definition per import of `module`, in import order.
+    defs: Arc<[Definition]>,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre {
+            module: self.module.clone(),
+            defs: self.defs.clone(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre")
+            .field("module", &self.module.name())
+            .field("imports", &self.defs.len())
+            .finish()
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The module this instantiates.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Instantiate the module in `store`, with the resolved imports: host
+    /// functions are added to the store; store objects must be `store`'s.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        let (s, limiter) = opaque_and_limiter(&mut store);
+        if !Engine::same(&self.module.inner().engine, &s.engine) {
+            bail!(
+                "cross-engine instantiation: the module and the store belong to different engines"
+            );
+        }
+        s.funcs.reserve(self.defs.len());
+        Instance::instantiate_with(s, limiter, &self.module, |s, i| self.defs[i].to_extern(s))
     }
 }
