@@ -1,20 +1,20 @@
 //! `Engine`: the compiler (a Cranelift ISA for the host), the settings it
-//! was built with, the engine-wide registry of function types, and the
-//! per-type trampolines, the instance allocator every store of the
+//! was built with, the engine-wide registry of function types and their
+//! trampolines (`type_registry.rs`), the instance allocator every store of the
 //! engine draws memory from, and the epoch counter (see
 //! `Config::epoch_interruption`). Cheap to clone; shared across threads.
 
 use crate::compile::LinkedCode;
 use crate::config::Config;
 use crate::trampoline::{self, Trampolines};
+use crate::type_registry::TypeRegistry;
 use crate::types::FuncType;
 use crate::vm::{InstanceAllocator, OnDemandAllocator};
 use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable, OptLevel};
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
 pub struct Engine {
@@ -24,8 +24,7 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
-    types: Mutex<TypeRegistry>,
-    trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+    types: TypeRegistry,
     allocator: Arc<dyn InstanceAllocator>,
     /// The current epoch. Stores point their `VMStoreContext` at it, and
     /// hold the engine, so it outlives every reader.
@@ -33,14 +32,6 @@ struct EngineInner {
     /// What compiled code calls at an epoch deadline (see
     /// `trampoline::epoch_stub`), when epochs are on.
     epoch_stub: Option<LinkedCode>,
-}
-
-/// Interns function types so a signature check is one integer compare,
-/// across modules. Ids are never reused (types are small and few).
-#[derive(Default)]
-struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
 }
 
 impl Default for Engine {
@@ -116,8 +107,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 isa,
-                types: Mutex::default(),
-                trampolines: Mutex::default(),
+                types: TypeRegistry::default(),
                 allocator: Arc::new(OnDemandAllocator),
                 epoch: AtomicU64::new(0),
                 epoch_stub,
@@ -140,35 +130,17 @@ impl Engine {
 
     /// The engine-wide id of `ty`.
     pub(crate) fn intern(&self, ty: &FuncType) -> u32 {
-        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&id) = reg.ids.get(ty) {
-            return id;
-        }
-        let id = reg.types.len() as u32;
-        reg.types.push(ty.clone());
-        reg.ids.insert(ty.clone(), id);
-        id
+        self.inner.types.intern(ty)
     }
 
     /// The type behind an interned id.
     pub(crate) fn lookup_type(&self, id: u32) -> FuncType {
-        let reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
-        reg.types[id as usize].clone()
+        self.inner.types.ty(id).clone()
     }
 
     /// The trampolines of interned type `id`, compiled on first use.
     pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
-        let mut cache = self
-            .inner
-            .trampolines
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = cache.get(&id) {
-            return Ok(t.clone());
-        }
-        let t = Arc::new(trampoline::compile(self.isa(), &self.lookup_type(id))?);
-        cache.insert(id, t.clone());
-        Ok(t)
+        self.inner.types.trampolines(self.isa(), id)
     }
 
     /// Compile `bytes` (binary or text) into an artifact for this engine,

@@ -39,6 +39,7 @@ mod trampoline;
 mod translate;
 mod trap;
 mod tunables;
+mod type_registry;
 mod types;
 mod values;
 mod vm;
