@@ -5,7 +5,8 @@ use crate::suite::{Benchmark, Outcome};
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
 use kiln::{
-    BoundsChecks, Caller, Config, Engine, Func, Instance, Linker, Module, Store, TypedFunc, Val,
+    BoundsChecks, Caller, Config, Engine, Func, Instance, InstancePre, Linker, Module, Store,
+    TypedFunc, Val,
 };
 
 /// A store's data: the WASI context and the timing hooks' record.
@@ -216,5 +217,33 @@ impl Calls for KilnCalls {
 
     fn tail(&mut self, n: i32) -> i32 {
         self.tail_loop.call(&mut self.store, n).unwrap()
+    }
+}
+
+/// Kiln's side of the `scaling` bench: `bump` adds 1.
+pub struct KilnInstantiations {
+    engine: Engine,
+    pre: InstancePre<()>,
+}
+
+impl KilnInstantiations {
+    pub fn new(config: Config, wasm: &[u8]) -> Result<KilnInstantiations> {
+        let engine = Engine::new(&config)?;
+        let module = Module::from_binary(&engine, wasm)?;
+        let mut linker = Linker::new(&engine);
+        linker.func_wrap("host", "bump", |x: i32| x.wrapping_add(1))?;
+        let pre = linker.instantiate_pre(&module)?;
+        Ok(KilnInstantiations { engine, pre })
+    }
+}
+
+impl super::Instantiations for KilnInstantiations {
+    fn once(&self, x: i32) -> i32 {
+        let mut store = Store::new(&self.engine, ());
+        let instance = self.pre.instantiate(&mut store).unwrap();
+        let run = instance
+            .get_typed_func::<i32, i32>(&mut store, "run")
+            .unwrap();
+        run.call(&mut store, x).unwrap()
     }
 }

@@ -278,3 +278,57 @@ pub trait Calls {
     /// `tail_loop n`: `n` wasm tail calls; returns `n`.
     fn tail(&mut self, n: i32) -> i32;
 }
+
+/// The module of the `scaling` bench: a little of everything an instance
+/// owns (a memory with a data segment, a mutable global, a table with an
+/// element segment, an imported host function), so instantiating it does
+/// the work a real module's does, without WASI. `run x` writes `x` into
+/// memory, adds the data segment's byte and the global, calls through the
+/// table and then the host's `bump`.
+pub const SCALING_WAT: &str = r#"
+(module
+  (import "host" "bump" (func $bump (param i32) (result i32)))
+  (memory 1)
+  (data (i32.const 256) "\07 kiln scaling benchmark: a data segment of some length")
+  (global $g (mut i32) (i32.const 100))
+  (type $unary (func (param i32) (result i32)))
+  (table 4 funcref)
+  (elem (i32.const 0) $double $square $negate $identity)
+  (func $double (param i32) (result i32) (i32.shl (local.get 0) (i32.const 1)))
+  (func $square (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+  (func $negate (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0)))
+  (func $identity (param i32) (result i32) (local.get 0))
+  (func (export "run") (param $x i32) (result i32)
+    (i32.store (i32.const 0) (local.get $x))
+    (global.set $g (i32.add (global.get $g) (i32.load8_u (i32.const 256))))
+    (call $bump
+      (i32.add
+        (global.get $g)
+        (call_indirect (type $unary)
+          (i32.load (i32.const 0))
+          (i32.and (local.get $x) (i32.const 3)))))))
+"#;
+
+/// What `run x` returns on a fresh instance whose `bump` adds 1.
+pub fn scaling_expected(x: i32) -> i32 {
+    let through_table = match x & 3 {
+        0 => x.wrapping_shl(1),
+        1 => x.wrapping_mul(x),
+        2 => x.wrapping_neg(),
+        _ => x,
+    };
+    (100 + 7 + through_table).wrapping_add(1)
+}
+
+/// An engine set up to make instances of one module over and over from
+/// many threads (the `scaling` bench): engine, module and pre-resolved
+/// imports are shared, each instance gets its own store.
+pub trait Instantiations: Sync {
+    /// A fresh store, an instance of the module in it, one call of
+    /// `run x`, whose result is returned; the store is dropped.
+    fn once(&self, x: i32) -> i32;
+}
+
+/// Pool slots (instances, memories, tables) of the pooling configurations
+/// in the `scaling` bench: more than its threads ever hold at once.
+pub const SCALING_SLOTS: u32 = 64;

@@ -1,6 +1,6 @@
 //! wasmtime with `wasmtime-wasi`'s preview1, default configuration.
 
-use super::{Calls, Runtime, Timer};
+use super::{Calls, Runtime, SCALING_SLOTS, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Result, anyhow, bail};
 use wasmtime::{Caller, Engine, Func, Linker, Module, Store, TypedFunc, Val};
@@ -199,5 +199,47 @@ impl Calls for WasmtimeCalls {
 
     fn tail(&mut self, n: i32) -> i32 {
         self.tail_loop.call(&mut self.store, n).unwrap()
+    }
+}
+
+/// wasmtime's side of the `scaling` bench: `bump` adds 1.
+pub struct WasmtimeInstantiations {
+    engine: Engine,
+    pre: wasmtime::InstancePre<()>,
+}
+
+impl WasmtimeInstantiations {
+    pub fn new(config: wasmtime::Config, wasm: &[u8]) -> Result<WasmtimeInstantiations> {
+        let engine = Engine::new(&config).map_err(err)?;
+        let module = Module::from_binary(&engine, wasm).map_err(err)?;
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap("host", "bump", |x: i32| x.wrapping_add(1))
+            .map_err(err)?;
+        let pre = linker.instantiate_pre(&module).map_err(err)?;
+        Ok(WasmtimeInstantiations { engine, pre })
+    }
+
+    /// wasmtime's pooling allocator, with room for the bench's threads
+    /// (the rest of its configuration is wasmtime's default).
+    pub fn pooling_config() -> wasmtime::Config {
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_core_instances(SCALING_SLOTS)
+            .total_memories(SCALING_SLOTS)
+            .total_tables(SCALING_SLOTS);
+        let mut config = wasmtime::Config::new();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        config
+    }
+}
+
+impl super::Instantiations for WasmtimeInstantiations {
+    fn once(&self, x: i32) -> i32 {
+        let mut store = Store::new(&self.engine, ());
+        let instance = self.pre.instantiate(&mut store).unwrap();
+        let run = instance
+            .get_typed_func::<i32, i32>(&mut store, "run")
+            .unwrap();
+        run.call(&mut store, x).unwrap()
     }
 }
