@@ -30,6 +30,8 @@
 //   trap, or a link error as a trap with its message).
 // - wasm_global_set leaves the global unchanged on a value of the wrong
 //   type or an immutable global.
+// - wasm_*_vec_new_uninitialized gives an empty vector when the size
+//   cannot be allocated.
 // - Tables and memories with 64-bit limits report them saturated to
 //   32 bits.
 

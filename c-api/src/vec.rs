@@ -149,11 +149,15 @@ macro_rules! vec_functions {
             out.write(Vector::empty());
         }
 
+        /// An empty vector if `size` elements cannot be allocated (wasm.h
+        /// has no failure value here; an absurd size must not abort).
         #[unsafe(no_mangle)]
         pub extern "C" fn $new_uninit(out: &mut MaybeUninit<Vector<$elem>>, size: usize) {
-            out.write(Vector::from_vec(
-                (0..size).map(|_| <$elem>::blank()).collect(),
-            ));
+            let mut v = Vec::new();
+            if v.try_reserve_exact(size).is_ok() {
+                v.extend((0..size).map(|_| <$elem>::blank()));
+            }
+            out.write(Vector::from_vec(v));
         }
 
         /// Takes ownership of the `size` elements at `data` (moved, not

@@ -105,6 +105,11 @@ int main(void) {
   wasm_byte_vec_new_uninitialized(&bytes, 16);
   CHECK(bytes.size == 16);
   wasm_byte_vec_delete(&bytes);
+  // A size that cannot be allocated gives an empty vector, not an abort.
+  wasm_byte_vec_new_uninitialized(&bytes, SIZE_MAX);
+  CHECK(bytes.size == 0 && bytes.data == NULL);
+  wasm_valtype_vec_new_uninitialized(&empty, SIZE_MAX / 2);
+  CHECK(empty.size == 0);
   wasm_val_vec_t vals;
   wasm_val_vec_new_uninitialized(&vals, 3);
   vals.data[0].kind = WASM_I64;
