@@ -8,7 +8,7 @@ use crate::compile::LinkedCode;
 use crate::config::Config;
 use crate::trampoline::{self, Trampolines};
 use crate::types::FuncType;
-use crate::vm::{InstanceAllocator, OnDemandAllocator};
+use crate::vm::InstanceAllocator;
 use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable, OptLevel};
@@ -118,7 +118,7 @@ impl Engine {
                 isa,
                 types: Mutex::default(),
                 trampolines: Mutex::default(),
-                allocator: Arc::new(OnDemandAllocator),
+                allocator: crate::allocation::allocator(config)?,
                 epoch: AtomicU64::new(0),
                 epoch_stub,
             }),
