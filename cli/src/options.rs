@@ -11,7 +11,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use kiln::{BoundsChecks, Config, Features, OptLevel};
+use kiln::{BoundsChecks, Config, Features, InstanceAllocationStrategy, OptLevel};
 
 #[derive(Args, Clone, Debug)]
 pub struct EngineOptions {
@@ -40,7 +40,8 @@ pub struct EngineOptions {
         value_name = "KEY=VAL",
         value_delimiter = ',',
         value_parser = parse_optimize_option,
-        help = "Code generation: opt-level=0|1|2|s, bounds-checks=guard-pages|explicit, spectre=y|n",
+        help = "Code generation: opt-level=0|1|2|s, bounds-checks=guard-pages|explicit, spectre=y|n, \
+                pooling-allocator=y|n",
         long_help = "Code generation, as KEY=VAL (several may be given at once, separated \
                      by commas): opt-level=0|1|2|s is Cranelift's optimisation (0 is none; 1 \
                      and 2 are both speed, the default; s is speed and size); \
@@ -48,7 +49,9 @@ pub struct EngineOptions {
                      bounds (guard pages by default on 64-bit hosts); spectre=y|n turns the \
                      Spectre guards on explicitly checked accesses on (the default) or off. \
                      Artifacts record all three; running one needs the settings it was \
-                     compiled with"
+                     compiled with. pooling-allocator=y|n takes instances' memories and \
+                     tables from pools reserved up front (wasmtime's default limits) \
+                     instead of mapping each one (the default); compiled code is the same"
     )]
     optimize: Vec<OptimizeOption>,
 }
@@ -69,6 +72,7 @@ enum OptimizeOption {
     OptLevel(OptLevel),
     BoundsChecks(BoundsChecks),
     SpectreGuards(bool),
+    PoolingAllocator(bool),
 }
 
 impl EngineOptions {
@@ -92,6 +96,10 @@ impl EngineOptions {
                 OptimizeOption::OptLevel(level) => config.cranelift_opt_level(level),
                 OptimizeOption::BoundsChecks(mode) => config.bounds_checks(mode),
                 OptimizeOption::SpectreGuards(on) => config.cranelift_spectre_guards(on),
+                OptimizeOption::PoolingAllocator(on) => config.allocation_strategy(match on {
+                    true => InstanceAllocationStrategy::pooling(),
+                    false => InstanceAllocationStrategy::OnDemand,
+                }),
             };
         }
         Ok(config)
@@ -166,8 +174,10 @@ fn parse_optimize_option(option: &str) -> Result<OptimizeOption, String> {
             )),
         },
         "spectre" => Ok(OptimizeOption::SpectreGuards(parse_switch(option, raw)?)),
+        "pooling-allocator" => Ok(OptimizeOption::PoolingAllocator(parse_switch(option, raw)?)),
         _ => Err(format!(
-            "unknown -O option `{key}` (known: opt-level, bounds-checks, spectre)"
+            "unknown -O option `{key}` (known: opt-level, bounds-checks, spectre, \
+             pooling-allocator)"
         )),
     }
 }

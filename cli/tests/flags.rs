@@ -461,6 +461,9 @@ fn optimize_and_features() {
         "opt-level=0,bounds-checks=guard-pages",
         "bounds-checks=explicit,spectre=n",
         "spectre=y",
+        "pooling-allocator=y",
+        "pooling-allocator,bounds-checks=explicit",
+        "pooling-allocator=n",
     ] {
         check(
             m,

@@ -1,6 +1,7 @@
 //! `Config`: the settings an `Engine` is created with (the subset that
 //! decides what code the translator emits is `tunables.rs`).
 
+use crate::allocation::InstanceAllocationStrategy;
 pub use crate::tunables::BoundsChecks;
 use crate::tunables::Tunables;
 use cranelift_codegen::settings::OptLevel;
@@ -189,6 +190,7 @@ pub struct Config {
     pub(crate) opt_level: OptLevel,
     pub(crate) max_wasm_stack: usize,
     pub(crate) parallel_compilation: bool,
+    pub(crate) allocation: InstanceAllocationStrategy,
 }
 
 impl Default for Config {
@@ -216,6 +218,7 @@ impl Config {
             opt_level: OptLevel::Speed,
             max_wasm_stack: 512 * 1024,
             parallel_compilation: true,
+            allocation: InstanceAllocationStrategy::OnDemand,
         }
     }
 
@@ -307,6 +310,23 @@ impl Config {
     /// `enable_table_access_spectre_mitigation` (wasmtime's switches).
     pub fn cranelift_spectre_guards(&mut self, enable: bool) -> &mut Self {
         self.tunables.spectre_guards = enable;
+        self
+    }
+
+    /// How the engine's stores get memory for instances (wasmtime's
+    /// name): [`InstanceAllocationStrategy::OnDemand`] (the default) maps
+    /// each memory and table when it is made and unmaps it when its store
+    /// is dropped; [`InstanceAllocationStrategy::Pooling`] reserves slots
+    /// for vmctx blocks, memories and tables once, when the engine is
+    /// created, within the limits of its
+    /// [`PoolingAllocationConfig`](crate::PoolingAllocationConfig), and resets and reuses them, so
+    /// that instantiation makes no `mmap`/`munmap` call in steady state.
+    /// Compiled code is the same under both.
+    pub fn allocation_strategy(
+        &mut self,
+        strategy: impl Into<InstanceAllocationStrategy>,
+    ) -> &mut Self {
+        self.allocation = strategy.into();
         self
     }
 

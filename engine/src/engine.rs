@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::trampoline::{self, Trampolines};
 use crate::type_registry::TypeRegistry;
 use crate::types::FuncType;
-use crate::vm::{InstanceAllocator, OnDemandAllocator};
+use crate::vm::InstanceAllocator;
 use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable, OptLevel};
@@ -108,7 +108,7 @@ impl Engine {
                 config: config.clone(),
                 isa,
                 types: TypeRegistry::default(),
-                allocator: Arc::new(OnDemandAllocator),
+                allocator: crate::allocation::allocator(config)?,
                 epoch: AtomicU64::new(0),
                 epoch_stub,
             }),

@@ -193,7 +193,7 @@ impl Table {
     fn current_ty(&self, s: &StoreOpaque) -> TableType {
         let t = s.get(*self);
         TableType {
-            minimum: t.elements.len() as u64,
+            minimum: t.elements().len() as u64,
             ..t.ty
         }
     }
@@ -203,7 +203,7 @@ impl Table {
     /// # Panics
     /// If `store` does not own this table.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        opaque(&store).get(*self).elements.len() as u64
+        opaque(&store).get(*self).elements().len() as u64
     }
 
     /// The element at `index`, or `None` if out of bounds.
@@ -213,7 +213,7 @@ impl Table {
     pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
         let s = opaque_mut(&mut store);
         let t = s.get(*self);
-        let raw = *t.elements.get(usize::try_from(index).ok()?)?;
+        let raw = *t.elements().get(usize::try_from(index).ok()?)?;
         let ty = crate::ValType::Ref(t.ty.element);
         Some(Val::from_raw(s, raw as u128, ty))
     }
@@ -223,7 +223,7 @@ impl Table {
         let elem = s.try_get(*self)?.ty.element;
         let raw = val.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
         let slot = usize::try_from(index).ok();
-        match slot.and_then(|i| s.get_mut(*self).elements.get_mut(i)) {
+        match slot.and_then(|i| s.get_mut(*self).elements_mut().get_mut(i)) {
             Some(slot) => *slot = raw,
             None => bail!("table index {index} out of bounds"),
         }
@@ -270,7 +270,8 @@ impl Memory {
             };
             limits::admit(limiter, s.objects.counts(), new)?;
         }
-        let memory = (s.objects.allocator).allocate_memory(ty, &s.engine.config().tunables)?;
+        let memory =
+            (s.objects.allocator).allocate_memory(ty, &s.engine.config().tunables, None)?;
         Ok(Memory {
             store_id: s.id(),
             index: s.objects.push_memory(memory),

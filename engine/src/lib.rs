@@ -22,6 +22,7 @@
 //! ```
 
 mod abi;
+mod allocation;
 mod artifact;
 mod compile;
 mod config;
@@ -45,6 +46,7 @@ mod values;
 mod vm;
 pub mod wasi;
 
+pub use allocation::{InstanceAllocationStrategy, PoolingAllocationConfig};
 pub use config::{BoundsChecks, Config, Features};
 pub use cranelift_codegen::settings::OptLevel;
 pub use engine::Engine;

@@ -9,9 +9,10 @@ use crate::backend::{Backend, Failure, Outcome, Value};
 use crate::suites::ScriptFeatures;
 use kiln::{
     BoundsChecks, Config, Engine, ExternRef, Features, Func, FuncType, Global, GlobalType,
-    Instance, Linker, Memory, MemoryType, Module, Mutability, OptLevel, RefType, Store, Table,
-    TableType, Trap, TrapCode, Val, ValType,
+    Instance, Linker, Memory, MemoryType, Module, Mutability, OptLevel, PoolingAllocationConfig,
+    RefType, Store, Table, TableType, Trap, TrapCode, Val, ValType,
 };
+use std::sync::{Mutex, MutexGuard};
 
 /// The fuel one action may use: an `invoke` with everything it calls, or
 /// an instantiation with its start function (engine fuel units: roughly one
@@ -47,6 +48,10 @@ pub struct EngineBackend {
     artifacts: bool,
     /// Fuel given to each action.
     fuel: u64,
+    /// This backend's turn on a shared engine (see
+    /// [`POOLING_CONFIGURATION`]), held until the store above is dropped
+    /// (fields drop in order).
+    _turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl EngineBackend {
@@ -69,7 +74,11 @@ impl EngineBackend {
     pub fn with_config(config: &Config) -> anyhow::Result<EngineBackend> {
         let mut config = config.clone();
         config.consume_fuel(true);
-        let engine = Engine::new(&config)?;
+        EngineBackend::on_engine(Engine::new(&config)?)
+    }
+
+    /// A backend with a store of `engine`.
+    fn on_engine(engine: Engine) -> anyhow::Result<EngineBackend> {
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
@@ -80,6 +89,41 @@ impl EngineBackend {
             linker,
             artifacts: false,
             fuel: FUEL_BOUND,
+            _turn: None,
+        })
+    }
+
+    /// A backend on the pooling engine for `features`, shared by every
+    /// backend this makes, one at a time (it waits for its turn).
+    fn pooling(features: Features) -> anyhow::Result<EngineBackend> {
+        // Poisoned by a script that panicked: its store is gone, and with
+        // it every slot it held.
+        let turn = POOLING_TURN.lock().unwrap_or_else(|e| e.into_inner());
+        let engine = {
+            let mut engines = POOLING_ENGINES.lock().unwrap_or_else(|e| e.into_inner());
+            match engines.iter().find(|(f, _)| *f == features) {
+                Some((_, engine)) => engine.clone(),
+                None => {
+                    let mut pool = PoolingAllocationConfig::new();
+                    pool.total_core_instances(1000)
+                        .total_memories(1000)
+                        .total_tables(1000)
+                        .max_tables_per_module(100)
+                        .table_elements(100_000);
+                    let mut config = Config::new();
+                    config
+                        .wasm_features(features)
+                        .allocation_strategy(pool)
+                        .consume_fuel(true);
+                    let engine = Engine::new(&config)?;
+                    engines.push((features, engine.clone()));
+                    engine
+                }
+            }
+        };
+        Ok(EngineBackend {
+            _turn: Some(turn),
+            ..EngineBackend::on_engine(engine)?
         })
     }
 
@@ -142,6 +186,23 @@ pub const SPEC_CONFIGURATIONS: [(&str, MakeBackend); 3] = [
         EngineBackend::with_artifacts(&config).expect("the default configuration works")
     }),
 ];
+
+/// `engine-pooling`: the default configuration with the pooling instance
+/// allocator. Its scripts share one engine (per feature set), one script
+/// at a time, so every instance, memory and table of a script takes a slot
+/// earlier scripts used and left dirty: the suite checks the pool's reset
+/// as well as its allocation. Run on the 2.0 suite only (`tests/spec.rs`),
+/// whose scripts all fit its limits: at most a few hundred instances per
+/// script (its store holds them all), one memory of up to 4 GiB each,
+/// tables of up to 100,000 elements.
+pub const POOLING_CONFIGURATION: (&str, MakeBackend) = ("engine-pooling", |script| {
+    EngineBackend::pooling(features_for(script)).expect("the pooling allocator works on this host")
+});
+
+/// The engines of [`POOLING_CONFIGURATION`], by feature set.
+static POOLING_ENGINES: Mutex<Vec<(Features, Engine)>> = Mutex::new(Vec::new());
+/// Held by the one backend using a pooling engine.
+static POOLING_TURN: Mutex<()> = Mutex::new(());
 
 impl Default for EngineBackend {
     fn default() -> Self {

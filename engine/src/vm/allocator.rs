@@ -3,39 +3,103 @@
 //! own). Instantiation asks the engine's `InstanceAllocator`; a store gives
 //! everything back to it when it is dropped.
 //!
-//! `OnDemandAllocator` maps and frees on every request; it is the first
-//! implementation. A pooling allocator (slots reserved once, reset and
-//! reused) fits behind the same trait.
+//! `OnDemandAllocator` maps and frees on every request, the default;
+//! `PoolingAllocator` (`pooling.rs`) hands out slots it reserved once and
+//! resets them when they come back.
 
 use super::memory::LinearMemory;
+use super::memory_image::MemoryImage;
 use super::table::TableData;
 use super::vmctx::VMOffsets;
+use crate::info::ModuleInfo;
 use crate::tunables::Tunables;
 use crate::types::{MemoryType, TableType};
 use anyhow::Result;
 
 /// A vmctx block: `VMOffsets::size` bytes, zeroed, 16-byte aligned (its
 /// records need at most that; see `vmctx.rs`).
-pub struct VmctxBlock(Box<[u128]>);
+pub struct VmctxBlock(Block);
+
+enum Block {
+    Heap(Box<[u128]>),
+    /// A pooling allocator's slot `slot` at `ptr`, of which this block
+    /// uses `len` bytes.
+    Pooled {
+        ptr: *mut u8,
+        len: usize,
+        slot: u32,
+    },
+}
+
+// SAFETY: a pooled block is a slot the pool gave to this value alone, like
+// the heap block it stands for; `&VmctxBlock` yields only a raw pointer.
+unsafe impl Send for VmctxBlock {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for VmctxBlock {}
 
 impl VmctxBlock {
+    /// A block in pool slot `slot`, `len` bytes at `ptr`.
+    ///
+    /// # Safety
+    /// `ptr` must be 16-byte aligned and point to `len` zeroed, writable
+    /// bytes that nothing else uses until the pool takes the block back.
+    pub unsafe fn pooled(ptr: *mut u8, len: usize, slot: u32) -> VmctxBlock {
+        VmctxBlock(Block::Pooled { ptr, len, slot })
+    }
+
+    /// The pool slot and the bytes used of it, for a pooled block.
+    pub fn pool_slot(&self) -> Option<(u32, usize)> {
+        match self.0 {
+            Block::Heap(_) => None,
+            Block::Pooled { len, slot, .. } => Some((slot, len)),
+        }
+    }
+
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.0.as_mut_ptr().cast()
+        match &mut self.0 {
+            Block::Heap(words) => words.as_mut_ptr().cast(),
+            Block::Pooled { ptr, .. } => *ptr,
+        }
     }
 
     pub fn as_ptr(&self) -> *mut u8 {
-        self.0.as_ptr() as *mut u8
+        match &self.0 {
+            Block::Heap(words) => words.as_ptr() as *mut u8,
+            Block::Pooled { ptr, .. } => *ptr,
+        }
     }
 }
 
 /// A source of instance memory. Implementations are shared by every store
 /// of an engine, from any thread.
+///
+/// What an `allocate_` method returns must come back through the matching
+/// `deallocate_` method; a pooled object dropped otherwise keeps its slot
+/// out of use (it never unmaps the pool). The store gives back everything
+/// it holds, and instantiation allocates the vmctx block last, so that a
+/// failure leaves nothing outside the store.
 pub trait InstanceAllocator: Send + Sync {
+    /// Why an instance of `info` (whose vmctx is laid out by `offsets`)
+    /// cannot be allocated here whatever is in use, if it cannot: checked
+    /// before anything is allocated for it.
+    fn validate_module(&self, info: &ModuleInfo, offsets: &VMOffsets) -> Result<()> {
+        let _ = (info, offsets);
+        Ok(())
+    }
     /// A zeroed vmctx block for a module with `offsets`.
     fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock>;
     /// A linear memory of type `ty`, at its minimum size, laid out for
-    /// `tunables.bounds_checks`.
-    fn allocate_memory(&self, ty: MemoryType, tunables: &Tunables) -> Result<LinearMemory>;
+    /// `tunables.bounds_checks`. `image`, if given, is the memory image of
+    /// the module's memory 0 being allocated here, which the allocator
+    /// may put in place now (`LinearMemory::map_image` then leaves it);
+    /// it is given only when nothing can see the memory before the data
+    /// segments' turn (`MemoryImage::early`).
+    fn allocate_memory(
+        &self,
+        ty: MemoryType,
+        tunables: &Tunables,
+        image: Option<&MemoryImage>,
+    ) -> Result<LinearMemory>;
     /// A table of type `ty` at its minimum size, every element `init`.
     fn allocate_table(&self, ty: TableType, init: usize) -> Result<TableData>;
     /// Take back what the `allocate_` methods gave out, once nothing can
@@ -53,10 +117,17 @@ pub struct OnDemandAllocator;
 impl InstanceAllocator for OnDemandAllocator {
     fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock> {
         let words = (offsets.size() as usize).div_ceil(size_of::<u128>());
-        Ok(VmctxBlock(vec![0u128; words].into_boxed_slice()))
+        Ok(VmctxBlock(Block::Heap(
+            vec![0u128; words].into_boxed_slice(),
+        )))
     }
 
-    fn allocate_memory(&self, ty: MemoryType, tunables: &Tunables) -> Result<LinearMemory> {
+    fn allocate_memory(
+        &self,
+        ty: MemoryType,
+        tunables: &Tunables,
+        _image: Option<&MemoryImage>,
+    ) -> Result<LinearMemory> {
         LinearMemory::new(ty, tunables.bounds_checks)
     }
 

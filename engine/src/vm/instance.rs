@@ -178,7 +178,8 @@ fn segment_offset(bits: u128, is64: bool) -> usize {
 impl StoreObjects {
     /// Step 2: the vmctx block of an instance of `module` and the memories
     /// and tables it defines, once `limiter` (the store's, if it has one)
-    /// admits them: a refusal allocates nothing. The memories and tables
+    /// and the allocator (its limits on modules) admit them: a refusal
+    /// allocates nothing. The memories and tables
     /// join the store at once (a later failure leaves them unused until
     /// the store is dropped); the instance joins it at `publish`. Imported
     /// entries of the index lists are filled in by `init_vmctx`.
@@ -197,10 +198,18 @@ impl StoreObjects {
             };
             limits::admit(limiter, self.counts(), new)?;
         }
-        let vmctx = self.allocator.allocate_vmctx(module.offsets())?;
+        self.allocator.validate_module(info, module.offsets())?;
+        // Memory 0's image goes to the allocator only when nothing can see
+        // the memory before the data segments' turn (`MemoryImage::early`).
+        let image = module.memory_image().filter(|image| image.early);
         let mut memories = vec![usize::MAX; info.num_imported_memories as usize];
-        for ty in &info.memories[info.num_imported_memories as usize..] {
-            let memory = self.allocator.allocate_memory(*ty, tunables)?;
+        for (i, ty) in info.memories[info.num_imported_memories as usize..]
+            .iter()
+            .enumerate()
+        {
+            // An image exists only when memory 0 is defined: defined index 0.
+            let image = if i == 0 { image } else { None };
+            let memory = self.allocator.allocate_memory(*ty, tunables, image)?;
             memories.push(self.push_memory(memory));
         }
         let mut tables = vec![usize::MAX; info.num_imported_tables as usize];
@@ -208,6 +217,9 @@ impl StoreObjects {
             let table = self.allocator.allocate_table(*ty, 0)?;
             tables.push(self.push_table(table));
         }
+        // Last: nothing after it can fail, so the block is never dropped
+        // outside the store (see `InstanceAllocator`).
+        let vmctx = self.allocator.allocate_vmctx(module.offsets())?;
         Ok(Box::new(InstanceData {
             vmctx,
             index: self.instances.len(),
@@ -353,12 +365,13 @@ impl StoreObjects {
                     let table = &mut self.tables[inst.tables[*table as usize]];
                     match dst
                         .checked_add(seg.items.len())
-                        .filter(|&end| end <= table.elements.len())
+                        .filter(|&end| end <= table.elements().len())
                     {
                         Some(end) => {
                             // Evaluated straight into the table: items are
                             // constants, so none reads the table.
-                            for (slot, item) in table.elements[dst..end].iter_mut().zip(&seg.items)
+                            for (slot, item) in
+                                table.elements_mut()[dst..end].iter_mut().zip(&seg.items)
                             {
                                 *slot = inst.eval(&self.globals, item) as usize;
                             }

@@ -235,7 +235,7 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: usize
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, i) = unsafe { context(vmctx) };
     let inst = &objects.instances[i];
-    let elements = &mut objects.tables[inst.tables[table as usize]].elements;
+    let elements = objects.tables[inst.tables[table as usize]].elements_mut();
     match range(dst, len, elements.len()) {
         Some(r) => {
             elements[r].fill(val);
@@ -261,17 +261,17 @@ unsafe extern "C" fn table_copy(
         inst.tables[src_table as usize],
     );
     let (src_len, dst_len) = (
-        objects.tables[s].elements.len(),
-        objects.tables[d].elements.len(),
+        objects.tables[s].elements().len(),
+        objects.tables[d].elements().len(),
     );
     let (Some(sr), Some(dr)) = (range(src, len, src_len), range(dst, len, dst_len)) else {
         return TRAP;
     };
     if d == s {
-        objects.tables[d].elements.copy_within(sr, dr.start);
+        objects.tables[d].elements_mut().copy_within(sr, dr.start);
     } else {
-        let items = objects.tables[s].elements[sr].to_vec();
-        objects.tables[d].elements[dr].copy_from_slice(&items);
+        let items = objects.tables[s].elements()[sr].to_vec();
+        objects.tables[d].elements_mut()[dr].copy_from_slice(&items);
     }
     OK
 }
@@ -296,7 +296,7 @@ unsafe extern "C" fn table_init(
     let (src, len) = (u64::from(src), u64::from(len));
     let (Some(sr), Some(dr)) = (
         range(src, len, items.len()),
-        range(dst, len, objects.tables[t].elements.len()),
+        range(dst, len, objects.tables[t].elements().len()),
     ) else {
         return TRAP;
     };
@@ -304,7 +304,7 @@ unsafe extern "C" fn table_init(
         .iter()
         .map(|x| inst.eval(&objects.globals, x) as usize)
         .collect();
-    objects.tables[t].elements[dr].copy_from_slice(&values);
+    objects.tables[t].elements_mut()[dr].copy_from_slice(&values);
     OK
 }
 

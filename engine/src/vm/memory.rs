@@ -10,6 +10,12 @@
 //! memories, whose indices no reservation can cover; 1-byte pages, whose
 //! length need not end on a host page) maps only its current size and may
 //! move when it grows; compiled code checks every access.
+//!
+//! A memory from the pooling allocator (`pooling.rs`) lives in a slot of
+//! the pool's reservation instead: the same layout (a guarded memory's
+//! slot is a whole guard reservation), but grown with `mprotect` only,
+//! never moved, at most the pool's `max_memory_size`, and never unmapped:
+//! the allocator resets the slot and hands it out again.
 
 use super::limits::{ResourceLimiter, memory_bytes};
 use super::memory_image::MemoryImage;
@@ -34,7 +40,7 @@ const MAX_GUARDED_BYTES: usize = 1 << 32;
 /// straddling the end of the reservation is not guaranteed to fault before
 /// writing its tail into whatever is mapped next (aarch64 may write the
 /// accessible part), which can be another memory.
-const GUARD_RESERVATION: usize = MAX_GUARDED_BYTES // the memory
+pub const GUARD_RESERVATION: usize = MAX_GUARDED_BYTES // the memory
     + (u32::MAX as usize + 1) // the largest offset
     + WASM_PAGE_SIZE; // the rest of the widest access
 
@@ -60,10 +66,38 @@ pub struct LinearMemory {
     pub ty: MemoryType,
     /// What compiled code reads; boxed so its address is stable.
     pub def: Box<VMMemoryDefinition>,
+    /// The pool slot this memory lives in, if a pooling allocator made it
+    /// (it then owns no mapping of its own).
+    pool: Option<PoolSlot>,
 }
 
-// SAFETY: the mapping is owned by this value; the store hands out access
-// only through `&`/`&mut` of the store.
+/// A pooled memory's slot, and the state of it the pool needs to reset
+/// and reuse the slot.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSlot {
+    pub index: u32,
+    /// Bytes from the slot's start that are read/write: `def.length`
+    /// rounded up to the host page. The rest of the slot is `PROT_NONE`.
+    pub accessible: usize,
+    /// The memory image mapped privately over part of the slot, if any.
+    pub image: Option<MappedImage>,
+    /// Most bytes the memory may grow to in this slot (the pool's
+    /// `max_memory_size`; the slot has room for it).
+    pub limit: usize,
+}
+
+/// Which memory image a pool slot holds, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MappedImage {
+    /// `MemoryImage::id`.
+    pub id: u64,
+    /// `MemoryImage::offset` and `len`: host-page aligned.
+    pub offset: usize,
+    pub len: usize,
+}
+
+// SAFETY: the mapping (or pool slot) is owned by this value; the store
+// hands out access only through `&`/`&mut` of the store.
 unsafe impl Send for LinearMemory {}
 
 fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
@@ -96,7 +130,9 @@ fn byte_len(ty: &MemoryType, pages: u64) -> Option<usize> {
 }
 
 impl LinearMemory {
-    pub fn new(ty: MemoryType, mode: BoundsChecks) -> Result<LinearMemory> {
+    /// The byte length of a memory of type `ty` at its minimum, or why
+    /// such a memory cannot be created.
+    pub fn validate(ty: &MemoryType) -> Result<usize> {
         if !matches!(ty.page_size_log2, 0 | 16) {
             bail!(
                 "unsupported memory page size 2^{} (1 or 65536 bytes)",
@@ -117,9 +153,14 @@ impl LinearMemory {
                 ty.minimum
             );
         }
-        let Some(len) = byte_len(&ty, ty.minimum) else {
-            bail!("memory minimum of {} pages is too large", ty.minimum);
-        };
+        match byte_len(ty, ty.minimum) {
+            Some(len) => Ok(len),
+            None => bail!("memory minimum of {} pages is too large", ty.minimum),
+        }
+    }
+
+    pub fn new(ty: MemoryType, mode: BoundsChecks) -> Result<LinearMemory> {
+        let len = LinearMemory::validate(&ty)?;
         let guarded = uses_guard_pages(&ty, mode);
         let (ptr, mapped) = match (guarded, len) {
             (true, _) => {
@@ -133,6 +174,7 @@ impl LinearMemory {
                         base: ptr,
                         length: 0,
                     }),
+                    pool: None,
                 };
                 mem.make_accessible(0, len)?;
                 let mut mem = mem;
@@ -155,7 +197,40 @@ impl LinearMemory {
                 },
                 length: len,
             }),
+            pool: None,
         })
+    }
+
+    /// A memory of type `ty` (checked by [`LinearMemory::validate`]) of
+    /// `len` bytes in pool slot `slot`, which starts at `base`.
+    ///
+    /// # Safety
+    /// The slot must be this memory's alone until the allocator takes it
+    /// back; `slot.accessible` bytes from `base` must be read/write and
+    /// hold the memory's initial contents (zeros, or the image
+    /// `slot.image` over zeros), the rest of the slot `PROT_NONE`; the
+    /// slot must have room for `slot.limit` bytes and, if the memory is
+    /// guarded under `mode`, be a whole `GUARD_RESERVATION`.
+    pub unsafe fn pooled(
+        ty: MemoryType,
+        mode: BoundsChecks,
+        len: usize,
+        base: *mut u8,
+        slot: PoolSlot,
+    ) -> LinearMemory {
+        LinearMemory {
+            ptr: base,
+            mapped: 0,
+            guarded: uses_guard_pages(&ty, mode),
+            ty,
+            def: Box::new(VMMemoryDefinition { base, length: len }),
+            pool: Some(slot),
+        }
+    }
+
+    /// The pool slot this memory lives in, if a pooling allocator made it.
+    pub fn pool_slot(&self) -> Option<&PoolSlot> {
+        self.pool.as_ref()
     }
 
     fn make_accessible(&self, from: usize, to: usize) -> Result<()> {
@@ -233,6 +308,23 @@ impl LinearMemory {
             self.def.length,
             byte_len(&self.ty, new).ok_or_else(|| anyhow!("memory size overflows the host"))?,
         );
+        if let Some(slot) = self.pool {
+            if new_len > slot.limit {
+                bail!(
+                    "memory growth past the pooling allocator's max_memory_size of {} bytes",
+                    slot.limit
+                );
+            }
+            // In place: the slot has room for `limit` bytes, and a guarded
+            // slot keeps its guard after them.
+            let accessible = new_len.next_multiple_of(super::memory_image::host_page_size());
+            if accessible > slot.accessible {
+                self.make_accessible(slot.accessible, accessible)?;
+                self.pool = Some(PoolSlot { accessible, ..slot });
+            }
+            self.def.length = new_len;
+            return Ok(old);
+        }
         match self.guarded {
             true => self.make_accessible(old_len, new_len)?,
             false if new_len > self.mapped => {
@@ -265,13 +357,28 @@ impl LinearMemory {
     /// Put `image` in place of the data segments' copy: only on a memory
     /// nothing has written yet, and guarded (an image's mapping is part of
     /// the reservation, which never moves).
+    ///
+    /// A pooled memory whose slot already holds `image` (the allocator
+    /// put it there, see `InstanceAllocator::allocate_memory`) is left as
+    /// it is.
     pub fn map_image(&mut self, image: &MemoryImage) -> Result<()> {
         if !self.guarded || image.offset + image.len > self.def.length {
             bail!("memory image does not fit this memory");
         }
+        match self.pool.as_ref().and_then(|slot| slot.image) {
+            Some(held) if held.id == image.id => return Ok(()),
+            // The pool hands out a slot holding an image only to that
+            // image's module, and only to put it in place at once.
+            Some(_) => bail!("memory slot holds another memory image"),
+            None => {}
+        }
         // SAFETY: the range is inside our accessible reservation, and the
         // caller gives us a fresh memory whose bytes nothing refers to.
-        unsafe { image.map_at(self.ptr) }
+        unsafe { image.map_at(self.ptr) }?;
+        if let Some(slot) = &mut self.pool {
+            slot.image = Some(image.mapped());
+        }
+        Ok(())
     }
 
     pub fn data(&self) -> &[u8] {
@@ -287,7 +394,9 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        if !self.ptr.is_null() {
+        // A pooled memory's slot belongs to the pool, which resets it when
+        // the store gives the memory back.
+        if !self.ptr.is_null() && self.pool.is_none() {
             // SAFETY: unmapping exactly our own mapping.
             unsafe {
                 libc::munmap(self.ptr.cast(), self.mapped);

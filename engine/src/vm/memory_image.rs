@@ -10,13 +10,19 @@
 //! its initial size. Anything else (a segment for another memory too)
 //! keeps the segment-by-segment copy, whose order and traps the spec
 //! defines.
+//!
+//! The pooling allocator keeps an image mapped in a memory slot between
+//! instances of its module (`pooling.rs`), and may hand out a memory with
+//! the image already in place when nothing can observe memory before the
+//! data segments' turn (`MemoryImage::early`).
 
-use super::memory::{WASM_PAGE_SIZE, uses_guard_pages};
-use crate::info::{ConstExpr, DataMode, ModuleInfo};
+use super::memory::{MappedImage, WASM_PAGE_SIZE, uses_guard_pages};
+use crate::info::{ConstExpr, DataMode, ElemMode, ModuleInfo};
 use crate::tunables::BoundsChecks;
 use anyhow::{Result, bail};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct MemoryImage {
     fd: OwnedFd,
@@ -24,7 +30,19 @@ pub struct MemoryImage {
     pub offset: usize,
     /// Its length in bytes (host-page aligned).
     pub len: usize,
+    /// Unique in the process, never reused: how a pooling allocator knows
+    /// that a slot still holds this image (an address could be reused by
+    /// another module's image once this one is dropped).
+    pub id: u64,
+    /// No active element segment can trap, so nothing can observe memory
+    /// 0 between its allocation and its data segments' turn: a pooling
+    /// allocator may hand out the memory with the image already in place
+    /// (and keep it mapped in the slot for the next instance).
+    pub early: bool,
 }
+
+/// The next `MemoryImage::id`.
+static NEXT_IMAGE_ID: AtomicU64 = AtomicU64::new(1);
 
 impl MemoryImage {
     /// The image of `info`'s memory 0 after its active data segments, if
@@ -76,7 +94,22 @@ impl MemoryImage {
             contents[start - offset..start - offset + bytes.len()].copy_from_slice(bytes);
         }
         let fd = sealed_memfd(&contents).ok()?;
-        Some(MemoryImage { fd, offset, len })
+        Some(MemoryImage {
+            fd,
+            offset,
+            len,
+            id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
+            early: elements_cannot_trap(info),
+        })
+    }
+
+    /// What a pool slot records of this image once it is mapped there.
+    pub fn mapped(&self) -> MappedImage {
+        MappedImage {
+            id: self.id,
+            offset: self.offset,
+            len: self.len,
+        }
     }
 
     /// Map the image privately over `[base + offset, base + offset + len)`.
@@ -108,7 +141,28 @@ impl MemoryImage {
     }
 }
 
-fn host_page_size() -> usize {
+/// Whether every active element segment of `info` surely fits its table:
+/// a constant offset, and an end within the table's declared minimum
+/// (an imported table is at least that long).
+fn elements_cannot_trap(info: &ModuleInfo) -> bool {
+    info.elems.iter().all(|segment| match &segment.mode {
+        ElemMode::Passive | ElemMode::Declared => true,
+        ElemMode::Active { table, offset } => {
+            let start = match *offset {
+                ConstExpr::I32(c) => u64::from(c as u32),
+                ConstExpr::I64(c) => c as u64,
+                _ => return false,
+            };
+            let minimum = info.tables.get(*table as usize).map_or(0, |t| t.minimum);
+            start
+                .checked_add(segment.items.len() as u64)
+                .is_some_and(|end| end <= minimum)
+        }
+    })
+}
+
+/// The host's page size (a divisor of the wasm page size).
+pub fn host_page_size() -> usize {
     // SAFETY: plain query.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(n)

@@ -11,7 +11,8 @@
 //!   globals.
 //! - `instance.rs` — an instance's vmctx and the steps that build it;
 //!   `allocator.rs` — where instances' memories, tables and vmctx blocks
-//!   come from (`InstanceAllocator`); `objects.rs` — the runtime objects
+//!   come from (`InstanceAllocator`), and `pooling.rs`, the allocator
+//!   that reserves them once and reuses them; `objects.rs` — the runtime objects
 //!   one store owns, and the hooks back to the embedder's policies;
 //!   `limits.rs` — the `ResourceLimiter` every creation and growth asks.
 //! - `signals.rs`, `trap_codes.rs`, `thread_stack.rs` — turning faults in
@@ -35,6 +36,7 @@ pub mod limits;
 pub mod memory;
 pub mod memory_image;
 pub mod objects;
+pub mod pooling;
 pub mod registry;
 pub mod signals;
 pub mod table;
@@ -48,4 +50,5 @@ pub use instance::{Import, InstanceData, ModuleRuntime, SegmentError};
 pub use limits::ResourceLimiter;
 pub use memory::LinearMemory;
 pub use objects::{EpochAction, LimiterUser, StoreHooks, StoreObjects};
+pub use pooling::{PoolLimits, PoolingAllocator};
 pub use table::TableData;
