@@ -29,6 +29,11 @@ fn scaling(c: &mut Criterion) {
             "kiln",
             Box::new(KilnInstantiations::new(kiln::Config::new(), &wasm).unwrap()),
         ));
+        let pooling = KilnInstantiations::pooling_config();
+        engines.push((
+            "kiln-pooling",
+            Box::new(KilnInstantiations::new(pooling, &wasm).unwrap()),
+        ));
     }
     #[cfg(feature = "peers")]
     {

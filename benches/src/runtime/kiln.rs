@@ -1,12 +1,12 @@
 //! Kiln, with its own WASI preview1 (`kiln::wasi`).
 
-use super::{Calls, Runtime, Timer};
+use super::{Calls, Runtime, SCALING_SLOTS, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
 use kiln::{
-    BoundsChecks, Caller, Config, Engine, Func, Instance, InstancePre, Linker, Module, Store,
-    TypedFunc, Val,
+    BoundsChecks, Caller, Config, Engine, Func, Instance, InstanceAllocationStrategy, InstancePre,
+    Linker, Module, PoolingAllocationConfig, Store, TypedFunc, Val,
 };
 
 /// A store's data: the WASI context and the timing hooks' record.
@@ -29,7 +29,7 @@ pub type Variant = (&'static str, fn(&mut Config));
 /// Kiln configurations benchmarked beside the default one (`kiln`), by the
 /// id that ends their bench ids; `$KILN_BENCH_VARIANTS` picks them (see
 /// [`super::Runtimes`]).
-pub const VARIANTS: [Variant; 2] = [
+pub const VARIANTS: [Variant; 3] = [
     // Explicit bounds checks, with Spectre guards (the default)...
     ("kiln-explicit", |c| {
         c.bounds_checks(BoundsChecks::Explicit);
@@ -38,6 +38,10 @@ pub const VARIANTS: [Variant; 2] = [
     ("kiln-explicit-nospectre", |c| {
         c.bounds_checks(BoundsChecks::Explicit)
             .cranelift_spectre_guards(false);
+    }),
+    // The pooling allocator with its default limits (instantiation speed).
+    ("kiln-pooling", |c| {
+        c.allocation_strategy(InstanceAllocationStrategy::pooling());
     }),
 ];
 
@@ -234,6 +238,18 @@ impl KilnInstantiations {
         linker.func_wrap("host", "bump", |x: i32| x.wrapping_add(1))?;
         let pre = linker.instantiate_pre(&module)?;
         Ok(KilnInstantiations { engine, pre })
+    }
+
+    /// The pooling allocator, with room for the bench's threads (the rest
+    /// of its configuration is the default, as for wasmtime's).
+    pub fn pooling_config() -> Config {
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_core_instances(SCALING_SLOTS)
+            .total_memories(SCALING_SLOTS)
+            .total_tables(SCALING_SLOTS);
+        let mut config = Config::new();
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        config
     }
 }
 
