@@ -93,7 +93,7 @@ fn table_of(t: &wasm_table_t) -> Option<(&StoreRef, Table)> {
 }
 
 fn table_element(store: &StoreRef, t: Table) -> RefType {
-    store.with(|s| t.ty(&*s).element())
+    store.with(|s| t.ty(&*s).element().clone())
 }
 
 /// The element `r` (NULL: null) for a table of `t`'s element type.
@@ -113,7 +113,7 @@ pub extern "C" fn wasm_table_new(
     let ty = ty.table_type()?;
     let store = &store.store;
     let t = store.with(|s| -> Result<Table> {
-        let init = ref_to_kiln(init, ty.element(), store, &mut *s)?;
+        let init = ref_to_kiln(init, ty.element().clone(), store, &mut *s)?;
         Table::new(&mut *s, ty, init)
     });
     Some(extern_ref(store, t.ok()?.into()))

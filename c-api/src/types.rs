@@ -71,8 +71,10 @@ impl wasm_valtype_t {
             ValType::F32 => WASM_F32,
             ValType::F64 => WASM_F64,
             ValType::V128 => KILN_V128,
-            ValType::Ref(RefType::ExternRef) => WASM_EXTERNREF,
-            ValType::Ref(RefType::FuncRef) => WASM_FUNCREF,
+            // wasm.h has two reference kinds: a typed function reference
+            // (typed function references) is a funcref to C.
+            ValType::Ref(r) if r.heap_type().is_func() => WASM_FUNCREF,
+            ValType::Ref(_) => WASM_EXTERNREF,
         };
         wasm_valtype_t { kind }
     }
@@ -132,7 +134,7 @@ fn valtypes(types: &[ValType]) -> wasm_valtype_vec_t {
     Vector::from_vec(
         types
             .iter()
-            .map(|&t| Some(Box::new(wasm_valtype_t::from_kiln(t))))
+            .map(|t| Some(Box::new(wasm_valtype_t::from_kiln(t.clone()))))
             .collect(),
     )
 }
@@ -152,14 +154,14 @@ impl wasm_externtype_t {
                 results: valtypes(f.results()),
             },
             ExternType::Global(g) => TypeKind::Global {
-                content: Box::new(wasm_valtype_t::from_kiln(g.content())),
+                content: Box::new(wasm_valtype_t::from_kiln(g.content().clone())),
                 mutability: match g.mutability() {
                     Mutability::Const => WASM_CONST,
                     Mutability::Var => WASM_VAR,
                 },
             },
             ExternType::Table(t) => TypeKind::Table {
-                element: Box::new(wasm_valtype_t::from_kiln(ValType::Ref(t.element()))),
+                element: Box::new(wasm_valtype_t::from_kiln(ValType::Ref(t.element().clone()))),
                 limits: wasm_limits_t::from_kiln(t.minimum(), t.maximum()),
             },
             ExternType::Memory(m) => TypeKind::Memory {

@@ -122,8 +122,8 @@ impl wasm_val_t {
             return Ok(v);
         }
         match self.kind {
-            WASM_FUNCREF => ref_to_kiln(self.ref_(), RefType::FuncRef, store, cx),
-            WASM_EXTERNREF => ref_to_kiln(self.ref_(), RefType::ExternRef, store, cx),
+            WASM_FUNCREF => ref_to_kiln(self.ref_(), RefType::FUNCREF, store, cx),
+            WASM_EXTERNREF => ref_to_kiln(self.ref_(), RefType::EXTERNREF, store, cx),
             KILN_V128 => bail!("v128 values cannot be passed as wasm_val_t"),
             k => bail!("invalid wasm_valkind_t {k}"),
         }
@@ -182,8 +182,9 @@ impl wasm_val_t {
     /// A zero value of type `t`, as result slots start.
     pub(crate) fn zero(t: ValType) -> wasm_val_t {
         let mut v = wasm_val_t::null_ref();
+        let is_ref = t.is_ref();
         v.kind = crate::types::wasm_valtype_t::from_kiln(t).kind;
-        if !t.is_ref() {
+        if !is_ref {
             v.of = wasm_val_union { i64: 0 };
         }
         v
@@ -204,22 +205,23 @@ pub(crate) fn ref_to_kiln(
     cx: impl AsContextMut<Data = StoreData>,
 ) -> Result<Val> {
     let Some(r) = r else {
-        return Ok(Val::null_ref(ty));
+        return Ok(Val::null_ref(&ty));
     };
     if let Some(s) = &r.store
         && !std::rc::Rc::ptr_eq(s, store)
     {
         bail!("object used with the wrong store");
     }
-    match ty {
-        RefType::FuncRef => match r.obj {
+    if ty.heap_type().is_func() {
+        match r.obj {
             Obj::Extern(Extern::Func(f)) => Ok(Val::FuncRef(Some(f))),
             _ => Err(anyhow!("a funcref must be a function")),
-        },
-        RefType::ExternRef => Ok(Val::ExternRef(Some(ExternRef::new(
+        }
+    } else {
+        Ok(Val::ExternRef(Some(ExternRef::new(
             cx,
             Held(r.obj.clone()),
-        )))),
+        ))))
     }
 }
 

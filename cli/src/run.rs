@@ -331,7 +331,7 @@ pub fn run(mut o: RunCommand) -> Result<ExitCode> {
         .params()
         .iter()
         .zip(&params)
-        .map(|(&t, s)| {
+        .map(|(t, s)| {
             parse_arg(t, s).with_context(|| {
                 format!(
                     "bad argument `{}` for a parameter of type {t}",
@@ -383,7 +383,7 @@ fn parse_int(s: &str) -> Result<i128> {
 }
 
 /// A parameter of type `ty` from the command line.
-fn parse_arg(ty: ValType, s: &OsStr) -> Result<Val> {
+fn parse_arg(ty: &ValType, s: &OsStr) -> Result<Val> {
     let Some(s) = s.to_str() else {
         bail!("not UTF-8");
     };

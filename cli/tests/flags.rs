@@ -498,6 +498,44 @@ fn optimize_and_features() {
     );
 }
 
+/// `-W function-references`: on by default; off, a module that uses them
+/// is refused by validation.
+#[test]
+fn function_references_switch() {
+    let m = r#"(module
+        (type $ii (func (param i32) (result i32)))
+        (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+        (elem declare func $inc)
+        (func (export "apply") (param i32) (result i32)
+          (call_ref $ii (local.get 0) (ref.func $inc))))"#;
+    check(
+        m,
+        &["run", "{}", "--invoke", "apply", "41"],
+        0,
+        Stdout("42\n"),
+    );
+    check(
+        m,
+        &[
+            "run",
+            "-W",
+            "function-references=n",
+            "{}",
+            "--invoke",
+            "apply",
+            "41",
+        ],
+        1,
+        Says("function references support is not enabled"),
+    );
+    check(
+        m,
+        &["run", "--wasm", "2.0", "{}", "--invoke", "apply", "41"],
+        1,
+        Says("function references support is not enabled"),
+    );
+}
+
 /// `-W nan-canonicalization`: a NaN with a payload in, the canonical NaN
 /// out (0x7fc00000); without it x86-64 keeps the payload.
 #[test]

@@ -14,7 +14,7 @@ use kiln_spec_tests::suites::ScriptFeatures;
 use crate::error::Error;
 use crate::module::Module;
 use crate::store::{Config, ExternVal, ModuleAddr, Store};
-use crate::value::{Ref, RefType, Value};
+use crate::value::{Ref, RefKind, Value};
 
 /// The instructions one action may execute: an `invoke` with everything it
 /// calls, or an instantiation with its start function.
@@ -118,8 +118,8 @@ fn to_value(v: &sb::Value) -> Outcome<Value> {
         sb::Value::F32(b) => Value::F32(*b),
         sb::Value::F64(b) => Value::F64(*b),
         sb::Value::V128(b) => Value::V128(*b),
-        sb::Value::FuncRef { is_null: true } => Value::Ref(Ref::Null(RefType::Func)),
-        sb::Value::ExternRef(None) => Value::Ref(Ref::Null(RefType::Extern)),
+        sb::Value::FuncRef { is_null: true } => Value::Ref(Ref::Null(RefKind::Func)),
+        sb::Value::ExternRef(None) => Value::Ref(Ref::Null(RefKind::Extern)),
         sb::Value::ExternRef(Some(n)) => Value::Ref(Ref::Extern(*n)),
         other => return Err(Failure::Other(format!("unsupported argument {other:?}"))),
     })
@@ -132,9 +132,9 @@ fn from_value(v: Value) -> sb::Value {
         Value::F32(b) => sb::Value::F32(b),
         Value::F64(b) => sb::Value::F64(b),
         Value::V128(b) => sb::Value::V128(b),
-        Value::Ref(Ref::Null(RefType::Func)) => sb::Value::FuncRef { is_null: true },
+        Value::Ref(Ref::Null(RefKind::Func)) => sb::Value::FuncRef { is_null: true },
         Value::Ref(Ref::Func(_)) => sb::Value::FuncRef { is_null: false },
-        Value::Ref(Ref::Null(RefType::Extern)) => sb::Value::ExternRef(None),
+        Value::Ref(Ref::Null(RefKind::Extern)) => sb::Value::ExternRef(None),
         Value::Ref(Ref::Extern(n)) => sb::Value::ExternRef(Some(n)),
     }
 }

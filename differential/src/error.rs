@@ -18,6 +18,10 @@ pub enum Trap {
     /// `call_indirect` through a null table entry.
     UninitializedElement,
     IndirectCallTypeMismatch,
+    /// `ref.as_non_null` of a null reference.
+    NullReference,
+    /// `call_ref` or `return_call_ref` of a null reference.
+    NullFunctionReference,
     /// The call-depth (or value-stack) limit was reached: the spec's
     /// "resource exhaustion" for the call stack.
     CallStackExhausted,
@@ -36,6 +40,8 @@ impl Trap {
             Trap::UndefinedElement => "undefined element",
             Trap::UninitializedElement => "uninitialized element",
             Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::NullReference => "null reference",
+            Trap::NullFunctionReference => "null function reference",
             Trap::CallStackExhausted => "call stack exhausted",
         }
     }

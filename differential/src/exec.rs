@@ -99,7 +99,7 @@ fn broken(what: &str) -> Error {
 /// results. Arguments are checked against the function's type.
 pub fn invoke(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Error> {
     let ty = store.func(f)?.ty().clone();
-    Store::check_args(&ty, args)?;
+    store.check_args(&ty, args)?;
     let fuel = store.config.fuel;
     let mut m = Machine {
         store,
@@ -207,7 +207,10 @@ impl Machine<'_> {
                 let args = self.values.split_off(base);
                 let results = func(&args)?;
                 if results.len() != ty.results.len()
-                    || results.iter().zip(&ty.results).any(|(v, t)| v.ty() != *t)
+                    || !results
+                        .iter()
+                        .zip(&ty.results)
+                        .all(|(v, t)| self.store.value_has_type(*v, *t))
                 {
                     return Err(Error::Invalid("host function returned wrong types".into()));
                 }
@@ -390,6 +393,16 @@ impl Machine<'_> {
         Ok(f)
     }
 
+    /// The callee of `call_ref` / `return_call_ref`: the popped reference,
+    /// which must not be null.
+    fn ref_callee(&mut self) -> Result<FuncAddr, Error> {
+        match self.pop_ref()? {
+            Ref::Func(f) => Ok(f),
+            Ref::Null(_) => Err(Trap::NullFunctionReference.into()),
+            Ref::Extern(_) => Err(broken("extern ref called")),
+        }
+    }
+
     /// Execute one instruction of `frame`.
     fn step(&mut self, frame: &mut Frame, instr: &Instr) -> Result<Flow, Error> {
         let next = frame.pc + 1;
@@ -463,6 +476,24 @@ impl Machine<'_> {
                     self.indirect_callee(frame, *type_idx, *table)?,
                 ));
             }
+            // The reference's type, checked by validation, is the call's:
+            // only null is left to trap on.
+            Instr::CallRef(_) => return Ok(Flow::Call(self.ref_callee()?)),
+            Instr::ReturnCallRef(_) => return Ok(Flow::TailCall(self.ref_callee()?)),
+            Instr::BrOnNull(l) => {
+                let r = self.pop_ref()?;
+                if r.is_null() {
+                    return self.branch(frame, *l);
+                }
+                self.push(Value::Ref(r));
+            }
+            Instr::BrOnNonNull(l) => {
+                let r = self.pop_ref()?;
+                if !r.is_null() {
+                    self.push(Value::Ref(r));
+                    return self.branch(frame, *l);
+                }
+            }
 
             // ---- Reference instructions ----
             Instr::RefNull(t) => self.push(Value::Ref(Ref::Null(*t))),
@@ -473,6 +504,13 @@ impl Machine<'_> {
             Instr::RefFunc(x) => {
                 let f = addr(&self.module(frame)?.funcaddrs, *x, "function")?;
                 self.push(Value::Ref(Ref::Func(f)));
+            }
+            Instr::RefAsNonNull => {
+                let r = self.pop_ref()?;
+                if r.is_null() {
+                    return Err(Trap::NullReference.into());
+                }
+                self.push(Value::Ref(r));
             }
 
             // ---- Parametric instructions ----

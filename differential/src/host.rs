@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::store::{ExternVal, ModuleAddr, ModuleInst, Store};
 use crate::value::{
-    FuncType, GlobalType, Limits, MemoryType, Ref, RefType, TableType, ValType, Value,
+    FuncType, GlobalType, HeapType, Limits, MemoryType, RefKind, RefType, TableType, ValType, Value,
 };
 
 /// Allocate the `spectest` instance in `store` and return its address.
@@ -56,10 +56,13 @@ pub fn spectest(store: &mut Store) -> Result<ModuleAddr, Error> {
                     min: 10,
                     max: Some(20),
                 },
-                elem: RefType::Func,
+                elem: RefType {
+                    nullable: true,
+                    heap: HeapType::Func,
+                },
                 is64,
             },
-            Ref::Null(RefType::Func),
+            crate::value::Ref::Null(RefKind::Func),
         )?;
         inst.exports
             .push((name.to_string(), ExternVal::Table(table)));

@@ -24,8 +24,9 @@ fn link_err(msg: String) -> Error {
 
 impl Store {
     /// Check that `ext` matches the import `desc` (§4.5.2 "Import
-    /// Matching"): equal function and global types, equal table element
-    /// types, and limits subtyping for tables and memories, where the
+    /// Matching"): equal function types (final without GC), global
+    /// types matching as values (covariant if immutable), equal table
+    /// element types, and limits subtyping for tables and memories, where the
     /// provided limits' minimum is the instance's *current* size.
     fn check_import(
         &self,
@@ -81,7 +82,14 @@ impl Store {
             }
             (ImportDesc::Global(want), ExternVal::Global(a)) => {
                 let have = self.global(a).map_err(|e| e.to_string())?.ty;
-                if have != *want {
+                // An immutable global may hold a subtype of the expected
+                // content (§4.5.2, Wasm 3.0); a mutable one is invariant.
+                let ok = have.mutable == want.mutable
+                    && match want.mutable {
+                        false => have.content.matches(want.content),
+                        true => have.content == want.content,
+                    };
+                if !ok {
                     return Err(format!(
                         "global type mismatch: expected {want:?}, got {have:?}"
                     ));
@@ -200,8 +208,20 @@ impl Store {
             elem_vals.push(refs);
         }
 
-        for t in &module.tables {
-            let a = self.alloc_table(*t, Ref::Null(t.elem))?;
+        // A table's initialiser (typed function references) sees the
+        // imported globals and every function, like a global's.
+        let mut table_inits = Vec::with_capacity(module.tables.len());
+        for (i, t) in module.tables.iter().enumerate() {
+            table_inits.push(match module.table_inits.get(i).and_then(Option::as_ref) {
+                None => Ref::Null(t.elem.heap.kind()),
+                Some(e) => match self.eval_const(&inst, e)? {
+                    Value::Ref(r) => r,
+                    v => return Err(Error::Invalid(format!("table initialiser produced {v}"))),
+                },
+            });
+        }
+        for (t, init) in module.tables.iter().zip(table_inits) {
+            let a = self.alloc_table(*t, init)?;
             inst.tableaddrs.push(a);
         }
         for m in &module.memories {

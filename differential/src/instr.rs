@@ -7,7 +7,7 @@
 //! (`iN.unop`, `iN.binop`, `fN.relop`, `cvtop`, ...), so that the numeric
 //! semantics in [`crate::numeric`] read like §4.3 "Numerics".
 
-use crate::value::{RefType, Value};
+use crate::value::{RefKind, Value};
 
 /// Operand width of an integer or float instruction.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -237,11 +237,22 @@ pub enum Instr {
         type_idx: u32,
         table: u32,
     },
+    /// `call_ref $t` (typed function references): the type only matters
+    /// to validation.
+    CallRef(u32),
+    /// `return_call_ref $t`.
+    ReturnCallRef(u32),
+    /// `br_on_null l`.
+    BrOnNull(u32),
+    /// `br_on_non_null l`.
+    BrOnNonNull(u32),
 
     // Reference instructions (§4.4.2).
-    RefNull(RefType),
+    RefNull(RefKind),
     RefIsNull,
     RefFunc(u32),
+    /// `ref.as_non_null`.
+    RefAsNonNull,
 
     // Parametric instructions (§4.4.4); typed `select` behaves identically.
     Drop,

@@ -58,7 +58,7 @@ pub use backend::InterpBackend;
 pub use error::{Error, Trap};
 pub use module::Module;
 pub use store::{Config, ExternVal, ModuleAddr, Store};
-pub use value::{FuncType, Ref, RefType, ValType, Value};
+pub use value::{FuncType, HeapType, Ref, RefKind, RefType, TypeId, ValType, Value};
 
 impl Store {
     /// Invoke function `f` with `args`; see [`exec::invoke`].

@@ -4,8 +4,9 @@
 //! [`features`] (the engine's set), then decodes every section into the
 //! plain data structures below. Function bodies are translated into [`Instr`] vectors
 //! with block ends resolved (see [`crate::instr`]), by a wasmparser
-//! `VisitOperator` that has a method for every operator: Wasm 2.0's and
-//! tail calls' decode, other later proposals' are refused by name.
+//! `VisitOperator` that has a method for every operator: those of Wasm 2.0,
+//! tail calls, typed function references and wide arithmetic decode, other
+//! later proposals' are refused by name.
 
 use std::sync::Arc;
 
@@ -13,14 +14,17 @@ use wasmparser as wp;
 
 use crate::error::Error;
 use crate::instr::*;
-use crate::value::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType, Value};
+use crate::value::{
+    FuncType, GlobalType, HeapType, Limits, MemoryType, RefKind, RefType, TableType, TypeId,
+    ValType, Value,
+};
 
 /// The feature set the interpreter implements: the engine's, read from
 /// [`kiln::Features::ALL`] (a plain set of flags; none of the engine's
 /// execution code), today Wasm 2.0 (MVP, mutable globals, sign extension,
 /// saturating truncation, multi-value, bulk memory, reference types,
 /// fixed-width SIMD), tail calls, multi-memory, memory64, extended
-/// constant expressions, and of the proposals custom page sizes and wide
+/// constant expressions, typed function references, and of the proposals custom page sizes and wide
 /// arithmetic. A proposal the engine gains before the interpreter does
 /// validates here, then fails decoding (see `translate`) with a compile
 /// error the oracle reports as a disagreement.
@@ -65,7 +69,7 @@ pub struct Export {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConstExpr {
     Const(Value),
-    RefNull(RefType),
+    RefNull(RefKind),
     RefFunc(u32),
     GlobalGet(u32),
     /// Several instructions (extended constant expressions), in order.
@@ -143,6 +147,10 @@ pub struct Module {
     /// Shared with every instance's function instances.
     pub funcs: Vec<Arc<Func>>,
     pub tables: Vec<TableType>,
+    /// The initialiser of each defined table that has one (typed
+    /// function references), by position in `tables`; a table without
+    /// one starts out null.
+    pub table_inits: Vec<Option<ConstExpr>>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<Global>,
     pub exports: Vec<Export>,
@@ -184,10 +192,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                 for group in r {
                     for sub in group.map_err(|e| e.to_string())?.into_types() {
                         match &sub.composite_type.inner {
-                            wp::CompositeInnerType::Func(f) => m.types.push(FuncType {
-                                params: val_types(f.params())?,
-                                results: val_types(f.results())?,
-                            }),
+                            wp::CompositeInnerType::Func(f) => {
+                                let ty = FuncType {
+                                    params: val_types(f.params(), &m.types)?,
+                                    results: val_types(f.results(), &m.types)?,
+                                };
+                                m.types.push(ty);
+                            }
                             other => return Err(format!("unsupported type {other}")),
                         }
                     }
@@ -198,9 +209,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                     let imp = imp.map_err(|e| e.to_string())?;
                     let desc = match imp.ty {
                         wp::TypeRef::Func(t) => ImportDesc::Func(t),
-                        wp::TypeRef::Table(t) => ImportDesc::Table(table_type(&t)?),
+                        wp::TypeRef::Table(t) => ImportDesc::Table(table_type(&t, &m.types)?),
                         wp::TypeRef::Memory(t) => ImportDesc::Memory(memory_type(&t)?),
-                        wp::TypeRef::Global(t) => ImportDesc::Global(global_type(&t)?),
+                        wp::TypeRef::Global(t) => ImportDesc::Global(global_type(&t, &m.types)?),
                         other => return Err(format!("unsupported import {other:?}")),
                     };
                     m.imports.push(Import {
@@ -218,10 +229,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
             wp::Payload::TableSection(r) => {
                 for t in r {
                     let t = t.map_err(|e| e.to_string())?;
-                    if !matches!(t.init, wp::TableInit::RefNull) {
-                        return Err("table initializer expressions are not in Wasm 2.0".into());
-                    }
-                    m.tables.push(table_type(&t.ty)?);
+                    m.table_inits.push(match &t.init {
+                        wp::TableInit::RefNull => None,
+                        wp::TableInit::Expr(e) => Some(const_expr(e)?),
+                    });
+                    m.tables.push(table_type(&t.ty, &m.types)?);
                 }
             }
             wp::Payload::MemorySection(r) => {
@@ -234,7 +246,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                 for g in r {
                     let g = g.map_err(|e| e.to_string())?;
                     m.globals.push(Global {
-                        ty: global_type(&g.ty)?,
+                        ty: global_type(&g.ty, &m.types)?,
                         init: const_expr(&g.init_expr)?,
                     });
                 }
@@ -258,7 +270,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
             wp::Payload::StartSection { func, .. } => m.start = Some(func),
             wp::Payload::ElementSection(r) => {
                 for e in r {
-                    m.elems.push(elem_segment(e.map_err(|e| e.to_string())?)?);
+                    m.elems
+                        .push(elem_segment(e.map_err(|e| e.to_string())?, &m.types)?);
                 }
             }
             wp::Payload::DataSection(r) => {
@@ -297,40 +310,54 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
     Ok(m)
 }
 
-fn val_type(t: wp::ValType) -> Result<ValType, String> {
+/// A value type; `types` are the module's types so far, which concrete
+/// references name.
+fn val_type(t: wp::ValType, types: &[FuncType]) -> Result<ValType, String> {
     Ok(match t {
         wp::ValType::I32 => ValType::I32,
         wp::ValType::I64 => ValType::I64,
         wp::ValType::F32 => ValType::F32,
         wp::ValType::F64 => ValType::F64,
-        wp::ValType::Ref(r) => ref_type(r)?.val_type(),
+        wp::ValType::Ref(r) => ValType::Ref(ref_type(r, types)?),
         wp::ValType::V128 => ValType::V128,
     })
 }
 
-fn val_types(ts: &[wp::ValType]) -> Result<Vec<ValType>, String> {
-    ts.iter().map(|t| val_type(*t)).collect()
+fn val_types(ts: &[wp::ValType], types: &[FuncType]) -> Result<Vec<ValType>, String> {
+    ts.iter().map(|t| val_type(*t, types)).collect()
 }
 
-fn ref_type(r: wp::RefType) -> Result<RefType, String> {
-    if r == wp::RefType::FUNCREF {
-        Ok(RefType::Func)
-    } else if r == wp::RefType::EXTERNREF {
-        Ok(RefType::Extern)
-    } else {
-        Err(format!("unsupported reference type {r}"))
-    }
+fn ref_type(r: wp::RefType, types: &[FuncType]) -> Result<RefType, String> {
+    let heap = match r.heap_type() {
+        wp::HeapType::FUNC => HeapType::Func,
+        wp::HeapType::EXTERN => HeapType::Extern,
+        wp::HeapType::Concrete(i) => {
+            let ty = i
+                .as_module_index()
+                .and_then(|i| types.get(i as usize))
+                // Without GC a type can name only earlier ones (validation
+                // refuses recursive types), so this is a backstop.
+                .ok_or_else(|| format!("unsupported reference type {r} (recursive type?)"))?;
+            HeapType::Concrete(TypeId::of(ty))
+        }
+        _ => return Err(format!("unsupported reference type {r}")),
+    };
+    Ok(RefType {
+        nullable: r.is_nullable(),
+        heap,
+    })
 }
 
-fn heap_ref_type(h: wp::HeapType) -> Result<RefType, String> {
+/// What `ref.null h` is a null of.
+fn heap_kind(h: wp::HeapType) -> Result<RefKind, String> {
     match h {
-        wp::HeapType::FUNC => Ok(RefType::Func),
-        wp::HeapType::EXTERN => Ok(RefType::Extern),
+        wp::HeapType::FUNC | wp::HeapType::Concrete(_) => Ok(RefKind::Func),
+        wp::HeapType::EXTERN => Ok(RefKind::Extern),
         other => Err(format!("unsupported heap type {other:?}")),
     }
 }
 
-fn table_type(t: &wp::TableType) -> Result<TableType, String> {
+fn table_type(t: &wp::TableType, types: &[FuncType]) -> Result<TableType, String> {
     if t.shared {
         return Err("unsupported shared table".into());
     }
@@ -339,7 +366,7 @@ fn table_type(t: &wp::TableType) -> Result<TableType, String> {
             min: t.initial,
             max: t.maximum,
         },
-        elem: ref_type(t.element_type)?,
+        elem: ref_type(t.element_type, types)?,
         is64: t.table64,
     })
 }
@@ -363,10 +390,10 @@ fn memory_type(t: &wp::MemoryType) -> Result<MemoryType, String> {
     })
 }
 
-fn global_type(t: &wp::GlobalType) -> Result<GlobalType, String> {
+fn global_type(t: &wp::GlobalType, types: &[FuncType]) -> Result<GlobalType, String> {
     Ok(GlobalType {
         mutable: t.mutable,
-        content: val_type(t.content_type)?,
+        content: val_type(t.content_type, types)?,
     })
 }
 
@@ -392,9 +419,7 @@ fn const_expr(e: &wp::ConstExpr) -> Result<ConstExpr, String> {
             wp::Operator::V128Const { value } => {
                 ConstInstr::Leaf(ConstExpr::Const(Value::V128(value.into())))
             }
-            wp::Operator::RefNull { hty } => {
-                ConstInstr::Leaf(ConstExpr::RefNull(heap_ref_type(hty)?))
-            }
+            wp::Operator::RefNull { hty } => ConstInstr::Leaf(ConstExpr::RefNull(heap_kind(hty)?)),
             wp::Operator::RefFunc { function_index } => {
                 ConstInstr::Leaf(ConstExpr::RefFunc(function_index))
             }
@@ -421,21 +446,28 @@ fn const_expr(e: &wp::ConstExpr) -> Result<ConstExpr, String> {
     }
 }
 
-fn elem_segment(e: wp::Element) -> Result<ElemSegment, String> {
+fn elem_segment(e: wp::Element, types: &[FuncType]) -> Result<ElemSegment, String> {
     let (ty, init) = match e.items {
         wp::ElementItems::Functions(r) => {
             let mut init = Vec::new();
             for f in r {
                 init.push(ConstExpr::RefFunc(f.map_err(|e| e.to_string())?));
             }
-            (RefType::Func, init)
+            // `(ref func)` since Wasm 3.0: no item is null.
+            (
+                RefType {
+                    nullable: false,
+                    heap: HeapType::Func,
+                },
+                init,
+            )
         }
         wp::ElementItems::Expressions(ty, r) => {
             let mut init = Vec::new();
             for x in r {
                 init.push(const_expr(&x.map_err(|e| e.to_string())?)?);
             }
-            (ref_type(ty)?, init)
+            (ref_type(ty, types)?, init)
         }
     };
     let mode = match e.kind {
@@ -478,7 +510,7 @@ fn decode_func(types: &[FuncType], type_idx: u32, body: &wp::FunctionBody) -> Re
     let mut locals = Vec::new();
     for l in body.get_locals_reader().map_err(|e| e.to_string())? {
         let (count, ty) = l.map_err(|e| e.to_string())?;
-        let ty = val_type(ty)?;
+        let ty = val_type(ty, types)?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
     let mut decoder = operators::BodyDecoder {
@@ -503,7 +535,7 @@ fn decode_func(types: &[FuncType], type_idx: u32, body: &wp::FunctionBody) -> Re
 /// The operator decoding, kept in its own namespace for the short names
 /// of lane shapes, widths and signs it uses.
 mod operators {
-    use super::{block_arity, heap_ref_type};
+    use super::{block_arity, heap_kind};
     use crate::instr::*;
     use crate::value::{FuncType, Value};
     use Half::{High, Low};
@@ -516,8 +548,8 @@ mod operators {
     /// Decodes the operators of one function body, one [`Instr`] each.
     ///
     /// It implements wasmparser's `VisitOperator` and `VisitSimdOperator`,
-    /// whose methods have no defaults: every operator of Wasm 2.0 and tail
-    /// calls has its method below (a missing one does not compile), and the
+    /// whose methods have no defaults: every operator of Wasm 2.0, tail
+    /// calls and typed function references has its method below (a missing one does not compile), and the
     /// operators of every other later proposal are refused by name through
     /// `refuse_proposals!` (validation rejects them first; this is the
     /// backstop).
@@ -543,7 +575,7 @@ mod operators {
     }
 
     /// Visit methods refusing the operators of the proposals beyond Wasm 2.0
-    /// (tail calls aside), listed by name; those implemented are written out
+    /// (tail calls, typed function references and wide arithmetic aside), listed by name; those implemented are written out
     /// in the impls. No catch-all: a proposal wasmparser adds later is a
     /// compile error here.
     macro_rules! refuse_proposals {
@@ -576,9 +608,7 @@ mod operators {
         (proposal shared_everything_threads $($op:tt)*) => {
             refuse_proposals!(refuse "shared-everything-threads" $($op)*);
         };
-        (proposal function_references $($op:tt)*) => {
-            refuse_proposals!(refuse "typed function references" $($op)*);
-        };
+        (proposal function_references $($op:tt)*) => {};
         (proposal stack_switching $($op:tt)*) => {
             refuse_proposals!(refuse "stack-switching" $($op)*);
         };
@@ -783,7 +813,12 @@ mod operators {
                     table: table_index,
                 }
             },
-            visit_ref_null(hty: wp::HeapType) => Instr::RefNull(heap_ref_type(hty)?),
+            visit_ref_null(hty: wp::HeapType) => Instr::RefNull(heap_kind(hty)?),
+            visit_ref_as_non_null => Instr::RefAsNonNull,
+            visit_br_on_null(relative_depth: u32) => Instr::BrOnNull(relative_depth),
+            visit_br_on_non_null(relative_depth: u32) => Instr::BrOnNonNull(relative_depth),
+            visit_call_ref(type_index: u32) => Instr::CallRef(type_index),
+            visit_return_call_ref(type_index: u32) => Instr::ReturnCallRef(type_index),
             visit_ref_is_null => Instr::RefIsNull,
             visit_ref_func(function_index: u32) => Instr::RefFunc(function_index),
             visit_drop => Instr::Drop,

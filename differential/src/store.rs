@@ -11,7 +11,8 @@ use std::sync::Arc;
 use crate::error::{Error, Trap};
 use crate::module::{ExternIdx, Func};
 use crate::value::{
-    FuncAddr, FuncType, GlobalType, MemoryType, Ref, RefType, TableType, ValType, Value,
+    FuncAddr, FuncType, GlobalType, HeapType, MemoryType, Ref, RefType, TableType, TypeId, ValType,
+    Value,
 };
 
 pub type TableAddr = usize;
@@ -346,13 +347,13 @@ impl Store {
     }
 
     /// Check host-supplied arguments against a function's parameter types.
-    pub(crate) fn check_args(ty: &FuncType, args: &[Value]) -> Result<(), Error> {
+    pub(crate) fn check_args(&self, ty: &FuncType, args: &[Value]) -> Result<(), Error> {
         let ok = ty.params.len() == args.len()
             && ty
                 .params
                 .iter()
                 .zip(args)
-                .all(|(t, v)| value_has_type(*v, *t));
+                .all(|(t, v)| self.value_has_type(*v, *t));
         if ok {
             Ok(())
         } else {
@@ -362,10 +363,23 @@ impl Store {
             )))
         }
     }
-}
 
-/// Whether `v` is a value of type `t` (§7.1 "Values" typing, for the
-/// embedding interface).
-pub fn value_has_type(v: Value, t: ValType) -> bool {
-    v.ty() == t
+    /// Whether `v` is a value of type `t` (§7.1 "Values" typing, for the
+    /// embedding interface): a function reference is of a concrete type
+    /// only if the function has exactly that type, null only of a
+    /// nullable type.
+    pub fn value_has_type(&self, v: Value, t: ValType) -> bool {
+        match (v, t) {
+            (Value::Ref(r), ValType::Ref(rt)) => match r {
+                Ref::Null(kind) => rt.nullable && rt.heap.kind() == kind,
+                Ref::Extern(_) => rt.heap == HeapType::Extern,
+                Ref::Func(f) => match rt.heap {
+                    HeapType::Func => true,
+                    HeapType::Concrete(id) => self.func(f).is_ok_and(|f| TypeId::of(f.ty()) == id),
+                    HeapType::Extern => false,
+                },
+            },
+            (v, t) => v.ty() == t,
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Unit tests, data-driven: each area has one `check` helper, so a new case
 //! is one line. Modules are written in the text format (via `wat`).
 
-use crate::value::{Ref, RefType, Value};
+use crate::value::{Ref, RefKind, Value};
 use crate::{Config, Error, ExternVal, Module, Store, Trap};
 
 use Value::{F32, F64, I32, I64};
@@ -35,7 +35,7 @@ fn type_name(v: &Value) -> &'static str {
         F32(_) => "f32",
         F64(_) => "f64",
         Value::V128(_) => "v128",
-        Value::Ref(Ref::Null(RefType::Extern) | Ref::Extern(_)) => "externref",
+        Value::Ref(Ref::Null(RefKind::Extern) | Ref::Extern(_)) => "externref",
         Value::Ref(_) => "funcref",
     }
 }
@@ -1315,10 +1315,6 @@ mod decode {
     #[test]
     fn unimplemented_proposals_are_refused_by_name() {
         check_refused(
-            &[0x14, 0x00],
-            "unsupported: typed function references operator `call_ref`",
-        );
-        check_refused(
             &[0x08, 0x00],
             "unsupported: exception-handling operator `throw`",
         );
@@ -1335,5 +1331,127 @@ mod decode {
             &[0xfd, 0x80, 0x02],
             "unsupported: relaxed-SIMD operator `i8x16_relaxed_swizzle`",
         );
+    }
+}
+
+/// Typed function references: the instructions, null traps, non-nullable
+/// tables with initialisers, and typed values at the embedding interface.
+mod typed_refs {
+    use super::*;
+
+    const WAT: &str = r#"(module
+        (type $ii (func (param i32) (result i32)))
+        (func $inc (export "inc") (type $ii) (i32.add (local.get 0) (i32.const 1)))
+        (func $nop (export "nop"))
+        (elem declare func $inc)
+        (table $t 2 (ref $ii) (ref.func $inc))
+        (func (export "apply") (param (ref null $ii) i32) (result i32)
+          (call_ref $ii (local.get 1) (local.get 0)))
+        (func (export "apply-tail") (param (ref null $ii) i32) (result i32)
+          (return_call_ref $ii (local.get 1) (local.get 0)))
+        (func (export "apply-null") (param i32) (result i32)
+          (call_ref $ii (local.get 0) (ref.null $ii)))
+        (func (export "from-table") (param i32) (result i32)
+          (call_ref $ii (i32.const 5) (table.get $t (local.get 0))))
+        (func (export "non-null") (result i32)
+          (ref.is_null (ref.as_non_null (ref.null func))))
+        (func (export "on-null") (param i32) (result i32)
+          (block $l
+            (br_on_null $l (select (result (ref null $ii))
+              (ref.func $inc) (ref.null $ii) (local.get 0)))
+            (drop)
+            (return (i32.const 7)))
+          (i32.const 0))
+        (func (export "on-non-null") (param i32) (result i32) (local $f (ref null $ii))
+          (local.set $f
+            (block $l (result (ref $ii))
+              (br_on_non_null $l (select (result (ref null $ii))
+                (ref.func $inc) (ref.null $ii) (local.get 0)))
+              (return (i32.const 0))))
+          (call_ref $ii (i32.const 10) (local.get $f)))
+    )"#;
+
+    /// `func(args)` of a fresh instance of `WAT` gives `expected`.
+    #[track_caller]
+    fn check(func: &str, args: &[Value], expected: Result<i32, Trap>) {
+        let want = expected.map(|v| vec![I32(v)]).map_err(Error::Trap);
+        assert_eq!(run(WAT, func, args), want, "{func}{args:?}");
+    }
+
+    #[test]
+    fn instructions_and_traps() {
+        let (store, inst) = instance(WAT, Config::default()).unwrap();
+        let Ok(ExternVal::Func(inc)) = store.export(inst, "inc") else {
+            panic!("inc")
+        };
+        // Function addresses are the same in every fresh store.
+        let inc = Value::Ref(Ref::Func(inc));
+        let null = Value::Ref(Ref::Null(RefKind::Func));
+        check("apply", &[inc, I32(41)], Ok(42));
+        check("apply-tail", &[inc, I32(1)], Ok(2));
+        check("apply", &[null, I32(1)], Err(Trap::NullFunctionReference));
+        check(
+            "apply-tail",
+            &[null, I32(1)],
+            Err(Trap::NullFunctionReference),
+        );
+        check("apply-null", &[I32(1)], Err(Trap::NullFunctionReference));
+        check("from-table", &[I32(1)], Ok(6));
+        check("from-table", &[I32(2)], Err(Trap::TableOutOfBounds));
+        check("non-null", &[], Err(Trap::NullReference));
+        check("on-null", &[I32(0)], Ok(0));
+        check("on-null", &[I32(1)], Ok(7));
+        check("on-non-null", &[I32(0)], Ok(0));
+        check("on-non-null", &[I32(1)], Ok(11));
+    }
+
+    /// Arguments are checked against concrete types: a function of another
+    /// type, or null for a non-nullable parameter, is refused.
+    #[test]
+    fn typed_arguments() {
+        let (mut store, inst) = instance(WAT, Config::default()).unwrap();
+        let export = |store: &Store, name| match store.export(inst, name) {
+            Ok(ExternVal::Func(f)) => f,
+            other => panic!("{name}: {other:?}"),
+        };
+        let (apply, nop) = (export(&store, "apply"), export(&store, "nop"));
+        let got = store.invoke(apply, &[Value::Ref(Ref::Func(nop)), I32(1)]);
+        assert!(matches!(got, Err(Error::Invalid(_))), "{got:?}");
+        let extern_null = Value::Ref(Ref::Null(RefKind::Extern));
+        let got = store.invoke(apply, &[extern_null, I32(1)]);
+        assert!(matches!(got, Err(Error::Invalid(_))), "{got:?}");
+    }
+
+    /// An immutable global of a subtype satisfies an import; a mutable one
+    /// must match exactly.
+    #[test]
+    fn global_imports_match_by_subtyping() {
+        let exporter = r#"(module
+            (type $ii (func (param i32) (result i32)))
+            (func $f (type $ii) (local.get 0))
+            (global (export "g") (ref $ii) (ref.func $f))
+            (global (export "m") (mut (ref null $ii)) (ref.func $f)))"#;
+        let bytes = wat::parse_str(exporter).unwrap();
+        let mut store = Store::new(Config::default());
+        let inst = store
+            .instantiate(&Module::new(&bytes).unwrap(), &[])
+            .unwrap();
+        for (name, ty, ok) in [
+            ("g", "funcref", true),
+            ("g", "(ref null $ii)", true),
+            ("g", "(ref $ii)", true),
+            ("g", "(ref extern)", false),
+            ("m", "(mut (ref null $ii))", true),
+            ("m", "(mut funcref)", false),
+        ] {
+            let wat = format!(
+                r#"(module (type $ii (func (param i32) (result i32)))
+                    (import "m" "x" (global {ty})))"#
+            );
+            let module = Module::new(&wat::parse_str(&wat).unwrap()).unwrap();
+            let ext = store.export(inst, name).unwrap();
+            let got = store.instantiate(&module, &[ext]);
+            assert_eq!(got.is_ok(), ok, "{name} as {ty}: {got:?}");
+        }
     }
 }

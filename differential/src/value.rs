@@ -4,9 +4,11 @@
 //! survive every instruction that the spec defines bitwise (`local.get`,
 //! loads/stores, `select`, `reinterpret`, `neg`, `abs`, `copysign`, ...).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
-/// A value type of Wasm 2.0.
+/// A value type.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
     I32,
@@ -14,24 +16,113 @@ pub enum ValType {
     F32,
     F64,
     V128,
-    FuncRef,
-    ExternRef,
+    Ref(RefType),
 }
 
-/// The two reference types of Wasm 2.0 (`funcref`, `externref`).
+impl ValType {
+    /// `funcref`, `(ref null func)`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    });
+    /// `externref`, `(ref null extern)`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    });
+
+    /// Subtyping (§3.3 "Matching"): only reference types have proper
+    /// subtypes.
+    pub fn matches(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// The two kinds of reference (function, extern): what a null is a null
+/// of, whatever its static type.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RefType {
+pub enum RefKind {
     Func,
     Extern,
 }
 
+/// A reference type: a heap type, nullable or not (typed function
+/// references; without GC's heap types).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap: HeapType,
+}
+
 impl RefType {
-    /// The value type this reference type denotes.
-    pub fn val_type(self) -> ValType {
-        match self {
-            RefType::Func => ValType::FuncRef,
-            RefType::Extern => ValType::ExternRef,
+    /// Subtyping: `(ref $t) <: (ref null $t) <: (ref null func)`.
+    pub fn matches(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap.matches(other.heap)
+    }
+}
+
+/// A heap type: any function, any host value, or functions of one type.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    Func,
+    Extern,
+    Concrete(TypeId),
+}
+
+impl HeapType {
+    /// Function types are final without GC: a concrete type is below
+    /// `func` and matches only itself.
+    pub fn matches(self, other: HeapType) -> bool {
+        match (self, other) {
+            (HeapType::Func | HeapType::Concrete(_), HeapType::Func) => true,
+            (a, b) => a == b,
         }
+    }
+
+    pub fn kind(self) -> RefKind {
+        match self {
+            HeapType::Func | HeapType::Concrete(_) => RefKind::Func,
+            HeapType::Extern => RefKind::Extern,
+        }
+    }
+}
+
+/// A function type, hash-consed process-wide: since the references inside
+/// a type are ids already, equal structures get equal ids, and type
+/// equivalence across modules (§3.3, without recursive types) is id
+/// equality. Types are never freed: the interpreter is a test oracle, and
+/// the types of its modules are few.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TypeId(u32);
+
+type TypeTable = (HashMap<FuncType, u32>, Vec<FuncType>);
+
+static TYPES: OnceLock<Mutex<TypeTable>> = OnceLock::new();
+
+impl TypeId {
+    /// The id of `ty`.
+    pub fn of(ty: &FuncType) -> TypeId {
+        let table = TYPES.get_or_init(Default::default);
+        // A poisoned lock only means another thread panicked while
+        // holding it; the table itself is always consistent.
+        let mut table = table.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = table.0.get(ty) {
+            return TypeId(id);
+        }
+        let id = table.1.len() as u32;
+        table.1.push(ty.clone());
+        table.0.insert(ty.clone(), id);
+        TypeId(id)
+    }
+
+    /// The type with this id.
+    pub fn func_type(self) -> FuncType {
+        let table = TYPES.get_or_init(Default::default);
+        let table = table.lock().unwrap_or_else(|e| e.into_inner());
+        table.1[self.0 as usize].clone()
     }
 }
 
@@ -41,7 +132,7 @@ pub type FuncAddr = usize;
 /// A reference value: `ref.null t`, `ref funcaddr` or `ref.extern hostaddr`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Ref {
-    Null(RefType),
+    Null(RefKind),
     Func(FuncAddr),
     /// An opaque host reference; the number is chosen by the embedder.
     Extern(u32),
@@ -77,13 +168,15 @@ impl Value {
             ValType::F32 => Value::F32(0),
             ValType::F64 => Value::F64(0),
             ValType::V128 => Value::V128(0),
-            ValType::FuncRef => Value::Ref(Ref::Null(RefType::Func)),
-            ValType::ExternRef => Value::Ref(Ref::Null(RefType::Extern)),
+            // A non-nullable local starts as null too: validation ensures
+            // it is set before it is read.
+            ValType::Ref(r) => Value::Ref(Ref::Null(r.heap.kind())),
         }
     }
 
-    /// The type of this value. A function reference is typed `funcref`
-    /// whether null or not: Wasm 2.0 has no finer reference types.
+    /// The most general type of this value: a reference is typed
+    /// `funcref` or `externref` whether null or not (a function's own
+    /// type needs the store: `Store::value_has_type`).
     pub fn ty(self) -> ValType {
         match self {
             Value::I32(_) => ValType::I32,
@@ -91,9 +184,8 @@ impl Value {
             Value::F32(_) => ValType::F32,
             Value::F64(_) => ValType::F64,
             Value::V128(_) => ValType::V128,
-            Value::Ref(Ref::Null(t)) => t.val_type(),
-            Value::Ref(Ref::Func(_)) => ValType::FuncRef,
-            Value::Ref(Ref::Extern(_)) => ValType::ExternRef,
+            Value::Ref(Ref::Null(RefKind::Func) | Ref::Func(_)) => ValType::FUNCREF,
+            Value::Ref(Ref::Null(RefKind::Extern) | Ref::Extern(_)) => ValType::EXTERNREF,
         }
     }
 }

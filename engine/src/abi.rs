@@ -24,7 +24,7 @@ use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, types};
 use cranelift_codegen::isa::CallConv;
 
 /// The CLIF type that carries a wasm value. References are pointers.
-pub fn clif_type(ty: ValType) -> ir::Type {
+pub fn clif_type(ty: &ValType) -> ir::Type {
     match ty {
         ValType::I32 => types::I32,
         ValType::I64 => types::I64,
@@ -45,9 +45,9 @@ pub fn wasm_signature(ty: &FuncType) -> ir::Signature {
         .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
     sig.params
-        .extend(ty.params().iter().map(|&t| AbiParam::new(clif_type(t))));
+        .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(t))));
     sig.returns
-        .extend(ty.results().iter().map(|&t| AbiParam::new(clif_type(t))));
+        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(t))));
     sig
 }
 

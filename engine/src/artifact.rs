@@ -41,8 +41,10 @@ use std::ops::Range;
 /// convention; 64-bit memories and tables, `i64` builtin operands; 6: NaN
 /// canonicalisation and Spectre guards in the tunables; 7:
 /// `Tunables::epoch_interruption`, the store context's epoch fields, the
-/// `new_epoch` builtin, `GROW_ERROR`).
-pub const FORMAT_VERSION: u32 = 7;
+/// `new_epoch` builtin, `GROW_ERROR`; 8: typed function references: heap
+/// types with concrete function types, element segment types, table
+/// initialisers).
+pub const FORMAT_VERSION: u32 = 8;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -797,6 +799,25 @@ mod tests {
         check_crafted(|i, _| i.memories[0].page_size_log2 = 3, "memory limits");
         check_crafted(|i, _| i.memories[0].page_size_log2 = 200, "memory limits");
         check_crafted(|i, _| i.tables[0].minimum = 1 << 33, "table limits");
+        // Table initialisers: one per defined table at most, of its type;
+        // a non-nullable table must have one.
+        check_crafted(
+            |i, _| i.table_inits = vec![None, None],
+            "2 table initialisers for 1 defined tables",
+        );
+        check_crafted(
+            |i, _| i.table_inits = vec![Some(C::I32(0))],
+            "of type i32 where funcref",
+        );
+        check_crafted(
+            |i, _| i.tables[0].element = crate::RefType::new(false, crate::HeapType::Func),
+            "without an initialiser",
+        );
+        // An element segment's type must fit its table's.
+        check_crafted(
+            |i, _| i.elems[0].ty = crate::RefType::EXTERNREF,
+            "element segment 0 of type externref",
+        );
         // A 64-bit memory or table takes `i64` segment offsets.
         check_crafted(|i, _| i.memories[0].memory64 = true, "where i64 is needed");
         check_crafted(|i, _| i.tables[0].table64 = true, "where i64 is needed");
@@ -865,8 +886,8 @@ mod tests {
         );
         check_crafted(|i, _| i.elems[0].items[1] = C::RefFunc(5), "Func(5)");
         check_crafted(
-            |i, _| i.elems[0].items[0] = C::RefNull(crate::RefType::ExternRef),
-            "where funcref",
+            |i, _| i.elems[0].items[0] = C::RefNull(crate::RefType::EXTERNREF),
+            "where (ref func)",
         );
         check_crafted(|i, _| i.elems[1].items.push(C::I32(0)), "where funcref");
         check_crafted(|i, _| i.elems[2].items[0] = C::I32(0), "of type i32");

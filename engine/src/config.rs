@@ -37,6 +37,11 @@ pub struct Features {
     pub custom_page_sizes: bool,
     /// `i64.add128`, `i64.sub128`, `i64.mul_wide_s/u` (proposal).
     pub wide_arithmetic: bool,
+    /// Typed function references (Wasm 3.0): `(ref $t)`, `(ref null
+    /// func)`, non-nullable locals and tables, `call_ref`,
+    /// `return_call_ref`, `ref.as_non_null`, `br_on_null`,
+    /// `br_on_non_null`, table initialiser expressions.
+    pub function_references: bool,
 }
 
 /// One flag of [`Features`], as [`Features::NAMES`] lists it.
@@ -58,14 +63,17 @@ impl Features {
         extended_const: false,
         custom_page_sizes: false,
         wide_arithmetic: false,
+        function_references: false,
     };
 
     /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
     /// included); of Wasm 3.0 tail calls, multi-memory, memory64 (64-bit
-    /// memories and tables) and extended constant expressions; the
-    /// custom-page-sizes and wide-arithmetic proposals. The default.
+    /// memories and tables), extended constant expressions and typed
+    /// function references; the custom-page-sizes and wide-arithmetic
+    /// proposals. The default.
     pub const ALL: Features = Features {
         tail_call: true,
+        function_references: true,
         multi_memory: true,
         memory64: true,
         extended_const: true,
@@ -84,7 +92,7 @@ impl Features {
 
     /// Each flag by its proposal's name (as the spec repository and
     /// wasmtime's `-W` options spell it), with its field.
-    pub const NAMES: [(&'static str, FeatureFlag); 13] = [
+    pub const NAMES: [(&'static str, FeatureFlag); 14] = [
         ("mutable-global", |f| &mut f.mutable_global),
         ("sign-extension", |f| &mut f.sign_extension),
         ("saturating-float-to-int", |f| {
@@ -100,6 +108,7 @@ impl Features {
         ("extended-const", |f| &mut f.extended_const),
         ("custom-page-sizes", |f| &mut f.custom_page_sizes),
         ("wide-arithmetic", |f| &mut f.wide_arithmetic),
+        ("function-references", |f| &mut f.function_references),
     ];
 
     /// A named level: `"2.0"` ([`Features::WASM2`]), `"3.0"`
@@ -172,6 +181,7 @@ impl Features {
         w.set(W::EXTENDED_CONST, self.extended_const);
         w.set(W::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
         w.set(W::WIDE_ARITHMETIC, self.wide_arithmetic);
+        w.set(W::FUNCTION_REFERENCES, self.function_references);
         w
     }
 }
@@ -407,6 +417,12 @@ impl Config {
         self.features.wide_arithmetic = enable;
         self
     }
+
+    /// Typed function references (Wasm 3.0), on by default.
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
+        self.features.function_references = enable;
+        self
+    }
 }
 
 #[cfg(test)]
@@ -439,6 +455,7 @@ mod tests {
         check("extended-const", W::EXTENDED_CONST);
         check("custom-page-sizes", W::CUSTOM_PAGE_SIZES);
         check("wide-arithmetic", W::WIDE_ARITHMETIC);
+        check("function-references", W::FUNCTION_REFERENCES);
     }
 
     /// An engine takes every feature Kiln implements, and refuses any
@@ -463,7 +480,7 @@ mod tests {
 
     #[test]
     fn names_levels_and_differences() {
-        assert_eq!(Features::NAMES.len(), 13);
+        assert_eq!(Features::NAMES.len(), 14);
         let mut f = Features::WASM2;
         assert!(
             f.set("no-such-feature", true)

@@ -65,7 +65,7 @@ impl Extern {
     pub(crate) fn ty_in(&self, s: &StoreOpaque) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty_in(s)),
-            Extern::Global(g) => ExternType::Global(s.get(*g).ty),
+            Extern::Global(g) => ExternType::Global(s.get(*g).ty.clone()),
             Extern::Table(t) => ExternType::Table(t.current_ty(s)),
             Extern::Memory(m) => ExternType::Memory(m.current_ty(s)),
         }
@@ -110,7 +110,7 @@ pub struct Global {
 impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, init: Val) -> Result<Global> {
         let s = opaque_mut(&mut store);
-        let bits = init.to_raw_checked(s, ty.content)?;
+        let bits = init.to_raw_checked(s, &ty.content)?;
         let index = s.objects.push_global(GlobalData {
             slot: VMGlobal { bits },
             ty,
@@ -124,7 +124,7 @@ impl Global {
     /// # Panics
     /// If `store` does not own this global.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
-        opaque(&store).get(*self).ty
+        opaque(&store).get(*self).ty.clone()
     }
 
     /// # Panics
@@ -132,17 +132,17 @@ impl Global {
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let s = opaque_mut(&mut store);
         let g = s.get(*self);
-        let (bits, ty) = (g.slot.bits, g.ty.content);
-        Val::from_raw(s, bits, ty)
+        let (bits, ty) = (g.slot.bits, g.ty.content.clone());
+        Val::from_raw(s, bits, &ty)
     }
 
     pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
         let s = opaque_mut(&mut store);
-        let ty = s.try_get(*self)?.ty;
+        let ty = s.try_get(*self)?.ty.clone();
         if ty.mutability != Mutability::Var {
             bail!("cannot set an immutable global");
         }
-        let bits = val.to_raw_checked(s, ty.content)?;
+        let bits = val.to_raw_checked(s, &ty.content)?;
         s.get_mut(*self).slot.bits = bits;
         Ok(())
     }
@@ -167,12 +167,13 @@ impl Table {
     /// resource limiter (if any) admits it (its count and initial size).
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let (s, limiter) = opaque_and_limiter(&mut store);
-        let init = init.to_raw_checked(s, crate::ValType::Ref(ty.element))? as usize;
+        let elem = crate::ValType::Ref(ty.element.clone());
+        let init = init.to_raw_checked(s, &elem)? as usize;
         if let Some(limiter) = limiter {
             let new = Creation {
                 instance: false,
                 memories: &[],
-                tables: &[ty],
+                tables: std::slice::from_ref(&ty),
             };
             limits::admit(limiter, s.objects.counts(), new)?;
         }
@@ -186,7 +187,7 @@ impl Table {
     /// # Panics
     /// If `store` does not own this table.
     pub fn ty(&self, store: impl AsContext) -> TableType {
-        opaque(&store).get(*self).ty
+        opaque(&store).get(*self).ty.clone()
     }
 
     /// Panics if `s` does not own this table.
@@ -194,7 +195,7 @@ impl Table {
         let t = s.get(*self);
         TableType {
             minimum: t.elements().len() as u64,
-            ..t.ty
+            ..t.ty.clone()
         }
     }
 
@@ -214,14 +215,14 @@ impl Table {
         let s = opaque_mut(&mut store);
         let t = s.get(*self);
         let raw = *t.elements().get(usize::try_from(index).ok()?)?;
-        let ty = crate::ValType::Ref(t.ty.element);
-        Some(Val::from_raw(s, raw as u128, ty))
+        let ty = crate::ValType::Ref(t.ty.element.clone());
+        Some(Val::from_raw(s, raw as u128, &ty))
     }
 
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let s = opaque_mut(&mut store);
-        let elem = s.try_get(*self)?.ty.element;
-        let raw = val.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
+        let elem = crate::ValType::Ref(s.try_get(*self)?.ty.element.clone());
+        let raw = val.to_raw_checked(s, &elem)? as usize;
         let slot = usize::try_from(index).ok();
         match slot.and_then(|i| s.get_mut(*self).elements_mut().get_mut(i)) {
             Some(slot) => *slot = raw,
@@ -235,8 +236,8 @@ impl Table {
     /// error.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let (s, limiter) = opaque_and_limiter(&mut store);
-        let elem = s.try_get(*self)?.ty.element;
-        let raw = init.to_raw_checked(s, crate::ValType::Ref(elem))? as usize;
+        let elem = crate::ValType::Ref(s.try_get(*self)?.ty.element.clone());
+        let raw = init.to_raw_checked(s, &elem)? as usize;
         match s.get_mut(*self).grow(delta, raw, limiter)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),

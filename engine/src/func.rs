@@ -116,12 +116,12 @@ pub(crate) fn val_host_fn<T: 'static>(
             .params()
             .iter()
             .zip(slots.iter())
-            .map(|(&t, &raw)| Val::from_raw(s, raw, t))
+            .map(|(t, &raw)| Val::from_raw(s, raw, t))
             .collect();
-        let mut results: Vec<Val> = ty.results().iter().map(|&t| default_val(t)).collect();
+        let mut results: Vec<Val> = ty.results().iter().map(default_val).collect();
         func(caller.reborrow(), &params, &mut results)?;
         let s = &caller.store.opaque;
-        for ((slot, r), &t) in slots.iter_mut().zip(&results).zip(ty.results()) {
+        for ((slot, r), t) in slots.iter_mut().zip(&results).zip(ty.results()) {
             *slot = r
                 .to_raw_checked(s, t)
                 .map_err(|e| e.context("host function returned a bad result"))?;
@@ -238,6 +238,17 @@ impl Func {
         s.get(*self).ty.clone()
     }
 
+    /// Whether this function can be used where one of type `ty` is
+    /// expected (`FuncType::matches`: its type is `ty`, since function
+    /// types are final without GC). A reference to it is then a value of
+    /// `(ref $ty)`.
+    ///
+    /// # Panics
+    /// If `store` does not own this function.
+    pub fn matches_ty(&self, store: impl AsContext, ty: &FuncType) -> bool {
+        opaque(&store).get(*self).ty.matches(ty)
+    }
+
     /// Call with `params`, writing `results` (whose length must match the
     /// function's result count).
     pub fn call(
@@ -263,13 +274,13 @@ impl Func {
             );
         }
         let mut slots = vec![0u128; ty.params().len().max(ty.results().len())];
-        for ((slot, p), &t) in slots.iter_mut().zip(params).zip(ty.params()) {
+        for ((slot, p), t) in slots.iter_mut().zip(params).zip(ty.params()) {
             *slot = p
                 .to_raw_checked(s, t)
                 .map_err(|e| e.context("argument type mismatch"))?;
         }
         self.call_slots(s, &mut slots)?;
-        for ((r, &raw), &t) in results.iter_mut().zip(&slots).zip(ty.results()) {
+        for ((r, &raw), t) in results.iter_mut().zip(&slots).zip(ty.results()) {
             *r = Val::from_raw(s, raw, t);
         }
         Ok(())
@@ -298,7 +309,7 @@ impl Func {
     ) -> Result<TypedFunc<P, R>> {
         let ty = &opaque(&store).try_get(*self)?.ty;
         let (params, results) = (P::types(), R::types());
-        if ty.params() != params.as_slice() || ty.results() != results.as_slice() {
+        if !ty.accepts(&params, &results) {
             bail!(
                 "type mismatch: function has type {ty}, requested {}",
                 FuncType::new(params, results)
@@ -311,7 +322,7 @@ impl Func {
     }
 }
 
-fn default_val(t: ValType) -> Val {
+fn default_val(t: &ValType) -> Val {
     match t {
         ValType::I32 => Val::I32(0),
         ValType::I64 => Val::I64(0),

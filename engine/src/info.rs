@@ -6,7 +6,9 @@
 //! `funcs[..num_imported_funcs]` are imported functions, and likewise for
 //! tables, memories and globals.
 
-use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -126,6 +128,8 @@ pub enum ElemMode {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ElemSegment {
     pub mode: ElemMode,
+    /// The segment's element type.
+    pub ty: RefType,
     /// Each item is `RefFunc`, `RefNull` or `GlobalGet`.
     pub items: Vec<ConstExpr>,
 }
@@ -155,6 +159,10 @@ pub struct ModuleInfo {
     pub num_imported_funcs: u32,
     pub tables: Vec<TableType>,
     pub num_imported_tables: u32,
+    /// The initialiser expression of each defined table that has one
+    /// (typed function references), by defined-table index; missing
+    /// entries, past the end or `None`, are null-initialised tables.
+    pub table_inits: Vec<Option<ConstExpr>>,
     pub memories: Vec<MemoryType>,
     pub num_imported_memories: u32,
     pub globals: Vec<Global>,
@@ -176,6 +184,20 @@ pub struct ModuleInfo {
 impl ModuleInfo {
     pub fn func_type(&self, func_index: u32) -> &FuncType {
         &self.types[self.funcs[func_index as usize] as usize]
+    }
+
+    /// The initialiser of defined table `defined_index`, if it has one.
+    pub fn table_init(&self, defined_index: usize) -> Option<&ConstExpr> {
+        self.table_inits.get(defined_index)?.as_ref()
+    }
+
+    /// The type of `ref.func func_index`: a non-null reference to a
+    /// function of exactly its type.
+    pub fn ref_func_type(&self, func_index: u32) -> RefType {
+        RefType::new(
+            false,
+            HeapType::ConcreteFunc(self.func_type(func_index).clone()),
+        )
     }
 
     pub fn is_imported_func(&self, func_index: u32) -> bool {
@@ -299,6 +321,24 @@ impl ModuleInfo {
                 return Err(format!("table limits {table:?}"));
             }
         }
+        let defined_tables = &self.tables[self.num_imported_tables as usize..];
+        if self.table_inits.len() > defined_tables.len() {
+            return Err(format!(
+                "{} table initialisers for {} defined tables",
+                self.table_inits.len(),
+                defined_tables.len()
+            ));
+        }
+        for (i, table) in defined_tables.iter().enumerate() {
+            let ty = ValType::Ref(table.element.clone());
+            match self.table_init(i) {
+                Some(init) => self.check_const(init, &ty)?,
+                None if !table.element.is_nullable() => {
+                    return Err(format!("table {i} of type {ty} without an initialiser"));
+                }
+                None => {}
+            }
+        }
         for memory in &self.memories {
             let max = memory.maximum.unwrap_or(memory.absolute_max_pages());
             if !matches!(memory.page_size_log2, 0 | 16)
@@ -312,7 +352,7 @@ impl ModuleInfo {
             let imported = i < self.num_imported_globals as usize;
             match (&global.init, imported) {
                 (None, true) => {}
-                (Some(init), false) => self.check_const(init, global.ty.content)?,
+                (Some(init), false) => self.check_const(init, &global.ty.content)?,
                 _ => return Err(format!("global {i}: initialiser does not match import")),
             }
         }
@@ -334,27 +374,22 @@ impl ModuleInfo {
         }
 
         for (i, elem) in self.elems.iter().enumerate() {
-            // Every item has the segment's type; an active segment's is its
-            // table's.
-            let ty = match &elem.mode {
-                ElemMode::Active { table, offset } => {
-                    let ty = self.tables.get(*table as usize);
-                    let ty = ty.ok_or_else(|| format!("element segment {i}: table {table}"))?;
-                    self.check_const(offset, index_type(ty.table64))?;
-                    Some(ty.element)
+            // Every item has the segment's type; an active segment's
+            // matches its table's.
+            if let ElemMode::Active { table, offset } = &elem.mode {
+                let ty = self.tables.get(*table as usize);
+                let ty = ty.ok_or_else(|| format!("element segment {i}: table {table}"))?;
+                self.check_const(offset, &index_type(ty.table64))?;
+                if !elem.ty.matches(&ty.element) {
+                    return Err(format!(
+                        "element segment {i} of type {} for a table of {}",
+                        elem.ty, ty.element
+                    ));
                 }
-                ElemMode::Passive | ElemMode::Declared => None,
-            };
-            let ty = match (ty, elem.items.first()) {
-                (Some(ty), _) => ty,
-                (None, Some(first)) => match self.const_type(first)? {
-                    ValType::Ref(r) => r,
-                    other => return Err(format!("element segment {i} of type {other}")),
-                },
-                (None, None) => continue,
-            };
+            }
+            let ty = ValType::Ref(elem.ty.clone());
             for item in &elem.items {
-                self.check_const(item, ValType::Ref(ty))?;
+                self.check_const(item, &ty)?;
             }
         }
         for (i, data) in self.datas.iter().enumerate() {
@@ -362,7 +397,7 @@ impl ModuleInfo {
                 let Some(ty) = self.memories.get(*memory as usize) else {
                     return Err(format!("data segment {i}: memory {memory}"));
                 };
-                self.check_const(offset, index_type(ty.memory64))?;
+                self.check_const(offset, &index_type(ty.memory64))?;
             }
             self.check_range(&data.range)?;
         }
@@ -406,7 +441,7 @@ impl ModuleInfo {
             Some(global)
                 if g < self.num_imported_globals && global.ty.mutability == Mutability::Const =>
             {
-                Ok(global.ty.content)
+                Ok(global.ty.content.clone())
             }
             _ => Err(format!("`global.get {g}` in a constant expression")),
         }
@@ -421,10 +456,10 @@ impl ModuleInfo {
             ConstExpr::F32(_) => ValType::F32,
             ConstExpr::F64(_) => ValType::F64,
             ConstExpr::V128(_) => ValType::V128,
-            ConstExpr::RefNull(r) => ValType::Ref(r),
+            ConstExpr::RefNull(ref r) => ValType::Ref(r.clone()),
             ConstExpr::RefFunc(f) => {
                 self.check_entity(EntityIndex::Func(f))?;
-                ValType::FUNCREF
+                ValType::Ref(self.ref_func_type(f))
             }
             ConstExpr::GlobalGet(g) => self.const_global(g)?,
             ConstExpr::Extended(ref ops) => {
@@ -437,7 +472,7 @@ impl ModuleInfo {
                         _ => {
                             let ty = op.binary().expect("the other ops are binary");
                             for _ in 0..2 {
-                                if stack.pop() != Some(ty) {
+                                if stack.pop().as_ref() != Some(&ty) {
                                     return Err(format!("{op:?} without two {ty} operands"));
                                 }
                             }
@@ -446,17 +481,20 @@ impl ModuleInfo {
                     };
                     stack.push(ty);
                 }
-                match stack[..] {
-                    [ty] => ty,
-                    _ => return Err(format!("constant expression {ops:?} leaves {stack:?}")),
+                match <[ValType; 1]>::try_from(stack) {
+                    Ok([ty]) => ty,
+                    Err(stack) => {
+                        return Err(format!("constant expression {ops:?} leaves {stack:?}"));
+                    }
                 }
             }
         })
     }
 
-    fn check_const(&self, expr: &ConstExpr, ty: ValType) -> Result<(), String> {
+    /// `expr` has type `ty` or a subtype of it.
+    fn check_const(&self, expr: &ConstExpr, ty: &ValType) -> Result<(), String> {
         let actual = self.const_type(expr)?;
-        if actual != ty {
+        if !actual.matches(ty) {
             return Err(format!(
                 "constant {expr:?} of type {actual} where {ty} is needed"
             ));

@@ -9,7 +9,7 @@ use crate::info::EntityIndex;
 use crate::module::{Module, entity_type};
 use crate::store::{AsContextMut, StoreOpaque, opaque, opaque_and_limiter, opaque_mut};
 use crate::trap::{Trap, TrapCode};
-use crate::types::ExternType;
+use crate::types::{ExternType, Mutability};
 use crate::vm::{Import, InstanceData, ModuleRuntime, ResourceLimiter, SegmentError};
 use anyhow::{Result, bail};
 use std::sync::Arc;
@@ -73,7 +73,14 @@ fn typecheck_imports(
                 return Err(mismatch("function", format!("expected {e}, found {a}")));
             }
             (Extern::Global(g), ExternType::Global(e), ExternType::Global(a)) => {
-                if e != a {
+                // An immutable global may hold a subtype of the expected
+                // content; a mutable one must be exactly of its type.
+                let ok = e.mutability == a.mutability
+                    && match e.mutability {
+                        Mutability::Const => a.content.matches(&e.content),
+                        Mutability::Var => a.content == e.content,
+                    };
+                if !ok {
                     return Err(mismatch("global", format!("expected {e:?}, found {a:?}")));
                 }
                 Import::Global(g.index)

@@ -59,7 +59,7 @@ pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{
-    ExternType, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType,
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
 };
 pub use values::{ExternRef, Val};
 pub use vm::ResourceLimiter;

@@ -295,8 +295,8 @@ impl Module {
 pub(crate) fn entity_type(info: &ModuleInfo, index: EntityIndex) -> ExternType {
     match index {
         EntityIndex::Func(f) => ExternType::Func(info.func_type(f).clone()),
-        EntityIndex::Table(t) => ExternType::Table(info.tables[t as usize]),
+        EntityIndex::Table(t) => ExternType::Table(info.tables[t as usize].clone()),
         EntityIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
-        EntityIndex::Global(g) => ExternType::Global(info.globals[g as usize].ty),
+        EntityIndex::Global(g) => ExternType::Global(info.globals[g as usize].ty.clone()),
     }
 }

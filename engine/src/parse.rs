@@ -8,7 +8,8 @@
 use crate::config::Features;
 use crate::info::*;
 use crate::types::{
-    GlobalType, MemoryType, Mutability, TableType, func_type_from, ref_type_from, val_type_from,
+    FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, func_type_from,
+    ref_type_from, val_type_from,
 };
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
@@ -49,7 +50,8 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
     match payload {
         Payload::TypeSection(s) => {
             for ty in s.into_iter_err_on_gc_types() {
-                info.types.push(func_type_from(&ty?)?);
+                let ty = func_type_from(&ty?, &info.types)?;
+                info.types.push(ty);
             }
         }
         Payload::ImportSection(s) => {
@@ -63,7 +65,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         EntityIndex::Func(info.funcs.len() as u32 - 1)
                     }
                     TypeRef::Table(t) => {
-                        info.tables.push(table_type(t)?);
+                        info.tables.push(table_type(t, &info.types)?);
                         info.num_imported_tables += 1;
                         EntityIndex::Table(info.tables.len() as u32 - 1)
                     }
@@ -74,7 +76,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     }
                     TypeRef::Global(g) => {
                         info.globals.push(Global {
-                            ty: global_type(g)?,
+                            ty: global_type(g, &info.types)?,
                             init: None,
                         });
                         info.num_imported_globals += 1;
@@ -98,10 +100,16 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             check_limit_encodings(s.range(), &info.wasm, Section::Table)?;
             for table in s {
                 let table = table?;
-                if !matches!(table.init, wasmparser::TableInit::RefNull) {
-                    bail!("table initializer expressions are not supported");
+                let init = match table.init {
+                    wasmparser::TableInit::RefNull => None,
+                    wasmparser::TableInit::Expr(e) => Some(const_expr(&e, &info.types)?),
+                };
+                info.tables.push(table_type(table.ty, &info.types)?);
+                let defined = info.tables.len() - 1 - info.num_imported_tables as usize;
+                if let Some(init) = init {
+                    info.table_inits.resize(defined + 1, None);
+                    info.table_inits[defined] = Some(init);
                 }
-                info.tables.push(table_type(table.ty)?);
             }
         }
         Payload::MemorySection(s) => {
@@ -114,8 +122,8 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             for g in s {
                 let g = g?;
                 info.globals.push(Global {
-                    ty: global_type(g.ty)?,
-                    init: Some(const_expr(&g.init_expr)?),
+                    ty: global_type(g.ty, &info.types)?,
+                    init: Some(const_expr(&g.init_expr, &info.types)?),
                 });
             }
         }
@@ -147,22 +155,26 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         offset_expr,
                     } => ElemMode::Active {
                         table: table_index.unwrap_or(0),
-                        offset: const_expr(&offset_expr)?,
+                        offset: const_expr(&offset_expr, &info.types)?,
                     },
                 };
-                let items = match elem.items {
-                    wasmparser::ElementItems::Functions(r) => r
-                        .into_iter()
-                        .map(|f| Ok(ConstExpr::RefFunc(f?)))
-                        .collect::<Result<_>>()?,
-                    wasmparser::ElementItems::Expressions(ty, r) => {
-                        ref_type_from(ty)?;
+                let (ty, items) = match elem.items {
+                    // Function indices: `(ref func)` since Wasm 3.0 (no
+                    // item is null), so they fit a non-nullable table too.
+                    wasmparser::ElementItems::Functions(r) => (
+                        RefType::new(false, HeapType::Func),
                         r.into_iter()
-                            .map(|e| const_expr(&e?))
-                            .collect::<Result<_>>()?
-                    }
+                            .map(|f| Ok(ConstExpr::RefFunc(f?)))
+                            .collect::<Result<_>>()?,
+                    ),
+                    wasmparser::ElementItems::Expressions(ty, r) => (
+                        ref_type_from(ty, &info.types)?,
+                        r.into_iter()
+                            .map(|e| const_expr(&e?, &info.types))
+                            .collect::<Result<_>>()?,
+                    ),
                 };
-                info.elems.push(ElemSegment { mode, items });
+                info.elems.push(ElemSegment { mode, ty, items });
             }
         }
         Payload::DataSection(s) => {
@@ -175,7 +187,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         offset_expr,
                     } => DataMode::Active {
                         memory: memory_index,
-                        offset: const_expr(&offset_expr)?,
+                        offset: const_expr(&offset_expr, &info.types)?,
                     },
                 };
                 let end = data.range.end as usize;
@@ -249,8 +261,18 @@ fn check_limit_encodings(range: std::ops::Range<u64>, wasm: &[u8], section: Sect
                 continue;
             }
             Section::Table => {
-                r.read_u8()?; // element type: one byte in Wasm 2.0
+                // Typed function references: `0x40 0x00`, then the table
+                // type, then its initialiser expression.
+                let init = r.clone().read_u8()? == 0x40;
+                if init {
+                    r.read_u8()?;
+                    r.read_u8()?;
+                }
+                r.read::<wasmparser::RefType>()?;
                 limits(&mut r)?;
+                if init {
+                    r.read::<wasmparser::ConstExpr<'_>>()?;
+                }
                 continue;
             }
         }
@@ -259,12 +281,12 @@ fn check_limit_encodings(range: std::ops::Range<u64>, wasm: &[u8], section: Sect
         match r.read_u8()? {
             0x00 => drop(r.read_var_u32()?),
             0x01 => {
-                r.read_u8()?; // element type: one byte in Wasm 2.0
+                r.read::<wasmparser::RefType>()?;
                 limits(&mut r)?;
             }
             0x02 => limits(&mut r)?,
             0x03 => {
-                r.read_u8()?;
+                r.read::<wasmparser::ValType>()?;
                 r.read_u8()?;
             }
             // Anything else was already rejected by validation.
@@ -282,12 +304,12 @@ enum Section {
     Table,
 }
 
-fn table_type(t: wasmparser::TableType) -> Result<TableType> {
+fn table_type(t: wasmparser::TableType, types: &[FuncType]) -> Result<TableType> {
     if t.shared {
         bail!("shared tables are not supported");
     }
     Ok(TableType {
-        element: ref_type_from(t.element_type)?,
+        element: ref_type_from(t.element_type, types)?,
         table64: t.table64,
         minimum: t.initial,
         maximum: t.maximum,
@@ -311,7 +333,7 @@ fn memory_type(m: wasmparser::MemoryType) -> Result<MemoryType> {
     })
 }
 
-fn global_type(g: wasmparser::GlobalType) -> Result<GlobalType> {
+fn global_type(g: wasmparser::GlobalType, types: &[FuncType]) -> Result<GlobalType> {
     if g.shared {
         bail!("shared globals are not supported");
     }
@@ -320,11 +342,15 @@ fn global_type(g: wasmparser::GlobalType) -> Result<GlobalType> {
     } else {
         Mutability::Const
     };
-    Ok(GlobalType::new(val_type_from(g.content_type)?, mutability))
+    Ok(GlobalType::new(
+        val_type_from(g.content_type, types)?,
+        mutability,
+    ))
 }
 
-/// A Wasm 2.0 constant expression: exactly one instruction, then `end`.
-fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+/// A constant expression: one instruction (Wasm 2.0), or an extended one;
+/// `types` resolves the concrete type of a `ref.null`.
+fn const_expr(expr: &wasmparser::ConstExpr<'_>, types: &[FuncType]) -> Result<ConstExpr> {
     let mut reader = expr.get_operators_reader();
     let mut ops = Vec::new();
     loop {
@@ -342,6 +368,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
             Operator::RefNull { hty } => ConstExpr::RefNull(ref_type_from(
                 wasmparser::RefType::new(true, hty).context("bad heap type")?,
+                types,
             )?),
             Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),

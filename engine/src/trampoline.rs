@@ -130,7 +130,7 @@ fn array_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
     let [code, callee_vmctx, caller_vmctx, values] = params[..].try_into().unwrap();
     let flags = MemFlagsData::trusted();
     let mut args = vec![callee_vmctx, caller_vmctx];
-    for (i, &p) in ty.params().iter().enumerate() {
+    for (i, p) in ty.params().iter().enumerate() {
         args.push(b.ins().load(
             clif_type(p),
             flags,
@@ -185,7 +185,7 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
         .results()
         .iter()
         .enumerate()
-        .map(|(i, &r)| {
+        .map(|(i, r)| {
             b.ins().load(
                 clif_type(r),
                 flags,

@@ -33,8 +33,10 @@ pub enum TrapCode {
     BadConversionToInteger,
     /// The `unreachable` instruction.
     UnreachableCodeReached,
-    /// A null reference was dereferenced.
+    /// A null reference was dereferenced (`ref.as_non_null`).
     NullReference,
+    /// `call_ref` or `return_call_ref` of a null reference.
+    NullFunctionReference,
     /// The store ran out of fuel.
     OutOfFuel,
     /// The store's epoch deadline passed (`Config::epoch_interruption`).
@@ -55,6 +57,7 @@ impl TrapCode {
             TrapCode::BadConversionToInteger => "invalid conversion to integer",
             TrapCode::UnreachableCodeReached => "unreachable",
             TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::Interrupt => "interrupt",
         }
@@ -75,6 +78,7 @@ impl TrapCode {
             trap_codes::UNREACHABLE => TrapCode::UnreachableCodeReached,
             trap_codes::OUT_OF_FUEL => TrapCode::OutOfFuel,
             trap_codes::NULL_REFERENCE => TrapCode::NullReference,
+            trap_codes::NULL_FUNC_REFERENCE => TrapCode::NullFunctionReference,
             trap_codes::INTERRUPT => TrapCode::Interrupt,
             _ => return None,
         })

@@ -9,17 +9,76 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
-/// The type of a reference value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum RefType {
-    /// A nullable reference to a function.
-    FuncRef,
-    /// A nullable reference to an opaque host value.
-    ExternRef,
+/// What a reference points to (the heap types of typed function
+/// references, without GC's).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// Any host value (`extern`).
+    Extern,
+    /// A function of exactly this type (`$t` in `(ref $t)`).
+    ConcreteFunc(FuncType),
+}
+
+impl HeapType {
+    /// Whether every reference to `self` is one to `other` (subtyping).
+    /// Function types are final without GC, so a concrete type matches
+    /// only an equal one (types are compared structurally: Kiln refuses
+    /// recursive types, so structure is identity).
+    pub fn matches(&self, other: &HeapType) -> bool {
+        match (self, other) {
+            (HeapType::Func | HeapType::ConcreteFunc(_), HeapType::Func) => true,
+            (HeapType::Extern, HeapType::Extern) => true,
+            (HeapType::ConcreteFunc(a), HeapType::ConcreteFunc(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Whether references of this type are functions (`func` or below).
+    pub fn is_func(&self) -> bool {
+        matches!(self, HeapType::Func | HeapType::ConcreteFunc(_))
+    }
+}
+
+/// The type of a reference value: a heap type, and whether null is one of
+/// its values.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RefType {
+    nullable: bool,
+    heap_type: HeapType,
+}
+
+impl RefType {
+    /// `funcref`: a nullable reference to any function.
+    pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
+    /// `externref`: a nullable reference to any host value.
+    pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+
+    pub const fn new(nullable: bool, heap_type: HeapType) -> RefType {
+        RefType {
+            nullable,
+            heap_type,
+        }
+    }
+
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+
+    pub fn heap_type(&self) -> &HeapType {
+        &self.heap_type
+    }
+
+    /// Whether every value of `self` is one of `other` (subtyping):
+    /// `(ref $t) <: (ref null $t) <: (ref null func)`.
+    pub fn matches(&self, other: &RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap_type.matches(&other.heap_type)
+    }
 }
 
 /// The type of a wasm value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValType {
     I32,
     I64,
@@ -30,20 +89,41 @@ pub enum ValType {
 }
 
 impl ValType {
-    pub const FUNCREF: ValType = ValType::Ref(RefType::FuncRef);
-    pub const EXTERNREF: ValType = ValType::Ref(RefType::ExternRef);
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
 
-    pub fn is_ref(self) -> bool {
+    pub fn is_ref(&self) -> bool {
         matches!(self, ValType::Ref(_))
+    }
+
+    /// Whether every value of `self` is one of `other` (subtyping; only
+    /// reference types have proper subtypes).
+    pub fn matches(&self, other: &ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::ConcreteFunc(t) => write!(f, "(func {t})"),
+        }
     }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RefType::FuncRef => "funcref",
-            RefType::ExternRef => "externref",
-        })
+        match (self.nullable, &self.heap_type) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, h) => write!(f, "(ref null {h})"),
+            (false, h) => write!(f, "(ref {h})"),
+        }
     }
 }
 
@@ -86,6 +166,27 @@ impl FuncType {
     pub fn results(&self) -> &[ValType] {
         &self.results
     }
+
+    /// Whether a function of type `self` can be used where one of type
+    /// `other` is expected: without GC, function types are final, so
+    /// only an equal type matches.
+    pub fn matches(&self, other: &FuncType) -> bool {
+        self == other
+    }
+
+    /// Whether a caller holding `params` and expecting `results` can call
+    /// a function of type `self` directly: its arguments are subtypes of
+    /// the parameters and the results subtypes of what it expects (how a
+    /// typed view of a function is checked).
+    pub fn accepts(&self, params: &[ValType], results: &[ValType]) -> bool {
+        self.params.len() == params.len()
+            && self.results.len() == results.len()
+            && params
+                .iter()
+                .zip(self.params.iter())
+                .all(|(a, p)| a.matches(p))
+            && self.results.iter().zip(results).all(|(r, e)| r.matches(e))
+    }
 }
 
 impl fmt::Display for FuncType {
@@ -113,7 +214,7 @@ pub enum Mutability {
     Var,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct GlobalType {
     pub content: ValType,
     pub mutability: Mutability,
@@ -126,8 +227,8 @@ impl GlobalType {
             mutability,
         }
     }
-    pub fn content(&self) -> ValType {
-        self.content
+    pub fn content(&self) -> &ValType {
+        &self.content
     }
     pub fn mutability(&self) -> Mutability {
         self.mutability
@@ -135,7 +236,7 @@ impl GlobalType {
 }
 
 /// A table type: element type, index type and limits in elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
     pub element: RefType,
     /// Indexed by `i64` (the memory64 proposal's table64) rather than `i32`.
@@ -163,8 +264,8 @@ impl TableType {
             maximum,
         }
     }
-    pub fn element(&self) -> RefType {
-        self.element
+    pub fn element(&self) -> &RefType {
+        &self.element
     }
     /// Whether the table is indexed by `i64`.
     pub fn is_64(&self) -> bool {
@@ -294,39 +395,62 @@ impl fmt::Display for ExternType {
 
 // ---- conversion from wasmparser: the one place unsupported types are refused ----
 
-pub(crate) fn ref_type_from(t: wasmparser::RefType) -> anyhow::Result<RefType> {
-    if t == wasmparser::RefType::FUNCREF {
-        Ok(RefType::FuncRef)
-    } else if t == wasmparser::RefType::EXTERNREF {
-        Ok(RefType::ExternRef)
-    } else {
-        anyhow::bail!(
-            "unsupported reference type {t:?} (typed references and GC are not supported)"
-        )
-    }
+/// Kiln's type of a wasmparser reference type. A concrete type index is
+/// resolved in `types`, the module's types before the one being read:
+/// without GC a type may name only earlier types (validation refuses a
+/// type that names itself or a later one), so every structure is finite.
+/// Should a recursive type get here, it is refused, not followed.
+pub(crate) fn ref_type_from(t: wasmparser::RefType, types: &[FuncType]) -> anyhow::Result<RefType> {
+    use wasmparser::{AbstractHeapType as A, HeapType as H};
+    let heap = match t.heap_type() {
+        H::Abstract {
+            shared: false,
+            ty: A::Func,
+        } => HeapType::Func,
+        H::Abstract {
+            shared: false,
+            ty: A::Extern,
+        } => HeapType::Extern,
+        H::Concrete(index) => {
+            let Some(index) = index.as_module_index() else {
+                anyhow::bail!("unsupported reference type {t:?} (GC is not supported)")
+            };
+            match types.get(index as usize) {
+                Some(ty) => HeapType::ConcreteFunc(ty.clone()),
+                None => anyhow::bail!(
+                    "unsupported: recursive type (type {index} is used by its own definition)"
+                ),
+            }
+        }
+        _ => anyhow::bail!("unsupported reference type {t:?} (GC is not supported)"),
+    };
+    Ok(RefType::new(t.is_nullable(), heap))
 }
 
-pub(crate) fn val_type_from(t: wasmparser::ValType) -> anyhow::Result<ValType> {
+pub(crate) fn val_type_from(t: wasmparser::ValType, types: &[FuncType]) -> anyhow::Result<ValType> {
     Ok(match t {
         wasmparser::ValType::I32 => ValType::I32,
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type_from(r)?),
+        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type_from(r, types)?),
     })
 }
 
-pub(crate) fn func_type_from(t: &wasmparser::FuncType) -> anyhow::Result<FuncType> {
+pub(crate) fn func_type_from(
+    t: &wasmparser::FuncType,
+    types: &[FuncType],
+) -> anyhow::Result<FuncType> {
     let params = t
         .params()
         .iter()
-        .map(|&p| val_type_from(p))
+        .map(|&p| val_type_from(p, types))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let results = t
         .results()
         .iter()
-        .map(|&p| val_type_from(p))
+        .map(|&p| val_type_from(p, types))
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(FuncType::new(params, results))
 }

@@ -3,7 +3,7 @@
 
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
-use crate::types::{RefType, ValType};
+use crate::types::{HeapType, RefType, ValType};
 use anyhow::{Result, bail};
 use std::any::Any;
 
@@ -26,6 +26,8 @@ pub enum Val {
 }
 
 impl Val {
+    /// The most general type of this value: `funcref` for any function
+    /// reference (a function's own type, a subtype, is `Func::ty`'s).
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -38,12 +40,40 @@ impl Val {
         }
     }
 
-    /// The null value of reference type `ty`.
-    pub fn null_ref(ty: RefType) -> Val {
-        match ty {
-            RefType::FuncRef => Val::FuncRef(None),
-            RefType::ExternRef => Val::ExternRef(None),
+    /// The null value of reference type `ty`'s heap type (even for a
+    /// non-nullable `ty`, which null is no value of).
+    pub fn null_ref(ty: &RefType) -> Val {
+        match ty.heap_type() {
+            HeapType::Func | HeapType::ConcreteFunc(_) => Val::FuncRef(None),
+            HeapType::Extern => Val::ExternRef(None),
         }
+    }
+
+    /// Whether this value, of `store`, is one of type `ty`: a function
+    /// reference matches a concrete function type only if the function
+    /// has exactly that type, and null only a nullable type.
+    pub fn matches_ty(&self, store: impl AsContext, ty: &ValType) -> Result<bool> {
+        self.matches_in(opaque(&store), ty)
+    }
+
+    pub(crate) fn matches_in(&self, store: &StoreOpaque, ty: &ValType) -> Result<bool> {
+        let ValType::Ref(r) = ty else {
+            return Ok(self.ty() == *ty);
+        };
+        Ok(match (self, r.heap_type()) {
+            (Val::FuncRef(None), HeapType::Func | HeapType::ConcreteFunc(_))
+            | (Val::ExternRef(None), HeapType::Extern) => r.is_nullable(),
+            (Val::FuncRef(Some(f)), HeapType::Func) => {
+                store.try_get(*f)?;
+                true
+            }
+            (Val::FuncRef(Some(f)), HeapType::ConcreteFunc(t)) => store.try_get(*f)?.ty.matches(t),
+            (Val::ExternRef(Some(e)), HeapType::Extern) => {
+                store.check(e)?;
+                true
+            }
+            _ => false,
+        })
     }
 
     pub fn i32(&self) -> Option<i32> {
@@ -87,11 +117,24 @@ impl Val {
         self.f64().expect("expected f64")
     }
 
-    /// The raw slot for this value, checking that it has type `ty` and
-    /// that any reference belongs to `store`.
-    pub(crate) fn to_raw_checked(self, store: &StoreOpaque, ty: ValType) -> Result<u128> {
-        if self.ty() != ty {
-            bail!("type mismatch: expected {ty}, found {}", self.ty());
+    /// The raw slot for this value, checking that it has type `ty` (or a
+    /// subtype) and that any reference belongs to `store`.
+    pub(crate) fn to_raw_checked(self, store: &StoreOpaque, ty: &ValType) -> Result<u128> {
+        if !self.matches_in(store, ty)? {
+            let found = match (self, ty) {
+                (Val::FuncRef(Some(f)), ValType::Ref(r))
+                    if matches!(r.heap_type(), HeapType::ConcreteFunc(_)) =>
+                {
+                    format!("a function of type {}", store.try_get(f)?.ty)
+                }
+                (Val::FuncRef(None) | Val::ExternRef(None), ValType::Ref(r))
+                    if !r.is_nullable() =>
+                {
+                    "null".to_string()
+                }
+                _ => self.ty().to_string(),
+            };
+            bail!("type mismatch: expected {ty}, found {found}");
         }
         self.to_raw(store)
     }
@@ -113,14 +156,14 @@ impl Val {
     }
 
     /// The value of type `ty` in a raw slot produced by wasm of `store`.
-    pub(crate) fn from_raw(store: &mut StoreOpaque, raw: u128, ty: ValType) -> Val {
+    pub(crate) fn from_raw(store: &mut StoreOpaque, raw: u128, ty: &ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw as u32 as i32),
             ValType::I64 => Val::I64(raw as u64 as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw as u64),
             ValType::V128 => Val::V128(raw),
-            ValType::Ref(RefType::FuncRef) => {
+            ValType::Ref(r) if r.heap_type().is_func() => {
                 let ptr = raw as usize as *const crate::vm::vmctx::VMFuncRef;
                 Val::FuncRef(if ptr.is_null() {
                     None
@@ -136,7 +179,7 @@ impl Val {
                     })
                 })
             }
-            ValType::Ref(RefType::ExternRef) => Val::ExternRef(match raw as usize {
+            ValType::Ref(_) => Val::ExternRef(match raw as usize {
                 0 => None,
                 n => Some(ExternRef {
                     store_id: store.id(),

@@ -712,7 +712,7 @@ fn memory64_and_table64() {
     assert!(memory.grow(&mut store, 1 << 48).is_err());
     let table = Table::new(
         &mut store,
-        TableType::new64(RefType::FuncRef, 3, None),
+        TableType::new64(RefType::FUNCREF, 3, None),
         Val::FuncRef(None),
     )
     .unwrap();
@@ -798,7 +798,7 @@ fn one_byte_pages() {
             "{ty:?}: {err}"
         );
     }
-    let ty = TableType::new64(RefType::FuncRef, 3, Some(2));
+    let ty = TableType::new64(RefType::FUNCREF, 3, Some(2));
     let err = Table::new(&mut store, ty, Val::FuncRef(None))
         .map(drop)
         .unwrap_err();

@@ -445,7 +445,7 @@ fn host_made_memories_and_tables_are_admitted_too() {
             |s| {
                 Table::new(
                     s,
-                    TableType::new(RefType::FuncRef, 0, None),
+                    TableType::new(RefType::FUNCREF, 0, None),
                     Val::FuncRef(None),
                 )
                 .map(drop)

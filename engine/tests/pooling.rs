@@ -207,7 +207,7 @@ fn take(store: &mut Store<()>, module: Option<&Module>, taker: Taker) -> Result<
         Taker::HostMemory => Memory::new(store, MemoryType::new(1, None)).map(|_| ()),
         Taker::HostTable => Table::new(
             store,
-            TableType::new(RefType::FuncRef, 1, None),
+            TableType::new(RefType::FUNCREF, 1, None),
             Val::FuncRef(None),
         )
         .map(|_| ()),
@@ -356,7 +356,7 @@ fn modules_beyond_the_limits_fail_to_instantiate() {
                     .into(),
                 ExternType::Table(_) => Table::new(
                     &mut store,
-                    TableType::new(RefType::FuncRef, 1, None),
+                    TableType::new(RefType::FUNCREF, 1, None),
                     Val::FuncRef(None),
                 )
                 .unwrap()
@@ -396,7 +396,7 @@ fn host_memories_and_tables_obey_the_limits() {
     let engine = engine(&limits, BoundsChecks::GuardPages);
     let mut store = Store::new(&engine, ());
     let null = Val::FuncRef(None);
-    let table = |n| TableType::new(RefType::FuncRef, n, None);
+    let table = |n| TableType::new(RefType::FUNCREF, n, None);
     let mut memory_error = |n| {
         let e = Memory::new(&mut store, MemoryType::new(n, None)).map(|_| ());
         e.map_err(|e| format!("{e:#}"))
@@ -513,7 +513,7 @@ fn an_element_trap_leaves_memory_zero_in_a_reused_slot() {
         let mut store = Store::new(&engine, ());
         let table = Table::new(
             &mut store,
-            TableType::new(RefType::FuncRef, 2, None),
+            TableType::new(RefType::FUNCREF, 2, None),
             Val::FuncRef(None),
         )
         .unwrap();

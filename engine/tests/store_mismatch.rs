@@ -267,7 +267,7 @@ fn every_method_follows_the_store_mismatch_rule() {
 
     // Table
     c.check("Table::new (init)", Err, &|s, _, t| {
-        let ty = TableType::new(RefType::FuncRef, 1, None);
+        let ty = TableType::new(RefType::FUNCREF, 1, None);
         Table::new(s, ty, t.add.into()).map(drop)
     });
     c.check("Table::ty", Panic, &|s, _, t| {

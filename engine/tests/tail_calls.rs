@@ -217,7 +217,7 @@ fn check_host(name: &str, args: &[Val], expected: Result<Vec<i64>, &str>) {
             .func_new(
                 "host",
                 "sum14",
-                FuncType::new([ValType::I64; 14], [ValType::I64]),
+                FuncType::new([const { ValType::I64 }; 14], [ValType::I64]),
                 |_, params, results| {
                     let sum = params.iter().enumerate().map(|(i, p)| match p {
                         Val::I64(v) => (i as i64 + 1) * v,
@@ -231,7 +231,7 @@ fn check_host(name: &str, args: &[Val], expected: Result<Vec<i64>, &str>) {
             .func_new(
                 "host",
                 "ten",
-                FuncType::new([ValType::I64], [ValType::I64; 10]),
+                FuncType::new([ValType::I64], [const { ValType::I64 }; 10]),
                 |_, params, results| {
                     let Val::I64(x) = params[0] else {
                         unreachable!("typed")

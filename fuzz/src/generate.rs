@@ -97,7 +97,7 @@ pub fn smith_module(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
 /// An argument of type `ty`. References are null: a host has no
 /// function of the module's store to pass before instantiation, and
 /// externrefs get their own target (`table_ops`).
-pub fn arbitrary_val(u: &mut Unstructured<'_>, ty: ValType) -> Result<Val> {
+pub fn arbitrary_val(u: &mut Unstructured<'_>, ty: &ValType) -> Result<Val> {
     Ok(match ty {
         ValType::I32 => Val::I32(interesting_u64(u)? as i32),
         ValType::I64 => Val::I64(interesting_u64(u)? as i64),
@@ -132,7 +132,7 @@ fn interesting_u64(u: &mut Unstructured<'_>) -> Result<u64> {
 }
 
 /// The zero value of `ty`.
-pub fn zero_val(ty: ValType) -> Val {
+pub fn zero_val(ty: &ValType) -> Val {
     match ty {
         ValType::I32 => Val::I32(0),
         ValType::I64 => Val::I64(0),
@@ -151,18 +151,22 @@ pub fn dummy_extern<T: 'static>(store: &mut Store<T>, ty: &ExternType) -> anyhow
         ExternType::Func(ft) => {
             let results: Vec<ValType> = ft.results().to_vec();
             Extern::Func(Func::new(&mut *store, ft.clone(), move |_, _, out| {
-                for (slot, &t) in out.iter_mut().zip(&results) {
+                for (slot, t) in out.iter_mut().zip(&results) {
                     *slot = zero_val(t);
                 }
                 Ok(())
             }))
         }
-        ExternType::Global(gt) => {
-            Extern::Global(Global::new(&mut *store, *gt, zero_val(gt.content()))?)
-        }
-        ExternType::Table(tt) => {
-            Extern::Table(Table::new(&mut *store, *tt, Val::null_ref(tt.element()))?)
-        }
+        ExternType::Global(gt) => Extern::Global(Global::new(
+            &mut *store,
+            gt.clone(),
+            zero_val(gt.content()),
+        )?),
+        ExternType::Table(tt) => Extern::Table(Table::new(
+            &mut *store,
+            tt.clone(),
+            Val::null_ref(tt.element()),
+        )?),
         ExternType::Memory(mt) => Extern::Memory(Memory::new(&mut *store, *mt)?),
     })
 }
@@ -173,6 +177,6 @@ pub fn is_mutable_global(ty: &ExternType) -> bool {
 }
 
 /// Whether a reference type is `funcref`.
-pub fn is_funcref(ty: RefType) -> bool {
-    matches!(ty, RefType::FuncRef)
+pub fn is_funcref(ty: &RefType) -> bool {
+    *ty == RefType::FUNCREF
 }

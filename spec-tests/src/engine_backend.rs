@@ -226,7 +226,7 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Re
     for (name, params) in prints {
         let f = Func::new(
             &mut *store,
-            FuncType::new(params.iter().copied(), []),
+            FuncType::new(params.iter().cloned(), []),
             |_, _, _| Ok(()),
         );
         linker.define("spectest", name, f)?;
@@ -243,13 +243,13 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> anyhow::Re
     }
     let table = Table::new(
         &mut *store,
-        TableType::new(RefType::FuncRef, 10, Some(20)),
+        TableType::new(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define("spectest", "table", table)?;
     let table64 = Table::new(
         &mut *store,
-        TableType::new64(RefType::FuncRef, 10, Some(20)),
+        TableType::new64(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define("spectest", "table64", table64)?;

@@ -101,6 +101,7 @@ pub enum TrapKind {
     IntegerDivideByZero,
     InvalidConversionToInteger,
     NullReference,
+    NullFunctionReference,
 }
 
 /// A resource limit of one implementation: hitting it is not a Wasm

@@ -1,8 +1,9 @@
 //! Calls: direct calls to defined functions, calls through an imported
 //! function's `VMFunctionImport`, `call_indirect` through a table's
-//! `VMFuncRef`s, their tail-call forms (`return_call`,
-//! `return_call_indirect`: Cranelift's `return_call*`, real tail calls
-//! that reuse the caller's frame), and calls of runtime builtins.
+//! `VMFuncRef`s, `call_ref` through a function reference, their tail-call
+//! forms (`return_call`, `return_call_indirect`, `return_call_ref`:
+//! Cranelift's `return_call*`, real tail calls that reuse the caller's
+//! frame), and calls of runtime builtins.
 //!
 //! Every wasm callee takes `(callee_vmctx, caller_vmctx, params...)` (see
 //! `abi.rs`), in a tail call too (`caller_vmctx` is then the instance of
@@ -43,6 +44,8 @@ impl Translator<'_, '_> {
         visit_return_call_indirect(type_index: u32, table_index: u32) => {
             t.op_call_indirect(type_index, table_index, true)
         };
+        visit_call_ref(type_index: u32) => t.op_call_ref(type_index, false);
+        visit_return_call_ref(type_index: u32) => t.op_call_ref(type_index, true);
     }
 
     /// The imported signature of wasm type `type_index`.
@@ -168,6 +171,27 @@ impl Translator<'_, '_> {
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
         self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
 
+        let code = self
+            .b
+            .ins()
+            .load(PTR, funcref_flags, funcref, FUNC_REF_CODE as i32);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(PTR, funcref_flags, funcref, FUNC_REF_VMCTX as i32);
+        let args = self.call_args(type_index, callee_vmctx);
+        let sig = self.wasm_sig_ref(type_index);
+        self.emit_call(Callee::Indirect(sig, code), &args, tail);
+    }
+
+    /// `call_ref` or (`tail`) `return_call_ref`: `call_indirect` without
+    /// the table and the signature check, since validation proved the
+    /// reference's type; only null is left to trap on.
+    fn op_call_ref(&mut self, type_index: u32, tail: bool) {
+        let funcref = self.pop();
+        self.b.ins().trapz(funcref, trap_codes::NULL_FUNC_REFERENCE);
+        // As in `op_call_indirect`: valid only past the null check.
+        let funcref_flags = MemFlagsData::trusted().with_readonly();
         let code = self
             .b
             .ins()

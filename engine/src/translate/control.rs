@@ -7,6 +7,9 @@
 //! a loop jump to the header, and falling off the loop's `end` continues in
 //! the current block (nothing else can reach the code after a loop).
 //!
+//! `br_if`, `br_on_null` and `br_on_non_null` branch with `brif` (a
+//! reference is a pointer, null 0) and go on in a fresh block.
+//!
 //! After `br`, `br_table`, `return` and `unreachable`, the following code
 //! is dead: `reachable` goes false and operators are skipped. Blocks opened
 //! in dead code get no frame and only bump `skipped_depth`. Code becomes
@@ -88,6 +91,8 @@ impl Translator<'_, '_> {
         visit_br(relative_depth: u32) => t.op_br(relative_depth);
         visit_br_if(relative_depth: u32) => t.op_br_if(relative_depth);
         visit_br_table(targets: BrTable<'_>) => t.op_br_table(&targets)?;
+        visit_br_on_null(relative_depth: u32) => t.op_br_on_null(relative_depth);
+        visit_br_on_non_null(relative_depth: u32) => t.op_br_on_non_null(relative_depth)?;
         visit_return => t.op_return();
     }
 
@@ -110,12 +115,11 @@ impl Translator<'_, '_> {
     fn block_signature(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         Ok(match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![wasm_clif_type(t)?]),
+            BlockType::Type(t) => (vec![], vec![wasm_clif_type(t)]),
             BlockType::FuncType(idx) => {
                 let ty = &self.env.info.types[idx as usize];
-                let conv = |ts: &[crate::types::ValType]| {
-                    ts.iter().map(|&t| clif_type(t)).collect::<Vec<_>>()
-                };
+                let conv =
+                    |ts: &[crate::types::ValType]| ts.iter().map(clif_type).collect::<Vec<_>>();
                 (conv(ty.params()), conv(ty.results()))
             }
         })
@@ -319,6 +323,37 @@ impl Translator<'_, '_> {
         self.b.ins().brif(cond, block, &args, cont, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
+    }
+
+    /// `br_on_null`: branches with the values under the reference if it
+    /// is null, else leaves the (now non-null) reference on the stack.
+    fn op_br_on_null(&mut self, depth: u32) {
+        let r = self.pop();
+        let (block, arity) = self.target(depth);
+        let args = block_args(self.peekn(arity));
+        let cont = self.b.create_block();
+        self.b.ins().brif(r, cont, &[], block, &args);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+        self.push(r);
+    }
+
+    /// `br_on_non_null`: branches with the values under the reference and
+    /// the reference itself (the label's last value) if it is not null,
+    /// else drops it and goes on.
+    fn op_br_on_non_null(&mut self, depth: u32) -> Result<()> {
+        let r = self.pop();
+        let (block, arity) = self.target(depth);
+        let Some(below) = arity.checked_sub(1) else {
+            anyhow::bail!("br_on_non_null to a label without values (module not validated?)");
+        };
+        let mut args = block_args(self.peekn(below));
+        args.push(BlockArg::Value(r));
+        let cont = self.b.create_block();
+        self.b.ins().brif(r, block, &args, cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+        Ok(())
     }
 
     fn op_br_table(&mut self, table: &wasmparser::BrTable<'_>) -> Result<()> {

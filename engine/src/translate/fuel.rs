@@ -115,8 +115,7 @@ impl FuelPlan {
 
 /// Whether a function with operator `op` is no leaf: `op` is a `loop` or
 /// a call of any kind. A tail call is a call (else a loop of tail calls
-/// would never be charged); the typed-reference calls are refused later,
-/// but never leaves.
+/// would never be charged), `call_ref` and `return_call_ref` included.
 pub(super) fn ends_leaf(op: &Operator<'_>) -> bool {
     matches!(
         op,

@@ -62,7 +62,7 @@ mod tests;
 use crate::abi::{clif_type, wasm_signature};
 use crate::info::ModuleInfo;
 use crate::tunables::Tunables;
-use crate::types::{Mutability, val_type_from};
+use crate::types::Mutability;
 use crate::vm::builtins::Builtin;
 use crate::vm::vmctx::{STORE_CONTEXT_OFFSET, STORE_CONTEXT_STACK_LIMIT, VMOffsets};
 use anyhow::{Result, bail};
@@ -190,9 +190,19 @@ fn vmctx_readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
-/// The clif type of a wasmparser value type (`v128` is `I8X16`).
-fn wasm_clif_type(ty: wasmparser::ValType) -> Result<Type> {
-    Ok(clif_type(val_type_from(ty)?))
+/// The clif type of a wasmparser value type (`v128` is `I8X16`; every
+/// reference, whatever its heap type, is a pointer, 0 being null), as
+/// `abi::clif_type` gives it for Kiln's types. Validation admitted only
+/// the heap types `types.rs` converts.
+fn wasm_clif_type(ty: wasmparser::ValType) -> Type {
+    match ty {
+        wasmparser::ValType::I32 => types::I32,
+        wasmparser::ValType::I64 => types::I64,
+        wasmparser::ValType::F32 => types::F32,
+        wasmparser::ValType::F64 => types::F64,
+        wasmparser::ValType::V128 => types::I8X16,
+        wasmparser::ValType::Ref(_) => PTR,
+    }
 }
 
 /// The operator dispatch: wasmparser calls the `visit_*` method of each
@@ -230,9 +240,7 @@ macro_rules! dispatch {
     (proposal shared_everything_threads $($op:tt)*) => {
         dispatch!(refuse "shared-everything-threads" $($op)*);
     };
-    (proposal function_references $($op:tt)*) => {
-        dispatch!(refuse "typed function references" $($op)*);
-    };
+    (proposal function_references $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal stack_switching $($op:tt)*) => { dispatch!(refuse "stack-switching" $($op)*); };
     (proposal wide_arithmetic $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal acquire_release_atomics $($op:tt)*) => {
@@ -345,7 +353,7 @@ impl<'e, 'f> Translator<'e, 'f> {
         self.vmctx = params[0];
 
         // Parameters, then declared locals zero-initialised.
-        for (&val, &wty) in params[2..].iter().zip(ty.params()) {
+        for (&val, wty) in params[2..].iter().zip(ty.params()) {
             let var = self.b.declare_var(clif_type(wty));
             self.b.def_var(var, val);
             self.locals.push(var);
@@ -353,7 +361,9 @@ impl<'e, 'f> Translator<'e, 'f> {
         let mut locals = body.get_locals_reader()?;
         for _ in 0..locals.get_count() {
             let (count, wty) = locals.read()?;
-            let cty = wasm_clif_type(wty)?;
+            // Non-nullable reference locals start as null too: validation
+            // ensures none is read before it is set.
+            let cty = wasm_clif_type(wty);
             for _ in 0..count {
                 let var = self.b.declare_var(cty);
                 let zero = self.zero(cty);
@@ -376,7 +386,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             self.epoch_function_entry();
         }
 
-        let results: Vec<Type> = ty.results().iter().map(|&t| clif_type(t)).collect();
+        let results: Vec<Type> = ty.results().iter().map(clif_type).collect();
         self.push_function_frame(results);
 
         while !reader.eof() {
@@ -495,7 +505,7 @@ impl<'e, 'f> Translator<'e, 'f> {
 
     fn op_global_get(&mut self, index: u32) {
         let global = &self.env.info.globals[index as usize];
-        let ty = clif_type(global.ty.content);
+        let ty = clif_type(&global.ty.content);
         // Immutable globals never change once initialised.
         let flags = match global.ty.mutability {
             Mutability::Const => vmctx_readonly(),

@@ -1,6 +1,6 @@
 //! Tables and references: inline `table.get`/`set`/`size` with bounds
 //! checks (Spectre-guarded, see `table_element_addr`), builtin-backed `table.grow`/`fill`/`copy`/`init`/`elem.drop`,
-//! and `ref.null`/`ref.is_null`/`ref.func`. Elements are pointer-sized
+//! and `ref.null`/`ref.is_null`/`ref.func`/`ref.as_non_null`. Elements are pointer-sized
 //! (see `VMTableDefinition`); reference values are I64, 0 being null.
 //! Indices, sizes and lengths are of the table's index type (`i64` for a
 //! table64) in wasm, and `i64` at the builtins.
@@ -34,6 +34,10 @@ impl Translator<'_, '_> {
             b.ins().uextend(types::I32, c)
         });
         visit_ref_func(function_index: u32) => t.op_ref_func(function_index);
+        visit_ref_as_non_null => {
+            let r = t.peek();
+            t.b.ins().trapz(r, trap_codes::NULL_REFERENCE)
+        };
     }
 
     /// The `*mut VMTableDefinition` of table `table` (fixed at

@@ -566,10 +566,6 @@ fn check_refused(op: &[u8], expected: &str) {
 #[test]
 fn unimplemented_proposals_are_refused_by_name() {
     check_refused(
-        &[0x14, 0x00],
-        "unsupported: typed function references operator `call_ref`",
-    );
-    check_refused(
         &[0x08, 0x00],
         "unsupported: exception-handling operator `throw`",
     );
@@ -939,6 +935,39 @@ fn calls() {
     );
     for code in ["user1", "user2", "user3"] {
         assert!(text.contains(code), "call_indirect emits {code}:\n{text}");
+    }
+}
+
+/// `call_ref` is `call_indirect` without the table and the signature
+/// check: a null check (`NULL_FUNC_REFERENCE`, `user9`), two loads from
+/// the `VMFuncRef` and the call; `return_call_ref` the same as a tail
+/// call. Neither loads a type id or traps with another code.
+#[test]
+fn call_ref_checks_only_null() {
+    let wat = "(module
+        (type $t (func (param i32) (result i32)))
+        (func (param (ref null $t)) (result i32)
+          (call_ref $t (i32.const 1) (local.get 0)))
+        (func (param (ref null $t)) (result i32)
+          (return_call_ref $t (i32.const 1) (local.get 0))))";
+    check(wat);
+    let info = parse(wat);
+    let tunables = &ALL_TUNABLES[0];
+    let funcs = translate_all(&info, tunables);
+    for (i, (func, _)) in funcs.iter().enumerate() {
+        let text = func.display().to_string();
+        assert_eq!(text.matches("trapz").count(), 1, "{text}");
+        assert!(text.contains("user9"), "{text}");
+        for code in ["user1", "user2", "user3"] {
+            assert!(!text.contains(code), "call_ref emits {code}:\n{text}");
+        }
+        assert!(!text.contains("icmp"), "no signature compare:\n{text}");
+        let call = if i == 0 {
+            "call_indirect"
+        } else {
+            "return_call_indirect"
+        };
+        assert_eq!(text.matches(call).count(), 1, "{text}");
     }
 }
 

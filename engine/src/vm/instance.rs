@@ -214,7 +214,7 @@ impl StoreObjects {
         }
         let mut tables = vec![usize::MAX; info.num_imported_tables as usize];
         for ty in &info.tables[info.num_imported_tables as usize..] {
-            let table = self.allocator.allocate_table(*ty, 0)?;
+            let table = self.allocator.allocate_table(ty.clone(), 0)?;
             tables.push(self.push_table(table));
         }
         // Last: nothing after it can fail, so the block is never dropped
@@ -324,9 +324,19 @@ impl StoreObjects {
             let bits = inst.eval(&self.globals, init);
             let index = self.push_global(GlobalData {
                 slot: VMGlobal { bits },
-                ty: g.ty,
+                ty: g.ty.clone(),
             });
             inst.globals.push(index);
+        }
+        // A table with an initialiser (typed function references) starts
+        // out filled with its value, which may read globals and take any
+        // function's reference: so after both, before any segment.
+        let defined_tables = &inst.tables[info.num_imported_tables as usize..];
+        for (defined, &table) in defined_tables.iter().enumerate() {
+            if let Some(init) = info.table_init(defined) {
+                let value = inst.eval(&self.globals, init) as usize;
+                self.tables[table].elements_mut().fill(value);
+            }
         }
         for i in 0..inst.globals.len() {
             let m = inst.globals[i];

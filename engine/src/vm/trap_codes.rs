@@ -15,3 +15,5 @@ pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(6);
 pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(7);
 /// The store's epoch deadline passed and its policy is to trap.
 pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
+/// `call_ref` or `return_call_ref` of a null reference.
+pub const NULL_FUNC_REFERENCE: TrapCode = TrapCode::unwrap_user(9);

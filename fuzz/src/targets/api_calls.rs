@@ -449,16 +449,16 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
         } => {
             if let Some(slot) = live_store(w, s) {
                 let elem = if funcref {
-                    RefType::FuncRef
+                    RefType::FUNCREF
                 } else {
-                    RefType::ExternRef
+                    RefType::EXTERNREF
                 };
                 let (min, max) = (u32::from(min % 8), max.map(|m| u32::from(m % 16)));
                 let st = w.stores[slot].as_mut().unwrap();
                 match Table::new(
                     &mut *st,
-                    TableType::new(elem, min, max),
-                    Val::null_ref(elem),
+                    TableType::new(elem.clone(), min, max),
+                    Val::null_ref(&elem),
                 ) {
                     Ok(t) => {
                         assert_eq!(t.size(&*st), u64::from(min));
@@ -622,17 +622,18 @@ fn ref_value(w: &World, table: Table, owner: usize, i: u8) -> (Val, bool) {
     // choice then does not matter (the operation must fail anyway).
     let elem = w.stores[owner]
         .as_ref()
-        .map(|s| table.ty(s).element())
-        .unwrap_or(RefType::FuncRef);
+        .map(|s| table.ty(s).element().clone())
+        .unwrap_or(RefType::FUNCREF);
     if i.is_multiple_of(4) {
-        return (Val::null_ref(elem), false);
+        return (Val::null_ref(&elem), false);
     }
-    match elem {
-        RefType::FuncRef => match pick(&w.funcs, i / 4) {
+    // wasm-smith generates no typed references: `funcref` or `externref`.
+    match elem.heap_type().is_func() {
+        true => match pick(&w.funcs, i / 4) {
             Some(f) => (Val::FuncRef(Some(w.funcs[f].1)), w.funcs[f].0 != owner),
             None => (Val::FuncRef(None), false),
         },
-        RefType::ExternRef => match pick(&w.externrefs, i / 4) {
+        false => match pick(&w.externrefs, i / 4) {
             Some(e) => (
                 Val::ExternRef(Some(w.externrefs[e].1.0)),
                 w.externrefs[e].0 != owner,
@@ -768,7 +769,7 @@ fn call(w: &mut World, func: u8, s: u8, args: &[u8]) {
     let ty = func.ty(owner_store);
     let mut foreign = owner != slot;
     let mut params = Vec::new();
-    for (k, &t) in ty.params().iter().enumerate() {
+    for (k, t) in ty.params().iter().enumerate() {
         let b = args.get(k).copied().unwrap_or(0);
         params.push(match t {
             ValType::I32 => Val::I32(i32::from(b as i8) * 1000),
@@ -776,25 +777,25 @@ fn call(w: &mut World, func: u8, s: u8, args: &[u8]) {
             ValType::F32 => Val::F32(u32::from(b)),
             ValType::F64 => Val::F64(u64::from(b)),
             ValType::V128 => Val::V128(u128::from(b)),
-            ValType::Ref(RefType::FuncRef) => match pick(&w.funcs, b).filter(|_| b % 3 != 0) {
-                Some(i) => {
-                    foreign |= w.funcs[i].0 != slot;
-                    Val::FuncRef(Some(w.funcs[i].1))
-                }
-                None => Val::FuncRef(None),
-            },
-            ValType::Ref(RefType::ExternRef) => {
-                match pick(&w.externrefs, b).filter(|_| b % 3 != 0) {
+            ValType::Ref(r) if r.heap_type().is_func() => {
+                match pick(&w.funcs, b).filter(|_| b % 3 != 0) {
                     Some(i) => {
-                        foreign |= w.externrefs[i].0 != slot;
-                        Val::ExternRef(Some(w.externrefs[i].1.0))
+                        foreign |= w.funcs[i].0 != slot;
+                        Val::FuncRef(Some(w.funcs[i].1))
                     }
-                    None => Val::ExternRef(None),
+                    None => Val::FuncRef(None),
                 }
             }
+            ValType::Ref(_) => match pick(&w.externrefs, b).filter(|_| b % 3 != 0) {
+                Some(i) => {
+                    foreign |= w.externrefs[i].0 != slot;
+                    Val::ExternRef(Some(w.externrefs[i].1.0))
+                }
+                None => Val::ExternRef(None),
+            },
         });
     }
-    let mut results: Vec<Val> = ty.results().iter().map(|&t| zero_val(t)).collect();
+    let mut results: Vec<Val> = ty.results().iter().map(zero_val).collect();
     let st = w.stores[slot].as_mut().unwrap();
     st.set_fuel(CALL_FUEL).ok();
     let r = func.call(&mut *st, &params, &mut results);

@@ -65,9 +65,9 @@ pub fn run(data: &[u8]) -> Result<()> {
         let args = ty
             .params()
             .iter()
-            .map(|&t| arbitrary_val(&mut u, t))
+            .map(|t| arbitrary_val(&mut u, t))
             .collect::<Result<Vec<Val>>>()?;
-        let mut results: Vec<Val> = ty.results().iter().map(|&t| zero_val(t)).collect();
+        let mut results: Vec<Val> = ty.results().iter().map(zero_val).collect();
         store.set_fuel(CALL_FUEL).unwrap();
         let outcome = func.call(&mut store, &args, &mut results);
         say!(
@@ -76,8 +76,9 @@ pub fn run(data: &[u8]) -> Result<()> {
         );
         match outcome {
             Ok(()) => {
-                for (r, &t) in results.iter().zip(ty.results()) {
-                    assert_eq!(r.ty(), t, "result of {name:?} has the wrong type");
+                for (r, t) in results.iter().zip(ty.results()) {
+                    let ok = r.matches_ty(&store, t).expect("a result of this store");
+                    assert!(ok, "result {r:?} of {name:?} is no {t}");
                 }
             }
             Err(e) => check_error(&e),

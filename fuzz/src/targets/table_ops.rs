@@ -213,11 +213,7 @@ impl Run {
             .get_func(&mut self.store, name)
             .unwrap_or_else(|| panic!("export {name}"));
         let ty = f.ty(&self.store);
-        let mut out: Vec<Val> = ty
-            .results()
-            .iter()
-            .map(|&t| crate::generate::zero_val(t))
-            .collect();
+        let mut out: Vec<Val> = ty.results().iter().map(crate::generate::zero_val).collect();
         assert_eq!(out.len(), results);
         if self.fuel {
             self.store.set_fuel(1_000_000).unwrap();

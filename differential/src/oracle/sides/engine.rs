@@ -150,6 +150,7 @@ fn outcome_of(e: &Error) -> Outcome {
         TrapCode::BadConversionToInteger => TrapKind::InvalidConversionToInteger,
         TrapCode::UnreachableCodeReached => TrapKind::Unreachable,
         TrapCode::NullReference => TrapKind::NullReference,
+        TrapCode::NullFunctionReference => TrapKind::NullFunctionReference,
         other => return Outcome::Failed(format!("unknown trap code {other:?}")),
     })
 }

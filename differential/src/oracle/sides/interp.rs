@@ -7,7 +7,7 @@ use crate::oracle::observe::{
 };
 use crate::oracle::plan::{Call, Shape};
 use crate::value::FuncAddr;
-use crate::{Config, Error, ExternVal, Module, ModuleAddr, Ref, RefType, Store, Trap, Value};
+use crate::{Config, Error, ExternVal, Module, ModuleAddr, Ref, RefKind, Store, Trap, Value};
 
 struct State {
     store: Store,
@@ -50,6 +50,8 @@ fn outcome_of(e: Error) -> Outcome {
             Trap::TableOutOfBounds | Trap::UndefinedElement => TrapKind::TableOutOfBounds,
             Trap::UninitializedElement => TrapKind::IndirectCallToNull,
             Trap::IndirectCallTypeMismatch => TrapKind::IndirectCallTypeMismatch,
+            Trap::NullReference => TrapKind::NullReference,
+            Trap::NullFunctionReference => TrapKind::NullFunctionReference,
         },
         other => return Outcome::Failed(other.to_string()),
     })
@@ -62,8 +64,8 @@ fn obs(ids: &mut RefIds<FuncAddr>, v: Value) -> Result<Obs, String> {
         Value::F32(x) => Obs::F32(x),
         Value::F64(x) => Obs::F64(x),
         Value::V128(x) => Obs::V128(x),
-        Value::Ref(Ref::Null(RefType::Func)) => Obs::FuncRef(None),
-        Value::Ref(Ref::Null(RefType::Extern)) => Obs::ExternRef(None),
+        Value::Ref(Ref::Null(RefKind::Func)) => Obs::FuncRef(None),
+        Value::Ref(Ref::Null(RefKind::Extern)) => Obs::ExternRef(None),
         Value::Ref(Ref::Func(a)) => Obs::FuncRef(Some(ids.id(a))),
         Value::Ref(Ref::Extern(n)) => Obs::ExternRef(Some(n)),
     })
@@ -83,9 +85,9 @@ fn value(state: &State, a: &Arg) -> Result<Value, String> {
         Arg::F32(x) => Value::F32(*x),
         Arg::F64(x) => Value::F64(*x),
         Arg::V128(x) => Value::V128(*x),
-        Arg::FuncRef(None) => Value::Ref(Ref::Null(RefType::Func)),
+        Arg::FuncRef(None) => Value::Ref(Ref::Null(RefKind::Func)),
         Arg::FuncRef(Some(name)) => Value::Ref(Ref::Func(func_export(state, name)?)),
-        Arg::ExternRef(None) => Value::Ref(Ref::Null(RefType::Extern)),
+        Arg::ExternRef(None) => Value::Ref(Ref::Null(RefKind::Extern)),
         Arg::ExternRef(Some(n)) => Value::Ref(Ref::Extern(*n)),
     })
 }
