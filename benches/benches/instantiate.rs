@@ -2,11 +2,14 @@
 //! preopened) and an instance of an already compiled module, through a
 //! WASI linker built once. Dropping the store is not measured.
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use kiln_benches::each_runtime;
 use kiln_benches::runtime::{LazyModule, Runtime, Runtimes, name};
 use kiln_benches::suite::load_for_bench;
 use std::time::Duration;
+
+/// Stores alive at once: each batch's, dropped together after it.
+const LIVE_STORES: u64 = 100;
 
 fn instantiate(c: &mut Criterion) {
     let suite = load_for_bench();
@@ -22,7 +25,14 @@ fn instantiate(c: &mut Criterion) {
             if let Some(mut module) = LazyModule::new(rt, bench) {
                 group.bench_function(BenchmarkId::new(&bench.name, name(rt)), |b| {
                     let module = module.get();
-                    b.iter_with_large_drop(|| rt.instantiate(module, bench).unwrap())
+                    b.iter_batched(
+                        || (),
+                        |()| rt.instantiate(module, bench).unwrap(),
+                        // Stores are dropped after each batch, outside the
+                        // measurement; a pooling allocator (`kiln-pooling`,
+                        // 1000 slots by default) must hold a whole batch.
+                        BatchSize::NumIterations(LIVE_STORES),
+                    )
                 });
             }
         });
