@@ -8,8 +8,8 @@
 
 use crate::vec::{Vector, wasm_name_t, wasm_valtype_vec_t};
 use kiln::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
-    TableType, ValType,
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, TableType,
+    ValType,
 };
 
 pub type wasm_valkind_t = u8;
