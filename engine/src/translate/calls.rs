@@ -170,18 +170,7 @@ impl Translator<'_, '_> {
             .load(types::I32, funcref_flags, funcref, FUNC_REF_TYPE_ID as i32);
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
         self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
-
-        let code = self
-            .b
-            .ins()
-            .load(PTR, funcref_flags, funcref, FUNC_REF_CODE as i32);
-        let callee_vmctx = self
-            .b
-            .ins()
-            .load(PTR, funcref_flags, funcref, FUNC_REF_VMCTX as i32);
-        let args = self.call_args(type_index, callee_vmctx);
-        let sig = self.wasm_sig_ref(type_index);
-        self.emit_call(Callee::Indirect(sig, code), &args, tail);
+        self.call_funcref(funcref, type_index, tail);
     }
 
     /// `call_ref` or (`tail`) `return_call_ref`: `call_indirect` without
@@ -190,7 +179,14 @@ impl Translator<'_, '_> {
     fn op_call_ref(&mut self, type_index: u32, tail: bool) {
         let funcref = self.pop();
         self.b.ins().trapz(funcref, trap_codes::NULL_FUNC_REFERENCE);
-        // As in `op_call_indirect`: valid only past the null check.
+        self.call_funcref(funcref, type_index, tail);
+    }
+
+    /// Call (or `tail`-call) the non-null `VMFuncRef` at `funcref`, whose
+    /// function has type `type_index`: its code with its vmctx.
+    fn call_funcref(&mut self, funcref: Value, type_index: u32, tail: bool) {
+        // VMFuncRefs never change once created, hence readonly; not
+        // `can_move`, as they are only valid past the caller's null check.
         let funcref_flags = MemFlagsData::trusted().with_readonly();
         let code = self
             .b

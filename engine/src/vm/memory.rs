@@ -100,7 +100,9 @@ pub struct MappedImage {
 // hands out access only through `&`/`&mut` of the store.
 unsafe impl Send for LinearMemory {}
 
-fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
+/// A fresh anonymous private mapping of `len` bytes (`what` it is for
+/// goes in the error).
+pub(super) fn mmap_for(len: usize, prot: i32, what: &str) -> Result<*mut u8> {
     // SAFETY: anonymous private mapping; result checked.
     let p = unsafe {
         libc::mmap(
@@ -114,11 +116,15 @@ fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
     };
     if p == libc::MAP_FAILED {
         bail!(
-            "failed to map {len} bytes for linear memory: {}",
+            "failed to map {len} bytes for {what}: {}",
             std::io::Error::last_os_error()
         );
     }
     Ok(p.cast())
+}
+
+fn mmap(len: usize, prot: i32) -> Result<*mut u8> {
+    mmap_for(len, prot, "linear memory")
 }
 
 /// `pages` of `ty` in bytes, if a host slice can be that long.

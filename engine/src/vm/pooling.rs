@@ -118,27 +118,9 @@ impl Reservation {
                 len,
             });
         }
-        // SAFETY: a fresh anonymous private mapping; the result is checked.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                prot,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            bail!(
-                "failed to reserve {len} bytes for the pooling allocator's {what}: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-        Ok(Reservation {
-            base: p.cast(),
-            len,
-        })
+        let what = format!("the pooling allocator's {what}");
+        let p = super::memory::mmap_for(len, prot, &what)?;
+        Ok(Reservation { base: p, len })
     }
 }
 
