@@ -47,6 +47,21 @@ const MODULE: &str = r#"(module
         (i32.add
             (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))
             (i32.add (i32.wrap_i64 (local.get $a)) (i32.trunc_f64_s (local.get $f)))))
+    ;; Never returns; each iteration first calls `recurse`, whose entry
+    ;; check stands in for the loop's.
+    (func (export "spin-calling") (param i32) (result i32)
+        (loop (drop (call $rec (i32.const 0))) (br 0))
+        (i32.const 0))
+    ;; fib(n), naively, as C compilers write it: a loop around one of the
+    ;; two recursive calls, which checks once per call.
+    (func $fib (export "fib") (param $n i32) (result i32) (local $acc i32)
+        (block (br_if 0 (i32.lt_u (local.get $n) (i32.const 2)))
+            (loop
+                (local.set $acc (i32.add (local.get $acc)
+                    (call $fib (i32.sub (local.get $n) (i32.const 1)))))
+                (local.set $n (i32.sub (local.get $n) (i32.const 2)))
+                (br_if 0 (i32.gt_u (local.get $n) (i32.const 1)))))
+        (i32.add (local.get $acc) (local.get $n)))
     ;; wasm -> host -> wasm: the host calls `count` with `n`.
     (func (export "nested") (param i32) (result i32)
         (call $host (local.get 0))))"#;
@@ -203,13 +218,29 @@ fn no_deadline_set_stops_at_the_first_check() {
 
 #[test]
 fn the_callback_decides_at_each_check() {
-    // `count(n)` checks once at entry and once per loop iteration (n + 1
-    // headers): n + 2 checks, each past the deadline.
+    // `count(n)` checks once per loop iteration (n + 1 headers), not at
+    // entry, since its body starts with the loop: n + 1 checks, each past
+    // the deadline.
     check(
         callback(AtDeadline::ContinueThenFail(100)),
         "count",
         10,
-        "= 10 (12 callbacks)",
+        "= 10 (11 callbacks)",
+    );
+    // One check per call of `fib`: fib(10) makes 89 calls (fib(n) makes
+    // fib(n + 1) calls).
+    check(
+        callback(AtDeadline::ContinueThenFail(1000)),
+        "fib",
+        10,
+        "= 55 (89 callbacks)",
+    );
+    // `spin-calling`'s loop leaves its check to `recurse`'s entry.
+    check(
+        callback(AtDeadline::ContinueThenFail(5)),
+        "spin-calling",
+        0,
+        "error: enough (6 callbacks)",
     );
     // Its error is the call's error, unchanged.
     check(
@@ -229,7 +260,7 @@ fn the_callback_decides_at_each_check() {
         callback(AtDeadline::ContinueThenFail(100)),
         "registers",
         10,
-        "= 60 (12 callbacks)",
+        "= 60 (11 callbacks)",
     );
     check(deadline(FAR), "registers", 10, "= 60");
     check(
@@ -288,7 +319,7 @@ fn epochs_and_fuel_together() {
         fuel: Some(1 << 40),
         ..callback(AtDeadline::ContinueThenFail(100))
     };
-    check(fuel_and_callback, "count", 10, "= 10 (12 callbacks)");
+    check(fuel_and_callback, "count", 10, "= 10 (11 callbacks)");
 }
 
 /// Runs `f` on a thread of its own and waits at most `secs` for it: a

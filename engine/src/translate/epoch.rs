@@ -1,26 +1,49 @@
 //! Epoch interruption (`Tunables::epoch_interruption`): checks of the
 //! engine's epoch against the store's deadline.
 //!
-//! A check sits where fuel is charged (`fuel.rs`): at the entry of every
-//! function that is not a *leaf* (no `loop`, no call of any kind) and at
-//! every loop header, so it runs once per iteration. By `fuel.rs`'s
-//! argument ("every infinite execution still runs out", which only uses
-//! where the charges are, not their amounts), every execution that does
-//! not finish passes infinitely many checks, so it stops at the first one
-//! after the epoch reaches the deadline: another thread's
-//! `Engine::increment_epoch` interrupts even a `(loop (br 0))`. Leaves
-//! run at most their body's length and return.
+//! **Where the checks are.** Checks sit at the entry of functions and at
+//! loop headers, as fuel's charges do (`fuel.rs`), minus those another
+//! check makes redundant; [`EpochPlan`] places them for the whole module
+//! before any function is translated:
+//! - A *leaf* (no `loop`, no call of any kind) has none: it runs at most
+//!   its body's length and returns.
+//! - Any other function checks at entry, unless its body reaches a `loop`
+//!   through straight-line code (no branch, no call): that loop's header
+//!   comes next.
+//! - A loop checks at its header, unless each iteration, through
+//!   straight-line code from the header, directly calls a defined function
+//!   that checks at entry (a recursive function written as a loop around
+//!   its own call is the common case): that entry comes next. Whether a
+//!   function checks at entry depends on its own body only, so this rule
+//!   never leans on a check another such rule removed.
 //!
-//! The fast path is one load of the epoch, one compare with the deadline
-//! and a branch: the counter's address (fixed for a store) is loaded once
-//! at function entry, and the deadline lives in a variable, loaded at
-//! entry. Past it, a cold path reloads the deadline from the store context
-//! (a callee or a host function may have moved it) and, if it is still
-//! reached, calls the engine's epoch stub (`trampoline::epoch_stub`),
-//! which runs the `new_epoch` builtin and traps (`INTERRUPT`, or
-//! `HOST_ERROR` for the policy's error) or returns with the deadline
-//! moved, reloaded afterwards. A deadline the host lowers while a function
-//! runs is seen at the function's next entry.
+//! Every execution therefore passes a check within a bounded number of
+//! operators after any function entry or loop iteration, and by
+//! `fuel.rs`'s argument (every infinite execution enters non-leaf
+//! functions or iterates loops infinitely often) an execution that does
+//! not finish passes infinitely many checks: it stops at the first one
+//! after the epoch reaches the deadline, and another thread's
+//! `Engine::increment_epoch` interrupts even a `(loop (br 0))`. Nor can a
+//! finite but huge execution (a deep tree of calls, each of a function
+//! calling the next twice) slip between checks: every activation of a
+//! non-leaf checks before it runs more than its straight-line prefix.
+//!
+//! The fast path is one load of the epoch, a compare with the deadline,
+//! and a branch. What a check needs (the counter's address and the
+//! deadline) is kept in registers only where it pays: a function entry,
+//! and the header of a loop whose body calls, load it afresh and drop it
+//! at once, so nothing stays alive across calls (it would take
+//! callee-saved registers, saved and restored on every call of the
+//! function); any other loop loads it in its preheader into variables its
+//! header's check uses, so a tight loop does no more than the fast path.
+//! Past the deadline, a cold
+//! path reloads the deadline from the store context (a callee or a host
+//! function may have moved it) and, if it is still reached, calls the
+//! engine's epoch stub (`trampoline::epoch_stub`), which runs the
+//! `new_epoch` builtin and traps (`INTERRUPT`, or `HOST_ERROR` for the
+//! policy's error) or returns with the deadline moved, reloaded
+//! afterwards. A deadline the host lowers while a loop runs is seen at the
+//! next function entry or loop entry.
 //!
 //! The stub is called in Cranelift's `preserve_all` convention: the call
 //! clobbers no register, so a loop that checks keeps its values in
@@ -29,14 +52,17 @@
 //! loops spilled). Its address is loaded in the cold block itself, so
 //! Cranelift does not hoist it into a register for the whole loop.
 //!
-//! Loads of the epoch are plain loads, not `readonly`: a check must read
-//! it anew every time. Every check's cold path calls out, which Cranelift
-//! treats as a store, so no check's load is ever forwarded from an
-//! earlier one.
+//! All these loads are plain loads, not `readonly`: the epoch must be read
+//! anew every time, and the store context's fields must not be merged by
+//! value numbering with an earlier load of them, which would keep that
+//! one alive from the function entry to every loop. Every check's cold
+//! path calls out, which Cranelift treats as a store, so no check's load
+//! is ever forwarded from an earlier one.
 
 use super::fuel::ends_leaf;
 use super::{PTR, Translator};
 use crate::abi::epoch_stub_signature;
+use crate::info::ModuleInfo;
 use crate::vm::vmctx::{
     STORE_CONTEXT_EPOCH_COUNTER, STORE_CONTEXT_EPOCH_DEADLINE, STORE_CONTEXT_EPOCH_STUB,
     STORE_CONTEXT_OFFSET,
@@ -45,59 +71,264 @@ use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::Variable;
-use wasmparser::FunctionBody;
+use std::collections::HashMap;
+use wasmparser::{Operator, OperatorsReader};
 
-/// What the checks of one function share.
-pub(super) struct EpochState {
+/// What the loop checks of one function share: variables set in the
+/// preheader of each checking loop that does not call.
+pub(super) struct EpochState<'e> {
     /// The address of the engine's epoch counter.
-    counter: Value,
+    counter: Variable,
     /// The deadline as last loaded from the store context.
     deadline: Variable,
+    checks: &'e EpochChecks,
 }
 
-/// Whether `body` is a leaf (see the module doc): such a function needs
-/// no check.
-pub(super) fn is_leaf(body: &FunctionBody<'_>) -> Result<bool> {
-    let mut reader = body.get_operators_reader()?;
-    while !reader.eof() {
-        if ends_leaf(&reader.read()?) {
-            return Ok(false);
-        }
+/// Where the checks of every defined function go, by defined index.
+pub struct EpochPlan {
+    funcs: Vec<EpochChecks>,
+}
+
+/// The checks of one function.
+pub(super) struct EpochChecks {
+    /// Whether it checks at entry.
+    entry: bool,
+    /// The loops that check at their header, by operator index
+    /// (`Translator::op_index`), each with whether its body calls: such a
+    /// loop's check loads what it compares afresh, since values kept
+    /// across a call take callee-saved registers.
+    loops: HashMap<usize, bool>,
+}
+
+/// What one pass over a body finds, before the plan of its callees is
+/// known.
+struct BodyScan {
+    /// No loop and no call of any kind.
+    leaf: bool,
+    /// The body reaches a `loop` through straight-line code.
+    starts_with_loop: bool,
+    /// Every loop by operator index: whether its body calls, and the
+    /// defined function its iterations call first through straight-line
+    /// code, if any.
+    loops: HashMap<usize, (bool, Option<u32>)>,
+}
+
+impl EpochPlan {
+    /// Reads every defined function's body once.
+    pub fn new(info: &ModuleInfo) -> Result<EpochPlan> {
+        let scans = (0..info.num_defined_funcs())
+            .map(|i| BodyScan::new(info, info.body(i).get_operators_reader()?))
+            .collect::<Result<Vec<_>>>()?;
+        let checks_at_entry: Vec<bool> = scans
+            .iter()
+            .map(|s| !s.leaf && !s.starts_with_loop)
+            .collect();
+        let funcs = scans
+            .into_iter()
+            .zip(&checks_at_entry)
+            .map(|(scan, &entry)| EpochChecks {
+                entry,
+                loops: scan
+                    .loops
+                    .into_iter()
+                    .filter(|(_, (_, first_call))| {
+                        !first_call.is_some_and(|f| checks_at_entry[f as usize])
+                    })
+                    .map(|(i, (calls, _))| (i, calls))
+                    .collect(),
+            })
+            .collect();
+        Ok(EpochPlan { funcs })
     }
-    Ok(true)
+
+    pub(super) fn checks(&self, defined_index: u32) -> &EpochChecks {
+        &self.funcs[defined_index as usize]
+    }
 }
 
-impl Translator<'_, '_> {
-    /// At function entry (of a non-leaf): loads what the checks need and
-    /// checks once.
-    pub(super) fn epoch_function_entry(&mut self) {
-        let fixed = MemFlagsData::trusted().with_readonly().with_can_move();
-        let ctx = self
-            .b
-            .ins()
-            .load(PTR, fixed, self.vmctx, STORE_CONTEXT_OFFSET as i32);
-        let counter = self
-            .b
-            .ins()
-            .load(PTR, fixed, ctx, STORE_CONTEXT_EPOCH_COUNTER as i32);
-        let deadline = self.load_deadline();
-        let var = self.b.declare_var(types::I64);
-        self.b.def_var(var, deadline);
+impl EpochChecks {
+    /// Whether the function checks anywhere.
+    pub(super) fn any(&self) -> bool {
+        self.entry || !self.loops.is_empty()
+    }
+}
+
+/// Whether `op` may transfer control elsewhere than to the next operator
+/// (branches, calls, throws, and every operator that opens or ends a
+/// region other than `block`), so ends straight-line code.
+fn ends_straight_line(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        Unreachable
+            | Loop { .. }
+            | If { .. }
+            | Else
+            | Br { .. }
+            | BrIf { .. }
+            | BrTable { .. }
+            | BrOnNull { .. }
+            | BrOnNonNull { .. }
+            | BrOnCast { .. }
+            | BrOnCastFail { .. }
+            | Return
+            | Call { .. }
+            | CallIndirect { .. }
+            | CallRef { .. }
+            | ReturnCall { .. }
+            | ReturnCallIndirect { .. }
+            | ReturnCallRef { .. }
+            | TryTable { .. }
+            | Throw { .. }
+            | ThrowRef
+            | Try { .. }
+            | Catch { .. }
+            | CatchAll
+            | Rethrow { .. }
+            | Delegate { .. }
+            | Suspend { .. }
+            | Resume { .. }
+            | ResumeThrow { .. }
+            | ResumeThrowRef { .. }
+            | Switch { .. }
+    )
+}
+
+impl BodyScan {
+    fn new(info: &ModuleInfo, mut reader: OperatorsReader<'_>) -> Result<BodyScan> {
+        let mut leaf = true;
+        // One entry per open construct: `Some(i)` for a loop at operator `i`.
+        let mut open: Vec<Option<usize>> = Vec::new();
+        // Where straight-line code from the entry or from a loop's header
+        // still runs: `None` for the entry, `Some(i)` for loop `i`.
+        let mut straight: Option<Option<usize>> = Some(None);
+        let mut starts_with_loop = false;
+        let mut loops: HashMap<usize, (bool, Option<u32>)> = HashMap::new();
+        let mut i = 0;
+        while !reader.eof() {
+            let op = reader.read()?;
+            leaf &= !ends_leaf(&op);
+            if let Some(from) = straight.filter(|_| ends_straight_line(&op)) {
+                straight = None;
+                match (from, &op) {
+                    (None, Operator::Loop { .. }) => starts_with_loop = true,
+                    (Some(l), Operator::Call { function_index }) => {
+                        let callee = function_index.checked_sub(info.num_imported_funcs);
+                        loops.entry(l).or_default().1 = callee;
+                    }
+                    _ => {}
+                }
+            }
+            match op {
+                Operator::Loop { .. } => {
+                    open.push(Some(i));
+                    loops.entry(i).or_default();
+                    straight = Some(Some(i));
+                }
+                Operator::Block { .. }
+                | Operator::If { .. }
+                | Operator::TryTable { .. }
+                | Operator::Try { .. } => open.push(None),
+                // `delegate` ends a legacy `try` in place of its `end`.
+                Operator::End | Operator::Delegate { .. } => {
+                    // A loop's iteration that reaches its `end` leaves it.
+                    let closes_loop = open.pop().flatten().is_some();
+                    if closes_loop {
+                        straight = None;
+                    }
+                }
+                // Tail calls leave the loop: nothing has to survive them.
+                Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::CallRef { .. } => {
+                    for &l in open.iter().flatten() {
+                        loops.entry(l).or_default().0 = true;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Ok(BodyScan {
+            leaf,
+            starts_with_loop,
+            loops,
+        })
+    }
+}
+
+impl<'e> Translator<'e, '_> {
+    /// At function entry: sets up the function's checks and, if it checks
+    /// at entry, checks once, with values that die right after.
+    pub(super) fn epoch_function_entry(&mut self, checks: &'e EpochChecks) {
+        if !checks.any() {
+            return;
+        }
+        let counter = self.b.declare_var(PTR);
+        let deadline = self.b.declare_var(types::I64);
         self.epoch = Some(EpochState {
             counter,
-            deadline: var,
+            deadline,
+            checks,
         });
-        self.epoch_check();
+        if !checks.entry {
+            return;
+        }
+        let (ctx, counter) = self.load_counter();
+        let deadline = self.load_deadline(ctx);
+        let reached = self.epoch_reached(counter, deadline);
+        let (call, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(call);
+        self.b.ins().brif(reached, call, &[], cont, &[]);
+
+        self.b.switch_to_block(call);
+        self.b.seal_block(call);
+        self.call_epoch_stub();
+        self.b.ins().jump(cont, &[]);
+
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// In a loop's preheader: loads what the header's check compares,
+    /// unless the loop does not check or calls.
+    pub(super) fn epoch_loop_preheader(&mut self) {
+        let Some(state) = &self.epoch else {
+            return;
+        };
+        if state.checks.loops.get(&self.op_index) != Some(&false) {
+            return;
+        }
+        let (counter_var, deadline_var) = (state.counter, state.deadline);
+        let (ctx, counter) = self.load_counter();
+        let deadline = self.load_deadline(ctx);
+        self.b.def_var(counter_var, counter);
+        self.b.def_var(deadline_var, deadline);
+    }
+
+    /// The store context and the address of the engine's epoch counter.
+    fn load_counter(&mut self) -> (Value, Value) {
+        let ctx = self.load_store_context();
+        let counter = self.b.ins().load(
+            PTR,
+            MemFlagsData::trusted(),
+            ctx,
+            STORE_CONTEXT_EPOCH_COUNTER as i32,
+        );
+        (ctx, counter)
+    }
+
+    fn load_store_context(&mut self) -> Value {
+        self.b.ins().load(
+            PTR,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            STORE_CONTEXT_OFFSET as i32,
+        )
     }
 
     /// The store's deadline as it is now.
-    fn load_deadline(&mut self) -> Value {
-        let ctx = self.b.ins().load(
-            PTR,
-            MemFlagsData::trusted().with_readonly().with_can_move(),
-            self.vmctx,
-            STORE_CONTEXT_OFFSET as i32,
-        );
+    fn load_deadline(&mut self, ctx: Value) -> Value {
         self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -106,23 +337,37 @@ impl Translator<'_, '_> {
         )
     }
 
-    /// A check at the current position (function entry or loop header);
-    /// code continues in a new block after it. Nothing when epochs are
-    /// off or the function is a leaf.
-    pub(super) fn epoch_check(&mut self) {
-        let Some(state) = &self.epoch else {
-            return;
-        };
-        let (counter, var) = (state.counter, state.deadline);
+    /// Whether the epoch has reached `deadline`.
+    fn epoch_reached(&mut self, counter: Value, deadline: Value) -> Value {
         let epoch = self
             .b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), counter, 0);
-        let deadline = self.b.use_var(var);
-        let reached = self
-            .b
+        self.b
             .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline)
+    }
+
+    /// A check at a loop header, if the plan has one there; code continues
+    /// in a new block after it.
+    pub(super) fn epoch_check(&mut self) {
+        let Some(state) = &self.epoch else {
+            return;
+        };
+        let (counter_var, deadline_var) = (state.counter, state.deadline);
+        let Some(&calls) = state.checks.loops.get(&self.op_index) else {
+            return;
+        };
+        if calls {
+            // Afresh: the call stub is the only call before the next check.
+            let (ctx, counter) = self.load_counter();
+            let deadline = self.load_deadline(ctx);
+            self.b.def_var(counter_var, counter);
+            self.b.def_var(deadline_var, deadline);
+        }
+        let counter = self.b.use_var(counter_var);
+        let deadline = self.b.use_var(deadline_var);
+        let reached = self.epoch_reached(counter, deadline);
         let (reload, call, cont) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -134,19 +379,18 @@ impl Translator<'_, '_> {
 
         self.b.switch_to_block(reload);
         self.b.seal_block(reload);
-        let fresh = self.load_deadline();
-        self.b.def_var(var, fresh);
-        let reached = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, fresh);
+        let ctx = self.load_store_context();
+        let fresh = self.load_deadline(ctx);
+        self.b.def_var(deadline_var, fresh);
+        let reached = self.epoch_reached(counter, fresh);
         self.b.ins().brif(reached, call, &[], cont, &[]);
 
         self.b.switch_to_block(call);
         self.b.seal_block(call);
         self.call_epoch_stub();
-        let moved = self.load_deadline();
-        self.b.def_var(var, moved);
+        let ctx = self.load_store_context();
+        let moved = self.load_deadline(ctx);
+        self.b.def_var(deadline_var, moved);
         self.b.ins().jump(cont, &[]);
 
         self.b.switch_to_block(cont);
@@ -165,15 +409,13 @@ impl Translator<'_, '_> {
                 sig
             }
         };
-        let in_place = MemFlagsData::trusted();
-        let ctx = self
-            .b
-            .ins()
-            .load(PTR, in_place, self.vmctx, STORE_CONTEXT_OFFSET as i32);
-        let stub = self
-            .b
-            .ins()
-            .load(PTR, in_place, ctx, STORE_CONTEXT_EPOCH_STUB as i32);
+        let ctx = self.load_store_context();
+        let stub = self.b.ins().load(
+            PTR,
+            MemFlagsData::trusted(),
+            ctx,
+            STORE_CONTEXT_EPOCH_STUB as i32,
+        );
         self.b.ins().call_indirect(sig, stub, &[self.vmctx]);
     }
 }

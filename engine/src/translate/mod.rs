@@ -80,6 +80,7 @@ use std::sync::OnceLock;
 use wasmparser::{VisitOperator, VisitSimdOperator};
 
 use control::Frame;
+use epoch::EpochPlan;
 use fuel::FuelPlan;
 
 /// What the translator needs to know about the module and the engine.
@@ -92,11 +93,13 @@ pub struct FuncEnv<'a> {
     pub call_conv: CallConv,
     /// The fuel charges of every function, when fuel is on.
     fuel: Option<FuelPlan>,
+    /// Where every function checks the epoch, when epochs are on.
+    epoch: Option<EpochPlan>,
 }
 
 impl<'a> FuncEnv<'a> {
-    /// With fuel on, this reads every function body once (the charges of
-    /// one function depend on which of its callees are leaves).
+    /// With fuel or epochs on, this reads every function body once (the
+    /// charges and checks of one function depend on its callees').
     pub fn new(
         info: &'a ModuleInfo,
         offsets: &'a VMOffsets,
@@ -107,12 +110,17 @@ impl<'a> FuncEnv<'a> {
             true => Some(FuelPlan::new(info)?),
             false => None,
         };
+        let epoch = match tunables.epoch_interruption {
+            true => Some(EpochPlan::new(info)?),
+            false => None,
+        };
         Ok(FuncEnv {
             info,
             offsets,
             tunables,
             call_conv,
             fuel,
+            epoch,
         })
     }
 }
@@ -307,9 +315,8 @@ struct Translator<'e, 'f> {
     epoch_stub_sig: Option<SigRef>,
     /// This function's fuel charges, when fuel is on.
     fuel: Option<&'e fuel::FuelCosts>,
-    /// What this function's epoch checks share, when epochs are on and it
-    /// is no leaf.
-    epoch: Option<epoch::EpochState>,
+    /// What this function's epoch checks share, when it has any.
+    epoch: Option<epoch::EpochState<'e>>,
     /// Position of the operator being translated in the body (what
     /// `FuelCosts::loops` is keyed by).
     op_index: usize,
@@ -382,8 +389,8 @@ impl<'e, 'f> Translator<'e, 'f> {
             }
             self.fuel = Some(costs);
         }
-        if env.tunables.epoch_interruption && !epoch::is_leaf(body)? {
-            self.epoch_function_entry();
+        if let Some(plan) = &env.epoch {
+            self.epoch_function_entry(plan.checks(defined_index));
         }
 
         let results: Vec<Type> = ty.results().iter().map(clif_type).collect();
