@@ -5,12 +5,16 @@
 //! icount [--runtime kiln|wasmtime] compile NAME   # counts compiling, single-threaded
 //! icount [--runtime kiln|wasmtime] instantiate NAME # counts 100 instantiations (store + instance)
 //! icount [--runtime kiln|wasmtime] execute NAME   # counts bench.start..bench.end; output checked
+//! icount [--runtime kiln[-pooling]|wasmtime[-pooling]] scaling # counts 100 rounds of the scaling bench
 //! ```
 //!
 //! Kiln is the default; wasmtime needs the `peers` feature. Both compile on
 //! one thread, so counts do not depend on scheduling. `kiln-epochs` and
 //! `wasmtime-epochs` are the same engines with epoch interruption on (a
-//! deadline never reached): what the checks cost.
+//! deadline never reached): what the checks cost. The `scaling` phase
+//! counts what one thread of the `scaling` bench does (a store, an
+//! instance of `SCALING_WAT` from an `InstancePre`, a call, the drop),
+//! with `-pooling` on the pooling allocator.
 
 use anyhow::{Context, Result, bail};
 use kiln_benches::callgrind::toggle_collect;
@@ -28,6 +32,9 @@ fn main() -> Result<()> {
     if args.first().map(String::as_str) == Some("--runtime") && args.len() > 1 {
         runtime = args.remove(1);
         args.remove(0);
+    }
+    if args.first().map(String::as_str) == Some("scaling") {
+        return scaling(&runtime);
     }
     let [phase, name] = args.as_slice() else {
         bail!(
@@ -71,6 +78,38 @@ fn main() -> Result<()> {
             }
         ),
     }
+}
+
+/// Counts `INSTANTIATIONS` rounds of the `scaling` bench on `runtime`,
+/// after one uncounted round.
+fn scaling(runtime: &str) -> Result<()> {
+    use kiln_benches::runtime::kiln::KilnInstantiations;
+    use kiln_benches::runtime::{Instantiations, SCALING_WAT, scaling_expected};
+    let wasm = wat::parse_str(SCALING_WAT)?;
+    let rounds: Box<dyn Instantiations> = match runtime {
+        "kiln" => Box::new(KilnInstantiations::new(kiln::Config::new(), &wasm)?),
+        "kiln-pooling" => Box::new(KilnInstantiations::new(
+            KilnInstantiations::pooling_config(),
+            &wasm,
+        )?),
+        #[cfg(feature = "peers")]
+        "wasmtime" | "wasmtime-pooling" => {
+            use kiln_benches::runtime::wasmtime::WasmtimeInstantiations;
+            let config = match runtime {
+                "wasmtime" => wasmtime::Config::new(),
+                _ => WasmtimeInstantiations::pooling_config(),
+            };
+            Box::new(WasmtimeInstantiations::new(config, &wasm)?)
+        }
+        other => bail!("no scaling runtime `{other}`: kiln, kiln-pooling, wasmtime, wasmtime-pooling"),
+    };
+    assert_eq!(rounds.once(7), scaling_expected(7));
+    toggle_collect();
+    for x in 0..INSTANTIATIONS as i32 {
+        std::hint::black_box(rounds.once(x));
+    }
+    toggle_collect();
+    Ok(())
 }
 
 /// Run `phase` of `bench` on `rt` with callgrind collecting only the
