@@ -167,7 +167,6 @@ impl Translator<'_, '_> {
         let (params, results) = self.block_signature(bt)?;
         let header = self.block_with_params(&params);
         let args = self.popn(params.len());
-        self.epoch_loop_preheader();
         self.jump(header, &args);
         // Sealed at `end`, once the back edges are known.
         self.b.switch_to_block(header);

@@ -29,21 +29,17 @@
 //! non-leaf checks before it runs more than its straight-line prefix.
 //!
 //! The fast path is one load of the epoch, a compare with the deadline,
-//! and a branch. What a check needs (the counter's address and the
-//! deadline) is kept in registers only where it pays: a function entry,
-//! and the header of a loop whose body calls, load it afresh and drop it
-//! at once, so nothing stays alive across calls (it would take
-//! callee-saved registers, saved and restored on every call of the
-//! function); any other loop loads it in its preheader into variables its
-//! header's check uses, so a tight loop does no more than the fast path.
-//! Past the deadline, a cold
-//! path reloads the deadline from the store context (a callee or a host
-//! function may have moved it) and, if it is still reached, calls the
-//! engine's epoch stub (`trampoline::epoch_stub`), which runs the
-//! `new_epoch` builtin and traps (`INTERRUPT`, or `HOST_ERROR` for the
-//! policy's error) or returns with the deadline moved, reloaded
-//! afterwards. A deadline the host lowers while a loop runs is seen at the
-//! next function entry or loop entry.
+//! and a branch: the counter's address (fixed for a store) and the
+//! deadline are loaded once at function entry into variables. Past the
+//! deadline, a cold path reloads the deadline from the store context (a
+//! callee or a host function may have moved it) and, if it is still
+//! reached, calls the engine's epoch stub (`trampoline::epoch_stub`),
+//! which runs the `new_epoch` builtin and traps (`INTERRUPT`, or
+//! `HOST_ERROR` for the policy's error) or returns with the deadline
+//! moved, reloaded afterwards. A deadline the host lowers while a function
+//! runs is seen at the function's next entry. (Loading them afresh at
+//! each loop instead, so that nothing stays alive across calls, measured
+//! worse overall: loops entered often paid the loads every time.)
 //!
 //! The stub is called in Cranelift's `preserve_all` convention: the call
 //! clobbers no register, so a loop that checks keeps its values in
@@ -52,12 +48,10 @@
 //! loops spilled). Its address is loaded in the cold block itself, so
 //! Cranelift does not hoist it into a register for the whole loop.
 //!
-//! All these loads are plain loads, not `readonly`: the epoch must be read
-//! anew every time, and the store context's fields must not be merged by
-//! value numbering with an earlier load of them, which would keep that
-//! one alive from the function entry to every loop. Every check's cold
-//! path calls out, which Cranelift treats as a store, so no check's load
-//! is ever forwarded from an earlier one.
+//! Loads of the epoch are plain loads, not `readonly`: a check must read
+//! it anew every time. Every check's cold path calls out, which Cranelift
+//! treats as a store, so no check's load is ever forwarded from an
+//! earlier one.
 
 use super::fuel::ends_leaf;
 use super::{PTR, Translator};
@@ -71,11 +65,10 @@ use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::Variable;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use wasmparser::{Operator, OperatorsReader};
 
-/// What the loop checks of one function share: variables set in the
-/// preheader of each checking loop that does not call.
+/// What the checks of one function share: variables set at its entry.
 pub(super) struct EpochState<'e> {
     /// The address of the engine's epoch counter.
     counter: Variable,
@@ -94,10 +87,8 @@ pub(super) struct EpochChecks {
     /// Whether it checks at entry.
     entry: bool,
     /// The loops that check at their header, by operator index
-    /// (`Translator::op_index`), each with whether its body calls: such a
-    /// loop's check loads what it compares afresh, since values kept
-    /// across a call take callee-saved registers.
-    loops: HashMap<usize, bool>,
+    /// (`Translator::op_index`).
+    loops: HashSet<usize>,
 }
 
 /// What one pass over a body finds, before the plan of its callees is
@@ -107,10 +98,9 @@ struct BodyScan {
     leaf: bool,
     /// The body reaches a `loop` through straight-line code.
     starts_with_loop: bool,
-    /// Every loop by operator index: whether its body calls, and the
-    /// defined function its iterations call first through straight-line
-    /// code, if any.
-    loops: HashMap<usize, (bool, Option<u32>)>,
+    /// Every loop by operator index, with the defined function its
+    /// iterations call first through straight-line code, if any.
+    loops: HashMap<usize, Option<u32>>,
 }
 
 impl EpochPlan {
@@ -131,10 +121,10 @@ impl EpochPlan {
                 loops: scan
                     .loops
                     .into_iter()
-                    .filter(|(_, (_, first_call))| {
+                    .filter(|(_, first_call)| {
                         !first_call.is_some_and(|f| checks_at_entry[f as usize])
                     })
-                    .map(|(i, (calls, _))| (i, calls))
+                    .map(|(i, _)| i)
                     .collect(),
             })
             .collect();
@@ -203,7 +193,7 @@ impl BodyScan {
         // still runs: `None` for the entry, `Some(i)` for loop `i`.
         let mut straight: Option<Option<usize>> = Some(None);
         let mut starts_with_loop = false;
-        let mut loops: HashMap<usize, (bool, Option<u32>)> = HashMap::new();
+        let mut loops: HashMap<usize, Option<u32>> = HashMap::new();
         let mut i = 0;
         while !reader.eof() {
             let op = reader.read()?;
@@ -214,7 +204,7 @@ impl BodyScan {
                     (None, Operator::Loop { .. }) => starts_with_loop = true,
                     (Some(l), Operator::Call { function_index }) => {
                         let callee = function_index.checked_sub(info.num_imported_funcs);
-                        loops.entry(l).or_default().1 = callee;
+                        loops.insert(l, callee);
                     }
                     _ => {}
                 }
@@ -222,7 +212,7 @@ impl BodyScan {
             match op {
                 Operator::Loop { .. } => {
                     open.push(Some(i));
-                    loops.entry(i).or_default();
+                    loops.insert(i, None);
                     straight = Some(Some(i));
                 }
                 Operator::Block { .. }
@@ -235,14 +225,6 @@ impl BodyScan {
                     let closes_loop = open.pop().flatten().is_some();
                     if closes_loop {
                         straight = None;
-                    }
-                }
-                // Tail calls leave the loop: nothing has to survive them.
-                Operator::Call { .. }
-                | Operator::CallIndirect { .. }
-                | Operator::CallRef { .. } => {
-                    for &l in open.iter().flatten() {
-                        loops.entry(l).or_default().0 = true;
                     }
                 }
                 _ => {}
@@ -258,24 +240,26 @@ impl BodyScan {
 }
 
 impl<'e> Translator<'e, '_> {
-    /// At function entry: sets up the function's checks and, if it checks
-    /// at entry, checks once, with values that die right after.
+    /// At function entry: loads what the function's checks compare and, if
+    /// it checks at entry, checks once.
     pub(super) fn epoch_function_entry(&mut self, checks: &'e EpochChecks) {
         if !checks.any() {
             return;
         }
-        let counter = self.b.declare_var(PTR);
-        let deadline = self.b.declare_var(types::I64);
+        let counter_var = self.b.declare_var(PTR);
+        let deadline_var = self.b.declare_var(types::I64);
         self.epoch = Some(EpochState {
-            counter,
-            deadline,
+            counter: counter_var,
+            deadline: deadline_var,
             checks,
         });
+        let (ctx, counter) = self.load_counter();
+        let deadline = self.load_deadline(ctx);
+        self.b.def_var(counter_var, counter);
+        self.b.def_var(deadline_var, deadline);
         if !checks.entry {
             return;
         }
-        let (ctx, counter) = self.load_counter();
-        let deadline = self.load_deadline(ctx);
         let reached = self.epoch_reached(counter, deadline);
         let (call, cont) = (self.b.create_block(), self.b.create_block());
         self.b.set_cold_block(call);
@@ -284,26 +268,13 @@ impl<'e> Translator<'e, '_> {
         self.b.switch_to_block(call);
         self.b.seal_block(call);
         self.call_epoch_stub();
+        let ctx = self.load_store_context();
+        let moved = self.load_deadline(ctx);
+        self.b.def_var(deadline_var, moved);
         self.b.ins().jump(cont, &[]);
 
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
-    }
-
-    /// In a loop's preheader: loads what the header's check compares,
-    /// unless the loop does not check or calls.
-    pub(super) fn epoch_loop_preheader(&mut self) {
-        let Some(state) = &self.epoch else {
-            return;
-        };
-        if state.checks.loops.get(&self.op_index) != Some(&false) {
-            return;
-        }
-        let (counter_var, deadline_var) = (state.counter, state.deadline);
-        let (ctx, counter) = self.load_counter();
-        let deadline = self.load_deadline(ctx);
-        self.b.def_var(counter_var, counter);
-        self.b.def_var(deadline_var, deadline);
     }
 
     /// The store context and the address of the engine's epoch counter.
@@ -355,15 +326,8 @@ impl<'e> Translator<'e, '_> {
             return;
         };
         let (counter_var, deadline_var) = (state.counter, state.deadline);
-        let Some(&calls) = state.checks.loops.get(&self.op_index) else {
+        if !state.checks.loops.contains(&self.op_index) {
             return;
-        };
-        if calls {
-            // Afresh: the call stub is the only call before the next check.
-            let (ctx, counter) = self.load_counter();
-            let deadline = self.load_deadline(ctx);
-            self.b.def_var(counter_var, counter);
-            self.b.def_var(deadline_var, deadline);
         }
         let counter = self.b.use_var(counter_var);
         let deadline = self.b.use_var(deadline_var);
