@@ -425,6 +425,8 @@ wasm_ty! {
 
 /// Parameter lists of typed functions: `()`, a `WasmTy`, or tuples.
 pub trait WasmParams: Send + Sync + 'static {
+    /// How many values: what `types().len()` is, without allocating.
+    const LEN: usize;
     fn types() -> Vec<ValType>;
     fn store(self, slots: &mut [u128]);
     fn load(slots: &[u128]) -> Self;
@@ -434,6 +436,7 @@ pub trait WasmParams: Send + Sync + 'static {
 pub trait WasmResults: WasmParams {}
 
 impl<T: WasmTy> WasmParams for T {
+    const LEN: usize = 1;
     fn types() -> Vec<ValType> {
         vec![T::valtype()]
     }
@@ -447,8 +450,9 @@ impl<T: WasmTy> WasmParams for T {
 impl<T: WasmTy> WasmResults for T {}
 
 macro_rules! wasm_tuple {
-    ($($t:ident $i:tt),*) => {
+    ($n:literal; $($t:ident $i:tt),*) => {
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            const LEN: usize = $n;
             fn types() -> Vec<ValType> { vec![$($t::valtype()),*] }
             #[allow(unused_variables)]
             fn store(self, slots: &mut [u128]) { $(slots[$i] = self.$i.to_raw();)* }
@@ -459,13 +463,17 @@ macro_rules! wasm_tuple {
     };
 }
 
-wasm_tuple!();
-wasm_tuple!(A 0);
-wasm_tuple!(A 0, B 1);
-wasm_tuple!(A 0, B 1, C 2);
-wasm_tuple!(A 0, B 1, C 2, D 3);
-wasm_tuple!(A 0, B 1, C 2, D 3, E 4);
-wasm_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+wasm_tuple!(0;);
+wasm_tuple!(1; A 0);
+wasm_tuple!(2; A 0, B 1);
+wasm_tuple!(3; A 0, B 1, C 2);
+wasm_tuple!(4; A 0, B 1, C 2, D 3);
+wasm_tuple!(5; A 0, B 1, C 2, D 3, E 4);
+wasm_tuple!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// The most values a `WasmParams` holds (the largest tuple above): a typed
+/// call's values always fit in a buffer of this many slots on the stack.
+const MAX_TYPED_VALUES: usize = 6;
 
 /// A function whose type was checked once, called without `Val`s. It
 /// belongs to the store of its `Func`: `call` with another store is an
@@ -486,15 +494,8 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
         let s = opaque_mut(&mut store);
         // `call_slots` checks the store, once.
-        let mut slots = [0u128; 16];
-        let n = P::types().len().max(R::types().len());
-        let mut heap;
-        let slots: &mut [u128] = if n <= slots.len() {
-            &mut slots[..n.max(1)]
-        } else {
-            heap = vec![0u128; n];
-            &mut heap
-        };
+        let mut slots = [0u128; MAX_TYPED_VALUES];
+        let slots = &mut slots[..P::LEN.max(R::LEN).max(1)];
         params.store(slots);
         self.func.call_slots(s, slots)?;
         Ok(R::load(slots))
