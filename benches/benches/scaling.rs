@@ -7,7 +7,7 @@
 //! it with each doubling of threads (up to the machine's cores).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use kiln_benches::runtime::{Instantiations, SCALING_WAT, scaling_expected};
+use kiln_benches::runtime::{Instantiations, SCALING_SLOTS, SCALING_WAT, scaling_expected};
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ fn scaling(c: &mut Criterion) {
             "kiln",
             Box::new(KilnInstantiations::new(kiln::Config::new(), &wasm).unwrap()),
         ));
-        let pooling = KilnInstantiations::pooling_config();
+        let pooling = KilnInstantiations::pooling_config(SCALING_SLOTS);
         engines.push((
             "kiln-pooling",
             Box::new(KilnInstantiations::new(pooling, &wasm).unwrap()),
@@ -43,7 +43,7 @@ fn scaling(c: &mut Criterion) {
             "wasmtime",
             Box::new(WasmtimeInstantiations::new(on_demand, &wasm).unwrap()),
         ));
-        let pooling = WasmtimeInstantiations::pooling_config();
+        let pooling = WasmtimeInstantiations::pooling_config(SCALING_SLOTS);
         engines.push((
             "wasmtime-pooling",
             Box::new(WasmtimeInstantiations::new(pooling, &wasm).unwrap()),

@@ -1,6 +1,6 @@
 //! Kiln, with its own WASI preview1 (`kiln::wasi`).
 
-use super::{Calls, Runtime, SCALING_SLOTS, Timer};
+use super::{Calls, Runtime, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Context, Result, bail};
 use kiln::wasi::{self, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
@@ -240,13 +240,13 @@ impl KilnInstantiations {
         Ok(KilnInstantiations { engine, pre })
     }
 
-    /// The pooling allocator, with room for the bench's threads (the rest
-    /// of its configuration is the default, as for wasmtime's).
-    pub fn pooling_config() -> Config {
+    /// The pooling allocator with `slots` instances, memories and tables
+    /// (the rest of its configuration is the default, as for wasmtime's).
+    pub fn pooling_config(slots: u32) -> Config {
         let mut pool = PoolingAllocationConfig::new();
-        pool.total_core_instances(SCALING_SLOTS)
-            .total_memories(SCALING_SLOTS)
-            .total_tables(SCALING_SLOTS);
+        pool.total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots);
         let mut config = Config::new();
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         config

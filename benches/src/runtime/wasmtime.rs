@@ -1,6 +1,6 @@
 //! wasmtime with `wasmtime-wasi`'s preview1, default configuration.
 
-use super::{Calls, Runtime, SCALING_SLOTS, Timer};
+use super::{Calls, Runtime, Timer};
 use crate::suite::{Benchmark, Outcome};
 use anyhow::{Result, anyhow, bail};
 use wasmtime::{Caller, Engine, Func, Linker, Module, Store, TypedFunc, Val};
@@ -220,13 +220,13 @@ impl WasmtimeInstantiations {
         Ok(WasmtimeInstantiations { engine, pre })
     }
 
-    /// wasmtime's pooling allocator, with room for the bench's threads
-    /// (the rest of its configuration is wasmtime's default).
-    pub fn pooling_config() -> wasmtime::Config {
+    /// wasmtime's pooling allocator with `slots` instances, memories and
+    /// tables (the rest of its configuration is wasmtime's default).
+    pub fn pooling_config(slots: u32) -> wasmtime::Config {
         let mut pool = wasmtime::PoolingAllocationConfig::default();
-        pool.total_core_instances(SCALING_SLOTS)
-            .total_memories(SCALING_SLOTS)
-            .total_tables(SCALING_SLOTS);
+        pool.total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots);
         let mut config = wasmtime::Config::new();
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         config
