@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{Context, Final, FinalizedRelocTarget, MachSrcLoc};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU8;
 use std::ops::Range;
@@ -38,6 +38,9 @@ pub struct CompiledFunc {
     pub code: Vec<u8>,
     pub relocs: Vec<Relocation>,
     pub traps: Vec<(u32, ir::TrapCode)>,
+    /// Sorted, disjoint `(machine code range, wasm module offset)`: the
+    /// operator each stretch of code was translated from.
+    pub srclocs: Vec<(Range<u32>, u32)>,
 }
 
 /// Compile `func`. `local_index` maps a direct call's `UserExternalName`
@@ -80,7 +83,25 @@ pub fn compile_function(
         code: buffer.data().to_vec(),
         relocs,
         traps,
+        srclocs: srclocs(buffer.get_srclocs_sorted()),
     })
+}
+
+/// The machine code → wasm offset map of one function: the translator
+/// sets each operator's module offset as its source location (code it
+/// emits outside any operator, like the prologue, has none). Adjacent
+/// stretches of one operator are merged, so the map has about one entry
+/// per operator that emitted code.
+fn srclocs(locs: &[MachSrcLoc<Final>]) -> Vec<(Range<u32>, u32)> {
+    let mut map: Vec<(Range<u32>, u32)> = Vec::new();
+    for loc in locs.iter().filter(|l| !l.loc.is_default()) {
+        let wasm = loc.loc.bits();
+        match map.last_mut() {
+            Some((range, last)) if *last == wasm && range.end == loc.start => range.end = loc.end,
+            _ => map.push((loc.start..loc.end, wasm)),
+        }
+    }
+    map
 }
 
 /// Code laid out but not yet in executable memory: calls between its
@@ -96,6 +117,9 @@ pub struct CodeImage {
     pub traps: Vec<(u32, u8)>,
     /// Sorted `(range, wasm function index)` of the wasm functions.
     pub funcs: Vec<(Range<u32>, u32)>,
+    /// Sorted, disjoint `(range, wasm module offset)`: the operator each
+    /// stretch of the wasm functions' code comes from, for backtraces.
+    pub srclocs: Vec<(Range<u32>, u32)>,
     /// 8-byte absolute slots to fill with a libcall's address (+ addend).
     pub libcalls: Vec<LibcallSlot>,
 }
@@ -190,6 +214,11 @@ pub fn layout(
                 .map(|&(off, code)| (range.start + off, code.as_raw().get())),
         );
         if let Some(index) = wasm_funcs(i) {
+            image.srclocs.extend(
+                f.srclocs
+                    .iter()
+                    .map(|(r, wasm)| (range.start + r.start..range.start + r.end, *wasm)),
+            );
             image.funcs.push((range, index));
         }
     }
@@ -236,6 +265,7 @@ pub fn publish(image: &CodeImage, mut names: CodeInfo) -> Result<LinkedCode> {
         })
         .collect::<Result<_>>()?;
     names.funcs = image.funcs.clone();
+    names.srclocs = image.srclocs.clone();
     registry::register(base, memory.len(), std::sync::Arc::new(names));
     Ok(LinkedCode {
         memory,

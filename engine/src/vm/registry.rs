@@ -18,6 +18,13 @@ pub struct CodeInfo {
     /// Sorted by start: `(start..end offsets, wasm function index)` of the
     /// wasm functions in the region (trampolines are not listed).
     pub funcs: Vec<(std::ops::Range<u32>, u32)>,
+    /// Sorted, disjoint `(range, wasm module offset)` of the code the
+    /// translator gave a source location (the operator's offset).
+    pub srclocs: Vec<(std::ops::Range<u32>, u32)>,
+    /// Module offset of each defined function's body (its locals
+    /// declaration, after the size), by defined index.
+    pub body_starts: Vec<u32>,
+    pub num_imported_funcs: u32,
     pub module_name: Option<String>,
     pub func_names: std::collections::BTreeMap<u32, String>,
 }
@@ -33,6 +40,21 @@ impl CodeInfo {
         let i = self.funcs.partition_point(|(r, _)| r.end <= offset);
         let (range, index) = self.funcs.get(i)?;
         range.contains(&offset).then_some(*index)
+    }
+
+    /// The module offset of the wasm operator whose code holds `offset`,
+    /// if it has one.
+    pub fn wasm_offset_at(&self, offset: u32) -> Option<u32> {
+        let i = self.srclocs.partition_point(|(r, _)| r.end <= offset);
+        let (range, wasm) = self.srclocs.get(i)?;
+        range.contains(&offset).then_some(*wasm)
+    }
+
+    /// The module offset of function `func_index`'s body, if it is one
+    /// of this region's defined functions.
+    pub fn body_start(&self, func_index: u32) -> Option<u32> {
+        let defined = func_index.checked_sub(self.num_imported_funcs)?;
+        self.body_starts.get(defined as usize).copied()
     }
 }
 
