@@ -9,7 +9,7 @@
 //! | section | contents |
 //! |---|---|
 //! | `.kiln.engine` | `EngineMetadata`: what decides whether the code may run under an engine |
-//! | `.kiln.module` | `ModuleSection`: the module's `ModuleInfo` (types aside) and the code layout, trap table, source-location map (machine offset → wasm offset) and libcall slots |
+//! | `.kiln.module` | `ModuleSection`: the module's `ModuleInfo` (types aside) and the code layout, trap table, source-location map (the wasm offset of each trap site and call) and libcall slots |
 //! | `.kiln.types` | `TypesSection`: the type section |
 //! | `.kiln.checksum` | `FORMAT_VERSION` (`u32`, little-endian), then the SHA-256 of the whole file with these 32 bytes read as zeros |
 //!
@@ -43,7 +43,7 @@ use std::ops::Range;
 /// `Tunables::epoch_interruption`, the store context's epoch fields, the
 /// `new_epoch` builtin, `GROW_ERROR`; 8: typed function references: heap
 /// types with concrete function types, element segment types, table
-/// initialisers; 9: the code's machine offset → wasm offset map,
+/// initialisers; 9: the wasm offsets of trap sites and calls,
 /// `CodeImage::srclocs`).
 pub const FORMAT_VERSION: u32 = 9;
 
@@ -466,23 +466,21 @@ fn validate(info: &ModuleInfo, code: &CodeImage) -> Result<(), String> {
     // never underflows.
     let mut funcs = code.funcs.iter();
     let mut func = funcs.next();
-    let mut last = 0;
-    for (range, wasm) in &code.srclocs {
-        while func.is_some_and(|(f, _)| f.end <= range.start) {
+    let mut last = None;
+    for &(offset, wasm) in &code.srclocs {
+        while func.is_some_and(|(f, _)| f.end <= offset) {
             func = funcs.next();
         }
-        let bad = || format!("bad source location entry ({range:?}, {wasm})");
+        let bad = || format!("bad source location entry ({offset}, {wasm})");
         let (f, index) = func.ok_or_else(bad)?;
         let body = &info.bodies[(index - info.num_imported_funcs) as usize];
-        if range.start < last
-            || range.end <= range.start
-            || range.start < f.start
-            || range.end > f.end
-            || !body.contains(&(*wasm as usize))
+        if last.is_some_and(|l| offset <= l)
+            || !f.contains(&offset)
+            || !body.contains(&(wasm as usize))
         {
             return Err(bad());
         }
-        last = range.end;
+        last = Some(offset);
     }
     let mut last = 0;
     for &(offset, trap) in &code.traps {

@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{Context, Final, FinalizedRelocTarget, MachSrcLoc};
+use cranelift_codegen::{Context, Final, FinalizedRelocTarget, MachBufferFinalized};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU8;
 use std::ops::Range;
@@ -38,9 +38,9 @@ pub struct CompiledFunc {
     pub code: Vec<u8>,
     pub relocs: Vec<Relocation>,
     pub traps: Vec<(u32, ir::TrapCode)>,
-    /// Sorted, disjoint `(machine code range, wasm module offset)`: the
-    /// operator each stretch of code was translated from.
-    pub srclocs: Vec<(Range<u32>, u32)>,
+    /// Sorted `(offset, wasm module offset)` of the places a backtrace can
+    /// name (see [`srclocs`]).
+    pub srclocs: Vec<(u32, u32)>,
 }
 
 /// Compile `func`. `local_index` maps a direct call's `UserExternalName`
@@ -83,24 +83,33 @@ pub fn compile_function(
         code: buffer.data().to_vec(),
         relocs,
         traps,
-        srclocs: srclocs(buffer.get_srclocs_sorted()),
+        srclocs: srclocs(buffer),
     })
 }
 
-/// The machine code → wasm offset map of one function: the translator
-/// sets each operator's module offset as its source location (code it
-/// emits outside any operator, like the prologue, has none). Adjacent
-/// stretches of one operator are merged, so the map has about one entry
-/// per operator that emitted code.
-fn srclocs(locs: &[MachSrcLoc<Final>]) -> Vec<(Range<u32>, u32)> {
-    let mut map: Vec<(Range<u32>, u32)> = Vec::new();
-    for loc in locs.iter().filter(|l| !l.loc.is_default()) {
-        let wasm = loc.loc.bits();
-        match map.last_mut() {
-            Some((range, last)) if *last == wasm && range.end == loc.start => range.end = loc.end,
-            _ => map.push((loc.start..loc.end, wasm)),
-        }
-    }
+/// The wasm offsets of the only places a backtrace asks about: each trap
+/// site (a trapping frame's PC) and the last byte of each call (a
+/// caller's return address minus one), from the source locations the
+/// translator sets per operator (its module offset). Keyed by exact
+/// offset, the two kinds cannot collide: a trap site is an instruction's
+/// first byte, a call is longer than one byte. Only these, not a map of
+/// every instruction: the map of every instruction made sqlite3's
+/// artifact a third larger. Sites without a location (the prologue's
+/// stack check) are left out.
+fn srclocs(buffer: &MachBufferFinalized<Final>) -> Vec<(u32, u32)> {
+    let locs = buffer.get_srclocs_sorted();
+    let loc_at = |offset: u32| {
+        let i = locs.partition_point(|l| l.end <= offset);
+        let l = locs
+            .get(i)
+            .filter(|l| l.start <= offset && !l.loc.is_default())?;
+        Some((offset, l.loc.bits()))
+    };
+    let traps = buffer.traps().iter().map(|t| t.offset);
+    let calls = buffer.call_sites().map(|c| c.ret_addr - 1);
+    let mut map: Vec<(u32, u32)> = traps.chain(calls).filter_map(loc_at).collect();
+    map.sort_unstable();
+    map.dedup_by_key(|e| e.0);
     map
 }
 
@@ -117,9 +126,9 @@ pub struct CodeImage {
     pub traps: Vec<(u32, u8)>,
     /// Sorted `(range, wasm function index)` of the wasm functions.
     pub funcs: Vec<(Range<u32>, u32)>,
-    /// Sorted, disjoint `(range, wasm module offset)`: the operator each
-    /// stretch of the wasm functions' code comes from, for backtraces.
-    pub srclocs: Vec<(Range<u32>, u32)>,
+    /// Sorted `(offset, wasm module offset)` of the wasm functions' trap
+    /// sites and calls' last bytes, for backtraces (see `srclocs`).
+    pub srclocs: Vec<(u32, u32)>,
     /// 8-byte absolute slots to fill with a libcall's address (+ addend).
     pub libcalls: Vec<LibcallSlot>,
 }
@@ -217,7 +226,7 @@ pub fn layout(
             image.srclocs.extend(
                 f.srclocs
                     .iter()
-                    .map(|(r, wasm)| (range.start + r.start..range.start + r.end, *wasm)),
+                    .map(|&(offset, wasm)| (range.start + offset, wasm)),
             );
             image.funcs.push((range, index));
         }

@@ -29,7 +29,13 @@ const WAT: &str = r#"(module $m
     (func $calls_host (export "calls_host") nop nop call $fail) ;; 8
     (func $via_host (export "via_host") call $reenter)          ;; 9
     (func $deep (export "deep") (param i32)                     ;; 10
-        local.get 0 call $deep))"#;
+        local.get 0 call $deep)
+    (func $empty)                                               ;; 11
+    ;; A trap site right after a call: the call's return address.
+    (func $call_then_trap (export "call_then_trap")             ;; 12
+        call $empty unreachable)
+    (func $trap_after_call (export "trap_after_call")           ;; 13
+        call $inner unreachable))"#;
 
 /// Functions the module imports: defined function `i` is index `i + 2`.
 const IMPORTED: u32 = 2;
@@ -183,6 +189,21 @@ fn check_all(mode: Mode) {
         &[],
         Trap(TrapCode::IndirectCallToNull),
         &[(7, "CallIndirect")],
+    );
+    // A call followed by a trapping instruction: each frame names its own.
+    check(
+        mode,
+        "call_then_trap",
+        &[],
+        unreachable,
+        &[(12, "Unreachable")],
+    );
+    check(
+        mode,
+        "trap_after_call",
+        &[],
+        unreachable,
+        &[(2, "Unreachable"), (13, "Call")],
     );
     // A host error: the frame that called the host function.
     check(mode, "calls_host", &[], HostError, &[(8, "Call")]);

@@ -18,9 +18,9 @@ pub struct CodeInfo {
     /// Sorted by start: `(start..end offsets, wasm function index)` of the
     /// wasm functions in the region (trampolines are not listed).
     pub funcs: Vec<(std::ops::Range<u32>, u32)>,
-    /// Sorted, disjoint `(range, wasm module offset)` of the code the
-    /// translator gave a source location (the operator's offset).
-    pub srclocs: Vec<(std::ops::Range<u32>, u32)>,
+    /// Sorted `(offset, wasm module offset)`: the operator of each trap
+    /// site and of each call's last byte (a return address minus one).
+    pub srclocs: Vec<(u32, u32)>,
     /// Module offset of each defined function's body (its locals
     /// declaration, after the size), by defined index.
     pub body_starts: Vec<u32>,
@@ -42,12 +42,14 @@ impl CodeInfo {
         range.contains(&offset).then_some(*index)
     }
 
-    /// The module offset of the wasm operator whose code holds `offset`,
-    /// if it has one.
+    /// The module offset of the wasm operator of the trap site or call
+    /// byte at `offset`, if it has one.
     pub fn wasm_offset_at(&self, offset: u32) -> Option<u32> {
-        let i = self.srclocs.partition_point(|(r, _)| r.end <= offset);
-        let (range, wasm) = self.srclocs.get(i)?;
-        range.contains(&offset).then_some(*wasm)
+        let i = self
+            .srclocs
+            .binary_search_by_key(&offset, |&(o, _)| o)
+            .ok()?;
+        Some(self.srclocs[i].1)
     }
 
     /// The module offset of function `func_index`'s body, if it is one
