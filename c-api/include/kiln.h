@@ -5,10 +5,16 @@
 //
 // Where Kiln departs from what wasm.h can say:
 //
-// - Frames: Kiln's backtraces record each frame's function index, not its
-//   code offset or instance. wasm_frame_func_offset and
-//   wasm_frame_module_offset return 0, wasm_frame_instance returns NULL.
-//   Traps raised by a host callback (wasm_trap_new) have no frames.
+// - Frames: wasm_frame_module_offset is the offset of the frame's
+//   instruction in the module's bytes (the trapping instruction, or the
+//   call in an outer frame), wasm_frame_func_offset the same from the start
+//   of the function's body; both SIZE_MAX for a frame without one (a trap
+//   in a function's prologue: stack overflow, fuel, epoch), as wasmtime's.
+//   wasm_frame_instance returns NULL: Kiln's stack walk reads return
+//   addresses only, and a frame's instance (its vmctx) is in no place in
+//   the frame that a walk can read. A trap a host callback returns gets
+//   the wasm frames under the callback appended to its trace on the way
+//   out of wasm_func_call.
 // - wasm_module_new and wasm_module_validate take the binary format only
 //   (kiln_wat2wasm converts text).
 // - wasm_module_serialize writes a Kiln artifact (native code);

@@ -6,21 +6,27 @@
 //! travels through wasm unchanged (Kiln returns host errors as they are),
 //! so the caller gets the very same trap back.
 //!
-//! Kiln's backtraces name the function of each frame, not the code offset
-//! or the instance: `wasm_frame_func_offset` and `wasm_frame_module_offset`
-//! are 0 and `wasm_frame_instance` is NULL (documented in kiln.h).
+//! A trap a callback returns gains, on its way out, the wasm frames under
+//! the callback (Kiln attaches them to a host error as a `WasmBacktrace`):
+//! its trace is the frames it had (none for one made by `wasm_trap_new`,
+//! those of an inner call for one a nested call returned) followed by those.
+//!
+//! Frames carry their function index and code offsets
+//! (`usize::MAX` for a frame without one, as wasmtime's C API); not their
+//! instance: `wasm_frame_instance` is NULL (documented in kiln.h).
 
 use crate::refs::{HostInfo, Obj, wasm_ref_t, wasm_trap_t};
 use crate::store::wasm_store_t;
 use crate::vec::{Vector, wasm_frame_vec_t, wasm_message_t};
-use kiln::{FrameInfo, Trap};
+use kiln::{FrameInfo, Trap, WasmBacktrace};
 use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use std::rc::Rc;
 
 pub struct TrapObj {
     pub(crate) message: String,
-    pub(crate) trace: Vec<FrameInfo>,
+    /// Grows when the trap, returned by a callback, passes through wasm.
+    pub(crate) trace: RefCell<Vec<FrameInfo>>,
     pub(crate) exit_status: Option<i32>,
     pub(crate) host_info: RefCell<Option<HostInfo>>,
 }
@@ -65,18 +71,24 @@ impl TrapObj {
     fn new(message: String, trace: Vec<FrameInfo>) -> TrapObj {
         TrapObj {
             message,
-            trace,
+            trace: RefCell::new(trace),
             exit_status: None,
             host_info: RefCell::new(None),
         }
     }
 
     /// The trap for an error of a call or instantiation: a callback's own
-    /// trap, a wasm trap with its backtrace, or any other error (a type
-    /// mismatch, a link error, `proc_exit`) as a trap with its message.
+    /// trap (with the wasm frames it passed through added to its trace), a
+    /// wasm trap with its backtrace, or any other error (a type mismatch, a
+    /// link error, `proc_exit`, a host error) as a trap with its message
+    /// and the wasm frames under the host call that failed.
     pub(crate) fn from_error(e: anyhow::Error) -> Rc<TrapObj> {
+        let backtrace = e.downcast_ref::<WasmBacktrace>();
+        let frames = backtrace.map_or(&[][..], |b| b.frames());
         if let Some(t) = e.downcast_ref::<CallbackTrap>() {
-            return t.0.0.clone();
+            let trap = t.0.0.clone();
+            trap.trace.borrow_mut().extend_from_slice(frames);
+            return trap;
         }
         if let Some(t) = e.downcast_ref::<Trap>() {
             return Rc::new(TrapObj::new(
@@ -84,7 +96,16 @@ impl TrapObj {
                 t.trace().to_vec(),
             ));
         }
-        let mut t = TrapObj::new(format!("{e:#}"), Vec::new());
+        // The message is the error's own chain; the backtrace, one link of
+        // it, goes into the trace instead.
+        let skip = backtrace.map(|b| b.to_string());
+        let message = e
+            .chain()
+            .map(|c| c.to_string())
+            .filter(|m| Some(m) != skip.as_ref())
+            .collect::<Vec<_>>()
+            .join(": ");
+        let mut t = TrapObj::new(message, frames.to_vec());
         t.exit_status = e.downcast_ref::<kiln::wasi::I32Exit>().map(|x| x.0);
         Rc::new(t)
     }
@@ -131,20 +152,19 @@ pub extern "C" fn wasm_trap_message(t: &wasm_trap_t, out: &mut MaybeUninit<wasm_
 /// `wasm_trap_new`, or raised outside wasm code).
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_trap_origin(t: &wasm_trap_t) -> Option<Box<wasm_frame_t>> {
-    let frame = trap_of(t)?.trace.first()?;
-    Some(Box::new(wasm_frame_t {
-        info: frame.clone(),
-    }))
+    let frame = trap_of(t)?.trace.borrow().first()?.clone();
+    Some(Box::new(wasm_frame_t { info: frame }))
 }
 
 /// The wasm frames, innermost first.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_trap_trace(t: &wasm_trap_t, out: &mut MaybeUninit<wasm_frame_vec_t>) {
-    let frames = trap_of(t).map_or(&[][..], |t| &t.trace[..]);
+    let frames = trap_of(t).map(|t| t.trace.borrow().clone());
     out.write(Vector::from_vec(
         frames
-            .iter()
-            .map(|f| Some(Box::new(wasm_frame_t { info: f.clone() })))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|info| Some(Box::new(wasm_frame_t { info })))
             .collect(),
     ));
 }
@@ -162,7 +182,9 @@ pub extern "C" fn wasm_frame_copy(f: &wasm_frame_t) -> Box<wasm_frame_t> {
     Box::new(f.clone())
 }
 
-/// NULL: Kiln's backtraces do not record the instance (kiln.h).
+/// NULL: Kiln's stack walk records return addresses only, and a frame's
+/// vmctx (which names its instance) is in whatever register or stack slot
+/// Cranelift chose, not at a place a walk can read (kiln.h).
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_frame_instance(_: &wasm_frame_t) -> *mut wasm_ref_t {
     std::ptr::null_mut()
@@ -174,14 +196,16 @@ pub extern "C" fn wasm_frame_func_index(f: &wasm_frame_t) -> u32 {
     f.info.func_index
 }
 
-/// 0: Kiln's backtraces do not record code offsets (kiln.h).
+/// The frame's instruction, as an offset from the start of its function's
+/// body (`FrameInfo::func_offset`); `SIZE_MAX` if the frame has none.
 #[unsafe(no_mangle)]
-pub extern "C" fn wasm_frame_func_offset(_: &wasm_frame_t) -> usize {
-    0
+pub extern "C" fn wasm_frame_func_offset(f: &wasm_frame_t) -> usize {
+    f.info.func_offset().unwrap_or(usize::MAX)
 }
 
-/// 0: Kiln's backtraces do not record code offsets (kiln.h).
+/// The frame's instruction, as an offset in the module's bytes
+/// (`FrameInfo::module_offset`); `SIZE_MAX` if the frame has none.
 #[unsafe(no_mangle)]
-pub extern "C" fn wasm_frame_module_offset(_: &wasm_frame_t) -> usize {
-    0
+pub extern "C" fn wasm_frame_module_offset(f: &wasm_frame_t) -> usize {
+    f.info.module_offset().unwrap_or(usize::MAX)
 }

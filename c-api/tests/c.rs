@@ -22,7 +22,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Upstream examples and the exact output of a correct run on Kiln
-/// (frames print a NULL instance and zero offsets: kiln.h).
+/// (frames print a NULL instance, kiln.h, and their offsets, which are those
+/// of the trapping instruction or call in the example's `.wasm`: in
+/// `start.wasm` the `unreachable` at 0x2e, one byte into the body of
+/// function 0; in `trap.wasm` the `call` at 0x5c of function 1 and the
+/// `unreachable` at 0x65 of function 2, each one byte into its body).
 const EXAMPLES: &[(&str, &str)] = &[
     (
         "hello",
@@ -77,7 +81,7 @@ const EXAMPLES: &[(&str, &str)] = &[
         "start",
         "Initializing...\nLoading binary...\nCompiling module...\nInstantiating module...\n\
          Printing message...\n> wasm trap: unreachable\nPrinting origin...\n\
-         > (nil) @ 0x0 = 0.0x0\nPrinting trace...\n> (nil) @ 0x0 = 0.0x0\nShutting down...\n\
+         > (nil) @ 0x2e = 0.0x1\nPrinting trace...\n> (nil) @ 0x2e = 0.0x1\nShutting down...\n\
          Done.\n",
     ),
     (
@@ -91,10 +95,10 @@ const EXAMPLES: &[(&str, &str)] = &[
         "trap",
         "Initializing...\nLoading binary...\nCompiling module...\nCreating callback...\n\
          Instantiating module...\nExtracting exports...\nCalling export 0...\nCalling back...\n\
-         Printing message...\n> callback abort\nPrinting origin...\n> Empty origin.\n\
-         Printing trace...\n> Empty trace.\nCalling export 1...\nPrinting message...\n\
-         > wasm trap: unreachable\nPrinting origin...\n> (nil) @ 0x0 = 2.0x0\n\
-         Printing trace...\n> (nil) @ 0x0 = 2.0x0\nShutting down...\nDone.\n",
+         Printing message...\n> callback abort\nPrinting origin...\n> (nil) @ 0x5c = 1.0x1\n\
+         Printing trace...\n> (nil) @ 0x5c = 1.0x1\nCalling export 1...\nPrinting message...\n\
+         > wasm trap: unreachable\nPrinting origin...\n> (nil) @ 0x65 = 2.0x1\n\
+         Printing trace...\n> (nil) @ 0x65 = 2.0x1\nShutting down...\nDone.\n",
     ),
 ];
 
@@ -111,7 +115,9 @@ const OWN: &[(&str, &str)] = &[
     ("share", "thread 0: 40\nthread 1: 40\nother engine: NULL\n"),
     (
         "frames",
-        "origin: 1\ntrace: 1 2 3\ntrap: wasm trap: integer divide by zero\ntrap: from the host\n",
+        "origin: 2\ntrace: 2 3 4\ntrap: wasm trap: integer divide by zero\n\
+         origin: 5\ntrace: 5\ntrap: from the host\n\
+         origin: 2\ntrace: 2 3 4 6\ntrap: wasm trap: integer divide by zero\n",
     ),
     (
         "externref",

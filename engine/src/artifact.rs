@@ -9,7 +9,7 @@
 //! | section | contents |
 //! |---|---|
 //! | `.kiln.engine` | `EngineMetadata`: what decides whether the code may run under an engine |
-//! | `.kiln.module` | `ModuleSection`: the module's `ModuleInfo` (types aside) and the code layout, trap table and libcall slots |
+//! | `.kiln.module` | `ModuleSection`: the module's `ModuleInfo` (types aside) and the code layout, trap table, source-location map (the wasm offset of each trap site and call) and libcall slots |
 //! | `.kiln.types` | `TypesSection`: the type section |
 //! | `.kiln.checksum` | `FORMAT_VERSION` (`u32`, little-endian), then the SHA-256 of the whole file with these 32 bytes read as zeros |
 //!
@@ -43,8 +43,9 @@ use std::ops::Range;
 /// `Tunables::epoch_interruption`, the store context's epoch fields, the
 /// `new_epoch` builtin, `GROW_ERROR`; 8: typed function references: heap
 /// types with concrete function types, element segment types, table
-/// initialisers).
-pub const FORMAT_VERSION: u32 = 8;
+/// initialisers; 9: the wasm offsets of trap sites and calls,
+/// `CodeImage::srclocs`).
+pub const FORMAT_VERSION: u32 = 9;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -459,6 +460,27 @@ fn validate(info: &ModuleInfo, code: &CodeImage) -> Result<(), String> {
         .map(|(i, r)| (r.clone(), info.num_imported_funcs + i as u32));
     if !code.funcs.iter().cloned().eq(expected) {
         return Err("function map does not match the function ranges".into());
+    }
+    // Each source location lies in one function's code and names an
+    // offset inside that function's body, so `FrameInfo::func_offset`
+    // never underflows.
+    let mut funcs = code.funcs.iter();
+    let mut func = funcs.next();
+    let mut last = None;
+    for &(offset, wasm) in &code.srclocs {
+        while func.is_some_and(|(f, _)| f.end <= offset) {
+            func = funcs.next();
+        }
+        let bad = || format!("bad source location entry ({offset}, {wasm})");
+        let (f, index) = func.ok_or_else(bad)?;
+        let body = &info.bodies[(index - info.num_imported_funcs) as usize];
+        if last.is_some_and(|l| offset <= l)
+            || !f.contains(&offset)
+            || !body.contains(&(wasm as usize))
+        {
+            return Err(bad());
+        }
+        last = Some(offset);
     }
     let mut last = 0;
     for &(offset, trap) in &code.traps {

@@ -11,7 +11,7 @@ use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{Context, Final, FinalizedRelocTarget, MachBufferFinalized};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU8;
 use std::ops::Range;
@@ -38,6 +38,9 @@ pub struct CompiledFunc {
     pub code: Vec<u8>,
     pub relocs: Vec<Relocation>,
     pub traps: Vec<(u32, ir::TrapCode)>,
+    /// Sorted `(offset, wasm module offset)` of the places a backtrace can
+    /// name (see [`srclocs`]).
+    pub srclocs: Vec<(u32, u32)>,
 }
 
 /// Compile `func`. `local_index` maps a direct call's `UserExternalName`
@@ -80,7 +83,34 @@ pub fn compile_function(
         code: buffer.data().to_vec(),
         relocs,
         traps,
+        srclocs: srclocs(buffer),
     })
+}
+
+/// The wasm offsets of the only places a backtrace asks about: each trap
+/// site (a trapping frame's PC) and the last byte of each call (a
+/// caller's return address minus one), from the source locations the
+/// translator sets per operator (its module offset). Keyed by exact
+/// offset, the two kinds cannot collide: a trap site is an instruction's
+/// first byte, a call is longer than one byte. Only these, not a map of
+/// every instruction: the map of every instruction made sqlite3's
+/// artifact a third larger. Sites without a location (the prologue's
+/// stack check) are left out.
+fn srclocs(buffer: &MachBufferFinalized<Final>) -> Vec<(u32, u32)> {
+    let locs = buffer.get_srclocs_sorted();
+    let loc_at = |offset: u32| {
+        let i = locs.partition_point(|l| l.end <= offset);
+        let l = locs
+            .get(i)
+            .filter(|l| l.start <= offset && !l.loc.is_default())?;
+        Some((offset, l.loc.bits()))
+    };
+    let traps = buffer.traps().iter().map(|t| t.offset);
+    let calls = buffer.call_sites().map(|c| c.ret_addr - 1);
+    let mut map: Vec<(u32, u32)> = traps.chain(calls).filter_map(loc_at).collect();
+    map.sort_unstable();
+    map.dedup_by_key(|e| e.0);
+    map
 }
 
 /// Code laid out but not yet in executable memory: calls between its
@@ -96,8 +126,59 @@ pub struct CodeImage {
     pub traps: Vec<(u32, u8)>,
     /// Sorted `(range, wasm function index)` of the wasm functions.
     pub funcs: Vec<(Range<u32>, u32)>,
+    /// Sorted `(offset, wasm module offset)` of the wasm functions' trap
+    /// sites and calls' last bytes, for backtraces (see `srclocs`).
+    /// Encoded as differences from the previous entry ([`delta`]).
+    #[serde(with = "delta")]
+    pub srclocs: Vec<(u32, u32)>,
     /// 8-byte absolute slots to fill with a libcall's address (+ addend).
     pub libcalls: Vec<LibcallSlot>,
+}
+
+/// `CodeImage::srclocs` as each entry's difference from the previous one:
+/// consecutive sites are a few bytes of code and of wasm apart, so
+/// postcard's variable-length integers take one or two bytes for what
+/// takes three written out (with the map, sqlite3's artifact is 11.8%
+/// larger written out, 4.2% so).
+mod delta {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(map: &[(u32, u32)], s: S) -> Result<S::Ok, S::Error> {
+        let mut last = (0, 0);
+        let deltas: Vec<(u32, i64)> = map
+            .iter()
+            .map(|&(offset, wasm)| {
+                let d = (
+                    offset.wrapping_sub(last.0),
+                    i64::from(wasm) - i64::from(last.1),
+                );
+                last = (offset, wasm);
+                d
+            })
+            .collect();
+        deltas.serialize(s)
+    }
+
+    /// Refuses sums that overflow; the order and ranges of the result are
+    /// the artifact validation's to check.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u32, u32)>, D::Error> {
+        let deltas = Vec::<(u32, i64)>::deserialize(d)?;
+        let mut last = (0u32, 0u32);
+        deltas
+            .into_iter()
+            .map(|(d_offset, d_wasm)| {
+                let offset = last.0.checked_add(d_offset);
+                let wasm = i64::from(last.1)
+                    .checked_add(d_wasm)
+                    .and_then(|w| u32::try_from(w).ok());
+                let (Some(offset), Some(wasm)) = (offset, wasm) else {
+                    return Err(D::Error::custom("source location out of range"));
+                };
+                last = (offset, wasm);
+                Ok(last)
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -190,6 +271,11 @@ pub fn layout(
                 .map(|&(off, code)| (range.start + off, code.as_raw().get())),
         );
         if let Some(index) = wasm_funcs(i) {
+            image.srclocs.extend(
+                f.srclocs
+                    .iter()
+                    .map(|&(offset, wasm)| (range.start + offset, wasm)),
+            );
             image.funcs.push((range, index));
         }
     }
@@ -236,6 +322,7 @@ pub fn publish(image: &CodeImage, mut names: CodeInfo) -> Result<LinkedCode> {
         })
         .collect::<Result<_>>()?;
     names.funcs = image.funcs.clone();
+    names.srclocs = image.srclocs.clone();
     registry::register(base, memory.len(), std::sync::Arc::new(names));
     Ok(LinkedCode {
         memory,
@@ -305,4 +392,46 @@ libcalls! {
     NearestF64 => fn(x: f64) -> f64 { x.round_ties_even() }
     FmaF32 => fn(a: f32, b: f32, c: f32) -> f32 { a.mul_add(b, c) }
     FmaF64 => fn(a: f64, b: f64, c: f64) -> f64 { a.mul_add(b, c) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CodeImage;
+
+    /// A map survives its delta encoding, wasm offsets going down included.
+    #[test]
+    fn srcloc_deltas_round_trip() {
+        let check = |srclocs: Vec<(u32, u32)>| {
+            let image = CodeImage {
+                srclocs: srclocs.clone(),
+                ..CodeImage::default()
+            };
+            let bytes = postcard::to_allocvec(&image).unwrap();
+            let back: CodeImage = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back.srclocs, srclocs);
+        };
+        check(vec![]);
+        check(vec![(0, 0)]);
+        check(vec![(3, 900), (7, 20), (8, 20), (u32::MAX, u32::MAX)]);
+    }
+
+    /// Deltas whose sums leave `u32` are refused, not wrapped.
+    #[test]
+    fn srcloc_deltas_out_of_range_are_refused() {
+        // An empty image with `deltas` in place of its `srclocs` (the
+        // field before `libcalls`, the last), decoded.
+        let decode = |deltas: Vec<(u32, i64)>| {
+            let mut bytes = postcard::to_allocvec(&CodeImage::default()).unwrap();
+            let empty: Vec<(u32, i64)> = Vec::new();
+            let tail = postcard::to_allocvec(&(empty, Vec::<u8>::new())).unwrap();
+            bytes.truncate(bytes.len() - tail.len());
+            bytes.extend(postcard::to_allocvec(&(deltas, Vec::<u8>::new())).unwrap());
+            postcard::from_bytes::<CodeImage>(&bytes).map(|image| image.srclocs)
+        };
+        assert_eq!(decode(vec![(1, 5), (2, -3)]).unwrap(), [(1, 5), (3, 2)]);
+        let check = |deltas: Vec<(u32, i64)>| assert!(decode(deltas).is_err());
+        check(vec![(u32::MAX, 0), (1, 0)]);
+        check(vec![(0, -1)]);
+        check(vec![(0, i64::from(u32::MAX) + 1)]);
+    }
 }

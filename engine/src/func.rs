@@ -180,7 +180,7 @@ unsafe extern "C" fn host_shim(
                 anyhow!("host function panicked: {msg}")
             }
         };
-        (*store).objects.pending_error = Some(error);
+        (*store).pending_host_error = Some(error);
         1
     }
 }

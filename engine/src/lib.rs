@@ -57,7 +57,7 @@ pub use limits::{StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstancePre, Linker};
 pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, UpdateDeadline};
-pub use trap::{FrameInfo, Trap, TrapCode};
+pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{
     ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
 };

@@ -161,6 +161,8 @@ impl Module {
         let code_info = CodeInfo {
             module_name: info.name.clone(),
             func_names: info.func_names.clone(),
+            body_starts: info.bodies.iter().map(|r| r.start as u32).collect(),
+            num_imported_funcs: info.num_imported_funcs,
             ..CodeInfo::default()
         };
         let code = compile::publish(image, code_info)?;

@@ -19,7 +19,7 @@ use crate::func::{Func, FuncData};
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::trampoline::ArrayCallFn;
-use crate::trap::{FrameInfo, Trap, TrapCode};
+use crate::trap::{self, FrameInfo, Trap, TrapCode};
 use crate::values::ExternRef;
 use crate::vm::signals::{self, TrapRecord};
 use crate::vm::vmctx::VMFuncRef;
@@ -51,6 +51,12 @@ pub struct StoreOpaque {
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// Host→wasm entries currently active on the stack.
     entry_depth: u32,
+    /// The error a host function returned, while wasm traps its way out
+    /// with `HOST_ERROR` (builtins leave theirs in `objects.pending_error`):
+    /// kept apart because only a host function's error gets the wasm
+    /// backtrace attached (`trap::with_backtrace`); a builtin's (the
+    /// limiter's, the epoch callback's) is returned unchanged.
+    pub(crate) pending_host_error: Option<anyhow::Error>,
 }
 
 /// The store layout that host functions rely on: `StoreOpaque` first, so a
@@ -169,6 +175,7 @@ impl<T> Store<T> {
                     func_by_ref: FxHashMap::default(),
                     externrefs: Vec::new(),
                     entry_depth: 0,
+                    pending_host_error: None,
                 },
                 limiter: None,
                 epoch_callback: None,
@@ -608,6 +615,10 @@ impl StoreOpaque {
             return anyhow!("wasm fault at {:#x} without a trap code", record.pc);
         };
         if ir_code == trap_codes::HOST_ERROR {
+            if let Some(error) = self.pending_host_error.take() {
+                let (trace, omitted) = backtrace(record);
+                return trap::with_backtrace(error, trace, omitted);
+            }
             return self
                 .objects
                 .pending_error
@@ -644,11 +655,13 @@ fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     let frame = |pc: usize| {
         let (info, offset) = registry::lookup(pc)?;
         let func_index = info.func_at(offset)?;
-        Some(FrameInfo {
-            module_name: info.module_name.clone(),
+        Some(FrameInfo::new(
+            info.module_name.clone(),
             func_index,
-            func_name: info.func_names.get(&func_index).cloned(),
-        })
+            info.func_names.get(&func_index).cloned(),
+            info.wasm_offset_at(offset),
+            info.body_start(func_index).unwrap_or(0),
+        ))
     };
     let calls = record.returns[..record.num_returns]
         .iter()

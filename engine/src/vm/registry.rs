@@ -18,6 +18,13 @@ pub struct CodeInfo {
     /// Sorted by start: `(start..end offsets, wasm function index)` of the
     /// wasm functions in the region (trampolines are not listed).
     pub funcs: Vec<(std::ops::Range<u32>, u32)>,
+    /// Sorted `(offset, wasm module offset)`: the operator of each trap
+    /// site and of each call's last byte (a return address minus one).
+    pub srclocs: Vec<(u32, u32)>,
+    /// Module offset of each defined function's body (its locals
+    /// declaration, after the size), by defined index.
+    pub body_starts: Vec<u32>,
+    pub num_imported_funcs: u32,
     pub module_name: Option<String>,
     pub func_names: std::collections::BTreeMap<u32, String>,
 }
@@ -33,6 +40,23 @@ impl CodeInfo {
         let i = self.funcs.partition_point(|(r, _)| r.end <= offset);
         let (range, index) = self.funcs.get(i)?;
         range.contains(&offset).then_some(*index)
+    }
+
+    /// The module offset of the wasm operator of the trap site or call
+    /// byte at `offset`, if it has one.
+    pub fn wasm_offset_at(&self, offset: u32) -> Option<u32> {
+        let i = self
+            .srclocs
+            .binary_search_by_key(&offset, |&(o, _)| o)
+            .ok()?;
+        Some(self.srclocs[i].1)
+    }
+
+    /// The module offset of function `func_index`'s body, if it is one
+    /// of this region's defined functions.
+    pub fn body_start(&self, func_index: u32) -> Option<u32> {
+        let defined = func_index.checked_sub(self.num_imported_funcs)?;
+        self.body_starts.get(defined as usize).copied()
     }
 }
 
