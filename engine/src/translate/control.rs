@@ -30,6 +30,8 @@ pub(super) enum FrameKind {
     /// A `block`, or the function body (the bottom frame, whose next block
     /// returns).
     Block,
+    /// A `try_table`: a block whose handler is open (`exceptions.rs`).
+    TryTable,
     Loop {
         header: Block,
     },
@@ -101,7 +103,10 @@ impl Translator<'_, '_> {
     /// live frame is translated (it may make code reachable again).
     pub(super) fn skip_unreachable(&mut self, op: &Operator<'_>) {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
                 self.skipped_depth += 1;
             }
             Operator::End if self.skipped_depth > 0 => self.skipped_depth -= 1,
@@ -125,7 +130,7 @@ impl Translator<'_, '_> {
         })
     }
 
-    fn block_with_params(&mut self, tys: &[Type]) -> Block {
+    pub(super) fn block_with_params(&mut self, tys: &[Type]) -> Block {
         let block = self.b.create_block();
         for &ty in tys {
             self.b.append_block_param(block, ty);
@@ -133,7 +138,7 @@ impl Translator<'_, '_> {
         block
     }
 
-    fn jump(&mut self, target: Block, args: &[Value]) {
+    pub(super) fn jump(&mut self, target: Block, args: &[Value]) {
         self.b.ins().jump(target, &block_args(args));
     }
 
@@ -150,10 +155,19 @@ impl Translator<'_, '_> {
     }
 
     fn op_block(&mut self, bt: BlockType) -> Result<()> {
+        self.open_block(bt, false)
+    }
+
+    /// Opens a `block`, or (`try_table`) the block of a `try_table`.
+    pub(super) fn open_block(&mut self, bt: BlockType, try_table: bool) -> Result<()> {
         let (params, results) = self.block_signature(bt)?;
         let next = self.block_with_params(&results);
         self.control.push(Frame {
-            kind: FrameKind::Block,
+            kind: if try_table {
+                FrameKind::TryTable
+            } else {
+                FrameKind::Block
+            },
             next,
             height: self.stack.len() - params.len(),
             num_params: params.len(),
@@ -249,7 +263,7 @@ impl Translator<'_, '_> {
                 }
                 return;
             }
-            FrameKind::Block => {}
+            FrameKind::Block | FrameKind::TryTable => {}
             FrameKind::If {
                 else_block,
                 ref params,
@@ -276,6 +290,11 @@ impl Translator<'_, '_> {
             frame.next_reached = true;
         }
         self.stack.truncate(frame.height);
+        if matches!(frame.kind, FrameKind::TryTable) {
+            // The frame is popped, so catch labels resolve against the
+            // enclosing frames, whose blocks are not sealed yet.
+            self.close_try_table();
+        }
         if frame.next_reached {
             self.b.switch_to_block(frame.next);
             // Every branch to `next` comes from inside the frame, so all
@@ -299,7 +318,7 @@ impl Translator<'_, '_> {
 
     /// Marks frame `depth` (0 = innermost) as targeted and returns its
     /// branch target and arity.
-    fn target(&mut self, depth: u32) -> (Block, usize) {
+    pub(super) fn target(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         if !matches!(frame.kind, FrameKind::Loop { .. }) {
