@@ -194,6 +194,16 @@ pub struct BlockArity {
     pub results: usize,
 }
 
+/// A catch clause of a `try_table`: the tag it catches (`None`: any),
+/// the label it branches to (relative to the `try_table`'s enclosing
+/// block), and whether the exception reference goes along.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Catch {
+    pub tag: Option<u32>,
+    pub label: u32,
+    pub with_ref: bool,
+}
+
 /// One instruction. Positions (`end`, `else_at`) index the enclosing
 /// function body's instruction vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +223,16 @@ pub enum Instr {
         else_at: Option<usize>,
         end: usize,
     },
+    /// `try_table`: a block whose label also carries its catch clauses.
+    TryTable {
+        arity: BlockArity,
+        end: usize,
+        catches: Box<[Catch]>,
+    },
+    /// `throw x`: a new exception of tag `x` with the tag's payload.
+    Throw(u32),
+    /// `throw_ref`.
+    ThrowRef,
     /// Reached only by falling off the end of a `then` arm.
     Else {
         end: usize,

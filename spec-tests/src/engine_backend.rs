@@ -9,8 +9,8 @@ use crate::backend::{Backend, Failure, Outcome, Value};
 use crate::suites::ScriptFeatures;
 use kiln::{
     BoundsChecks, Config, Engine, ExternRef, Features, Func, FuncType, Global, GlobalType,
-    Instance, Linker, Memory, MemoryType, Module, Mutability, OptLevel, PoolingAllocationConfig, ThrownException,
-    RefType, Store, Table, TableType, Trap, TrapCode, Val, ValType,
+    Instance, Linker, Memory, MemoryType, Module, Mutability, OptLevel, PoolingAllocationConfig,
+    RefType, Store, Table, TableType, ThrownException, Trap, TrapCode, Val, ValType,
 };
 use std::sync::{Mutex, MutexGuard};
 
