@@ -1315,10 +1315,6 @@ mod decode {
     #[test]
     fn unimplemented_proposals_are_refused_by_name() {
         check_refused(
-            &[0x08, 0x00],
-            "unsupported: exception-handling operator `throw`",
-        );
-        check_refused(
             &[0x06, 0x40],
             "unsupported: legacy exception-handling operator `try`",
         );

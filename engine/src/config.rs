@@ -493,7 +493,7 @@ mod tests {
 
     #[test]
     fn names_levels_and_differences() {
-        assert_eq!(Features::NAMES.len(), 14);
+        assert_eq!(Features::NAMES.len(), 15);
         let mut f = Features::WASM2;
         assert!(
             f.set("no-such-feature", true)
