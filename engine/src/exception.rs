@@ -74,7 +74,7 @@ impl ExnRef {
         let payload = fields
             .iter()
             .zip(ty.params())
-            .map(|(v, t)| v.clone().to_raw_checked(s, t))
+            .map(|(v, t)| (*v).to_raw_checked(s, t))
             .collect::<Result<Vec<_>>>()?;
         Ok(s.push_exn(tag.index, payload))
     }

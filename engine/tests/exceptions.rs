@@ -88,7 +88,7 @@ fn setup() -> Setup {
             FuncType::new([ValType::I32], []),
             |mut caller, args, _| {
                 let tag = caller.get_export("e").and_then(Extern::into_tag).unwrap();
-                let exn = ExnRef::new(&mut caller, &tag, &[args[0].clone()])?;
+                let exn = ExnRef::new(&mut caller, &tag, &[args[0]])?;
                 caller.throw(exn)
             },
         )
@@ -105,7 +105,7 @@ fn setup() -> Setup {
                     .get_export("thrower")
                     .and_then(Extern::into_func)
                     .unwrap();
-                f.call(&mut caller, &[args[0].clone()], &mut [])?;
+                f.call(&mut caller, &[args[0]], &mut [])?;
                 Ok(())
             },
         )
