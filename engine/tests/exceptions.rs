@@ -214,3 +214,51 @@ fn host_tags() {
     assert!(!err.is::<ThrownException>());
     assert!(!other.has_pending_exception());
 }
+
+/// An exception escaping the start function fails instantiation with it.
+#[test]
+fn start_function_exception() {
+    let engine = Engine::default();
+    let wat = r#"(module (tag $e (export "e") (param i64))
+        (func $start (throw $e (i64.const 77))) (start $start))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let err = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert!(err.is::<ThrownException>(), "{err:?}");
+    let exn = store.take_pending_exception().unwrap();
+    assert_eq!(exn.fields(&mut store).unwrap()[0].unwrap_i64(), 77);
+}
+
+/// `exnref` values cross the API both ways, and only into their store.
+#[test]
+fn exnref_values() {
+    let engine = Engine::default();
+    let wat = r#"(module (tag $e (export "e") (param i32))
+        (func (export "make") (param i32) (result exnref)
+          (block $h (result exnref)
+            (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+            (unreachable)))
+        (func (export "rethrow") (param exnref) (throw_ref (local.get 0))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let make = instance.get_func(&mut store, "make").unwrap();
+    let rethrow = instance.get_func(&mut store, "rethrow").unwrap();
+    let mut out = [Val::I32(0)];
+    make.call(&mut store, &[Val::I32(5)], &mut out).unwrap();
+    let Val::ExnRef(Some(exn)) = out[0] else {
+        panic!("expected an exnref, got {:?}", out[0]);
+    };
+    assert_eq!(exn.fields(&mut store).unwrap()[0].unwrap_i32(), 5);
+    // Thrown again by wasm, it is the same exception.
+    let err = rethrow.call(&mut store, &[out[0]], &mut []).unwrap_err();
+    assert!(err.is::<ThrownException>());
+    assert_eq!(store.take_pending_exception(), Some(exn));
+    // Another store's exnref is refused, never used.
+    let mut other = Store::new(&engine, ());
+    let other_instance = Instance::new(&mut other, &module, &[]).unwrap();
+    let other_rethrow = other_instance.get_func(&mut other, "rethrow").unwrap();
+    let err = other_rethrow.call(&mut other, &[out[0]], &mut []).unwrap_err();
+    assert!(!err.is::<ThrownException>(), "{err:?}");
+    assert!(format!("{err:#}").contains("wrong store"), "{err:#}");
+}
