@@ -63,9 +63,12 @@ struct Label {
     cont: usize,
     height: usize,
     is_loop: bool,
-    /// For a `try_table`: its position in the body, where its catch
-    /// clauses are.
+    /// For a `try_table` or legacy `try`: its position in the body,
+    /// where its catch clauses are.
     handler: Option<usize>,
+    /// For a legacy `try` in one of its catch clauses: the exception it
+    /// caught (for `rethrow`); its own clauses no longer apply.
+    caught: Option<ExnAddr>,
 }
 
 /// What the step loop does after one instruction.
@@ -362,6 +365,7 @@ impl Machine<'_> {
             height,
             is_loop,
             handler: None,
+            caught: None,
         });
         Ok(())
     }
@@ -380,8 +384,49 @@ impl Machine<'_> {
             idx -= 1;
             let label = self.labels[idx];
             let Some(at) = label.handler else { continue };
-            let Some(Instr::TryTable { catches, .. }) = frame.code.body.get(at) else {
-                return Err(broken("handler without try_table"));
+            let catches = match frame.code.body.get(at) {
+                Some(Instr::TryTable { catches, .. }) => catches,
+                Some(Instr::Try {
+                    clauses, delegate, ..
+                }) => {
+                    if label.caught.is_some() {
+                        continue;
+                    }
+                    if let Some(l) = delegate {
+                        // Go on with the handlers around label `l` (counted
+                        // from outside the `try`), that label's included.
+                        match idx.checked_sub(*l as usize) {
+                            Some(next) if next > frame.label_base => {
+                                idx = next;
+                                continue;
+                            }
+                            _ => return Ok(None),
+                        }
+                    }
+                    for &c in clauses {
+                        let Some(Instr::LegacyCatch {
+                            tag: clause_tag, ..
+                        }) = frame.code.body.get(c)
+                        else {
+                            return Err(broken("try clause without catch"));
+                        };
+                        let matched = match clause_tag {
+                            None => true,
+                            Some(t) => addr(&self.module(frame)?.tagaddrs, *t, "tag")? == tag,
+                        };
+                        if matched {
+                            self.values.truncate(label.height);
+                            self.labels.truncate(idx + 1);
+                            self.labels[idx].caught = Some(exn);
+                            if clause_tag.is_some() {
+                                self.values.extend_from_slice(&fields);
+                            }
+                            return Ok(Some(Flow::Next(c + 1)));
+                        }
+                    }
+                    continue;
+                }
+                _ => return Err(broken("handler without try")),
             };
             let catches: Vec<Catch> = catches.to_vec();
             for c in catches {
@@ -487,6 +532,29 @@ impl Machine<'_> {
                 if let Some(label) = self.labels.last_mut() {
                     label.handler = Some(frame.pc);
                 }
+            }
+            Instr::Try { arity, end, .. } => {
+                self.push_label(arity.results, arity.params, end + 1, false)?;
+                if let Some(label) = self.labels.last_mut() {
+                    label.handler = Some(frame.pc);
+                }
+            }
+            // The section before it is done: on to the `try`'s `end`.
+            Instr::LegacyCatch { end, .. } => return Ok(Flow::Next(*end)),
+            Instr::Delegate => {
+                self.labels.pop();
+            }
+            Instr::Rethrow(l) => {
+                let label = self
+                    .labels
+                    .len()
+                    .checked_sub(1 + *l as usize)
+                    .and_then(|i| self.labels.get(i))
+                    .ok_or_else(|| broken("rethrow label"))?;
+                let exn = label
+                    .caught
+                    .ok_or_else(|| broken("rethrow outside catch"))?;
+                return Ok(Flow::Throw(exn));
             }
             Instr::Throw(x) => {
                 let tag = addr(&self.module(frame)?.tagaddrs, *x, "tag")?;

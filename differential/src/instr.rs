@@ -233,6 +233,26 @@ pub enum Instr {
     Throw(u32),
     /// `throw_ref`.
     ThrowRef,
+    /// Legacy `try`: a block whose label carries a handler; `clauses`
+    /// are the positions of its `catch`/`catch_all` instructions, and
+    /// `delegate` the label of its `delegate`, if it ends with one.
+    Try {
+        arity: BlockArity,
+        end: usize,
+        clauses: Vec<usize>,
+        delegate: Option<u32>,
+    },
+    /// Legacy `catch x` (`tag`) or `catch_all` (`None`): reached in
+    /// order only at the end of the section before it, which goes to the
+    /// `try`'s `end`.
+    LegacyCatch {
+        tag: Option<u32>,
+        end: usize,
+    },
+    /// Legacy `delegate l`: in order, the `end` of its `try`.
+    Delegate,
+    /// Legacy `rethrow l`: throws what label `l`'s catch clause caught.
+    Rethrow(u32),
     /// Reached only by falling off the end of a `then` arm.
     Else {
         end: usize,

@@ -620,9 +620,7 @@ mod operators {
         };
         (proposal relaxed_simd $($op:tt)*) => { refuse_proposals!(refuse "relaxed-SIMD" $($op)*); };
         (proposal exceptions $($op:tt)*) => {};
-        (proposal legacy_exceptions $($op:tt)*) => {
-            refuse_proposals!(refuse "legacy exception-handling" $($op)*);
-        };
+        (proposal legacy_exceptions $($op:tt)*) => {};
         (proposal shared_everything_threads $($op:tt)*) => {
             refuse_proposals!(refuse "shared-everything-threads" $($op)*);
         };
@@ -728,6 +726,22 @@ mod operators {
         VecInstr::ExtMul { to, half, sign }
     }
 
+    impl BodyDecoder<'_> {
+        /// A legacy `catch`/`catch_all`, recorded in its `try`.
+        fn legacy_clause(&mut self, tag: Option<u32>) -> Result<Instr, String> {
+            let here = self.code.len();
+            let (start, _) = self.open.last().ok_or("catch outside try")?;
+            match &mut self.code[*start] {
+                Instr::Try { clauses, .. } => clauses.push(here),
+                _ => return Err("catch outside try".into()),
+            }
+            Ok(Instr::LegacyCatch {
+                tag,
+                end: usize::MAX,
+            })
+        }
+    }
+
     impl<'a> wp::VisitOperator<'a> for BodyDecoder<'_> {
         type Output = Result<Instr, String>;
 
@@ -784,6 +798,41 @@ mod operators {
             })
         }
 
+        fn visit_try(&mut self, blockty: wp::BlockType) -> Self::Output {
+            self.open.push((self.code.len(), None));
+            Ok(Instr::Try {
+                arity: block_arity(self.types, blockty)?,
+                end: usize::MAX,
+                clauses: Vec::new(),
+                delegate: None,
+            })
+        }
+
+        fn visit_catch(&mut self, tag_index: u32) -> Self::Output {
+            self.legacy_clause(Some(tag_index))
+        }
+
+        fn visit_catch_all(&mut self) -> Self::Output {
+            self.legacy_clause(None)
+        }
+
+        fn visit_delegate(&mut self, relative_depth: u32) -> Self::Output {
+            let here = self.code.len();
+            let (start, _) = self.open.pop().ok_or("delegate outside try")?;
+            match &mut self.code[start] {
+                Instr::Try { end, delegate, .. } => {
+                    *end = here;
+                    *delegate = Some(relative_depth);
+                }
+                _ => return Err("delegate outside try".into()),
+            }
+            Ok(Instr::Delegate)
+        }
+
+        fn visit_rethrow(&mut self, relative_depth: u32) -> Self::Output {
+            Ok(Instr::Rethrow(relative_depth))
+        }
+
         fn visit_throw(&mut self, tag_index: u32) -> Self::Output {
             Ok(Instr::Throw(tag_index))
         }
@@ -821,6 +870,14 @@ mod operators {
             if let Some((start, else_pos)) = self.open.pop() {
                 match &mut self.code[start] {
                     Instr::Block { end, .. } | Instr::TryTable { end, .. } => *end = here,
+                    Instr::Try { end, clauses, .. } => {
+                        *end = here;
+                        for &c in clauses.clone().iter() {
+                            if let Instr::LegacyCatch { end, .. } = &mut self.code[c] {
+                                *end = here;
+                            }
+                        }
+                    }
                     Instr::If { else_at, end, .. } => {
                         *else_at = else_pos;
                         *end = here;

@@ -188,7 +188,10 @@ impl Features {
         w.set(W::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
         w.set(W::WIDE_ARITHMETIC, self.wide_arithmetic);
         w.set(W::FUNCTION_REFERENCES, self.function_references);
+        // The legacy instructions (`try`, `catch`, `delegate`, `rethrow`)
+        // come with exception handling: toolchains still emit them.
         w.set(W::EXCEPTIONS, self.exceptions);
+        w.set(W::LEGACY_EXCEPTIONS, self.exceptions);
         w
     }
 }

@@ -258,7 +258,9 @@ fn exnref_values() {
     let mut other = Store::new(&engine, ());
     let other_instance = Instance::new(&mut other, &module, &[]).unwrap();
     let other_rethrow = other_instance.get_func(&mut other, "rethrow").unwrap();
-    let err = other_rethrow.call(&mut other, &[out[0]], &mut []).unwrap_err();
+    let err = other_rethrow
+        .call(&mut other, &[out[0]], &mut [])
+        .unwrap_err();
     assert!(!err.is::<ThrownException>(), "{err:?}");
     assert!(format!("{err:#}").contains("wrong store"), "{err:#}");
 }

@@ -26,12 +26,16 @@ use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, V
 use std::collections::HashMap;
 use wasmparser::{BlockType, BrTable, Operator};
 
-pub(super) enum FrameKind {
+pub(crate) enum FrameKind {
     /// A `block`, or the function body (the bottom frame, whose next block
     /// returns).
     Block,
     /// A `try_table`: a block whose handler is open (`exceptions.rs`).
     TryTable,
+    /// A legacy `try` (`exceptions.rs`): in its body while `handler` is
+    /// `None` (the handler is on the handler stack), then in its catch
+    /// clauses, whose blocks the dispatch enters at `end`.
+    LegacyTry(Box<super::exceptions::LegacyTry>),
     Loop {
         header: Block,
     },
@@ -45,16 +49,16 @@ pub(super) enum FrameKind {
 }
 
 pub(super) struct Frame {
-    kind: FrameKind,
+    pub(super) kind: FrameKind,
     /// Where execution continues after `end`; its params are the results.
     /// Unused for loops.
-    next: Block,
+    pub(super) next: Block,
     /// Operand stack height below this frame's parameters.
-    height: usize,
+    pub(super) height: usize,
     num_params: usize,
-    num_results: usize,
+    pub(super) num_results: usize,
     /// Whether a live branch or fallthrough targets `next`.
-    next_reached: bool,
+    pub(super) next_reached: bool,
 }
 
 impl Frame {
@@ -106,10 +110,18 @@ impl Translator<'_, '_> {
             Operator::Block { .. }
             | Operator::Loop { .. }
             | Operator::If { .. }
-            | Operator::TryTable { .. } => {
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.skipped_depth += 1;
             }
-            Operator::End if self.skipped_depth > 0 => self.skipped_depth -= 1,
+            Operator::End | Operator::Delegate { .. } if self.skipped_depth > 0 => {
+                self.skipped_depth -= 1
+            }
+            Operator::Catch { tag_index } if self.skipped_depth == 0 => {
+                self.op_legacy_catch(Some(*tag_index))
+            }
+            Operator::CatchAll if self.skipped_depth == 0 => self.op_legacy_catch(None),
+            Operator::Delegate { relative_depth } => self.op_delegate(*relative_depth),
             Operator::Else if self.skipped_depth == 0 => self.op_else(),
             Operator::End => self.op_end(),
             // Everything else in dead code is dropped untranslated.
@@ -155,19 +167,15 @@ impl Translator<'_, '_> {
     }
 
     fn op_block(&mut self, bt: BlockType) -> Result<()> {
-        self.open_block(bt, false)
+        self.open_block(bt, FrameKind::Block)
     }
 
-    /// Opens a `block`, or (`try_table`) the block of a `try_table`.
-    pub(super) fn open_block(&mut self, bt: BlockType, try_table: bool) -> Result<()> {
+    /// Opens a `block`, or (`kind`) the block of a `try_table` or `try`.
+    pub(super) fn open_block(&mut self, bt: BlockType, kind: FrameKind) -> Result<()> {
         let (params, results) = self.block_signature(bt)?;
         let next = self.block_with_params(&results);
         self.control.push(Frame {
-            kind: if try_table {
-                FrameKind::TryTable
-            } else {
-                FrameKind::Block
-            },
+            kind,
             next,
             height: self.stack.len() - params.len(),
             num_params: params.len(),
@@ -251,7 +259,7 @@ impl Translator<'_, '_> {
         self.reachable = true;
     }
 
-    fn op_end(&mut self) {
+    pub(super) fn op_end(&mut self) {
         let mut frame = self.control.pop().expect("end without frame");
         match frame.kind {
             FrameKind::Loop { header } => {
@@ -263,7 +271,7 @@ impl Translator<'_, '_> {
                 }
                 return;
             }
-            FrameKind::Block | FrameKind::TryTable => {}
+            FrameKind::Block | FrameKind::TryTable | FrameKind::LegacyTry(_) => {}
             FrameKind::If {
                 else_block,
                 ref params,
@@ -290,10 +298,15 @@ impl Translator<'_, '_> {
             frame.next_reached = true;
         }
         self.stack.truncate(frame.height);
-        if matches!(frame.kind, FrameKind::TryTable) {
+        match frame.kind {
             // The frame is popped, so catch labels resolve against the
             // enclosing frames, whose blocks are not sealed yet.
-            self.close_try_table();
+            FrameKind::TryTable => self.close_try_table(),
+            FrameKind::LegacyTry(ref mut legacy) => {
+                let legacy = std::mem::take(&mut **legacy);
+                self.close_legacy_try(legacy);
+            }
+            _ => {}
         }
         if frame.next_reached {
             self.b.switch_to_block(frame.next);

@@ -236,9 +236,7 @@ macro_rules! dispatch {
     (proposal custom_descriptors $($op:tt)*) => { dispatch!(refuse "custom-descriptors" $($op)*); };
     (proposal relaxed_simd $($op:tt)*) => { dispatch!(refuse "relaxed-SIMD" $($op)*); };
     (proposal exceptions $($op:tt)*) => { dispatch!(translate $($op)*); };
-    (proposal legacy_exceptions $($op:tt)*) => {
-        dispatch!(refuse "legacy exception-handling" $($op)*);
-    };
+    (proposal legacy_exceptions $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal shared_everything_threads $($op:tt)*) => {
         dispatch!(refuse "shared-everything-threads" $($op)*);
     };
