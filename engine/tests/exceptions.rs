@@ -264,3 +264,36 @@ fn exnref_values() {
     assert!(!err.is::<ThrownException>(), "{err:?}");
     assert!(format!("{err:#}").contains("wrong store"), "{err:#}");
 }
+
+/// After a handler ran, the stack is as the compiled code expects: a
+/// trap still gets its full backtrace, and unbounded recursion still
+/// stops at the stack limit.
+#[test]
+fn traps_and_stack_limit_after_a_catch() {
+    let engine = Engine::default();
+    let wat = r#"(module (tag $e)
+        (func $deep (param i32)
+          (if (i32.eqz (local.get 0)) (then (throw $e)))
+          (call $deep (i32.sub (local.get 0) (i32.const 1))))
+        (func $trap_deep (param i32)
+          (if (i32.eqz (local.get 0)) (then (unreachable)))
+          (call $trap_deep (i32.sub (local.get 0) (i32.const 1))))
+        (func $forever (call $forever))
+        (func $caught (param i32)
+          (block $h (try_table (catch_all $h) (call $deep (i32.const 50)))))
+        (func (export "trap") (call $caught (i32.const 0)) (call $trap_deep (i32.const 5)))
+        (func (export "overflow") (call $caught (i32.const 0)) (call $forever)))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let trap = instance.get_func(&mut store, "trap").unwrap();
+    let err = trap.call(&mut store, &[], &mut []).unwrap_err();
+    let t = err.downcast_ref::<Trap>().expect("a trap");
+    assert_eq!(t.code(), TrapCode::UnreachableCodeReached);
+    // Six frames of $trap_deep, then the export.
+    assert_eq!(t.trace().len(), 7, "{t:?}");
+    let overflow = instance.get_func(&mut store, "overflow").unwrap();
+    let err = overflow.call(&mut store, &[], &mut []).unwrap_err();
+    let t = err.downcast_ref::<Trap>().expect("a trap");
+    assert_eq!(t.code(), TrapCode::StackOverflow);
+}
