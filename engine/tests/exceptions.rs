@@ -58,6 +58,8 @@ const MODULE: &str = r#"
     (block $h (result i32)
       (try_table (catch $e $h) (drop (call $host_call (local.get 0))))
       (i32.const -1)))
+  (func (export "host_uncaught") (param i32) (drop (call $host_call (local.get 0))))
+  (func (export "host_throw_uncaught") (param i32) (call $host_throw (local.get 0)))
   (func (export "nested") (result i32)
     (block $outer (result i32)
       (try_table (catch $e $outer)
@@ -157,6 +159,8 @@ fn uncaught() {
         ("uncaught", vec![Val::I32(20)], true),
         ("thrower", vec![Val::I32(8)], true),
         ("other_tag", vec![], false),
+        ("host_uncaught", vec![Val::I32(13)], true),
+        ("host_throw_uncaught", vec![Val::I32(14)], true),
     ] {
         let err = call(&mut s, name, &args).unwrap_err();
         assert!(err.is::<ThrownException>(), "{name}: {err:?}");
@@ -165,10 +169,15 @@ fn uncaught() {
         assert_eq!(exn.tag(&s.store).unwrap() == e, tag_is_e, "{name}");
         let fields = exn.fields(&mut s.store).unwrap();
         match tag_is_e {
-            true => assert_eq!(
-                fields[0].unwrap_i32(),
-                if name == "uncaught" { 42 } else { 8 }
-            ),
+            true => {
+                let expected = match name {
+                    "uncaught" => 42,
+                    "thrower" => 8,
+                    "host_uncaught" => 13,
+                    _ => 14,
+                };
+                assert_eq!(fields[0].unwrap_i32(), expected, "{name}");
+            }
             false => {
                 assert_eq!(fields[0].unwrap_i64(), 1);
                 assert_eq!(fields[1].unwrap_f64(), 2.0);
@@ -210,6 +219,8 @@ fn host_tags() {
     assert!(ExnRef::new(&mut store, &tag, &[Val::I64(1)]).is_err());
     let mut other = Store::new(&engine, ());
     assert!(exn.tag(&other).is_err());
+    // Another store's tag makes no exception.
+    assert!(ExnRef::new(&mut other, &tag, &[Val::I32(1)]).is_err());
     let err = other.throw::<()>(exn).unwrap_err();
     assert!(!err.is::<ThrownException>());
     assert!(!other.has_pending_exception());
