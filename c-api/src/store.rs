@@ -71,11 +71,18 @@ impl wasm_store_t {
     }
 }
 
+/// The configuration of C API engines: Kiln's default without exception
+/// handling, which wasm.h cannot express (it has no tags and no exnref):
+/// modules using it are refused when compiled.
+fn c_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_exceptions(false);
+    config
+}
+
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_config_new() -> Box<wasm_config_t> {
-    Box::new(wasm_config_t {
-        config: Config::new(),
-    })
+    Box::new(wasm_config_t { config: c_config() })
 }
 
 #[unsafe(no_mangle)]
@@ -83,7 +90,7 @@ pub extern "C" fn wasm_config_delete(_: Option<Box<wasm_config_t>>) {}
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_engine_new() -> Option<Box<wasm_engine_t>> {
-    Engine::new(&Config::new())
+    Engine::new(&c_config())
         .ok()
         .map(|engine| Box::new(wasm_engine_t { engine }))
 }

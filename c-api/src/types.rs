@@ -167,6 +167,9 @@ impl wasm_externtype_t {
             ExternType::Memory(m) => TypeKind::Memory {
                 limits: wasm_limits_t::from_kiln(m.minimum(), m.maximum()),
             },
+            // C API engines have exception handling off (`store.rs`), so
+            // no module or instance of theirs has tags.
+            ExternType::Tag(_) => unreachable!("tags with exception handling off"),
         };
         wasm_externtype_t { which }
     }

@@ -165,6 +165,9 @@ impl wasm_val_t {
                     }),
                 },
             ),
+            // C API engines have exception handling off (`store.rs`): no
+            // exnref ever reaches C.
+            Val::ExnRef(_) => unreachable!("exnref with exception handling off"),
             Val::ExternRef(r) => (
                 WASM_EXTERNREF,
                 wasm_val_union {

@@ -536,6 +536,39 @@ fn function_references_switch() {
     );
 }
 
+/// `-W exceptions`: on by default (a caught exception's payload comes
+/// back; an uncaught one is an error); off, a module that uses them is
+/// refused by validation.
+#[test]
+fn exceptions_switch() {
+    let m = r#"(module
+        (tag $e (param i32))
+        (func $throw (param i32) (throw $e (local.get 0)))
+        (func (export "catch") (param i32) (result i32)
+          (block $h (result i32)
+            (try_table (catch $e $h) (call $throw (local.get 0)))
+            (i32.const -1)))
+        (func (export "escape") (param i32) (call $throw (local.get 0))))"#;
+    check(
+        m,
+        &["run", "{}", "--invoke", "catch", "41"],
+        0,
+        Stdout("41\n"),
+    );
+    check(
+        m,
+        &["run", "{}", "--invoke", "escape", "41"],
+        1,
+        Says("uncaught wasm exception"),
+    );
+    check(
+        m,
+        &["run", "-W", "exceptions=n", "{}", "--invoke", "catch", "41"],
+        1,
+        Says("exceptions proposal not enabled"),
+    );
+}
+
 /// `-W nan-canonicalization`: a NaN with a payload in, the canonical NaN
 /// out (0x7fc00000); without it x86-64 keeps the payload.
 #[test]

@@ -83,6 +83,10 @@ impl InterpBackend {
             (Error::FuelExhausted, Some(fuel)) => {
                 Failure::Unfinished(format!("{} used all {fuel} fuel", action()))
             }
+            (Error::Exception(a), _) => Failure::Exception(match self.store.exn(a) {
+                Ok(e) => format!("tag {} payload {:?}", e.tag, e.fields),
+                Err(e) => e.to_string(),
+            }),
             (e, _) => failure(e),
         }
     }
@@ -108,6 +112,7 @@ fn failure(e: Error) -> Failure {
         // `InterpBackend::run_failure`); elsewhere it cannot happen.
         Error::FuelExhausted => Failure::Unfinished("fuel exhausted".to_string()),
         Error::Invalid(m) => Failure::Other(m),
+        Error::Exception(a) => Failure::Exception(format!("exception {a}")),
     }
 }
 
@@ -121,6 +126,7 @@ fn to_value(v: &sb::Value) -> Outcome<Value> {
         sb::Value::FuncRef { is_null: true } => Value::Ref(Ref::Null(RefKind::Func)),
         sb::Value::ExternRef(None) => Value::Ref(Ref::Null(RefKind::Extern)),
         sb::Value::ExternRef(Some(n)) => Value::Ref(Ref::Extern(*n)),
+        sb::Value::ExnRef { is_null: true } => Value::Ref(Ref::Null(RefKind::Exn)),
         other => return Err(Failure::Other(format!("unsupported argument {other:?}"))),
     })
 }
@@ -136,6 +142,8 @@ fn from_value(v: Value) -> sb::Value {
         Value::Ref(Ref::Func(_)) => sb::Value::FuncRef { is_null: false },
         Value::Ref(Ref::Null(RefKind::Extern)) => sb::Value::ExternRef(None),
         Value::Ref(Ref::Extern(n)) => sb::Value::ExternRef(Some(n)),
+        Value::Ref(Ref::Null(RefKind::Exn)) => sb::Value::ExnRef { is_null: true },
+        Value::Ref(Ref::Exn(_)) => sb::Value::ExnRef { is_null: false },
     }
 }
 

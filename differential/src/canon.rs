@@ -159,6 +159,7 @@ fn rewrite_body(body: &FunctionBody, params: u32) -> Option<Vec<u8>> {
             wasmparser::ValType::V128 => 0x7b,
             wasmparser::ValType::Ref(r) if r.is_func_ref() => 0x70,
             wasmparser::ValType::Ref(r) if r.is_extern_ref() => 0x6f,
+            wasmparser::ValType::Ref(r) if r == wasmparser::RefType::EXNREF => 0x69,
             _ => return None,
         });
     }

@@ -86,6 +86,10 @@ pub enum Feature {
     ExtendedConst,
     /// `i64.add128`, `i64.sub128`, `i64.mul_wide_s/u`.
     WideArithmetic,
+    /// `throw` or `throw_ref` (exception handling).
+    Throw,
+    /// `try_table` (exception handling).
+    TryTable,
 }
 
 impl Feature {
@@ -127,6 +131,8 @@ impl Feature {
         Feature::ExportedV128Global,
         Feature::ExtendedConst,
         Feature::WideArithmetic,
+        Feature::Throw,
+        Feature::TryTable,
     ];
 
     /// Whether this is one of the SIMD features.
@@ -277,6 +283,8 @@ fn operator_feature(op: &Operator) -> Option<Feature> {
         | O::I64TruncSatF64U => Feature::SaturatingConversion,
         O::I64Add128 | O::I64Sub128 | O::I64MulWideS | O::I64MulWideU => Feature::WideArithmetic,
         O::CallIndirect { .. } => Feature::CallIndirect,
+        O::Throw { .. } | O::ThrowRef => Feature::Throw,
+        O::TryTable { .. } => Feature::TryTable,
         O::ReturnCall { .. } => Feature::TailCall,
         O::ReturnCallIndirect { .. } => Feature::TailCallIndirect,
         O::MemoryGrow { .. } => Feature::MemoryGrow,

@@ -22,6 +22,8 @@ pub enum Trap {
     NullReference,
     /// `call_ref` or `return_call_ref` of a null reference.
     NullFunctionReference,
+    /// `throw_ref` of a null reference.
+    NullExceptionReference,
     /// The call-depth (or value-stack) limit was reached: the spec's
     /// "resource exhaustion" for the call stack.
     CallStackExhausted,
@@ -42,6 +44,7 @@ impl Trap {
             Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
             Trap::NullReference => "null reference",
             Trap::NullFunctionReference => "null function reference",
+            Trap::NullExceptionReference => "null exception reference",
             Trap::CallStackExhausted => "call stack exhausted",
         }
     }
@@ -65,6 +68,9 @@ pub enum Error {
     /// The step budget ran out before execution finished. Distinct from
     /// [`Trap::CallStackExhausted`]: this is the embedder's limit, not Wasm's.
     FuelExhausted,
+    /// An exception no handler caught (not a trap): the exception
+    /// instance, in the store.
+    Exception(crate::value::ExnAddr),
     /// Misuse of the embedding API (wrong argument types, unknown export,
     /// unsupported value, ...).
     Invalid(String),
@@ -83,6 +89,7 @@ impl fmt::Display for Error {
             Error::Link(m) => write!(f, "link error: {m}"),
             Error::Trap(t) => write!(f, "trap: {t}"),
             Error::FuelExhausted => f.write_str("fuel exhausted"),
+            Error::Exception(a) => write!(f, "uncaught exception {a}"),
             Error::Invalid(m) => write!(f, "invalid use: {m}"),
         }
     }

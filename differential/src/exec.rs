@@ -30,12 +30,14 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Trap};
+use crate::instr::Catch;
 use crate::instr::{Instr, WideOp};
 use crate::module::Func;
 use crate::numeric;
 use crate::simd;
+use crate::store::ExnInst;
 use crate::store::{FuncInst, MemAddr, ModuleAddr, ModuleInst, Store, TableAddr, addr};
-use crate::value::{FuncAddr, Ref, Value};
+use crate::value::{ExnAddr, FuncAddr, Ref, Value};
 
 /// An activation frame (§4.2.13): the function's locals and module, plus
 /// the interpreter's bookkeeping of where it is and what it owns.
@@ -61,6 +63,12 @@ struct Label {
     cont: usize,
     height: usize,
     is_loop: bool,
+    /// For a `try_table` or legacy `try`: its position in the body,
+    /// where its catch clauses are.
+    handler: Option<usize>,
+    /// For a legacy `try` in one of its catch clauses: the exception it
+    /// caught (for `rethrow`); its own clauses no longer apply.
+    caught: Option<ExnAddr>,
 }
 
 /// What the step loop does after one instruction.
@@ -74,6 +82,9 @@ enum Flow {
     TailCall(FuncAddr),
     /// Return from the current function.
     Return,
+    /// Throw this exception from the current position: to the innermost
+    /// handler of the running frame, else of its callers.
+    Throw(ExnAddr),
 }
 
 /// One thread of execution over a store.
@@ -284,7 +295,26 @@ impl Machine<'_> {
                 }
                 *fuel -= 1;
             }
-            match self.step(&mut frame, instr)? {
+            let mut flow = self.step(&mut frame, instr)?;
+            // Unwind frame by frame to the innermost handler; the flow
+            // it yields (a branch, or a return) goes on as usual.
+            while let Flow::Throw(exn) = flow {
+                match self.catch(&frame, exn)? {
+                    Some(next) => flow = next,
+                    None => {
+                        self.values.truncate(frame.value_base);
+                        self.labels.truncate(frame.label_base);
+                        self.depth -= 1;
+                        self.locals_in_use -= frame.locals.len();
+                        match self.frames.pop() {
+                            Some(caller) => frame = caller,
+                            None => return Err(Error::Exception(exn)),
+                        }
+                    }
+                }
+            }
+            match flow {
+                Flow::Throw(_) => unreachable!("handled above"),
                 Flow::Next(pc) => frame.pc = pc,
                 Flow::Call(f) => {
                     frame.pc += 1;
@@ -334,8 +364,90 @@ impl Machine<'_> {
             cont,
             height,
             is_loop,
+            handler: None,
+            caught: None,
         });
         Ok(())
+    }
+
+    /// The handler of `exn` among the running frame's open `try_table`s,
+    /// innermost first: leaves the `try_table` with the payload and/or
+    /// the reference and branches to the clause's label. `None` if no
+    /// clause of this frame matches.
+    fn catch(&mut self, frame: &Frame, exn: ExnAddr) -> Result<Option<Flow>, Error> {
+        let (tag, fields) = {
+            let e = self.store.exn(exn)?;
+            (e.tag, e.fields.clone())
+        };
+        let mut idx = self.labels.len();
+        while idx > frame.label_base {
+            idx -= 1;
+            let label = self.labels[idx];
+            let Some(at) = label.handler else { continue };
+            let catches = match frame.code.body.get(at) {
+                Some(Instr::TryTable { catches, .. }) => catches,
+                Some(Instr::Try {
+                    clauses, delegate, ..
+                }) => {
+                    if label.caught.is_some() {
+                        continue;
+                    }
+                    if let Some(l) = delegate {
+                        // Go on with the handlers around label `l` (counted
+                        // from outside the `try`), that label's included.
+                        match idx.checked_sub(*l as usize) {
+                            Some(next) if next > frame.label_base => {
+                                idx = next;
+                                continue;
+                            }
+                            _ => return Ok(None),
+                        }
+                    }
+                    for &c in clauses {
+                        let Some(Instr::LegacyCatch {
+                            tag: clause_tag, ..
+                        }) = frame.code.body.get(c)
+                        else {
+                            return Err(broken("try clause without catch"));
+                        };
+                        let matched = match clause_tag {
+                            None => true,
+                            Some(t) => addr(&self.module(frame)?.tagaddrs, *t, "tag")? == tag,
+                        };
+                        if matched {
+                            self.values.truncate(label.height);
+                            self.labels.truncate(idx + 1);
+                            self.labels[idx].caught = Some(exn);
+                            if clause_tag.is_some() {
+                                self.values.extend_from_slice(&fields);
+                            }
+                            return Ok(Some(Flow::Next(c + 1)));
+                        }
+                    }
+                    continue;
+                }
+                _ => return Err(broken("handler without try")),
+            };
+            let catches: Vec<Catch> = catches.to_vec();
+            for c in catches {
+                let matched = match c.tag {
+                    None => true,
+                    Some(t) => addr(&self.module(frame)?.tagaddrs, t, "tag")? == tag,
+                };
+                if matched {
+                    self.values.truncate(label.height);
+                    self.labels.truncate(idx);
+                    if c.tag.is_some() {
+                        self.values.extend_from_slice(&fields);
+                    }
+                    if c.with_ref {
+                        self.push(Value::Ref(Ref::Exn(exn)));
+                    }
+                    return self.branch(frame, c.label).map(Some);
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// `br l` (§4.4.8).
@@ -385,7 +497,9 @@ impl Machine<'_> {
         let f = match r {
             Ref::Func(f) => f,
             Ref::Null(_) => return Err(Trap::UninitializedElement.into()),
-            Ref::Extern(_) => return Err(broken("extern ref in funcref table")),
+            Ref::Extern(_) | Ref::Exn(_) => {
+                return Err(broken("non-function ref in funcref table"));
+            }
         };
         if *self.store.func(f)?.ty() != expected {
             return Err(Trap::IndirectCallTypeMismatch.into());
@@ -399,7 +513,7 @@ impl Machine<'_> {
         match self.pop_ref()? {
             Ref::Func(f) => Ok(f),
             Ref::Null(_) => Err(Trap::NullFunctionReference.into()),
-            Ref::Extern(_) => Err(broken("extern ref called")),
+            Ref::Extern(_) | Ref::Exn(_) => Err(broken("non-function ref called")),
         }
     }
 
@@ -412,6 +526,54 @@ impl Machine<'_> {
             Instr::Nop => {}
             Instr::Block { arity, end } => {
                 self.push_label(arity.results, arity.params, end + 1, false)?
+            }
+            Instr::TryTable { arity, end, .. } => {
+                self.push_label(arity.results, arity.params, end + 1, false)?;
+                if let Some(label) = self.labels.last_mut() {
+                    label.handler = Some(frame.pc);
+                }
+            }
+            Instr::Try { arity, end, .. } => {
+                self.push_label(arity.results, arity.params, end + 1, false)?;
+                if let Some(label) = self.labels.last_mut() {
+                    label.handler = Some(frame.pc);
+                }
+            }
+            // The section before it is done: on to the `try`'s `end`.
+            Instr::LegacyCatch { end, .. } => return Ok(Flow::Next(*end)),
+            Instr::Delegate => {
+                self.labels.pop();
+            }
+            Instr::Rethrow(l) => {
+                let label = self
+                    .labels
+                    .len()
+                    .checked_sub(1 + *l as usize)
+                    .and_then(|i| self.labels.get(i))
+                    .ok_or_else(|| broken("rethrow label"))?;
+                let exn = label
+                    .caught
+                    .ok_or_else(|| broken("rethrow outside catch"))?;
+                return Ok(Flow::Throw(exn));
+            }
+            Instr::Throw(x) => {
+                let tag = addr(&self.module(frame)?.tagaddrs, *x, "tag")?;
+                let n = self.store.tag(tag)?.ty.params.len();
+                let base = self
+                    .values
+                    .len()
+                    .checked_sub(n)
+                    .ok_or_else(|| broken("missing exception payload"))?;
+                let fields = self.values.split_off(base);
+                self.store.exns.push(ExnInst { tag, fields });
+                return Ok(Flow::Throw(self.store.exns.len() - 1));
+            }
+            Instr::ThrowRef => {
+                return match self.pop_ref()? {
+                    Ref::Exn(a) => Ok(Flow::Throw(a)),
+                    Ref::Null(_) => Err(Trap::NullExceptionReference.into()),
+                    _ => Err(broken("throw_ref of a non-exception reference")),
+                };
             }
             Instr::Loop { arity } => {
                 self.push_label(arity.params, arity.params, frame.pc + 1, true)?

@@ -38,6 +38,7 @@ pub fn restrict_smith(features: &Features, c: &mut wasm_smith::Config) {
         // (`Config::features` sets FUNCTION_REFERENCES from it), and GC
         // stays off, so generated modules never use them.
         function_references: _,
+        exceptions,
     } = *features;
     c.sign_extension_ops_enabled = sign_extension;
     c.saturating_float_to_int_enabled = saturating_float_to_int;
@@ -52,7 +53,7 @@ pub fn restrict_smith(features: &Features, c: &mut wasm_smith::Config) {
     c.wide_arithmetic_enabled = wide_arithmetic;
 
     c.relaxed_simd_enabled = false;
-    c.exceptions_enabled = false;
+    c.exceptions_enabled = exceptions;
     c.gc_enabled = false;
     c.compact_imports_enabled = false;
     c.custom_descriptors_enabled = false;

@@ -35,6 +35,15 @@ impl Store {
         ext: ExternVal,
     ) -> Result<(), String> {
         match (desc, ext) {
+            (ImportDesc::Tag(t), ExternVal::Tag(a)) => {
+                let want = module.types.get(*t as usize).ok_or("bad type index")?;
+                let have = &self.tag(a).map_err(|e| e.to_string())?.ty;
+                if have != want {
+                    return Err(format!(
+                        "tag type mismatch: expected {want:?}, got {have:?}"
+                    ));
+                }
+            }
             (ImportDesc::Func(t), ExternVal::Func(a)) => {
                 let want = module.types.get(*t as usize).ok_or("bad type index")?;
                 let have = self.func(a).map_err(|e| e.to_string())?.ty();
@@ -170,7 +179,18 @@ impl Store {
                 ExternVal::Table(a) => inst.tableaddrs.push(a),
                 ExternVal::Memory(a) => inst.memaddrs.push(a),
                 ExternVal::Global(a) => inst.globaladdrs.push(a),
+                ExternVal::Tag(a) => inst.tagaddrs.push(a),
             }
+        }
+        // alloctag for every defined tag: a new identity each.
+        for &t in &module.tags {
+            let ty = module
+                .types
+                .get(t as usize)
+                .cloned()
+                .ok_or_else(|| Error::Invalid("bad tag type index".into()))?;
+            self.tags.push(crate::store::TagInst { ty });
+            inst.tagaddrs.push(self.tags.len() - 1);
         }
 
         // allocfunc for every defined function. Functions are allocated

@@ -194,6 +194,16 @@ pub struct BlockArity {
     pub results: usize,
 }
 
+/// A catch clause of a `try_table`: the tag it catches (`None`: any),
+/// the label it branches to (relative to the `try_table`'s enclosing
+/// block), and whether the exception reference goes along.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Catch {
+    pub tag: Option<u32>,
+    pub label: u32,
+    pub with_ref: bool,
+}
+
 /// One instruction. Positions (`end`, `else_at`) index the enclosing
 /// function body's instruction vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +223,36 @@ pub enum Instr {
         else_at: Option<usize>,
         end: usize,
     },
+    /// `try_table`: a block whose label also carries its catch clauses.
+    TryTable {
+        arity: BlockArity,
+        end: usize,
+        catches: Box<[Catch]>,
+    },
+    /// `throw x`: a new exception of tag `x` with the tag's payload.
+    Throw(u32),
+    /// `throw_ref`.
+    ThrowRef,
+    /// Legacy `try`: a block whose label carries a handler; `clauses`
+    /// are the positions of its `catch`/`catch_all` instructions, and
+    /// `delegate` the label of its `delegate`, if it ends with one.
+    Try {
+        arity: BlockArity,
+        end: usize,
+        clauses: Vec<usize>,
+        delegate: Option<u32>,
+    },
+    /// Legacy `catch x` (`tag`) or `catch_all` (`None`): reached in
+    /// order only at the end of the section before it, which goes to the
+    /// `try`'s `end`.
+    LegacyCatch {
+        tag: Option<u32>,
+        end: usize,
+    },
+    /// Legacy `delegate l`: in order, the `end` of its `try`.
+    Delegate,
+    /// Legacy `rethrow l`: throws what label `l`'s catch clause caught.
+    Rethrow(u32),
     /// Reached only by falling off the end of a `then` arm.
     Else {
         end: usize,

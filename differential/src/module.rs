@@ -39,6 +39,8 @@ pub enum ImportDesc {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// A tag of the function type at this index.
+    Tag(u32),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,6 +57,7 @@ pub enum ExternIdx {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -157,6 +160,8 @@ pub struct Module {
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
+    /// The type index of each defined tag.
+    pub tags: Vec<u32>,
 }
 
 fn compile_err(e: impl std::fmt::Display) -> Error {
@@ -212,6 +217,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                         wp::TypeRef::Table(t) => ImportDesc::Table(table_type(&t, &m.types)?),
                         wp::TypeRef::Memory(t) => ImportDesc::Memory(memory_type(&t)?),
                         wp::TypeRef::Global(t) => ImportDesc::Global(global_type(&t, &m.types)?),
+                        wp::TypeRef::Tag(t) => ImportDesc::Tag(t.func_type_idx),
                         other => return Err(format!("unsupported import {other:?}")),
                     };
                     m.imports.push(Import {
@@ -259,12 +265,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                         wp::ExternalKind::Table => ExternIdx::Table(e.index),
                         wp::ExternalKind::Memory => ExternIdx::Memory(e.index),
                         wp::ExternalKind::Global => ExternIdx::Global(e.index),
+                        wp::ExternalKind::Tag => ExternIdx::Tag(e.index),
                         other => return Err(format!("unsupported export kind {other:?}")),
                     };
                     m.exports.push(Export {
                         name: e.name.to_string(),
                         desc,
                     });
+                }
+            }
+            wp::Payload::TagSection(r) => {
+                for t in r {
+                    m.tags.push(t.map_err(|e| e.to_string())?.func_type_idx);
                 }
             }
             wp::Payload::StartSection { func, .. } => m.start = Some(func),
@@ -331,6 +343,10 @@ fn ref_type(r: wp::RefType, types: &[FuncType]) -> Result<RefType, String> {
     let heap = match r.heap_type() {
         wp::HeapType::FUNC => HeapType::Func,
         wp::HeapType::EXTERN => HeapType::Extern,
+        wp::HeapType::Abstract {
+            shared: false,
+            ty: wp::AbstractHeapType::Exn,
+        } => HeapType::Exn,
         wp::HeapType::Concrete(i) => {
             let ty = i
                 .as_module_index()
@@ -353,6 +369,10 @@ fn heap_kind(h: wp::HeapType) -> Result<RefKind, String> {
     match h {
         wp::HeapType::FUNC | wp::HeapType::Concrete(_) => Ok(RefKind::Func),
         wp::HeapType::EXTERN => Ok(RefKind::Extern),
+        wp::HeapType::Abstract {
+            shared: false,
+            ty: wp::AbstractHeapType::Exn,
+        } => Ok(RefKind::Exn),
         other => Err(format!("unsupported heap type {other:?}")),
     }
 }
@@ -599,12 +619,8 @@ mod operators {
             refuse_proposals!(refuse "custom-descriptors" $($op)*);
         };
         (proposal relaxed_simd $($op:tt)*) => { refuse_proposals!(refuse "relaxed-SIMD" $($op)*); };
-        (proposal exceptions $($op:tt)*) => {
-            refuse_proposals!(refuse "exception-handling" $($op)*);
-        };
-        (proposal legacy_exceptions $($op:tt)*) => {
-            refuse_proposals!(refuse "legacy exception-handling" $($op)*);
-        };
+        (proposal exceptions $($op:tt)*) => {};
+        (proposal legacy_exceptions $($op:tt)*) => {};
         (proposal shared_everything_threads $($op:tt)*) => {
             refuse_proposals!(refuse "shared-everything-threads" $($op)*);
         };
@@ -710,6 +726,22 @@ mod operators {
         VecInstr::ExtMul { to, half, sign }
     }
 
+    impl BodyDecoder<'_> {
+        /// A legacy `catch`/`catch_all`, recorded in its `try`.
+        fn legacy_clause(&mut self, tag: Option<u32>) -> Result<Instr, String> {
+            let here = self.code.len();
+            let (start, _) = self.open.last().ok_or("catch outside try")?;
+            match &mut self.code[*start] {
+                Instr::Try { clauses, .. } => clauses.push(here),
+                _ => return Err("catch outside try".into()),
+            }
+            Ok(Instr::LegacyCatch {
+                tag,
+                end: usize::MAX,
+            })
+        }
+    }
+
     impl<'a> wp::VisitOperator<'a> for BodyDecoder<'_> {
         type Output = Result<Instr, String>;
 
@@ -729,6 +761,84 @@ mod operators {
                 arity: block_arity(self.types, blockty)?,
                 end: usize::MAX,
             })
+        }
+
+        fn visit_try_table(&mut self, try_table: wp::TryTable) -> Self::Output {
+            self.open.push((self.code.len(), None));
+            let catches = try_table
+                .catches
+                .iter()
+                .map(|c| match *c {
+                    wp::Catch::One { tag, label } => Catch {
+                        tag: Some(tag),
+                        label,
+                        with_ref: false,
+                    },
+                    wp::Catch::OneRef { tag, label } => Catch {
+                        tag: Some(tag),
+                        label,
+                        with_ref: true,
+                    },
+                    wp::Catch::All { label } => Catch {
+                        tag: None,
+                        label,
+                        with_ref: false,
+                    },
+                    wp::Catch::AllRef { label } => Catch {
+                        tag: None,
+                        label,
+                        with_ref: true,
+                    },
+                })
+                .collect();
+            Ok(Instr::TryTable {
+                arity: block_arity(self.types, try_table.ty)?,
+                end: usize::MAX,
+                catches,
+            })
+        }
+
+        fn visit_try(&mut self, blockty: wp::BlockType) -> Self::Output {
+            self.open.push((self.code.len(), None));
+            Ok(Instr::Try {
+                arity: block_arity(self.types, blockty)?,
+                end: usize::MAX,
+                clauses: Vec::new(),
+                delegate: None,
+            })
+        }
+
+        fn visit_catch(&mut self, tag_index: u32) -> Self::Output {
+            self.legacy_clause(Some(tag_index))
+        }
+
+        fn visit_catch_all(&mut self) -> Self::Output {
+            self.legacy_clause(None)
+        }
+
+        fn visit_delegate(&mut self, relative_depth: u32) -> Self::Output {
+            let here = self.code.len();
+            let (start, _) = self.open.pop().ok_or("delegate outside try")?;
+            match &mut self.code[start] {
+                Instr::Try { end, delegate, .. } => {
+                    *end = here;
+                    *delegate = Some(relative_depth);
+                }
+                _ => return Err("delegate outside try".into()),
+            }
+            Ok(Instr::Delegate)
+        }
+
+        fn visit_rethrow(&mut self, relative_depth: u32) -> Self::Output {
+            Ok(Instr::Rethrow(relative_depth))
+        }
+
+        fn visit_throw(&mut self, tag_index: u32) -> Self::Output {
+            Ok(Instr::Throw(tag_index))
+        }
+
+        fn visit_throw_ref(&mut self) -> Self::Output {
+            Ok(Instr::ThrowRef)
         }
 
         fn visit_loop(&mut self, blockty: wp::BlockType) -> Self::Output {
@@ -759,7 +869,15 @@ mod operators {
             // The final `end` of the body has no open block.
             if let Some((start, else_pos)) = self.open.pop() {
                 match &mut self.code[start] {
-                    Instr::Block { end, .. } => *end = here,
+                    Instr::Block { end, .. } | Instr::TryTable { end, .. } => *end = here,
+                    Instr::Try { end, clauses, .. } => {
+                        *end = here;
+                        for &c in clauses.clone().iter() {
+                            if let Instr::LegacyCatch { end, .. } = &mut self.code[c] {
+                                *end = here;
+                            }
+                        }
+                    }
                     Instr::If { else_at, end, .. } => {
                         *else_at = else_pos;
                         *end = here;

@@ -21,6 +21,22 @@ pub type GlobalAddr = usize;
 pub type ElemAddr = usize;
 pub type DataAddr = usize;
 pub type ModuleAddr = usize;
+pub type TagAddr = usize;
+
+/// A tag instance (exception handling): its type, whose parameters are
+/// the payload of its exceptions. Tags are identities: two tags of equal
+/// types are still different tags.
+#[derive(Clone, Debug)]
+pub struct TagInst {
+    pub ty: FuncType,
+}
+
+/// An exception instance: its tag and payload values.
+#[derive(Clone, Debug)]
+pub struct ExnInst {
+    pub tag: TagAddr,
+    pub fields: Vec<Value>,
+}
 
 /// Bytes in one linear-memory page, unless the memory's type says
 /// otherwise (custom-page-sizes).
@@ -36,6 +52,7 @@ pub enum ExternVal {
     Table(TableAddr),
     Memory(MemAddr),
     Global(GlobalAddr),
+    Tag(TagAddr),
 }
 
 /// §4.2.6 function instances.
@@ -116,6 +133,7 @@ pub struct ModuleInst {
     pub globaladdrs: Vec<GlobalAddr>,
     pub elemaddrs: Vec<ElemAddr>,
     pub dataaddrs: Vec<DataAddr>,
+    pub tagaddrs: Vec<TagAddr>,
     pub exports: Vec<(String, ExternVal)>,
 }
 
@@ -143,6 +161,7 @@ impl ModuleInst {
             ExternIdx::Table(i) => ExternVal::Table(addr(&self.tableaddrs, i, "table")?),
             ExternIdx::Memory(i) => ExternVal::Memory(addr(&self.memaddrs, i, "memory")?),
             ExternIdx::Global(i) => ExternVal::Global(addr(&self.globaladdrs, i, "global")?),
+            ExternIdx::Tag(i) => ExternVal::Tag(addr(&self.tagaddrs, i, "tag")?),
         })
     }
 }
@@ -191,6 +210,8 @@ pub struct Store {
     pub elems: Vec<ElemInst>,
     pub datas: Vec<DataInst>,
     pub modules: Vec<ModuleInst>,
+    pub tags: Vec<TagInst>,
+    pub exns: Vec<ExnInst>,
 }
 
 fn missing(what: &str, a: usize) -> Error {
@@ -207,6 +228,12 @@ impl Store {
 
     pub fn module(&self, a: ModuleAddr) -> Result<&ModuleInst, Error> {
         self.modules.get(a).ok_or_else(|| missing("module", a))
+    }
+    pub fn tag(&self, a: TagAddr) -> Result<&TagInst, Error> {
+        self.tags.get(a).ok_or_else(|| missing("tag", a))
+    }
+    pub fn exn(&self, a: crate::value::ExnAddr) -> Result<&ExnInst, Error> {
+        self.exns.get(a).ok_or_else(|| missing("exception", a))
     }
     pub fn func(&self, a: FuncAddr) -> Result<&FuncInst, Error> {
         self.funcs.get(a).ok_or_else(|| missing("function", a))
@@ -373,10 +400,11 @@ impl Store {
             (Value::Ref(r), ValType::Ref(rt)) => match r {
                 Ref::Null(kind) => rt.nullable && rt.heap.kind() == kind,
                 Ref::Extern(_) => rt.heap == HeapType::Extern,
+                Ref::Exn(_) => rt.heap == HeapType::Exn,
                 Ref::Func(f) => match rt.heap {
                     HeapType::Func => true,
                     HeapType::Concrete(id) => self.func(f).is_ok_and(|f| TypeId::of(f.ty()) == id),
-                    HeapType::Extern => false,
+                    HeapType::Extern | HeapType::Exn => false,
                 },
             },
             (v, t) => v.ty() == t,

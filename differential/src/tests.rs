@@ -1314,14 +1314,6 @@ mod decode {
 
     #[test]
     fn unimplemented_proposals_are_refused_by_name() {
-        check_refused(
-            &[0x08, 0x00],
-            "unsupported: exception-handling operator `throw`",
-        );
-        check_refused(
-            &[0x06, 0x40],
-            "unsupported: legacy exception-handling operator `try`",
-        );
         check_refused(&[0xfb, 0x1c], "unsupported: GC operator `ref_i31`");
         check_refused(
             &[0xfe, 0x03, 0x00],

@@ -30,6 +30,11 @@ impl ValType {
         nullable: true,
         heap: HeapType::Extern,
     });
+    /// `exnref`, `(ref null exn)`.
+    pub const EXNREF: ValType = ValType::Ref(RefType {
+        nullable: true,
+        heap: HeapType::Exn,
+    });
 
     /// Subtyping (§3.3 "Matching"): only reference types have proper
     /// subtypes.
@@ -41,12 +46,13 @@ impl ValType {
     }
 }
 
-/// The two kinds of reference (function, extern): what a null is a null
-/// of, whatever its static type.
+/// The kinds of reference (function, extern, exception): what a null is
+/// a null of, whatever its static type.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RefKind {
     Func,
     Extern,
+    Exn,
 }
 
 /// A reference type: a heap type, nullable or not (typed function
@@ -70,6 +76,8 @@ pub enum HeapType {
     Func,
     Extern,
     Concrete(TypeId),
+    /// Any exception (exception handling).
+    Exn,
 }
 
 impl HeapType {
@@ -86,6 +94,7 @@ impl HeapType {
         match self {
             HeapType::Func | HeapType::Concrete(_) => RefKind::Func,
             HeapType::Extern => RefKind::Extern,
+            HeapType::Exn => RefKind::Exn,
         }
     }
 }
@@ -129,6 +138,9 @@ impl TypeId {
 /// Index of a function instance in [`crate::Store`]'s function list.
 pub type FuncAddr = usize;
 
+/// Index of an exception instance in [`crate::Store`]'s exception list.
+pub type ExnAddr = usize;
+
 /// A reference value: `ref.null t`, `ref funcaddr` or `ref.extern hostaddr`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Ref {
@@ -136,6 +148,8 @@ pub enum Ref {
     Func(FuncAddr),
     /// An opaque host reference; the number is chosen by the embedder.
     Extern(u32),
+    /// An exception object of the store.
+    Exn(ExnAddr),
 }
 
 impl Ref {
@@ -186,6 +200,7 @@ impl Value {
             Value::V128(_) => ValType::V128,
             Value::Ref(Ref::Null(RefKind::Func) | Ref::Func(_)) => ValType::FUNCREF,
             Value::Ref(Ref::Null(RefKind::Extern) | Ref::Extern(_)) => ValType::EXTERNREF,
+            Value::Ref(Ref::Null(RefKind::Exn) | Ref::Exn(_)) => ValType::EXNREF,
         }
     }
 }
@@ -201,6 +216,7 @@ impl fmt::Display for Value {
             Value::Ref(Ref::Null(t)) => write!(f, "ref.null {t:?}"),
             Value::Ref(Ref::Func(a)) => write!(f, "ref.func@{a}"),
             Value::Ref(Ref::Extern(n)) => write!(f, "ref.extern {n}"),
+            Value::Ref(Ref::Exn(a)) => write!(f, "ref.exn@{a}"),
         }
     }
 }

@@ -44,7 +44,9 @@ use std::ops::Range;
 /// `new_epoch` builtin, `GROW_ERROR`; 8: typed function references: heap
 /// types with concrete function types, element segment types, table
 /// initialisers; 9: the wasm offsets of trap sites and calls,
-/// `CodeImage::srclocs`).
+/// `CodeImage::srclocs`; exception handling: tags, `exnref`, the
+/// exception handler table of the code, the `exceptions` feature and
+/// builtins).
 pub const FORMAT_VERSION: u32 = 9;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
@@ -488,6 +490,13 @@ fn validate(info: &ModuleInfo, code: &CodeImage) -> Result<(), String> {
             return Err(format!("bad trap table entry ({offset}, {trap})"));
         }
         last = offset;
+    }
+    let mut last = 0;
+    for &(ret, handler, _) in &code.handlers {
+        if ret < last || ret as usize > len || handler as usize >= len {
+            return Err(format!("bad exception handler entry ({ret}, {handler})"));
+        }
+        last = ret;
     }
     for slot in &code.libcalls {
         if (slot.offset as usize).saturating_add(8) > len {

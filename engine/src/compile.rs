@@ -11,7 +11,9 @@ use anyhow::{Result, anyhow, bail};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{Context, Final, FinalizedRelocTarget, MachBufferFinalized};
+use cranelift_codegen::{
+    Context, Final, FinalizedMachExceptionHandler, FinalizedRelocTarget, MachBufferFinalized,
+};
 use serde::{Deserialize, Serialize};
 use std::num::NonZeroU8;
 use std::ops::Range;
@@ -41,6 +43,9 @@ pub struct CompiledFunc {
     /// Sorted `(offset, wasm module offset)` of the places a backtrace can
     /// name (see [`srclocs`]).
     pub srclocs: Vec<(u32, u32)>,
+    /// `(return offset, handler offset, frame offset)` of each call site
+    /// with an exception handler, in code order.
+    pub handlers: Vec<(u32, u32, u32)>,
 }
 
 /// Compile `func`. `local_index` maps a direct call's `UserExternalName`
@@ -79,11 +84,27 @@ pub fn compile_function(
         });
     }
     let traps = buffer.traps().iter().map(|t| (t.offset, t.code)).collect();
+    let mut handlers = Vec::new();
+    for site in buffer.call_sites() {
+        // The translator gives every `try_call` exactly one catch-all
+        // handler (its dispatch block tests the catch clauses).
+        let handler = site.exception_handlers.iter().find_map(|h| match h {
+            FinalizedMachExceptionHandler::Default(offset) => Some(*offset),
+            _ => None,
+        });
+        if let Some(handler) = handler {
+            let frame_offset = site
+                .frame_offset
+                .ok_or_else(|| anyhow!("try_call site without a frame offset"))?;
+            handlers.push((site.ret_addr, handler, frame_offset));
+        }
+    }
     Ok(CompiledFunc {
         code: buffer.data().to_vec(),
         relocs,
         traps,
         srclocs: srclocs(buffer),
+        handlers,
     })
 }
 
@@ -126,6 +147,9 @@ pub struct CodeImage {
     pub traps: Vec<(u32, u8)>,
     /// Sorted `(range, wasm function index)` of the wasm functions.
     pub funcs: Vec<(Range<u32>, u32)>,
+    /// Sorted `(return offset, handler offset, frame offset)` of the call
+    /// sites with an exception handler.
+    pub handlers: Vec<(u32, u32, u32)>,
     /// Sorted `(offset, wasm module offset)` of the wasm functions' trap
     /// sites and calls' last bytes, for backtraces (see `srclocs`).
     /// Encoded as differences from the previous entry ([`delta`]).
@@ -270,6 +294,11 @@ pub fn layout(
                 .iter()
                 .map(|&(off, code)| (range.start + off, code.as_raw().get())),
         );
+        image.handlers.extend(
+            f.handlers
+                .iter()
+                .map(|&(ret, handler, frame)| (range.start + ret, range.start + handler, frame)),
+        );
         if let Some(index) = wasm_funcs(i) {
             image.srclocs.extend(
                 f.srclocs
@@ -281,6 +310,7 @@ pub fn layout(
     }
     image.traps.sort_by_key(|t| t.0);
     image.funcs.sort_by_key(|f| f.0.start);
+    image.handlers.sort_by_key(|h| h.0);
     Ok(image)
 }
 
@@ -323,6 +353,7 @@ pub fn publish(image: &CodeImage, mut names: CodeInfo) -> Result<LinkedCode> {
         .collect::<Result<_>>()?;
     names.funcs = image.funcs.clone();
     names.srclocs = image.srclocs.clone();
+    names.handlers = image.handlers.clone();
     registry::register(base, memory.len(), std::sync::Arc::new(names));
     Ok(LinkedCode {
         memory,

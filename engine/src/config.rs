@@ -42,6 +42,9 @@ pub struct Features {
     /// `return_call_ref`, `ref.as_non_null`, `br_on_null`,
     /// `br_on_non_null`, table initialiser expressions.
     pub function_references: bool,
+    /// Exception handling (Wasm 3.0): tags, `throw`, `throw_ref`,
+    /// `try_table` and `exnref`.
+    pub exceptions: bool,
 }
 
 /// One flag of [`Features`], as [`Features::NAMES`] lists it.
@@ -64,6 +67,7 @@ impl Features {
         custom_page_sizes: false,
         wide_arithmetic: false,
         function_references: false,
+        exceptions: false,
     };
 
     /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
@@ -74,6 +78,7 @@ impl Features {
     pub const ALL: Features = Features {
         tail_call: true,
         function_references: true,
+        exceptions: true,
         multi_memory: true,
         memory64: true,
         extended_const: true,
@@ -92,7 +97,7 @@ impl Features {
 
     /// Each flag by its proposal's name (as the spec repository and
     /// wasmtime's `-W` options spell it), with its field.
-    pub const NAMES: [(&'static str, FeatureFlag); 14] = [
+    pub const NAMES: [(&'static str, FeatureFlag); 15] = [
         ("mutable-global", |f| &mut f.mutable_global),
         ("sign-extension", |f| &mut f.sign_extension),
         ("saturating-float-to-int", |f| {
@@ -109,6 +114,7 @@ impl Features {
         ("custom-page-sizes", |f| &mut f.custom_page_sizes),
         ("wide-arithmetic", |f| &mut f.wide_arithmetic),
         ("function-references", |f| &mut f.function_references),
+        ("exceptions", |f| &mut f.exceptions),
     ];
 
     /// A named level: `"2.0"` ([`Features::WASM2`]), `"3.0"`
@@ -182,6 +188,10 @@ impl Features {
         w.set(W::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
         w.set(W::WIDE_ARITHMETIC, self.wide_arithmetic);
         w.set(W::FUNCTION_REFERENCES, self.function_references);
+        // The legacy instructions (`try`, `catch`, `delegate`, `rethrow`)
+        // come with exception handling: toolchains still emit them.
+        w.set(W::EXCEPTIONS, self.exceptions);
+        w.set(W::LEGACY_EXCEPTIONS, self.exceptions);
         w
     }
 }
@@ -423,6 +433,12 @@ impl Config {
         self.features.function_references = enable;
         self
     }
+
+    /// Exception handling (Wasm 3.0), on by default.
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Self {
+        self.features.exceptions = enable;
+        self
+    }
 }
 
 #[cfg(test)]
@@ -480,7 +496,7 @@ mod tests {
 
     #[test]
     fn names_levels_and_differences() {
-        assert_eq!(Features::NAMES.len(), 14);
+        assert_eq!(Features::NAMES.len(), 15);
         let mut f = Features::WASM2;
         assert!(
             f.set("no-such-feature", true)

@@ -7,9 +7,10 @@
 //! both say "object used with the wrong store" (the accesses go through
 //! `StoreOpaque::{try_get, get}`).
 
+use crate::exception::Tag;
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_and_limiter, opaque_mut};
-use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, TagType};
 use crate::values::Val;
 use crate::vm::GlobalData;
 use crate::vm::limits::{self, Creation};
@@ -24,6 +25,7 @@ pub enum Extern {
     Global(Global),
     Table(Table),
     Memory(Memory),
+    Tag(Tag),
 }
 
 impl Extern {
@@ -42,6 +44,12 @@ impl Extern {
     pub fn into_table(self) -> Option<Table> {
         match self {
             Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
             _ => None,
         }
     }
@@ -68,10 +76,16 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(s.get(*g).ty.clone()),
             Extern::Table(t) => ExternType::Table(t.current_ty(s)),
             Extern::Memory(m) => ExternType::Memory(m.current_ty(s)),
+            Extern::Tag(t) => ExternType::Tag(TagType::new(s.get(*t).ty.clone())),
         }
     }
 }
 
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
+    }
+}
 impl From<Func> for Extern {
     fn from(f: Func) -> Extern {
         Extern::Func(f)

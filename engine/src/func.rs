@@ -6,6 +6,7 @@
 //! host through the host-call trampoline and the shim below.
 
 use crate::engine::Engine;
+use crate::exception::{ExnRef, ThrownException};
 use crate::externals::Extern;
 use crate::instance::Instance;
 use crate::store::{
@@ -180,10 +181,20 @@ unsafe extern "C" fn host_shim(
                 anyhow!("host function panicked: {msg}")
             }
         };
+        // An exception the host throws (or lets through from a nested
+        // call) goes on into the calling wasm: the trampoline throws the
+        // pending exception.
+        if error.is::<ThrownException>() && (*store).objects.pending_exception.is_some() {
+            return HOST_THROW;
+        }
         (*store).pending_host_error = Some(error);
         1
     }
 }
+
+/// The host shim's status when the host function threw the store's
+/// pending exception (see `trampoline.rs`).
+pub(crate) const HOST_THROW: u32 = 2;
 
 /// A wasm or host function in a store.
 ///
@@ -368,6 +379,18 @@ impl<T> Caller<'_, T> {
 
     pub fn engine(&self) -> &Engine {
         &self.store.opaque.engine
+    }
+
+    /// Make `exn` the store's pending exception and return the error to
+    /// return from this host function to throw it into the calling wasm
+    /// (see `Store::throw`).
+    pub fn throw<R>(&mut self, exn: ExnRef) -> Result<R> {
+        Err(self.store.opaque.throw(exn)?.into())
+    }
+
+    /// The pending exception (see `Store::take_pending_exception`).
+    pub fn take_pending_exception(&mut self) -> Option<ExnRef> {
+        self.store.opaque.take_pending_exception()
     }
 
     /// An export of the calling instance (e.g. its `memory`), if the caller

@@ -96,6 +96,7 @@ pub enum EntityIndex {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -167,6 +168,10 @@ pub struct ModuleInfo {
     pub num_imported_memories: u32,
     pub globals: Vec<Global>,
     pub num_imported_globals: u32,
+    /// Type index (a function type without results) of every tag,
+    /// imported ones first (exception handling).
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub imports: Vec<Import>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
@@ -200,6 +205,11 @@ impl ModuleInfo {
         )
     }
 
+    /// The type of tag `tag_index`.
+    pub fn tag_type(&self, tag_index: u32) -> &FuncType {
+        &self.types[self.tags[tag_index as usize] as usize]
+    }
+
     pub fn is_imported_func(&self, func_index: u32) -> bool {
         func_index < self.num_imported_funcs
     }
@@ -228,6 +238,7 @@ const MAX_FUNCS: usize = 1_000_000;
 const MAX_IMPORTS: usize = 1_000_000;
 const MAX_EXPORTS: usize = 1_000_000;
 const MAX_GLOBALS: usize = 1_000_000;
+const MAX_TAGS: usize = 1_000_000;
 const MAX_TABLES: usize = 100_000;
 const MAX_MEMORIES: usize = 100;
 const MAX_ELEMS: usize = 100_000;
@@ -278,6 +289,7 @@ impl ModuleInfo {
             ("tables", self.num_imported_tables, self.tables.len()),
             ("memories", self.num_imported_memories, self.memories.len()),
             ("globals", self.num_imported_globals, self.globals.len()),
+            ("tags", self.num_imported_tags, self.tags.len()),
         ];
         for (what, n, len) in imported {
             if n as usize > len {
@@ -287,15 +299,25 @@ impl ModuleInfo {
         if let Some(&t) = self.funcs.iter().find(|&&t| t as usize >= self.types.len()) {
             return Err(format!("function of type {t} (of {})", self.types.len()));
         }
+        if self.tags.len() > MAX_TAGS {
+            return Err(format!("{} tags (at most {MAX_TAGS})", self.tags.len()));
+        }
+        for &t in &self.tags {
+            match self.types.get(t as usize) {
+                Some(ty) if ty.results().is_empty() => {}
+                _ => return Err(format!("tag of type {t}")),
+            }
+        }
 
         // Imports name the imported entities, each once, in index order.
-        let mut next = [0u32; 4];
+        let mut next = [0u32; 5];
         for import in &self.imports {
             let (kind, index, n) = match import.index {
                 EntityIndex::Func(i) => (0, i, self.num_imported_funcs),
                 EntityIndex::Table(i) => (1, i, self.num_imported_tables),
                 EntityIndex::Memory(i) => (2, i, self.num_imported_memories),
                 EntityIndex::Global(i) => (3, i, self.num_imported_globals),
+                EntityIndex::Tag(i) => (4, i, self.num_imported_tags),
             };
             if index != next[kind] || index >= n {
                 return Err(format!(
@@ -310,6 +332,7 @@ impl ModuleInfo {
             self.num_imported_tables,
             self.num_imported_memories,
             self.num_imported_globals,
+            self.num_imported_tags,
         ];
         if next != expected {
             return Err("imports do not match the imported index spaces".into());
@@ -417,6 +440,7 @@ impl ModuleInfo {
             EntityIndex::Table(i) => (i, self.tables.len()),
             EntityIndex::Memory(i) => (i, self.memories.len()),
             EntityIndex::Global(i) => (i, self.globals.len()),
+            EntityIndex::Tag(i) => (i, self.tags.len()),
         };
         if i as usize >= len {
             return Err(format!("{index:?} out of range"));

@@ -103,6 +103,14 @@ fn typecheck_imports(
                 }
                 Import::Memory(mem.index)
             }
+            (Extern::Tag(t), ExternType::Tag(e), ExternType::Tag(a)) => {
+                // Tag types match exactly (they are function types, final
+                // without GC).
+                if e != a {
+                    return Err(mismatch("tag", format!("expected {e:?}, found {a:?}")));
+                }
+                Import::Tag(t.index)
+            }
             _ => {
                 return Err(mismatch("", format!("expected {expected}, found {actual}")));
             }
@@ -236,6 +244,10 @@ impl Instance {
             EntityIndex::Memory(m) => Extern::Memory(Memory {
                 store_id,
                 index: inst.memories[m as usize],
+            }),
+            EntityIndex::Tag(t) => Extern::Tag(crate::exception::Tag {
+                store_id,
+                index: inst.tags[t as usize],
             }),
         }
     }

@@ -27,6 +27,7 @@ mod artifact;
 mod compile;
 mod config;
 mod engine;
+mod exception;
 mod externals;
 mod func;
 mod info;
@@ -50,6 +51,7 @@ pub use allocation::{InstanceAllocationStrategy, PoolingAllocationConfig};
 pub use config::{BoundsChecks, Config, Features};
 pub use cranelift_codegen::settings::OptLevel;
 pub use engine::Engine;
+pub use exception::{ExnRef, Tag, ThrownException};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::Instance;
@@ -59,7 +61,8 @@ pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{
-    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType,
+    TagType, ValType,
 };
 pub use values::{ExternRef, Val};
 pub use vm::ResourceLimiter;

@@ -300,5 +300,8 @@ pub(crate) fn entity_type(info: &ModuleInfo, index: EntityIndex) -> ExternType {
         EntityIndex::Table(t) => ExternType::Table(info.tables[t as usize].clone()),
         EntityIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
         EntityIndex::Global(g) => ExternType::Global(info.globals[g as usize].ty.clone()),
+        EntityIndex::Tag(t) => {
+            ExternType::Tag(crate::types::TagType::new(info.tag_type(t).clone()))
+        }
     }
 }

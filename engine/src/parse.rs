@@ -82,6 +82,11 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         info.num_imported_globals += 1;
                         EntityIndex::Global(info.globals.len() as u32 - 1)
                     }
+                    TypeRef::Tag(t) => {
+                        info.tags.push(t.func_type_idx);
+                        info.num_imported_tags += 1;
+                        EntityIndex::Tag(info.tags.len() as u32 - 1)
+                    }
                     other => bail!("unsupported import kind {other:?}"),
                 };
                 info.imports.push(Import {
@@ -135,12 +140,18 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     ExternalKind::Table => EntityIndex::Table(e.index),
                     ExternalKind::Memory => EntityIndex::Memory(e.index),
                     ExternalKind::Global => EntityIndex::Global(e.index),
+                    ExternalKind::Tag => EntityIndex::Tag(e.index),
                     other => bail!("unsupported export kind {other:?}"),
                 };
                 info.exports.push(Export {
                     name: e.name.to_string(),
                     index,
                 });
+            }
+        }
+        Payload::TagSection(s) => {
+            for tag in s {
+                info.tags.push(tag?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),

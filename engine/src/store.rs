@@ -14,6 +14,7 @@
 //! are never reused, so a handle of a dropped store is a mismatch too.
 
 use crate::engine::Engine;
+use crate::exception::{ExnRef, Tag};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, FuncData};
 use crate::instance::Instance;
@@ -21,6 +22,7 @@ use crate::module::Module;
 use crate::trampoline::ArrayCallFn;
 use crate::trap::{self, FrameInfo, Trap, TrapCode};
 use crate::values::ExternRef;
+use crate::vm::exception::{ExnData, TagData};
 use crate::vm::signals::{self, TrapRecord};
 use crate::vm::vmctx::VMFuncRef;
 use crate::vm::{
@@ -272,6 +274,25 @@ impl<T> Store<T> {
         &mut self.inner
     }
 
+    /// Make `exn` the store's pending exception and return the error a
+    /// host function returns to throw it into its wasm caller
+    /// ([`crate::ThrownException`]); `Err` of another kind if `exn` is
+    /// another store's.
+    pub fn throw<R>(&mut self, exn: ExnRef) -> Result<R> {
+        Err(self.inner.opaque.throw(exn)?.into())
+    }
+
+    /// The exception of the last [`crate::ThrownException`] error (an
+    /// exception no wasm handler caught), taken out of the store.
+    pub fn take_pending_exception(&mut self) -> Option<ExnRef> {
+        self.inner.opaque.take_pending_exception()
+    }
+
+    /// Whether an exception is pending (see `take_pending_exception`).
+    pub fn has_pending_exception(&self) -> bool {
+        self.inner.opaque.objects.pending_exception.is_some()
+    }
+
     pub fn into_data(self) -> T {
         self.inner.data
     }
@@ -453,6 +474,8 @@ stored! {
     Memory => objects.memories: LinearMemory;
     Instance => objects.instances: Box<InstanceData>;
     ExternRef => externrefs: Box<dyn Any + Send + Sync>;
+    Tag => objects.tags: TagData;
+    ExnRef => objects.exceptions: ExnData;
 }
 
 impl StoreOwned for Extern {
@@ -462,6 +485,7 @@ impl StoreOwned for Extern {
             Extern::Global(g) => g.store_id,
             Extern::Table(t) => t.store_id,
             Extern::Memory(m) => m.store_id,
+            Extern::Tag(t) => t.store_id,
         }
     }
 }

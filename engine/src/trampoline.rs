@@ -12,7 +12,7 @@
 //!   the shim at offset 0 of its callee vmctx (a `HostFuncCtx`) in the
 //!   host's convention; a non-zero status means the host function failed
 //!   and the trampoline traps with `HOST_ERROR` (the error waits in the
-//!   store).
+//!   store), or threw an exception, which it throws on to its caller.
 //!
 //! And one stub per engine with epochs on, `epoch_stub`: what compiled code
 //! calls when the epoch deadline has passed.
@@ -180,7 +180,34 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
         .ins()
         .call_indirect(shim_sig, shim, &[ctx, caller_vmctx, values, n]);
     let status = b.inst_results(call)[0];
-    b.ins().trapnz(status, trap_codes::HOST_ERROR);
+    // Status 0: results in `values`; `HOST_THROW`: the host threw the
+    // store's pending exception, thrown on from this frame to the
+    // caller's handlers (the `throw` builtin returns only if there are
+    // none, the exception then pending); else: the error is pending.
+    let (failed, done) = (b.create_block(), b.create_block());
+    b.ins().brif(status, failed, &[], done, &[]);
+    b.switch_to_block(failed);
+    let is_throw = b
+        .ins()
+        .icmp_imm_u(IntCC::Equal, status, i64::from(crate::func::HOST_THROW));
+    let (throw, trap) = (b.create_block(), b.create_block());
+    b.ins().brif(is_throw, throw, &[], trap, &[]);
+    b.switch_to_block(throw);
+    let throw_sig = b.import_signature(Builtin::Throw.signature(call_conv));
+    let builtins = b
+        .ins()
+        .load(ptr, flags, caller_vmctx, BUILTINS_OFFSET as i32);
+    let throw_fn = b
+        .ins()
+        .load(ptr, flags, builtins, Builtin::Throw.table_offset());
+    let pending = b.ins().iconst(ptr, 0);
+    let fp = b.ins().get_frame_pointer(ptr);
+    b.ins()
+        .call_indirect(throw_sig, throw_fn, &[caller_vmctx, pending, fp]);
+    b.ins().jump(trap, &[]);
+    b.switch_to_block(trap);
+    b.ins().trap(trap_codes::HOST_ERROR);
+    b.switch_to_block(done);
     let results: Vec<_> = ty
         .results()
         .iter()
@@ -195,6 +222,7 @@ fn host_call(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunc> {
         })
         .collect();
     b.ins().return_(&results);
+    b.seal_all_blocks();
     b.finalize(isa.frontend_config());
     compile::compile_function(isa, func, |_| None)
 }

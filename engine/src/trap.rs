@@ -42,6 +42,8 @@ pub enum TrapCode {
     OutOfFuel,
     /// The store's epoch deadline passed (`Config::epoch_interruption`).
     Interrupt,
+    /// `throw_ref` of a null exception reference.
+    NullExceptionReference,
 }
 
 impl TrapCode {
@@ -61,6 +63,7 @@ impl TrapCode {
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::OutOfFuel => "all fuel consumed",
             TrapCode::Interrupt => "interrupt",
+            TrapCode::NullExceptionReference => "null exception reference",
         }
     }
 
@@ -81,6 +84,7 @@ impl TrapCode {
             trap_codes::NULL_REFERENCE => TrapCode::NullReference,
             trap_codes::NULL_FUNC_REFERENCE => TrapCode::NullFunctionReference,
             trap_codes::INTERRUPT => TrapCode::Interrupt,
+            trap_codes::NULL_EXN_REFERENCE => TrapCode::NullExceptionReference,
             _ => return None,
         })
     }

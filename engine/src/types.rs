@@ -19,6 +19,8 @@ pub enum HeapType {
     Extern,
     /// A function of exactly this type (`$t` in `(ref $t)`).
     ConcreteFunc(FuncType),
+    /// Any exception (`exn`, exception handling).
+    Exn,
 }
 
 impl HeapType {
@@ -30,6 +32,7 @@ impl HeapType {
         match (self, other) {
             (HeapType::Func | HeapType::ConcreteFunc(_), HeapType::Func) => true,
             (HeapType::Extern, HeapType::Extern) => true,
+            (HeapType::Exn, HeapType::Exn) => true,
             (HeapType::ConcreteFunc(a), HeapType::ConcreteFunc(b)) => a == b,
             _ => false,
         }
@@ -54,6 +57,8 @@ impl RefType {
     pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
     /// `externref`: a nullable reference to any host value.
     pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+    /// `exnref`: a nullable reference to any exception.
+    pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
 
     pub const fn new(nullable: bool, heap_type: HeapType) -> RefType {
         RefType {
@@ -91,6 +96,7 @@ pub enum ValType {
 impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
 
     pub fn is_ref(&self) -> bool {
         matches!(self, ValType::Ref(_))
@@ -111,6 +117,7 @@ impl fmt::Display for HeapType {
         match self {
             HeapType::Func => f.write_str("func"),
             HeapType::Extern => f.write_str("extern"),
+            HeapType::Exn => f.write_str("exn"),
             HeapType::ConcreteFunc(t) => write!(f, "(func {t})"),
         }
     }
@@ -121,6 +128,7 @@ impl fmt::Display for RefType {
         match (self.nullable, &self.heap_type) {
             (true, HeapType::Func) => f.write_str("funcref"),
             (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
             (true, h) => write!(f, "(ref null {h})"),
             (false, h) => write!(f, "(ref {h})"),
         }
@@ -366,6 +374,33 @@ pub enum ExternType {
     Global(GlobalType),
     Table(TableType),
     Memory(MemoryType),
+    Tag(TagType),
+}
+
+/// The type of an exception tag: the types of the values its exceptions
+/// carry, as the parameters of a function type without results.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TagType {
+    ty: FuncType,
+}
+
+impl TagType {
+    /// A tag whose exceptions carry values of `ty`'s parameter types.
+    /// Tags of Wasm 3.0 have function types without results; a type with
+    /// results is refused where a tag is created.
+    pub fn new(ty: FuncType) -> TagType {
+        TagType { ty }
+    }
+
+    /// The function type of the tag (its parameters are the payload).
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
+    }
+
+    /// The types of the values an exception of this tag carries.
+    pub fn params(&self) -> &[ValType] {
+        self.ty.params()
+    }
 }
 
 impl fmt::Display for ExternType {
@@ -389,6 +424,7 @@ impl fmt::Display for ExternType {
                 }
                 Ok(())
             }
+            ExternType::Tag(t) => write!(f, "tag {}", t.ty),
         }
     }
 }
@@ -411,6 +447,10 @@ pub(crate) fn ref_type_from(t: wasmparser::RefType, types: &[FuncType]) -> anyho
             shared: false,
             ty: A::Extern,
         } => HeapType::Extern,
+        H::Abstract {
+            shared: false,
+            ty: A::Exn,
+        } => HeapType::Exn,
         H::Concrete(index) => {
             let Some(index) = index.as_module_index() else {
                 anyhow::bail!("unsupported reference type {t:?} (GC is not supported)")

@@ -1,6 +1,7 @@
 //! `Val`, a wasm value as the host holds it, and `ExternRef`, a host value
 //! wasm can hold; plus their raw forms (16-byte slots, see `abi.rs`).
 
+use crate::exception::ExnRef;
 use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, StoreOpaque, opaque, opaque_mut};
 use crate::types::{HeapType, RefType, ValType};
@@ -23,6 +24,7 @@ pub enum Val {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -37,6 +39,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -46,6 +49,7 @@ impl Val {
         match ty.heap_type() {
             HeapType::Func | HeapType::ConcreteFunc(_) => Val::FuncRef(None),
             HeapType::Extern => Val::ExternRef(None),
+            HeapType::Exn => Val::ExnRef(None),
         }
     }
 
@@ -62,7 +66,12 @@ impl Val {
         };
         Ok(match (self, r.heap_type()) {
             (Val::FuncRef(None), HeapType::Func | HeapType::ConcreteFunc(_))
-            | (Val::ExternRef(None), HeapType::Extern) => r.is_nullable(),
+            | (Val::ExternRef(None), HeapType::Extern)
+            | (Val::ExnRef(None), HeapType::Exn) => r.is_nullable(),
+            (Val::ExnRef(Some(e)), HeapType::Exn) => {
+                store.try_get(*e)?;
+                true
+            }
             (Val::FuncRef(Some(f)), HeapType::Func) => {
                 store.try_get(*f)?;
                 true
@@ -127,11 +136,10 @@ impl Val {
                 {
                     format!("a function of type {}", store.try_get(f)?.ty)
                 }
-                (Val::FuncRef(None) | Val::ExternRef(None), ValType::Ref(r))
-                    if !r.is_nullable() =>
-                {
-                    "null".to_string()
-                }
+                (
+                    Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None),
+                    ValType::Ref(r),
+                ) if !r.is_nullable() => "null".to_string(),
                 _ => self.ty().to_string(),
             };
             bail!("type mismatch: expected {ty}, found {found}");
@@ -146,7 +154,11 @@ impl Val {
             Val::F32(v) => u128::from(v),
             Val::F64(v) => u128::from(v),
             Val::V128(v) => v,
-            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(e)) => {
+                store.check(&e)?;
+                crate::vm::exception::exn_to_raw(e.index) as u128
+            }
             Val::FuncRef(Some(f)) => store.try_get(f)?.funcref as usize as u128,
             Val::ExternRef(Some(r)) => {
                 store.check(&r)?;
@@ -179,6 +191,12 @@ impl Val {
                     })
                 })
             }
+            ValType::Ref(r) if matches!(r.heap_type(), HeapType::Exn) => Val::ExnRef(
+                crate::vm::exception::exn_from_raw(raw as usize).map(|index| ExnRef {
+                    store_id: store.id(),
+                    index,
+                }),
+            ),
             ValType::Ref(_) => Val::ExternRef(match raw as usize {
                 0 => None,
                 n => Some(ExternRef {

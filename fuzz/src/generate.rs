@@ -168,6 +168,7 @@ pub fn dummy_extern<T: 'static>(store: &mut Store<T>, ty: &ExternType) -> anyhow
             Val::null_ref(tt.element()),
         )?),
         ExternType::Memory(mt) => Extern::Memory(Memory::new(&mut *store, *mt)?),
+        ExternType::Tag(tt) => Extern::Tag(kiln::Tag::new(&mut *store, tt)?),
     })
 }
 

@@ -22,6 +22,10 @@ pub enum Value {
     },
     /// `ref.extern N` is `Some(N)`; `ref.null extern` is `None`.
     ExternRef(Option<u32>),
+    /// An exception reference; the testsuite can only observe null-ness.
+    ExnRef {
+        is_null: bool,
+    },
 }
 
 /// Why an operation failed, as far as the runner needs to know.
@@ -34,6 +38,9 @@ pub enum Failure {
     /// Execution trapped. The string is the trap's message in the spec's
     /// wording (`"integer divide by zero"`, `"call stack exhausted"`, ...).
     Trap(String),
+    /// Execution ended in an exception no wasm handler caught (not a
+    /// trap). The string describes it (tag and payload), for reports.
+    Exception(String),
     /// Execution did not finish within the backend's bound (fuel, an
     /// instruction budget): the guard that stops a runaway loop, not a trap
     /// of the spec, so it satisfies no assertion (`assert_exhaustion`
@@ -49,6 +56,7 @@ impl std::fmt::Display for Failure {
             Failure::Compile(m) => write!(f, "compile error: {m}"),
             Failure::Link(m) => write!(f, "link error: {m}"),
             Failure::Trap(m) => write!(f, "trap: {m}"),
+            Failure::Exception(m) => write!(f, "uncaught exception: {m}"),
             Failure::Unfinished(m) => write!(f, "did not finish within the bound: {m}"),
             Failure::Other(m) => write!(f, "error: {m}"),
         }

@@ -10,7 +10,7 @@ use crate::suites::ScriptFeatures;
 use kiln::{
     BoundsChecks, Config, Engine, ExternRef, Features, Func, FuncType, Global, GlobalType,
     Instance, Linker, Memory, MemoryType, Module, Mutability, OptLevel, PoolingAllocationConfig,
-    RefType, Store, Table, TableType, Trap, TrapCode, Val, ValType,
+    RefType, Store, Table, TableType, ThrownException, Trap, TrapCode, Val, ValType,
 };
 use std::sync::{Mutex, MutexGuard};
 
@@ -270,17 +270,34 @@ impl EngineBackend {
     /// bound, never a spec trap; other traps keep the spec's wording;
     /// `other` wraps anything else.
     fn failure(
-        &self,
+        &mut self,
         e: anyhow::Error,
         action: impl FnOnce() -> String,
         other: impl FnOnce(String) -> Failure,
     ) -> Failure {
+        if e.is::<ThrownException>() {
+            return Failure::Exception(self.describe_pending_exception());
+        }
         match e.downcast_ref::<Trap>().map(Trap::code) {
             Some(TrapCode::OutOfFuel) => {
                 Failure::Unfinished(format!("{} used all {} fuel", action(), self.fuel))
             }
             Some(code) => Failure::Trap(code.message().to_string()),
             None => other(format!("{e:#}")),
+        }
+    }
+
+    /// The pending exception's tag (its type) and payload, taken out of
+    /// the store.
+    fn describe_pending_exception(&mut self) -> String {
+        let Some(exn) = self.store.take_pending_exception() else {
+            return "no pending exception".to_string();
+        };
+        let tag = exn.tag(&self.store).map(|t| t.ty(&self.store));
+        let fields = exn.fields(&mut self.store);
+        match (tag, fields) {
+            (Ok(tag), Ok(fields)) => format!("tag {} payload {fields:?}", tag.ty()),
+            (Err(e), _) | (_, Err(e)) => format!("{e:#}"),
         }
     }
 
@@ -299,6 +316,12 @@ impl EngineBackend {
             }
             Value::ExternRef(None) => Val::ExternRef(None),
             Value::ExternRef(Some(n)) => Val::ExternRef(Some(ExternRef::new(&mut self.store, n))),
+            Value::ExnRef { is_null: true } => Val::ExnRef(None),
+            Value::ExnRef { is_null: false } => {
+                return Err(Failure::Other(
+                    "a non-null exnref cannot be written in a script".into(),
+                ));
+            }
         })
     }
 
@@ -311,6 +334,9 @@ impl EngineBackend {
             Val::V128(x) => Value::V128(*x),
             Val::FuncRef(f) => Value::FuncRef {
                 is_null: f.is_none(),
+            },
+            Val::ExnRef(e) => Value::ExnRef {
+                is_null: e.is_none(),
             },
             Val::ExternRef(None) => Value::ExternRef(None),
             Val::ExternRef(Some(r)) => {

@@ -321,8 +321,21 @@ impl<B: Backend> WastRunner<B> {
                     )),
                 }
             }
-            directive @ (WastDirective::AssertException { .. }
-            | WastDirective::AssertSuspension { .. }
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Err(ActionError::Backend(Failure::Exception(_))) => Ok(()),
+                Err(ActionError::Backend(failure)) => {
+                    Err(mismatch(format_args!("expected an exception"), &failure))
+                }
+                Err(runner) => Err(runner.to_string()),
+                Ok(values) => {
+                    let values: Vec<String> = values.iter().map(value_to_string).collect();
+                    Err(format!(
+                        "expected an exception, got result [{}]",
+                        values.join(", ")
+                    ))
+                }
+            },
+            directive @ (WastDirective::AssertSuspension { .. }
             | WastDirective::AssertInvalidCustom { .. }
             | WastDirective::AssertMalformedCustom { .. }
             | WastDirective::Thread(_)

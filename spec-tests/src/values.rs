@@ -33,6 +33,7 @@ pub(crate) fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::RefNull(heap) => match null_kind(heap) {
             Some(NullKind::Func) => Value::FuncRef { is_null: true },
             Some(NullKind::Extern) => Value::ExternRef(None),
+            Some(NullKind::Exn) => Value::ExnRef { is_null: true },
             None => return Err(format!("argument `ref.null {}`", heap_name(heap))),
         },
         WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
@@ -78,11 +79,17 @@ pub(crate) fn ret_matches(expected: &WastRetCore<'_>, actual: &Value) -> Result<
         (WastRetCore::F64(e), Value::F64(a)) => f64_matches(e, *a),
         (WastRetCore::V128(e), Value::V128(a)) => v128_matches(e, *a),
         (WastRetCore::RefNull(None), v) => {
-            matches!(v, Value::FuncRef { is_null: true } | Value::ExternRef(None))
+            matches!(
+                v,
+                Value::FuncRef { is_null: true }
+                    | Value::ExternRef(None)
+                    | Value::ExnRef { is_null: true }
+            )
         }
         (WastRetCore::RefNull(Some(heap)), v) => match null_kind(heap) {
             Some(NullKind::Func) => *v == Value::FuncRef { is_null: true },
             Some(NullKind::Extern) => *v == Value::ExternRef(None),
+            Some(NullKind::Exn) => *v == Value::ExnRef { is_null: true },
             None => return Err(format!("result pattern `ref.null {}`", heap_name(heap))),
         },
         (WastRetCore::RefExtern(None), v) => matches!(v, Value::ExternRef(Some(_))),
@@ -159,6 +166,7 @@ fn v128_matches(expected: &V128Pattern, actual: u128) -> bool {
 enum NullKind {
     Func,
     Extern,
+    Exn,
 }
 
 fn null_kind(heap: &HeapType<'_>) -> Option<NullKind> {
@@ -171,6 +179,10 @@ fn null_kind(heap: &HeapType<'_>) -> Option<NullKind> {
             shared: false,
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
         } => Some(NullKind::Extern),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+        } => Some(NullKind::Exn),
         _ => None,
     }
 }
@@ -206,6 +218,8 @@ pub(crate) fn value_to_string(value: &Value) -> String {
         Value::FuncRef { is_null: false } => "ref.func".to_string(),
         Value::ExternRef(None) => "ref.null extern".to_string(),
         Value::ExternRef(Some(n)) => format!("ref.extern {n}"),
+        Value::ExnRef { is_null: true } => "ref.null exn".to_string(),
+        Value::ExnRef { is_null: false } => "ref.exn".to_string(),
     }
 }
 

@@ -197,6 +197,16 @@ pub fn compare_outcomes_with(a: &Outcome, b: &Outcome, rule: NanRule) -> Verdict
         }
         (Outcome::Returned(x), Outcome::Returned(y)) if vals_eq(x, y, rule) => Verdict::Agree,
         (Outcome::Trapped(x), Outcome::Trapped(y)) if x == y => Verdict::Agree,
+        (
+            Outcome::Thrown {
+                tag: t1,
+                payload: p1,
+            },
+            Outcome::Thrown {
+                tag: t2,
+                payload: p2,
+            },
+        ) if t1 == t2 && vals_eq(p1, p2, rule) => Verdict::Agree,
         (Outcome::Failed(_), Outcome::Failed(_)) => Verdict::Agree,
         (Outcome::Returned(x), Outcome::Returned(y)) => {
             Verdict::Mismatch(format!("{a}  vs  {b}{}", v128_hint(x, y)))

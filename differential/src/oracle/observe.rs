@@ -29,6 +29,11 @@ pub enum Obs {
     /// An external reference: `None` is null, `Some(n)` is the payload the
     /// oracle gave it when passing it in as an argument.
     ExternRef(Option<u32>),
+    /// An exception reference; only null-ness is compared (an exception
+    /// that escapes is compared in full: [`Outcome::Thrown`]).
+    ExnRef {
+        is_null: bool,
+    },
 }
 
 impl fmt::Display for Obs {
@@ -43,6 +48,8 @@ impl fmt::Display for Obs {
             Obs::FuncRef(Some(id)) => write!(f, "funcref:#{id}"),
             Obs::ExternRef(None) => f.write_str("externref:null"),
             Obs::ExternRef(Some(n)) => write!(f, "externref:{n}"),
+            Obs::ExnRef { is_null: true } => f.write_str("exnref:null"),
+            Obs::ExnRef { is_null: false } => f.write_str("exnref"),
         }
     }
 }
@@ -102,6 +109,7 @@ pub enum TrapKind {
     InvalidConversionToInteger,
     NullReference,
     NullFunctionReference,
+    NullExceptionReference,
 }
 
 /// A resource limit of one implementation: hitting it is not a Wasm
@@ -121,6 +129,14 @@ pub enum Outcome {
     /// Returned normally with these results (none for instantiation).
     Returned(Vec<Obs>),
     Trapped(TrapKind),
+    /// An exception escaped: its tag (the name the instance exports it
+    /// under, if any, else `#` and its payload arity: tags of the
+    /// instance are compared by export, the only identity both sides'
+    /// APIs show) and its payload.
+    Thrown {
+        tag: String,
+        payload: Vec<Obs>,
+    },
     Exhausted(Limit),
     /// Anything else: a compile or link error, an embedding error. Always
     /// suspicious for generated modules.
@@ -141,6 +157,16 @@ impl fmt::Display for Outcome {
                 f.write_str("]")
             }
             Outcome::Trapped(k) => write!(f, "trapped: {k:?}"),
+            Outcome::Thrown { tag, payload } => {
+                write!(f, "threw {tag} [")?;
+                for (i, v) in payload.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
             Outcome::Exhausted(l) => write!(f, "exhausted: {l:?}"),
             Outcome::Failed(m) => write!(f, "failed: {m}"),
         }

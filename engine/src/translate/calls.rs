@@ -95,6 +95,22 @@ impl Translator<'_, '_> {
     /// ends the function: the callee's frame replaces this one and its
     /// results are this function's (validation checks they match).
     fn emit_call(&mut self, callee: Callee, args: &[Value], tail: bool) {
+        if !tail {
+            // Inside a try_table, exceptions from the callee land in its
+            // dispatch.
+            let sig = match callee {
+                Callee::Direct(f) => self.b.func.dfg.ext_funcs[f].signature,
+                Callee::Indirect(sig, _) => sig,
+            };
+            let results = self.try_call(sig, |t, table| match callee {
+                Callee::Direct(f) => t.b.ins().try_call(f, args, table),
+                Callee::Indirect(_, code) => t.b.ins().try_call_indirect(code, args, table),
+            });
+            if let Some(results) = results {
+                self.stack.extend(results);
+                return;
+            }
+        }
         let call = match (callee, tail) {
             (Callee::Direct(f), false) => self.b.ins().call(f, args),
             (Callee::Indirect(sig, code), false) => self.b.ins().call_indirect(sig, code, args),

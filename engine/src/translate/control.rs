@@ -26,10 +26,16 @@ use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, V
 use std::collections::HashMap;
 use wasmparser::{BlockType, BrTable, Operator};
 
-pub(super) enum FrameKind {
+pub(crate) enum FrameKind {
     /// A `block`, or the function body (the bottom frame, whose next block
     /// returns).
     Block,
+    /// A `try_table`: a block whose handler is open (`exceptions.rs`).
+    TryTable,
+    /// A legacy `try` (`exceptions.rs`): in its body while `handler` is
+    /// `None` (the handler is on the handler stack), then in its catch
+    /// clauses, whose blocks the dispatch enters at `end`.
+    LegacyTry(Box<super::exceptions::LegacyTry>),
     Loop {
         header: Block,
     },
@@ -43,16 +49,16 @@ pub(super) enum FrameKind {
 }
 
 pub(super) struct Frame {
-    kind: FrameKind,
+    pub(super) kind: FrameKind,
     /// Where execution continues after `end`; its params are the results.
     /// Unused for loops.
-    next: Block,
+    pub(super) next: Block,
     /// Operand stack height below this frame's parameters.
-    height: usize,
+    pub(super) height: usize,
     num_params: usize,
-    num_results: usize,
+    pub(super) num_results: usize,
     /// Whether a live branch or fallthrough targets `next`.
-    next_reached: bool,
+    pub(super) next_reached: bool,
 }
 
 impl Frame {
@@ -101,10 +107,21 @@ impl Translator<'_, '_> {
     /// live frame is translated (it may make code reachable again).
     pub(super) fn skip_unreachable(&mut self, op: &Operator<'_>) {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.skipped_depth += 1;
             }
-            Operator::End if self.skipped_depth > 0 => self.skipped_depth -= 1,
+            Operator::End | Operator::Delegate { .. } if self.skipped_depth > 0 => {
+                self.skipped_depth -= 1
+            }
+            Operator::Catch { tag_index } if self.skipped_depth == 0 => {
+                self.op_legacy_catch(Some(*tag_index))
+            }
+            Operator::CatchAll if self.skipped_depth == 0 => self.op_legacy_catch(None),
+            Operator::Delegate { relative_depth } => self.op_delegate(*relative_depth),
             Operator::Else if self.skipped_depth == 0 => self.op_else(),
             Operator::End => self.op_end(),
             // Everything else in dead code is dropped untranslated.
@@ -125,7 +142,7 @@ impl Translator<'_, '_> {
         })
     }
 
-    fn block_with_params(&mut self, tys: &[Type]) -> Block {
+    pub(super) fn block_with_params(&mut self, tys: &[Type]) -> Block {
         let block = self.b.create_block();
         for &ty in tys {
             self.b.append_block_param(block, ty);
@@ -133,7 +150,7 @@ impl Translator<'_, '_> {
         block
     }
 
-    fn jump(&mut self, target: Block, args: &[Value]) {
+    pub(super) fn jump(&mut self, target: Block, args: &[Value]) {
         self.b.ins().jump(target, &block_args(args));
     }
 
@@ -150,10 +167,15 @@ impl Translator<'_, '_> {
     }
 
     fn op_block(&mut self, bt: BlockType) -> Result<()> {
+        self.open_block(bt, FrameKind::Block)
+    }
+
+    /// Opens a `block`, or (`kind`) the block of a `try_table` or `try`.
+    pub(super) fn open_block(&mut self, bt: BlockType, kind: FrameKind) -> Result<()> {
         let (params, results) = self.block_signature(bt)?;
         let next = self.block_with_params(&results);
         self.control.push(Frame {
-            kind: FrameKind::Block,
+            kind,
             next,
             height: self.stack.len() - params.len(),
             num_params: params.len(),
@@ -237,7 +259,7 @@ impl Translator<'_, '_> {
         self.reachable = true;
     }
 
-    fn op_end(&mut self) {
+    pub(super) fn op_end(&mut self) {
         let mut frame = self.control.pop().expect("end without frame");
         match frame.kind {
             FrameKind::Loop { header } => {
@@ -249,7 +271,7 @@ impl Translator<'_, '_> {
                 }
                 return;
             }
-            FrameKind::Block => {}
+            FrameKind::Block | FrameKind::TryTable | FrameKind::LegacyTry(_) => {}
             FrameKind::If {
                 else_block,
                 ref params,
@@ -276,6 +298,16 @@ impl Translator<'_, '_> {
             frame.next_reached = true;
         }
         self.stack.truncate(frame.height);
+        match frame.kind {
+            // The frame is popped, so catch labels resolve against the
+            // enclosing frames, whose blocks are not sealed yet.
+            FrameKind::TryTable => self.close_try_table(),
+            FrameKind::LegacyTry(ref mut legacy) => {
+                let legacy = std::mem::take(&mut **legacy);
+                self.close_legacy_try(legacy);
+            }
+            _ => {}
+        }
         if frame.next_reached {
             self.b.switch_to_block(frame.next);
             // Every branch to `next` comes from inside the frame, so all
@@ -299,7 +331,7 @@ impl Translator<'_, '_> {
 
     /// Marks frame `depth` (0 = innermost) as targeted and returns its
     /// branch target and arity.
-    fn target(&mut self, depth: u32) -> (Block, usize) {
+    pub(super) fn target(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         if !matches!(frame.kind, FrameKind::Loop { .. }) {

@@ -15,6 +15,7 @@
 //! - `table`: tables and references
 //! - `calls`: direct, imported and indirect calls and their tail-call
 //!   forms, builtin calls
+//! - `exceptions`: `try_table`, `throw`, `throw_ref`
 //! - `fuel`: fuel metering (no operators of its own)
 //! - `epoch`: epoch interruption checks (no operators of their own)
 //! - `simd`: fixed-width SIMD (`v128`)
@@ -51,6 +52,7 @@ macro_rules! operators {
 mod calls;
 mod control;
 mod epoch;
+mod exceptions;
 mod fuel;
 mod memory;
 mod numeric;
@@ -241,10 +243,8 @@ macro_rules! dispatch {
     (proposal gc $($op:tt)*) => { dispatch!(refuse "GC" $($op)*); };
     (proposal custom_descriptors $($op:tt)*) => { dispatch!(refuse "custom-descriptors" $($op)*); };
     (proposal relaxed_simd $($op:tt)*) => { dispatch!(refuse "relaxed-SIMD" $($op)*); };
-    (proposal exceptions $($op:tt)*) => { dispatch!(refuse "exception-handling" $($op)*); };
-    (proposal legacy_exceptions $($op:tt)*) => {
-        dispatch!(refuse "legacy exception-handling" $($op)*);
-    };
+    (proposal exceptions $($op:tt)*) => { dispatch!(translate $($op)*); };
+    (proposal legacy_exceptions $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal shared_everything_threads $($op:tt)*) => {
         dispatch!(refuse "shared-everything-threads" $($op)*);
     };
@@ -298,6 +298,8 @@ struct Translator<'e, 'f> {
     stack: Vec<Value>,
     /// Open blocks, the function body itself at the bottom.
     control: Vec<Frame>,
+    /// Open `try_table`s, innermost last.
+    handlers: Vec<exceptions::TryHandler>,
     /// Whether the current position can be executed. When false, the
     /// builder's current block is already terminated and operators are
     /// skipped until the `else`/`end` that makes code reachable again.
@@ -331,6 +333,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             vmctx: Value::reserved_value(),
             stack: Vec::new(),
             control: Vec::new(),
+            handlers: Vec::new(),
             reachable: true,
             skipped_depth: 0,
             locals: Vec::new(),

@@ -565,14 +565,6 @@ fn check_refused(op: &[u8], expected: &str) {
 
 #[test]
 fn unimplemented_proposals_are_refused_by_name() {
-    check_refused(
-        &[0x08, 0x00],
-        "unsupported: exception-handling operator `throw`",
-    );
-    check_refused(
-        &[0x06, 0x40],
-        "unsupported: legacy exception-handling operator `try`",
-    );
     check_refused(&[0xfb, 0x1c], "unsupported: GC operator `ref_i31`");
     check_refused(
         &[0xfe, 0x03, 0x00],
@@ -942,6 +934,47 @@ fn calls() {
 /// check: a null check (`NULL_FUNC_REFERENCE`, `user9`), two loads from
 /// the `VMFuncRef` and the call; `return_call_ref` the same as a tail
 /// call. Neither loads a type id or traps with another code.
+/// A `try_table` costs nothing where nothing can throw (the same machine
+/// code as a `block`), and inside one a call is a `try_call` and a `throw`
+/// a jump to the dispatch, never an unwinder call.
+#[test]
+fn try_table_costs_nothing_without_throws() {
+    let body = |open: &str| {
+        format!(
+            "(module (tag $e (param i32))
+               (func (param i32) (result i32)
+                 (block $h (result i32)
+                   ({open} (i32.add (local.get 0) (i32.const 1)) (drop))
+                   (i32.const 2))))"
+        )
+    };
+    let tunables = &ALL_TUNABLES[0];
+    let plain = translate_all(&parse(&body("block")), tunables);
+    let tried = translate_all(&parse(&body("try_table (catch $e $h)")), tunables);
+    assert_eq!(
+        plain[0].1, tried[0].1,
+        "a try_table without calls changes the code"
+    );
+
+    let wat = "(module (tag $e (param i32))
+        (func $f (param i32))
+        (func (result i32)
+          (block $h (result i32)
+            (try_table (catch $e $h)
+              (call $f (i32.const 1))
+              (throw $e (i32.const 2)))
+            (i32.const 3))))";
+    check(wat);
+    let text = translate_all(&parse(wat), tunables)[1]
+        .0
+        .display()
+        .to_string();
+    assert_eq!(text.matches("try_call").count(), 1, "{text}");
+    // Builtins: exn_new for the throw, exn_is and exn_payload in the
+    // dispatch, throw only for the rethrow out of the function.
+    assert_eq!(text.matches("call_indirect").count(), 4, "{text}");
+}
+
 #[test]
 fn call_ref_checks_only_null() {
     let wat = "(module

@@ -53,6 +53,22 @@ macro_rules! foreach_builtin {
             /// (the deadline moved), else `NEW_EPOCH_INTERRUPT` or
             /// `NEW_EPOCH_ERROR` (see `epoch_status_traps`).
             NewEpoch new_epoch() -> status;
+            /// `(tag, values) -> exnref`: a new exception of the instance's
+            /// tag `tag`, its payload read from `values` (16-byte slots).
+            ExnNew exn_new(i32, i64) -> i64;
+            /// `(exnref, tag) -> 1` if the exception's tag is the
+            /// instance's tag `tag`, else `0`.
+            ExnIs exn_is(ptr, i32) -> i64;
+            /// `(exnref, values)`: writes the exception's payload to
+            /// `values` (16-byte slots).
+            ExnPayload exn_payload(ptr, i64) -> none;
+            /// `(exnref, fp)`: throws the exception (`0`: the store's
+            /// pending one) from the wasm frame whose frame pointer is
+            /// `fp` to the innermost handler of its callers; returns only
+            /// if no wasm frame of this entry has one, with the exception
+            /// pending and `ThrownException` the pending error: compiled
+            /// code then traps with `HOST_ERROR`.
+            Throw throw(ptr, i64) -> none;
         }
     };
 }

@@ -50,6 +50,8 @@ pub struct InstanceData {
     pub memories: Vec<usize>,
     pub tables: Vec<usize>,
     pub globals: Vec<usize>,
+    /// Store tag indices of this instance's tags, by module index.
+    pub tags: Vec<usize>,
     /// Which element segments, then which data segments, are dropped
     /// (one allocation for both: see `elem_dropped`, `data_dropped`).
     dropped: Vec<bool>,
@@ -66,6 +68,7 @@ pub enum Import {
     Table(usize),
     Memory(usize),
     Global(usize),
+    Tag(usize),
 }
 
 /// Why applying segments stopped.
@@ -226,6 +229,7 @@ impl StoreObjects {
             memories,
             tables,
             globals: Vec::with_capacity(info.globals.len()),
+            tags: Vec::with_capacity(info.tags.len()),
             dropped: vec![false; info.elems.len() + info.datas.len()],
             datas_start: info.elems.len(),
             module,
@@ -290,7 +294,15 @@ impl StoreObjects {
                     memories += 1;
                 }
                 Import::Global(g) => inst.globals.push(g),
+                Import::Tag(t) => inst.tags.push(t),
             }
+        }
+        // Each defined tag is a new tag of the store.
+        for &ty in &info.tags[info.num_imported_tags as usize..] {
+            self.tags.push(super::exception::TagData {
+                ty: info.types[ty as usize].clone(),
+            });
+            inst.tags.push(self.tags.len() - 1);
         }
 
         for i in 0..inst.memories.len() {

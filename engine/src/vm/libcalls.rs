@@ -9,6 +9,7 @@
 //! call's error.
 
 use super::builtins::{self, Builtin, foreach_builtin};
+use super::exception::{self, ExnData};
 use super::instance::InstanceData;
 use super::limits::ResourceLimiter;
 use super::objects::{EpochAction, StoreObjects};
@@ -330,6 +331,73 @@ unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
             // SAFETY: as above; the policy has returned.
             unsafe { context(vmctx).0.pending_error = Some(e) };
             builtins::NEW_EPOCH_ERROR as u32
+        }
+    }
+}
+
+unsafe extern "C" fn exn_new(vmctx: *mut u8, tag: u32, values: u64) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (objects, i) = unsafe { context(vmctx) };
+    let tag = objects.instances[i].tags[tag as usize];
+    let n = objects.tags[tag].ty.params().len();
+    // SAFETY: compiled code passes a buffer of one 16-byte slot per
+    // payload value of the tag (validation checked the operands).
+    let payload = unsafe { std::slice::from_raw_parts(values as usize as *const u128, n) };
+    objects.exceptions.push(ExnData {
+        tag,
+        payload: payload.into(),
+    });
+    exception::exn_to_raw(objects.exceptions.len() - 1) as u64
+}
+
+/// The exception object of a raw, non-null `exnref` of this store.
+fn exn(objects: &StoreObjects, raw: usize) -> &ExnData {
+    // Compiled code only ever holds exnrefs its store made, never null
+    // here (`throw_ref` traps on null before).
+    let index = exception::exn_from_raw(raw).expect("non-null exnref");
+    &objects.exceptions[index]
+}
+
+unsafe extern "C" fn exn_is(vmctx: *mut u8, raw: usize, tag: u32) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (objects, i) = unsafe { context(vmctx) };
+    u64::from(exn(objects, raw).tag == objects.instances[i].tags[tag as usize])
+}
+
+unsafe extern "C" fn exn_payload(vmctx: *mut u8, raw: usize, values: u64) {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (objects, _) = unsafe { context(vmctx) };
+    let payload = &exn(objects, raw).payload;
+    // SAFETY: compiled code passes a buffer of one 16-byte slot per
+    // payload value of the tag it matched.
+    let out =
+        unsafe { std::slice::from_raw_parts_mut(values as usize as *mut u128, payload.len()) };
+    out.copy_from_slice(payload);
+}
+
+unsafe extern "C" fn throw(vmctx: *mut u8, raw: usize, fp: u64) {
+    let raw = match raw {
+        0 => {
+            // SAFETY: called by compiled code with its own vmctx.
+            let (objects, _) = unsafe { context(vmctx) };
+            let Some(index) = objects.pending_exception.take() else {
+                objects.pending_error = Some(anyhow!("no pending exception to throw"));
+                return;
+            };
+            exception::exn_to_raw(index)
+        }
+        raw => raw,
+    };
+    // SAFETY: `fp` is the frame pointer of the calling wasm frame.
+    match unsafe { exception::find_handler(fp as usize) } {
+        // SAFETY: nothing in this frame needs dropping; the landing is on
+        // this thread's stack, above the calling wasm frame.
+        Some(landing) => unsafe { exception::resume(landing, raw) },
+        None => {
+            // SAFETY: called by compiled code with its own vmctx.
+            let (objects, _) = unsafe { context(vmctx) };
+            objects.pending_exception = exception::exn_from_raw(raw);
+            objects.pending_error = Some(anyhow::Error::new(exception::ThrownException));
         }
     }
 }

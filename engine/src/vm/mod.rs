@@ -15,6 +15,8 @@
 //!   that reserves them once and reuses them; `objects.rs` — the runtime objects
 //!   one store owns, and the hooks back to the embedder's policies;
 //!   `limits.rs` — the `ResourceLimiter` every creation and growth asks.
+//! - `exception.rs` — tags and exception objects, and the unwinder that
+//!   carries a thrown exception to its handler.
 //! - `signals.rs`, `trap_codes.rs`, `thread_stack.rs` — turning faults in
 //!   compiled code into returns, the codes compiled code traps with, and the
 //!   thread's real stack bounds.
@@ -29,6 +31,7 @@
 pub mod allocator;
 pub mod builtins;
 pub mod code_memory;
+pub mod exception;
 pub mod global;
 pub mod instance;
 pub mod libcalls;

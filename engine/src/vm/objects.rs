@@ -11,6 +11,7 @@
 //! store the VM layer sees, and the hooks are the only way back up.
 
 use super::allocator::InstanceAllocator;
+use super::exception::{ExnData, TagData};
 use super::global::GlobalData;
 use super::instance::InstanceData;
 use super::limits::{Counts, ResourceLimiter};
@@ -82,6 +83,13 @@ pub struct StoreObjects {
     /// the trap it caused (`trap_codes::HOST_ERROR`) to reach the
     /// host→wasm entry, which returns it unchanged.
     pub pending_error: Option<anyhow::Error>,
+    /// Tags made by instantiation (defined tags) or by the host.
+    pub tags: Vec<TagData>,
+    /// Every exception object thrown or made in this store (see
+    /// `exception.rs`: they live as long as the store).
+    pub exceptions: Vec<ExnData>,
+    /// The exception of the last `ThrownException` error, until taken.
+    pub pending_exception: Option<usize>,
 }
 
 impl StoreObjects {
@@ -109,6 +117,9 @@ impl StoreObjects {
             allocator,
             hooks,
             pending_error: None,
+            tags: Vec::new(),
+            exceptions: Vec::new(),
+            pending_exception: None,
         }
     }
 

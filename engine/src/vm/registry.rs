@@ -25,6 +25,10 @@ pub struct CodeInfo {
     /// declaration, after the size), by defined index.
     pub body_starts: Vec<u32>,
     pub num_imported_funcs: u32,
+    /// Sorted by return address: `(return offset, handler offset, frame
+    /// offset)` of each call site with an exception handler (a `try_call`
+    /// inside a `try_table`); the frame offset is FP − SP at the call.
+    pub handlers: Vec<(u32, u32, u32)>,
     pub module_name: Option<String>,
     pub func_names: std::collections::BTreeMap<u32, String>,
 }
@@ -33,6 +37,13 @@ impl CodeInfo {
     pub fn trap_at(&self, offset: u32) -> Option<ir::TrapCode> {
         let i = self.traps.binary_search_by_key(&offset, |&(o, _)| o).ok()?;
         Some(self.traps[i].1)
+    }
+
+    /// The handler of the call site returning to `offset`, and its frame
+    /// offset, if it has one.
+    pub fn handler_at(&self, offset: u32) -> Option<(u32, u32)> {
+        let i = self.handlers.binary_search_by_key(&offset, |h| h.0).ok()?;
+        Some((self.handlers[i].1, self.handlers[i].2))
     }
 
     /// The index of the wasm function whose code holds `offset`.
@@ -113,6 +124,15 @@ pub fn lookup(pc: usize) -> Option<(Arc<CodeInfo>, u32)> {
     holding(|| {
         let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
         find(&map, pc).map(|(start, info)| (info, (pc - start) as u32))
+    })
+}
+
+/// The region containing `pc`: its start and end addresses and its info.
+pub fn lookup_region(pc: usize) -> Option<(usize, usize, Arc<CodeInfo>)> {
+    holding(|| {
+        let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        let (&end, (start, info)) = map.range(pc + 1..).next()?;
+        (pc >= *start).then(|| (*start, end, info.clone()))
     })
 }
 

@@ -17,3 +17,5 @@ pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(7);
 pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(8);
 /// `call_ref` or `return_call_ref` of a null reference.
 pub const NULL_FUNC_REFERENCE: TrapCode = TrapCode::unwrap_user(9);
+/// `throw_ref` of a null exception reference.
+pub const NULL_EXN_REFERENCE: TrapCode = TrapCode::unwrap_user(10);

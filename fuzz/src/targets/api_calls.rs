@@ -690,6 +690,8 @@ fn instantiate(w: &mut World, module: u8, s: u8, picks: &[u8], use_linker: bool)
                 let (o, x) = w.globals[i];
                 (o, Extern::Global(x))
             }),
+            // Tags are not pooled: a fresh one each time.
+            ExternType::Tag(_) => None,
         };
         let st = w.stores[slot].as_mut().unwrap();
         let ext = match pooled {
@@ -735,6 +737,7 @@ fn instantiate(w: &mut World, module: u8, s: u8, picks: &[u8], use_linker: bool)
                     Extern::Memory(m) => w.memories.push((slot, m)),
                     Extern::Table(t) => w.tables.push((slot, t)),
                     Extern::Global(g) => w.globals.push((slot, g)),
+                    Extern::Tag(_) => {}
                 }
             }
         }

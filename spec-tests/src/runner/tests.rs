@@ -13,7 +13,8 @@ use crate::backend::Outcome;
 ///   containing `start-spin` does not finish instantiating within the bound;
 /// * `invoke "id"` returns its arguments; `"trap:<msg>"` traps with
 ///   `<msg>`; `"nan"` returns a canonical f32 NaN; `"panic"` panics;
-///   `"spin"` does not finish within the bound;
+///   `"spin"` does not finish within the bound; `"throw"` ends in an
+///   uncaught exception;
 /// * `get` of any global returns `i32 42`.
 #[derive(Default)]
 struct Fake {
@@ -60,6 +61,7 @@ impl Backend for Fake {
             "nan" => Ok(vec![Value::F32(0x7fc0_0000)]),
             "panic" => panic!("fake backend panic"),
             "spin" => Err(Failure::Unfinished("spin used all 9 fuel".into())),
+            "throw" => Err(Failure::Exception("tag 0 payload []".into())),
             _ => match func.strip_prefix("trap:") {
                 Some(message) => Err(Failure::Trap(message.into())),
                 None => Err(Failure::Other(format!("no export {func}"))),
@@ -315,12 +317,32 @@ fn modules_and_names() {
     );
 }
 
+/// `assert_exception` passes on an uncaught exception only: not on a
+/// result, a trap, or running out of the bound; and an exception fails
+/// every other assertion.
 #[test]
-fn unsupported_and_broken() {
+fn assert_exception() {
+    check(r#"(assert_exception (invoke "throw"))"#, "2/2");
     check(
         r#"(assert_exception (invoke "id"))"#,
-        "1/2\n7:2: assert_exception: unsupported directive: the runner cannot check `assert_exception`",
+        "1/2\n7:2: assert_exception: expected an exception, got result []",
     );
+    check(
+        r#"(assert_exception (invoke "trap:unreachable"))"#,
+        "1/2\n7:2: assert_exception: expected an exception, got trap: unreachable",
+    );
+    check(
+        r#"(assert_exception (invoke "spin"))"#,
+        "1/2\n7:2: assert_exception: did not finish within the bound: spin used all 9 fuel",
+    );
+    check(
+        r#"(assert_trap (invoke "throw") "unreachable")"#,
+        "1/2\n7:2: assert_trap: expected trap \"unreachable\", got uncaught exception: tag 0 payload []",
+    );
+}
+
+#[test]
+fn unsupported_and_broken() {
     check(
         r#"(thread $T (invoke "id")) (wait $T)"#,
         "1/3\n7:2: thread: unsupported directive: the runner cannot check `thread`\n7:28: wait: unsupported directive: the runner cannot check `wait`",

@@ -151,6 +151,7 @@ fn outcome_of(e: &Error) -> Outcome {
         TrapCode::UnreachableCodeReached => TrapKind::Unreachable,
         TrapCode::NullReference => TrapKind::NullReference,
         TrapCode::NullFunctionReference => TrapKind::NullFunctionReference,
+        TrapCode::NullExceptionReference => TrapKind::NullExceptionReference,
         other => return Outcome::Failed(format!("unknown trap code {other:?}")),
     })
 }
@@ -171,7 +172,34 @@ fn obs(state: &mut State, v: &Val) -> Result<Obs, String> {
             }
         }
         Val::V128(x) => Obs::V128(*x),
+        Val::ExnRef(e) => Obs::ExnRef {
+            is_null: e.is_none(),
+        },
     })
+}
+
+/// An escaped exception as an outcome (see [`Outcome::Thrown`]).
+fn thrown(state: &mut State) -> Outcome {
+    let Some(exn) = state.store.take_pending_exception() else {
+        return Outcome::Failed("exception without a pending exception".into());
+    };
+    let (tag, fields) = match (exn.tag(&state.store), exn.fields(&mut state.store)) {
+        (Ok(t), Ok(f)) => (t, f),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Failed(format!("{e:#}")),
+    };
+    let export = state
+        .instance
+        .exports(&mut state.store)
+        .into_iter()
+        .find(|(_, e)| matches!(e, kiln::Extern::Tag(t) if *t == tag))
+        .map(|(name, _)| name);
+    match fields.iter().map(|v| obs(state, v)).collect() {
+        Ok(payload) => Outcome::Thrown {
+            tag: export.unwrap_or_else(|| format!("#{}", fields.len())),
+            payload,
+        },
+        Err(e) => Outcome::Failed(e),
+    }
 }
 
 fn val(state: &mut State, a: &Arg) -> Result<Val, String> {
@@ -247,6 +275,9 @@ impl Side for EngineSide {
             return Outcome::Failed(format!("{e:#}"));
         }
         if let Err(e) = func.call(&mut state.store, &args, &mut results) {
+            if e.is::<kiln::ThrownException>() {
+                return thrown(state);
+            }
             return outcome_of(&e);
         }
         match results.iter().map(|v| obs(state, v)).collect() {

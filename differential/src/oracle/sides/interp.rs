@@ -52,6 +52,7 @@ fn outcome_of(e: Error) -> Outcome {
             Trap::IndirectCallTypeMismatch => TrapKind::IndirectCallTypeMismatch,
             Trap::NullReference => TrapKind::NullReference,
             Trap::NullFunctionReference => TrapKind::NullFunctionReference,
+            Trap::NullExceptionReference => TrapKind::NullExceptionReference,
         },
         other => return Outcome::Failed(other.to_string()),
     })
@@ -68,7 +69,30 @@ fn obs(ids: &mut RefIds<FuncAddr>, v: Value) -> Result<Obs, String> {
         Value::Ref(Ref::Null(RefKind::Extern)) => Obs::ExternRef(None),
         Value::Ref(Ref::Func(a)) => Obs::FuncRef(Some(ids.id(a))),
         Value::Ref(Ref::Extern(n)) => Obs::ExternRef(Some(n)),
+        Value::Ref(Ref::Null(RefKind::Exn)) => Obs::ExnRef { is_null: true },
+        Value::Ref(Ref::Exn(_)) => Obs::ExnRef { is_null: false },
     })
+}
+
+/// An escaped exception as an outcome (see [`Outcome::Thrown`]).
+fn thrown(state: &mut State, exn: crate::value::ExnAddr) -> Outcome {
+    let Ok(e) = state.store.exn(exn).cloned() else {
+        return Outcome::Failed(format!("no exception {exn}"));
+    };
+    let export = state.store.module(state.instance).ok().and_then(|m| {
+        m.exports
+            .iter()
+            .find(|(_, v)| *v == ExternVal::Tag(e.tag))
+            .map(|(n, _)| n.clone())
+    });
+    let payload = e.fields.iter().map(|&v| obs(&mut state.ids, v)).collect();
+    match payload {
+        Ok(payload) => Outcome::Thrown {
+            tag: export.unwrap_or_else(|| format!("#{}", e.fields.len())),
+            payload,
+        },
+        Err(e) => Outcome::Failed(e),
+    }
 }
 
 fn func_export(state: &State, name: &str) -> Result<FuncAddr, String> {
@@ -143,6 +167,7 @@ impl Side for InterpSide {
                 Ok(vals) => Outcome::Returned(vals),
                 Err(e) => Outcome::Failed(e),
             },
+            Err(Error::Exception(exn)) => thrown(state, exn),
             Err(e) => outcome_of(e),
         }
     }
