@@ -334,6 +334,26 @@ fn wasmtime_runs_simd_and_scalar_modules() {
     }
 }
 
+/// wasmtime charges fuel for bulk operations by their size by default, so
+/// a failing `table.grow` of 2^32 - 65 elements ran it out of any fuel
+/// while the other sides returned -1 (found by a campaign, seed 17); the
+/// side charges bulk operations flat, like Kiln and the interpreter.
+#[cfg(feature = "wasmtime")]
+#[test]
+fn wasmtime_charges_bulk_operations_flat() {
+    let wat = r#"(module
+      (table $t (export "t") 1 10 externref)
+      (memory (export "m") 1)
+      (func (export "grow") (result i32) (table.grow $t (ref.null extern) (i32.const -65)))
+      (func (export "fill") (memory.fill (i32.const 0) (i32.const 0) (i32.const 65536))))"#;
+    let mut oracle = Oracle::standard(EngineVariant::ALL[0], Limits::default()).unwrap();
+    for seed in 0..4 {
+        let run = oracle.run(&wat::parse_str(wat).unwrap(), seed);
+        assert_eq!(run.end, End::Completed, "{}", repro::full_report(&run));
+        assert!(run.side_names.iter().any(|n| n == "wasmtime"));
+    }
+}
+
 /// wasmtime reports one trap for a null `ref.as_non_null` and a null
 /// `call_ref`/`return_call_ref`; the side tells them apart by the trapping
 /// instruction, so each matches the interpreter's and the engine's kind.
