@@ -1,7 +1,7 @@
 //! The fourth opinion: wasmtime, the most-deployed Cranelift engine. Kiln
-//! and wasmtime share a code generator, so this side is best at catching
+//! and wasmtime share a code generator, so this side is best at checking
 //! what Kiln does *around* Cranelift (translation, bounds checks, tables,
-//! traps, calls) the other way from a mature implementation; the
+//! traps, calls) against a mature implementation of the same; the
 //! interpreter and wasmi stay the independent opinions on Cranelift itself.
 //!
 //! wasmtime runs exactly the proposals it and Kiln share ([`SHARED`]),
