@@ -9,6 +9,8 @@ pub mod engine;
 pub mod interp;
 #[cfg(feature = "wasmi")]
 pub mod wasmi;
+#[cfg(feature = "wasmtime")]
+pub mod wasmtime;
 
 /// Whether `wasm` needs the SIMD feature: it validates with the engine's
 /// features but not without SIMD (v128 anywhere, or any SIMD instruction).
