@@ -60,7 +60,9 @@ pub fn mix(a: u64, b: u64) -> u64 {
 pub enum Flavor {
     /// Every feature of [`Features::ALL`], fixed-width SIMD included ([`config`]).
     Simd,
-    /// The same without SIMD ([`scalar_config`]).
+    /// The same without SIMD or exception handling ([`scalar_config`]):
+    /// the quarter of modules wasmi, the third opinion, runs (it lacks
+    /// exceptions, and sits out SIMD by default).
     Scalar,
 }
 
@@ -82,12 +84,14 @@ impl Flavor {
     }
 
     /// The wasm-smith configuration of this flavour of `features` (the
-    /// scalar flavour turns SIMD off; neither turns anything on).
+    /// scalar flavour turns SIMD and exceptions off; neither turns
+    /// anything on).
     pub fn config_of(self, features: &Features) -> wasm_smith::Config {
         match self {
             Flavor::Simd => config_for(features),
             Flavor::Scalar => config_for(&Features {
                 simd: false,
+                exceptions: false,
                 ..*features
             }),
         }
@@ -106,7 +110,7 @@ pub enum Nans {
     Raw,
 }
 
-/// [`config`] without SIMD.
+/// [`config`] without SIMD or exceptions.
 pub fn scalar_config() -> wasm_smith::Config {
     Flavor::Scalar.config()
 }

@@ -163,7 +163,7 @@ fn deterministic_oracle_holds_the_engine_to_canonical_nans() {
 
 /// wasm-smith really generates modules that use each enabled feature,
 /// SIMD included (instructions of every family, v128 across the
-/// boundary), and the scalar flavour really has no SIMD.
+/// boundary), and the scalar flavour really has no SIMD nor exceptions.
 #[test]
 fn generated_modules_use_every_feature() {
     let mut seen = std::collections::BTreeMap::<Feature, u32>::new();
@@ -177,6 +177,9 @@ fn generated_modules_use_every_feature() {
             scalar += 1;
             let simd: Vec<_> = found.iter().filter(|f| f.is_simd()).collect();
             assert!(simd.is_empty(), "scalar module {seed} uses {simd:?}");
+            let exn = [Feature::Throw, Feature::TryTable];
+            let exn: Vec<_> = found.iter().filter(|f| exn.contains(f)).collect();
+            assert!(exn.is_empty(), "scalar module {seed} uses {exn:?}");
         }
         for f in found {
             *seen.entry(f).or_default() += 1;

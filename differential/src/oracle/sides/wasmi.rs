@@ -13,6 +13,10 @@
 //! ([`super::needs_simd`]), and the campaign tallies them as sat out.
 //! Setting `KILN_ORACLE_WASMI_SIMD=1` (or [`WasmiSide::with_simd`]) lets
 //! wasmi run them anyway, e.g. to check a newer wasmi.
+//!
+//! **Nor does it run proposals wasmi 2.0 lacks**: typed function
+//! references and exception handling. Modules needing either are declined
+//! too ([`SHARED`]).
 
 use wasmi::errors::{ErrorKind, InstantiationError};
 use wasmi::{
@@ -33,6 +37,30 @@ struct State {
     /// slot, which is the identity we need.
     ids: RefIds<String>,
 }
+
+/// The features of Kiln's that wasmi 2.0 runs (as configured in
+/// [`WasmiSide::with_simd`]): all but typed function references and
+/// exception handling.
+#[allow(
+    clippy::needless_update,
+    reason = "a field Kiln adds later must default to off here, not fail to compile"
+)]
+pub const SHARED: kiln::Features = kiln::Features {
+    mutable_global: true,
+    sign_extension: true,
+    saturating_float_to_int: true,
+    multi_value: true,
+    bulk_memory: true,
+    reference_types: true,
+    simd: true,
+    multi_memory: true,
+    memory64: true,
+    tail_call: true,
+    extended_const: true,
+    custom_page_sizes: true,
+    wide_arithmetic: true,
+    ..kiln::Features::WASM2
+};
 
 /// wasmi with fuel metering and the oracle's call-depth limit.
 pub struct WasmiSide {
@@ -153,6 +181,9 @@ impl Side for WasmiSide {
     }
 
     fn declines(&self, wasm: &[u8]) -> Option<String> {
+        if super::needs_beyond(wasm, &SHARED) {
+            return Some("needs a feature wasmi 2.0 lacks (see sides::wasmi::SHARED)".into());
+        }
         (!self.simd && super::needs_simd(wasm)).then(|| {
             format!("SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway")
         })

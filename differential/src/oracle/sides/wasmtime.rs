@@ -15,8 +15,8 @@
 use std::num::NonZeroUsize;
 
 use wasmtime::{
-    Config, Engine, Error, ExternRef, Func, Instance, Linker, Module, OperatorCost, OptLevel, Ref,
-    Store, Trap, V128, Val, WasmBacktrace, WasmFeatures,
+    Config, Engine, Error, Extern, ExternRef, Func, Instance, Linker, Module, OperatorCost,
+    OptLevel, Ref, Store, Tag, ThrownException, Trap, V128, Val, WasmBacktrace, WasmFeatures,
 };
 
 use super::{Limits, Side};
@@ -48,6 +48,7 @@ pub const SHARED: kiln::Features = kiln::Features {
     custom_page_sizes: true,
     wide_arithmetic: true,
     function_references: true,
+    exceptions: true,
     ..kiln::Features::WASM2
 };
 
@@ -82,12 +83,15 @@ pub fn config_for(features: &kiln::Features, limits: Limits) -> Config {
         .wasm_custom_page_sizes(features.custom_page_sizes)
         .wasm_wide_arithmetic(features.wide_arithmetic)
         .wasm_function_references(features.function_references)
+        .wasm_exceptions(features.exceptions)
+        // Kiln accepts the legacy exception instructions wherever it
+        // accepts exceptions; wasmtime's Cranelift backend never does
+        // (modules using them are declined).
+        .wasm_features(WasmFeatures::LEGACY_EXCEPTIONS, false)
         // Proposals Kiln does not implement: wasmtime must reject what
         // Kiln rejects.
         .wasm_relaxed_simd(false)
         .wasm_gc(false)
-        .wasm_exceptions(false)
-        .wasm_features(WasmFeatures::LEGACY_EXCEPTIONS, false)
         .wasm_stack_switching(false)
         .wasm_features(WasmFeatures::THREADS, false)
         .wasm_features(WasmFeatures::SHARED_EVERYTHING_THREADS, false)
@@ -158,8 +162,15 @@ impl WasmtimeSide {
 }
 
 /// wasmtime's error as an outcome; `wasm` is the module it ran, to place
-/// a null-reference trap ([`null_trap_kind`]).
-fn outcome_of(e: &Error, wasm: &[u8]) -> Outcome {
+/// a null-reference trap ([`null_trap_kind`]); an escaped exception is
+/// [`thrown`]'s.
+fn outcome_of(e: &Error, state: Option<&mut State>, wasm: &[u8]) -> Outcome {
+    if e.is::<ThrownException>() {
+        return match state {
+            Some(state) => thrown(state),
+            None => Outcome::Failed("exception escaping instantiation".into()),
+        };
+    }
     let Some(trap) = e.downcast_ref::<Trap>() else {
         return Outcome::Failed(format!("{e:#}"));
     };
@@ -179,12 +190,13 @@ fn outcome_of(e: &Error, wasm: &[u8]) -> Outcome {
     })
 }
 
-/// wasmtime has one trap code for a null `ref.as_non_null` and for
-/// `call_ref`/`return_call_ref` on null, where the spec (and Kiln) report
-/// "null reference" and "null function reference". The trap's backtrace
-/// names the module offset of the trapping instruction: its opcode tells
-/// them apart.
+/// wasmtime has one trap code for a null `ref.as_non_null`, for
+/// `call_ref`/`return_call_ref` on null and for `throw_ref` on null, where
+/// the spec (and Kiln) report "null reference", "null function reference"
+/// and "null exception reference". The trap's backtrace names the module
+/// offset of the trapping instruction: its opcode tells them apart.
 fn null_trap_kind(e: &Error, wasm: &[u8]) -> TrapKind {
+    const THROW_REF: u8 = 0x0a;
     const CALL_REF: u8 = 0x14;
     const RETURN_CALL_REF: u8 = 0x15;
     let opcode = e
@@ -194,7 +206,41 @@ fn null_trap_kind(e: &Error, wasm: &[u8]) -> TrapKind {
         .and_then(|offset| wasm.get(offset));
     match opcode {
         Some(&(CALL_REF | RETURN_CALL_REF)) => TrapKind::NullFunctionReference,
+        Some(&THROW_REF) => TrapKind::NullExceptionReference,
         _ => TrapKind::NullReference,
+    }
+}
+
+/// An escaped exception as an outcome (see [`Outcome::Thrown`]): its tag
+/// by the name the instance exports it under, else `#` and its payload
+/// arity, as the engine side names it.
+fn thrown(state: &mut State) -> Outcome {
+    let Some(exn) = state.store.take_pending_exception() else {
+        return Outcome::Failed("exception without a pending exception".into());
+    };
+    let tag = match exn.tag(&mut state.store) {
+        Ok(t) => t,
+        Err(e) => return Outcome::Failed(format!("{e:#}")),
+    };
+    let fields: Vec<Val> = match exn.fields(&mut state.store) {
+        Ok(f) => f.collect(),
+        Err(e) => return Outcome::Failed(format!("{e:#}")),
+    };
+    let exports: Vec<(String, Extern)> = state
+        .instance
+        .exports(&mut state.store)
+        .map(|e| (e.name().to_string(), e.into_extern()))
+        .collect();
+    let export = exports.into_iter().find_map(|(name, e)| match e {
+        Extern::Tag(t) if Tag::eq(&t, &tag, &state.store) => Some(name),
+        _ => None,
+    });
+    match fields.iter().map(|v| obs(state, v)).collect() {
+        Ok(payload) => Outcome::Thrown {
+            tag: export.unwrap_or_else(|| format!("#{}", fields.len())),
+            payload,
+        },
+        Err(e) => Outcome::Failed(e),
     }
 }
 
@@ -211,6 +257,9 @@ fn obs(state: &mut State, v: &Val) -> Result<Obs, String> {
         Val::V128(x) => Obs::V128(x.as_u128()),
         Val::FuncRef(f) => ref_obs(state, &Ref::Func(*f))?,
         Val::ExternRef(r) => ref_obs(state, &Ref::Extern(*r))?,
+        Val::ExnRef(e) => Obs::ExnRef {
+            is_null: e.is_none(),
+        },
         other => return Err(format!("value {other:?} outside the shared features")),
     })
 }
@@ -227,6 +276,9 @@ fn ref_obs(state: &mut State, r: &Ref) -> Result<Obs, String> {
                 None => return Err("externref with a foreign payload".into()),
             }
         }
+        Ref::Exn(e) => Obs::ExnRef {
+            is_null: e.is_none(),
+        },
         other => return Err(format!("reference {other:?} outside the shared features")),
     })
 }
@@ -258,8 +310,19 @@ impl Side for WasmtimeSide {
     }
 
     fn declines(&self, wasm: &[u8]) -> Option<String> {
-        super::needs_beyond(wasm, &SHARED)
-            .then(|| "needs a feature this side does not run (see sides::wasmtime::SHARED)".into())
+        if super::needs_beyond(wasm, &SHARED) {
+            return Some(
+                "needs a feature this side does not run (see sides::wasmtime::SHARED)".into(),
+            );
+        }
+        let mut no_legacy = SHARED.wasmparser();
+        no_legacy.set(wasmparser::WasmFeatures::LEGACY_EXCEPTIONS, false);
+        wasmparser::Validator::new_with_features(no_legacy)
+            .validate_all(wasm)
+            .is_err()
+            .then(|| {
+                "uses the legacy exception instructions, which wasmtime does not compile".into()
+            })
     }
 
     fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome {
@@ -274,7 +337,7 @@ impl Side for WasmtimeSide {
         }
         let instance = match Linker::new(&self.engine).instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return outcome_of(&e, wasm),
+            Err(e) => return outcome_of(&e, None, wasm),
         };
         let mut state = State {
             wasm: wasm.to_vec(),
@@ -312,7 +375,8 @@ impl Side for WasmtimeSide {
             return Outcome::Failed(format!("{e:#}"));
         }
         if let Err(e) = func.call(&mut state.store, &args, &mut results) {
-            return outcome_of(&e, &state.wasm);
+            let wasm = state.wasm.clone();
+            return outcome_of(&e, Some(state), &wasm);
         }
         match results.iter().map(|v| obs(state, v)).collect() {
             Ok(vals) => Outcome::Returned(vals),
