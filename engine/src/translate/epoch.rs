@@ -63,7 +63,7 @@ use crate::vm::vmctx::{
 };
 use anyhow::Result;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use cranelift_codegen::ir::{Block, InstBuilder, MemFlagsData, Value, types};
 use cranelift_frontend::Variable;
 use std::collections::{HashMap, HashSet};
 use wasmparser::{Operator, OperatorsReader};
@@ -265,16 +265,7 @@ impl<'e> Translator<'e, '_> {
         self.b.set_cold_block(call);
         self.b.ins().brif(reached, call, &[], cont, &[]);
 
-        self.b.switch_to_block(call);
-        self.b.seal_block(call);
-        self.call_epoch_stub();
-        let ctx = self.load_store_context();
-        let moved = self.load_deadline(ctx);
-        self.b.def_var(deadline_var, moved);
-        self.b.ins().jump(cont, &[]);
-
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
+        self.epoch_call_then(call, cont, deadline_var);
     }
 
     /// The store context and the address of the engine's epoch counter.
@@ -349,6 +340,12 @@ impl<'e> Translator<'e, '_> {
         let reached = self.epoch_reached(counter, fresh);
         self.b.ins().brif(reached, call, &[], cont, &[]);
 
+        self.epoch_call_then(call, cont, deadline_var);
+    }
+
+    /// Fills the cold block `call`: the stub's call, the deadline it moved
+    /// reloaded into `deadline_var`, on to `cont`, where code continues.
+    fn epoch_call_then(&mut self, call: Block, cont: Block, deadline_var: Variable) {
         self.b.switch_to_block(call);
         self.b.seal_block(call);
         self.call_epoch_stub();

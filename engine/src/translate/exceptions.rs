@@ -178,16 +178,7 @@ impl Translator<'_, '_> {
         for (tag, block) in legacy.clauses {
             match tag {
                 Some(tag) => {
-                    let tag_v = self.i32_const(tag);
-                    let is = self
-                        .call_builtin(Builtin::ExnIs, &[exn, tag_v])
-                        .expect("exn_is returns a value");
-                    let (yes, no) = (self.b.create_block(), self.b.create_block());
-                    self.b.ins().brif(is, yes, &[], no, &[]);
-                    self.b.seal_block(yes);
-                    self.b.seal_block(no);
-                    self.b.switch_to_block(yes);
-                    let mut args = self.load_payload(exn, tag);
+                    let (mut args, no) = self.on_tag(exn, tag);
                     args.push(exn);
                     self.jump(block, &args);
                     self.b.seal_block(block);
@@ -261,16 +252,7 @@ impl Translator<'_, '_> {
         for catch in handler.catches {
             match catch {
                 Catch::One { tag, label } | Catch::OneRef { tag, label } => {
-                    let tag_v = self.i32_const(tag);
-                    let is = self
-                        .call_builtin(Builtin::ExnIs, &[exn, tag_v])
-                        .expect("exn_is returns a value");
-                    let (yes, no) = (self.b.create_block(), self.b.create_block());
-                    self.b.ins().brif(is, yes, &[], no, &[]);
-                    self.b.seal_block(yes);
-                    self.b.seal_block(no);
-                    self.b.switch_to_block(yes);
-                    let mut args = self.load_payload(exn, tag);
+                    let (mut args, no) = self.on_tag(exn, tag);
                     if matches!(catch, Catch::OneRef { .. }) {
                         args.push(exn);
                     }
@@ -293,6 +275,22 @@ impl Translator<'_, '_> {
         if open {
             self.throw_exn(exn);
         }
+    }
+
+    /// Branches on whether `exn`'s tag is the instance's tag `tag`: code
+    /// continues where it is, loading the payload (returned); the other
+    /// block (returned too) is where a mismatch goes on.
+    fn on_tag(&mut self, exn: Value, tag: u32) -> (Vec<Value>, Block) {
+        let tag_v = self.i32_const(tag);
+        let is = self
+            .call_builtin(Builtin::ExnIs, &[exn, tag_v])
+            .expect("exn_is returns a value");
+        let (yes, no) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(is, yes, &[], no, &[]);
+        self.b.seal_block(yes);
+        self.b.seal_block(no);
+        self.b.switch_to_block(yes);
+        (self.load_payload(exn, tag), no)
     }
 
     /// The payload of `exn`, whose tag is the instance's tag `tag`.
