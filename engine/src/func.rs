@@ -319,11 +319,11 @@ impl Func {
         store: impl AsContext,
     ) -> Result<TypedFunc<P, R>> {
         let ty = &opaque(&store).try_get(*self)?.ty;
-        let (params, results) = (P::types(), R::types());
-        if !ty.accepts(&params, &results) {
+        // Checked without allocating: `typed` is on many embedders' call path.
+        if !P::with_types(|params| R::with_types(|results| ty.accepts(params, results))) {
             bail!(
                 "type mismatch: function has type {ty}, requested {}",
-                FuncType::new(params, results)
+                FuncType::new(P::types(), R::types())
             );
         }
         Ok(TypedFunc {
@@ -451,6 +451,8 @@ pub trait WasmParams: Send + Sync + 'static {
     /// How many values: what `types().len()` is, without allocating.
     const LEN: usize;
     fn types() -> Vec<ValType>;
+    /// `f` of the value types, without allocating them.
+    fn with_types<X>(f: impl FnOnce(&[ValType]) -> X) -> X;
     fn store(self, slots: &mut [u128]);
     fn load(slots: &[u128]) -> Self;
 }
@@ -462,6 +464,9 @@ impl<T: WasmTy> WasmParams for T {
     const LEN: usize = 1;
     fn types() -> Vec<ValType> {
         vec![T::valtype()]
+    }
+    fn with_types<X>(f: impl FnOnce(&[ValType]) -> X) -> X {
+        f(&[T::valtype()])
     }
     fn store(self, slots: &mut [u128]) {
         slots[0] = self.to_raw();
@@ -477,6 +482,7 @@ macro_rules! wasm_tuple {
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
             const LEN: usize = $n;
             fn types() -> Vec<ValType> { vec![$($t::valtype()),*] }
+            fn with_types<X>(f: impl FnOnce(&[ValType]) -> X) -> X { f(&[$($t::valtype()),*]) }
             #[allow(unused_variables)]
             fn store(self, slots: &mut [u128]) { $(slots[$i] = self.$i.to_raw();)* }
             #[allow(unused_variables, clippy::unused_unit)]

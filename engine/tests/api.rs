@@ -194,7 +194,17 @@ fn misuse_is_an_error() {
     assert!(f.call(&mut other, &[Val::I32(1)], &mut out).is_err());
     assert!(f.call(&mut store, &[Val::I64(1)], &mut out).is_err());
     assert!(f.call(&mut store, &[], &mut out).is_err());
-    assert!(f.typed::<i64, i32>(&store).is_err());
+    let typed_err = |r: Result<_>| r.err().map(|e: anyhow::Error| e.to_string());
+    let mismatch = "type mismatch: function has type";
+    assert_eq!(
+        typed_err(f.typed::<i64, i32>(&store).map(drop)).as_deref(),
+        Some(&*format!(
+            "{mismatch} [i32] -> [i32], requested [i64] -> [i32]"
+        ))
+    );
+    assert!(typed_err(f.typed::<i32, ()>(&store).map(drop)).is_some());
+    assert!(typed_err(f.typed::<(i32, i32), i32>(&store).map(drop)).is_some());
+    assert!(typed_err(f.typed::<i32, i32>(&store).map(drop)).is_none());
     // Missing imports and imports of the wrong type.
     let importer = Module::new(&engine, r#"(module (import "m" "g" (global i32)))"#).unwrap();
     assert!(Instance::new(&mut store, &importer, &[]).is_err());
