@@ -41,7 +41,8 @@ impl From<PoolingAllocationConfig> for InstanceAllocationStrategy {
 
 /// The sizes and limits of the pooling allocator
 /// ([`InstanceAllocationStrategy::Pooling`]), builder-style; the names,
-/// meanings and defaults are wasmtime's.
+/// meanings and defaults are wasmtime's (but for
+/// [`table_keep_resident`](Self::table_keep_resident)).
 ///
 /// Address space is reserved for every slot when the engine is created:
 /// with guard-page bounds checks (the default on 64-bit hosts) each memory
@@ -133,7 +134,10 @@ impl PoolingAllocationConfig {
     }
 
     /// As [`linear_memory_keep_resident`](Self::linear_memory_keep_resident),
-    /// for table slots (default 0).
+    /// for table slots (default 4096, one page, where wasmtime's is 0: the
+    /// slot of a table that used less than a page is then reset by zeroing
+    /// the bytes it used, with no system call and no page fault on its
+    /// next use).
     pub fn table_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.limits.table_keep_resident = bytes;
         self

@@ -80,7 +80,10 @@ pub struct PoolLimits {
 }
 
 impl Default for PoolLimits {
-    /// wasmtime's defaults.
+    /// wasmtime's defaults, but for `table_keep_resident`: one 4 KiB page
+    /// (wasmtime: 0), so a small table's slot is zeroed in place (the few
+    /// bytes it used) instead of costing an `madvise` and, on its next
+    /// use, a page fault.
     fn default() -> Self {
         PoolLimits {
             total_core_instances: 1000,
@@ -92,7 +95,7 @@ impl Default for PoolLimits {
             max_memories_per_module: 1,
             max_tables_per_module: 1,
             linear_memory_keep_resident: 0,
-            table_keep_resident: 0,
+            table_keep_resident: 4096,
         }
     }
 }
@@ -583,15 +586,18 @@ impl InstanceAllocator for PoolingAllocator {
             drop(table);
             return;
         };
-        let used = size_of_val(table.elements()).next_multiple_of(self.page);
+        let written = size_of_val(table.elements());
+        let used = written.next_multiple_of(self.page);
         drop(table);
         let base = self.tables.slot(index);
         let keep = (self.limits.table_keep_resident / self.page * self.page).min(used);
+        // Only the bytes of the table's final size can be non-zero: tables
+        // never shrink, so nothing past it was ever written.
         // SAFETY: the table that used the slot is gone; both ranges are
-        // page-aligned, read/write, inside the slot (`used` is at most the
-        // stride).
+        // read/write, inside the slot (`used` is at most the stride), and
+        // the decommitted one page-aligned.
         let reset = unsafe {
-            apply(Op::Zero, base, keep)
+            apply(Op::Zero, base, keep.min(written))
                 .and_then(|()| apply(Op::Decommit, base.wrapping_add(keep), used - keep))
         };
         if reset.is_err() {
