@@ -33,14 +33,14 @@ fn memories(c: &mut Criterion) {
     let wasm = wat::parse_str(MEMORIES_WAT).unwrap();
     let mut group = c.benchmark_group("memories");
     for export in ["copy-between", "copy-loop"] {
-        let mut run = kiln_copy(&wasm, export);
+        let mut run = kiln_benches::runtime::kiln::unary_export(&wasm, export);
         assert_eq!(run(LEN), i32::from(b'm'), "{export}");
         group.bench_function(BenchmarkId::new(export, "kiln"), |b| {
             b.iter(|| run(black_box(LEN)))
         });
         #[cfg(feature = "peers")]
         {
-            let mut run = wasmtime_copy(&wasm, export);
+            let mut run = kiln_benches::runtime::wasmtime::unary_export(&wasm, export);
             assert_eq!(run(LEN), i32::from(b'm'), "{export}");
             group.bench_function(BenchmarkId::new(export, "wasmtime"), |b| {
                 b.iter(|| run(black_box(LEN)))
@@ -48,32 +48,6 @@ fn memories(c: &mut Criterion) {
         }
     }
     group.finish();
-}
-
-/// Kiln's `export` of a fresh instance of `wasm`, as a closure.
-fn kiln_copy(wasm: &[u8], export: &str) -> impl FnMut(i32) -> i32 {
-    let engine = kiln::Engine::default();
-    let module = kiln::Module::from_binary(&engine, wasm).unwrap();
-    let mut store = kiln::Store::new(&engine, ());
-    let instance = kiln::Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance
-        .get_typed_func::<i32, i32>(&mut store, export)
-        .unwrap();
-    move |len| f.call(&mut store, len).unwrap()
-}
-
-/// wasmtime's `export` of a fresh instance of `wasm` (multi-memory is on
-/// by default there).
-#[cfg(feature = "peers")]
-fn wasmtime_copy(wasm: &[u8], export: &str) -> impl FnMut(i32) -> i32 {
-    let engine = wasmtime::Engine::default();
-    let module = wasmtime::Module::from_binary(&engine, wasm).unwrap();
-    let mut store = wasmtime::Store::new(&engine, ());
-    let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance
-        .get_typed_func::<i32, i32>(&mut store, export)
-        .unwrap();
-    move |len| f.call(&mut store, len).unwrap()
 }
 
 criterion_group!(benches, memories);

@@ -47,14 +47,14 @@ fn wasm3(c: &mut Criterion) {
     let wasm = wat::parse_str(WASM3_WAT).unwrap();
     let mut group = c.benchmark_group("wasm3");
     for (export, arg, expected) in CASES {
-        let mut run = kiln_func(&wasm, export);
+        let mut run = kiln_benches::runtime::kiln::unary_export(&wasm, export);
         assert_eq!(run(arg), expected, "{export}");
         group.bench_function(BenchmarkId::new(export, "kiln"), |b| {
             b.iter(|| run(black_box(arg)))
         });
         #[cfg(feature = "peers")]
         {
-            let mut run = wasmtime_func(&wasm, export);
+            let mut run = kiln_benches::runtime::wasmtime::unary_export(&wasm, export);
             assert_eq!(run(arg), expected, "{export}");
             group.bench_function(BenchmarkId::new(export, "wasmtime"), |b| {
                 b.iter(|| run(black_box(arg)))
@@ -62,32 +62,6 @@ fn wasm3(c: &mut Criterion) {
         }
     }
     group.finish();
-}
-
-/// Kiln's `export` of a fresh instance of `wasm`, as a closure.
-fn kiln_func(wasm: &[u8], export: &str) -> impl FnMut(i32) -> i32 {
-    let engine = kiln::Engine::default();
-    let module = kiln::Module::from_binary(&engine, wasm).unwrap();
-    let mut store = kiln::Store::new(&engine, ());
-    let instance = kiln::Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance
-        .get_typed_func::<i32, i32>(&mut store, export)
-        .unwrap();
-    move |n| f.call(&mut store, n).unwrap()
-}
-
-/// wasmtime's `export` of a fresh instance of `wasm` (exceptions and
-/// typed function references are on by default there).
-#[cfg(feature = "peers")]
-fn wasmtime_func(wasm: &[u8], export: &str) -> impl FnMut(i32) -> i32 {
-    let engine = wasmtime::Engine::default();
-    let module = wasmtime::Module::from_binary(&engine, wasm).unwrap();
-    let mut store = wasmtime::Store::new(&engine, ());
-    let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance
-        .get_typed_func::<i32, i32>(&mut store, export)
-        .unwrap();
-    move |n| f.call(&mut store, n).unwrap()
 }
 
 criterion_group!(benches, wasm3);

@@ -263,3 +263,17 @@ impl super::Instantiations for KilnInstantiations {
         run.call(&mut store, x).unwrap()
     }
 }
+
+/// Kiln's `export` (an `i32 -> i32` function) of a fresh instance of
+/// `wasm`, in a store of its own, as a closure (the small cases of the
+/// `memories` and `wasm3` benches).
+pub fn unary_export(wasm: &[u8], export: &str) -> impl FnMut(i32) -> i32 + use<> {
+    let engine = Engine::default();
+    let module = Module::from_binary(&engine, wasm).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, export)
+        .unwrap();
+    move |n| f.call(&mut store, n).unwrap()
+}

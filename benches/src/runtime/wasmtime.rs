@@ -243,3 +243,17 @@ impl super::Instantiations for WasmtimeInstantiations {
         run.call(&mut store, x).unwrap()
     }
 }
+
+/// wasmtime's `export` (an `i32 -> i32` function) of a fresh instance of
+/// `wasm` with wasmtime's default features (multi-memory, exceptions and
+/// typed function references on), as a closure.
+pub fn unary_export(wasm: &[u8], export: &str) -> impl FnMut(i32) -> i32 + use<> {
+    let engine = Engine::default();
+    let module = Module::from_binary(&engine, wasm).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, export)
+        .unwrap();
+    move |n| f.call(&mut store, n).unwrap()
+}
