@@ -430,21 +430,27 @@ impl InstanceAllocator for PoolingAllocator {
     fn validate_module(&self, info: &ModuleInfo, offsets: &VMOffsets) -> Result<()> {
         let memories = &info.memories[info.num_imported_memories as usize..];
         let tables = &info.tables[info.num_imported_tables as usize..];
-        if memories.len() > self.limits.max_memories_per_module as usize {
-            bail!(
-                "module defines {} memories, more than the pooling allocator's \
-                 max_memories_per_module of {}",
+        let counts = [
+            (
+                "memories",
                 memories.len(),
-                self.limits.max_memories_per_module
-            );
-        }
-        if tables.len() > self.limits.max_tables_per_module as usize {
-            bail!(
-                "module defines {} tables, more than the pooling allocator's \
-                 max_tables_per_module of {}",
+                self.limits.max_memories_per_module,
+                "max_memories_per_module",
+            ),
+            (
+                "tables",
                 tables.len(),
-                self.limits.max_tables_per_module
-            );
+                self.limits.max_tables_per_module,
+                "max_tables_per_module",
+            ),
+        ];
+        for (what, count, max, limit) in counts {
+            if count > max as usize {
+                bail!(
+                    "module defines {count} {what}, more than the pooling allocator's \
+                     {limit} of {max}"
+                );
+            }
         }
         for ty in memories {
             self.check_memory(LinearMemory::validate(ty)?)?;
