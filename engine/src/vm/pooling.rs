@@ -312,6 +312,17 @@ impl PoolingAllocator {
     }
 
     /// Why a memory of `len` bytes at its minimum does not fit a slot.
+    fn check_vmctx(&self, len: usize) -> Result<()> {
+        if len > self.limits.max_core_instance_size {
+            bail!(
+                "an instance of this module needs {len} bytes of VM context, more than \
+                 the pooling allocator's max_core_instance_size of {}",
+                self.limits.max_core_instance_size
+            );
+        }
+        Ok(())
+    }
+
     fn check_memory(&self, len: usize) -> Result<()> {
         if len > self.limits.max_memory_size {
             bail!(
@@ -459,26 +470,14 @@ impl InstanceAllocator for PoolingAllocator {
             TableData::validate(ty)?;
             self.check_table(ty)?;
         }
-        let size = offsets.size() as usize;
-        if size > self.limits.max_core_instance_size {
-            bail!(
-                "an instance of this module needs {size} bytes of VM context, more than \
-                 the pooling allocator's max_core_instance_size of {}",
-                self.limits.max_core_instance_size
-            );
-        }
-        Ok(())
+        self.check_vmctx(offsets.size() as usize)
     }
 
     fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock> {
+        // Checked again here: a block longer than a slot would run into
+        // the next one.
         let len = offsets.size() as usize;
-        if len > self.limits.max_core_instance_size {
-            bail!(
-                "an instance of this module needs {len} bytes of VM context, more than \
-                 the pooling allocator's max_core_instance_size of {}",
-                self.limits.max_core_instance_size
-            );
-        }
+        self.check_vmctx(len)?;
         let index = self.vmctx.free().pop().ok_or_else(|| {
             anyhow!(
                 "all {} instance slots of the pooling allocator are in use \
