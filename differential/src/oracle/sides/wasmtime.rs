@@ -162,15 +162,9 @@ impl WasmtimeSide {
 }
 
 /// wasmtime's error as an outcome; `wasm` is the module it ran, to place
-/// a null-reference trap ([`null_trap_kind`]); an escaped exception is
-/// [`thrown`]'s.
-fn outcome_of(e: &Error, state: Option<&mut State>, wasm: &[u8]) -> Outcome {
-    if e.is::<ThrownException>() {
-        return match state {
-            Some(state) => thrown(state),
-            None => Outcome::Failed("exception escaping instantiation".into()),
-        };
-    }
+/// a null-reference trap ([`null_trap_kind`]). (An escaped exception is
+/// [`thrown`]'s, where the store is at hand.)
+fn outcome_of(e: &Error, wasm: &[u8]) -> Outcome {
     let Some(trap) = e.downcast_ref::<Trap>() else {
         return Outcome::Failed(format!("{e:#}"));
     };
@@ -337,7 +331,10 @@ impl Side for WasmtimeSide {
         }
         let instance = match Linker::new(&self.engine).instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return outcome_of(&e, None, wasm),
+            Err(e) if e.is::<ThrownException>() => {
+                return Outcome::Failed("exception escaping instantiation".into());
+            }
+            Err(e) => return outcome_of(&e, wasm),
         };
         let mut state = State {
             wasm: wasm.to_vec(),
@@ -375,8 +372,10 @@ impl Side for WasmtimeSide {
             return Outcome::Failed(format!("{e:#}"));
         }
         if let Err(e) = func.call(&mut state.store, &args, &mut results) {
-            let wasm = state.wasm.clone();
-            return outcome_of(&e, Some(state), &wasm);
+            if e.is::<ThrownException>() {
+                return thrown(state);
+            }
+            return outcome_of(&e, &state.wasm);
         }
         match results.iter().map(|v| obs(state, v)).collect() {
             Ok(vals) => Outcome::Returned(vals),
