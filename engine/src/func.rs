@@ -450,9 +450,11 @@ wasm_ty! {
 pub trait WasmParams: Send + Sync + 'static {
     /// How many values: what `types().len()` is, without allocating.
     const LEN: usize;
-    fn types() -> Vec<ValType>;
     /// `f` of the value types, without allocating them.
     fn with_types<X>(f: impl FnOnce(&[ValType]) -> X) -> X;
+    fn types() -> Vec<ValType> {
+        Self::with_types(<[ValType]>::to_vec)
+    }
     fn store(self, slots: &mut [u128]);
     fn load(slots: &[u128]) -> Self;
 }
@@ -462,9 +464,6 @@ pub trait WasmResults: WasmParams {}
 
 impl<T: WasmTy> WasmParams for T {
     const LEN: usize = 1;
-    fn types() -> Vec<ValType> {
-        vec![T::valtype()]
-    }
     fn with_types<X>(f: impl FnOnce(&[ValType]) -> X) -> X {
         f(&[T::valtype()])
     }
@@ -481,7 +480,6 @@ macro_rules! wasm_tuple {
     ($n:literal; $($t:ident $i:tt),*) => {
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
             const LEN: usize = $n;
-            fn types() -> Vec<ValType> { vec![$($t::valtype()),*] }
             fn with_types<X>(f: impl FnOnce(&[ValType]) -> X) -> X { f(&[$($t::valtype()),*]) }
             #[allow(unused_variables)]
             fn store(self, slots: &mut [u128]) { $(slots[$i] = self.$i.to_raw();)* }
