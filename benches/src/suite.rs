@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One runnable benchmark module.
@@ -20,7 +21,7 @@ pub struct Benchmark {
     pub file: String,
     pub wasm: Vec<u8>,
     /// The guest's stdin: `default.input` when the directory has one.
-    pub stdin: Vec<u8>,
+    pub stdin: Arc<[u8]>,
     /// What a correct run prints, when the set has an expected file.
     pub expected_stdout: Option<Vec<u8>>,
     pub expected_stderr: Option<Vec<u8>>,
@@ -119,7 +120,7 @@ pub fn load(dir: &Path) -> Result<(Vec<Benchmark>, Vec<Skipped>)> {
             run.push(Benchmark {
                 name,
                 file: path.file_name().unwrap().to_string_lossy().into_owned(),
-                stdin: read_opt("default.input").unwrap_or_default(),
+                stdin: read_opt("default.input").unwrap_or_default().into(),
                 expected_stdout: expected("stdout"),
                 expected_stderr: expected("stderr"),
                 dir: sub.clone(),
@@ -270,7 +271,7 @@ mod tests {
             dir: PathBuf::new(),
             file: "t.wasm".into(),
             wasm: Vec::new(),
-            stdin: Vec::new(),
+            stdin: Arc::default(),
             expected_stdout: Some(b"ok\n".to_vec()),
             expected_stderr: None,
         };

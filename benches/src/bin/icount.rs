@@ -38,7 +38,7 @@ fn main() -> Result<()> {
     }
     let [phase, name] = args.as_slice() else {
         bail!(
-            "usage: icount [--runtime kiln|wasmtime|kiln-epochs|wasmtime-epochs] \
+            "usage: icount [--runtime kiln[-epochs|-pooling]|wasmtime[-epochs|-pooling]] \
              compile|instantiate|execute BENCHMARK"
         );
     };
@@ -61,6 +61,12 @@ fn main() -> Result<()> {
     match runtime.as_str() {
         "kiln" => count(&Kiln::new(kiln::Engine::new(&kiln_config)?), phase, bench),
         "kiln-epochs" => count(&Kiln::with_epochs_from(kiln_config), phase, bench),
+        "kiln-pooling" => {
+            use kiln_benches::runtime::kiln::KilnInstantiations;
+            let mut config = KilnInstantiations::pooling_config(ICOUNT_SLOTS);
+            config.parallel_compilation(false);
+            count(&Kiln::new(kiln::Engine::new(&config)?), phase, bench)
+        }
         #[cfg(feature = "peers")]
         "wasmtime" => {
             let engine =
@@ -69,10 +75,18 @@ fn main() -> Result<()> {
         }
         #[cfg(feature = "peers")]
         "wasmtime-epochs" => count(&Wasmtime::with_epochs_from(wasmtime_config), phase, bench),
+        #[cfg(feature = "peers")]
+        "wasmtime-pooling" => {
+            use kiln_benches::runtime::wasmtime::WasmtimeInstantiations;
+            let mut config = WasmtimeInstantiations::pooling_config(ICOUNT_SLOTS);
+            config.parallel_compilation(false);
+            let engine = wasmtime::Engine::new(&config).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            count(&Wasmtime::new(engine), phase, bench)
+        }
         other => bail!(
-            "unknown runtime `{other}`: kiln, kiln-epochs{}",
+            "unknown runtime `{other}`: kiln, kiln-epochs, kiln-pooling{}",
             if cfg!(feature = "peers") {
-                ", wasmtime or wasmtime-epochs"
+                ", wasmtime, wasmtime-epochs or wasmtime-pooling"
             } else {
                 " (wasmtime needs the `peers` feature)"
             }
@@ -80,7 +94,8 @@ fn main() -> Result<()> {
     }
 }
 
-/// Pool slots of the `scaling` phase: one round holds one, and valgrind
+/// Pool slots of the `scaling` phase and of `-pooling` runtimes: one round
+/// (or instantiation) holds one, and valgrind
 /// cannot reserve the address space of the bench's `SCALING_SLOTS`.
 const ICOUNT_SLOTS: u32 = 2;
 

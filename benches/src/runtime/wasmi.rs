@@ -58,7 +58,9 @@ impl Wasmi {
         let wasi = WasiCtxBuilder::new()
             .arg(&bench.file)
             .map_err(err)?
-            .stdin(Box::new(ReadPipe::from(bench.stdin.clone())))
+            .stdin(Box::new(ReadPipe::new(std::io::Cursor::new(
+                bench.stdin.clone(),
+            ))))
             .stdout(Box::new(WritePipe::from_shared(stdout.clone())))
             .stderr(Box::new(WritePipe::from_shared(stderr.clone())))
             .preopened_dir(dir, ".")

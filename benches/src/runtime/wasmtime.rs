@@ -75,7 +75,9 @@ impl Wasmtime {
     ) -> Result<Store<Host>> {
         let wasi = WasiCtxBuilder::new()
             .arg(&bench.file)
-            .stdin(MemoryInputPipe::new(bench.stdin.clone()))
+            .stdin(MemoryInputPipe::new(bytes::Bytes::from_owner(
+                bench.stdin.clone(),
+            )))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .allow_blocking_current_thread(true)

@@ -51,7 +51,7 @@ impl OutputBuffer {
 enum Stdio {
     Null,
     Inherit,
-    Bytes(Vec<u8>),
+    Bytes(Arc<[u8]>),
     Capture(OutputBuffer),
 }
 
@@ -125,8 +125,10 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// The guest reads `bytes` from stdin, then end of file.
-    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+    /// The guest reads `bytes` from stdin, then end of file. The bytes
+    /// are shared, not copied, by every context built from an `Arc`, so
+    /// a large input costs nothing per store.
+    pub fn stdin_bytes(mut self, bytes: impl Into<Arc<[u8]>>) -> Self {
         self.stdio[0] = Stdio::Bytes(bytes.into());
         self
     }
@@ -174,7 +176,7 @@ impl WasiCtxBuilder {
         for (i, stdio) in self.stdio.into_iter().enumerate() {
             let kind = match stdio {
                 Stdio::Null if i == 0 => Kind::Input {
-                    data: Vec::new(),
+                    data: Arc::default(),
                     pos: 0,
                 },
                 Stdio::Null => Kind::Sink,

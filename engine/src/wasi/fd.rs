@@ -8,6 +8,7 @@ use rustix::fs::{FileType, OFlags, SeekFrom, Stat, Timespec, Timestamps, UTIME_N
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 // File types (`filetype`).
 pub const FILETYPE_UNKNOWN: u8 = 0;
@@ -61,7 +62,7 @@ pub enum Kind {
     /// A host file, directory, or inherited stdio stream.
     Host(HostFd),
     /// In-memory input (stdin for tests).
-    Input { data: Vec<u8>, pos: usize },
+    Input { data: Arc<[u8]>, pos: usize },
     /// In-memory output (captured stdout/stderr).
     Output(OutputBuffer),
     /// Output that is discarded.
