@@ -11,7 +11,7 @@ use crate::types::ExternType;
 use crate::vm::ModuleRuntime;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::registry::CodeInfo;
-use crate::vm::vmctx::VMOffsets;
+use crate::vm::vmctx::{FuncRefTemplate, VMOffsets};
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -29,6 +29,9 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u32>,
     /// Defined functions, in defined-index order.
     pub code: LinkedCode,
+    /// Each defined function's entry point and type id, for its
+    /// `VMFuncRef` in each instance.
+    pub func_refs: Box<[FuncRefTemplate]>,
     /// The engine the code was compiled for (an artifact keeps its own, so
     /// re-serialising reproduces it byte for byte).
     pub metadata: EngineMetadata,
@@ -48,8 +51,8 @@ impl ModuleRuntime for ModuleInner {
     fn type_ids(&self) -> &[u32] {
         &self.type_ids
     }
-    fn func_ptr(&self, defined: usize) -> *const u8 {
-        self.code.func_ptr(defined)
+    fn defined_func_refs(&self) -> &[FuncRefTemplate] {
+        &self.func_refs
     }
     fn memory_image(&self) -> Option<&MemoryImage> {
         self.memory_image.as_ref()
@@ -166,7 +169,16 @@ impl Module {
             ..CodeInfo::default()
         };
         let code = compile::publish(image, code_info)?;
-        let type_ids = info.types.iter().map(|t| engine.intern(t)).collect();
+        let type_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t)).collect();
+        let imported = info.num_imported_funcs as usize;
+        let func_refs = info.funcs[imported..]
+            .iter()
+            .enumerate()
+            .map(|(defined, &ty)| FuncRefTemplate {
+                code: code.func_ptr(defined) as usize,
+                type_id: type_ids[ty as usize],
+            })
+            .collect();
         let memory_image = match engine.config().tunables.bounds_checks {
             BoundsChecks::GuardPages => MemoryImage::for_module(&info),
             BoundsChecks::Explicit => None,
@@ -179,6 +191,7 @@ impl Module {
                 info,
                 type_ids,
                 code,
+                func_refs,
                 metadata,
             }),
         })

@@ -16,8 +16,11 @@ use crate::tunables::Tunables;
 use crate::types::{MemoryType, TableType};
 use anyhow::Result;
 
-/// A vmctx block: `VMOffsets::size` bytes, zeroed, 16-byte aligned (its
-/// records need at most that; see `vmctx.rs`).
+/// A vmctx block: `VMOffsets::size` bytes, 16-byte aligned (its records
+/// need at most that; see `vmctx.rs`). Its contents are unspecified until
+/// `init_vmctx` writes every field, which it does before anything reads
+/// one: a heap block is zeroed, a pooled one holds what the slot's last
+/// instance left (a poison pattern in debug builds).
 pub struct VmctxBlock(Block);
 
 enum Block {
@@ -41,8 +44,8 @@ impl VmctxBlock {
     /// A block in pool slot `slot`, `len` bytes at `ptr`.
     ///
     /// # Safety
-    /// `ptr` must be 16-byte aligned and point to `len` zeroed, writable
-    /// bytes that nothing else uses until the pool takes the block back.
+    /// `ptr` must be 16-byte aligned and point to `len` writable bytes
+    /// that nothing else uses until the pool takes the block back.
     pub unsafe fn pooled(ptr: *mut u8, len: usize, slot: u32) -> VmctxBlock {
         VmctxBlock(Block::Pooled { ptr, len, slot })
     }
@@ -86,7 +89,7 @@ pub trait InstanceAllocator: Send + Sync {
         let _ = (info, offsets);
         Ok(())
     }
-    /// A zeroed vmctx block for a module with `offsets`.
+    /// A vmctx block for a module with `offsets` (see [`VmctxBlock`]).
     fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock>;
     /// A linear memory of type `ty`, at its minimum size, laid out for
     /// `tunables.bounds_checks`. `image`, if given, is the memory image of

@@ -17,7 +17,7 @@ use super::global::GlobalData;
 use super::limits::{self, Creation, ResourceLimiter};
 use super::memory_image::MemoryImage;
 use super::objects::StoreObjects;
-use super::vmctx::{self, VMFuncRef, VMFunctionImport, VMGlobal, VMOffsets};
+use super::vmctx::{self, FuncRefTemplate, VMFuncRef, VMFunctionImport, VMGlobal, VMOffsets};
 use crate::info::{ConstExpr, ConstOp, DataMode, ElemMode, ModuleInfo};
 use crate::tunables::Tunables;
 use anyhow::Result;
@@ -31,8 +31,9 @@ pub trait ModuleRuntime: Send + Sync {
     fn offsets(&self) -> &VMOffsets;
     /// Engine-wide id of each entry of the type section.
     fn type_ids(&self) -> &[u32];
-    /// Entry point (wasm calling convention) of defined function `defined`.
-    fn func_ptr(&self, defined: usize) -> *const u8;
+    /// Each defined function's entry point (wasm calling convention) and
+    /// engine-wide type id, in defined-index order.
+    fn defined_func_refs(&self) -> &[FuncRefTemplate];
     /// Memory 0's initial contents, when an image stands in for the data
     /// segments (see `memory_image.rs`).
     fn memory_image(&self) -> Option<&MemoryImage>;
@@ -317,17 +318,25 @@ impl StoreObjects {
             // SAFETY: a `VMOffsets` offset for a field of this type.
             unsafe { inst.write(offsets.table_ptr(i as u32), ptr) };
         }
-        let type_ids = module.type_ids();
-        for defined in 0..info.num_defined_funcs() {
-            let index = info.num_imported_funcs + defined;
-            let r = VMFuncRef {
-                code: module.func_ptr(defined as usize),
-                type_id: type_ids[info.funcs[index as usize] as usize],
-                _pad: 0,
-                vmctx: inst.vmctx_ptr(),
-            };
-            // SAFETY: a `VMOffsets` offset for a field of this type.
-            unsafe { inst.write(offsets.func_ref(index), r) };
+        // The one loop over every function: keep it to a store per field.
+        let defined = module.defined_func_refs();
+        if !defined.is_empty() {
+            let vmctx = inst.vmctx_ptr();
+            let first = offsets.func_ref(info.num_imported_funcs);
+            // SAFETY: the defined functions' `VMFuncRef`s are the last
+            // `defined.len()` records of the block, contiguous from the
+            // first one's `VMOffsets` offset.
+            let refs = unsafe { vmctx.add(first as usize).cast::<VMFuncRef>() };
+            for (i, f) in defined.iter().enumerate() {
+                let r = VMFuncRef {
+                    code: f.code as *const u8,
+                    type_id: f.type_id,
+                    _pad: 0,
+                    vmctx,
+                };
+                // SAFETY: record `i` of those, aligned (see above).
+                unsafe { refs.add(i).write(r) };
+            }
         }
         // Defined globals last: their initialisers may read imported
         // globals and take references to any function.
@@ -391,11 +400,19 @@ impl StoreObjects {
                     {
                         Some(end) => {
                             // Evaluated straight into the table: items are
-                            // constants, so none reads the table.
+                            // constants, so none reads the table. Most are
+                            // `ref.func`, one address each: computed here
+                            // rather than through `eval`'s lookups.
+                            let (vmctx, offsets) = (inst.vmctx_ptr(), module.offsets());
                             for (slot, item) in
                                 table.elements_mut()[dst..end].iter_mut().zip(&seg.items)
                             {
-                                *slot = inst.eval(&self.globals, item) as usize;
+                                *slot = match *item {
+                                    ConstExpr::RefFunc(f) => {
+                                        vmctx.wrapping_add(offsets.func_ref(f) as usize) as usize
+                                    }
+                                    ref item => inst.eval(&self.globals, item) as usize,
+                                };
                             }
                         }
                         None => {

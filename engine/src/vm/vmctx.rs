@@ -127,6 +127,17 @@ pub struct VMFuncRef {
     pub vmctx: *mut u8,
 }
 
+/// What a defined function's [`VMFuncRef`] holds in every instance of its
+/// module: all but the instance's vmctx. A module keeps one per defined
+/// function, so instantiation writes each `VMFuncRef` from one place
+/// instead of looking up its code and type (an address, not a pointer,
+/// so modules stay `Send + Sync` without an `unsafe impl`).
+#[derive(Clone, Copy, Debug)]
+pub struct FuncRefTemplate {
+    pub code: usize,
+    pub type_id: u32,
+}
+
 pub const FUNC_REF_CODE: u32 = offset_of!(VMFuncRef, code) as u32;
 pub const FUNC_REF_TYPE_ID: u32 = offset_of!(VMFuncRef, type_id) as u32;
 pub const FUNC_REF_VMCTX: u32 = offset_of!(VMFuncRef, vmctx) as u32;
