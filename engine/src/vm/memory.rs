@@ -378,6 +378,11 @@ impl LinearMemory {
             Some(_) => bail!("memory slot holds another memory image"),
             None => {}
         }
+        if let (None, Some(bytes)) = (&self.pool, &image.bytes) {
+            // A small image a fresh memory copies (`COPY_AT_MOST`).
+            self.data_mut()[image.offset..image.offset + image.len].copy_from_slice(bytes);
+            return Ok(());
+        }
         // SAFETY: the range is inside our accessible reservation, and the
         // caller gives us a fresh memory whose bytes nothing refers to.
         unsafe { image.map_at(self.ptr) }?;

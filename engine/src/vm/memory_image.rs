@@ -39,7 +39,21 @@ pub struct MemoryImage {
     /// allocator may hand out the memory with the image already in place
     /// (and keep it mapped in the slot for the next instance).
     pub early: bool,
+    /// The contents themselves, for an image of at most `COPY_AT_MOST`
+    /// bytes: a memory that will not keep the image (not a pool slot's)
+    /// copies them instead of mapping the file.
+    pub bytes: Option<Box<[u8]>>,
 }
+
+/// The largest image a fresh memory copies rather than maps. A mapping
+/// is a system call that takes the process's address-space lock for
+/// writing (so instantiations on other threads wait), splits the
+/// memory's reservation (which its unmapping then pays for) and faults
+/// on each page's first touch; copying a few pages costs less than that
+/// on one thread, and from many threads the lock is what limits
+/// instantiation. A pool slot keeps its image mapped between instances,
+/// so it always maps.
+const COPY_AT_MOST: usize = 16 * 1024;
 
 /// The next `MemoryImage::id`.
 static NEXT_IMAGE_ID: AtomicU64 = AtomicU64::new(1);
@@ -100,6 +114,7 @@ impl MemoryImage {
             len,
             id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
             early: elements_cannot_trap(info),
+            bytes: (len <= COPY_AT_MOST).then(|| contents.into_boxed_slice()),
         })
     }
 
@@ -294,6 +309,31 @@ mod tests {
                 true,
                 Ok(&[(0, b"\0\x01\x02\0"), (65536, b"\0\0")]),
             );
+        }
+        // A small image is kept to be copied by fresh memories; a large
+        // one only mapped (both paths are taken by the cases above).
+        let engine = Engine::default();
+        for (wat, copied) in [
+            (
+                r#"(module (memory 2) (data (i32.const 70000) "far"))"#,
+                true,
+            ),
+            (
+                r#"(module (memory 1) (data (i32.const 0) "a") (data (i32.const 16383) "x"))"#,
+                true,
+            ),
+            (
+                r#"(module (memory 1) (data (i32.const 0) "a") (data (i32.const 16384) "x"))"#,
+                false,
+            ),
+            (
+                r#"(module (memory 2) (data (i32.const 131070) "zz") (data (i32.const 4094) "pq"))"#,
+                false,
+            ),
+        ] {
+            let module = Module::new(&engine, wat).unwrap();
+            let image = MemoryImage::for_module(&module.inner().info).unwrap();
+            assert_eq!(image.bytes.is_some(), copied, "{wat}");
         }
         // Offsets from imported globals, and imported memories, are known
         // only at instantiation.
