@@ -48,6 +48,9 @@ impl ModuleRuntime for ModuleInner {
     fn type_ids(&self) -> &[u32] {
         &self.type_ids
     }
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        self.engine.is_subtype(sub, sup)
+    }
     fn func_ptr(&self, defined: usize) -> *const u8 {
         self.code.func_ptr(defined)
     }

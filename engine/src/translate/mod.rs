@@ -373,6 +373,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             let (count, wty) = locals.read()?;
             // Non-nullable reference locals start as null too: validation
             // ensures none is read before it is set.
+            crate::types::check_body_type(wty)?;
             let cty = wasm_clif_type(wty);
             for _ in 0..count {
                 let var = self.b.declare_var(cty);
@@ -541,7 +542,7 @@ impl<'e, 'f> Translator<'e, 'f> {
         visit_select => t.op_select();
         // The type only matters to validation.
         visit_typed_select(ty: wasmparser::ValType) => {
-            let _ = ty;
+            crate::types::check_body_type(ty)?;
             t.op_select()
         };
         visit_typed_select_multi(tys: Vec<wasmparser::ValType>) => {

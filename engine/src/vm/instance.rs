@@ -31,6 +31,9 @@ pub trait ModuleRuntime: Send + Sync {
     fn offsets(&self) -> &VMOffsets;
     /// Engine-wide id of each entry of the type section.
     fn type_ids(&self) -> &[u32];
+    /// Whether engine-wide type id `sub` is `sup` or declares it a
+    /// supertype, directly or not.
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool;
     /// Entry point (wasm calling convention) of defined function `defined`.
     fn func_ptr(&self, defined: usize) -> *const u8;
     /// Memory 0's initial contents, when an image stands in for the data
