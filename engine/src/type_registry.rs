@@ -190,6 +190,85 @@ mod tests {
         assert!(k < CHUNKS && i < FIRST_CHUNK << k);
     }
 
+    /// The ids `reg` gives the types of module `wat`'s type section.
+    fn ids(reg: &TypeRegistry, wat: &str) -> Vec<u32> {
+        let wasm = wat::parse_str(format!("(module {wat})")).unwrap();
+        let info = crate::parse::parse(&wasm, &crate::Features::ALL, false).unwrap();
+        info.types.iter().map(|t| reg.intern(t)).collect()
+    }
+
+    /// The type sections `a` and `b`, of two modules, get the same ids
+    /// (`same`), or their last types get different ids.
+    fn check(a: &str, b: &str, same: bool) {
+        let reg = TypeRegistry::default();
+        let (ia, ib) = (ids(&reg, a), ids(&reg, b));
+        if same {
+            assert_eq!(ia, ib, "{a} / {b}");
+        } else {
+            assert_ne!(ia.last(), ib.last(), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn rec_groups_are_canonical_across_modules() {
+        let pair = "(rec (type (func)) (type (func (param i32))))";
+        let cycle = "(rec (type $a (func (param (ref $b)))) (type $b (func (param (ref $a)))))";
+        check(pair, pair, true);
+        check(cycle, cycle, true);
+        check(
+            "(type (func (param i32)))",
+            "(type (func (param i32)))",
+            true,
+        );
+        // Names do not matter, positions and structure do.
+        check(
+            "(rec (type $x (func (result (ref null $x)))))",
+            "(rec (type $y (func (result (ref null $y)))))",
+            true,
+        );
+        // A type naming an earlier group names it by identity: equal
+        // groups make equal types.
+        let outer = "(rec (type $a (func)) (type $b (func))) (type (func (param (ref $b))))";
+        check(outer, outer, true);
+        // Permuted, or another grouping, or other finality: other types.
+        check(pair, "(rec (type (func (param i32))) (type (func)))", false);
+        check(pair, "(type (func)) (type (func (param i32)))", false);
+        check("(type (sub (func)))", "(type (func))", false);
+        check(
+            "(rec (type $a (func)) (type $b (func))) (type (func (param (ref $a))))",
+            "(rec (type $a (func)) (type $b (func))) (type (func (param (ref $b))))",
+            false,
+        );
+        check(
+            cycle,
+            "(rec (type $a (func (param (ref $a)))) (type $b (func (param (ref $a)))))",
+            false,
+        );
+    }
+
+    #[test]
+    fn supertypes_are_walked_by_id() {
+        let reg = TypeRegistry::default();
+        let i = ids(
+            &reg,
+            "(type $a (sub (func))) (type $b (sub $a (func))) (type $c (sub $b (func))) \
+             (type $d (sub (func (param i32))))",
+        );
+        let (a, b, c, d) = (i[0], i[1], i[2], i[3]);
+        assert_eq!(i, [0, 1, 2, 3]);
+        for (sub, sup, is) in [
+            (c, a, true),
+            (c, b, true),
+            (b, a, true),
+            (a, a, true),
+            (a, b, false),
+            (d, a, false),
+            (a, d, false),
+        ] {
+            assert_eq!(reg.is_subtype(sub, sup), is, "{sub} <: {sup}");
+        }
+    }
+
     #[test]
     fn interning_is_idempotent_and_dense() {
         use crate::types::ValType;
