@@ -409,8 +409,8 @@ impl Store {
 
     /// Whether `v` is a value of type `t` (§7.1 "Values" typing, for the
     /// embedding interface): a function reference is of a concrete type
-    /// only if the function has exactly that type, null only of a
-    /// nullable type.
+    /// only if the function has that type or declares it a supertype
+    /// (directly or not), null only of a nullable type.
     pub fn value_has_type(&self, v: Value, t: ValType) -> bool {
         match (v, t) {
             (Value::Ref(r), ValType::Ref(rt)) => match r {

@@ -323,3 +323,57 @@ fn refused_modules_say_why() {
     assert!(!format!("{err:#}").is_empty());
     Module::new(&engine, "(module (func (param funcref)))").unwrap();
 }
+
+/// GC's declared supertypes in the API: a function of a subtype matches
+/// its supertypes (`Func::matches_ty`, `Val::matches_ty`, a table of the
+/// supertype takes it), not the reverse; `FuncType` tells finality and the
+/// supertype, and a recursive type prints without end.
+#[test]
+fn declared_supertypes_in_the_api() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (type $top (sub (func)))
+          (type $leaf (sub final $top (func)))
+          (rec (type $r (func (param (ref null $r)))))
+          (func (export "top") (type $top))
+          (func (export "leaf") (type $leaf))
+          (func (export "r") (type $r))
+          (table (export "tops") 2 (ref null $top))
+          (table (export "leaves") 2 (ref null $leaf)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let func = |store: &mut Store<()>, name| instance.get_func(store, name).unwrap();
+    let (top, leaf) = (func(&mut store, "top"), func(&mut store, "leaf"));
+    let (top_ty, leaf_ty) = (top.ty(&store), leaf.ty(&store));
+    assert!(!top_ty.is_final() && top_ty.supertype().is_none());
+    assert!(leaf_ty.is_final() && leaf_ty.supertype() == Some(top_ty.clone()));
+    // A final type of the same structure, alone in its group, is another
+    // type.
+    assert_ne!(top_ty, FuncType::new([], []));
+
+    let tops = instance.get_table(&mut store, "tops").unwrap();
+    let leaves = instance.get_table(&mut store, "leaves").unwrap();
+    for (f, ty, table, matches) in [
+        (leaf, &top_ty, tops, true),
+        (leaf, &leaf_ty, leaves, true),
+        (top, &top_ty, tops, true),
+        (top, &leaf_ty, leaves, false),
+    ] {
+        assert_eq!(f.matches_ty(&store, ty), matches, "{ty}");
+        let val = Val::FuncRef(Some(f));
+        let vt = typed(true, ty.clone());
+        assert_eq!(val.matches_ty(&store, &vt).unwrap(), matches, "{vt}");
+        assert_eq!(table.set(&mut store, 0, val).is_ok(), matches, "{vt}");
+    }
+
+    let r = func(&mut store, "r").ty(&store);
+    assert_eq!(r.params(), [typed(true, r.clone())]);
+    assert_eq!(
+        r.to_string(),
+        "[(ref null (func member 0 of a rec group of 1))] -> []"
+    );
+}
