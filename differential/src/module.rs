@@ -410,6 +410,15 @@ fn ref_type(r: wp::RefType, ids: &[TypeId]) -> Result<RefType, String> {
     })
 }
 
+/// Refuses a value type in a function body (a block type, a typed
+/// `select`) whose heap type the interpreter does not implement.
+fn body_type(t: wp::ValType) -> Result<(), String> {
+    match t {
+        wp::ValType::Ref(r) => heap_kind(r.heap_type()).map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// What `ref.null h` is a null of.
 fn heap_kind(h: wp::HeapType) -> Result<RefKind, String> {
     match h {
@@ -556,10 +565,13 @@ fn block_arity(types: &[FuncType], bt: wp::BlockType) -> Result<BlockArity, Stri
             params: 0,
             results: 0,
         },
-        wp::BlockType::Type(_) => BlockArity {
-            params: 0,
-            results: 1,
-        },
+        wp::BlockType::Type(t) => {
+            body_type(t)?;
+            BlockArity {
+                params: 0,
+                results: 1,
+            }
+        }
         wp::BlockType::FuncType(i) => {
             let t = types
                 .get(i as usize)
@@ -606,7 +618,7 @@ fn decode_func(
 /// The operator decoding, kept in its own namespace for the short names
 /// of lane shapes, widths and signs it uses.
 mod operators {
-    use super::{block_arity, heap_kind};
+    use super::{block_arity, body_type, heap_kind};
     use crate::instr::*;
     use crate::value::{FuncType, Value};
     use Half::{High, Low};
@@ -994,7 +1006,7 @@ mod operators {
             visit_select => Instr::Select,
             // The type only matters to validation.
             visit_typed_select(ty: wp::ValType) => {
-                let _ = ty;
+                body_type(ty)?;
                 Instr::Select
             },
             visit_local_get(local_index: u32) => Instr::LocalGet(local_index),

@@ -226,6 +226,23 @@ fn more_of_gc_than_function_types_is_refused() {
             "(module (func (drop (ref.i31 (i32.const 0)))))",
             ("GC operator `ref_i31`", "GC operator `ref_i31`"),
         ),
+        // In unreachable code too: whether a module compiles does not
+        // depend on what runs.
+        (
+            "(module (func unreachable (drop (ref.i31 (i32.const 0)))))",
+            ("GC operator `ref_i31`", "GC operator `ref_i31`"),
+        ),
+        (
+            "(module (func unreachable (drop (ref.null none))))",
+            (
+                "GC heap type `none` is not supported",
+                "unsupported heap type",
+            ),
+        ),
+        (
+            "(module (func unreachable (block (result eqref) unreachable) drop))",
+            ("GC heap type `eq` is not supported", "unsupported"),
+        ),
     ] {
         check_refused(wat, engine, interp);
     }
