@@ -237,3 +237,78 @@ impl SerialGroup {
         Ok(types)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(supertype: Option<SerialRef>, params: Vec<SerialVal>) -> SerialSubType {
+        SerialSubType {
+            is_final: false,
+            supertype,
+            params,
+            results: vec![],
+        }
+    }
+
+    /// `groups` build into a type section, or fail with an error
+    /// containing `expected`.
+    fn check(groups: Vec<Vec<SerialSubType>>, expected: Result<usize, &str>) {
+        let groups = groups
+            .into_iter()
+            .map(|types| SerialGroup { types })
+            .collect();
+        match (SerialGroup::build(groups), expected) {
+            (Ok(types), Ok(n)) => {
+                assert_eq!(types.len(), n);
+                // Written back out and read again: the same types.
+                let again = SerialGroup::build(SerialGroup::of_module(&types).unwrap()).unwrap();
+                assert_eq!(again, types);
+            }
+            (Err(e), Err(m)) => assert!(e.contains(m), "{e}"),
+            (got, want) => panic!("{got:?}, expected {want:?}"),
+        }
+    }
+
+    #[test]
+    fn groups_from_artifacts_are_checked() {
+        use SerialRef::{Module, Rec};
+        use SerialVal::{Concrete, Func, I32};
+        let recursive = || sub(None, vec![Concrete(true, Rec(1))]);
+        check(vec![vec![recursive(), recursive()]], Ok(2));
+        check(
+            vec![vec![sub(None, vec![])], vec![sub(Some(Module(0)), vec![])]],
+            Ok(2),
+        );
+        // A parameter may be a supertype of the supertype's.
+        check(
+            vec![vec![
+                sub(None, vec![Concrete(false, Rec(0))]),
+                sub(Some(Rec(0)), vec![Func(true)]),
+            ]],
+            Ok(2),
+        );
+        check(
+            vec![vec![recursive()]],
+            Err("names member 1 of a group of 1"),
+        );
+        check(
+            vec![vec![sub(Some(Rec(0)), vec![])]],
+            Err("not an earlier member"),
+        );
+        check(
+            vec![vec![sub(Some(Module(0)), vec![])]],
+            Err("names type 0"),
+        );
+        check(
+            vec![vec![sub(None, vec![]), sub(Some(Rec(0)), vec![I32])]],
+            Err("does not match its supertype"),
+        );
+        let mut final_super = sub(None, vec![]);
+        final_super.is_final = true;
+        check(
+            vec![vec![final_super, sub(Some(Rec(0)), vec![])]],
+            Err("does not match its supertype"),
+        );
+    }
+}
