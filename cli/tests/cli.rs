@@ -235,9 +235,17 @@ fn wast_feature_options() {
     );
     check(
         simd,
-        &["wast", "-W", "gc", "{}"],
+        &["wast", "-W", "threads", "{}"],
         false,
-        "unknown wasm feature `gc`",
+        "unknown wasm feature `threads`",
+    );
+    let rec = b"(module (rec (type (func)) (type (func))))";
+    check(rec, &["wast", "{}"], true, "1/1 directives");
+    check(
+        rec,
+        &["wast", "-W", "gc=n", "{}"],
+        false,
+        "requires `gc` proposal",
     );
     let tail = br#"(module (func $f (export "f") (param i32) (result i32)
   (if (result i32) (local.get 0) (then (return_call $f (i32.sub (local.get 0) (i32.const 1))))

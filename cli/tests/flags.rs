@@ -239,9 +239,9 @@ fn usage_errors_exit_2() {
     );
     check(
         m,
-        &["run", "-W", "simd,gc", "{}"],
+        &["run", "-W", "simd,threads", "{}"],
         2,
-        Says("unknown wasm feature `gc`"),
+        Says("unknown wasm feature `threads`"),
     );
     check(
         m,

@@ -209,7 +209,7 @@ impl Machine<'_> {
     /// yield the callee's fresh frame.
     fn enter(&mut self, f: FuncAddr) -> Result<Option<Frame>, Error> {
         match self.store.func(f)?.clone() {
-            FuncInst::Host { ty, func } => {
+            FuncInst::Host { ty, func, .. } => {
                 let base = self
                     .values
                     .len()
@@ -228,7 +228,9 @@ impl Machine<'_> {
                 self.values.extend(results);
                 Ok(None)
             }
-            FuncInst::Wasm { ty, module, code } => {
+            FuncInst::Wasm {
+                ty, module, code, ..
+            } => {
                 let nlocals = ty.params.len() + code.locals.len();
                 if self.depth >= self.store.config.max_call_depth
                     || self.locals_in_use + nlocals > self.store.config.max_locals
@@ -483,11 +485,10 @@ impl Machine<'_> {
     ) -> Result<FuncAddr, Error> {
         let inst = self.module(frame)?;
         let ta = addr(&inst.tableaddrs, table, "table")?;
-        let expected = inst
-            .types
+        let expected = *inst
+            .type_ids
             .get(type_idx as usize)
-            .ok_or_else(|| broken("type index"))?
-            .clone();
+            .ok_or_else(|| broken("type index"))?;
         let i = self.pop_index(self.table64(ta)?)?;
         let elem = &self.store.table(ta)?.elem;
         let r = *usize::try_from(i)
@@ -501,7 +502,8 @@ impl Machine<'_> {
                 return Err(broken("non-function ref in funcref table"));
             }
         };
-        if *self.store.func(f)?.ty() != expected {
+        // The function's type or a declared subtype of it (GC).
+        if !self.store.func(f)?.type_id().matches(expected) {
             return Err(Trap::IndirectCallTypeMismatch.into());
         }
         Ok(f)

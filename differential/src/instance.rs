@@ -24,9 +24,10 @@ fn link_err(msg: String) -> Error {
 
 impl Store {
     /// Check that `ext` matches the import `desc` (§4.5.2 "Import
-    /// Matching"): equal function types (final without GC), global
-    /// types matching as values (covariant if immutable), equal table
-    /// element types, and limits subtyping for tables and memories, where the
+    /// Matching"): a function of the expected type or a declared subtype,
+    /// a tag of an equal type, global types matching as values (covariant
+    /// if immutable), equal table element types, and limits subtyping for
+    /// tables and memories, where the
     /// provided limits' minimum is the instance's *current* size.
     fn check_import(
         &self,
@@ -36,20 +37,26 @@ impl Store {
     ) -> Result<(), String> {
         match (desc, ext) {
             (ImportDesc::Tag(t), ExternVal::Tag(a)) => {
-                let want = module.types.get(*t as usize).ok_or("bad type index")?;
-                let have = &self.tag(a).map_err(|e| e.to_string())?.ty;
+                // Equal types only: a tag's type is used both ways.
+                let want = *module.type_ids.get(*t as usize).ok_or("bad type index")?;
+                let have = self.tag(a).map_err(|e| e.to_string())?.id;
                 if have != want {
                     return Err(format!(
-                        "tag type mismatch: expected {want:?}, got {have:?}"
+                        "tag type mismatch: expected {:?}, got {:?}",
+                        want.func_type(),
+                        have.func_type()
                     ));
                 }
             }
             (ImportDesc::Func(t), ExternVal::Func(a)) => {
-                let want = module.types.get(*t as usize).ok_or("bad type index")?;
-                let have = self.func(a).map_err(|e| e.to_string())?.ty();
-                if have != want {
+                // The function's type or a declared subtype of it.
+                let want = *module.type_ids.get(*t as usize).ok_or("bad type index")?;
+                let have = self.func(a).map_err(|e| e.to_string())?.type_id();
+                if !have.matches(want) {
                     return Err(format!(
-                        "function type mismatch: expected {want:?}, got {have:?}"
+                        "function type mismatch: expected {:?}, got {:?}",
+                        want.func_type(),
+                        have.func_type()
                     ));
                 }
             }
@@ -171,6 +178,7 @@ impl Store {
         let modaddr = self.modules.len();
         let mut inst = ModuleInst {
             types: module.types.clone(),
+            type_ids: module.type_ids.clone(),
             ..ModuleInst::default()
         };
         for ext in imports {
@@ -184,12 +192,10 @@ impl Store {
         }
         // alloctag for every defined tag: a new identity each.
         for &t in &module.tags {
-            let ty = module
-                .types
-                .get(t as usize)
-                .cloned()
-                .ok_or_else(|| Error::Invalid("bad tag type index".into()))?;
-            self.tags.push(crate::store::TagInst { ty });
+            let bad = || Error::Invalid("bad tag type index".into());
+            let ty = module.types.get(t as usize).cloned().ok_or_else(bad)?;
+            let id = *module.type_ids.get(t as usize).ok_or_else(bad)?;
+            self.tags.push(crate::store::TagInst { ty, id });
             inst.tagaddrs.push(self.tags.len() - 1);
         }
 
@@ -197,24 +203,29 @@ impl Store {
         // first so that `ref.func` in initialisers can see them, like the
         // spec's auxiliary module instance.
         for f in &module.funcs {
+            let bad = || Error::Invalid("bad function type index".into());
             let ty = module
                 .types
                 .get(f.type_idx as usize)
                 .cloned()
-                .ok_or_else(|| Error::Invalid("bad function type index".into()))?;
+                .ok_or_else(bad)?;
+            let id = *module.type_ids.get(f.type_idx as usize).ok_or_else(bad)?;
             self.funcs.push(FuncInst::Wasm {
                 ty,
+                id,
                 module: modaddr,
                 code: Arc::clone(f),
             });
             inst.funcaddrs.push(self.funcs.len() - 1);
         }
 
-        // Global initialisers see only imported globals (Wasm 2.0), which
-        // are exactly those in `inst` before any defined global is added.
-        let mut global_vals = Vec::with_capacity(module.globals.len());
+        // A global's initialiser sees the imported globals and (GC, Wasm
+        // 3.0) the globals defined before it: each is allocated as soon as
+        // its value is known, so `inst` holds exactly those.
         for g in &module.globals {
-            global_vals.push(self.eval_const(&inst, &g.init)?);
+            let v = self.eval_const(&inst, &g.init)?;
+            let a = self.alloc_global(g.ty, v);
+            inst.globaladdrs.push(a);
         }
         let mut elem_vals: Vec<Vec<Ref>> = Vec::with_capacity(module.elems.len());
         for seg in &module.elems {
@@ -247,10 +258,6 @@ impl Store {
         for m in &module.memories {
             let a = self.alloc_mem(*m)?;
             inst.memaddrs.push(a);
-        }
-        for (g, v) in module.globals.iter().zip(global_vals) {
-            let a = self.alloc_global(g.ty, v);
-            inst.globaladdrs.push(a);
         }
         for (seg, refs) in module.elems.iter().zip(elem_vals) {
             self.elems.push(ElemInst {

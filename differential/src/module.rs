@@ -15,8 +15,8 @@ use wasmparser as wp;
 use crate::error::Error;
 use crate::instr::*;
 use crate::value::{
-    FuncType, GlobalType, HeapType, Limits, MemoryType, RefKind, RefType, TableType, TypeId,
-    ValType, Value,
+    FuncType, GlobalType, GroupRef, GroupValType, HeapType, Limits, MemoryType, RefKind, RefType,
+    SubTypeDef, TableType, TypeId, ValType, Value,
 };
 
 /// The feature set the interpreter implements: the engine's, read from
@@ -146,6 +146,9 @@ pub struct DataSegment {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Module {
     pub types: Vec<FuncType>,
+    /// The identity of each type (iso-recursive: by rec group and
+    /// position), by type index.
+    pub type_ids: Vec<TypeId>,
     pub imports: Vec<Import>,
     /// Shared with every instance's function instances.
     pub funcs: Vec<Arc<Func>>,
@@ -195,18 +198,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
         match payload.map_err(|e| e.to_string())? {
             wp::Payload::TypeSection(r) => {
                 for group in r {
-                    for sub in group.map_err(|e| e.to_string())?.into_types() {
-                        match &sub.composite_type.inner {
-                            wp::CompositeInnerType::Func(f) => {
-                                let ty = FuncType {
-                                    params: val_types(f.params(), &m.types)?,
-                                    results: val_types(f.results(), &m.types)?,
-                                };
-                                m.types.push(ty);
-                            }
-                            other => return Err(format!("unsupported type {other}")),
-                        }
-                    }
+                    let ids = rec_group(&group.map_err(|e| e.to_string())?, &m.type_ids)?;
+                    m.types.extend(ids.iter().map(|id| id.func_type()));
+                    m.type_ids.extend(ids);
                 }
             }
             wp::Payload::ImportSection(r) => {
@@ -214,9 +208,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                     let imp = imp.map_err(|e| e.to_string())?;
                     let desc = match imp.ty {
                         wp::TypeRef::Func(t) => ImportDesc::Func(t),
-                        wp::TypeRef::Table(t) => ImportDesc::Table(table_type(&t, &m.types)?),
+                        wp::TypeRef::Table(t) => ImportDesc::Table(table_type(&t, &m.type_ids)?),
                         wp::TypeRef::Memory(t) => ImportDesc::Memory(memory_type(&t)?),
-                        wp::TypeRef::Global(t) => ImportDesc::Global(global_type(&t, &m.types)?),
+                        wp::TypeRef::Global(t) => ImportDesc::Global(global_type(&t, &m.type_ids)?),
                         wp::TypeRef::Tag(t) => ImportDesc::Tag(t.func_type_idx),
                         other => return Err(format!("unsupported import {other:?}")),
                     };
@@ -239,7 +233,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                         wp::TableInit::RefNull => None,
                         wp::TableInit::Expr(e) => Some(const_expr(e)?),
                     });
-                    m.tables.push(table_type(&t.ty, &m.types)?);
+                    m.tables.push(table_type(&t.ty, &m.type_ids)?);
                 }
             }
             wp::Payload::MemorySection(r) => {
@@ -252,7 +246,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                 for g in r {
                     let g = g.map_err(|e| e.to_string())?;
                     m.globals.push(Global {
-                        ty: global_type(&g.ty, &m.types)?,
+                        ty: global_type(&g.ty, &m.type_ids)?,
                         init: const_expr(&g.init_expr)?,
                     });
                 }
@@ -283,7 +277,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
             wp::Payload::ElementSection(r) => {
                 for e in r {
                     m.elems
-                        .push(elem_segment(e.map_err(|e| e.to_string())?, &m.types)?);
+                        .push(elem_segment(e.map_err(|e| e.to_string())?, &m.type_ids)?);
                 }
             }
             wp::Payload::DataSection(r) => {
@@ -310,7 +304,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
                     .get(next_body)
                     .ok_or("more function bodies than declarations")?;
                 next_body += 1;
-                let func = decode_func(&m.types, type_idx, &body)?;
+                let func = decode_func(&m.types, &m.type_ids, type_idx, &body)?;
                 m.funcs.push(Arc::new(func));
             }
             _ => {}
@@ -322,24 +316,76 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Module, String> {
     Ok(m)
 }
 
-/// A value type; `types` are the module's types so far, which concrete
+/// The ids of the members of rec group `group`, read after the types
+/// `ids` (GC: members name each other by position, earlier types by id).
+/// GC struct and array types are refused.
+fn rec_group(group: &wp::RecGroup, ids: &[TypeId]) -> Result<Vec<TypeId>, String> {
+    let start = ids.len() as u32;
+    let n = group.types().len() as u32;
+    let resolve = |i: wp::UnpackedIndex| -> Result<GroupRef, String> {
+        match i {
+            wp::UnpackedIndex::Module(i) if i >= start && i - start < n => {
+                Ok(GroupRef::Rec(i - start))
+            }
+            wp::UnpackedIndex::Module(i) if i < start => Ok(GroupRef::Id(ids[i as usize])),
+            wp::UnpackedIndex::RecGroup(i) if i < n => Ok(GroupRef::Rec(i)),
+            other => Err(format!("type index {other:?} out of reach")),
+        }
+    };
+    let val = |t: &wp::ValType| -> Result<GroupValType, String> {
+        if let wp::ValType::Ref(r) = *t
+            && let wp::HeapType::Concrete(i) = r.heap_type()
+            && let GroupRef::Rec(index) = resolve(i)?
+        {
+            return Ok(GroupValType::Rec {
+                nullable: r.is_nullable(),
+                index,
+            });
+        }
+        Ok(GroupValType::Val(val_type(*t, ids)?))
+    };
+    let mut members = Vec::with_capacity(n as usize);
+    for sub in group.types() {
+        let f = match &sub.composite_type.inner {
+            wp::CompositeInnerType::Func(f) if !sub.composite_type.shared => f,
+            wp::CompositeInnerType::Struct(_) | wp::CompositeInnerType::Array(_) => {
+                return Err("unsupported: GC struct/array types".into());
+            }
+            other => return Err(format!("unsupported type {other}")),
+        };
+        if sub.composite_type.descriptor_idx.is_some() || sub.composite_type.describes_idx.is_some()
+        {
+            return Err("unsupported: custom-descriptors type descriptors".into());
+        }
+        let supertype = match sub.supertype_idxs.as_slice() {
+            [] => None,
+            [s] => Some(resolve(s.unpack())?),
+            _ => return Err("a type with more than one supertype".into()),
+        };
+        members.push(SubTypeDef {
+            is_final: sub.is_final,
+            supertype,
+            params: f.params().iter().map(val).collect::<Result<_, _>>()?,
+            results: f.results().iter().map(val).collect::<Result<_, _>>()?,
+        });
+    }
+    Ok(TypeId::of_group(members))
+}
+
+/// A value type; `ids` are the module's types so far, which concrete
 /// references name.
-fn val_type(t: wp::ValType, types: &[FuncType]) -> Result<ValType, String> {
+fn val_type(t: wp::ValType, ids: &[TypeId]) -> Result<ValType, String> {
     Ok(match t {
         wp::ValType::I32 => ValType::I32,
         wp::ValType::I64 => ValType::I64,
         wp::ValType::F32 => ValType::F32,
         wp::ValType::F64 => ValType::F64,
-        wp::ValType::Ref(r) => ValType::Ref(ref_type(r, types)?),
+        wp::ValType::Ref(r) => ValType::Ref(ref_type(r, ids)?),
         wp::ValType::V128 => ValType::V128,
     })
 }
 
-fn val_types(ts: &[wp::ValType], types: &[FuncType]) -> Result<Vec<ValType>, String> {
-    ts.iter().map(|t| val_type(*t, types)).collect()
-}
-
-fn ref_type(r: wp::RefType, types: &[FuncType]) -> Result<RefType, String> {
+fn ref_type(r: wp::RefType, ids: &[TypeId]) -> Result<RefType, String> {
     let heap = match r.heap_type() {
         wp::HeapType::FUNC => HeapType::Func,
         wp::HeapType::EXTERN => HeapType::Extern,
@@ -348,13 +394,13 @@ fn ref_type(r: wp::RefType, types: &[FuncType]) -> Result<RefType, String> {
             ty: wp::AbstractHeapType::Exn,
         } => HeapType::Exn,
         wp::HeapType::Concrete(i) => {
-            let ty = i
+            let id = i
                 .as_module_index()
-                .and_then(|i| types.get(i as usize))
-                // Without GC a type can name only earlier ones (validation
-                // refuses recursive types), so this is a backstop.
-                .ok_or_else(|| format!("unsupported reference type {r} (recursive type?)"))?;
-            HeapType::Concrete(TypeId::of(ty))
+                .and_then(|i| ids.get(i as usize))
+                // A member of the group being read is `rec_group`'s to
+                // resolve, so this is a backstop.
+                .ok_or_else(|| format!("unsupported reference type {r} (type out of reach)"))?;
+            HeapType::Concrete(*id)
         }
         _ => return Err(format!("unsupported reference type {r}")),
     };
@@ -362,6 +408,15 @@ fn ref_type(r: wp::RefType, types: &[FuncType]) -> Result<RefType, String> {
         nullable: r.is_nullable(),
         heap,
     })
+}
+
+/// Refuses a value type in a function body (a block type, a typed
+/// `select`) whose heap type the interpreter does not implement.
+fn body_type(t: wp::ValType) -> Result<(), String> {
+    match t {
+        wp::ValType::Ref(r) => heap_kind(r.heap_type()).map(drop),
+        _ => Ok(()),
+    }
 }
 
 /// What `ref.null h` is a null of.
@@ -377,7 +432,7 @@ fn heap_kind(h: wp::HeapType) -> Result<RefKind, String> {
     }
 }
 
-fn table_type(t: &wp::TableType, types: &[FuncType]) -> Result<TableType, String> {
+fn table_type(t: &wp::TableType, ids: &[TypeId]) -> Result<TableType, String> {
     if t.shared {
         return Err("unsupported shared table".into());
     }
@@ -386,7 +441,7 @@ fn table_type(t: &wp::TableType, types: &[FuncType]) -> Result<TableType, String
             min: t.initial,
             max: t.maximum,
         },
-        elem: ref_type(t.element_type, types)?,
+        elem: ref_type(t.element_type, ids)?,
         is64: t.table64,
     })
 }
@@ -410,10 +465,10 @@ fn memory_type(t: &wp::MemoryType) -> Result<MemoryType, String> {
     })
 }
 
-fn global_type(t: &wp::GlobalType, types: &[FuncType]) -> Result<GlobalType, String> {
+fn global_type(t: &wp::GlobalType, ids: &[TypeId]) -> Result<GlobalType, String> {
     Ok(GlobalType {
         mutable: t.mutable,
-        content: val_type(t.content_type, types)?,
+        content: val_type(t.content_type, ids)?,
     })
 }
 
@@ -466,7 +521,7 @@ fn const_expr(e: &wp::ConstExpr) -> Result<ConstExpr, String> {
     }
 }
 
-fn elem_segment(e: wp::Element, types: &[FuncType]) -> Result<ElemSegment, String> {
+fn elem_segment(e: wp::Element, ids: &[TypeId]) -> Result<ElemSegment, String> {
     let (ty, init) = match e.items {
         wp::ElementItems::Functions(r) => {
             let mut init = Vec::new();
@@ -487,7 +542,7 @@ fn elem_segment(e: wp::Element, types: &[FuncType]) -> Result<ElemSegment, Strin
             for x in r {
                 init.push(const_expr(&x.map_err(|e| e.to_string())?)?);
             }
-            (ref_type(ty, types)?, init)
+            (ref_type(ty, ids)?, init)
         }
     };
     let mode = match e.kind {
@@ -510,10 +565,13 @@ fn block_arity(types: &[FuncType], bt: wp::BlockType) -> Result<BlockArity, Stri
             params: 0,
             results: 0,
         },
-        wp::BlockType::Type(_) => BlockArity {
-            params: 0,
-            results: 1,
-        },
+        wp::BlockType::Type(t) => {
+            body_type(t)?;
+            BlockArity {
+                params: 0,
+                results: 1,
+            }
+        }
         wp::BlockType::FuncType(i) => {
             let t = types
                 .get(i as usize)
@@ -526,11 +584,16 @@ fn block_arity(types: &[FuncType], bt: wp::BlockType) -> Result<BlockArity, Stri
     })
 }
 
-fn decode_func(types: &[FuncType], type_idx: u32, body: &wp::FunctionBody) -> Result<Func, String> {
+fn decode_func(
+    types: &[FuncType],
+    ids: &[TypeId],
+    type_idx: u32,
+    body: &wp::FunctionBody,
+) -> Result<Func, String> {
     let mut locals = Vec::new();
     for l in body.get_locals_reader().map_err(|e| e.to_string())? {
         let (count, ty) = l.map_err(|e| e.to_string())?;
-        let ty = val_type(ty, types)?;
+        let ty = val_type(ty, ids)?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
     let mut decoder = operators::BodyDecoder {
@@ -555,7 +618,7 @@ fn decode_func(types: &[FuncType], type_idx: u32, body: &wp::FunctionBody) -> Re
 /// The operator decoding, kept in its own namespace for the short names
 /// of lane shapes, widths and signs it uses.
 mod operators {
-    use super::{block_arity, heap_kind};
+    use super::{block_arity, body_type, heap_kind};
     use crate::instr::*;
     use crate::value::{FuncType, Value};
     use Half::{High, Low};
@@ -943,7 +1006,7 @@ mod operators {
             visit_select => Instr::Select,
             // The type only matters to validation.
             visit_typed_select(ty: wp::ValType) => {
-                let _ = ty;
+                body_type(ty)?;
                 Instr::Select
             },
             visit_local_get(local_index: u32) => Instr::LocalGet(local_index),

@@ -29,6 +29,8 @@ pub type TagAddr = usize;
 #[derive(Clone, Debug)]
 pub struct TagInst {
     pub ty: FuncType,
+    /// The type's identity (tags match only equal types).
+    pub id: TypeId,
 }
 
 /// An exception instance: its tag and payload values.
@@ -60,11 +62,15 @@ pub enum ExternVal {
 pub enum FuncInst {
     Wasm {
         ty: FuncType,
+        /// The type's identity: its module's type id.
+        id: TypeId,
         module: ModuleAddr,
         code: Arc<Func>,
     },
     Host {
         ty: FuncType,
+        /// The type's identity: final, alone in its rec group.
+        id: TypeId,
         func: HostFunc,
     },
 }
@@ -73,6 +79,13 @@ impl FuncInst {
     pub fn ty(&self) -> &FuncType {
         match self {
             FuncInst::Wasm { ty, .. } | FuncInst::Host { ty, .. } => ty,
+        }
+    }
+
+    /// The identity of the function's type, for subtyping checks.
+    pub fn type_id(&self) -> TypeId {
+        match self {
+            FuncInst::Wasm { id, .. } | FuncInst::Host { id, .. } => *id,
         }
     }
 }
@@ -127,6 +140,8 @@ pub struct DataInst {
 #[derive(Clone, Debug, Default)]
 pub struct ModuleInst {
     pub types: Vec<FuncType>,
+    /// The identity of each type, by type index.
+    pub type_ids: Vec<TypeId>,
     pub funcaddrs: Vec<FuncAddr>,
     pub tableaddrs: Vec<TableAddr>,
     pub memaddrs: Vec<MemAddr>,
@@ -269,7 +284,8 @@ impl Store {
 
     /// allochostfunc.
     pub fn alloc_host_func(&mut self, ty: FuncType, func: HostFunc) -> FuncAddr {
-        self.funcs.push(FuncInst::Host { ty, func });
+        let id = TypeId::of(&ty);
+        self.funcs.push(FuncInst::Host { ty, id, func });
         self.funcs.len() - 1
     }
 
@@ -393,8 +409,8 @@ impl Store {
 
     /// Whether `v` is a value of type `t` (§7.1 "Values" typing, for the
     /// embedding interface): a function reference is of a concrete type
-    /// only if the function has exactly that type, null only of a
-    /// nullable type.
+    /// only if the function has that type or declares it a supertype
+    /// (directly or not), null only of a nullable type.
     pub fn value_has_type(&self, v: Value, t: ValType) -> bool {
         match (v, t) {
             (Value::Ref(r), ValType::Ref(rt)) => match r {
@@ -403,7 +419,7 @@ impl Store {
                 Ref::Exn(_) => rt.heap == HeapType::Exn,
                 Ref::Func(f) => match rt.heap {
                     HeapType::Func => true,
-                    HeapType::Concrete(id) => self.func(f).is_ok_and(|f| TypeId::of(f.ty()) == id),
+                    HeapType::Concrete(id) => self.func(f).is_ok_and(|f| f.type_id().matches(id)),
                     HeapType::Extern | HeapType::Exn => false,
                 },
             },

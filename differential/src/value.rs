@@ -81,11 +81,12 @@ pub enum HeapType {
 }
 
 impl HeapType {
-    /// Function types are final without GC: a concrete type is below
-    /// `func` and matches only itself.
+    /// Subtyping: a concrete type is below `func` and matches itself and
+    /// its declared supertypes ([`TypeId::matches`]).
     pub fn matches(self, other: HeapType) -> bool {
         match (self, other) {
             (HeapType::Func | HeapType::Concrete(_), HeapType::Func) => true,
+            (HeapType::Concrete(a), HeapType::Concrete(b)) => a.matches(b),
             (a, b) => a == b,
         }
     }
@@ -99,39 +100,137 @@ impl HeapType {
     }
 }
 
-/// A function type, hash-consed process-wide: since the references inside
-/// a type are ids already, equal structures get equal ids, and type
-/// equivalence across modules (§3.3, without recursive types) is id
+/// A defined function type's identity (GC's iso-recursive type equality,
+/// §3.3): what is hash-consed process-wide is a whole rec group, whose
+/// members name each other by position (`Rec`) and earlier types by their
+/// ids, so equal groups get equal ids and a member's id is its group's
+/// first id plus its position; type equality across modules is id
 /// equality. Types are never freed: the interpreter is a test oracle, and
 /// the types of its modules are few.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TypeId(u32);
 
-type TypeTable = (HashMap<FuncType, u32>, Vec<FuncType>);
+/// A type named from inside a rec group.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum GroupRef {
+    /// The member at this position.
+    Rec(u32),
+    /// A type of an earlier group.
+    Id(TypeId),
+}
+
+/// A value type as a rec group member holds it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum GroupValType {
+    Val(ValType),
+    /// `(ref null? $t)` of the member at `index`.
+    Rec {
+        nullable: bool,
+        index: u32,
+    },
+}
+
+/// A member of a rec group: a function type, its finality and declared
+/// supertype.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SubTypeDef {
+    pub is_final: bool,
+    pub supertype: Option<GroupRef>,
+    pub params: Vec<GroupValType>,
+    pub results: Vec<GroupValType>,
+}
+
+struct TypeInfo {
+    ty: FuncType,
+    supertype: Option<TypeId>,
+}
+
+#[derive(Default)]
+struct TypeTable {
+    groups: HashMap<Vec<SubTypeDef>, u32>,
+    types: Vec<TypeInfo>,
+}
 
 static TYPES: OnceLock<Mutex<TypeTable>> = OnceLock::new();
 
+fn table() -> std::sync::MutexGuard<'static, TypeTable> {
+    // A poisoned lock only means another thread panicked while holding
+    // it; the table itself is always consistent.
+    TYPES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
 impl TypeId {
-    /// The id of `ty`.
+    /// The id of `ty` as a type of its own: final, without supertype,
+    /// alone in its rec group (a host function's type, or a module's
+    /// `(type (func ...))`).
     pub fn of(ty: &FuncType) -> TypeId {
-        let table = TYPES.get_or_init(Default::default);
-        // A poisoned lock only means another thread panicked while
-        // holding it; the table itself is always consistent.
-        let mut table = table.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&id) = table.0.get(ty) {
-            return TypeId(id);
+        let val = |v: &ValType| GroupValType::Val(*v);
+        TypeId::of_group(vec![SubTypeDef {
+            is_final: true,
+            supertype: None,
+            params: ty.params.iter().map(val).collect(),
+            results: ty.results.iter().map(val).collect(),
+        }])[0]
+    }
+
+    /// The ids of the members of rec group `group`. The group is as
+    /// validation leaves it (`Rec` positions in range, a supertype before
+    /// its subtype).
+    pub fn of_group(group: Vec<SubTypeDef>) -> Vec<TypeId> {
+        let mut table = table();
+        let n = group.len() as u32;
+        if let Some(&first) = table.groups.get(&group) {
+            return (first..first + n).map(TypeId).collect();
         }
-        let id = table.1.len() as u32;
-        table.1.push(ty.clone());
-        table.0.insert(ty.clone(), id);
-        TypeId(id)
+        let first = table.types.len() as u32;
+        let resolve = |v: &GroupValType| match *v {
+            GroupValType::Val(v) => v,
+            GroupValType::Rec { nullable, index } => ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(TypeId(first + index)),
+            }),
+        };
+        for sub in &group {
+            table.types.push(TypeInfo {
+                ty: FuncType {
+                    params: sub.params.iter().map(resolve).collect(),
+                    results: sub.results.iter().map(resolve).collect(),
+                },
+                supertype: sub.supertype.map(|s| match s {
+                    GroupRef::Rec(i) => TypeId(first + i),
+                    GroupRef::Id(id) => id,
+                }),
+            });
+        }
+        table.groups.insert(group, first);
+        (first..first + n).map(TypeId).collect()
     }
 
     /// The type with this id.
     pub fn func_type(self) -> FuncType {
-        let table = TYPES.get_or_init(Default::default);
-        let table = table.lock().unwrap_or_else(|e| e.into_inner());
-        table.1[self.0 as usize].clone()
+        table().types[self.0 as usize].ty.clone()
+    }
+
+    /// Whether a function of this type may be used where one of type
+    /// `other` is expected: `other` is this type or one of its declared
+    /// supertypes (each a structural match, as validation checked; a
+    /// supertype always has a smaller id, so the walk ends).
+    pub fn matches(self, other: TypeId) -> bool {
+        if self == other {
+            return true;
+        }
+        let table = table();
+        let mut t = self;
+        while let Some(s) = table.types[t.0 as usize].supertype {
+            if s == other {
+                return true;
+            }
+            t = s;
+        }
+        false
     }
 }
 

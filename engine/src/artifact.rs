@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `.kiln.engine` | `EngineMetadata`: what decides whether the code may run under an engine |
 //! | `.kiln.module` | `ModuleSection`: the module's `ModuleInfo` (types aside) and the code layout, trap table, source-location map (the wasm offset of each trap site and call) and libcall slots |
-//! | `.kiln.types` | `TypesSection`: the type section |
+//! | `.kiln.types` | `TypesSection`: the type section, as its rec groups (members name each other by position in the group, earlier types by index; every other function type in the metadata is written as an index of this section) |
 //! | `.kiln.checksum` | `FORMAT_VERSION` (`u32`, little-endian), then the SHA-256 of the whole file with these 32 bytes read as zeros |
 //!
 //! Loading refuses a damaged file before it decodes anything: the
@@ -28,7 +28,7 @@ use crate::config::Features;
 use crate::engine::Engine;
 use crate::info::ModuleInfo;
 use crate::tunables::Tunables;
-use crate::types::FuncType;
+use crate::types::{SerialGroup, with_module_types};
 use anyhow::{Context, Result, anyhow, bail};
 use object::{Object as _, ObjectSection as _};
 use serde::{Deserialize, Serialize};
@@ -46,8 +46,10 @@ use std::ops::Range;
 /// initialisers; 9: the wasm offsets of trap sites and calls,
 /// `CodeImage::srclocs`; exception handling: tags, `exnref`, the
 /// exception handler table of the code, the `exceptions` feature and
-/// builtins).
-pub const FORMAT_VERSION: u32 = 9;
+/// builtins; 10: rec groups, finality and supertypes in the types section,
+/// function types elsewhere as indices of it, the `gc` feature, the
+/// `is_subtype` builtin).
+pub const FORMAT_VERSION: u32 = 10;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";
@@ -208,7 +210,8 @@ struct ModuleSection {
 #[derive(Serialize, Deserialize)]
 struct TypesSection {
     format_version: u32,
-    types: Vec<FuncType>,
+    /// The type section, as its rec groups.
+    groups: Vec<SerialGroup>,
 }
 
 /// What an artifact holds.
@@ -272,10 +275,13 @@ pub fn write(metadata: &EngineMetadata, info: &ModuleInfo, code: &CodeImage) -> 
     };
     let types = TypesSection {
         format_version: FORMAT_VERSION,
-        types: info.types.clone(),
+        groups: SerialGroup::of_module(&info.types).map_err(|e| anyhow!("{e}"))?,
     };
     add(ENGINE_SECTION, postcard::to_allocvec(metadata)?);
-    add(MODULE_SECTION, postcard::to_allocvec(&module)?);
+    // Function types in the module section are written as indices of
+    // the type section.
+    let module = with_module_types(&info.types, || postcard::to_allocvec(&module))?;
+    add(MODULE_SECTION, module);
     add(TYPES_SECTION, postcard::to_allocvec(&types)?);
     let mut checksum = vec![0; CHECKSUM_LEN];
     checksum[..4].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -354,17 +360,19 @@ pub fn read(engine: &EngineMetadata, bytes: &[u8]) -> Result<Artifact> {
         postcard::from_bytes(engine_data).context("damaged artifact: engine metadata")?;
     metadata.check(engine)?;
 
-    let module_data = section(MODULE_SECTION)?;
-    check_version(module_data, MODULE_SECTION)?;
-    let module: ModuleSection =
-        postcard::from_bytes(module_data).context("damaged artifact: module section")?;
     let types_data = section(TYPES_SECTION)?;
     check_version(types_data, TYPES_SECTION)?;
     let types: TypesSection =
         postcard::from_bytes(types_data).context("damaged artifact: types section")?;
+    let types = SerialGroup::build(types.groups)
+        .map_err(|e| anyhow!("damaged artifact: types section ({e})"))?;
+    let module_data = section(MODULE_SECTION)?;
+    check_version(module_data, MODULE_SECTION)?;
+    let module: ModuleSection = with_module_types(&types, || postcard::from_bytes(module_data))
+        .context("damaged artifact: module section")?;
     let text = section(".text")?;
     let info = ModuleInfo {
-        types: types.types,
+        types,
         ..module.info
     };
     let code = CodeImage {
@@ -785,7 +793,7 @@ mod tests {
         // Types and functions.
         check_crafted(|i, _| i.funcs[1] = 99, "function of type 99");
         check_crafted(
-            |i, _| i.types[0] = FuncType::new(vec![crate::ValType::I32; 1001], []),
+            |i, _| i.types[0] = crate::FuncType::new(vec![crate::ValType::I32; 1001], []),
             "too large",
         );
         check_crafted(|i, _| i.num_imported_funcs = 9, "9 imported functions of 5");

@@ -45,6 +45,16 @@ pub struct Features {
     /// Exception handling (Wasm 3.0): tags, `throw`, `throw_ref`,
     /// `try_table` and `exnref`.
     pub exceptions: bool,
+    /// The GC proposal (Wasm 3.0), of which Kiln implements the type
+    /// system of function types: rec groups, declared supertypes and
+    /// finality (iso-recursive type equality, subtyping in `call_indirect`,
+    /// `call_ref` and import matching), and `global.get` of any earlier
+    /// immutable global in constant expressions. With it on, wasmparser
+    /// validates all of GC; a module using more (struct and array types,
+    /// the heap types `any`, `eq`, `i31`, `struct`, `array`, `none`,
+    /// `nofunc`, `noextern`, GC operators) is refused by `Module::new`
+    /// with an error naming what it uses. wasmtime's `Config::wasm_gc`.
+    pub gc: bool,
 }
 
 /// One flag of [`Features`], as [`Features::NAMES`] lists it.
@@ -68,17 +78,20 @@ impl Features {
         wide_arithmetic: false,
         function_references: false,
         exceptions: false,
+        gc: false,
     };
 
     /// Everything Kiln implements: all of Wasm 2.0 (fixed-width SIMD
     /// included); of Wasm 3.0 tail calls, multi-memory, memory64 (64-bit
-    /// memories and tables), extended constant expressions and typed
-    /// function references; the custom-page-sizes and wide-arithmetic
-    /// proposals. The default.
+    /// memories and tables), extended constant expressions, typed
+    /// function references, exception handling and of GC the type system
+    /// of function types ([`Features::gc`]); the custom-page-sizes and
+    /// wide-arithmetic proposals. The default.
     pub const ALL: Features = Features {
         tail_call: true,
         function_references: true,
         exceptions: true,
+        gc: true,
         multi_memory: true,
         memory64: true,
         extended_const: true,
@@ -97,7 +110,7 @@ impl Features {
 
     /// Each flag by its proposal's name (as the spec repository and
     /// wasmtime's `-W` options spell it), with its field.
-    pub const NAMES: [(&'static str, FeatureFlag); 15] = [
+    pub const NAMES: [(&'static str, FeatureFlag); 16] = [
         ("mutable-global", |f| &mut f.mutable_global),
         ("sign-extension", |f| &mut f.sign_extension),
         ("saturating-float-to-int", |f| {
@@ -115,6 +128,7 @@ impl Features {
         ("wide-arithmetic", |f| &mut f.wide_arithmetic),
         ("function-references", |f| &mut f.function_references),
         ("exceptions", |f| &mut f.exceptions),
+        ("gc", |f| &mut f.gc),
     ];
 
     /// A named level: `"2.0"` ([`Features::WASM2`]), `"3.0"`
@@ -192,6 +206,7 @@ impl Features {
         // come with exception handling: toolchains still emit them.
         w.set(W::EXCEPTIONS, self.exceptions);
         w.set(W::LEGACY_EXCEPTIONS, self.exceptions);
+        w.set(W::GC, self.gc);
         w
     }
 }
@@ -439,6 +454,13 @@ impl Config {
         self.features.exceptions = enable;
         self
     }
+
+    /// The GC proposal (Wasm 3.0), on by default: as far as Kiln
+    /// implements it, the type system of function types ([`Features::gc`]).
+    pub fn wasm_gc(&mut self, enable: bool) -> &mut Self {
+        self.features.gc = enable;
+        self
+    }
 }
 
 #[cfg(test)]
@@ -472,6 +494,7 @@ mod tests {
         check("custom-page-sizes", W::CUSTOM_PAGE_SIZES);
         check("wide-arithmetic", W::WIDE_ARITHMETIC);
         check("function-references", W::FUNCTION_REFERENCES);
+        check("gc", W::GC);
     }
 
     /// An engine takes every feature Kiln implements, and refuses any
@@ -496,7 +519,7 @@ mod tests {
 
     #[test]
     fn names_levels_and_differences() {
-        assert_eq!(Features::NAMES.len(), 15);
+        assert_eq!(Features::NAMES.len(), 16);
         let mut f = Features::WASM2;
         assert!(
             f.set("no-such-feature", true)

@@ -138,6 +138,12 @@ impl Engine {
         self.inner.types.ty(id).clone()
     }
 
+    /// Whether interned type `sub` is interned type `sup` or a declared
+    /// subtype of it (lock-free).
+    pub(crate) fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        self.inner.types.is_subtype(sub, sup)
+    }
+
     /// The trampolines of interned type `id`, compiled on first use.
     pub(crate) fn trampolines(&self, id: u32) -> Result<Arc<Trampolines>> {
         self.inner.types.trampolines(self.isa(), id)

@@ -250,8 +250,8 @@ impl Func {
     }
 
     /// Whether this function can be used where one of type `ty` is
-    /// expected (`FuncType::matches`: its type is `ty`, since function
-    /// types are final without GC). A reference to it is then a value of
+    /// expected (`FuncType::matches`: its type is `ty` or declares `ty` a
+    /// supertype, directly or not). A reference to it is then a value of
     /// `(ref $ty)`.
     ///
     /// # Panics

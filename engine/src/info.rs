@@ -375,7 +375,7 @@ impl ModuleInfo {
             let imported = i < self.num_imported_globals as usize;
             match (&global.init, imported) {
                 (None, true) => {}
-                (Some(init), false) => self.check_const(init, &global.ty.content)?,
+                (Some(init), false) => self.check_const_reading(init, &global.ty.content, i)?,
                 _ => return Err(format!("global {i}: initialiser does not match import")),
             }
         }
@@ -458,12 +458,15 @@ impl ModuleInfo {
         Ok(())
     }
 
-    /// `global.get g` in a constant expression: as without the GC
-    /// proposal, it reads an immutable imported global.
-    fn const_global(&self, g: u32) -> Result<ValType, String> {
+    /// `global.get g` in a constant expression that may read the first
+    /// `readable` globals: an immutable one among them (GC lets a global's
+    /// initialiser read any earlier immutable global, defined ones
+    /// included; instantiation initialises defined globals in order, before
+    /// tables and segments).
+    fn const_global(&self, g: u32, readable: usize) -> Result<ValType, String> {
         match self.globals.get(g as usize) {
             Some(global)
-                if g < self.num_imported_globals && global.ty.mutability == Mutability::Const =>
+                if (g as usize) < readable && global.ty.mutability == Mutability::Const =>
             {
                 Ok(global.ty.content.clone())
             }
@@ -473,7 +476,7 @@ impl ModuleInfo {
 
     /// The type of a constant expression, checking its indices and, for an
     /// extended one, its operand stack.
-    fn const_type(&self, expr: &ConstExpr) -> Result<ValType, String> {
+    fn const_type(&self, expr: &ConstExpr, readable: usize) -> Result<ValType, String> {
         Ok(match *expr {
             ConstExpr::I32(_) => ValType::I32,
             ConstExpr::I64(_) => ValType::I64,
@@ -485,14 +488,14 @@ impl ModuleInfo {
                 self.check_entity(EntityIndex::Func(f))?;
                 ValType::Ref(self.ref_func_type(f))
             }
-            ConstExpr::GlobalGet(g) => self.const_global(g)?,
+            ConstExpr::GlobalGet(g) => self.const_global(g, readable)?,
             ConstExpr::Extended(ref ops) => {
                 let mut stack = Vec::new();
                 for &op in ops {
                     let ty = match op {
                         ConstOp::I32Const(_) => ValType::I32,
                         ConstOp::I64Const(_) => ValType::I64,
-                        ConstOp::GlobalGet(g) => self.const_global(g)?,
+                        ConstOp::GlobalGet(g) => self.const_global(g, readable)?,
                         _ => {
                             let ty = op.binary().expect("the other ops are binary");
                             for _ in 0..2 {
@@ -515,9 +518,21 @@ impl ModuleInfo {
         })
     }
 
-    /// `expr` has type `ty` or a subtype of it.
+    /// `expr` has type `ty` or a subtype of it (outside a global's
+    /// initialiser: every global is initialised before it is evaluated).
     fn check_const(&self, expr: &ConstExpr, ty: &ValType) -> Result<(), String> {
-        let actual = self.const_type(expr)?;
+        self.check_const_reading(expr, ty, self.globals.len())
+    }
+
+    /// `expr` has type `ty` or a subtype of it, reading only the first
+    /// `readable` globals.
+    fn check_const_reading(
+        &self,
+        expr: &ConstExpr,
+        ty: &ValType,
+        readable: usize,
+    ) -> Result<(), String> {
+        let actual = self.const_type(expr, readable)?;
         if !actual.matches(ty) {
             return Err(format!(
                 "constant {expr:?} of type {actual} where {ty} is needed"

@@ -50,12 +50,14 @@ fn typecheck_imports(
         let s = &*s;
         s.check(ext)?;
         // Functions, the common import, check by interned type id (one
-        // engine, so equal ids are equal types); a mismatch falls through
-        // to the general check, which explains it.
+        // engine, so equal ids are equal types), then by the chain of
+        // declared supertypes; a mismatch falls through to the general
+        // check, which explains it.
         if let (EntityIndex::Func(i), Extern::Func(f)) = (import.index, ext) {
             // SAFETY: `funcref` is a live funcref of this store.
             let r = unsafe { *s.get(*f).funcref };
-            if r.type_id == m.type_ids[info.funcs[i as usize] as usize] {
+            let expected = m.type_ids[info.funcs[i as usize] as usize];
+            if r.type_id == expected || m.engine.is_subtype(r.type_id, expected) {
                 resolved.push(Import::Func(r));
                 continue;
             }
@@ -104,8 +106,8 @@ fn typecheck_imports(
                 Import::Memory(mem.index)
             }
             (Extern::Tag(t), ExternType::Tag(e), ExternType::Tag(a)) => {
-                // Tag types match exactly (they are function types, final
-                // without GC).
+                // Tag types match only equal ones (a tag's type is used
+                // both ways: to throw and to catch), iso-recursively.
                 if e != a {
                     return Err(mismatch("tag", format!("expected {e:?}, found {a:?}")));
                 }

@@ -195,7 +195,7 @@ impl<T: 'static> Linker<T> {
                     })?;
                 if let (Definition::Host(host), EntityIndex::Func(f)) = (def, import.index) {
                     let expected = m.type_ids[info.funcs[f as usize] as usize];
-                    if host.type_id() != expected {
+                    if !self.engine.is_subtype(host.type_id(), expected) {
                         bail!(
                             "incompatible import type for `{module}::{name}`: function expected {}, found {}",
                             self.engine.lookup_type(expected),

@@ -54,6 +54,9 @@ impl ModuleRuntime for ModuleInner {
     fn defined_func_refs(&self) -> &[FuncRefTemplate] {
         &self.func_refs
     }
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        self.engine.is_subtype(sub, sup)
+    }
     fn memory_image(&self) -> Option<&MemoryImage> {
         self.memory_image.as_ref()
     }

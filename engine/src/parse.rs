@@ -8,7 +8,7 @@
 use crate::config::Features;
 use crate::info::*;
 use crate::types::{
-    FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, func_type_from,
+    FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, rec_group_from,
     ref_type_from, val_type_from,
 };
 use anyhow::{Context, Result, bail};
@@ -49,9 +49,9 @@ pub fn parse(wasm: &[u8], features: &Features, parallel: bool) -> Result<ModuleI
 fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
     match payload {
         Payload::TypeSection(s) => {
-            for ty in s.into_iter_err_on_gc_types() {
-                let ty = func_type_from(&ty?, &info.types)?;
-                info.types.push(ty);
+            for group in s {
+                let types = rec_group_from(&group?, &info.types)?;
+                info.types.extend(types);
             }
         }
         Payload::ImportSection(s) => {

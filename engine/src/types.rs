@@ -5,9 +5,14 @@
 //! nothing it does not. Conversion from wasmparser's types lives here too, so
 //! an unsupported type is rejected in exactly one place.
 
+mod rec;
+mod serial;
+
+pub(crate) use rec::{GroupValType, RecGroup, SubType, TypeRef};
 use serde::{Deserialize, Serialize};
+pub(crate) use serial::{SerialGroup, with_module_types};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What a reference points to (the heap types of typed function
 /// references, without GC's).
@@ -24,16 +29,15 @@ pub enum HeapType {
 }
 
 impl HeapType {
-    /// Whether every reference to `self` is one to `other` (subtyping).
-    /// Function types are final without GC, so a concrete type matches
-    /// only an equal one (types are compared structurally: Kiln refuses
-    /// recursive types, so structure is identity).
+    /// Whether every reference to `self` is one to `other` (subtyping):
+    /// a concrete type matches itself and its declared supertypes
+    /// ([`FuncType::matches`]).
     pub fn matches(&self, other: &HeapType) -> bool {
         match (self, other) {
             (HeapType::Func | HeapType::ConcreteFunc(_), HeapType::Func) => true,
             (HeapType::Extern, HeapType::Extern) => true,
             (HeapType::Exn, HeapType::Exn) => true,
-            (HeapType::ConcreteFunc(a), HeapType::ConcreteFunc(b)) => a == b,
+            (HeapType::ConcreteFunc(a), HeapType::ConcreteFunc(b)) => a.matches(b),
             _ => false,
         }
     }
@@ -118,6 +122,14 @@ impl fmt::Display for HeapType {
             HeapType::Func => f.write_str("func"),
             HeapType::Extern => f.write_str("extern"),
             HeapType::Exn => f.write_str("exn"),
+            // A member of a recursive group would be written out without
+            // end: it is named by its position instead.
+            HeapType::ConcreteFunc(t) if t.group().is_recursive() => write!(
+                f,
+                "(func member {} of a rec group of {})",
+                t.index_in_group(),
+                t.group().len()
+            ),
             HeapType::ConcreteFunc(t) => write!(f, "(func {t})"),
         }
     }
@@ -148,12 +160,66 @@ impl fmt::Display for ValType {
     }
 }
 
-/// The type of a function: parameters and results. Shared, so cloning one
-/// (every `Func::ty`, every store function entry) allocates nothing.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct FuncType {
-    params: Arc<[ValType]>,
-    results: Arc<[ValType]>,
+/// The type of a function: parameters and results, and its place in the
+/// type hierarchy (GC's rec groups and declared supertypes). Shared, so
+/// cloning one (every `Func::ty`, every store function entry) allocates
+/// nothing.
+///
+/// Types are equal when their rec groups are and they sit at the same
+/// position in them (iso-recursive equality, see `rec.rs`); groups are
+/// canonical process-wide, so `==` is two pointer compares. A type made
+/// with [`FuncType::new`] is final, has no supertype and is alone in its
+/// group: it equals a module's `(type (func ...))` of the same structure.
+#[derive(Clone)]
+pub struct FuncType(Arc<FuncTypeInner>);
+
+struct FuncTypeInner {
+    group: Arc<RecGroup>,
+    index: u32,
+    /// Parameters and results with references to members of the group as
+    /// their types, made on first use: a recursive type cannot be written
+    /// out eagerly.
+    unrolled: OnceLock<Unrolled>,
+}
+
+/// Parameters and results, written out.
+type Unrolled = (Box<[ValType]>, Box<[ValType]>);
+
+impl PartialEq for FuncType {
+    fn eq(&self, other: &FuncType) -> bool {
+        Arc::ptr_eq(&self.0.group, &other.0.group) && self.0.index == other.0.index
+    }
+}
+
+impl Eq for FuncType {}
+
+impl std::hash::Hash for FuncType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Canonical groups: the address is the identity.
+        (Arc::as_ptr(&self.0.group) as usize).hash(state);
+        self.0.index.hash(state);
+    }
+}
+
+impl fmt::Debug for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FuncType({self}")?;
+        if self.0.group.len() > 1 {
+            write!(
+                f,
+                ", member {} of a rec group of {}",
+                self.0.index,
+                self.0.group.len()
+            )?;
+        }
+        if !self.is_final() {
+            f.write_str(", not final")?;
+        }
+        if let Some(s) = self.supertype() {
+            write!(f, ", subtype of {s}")?;
+        }
+        f.write_str(")")
+    }
 }
 
 impl FuncType {
@@ -161,25 +227,87 @@ impl FuncType {
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> FuncType {
-        FuncType {
-            params: params.into_iter().collect(),
-            results: results.into_iter().collect(),
-        }
+        let params: Box<[ValType]> = params.into_iter().collect();
+        let results: Box<[ValType]> = results.into_iter().collect();
+        FuncType(Arc::new(FuncTypeInner {
+            group: RecGroup::single(&params, &results),
+            index: 0,
+            unrolled: OnceLock::from((params, results)),
+        }))
+    }
+
+    /// Member `index` of canonical group `group`.
+    pub(crate) fn member(group: &Arc<RecGroup>, index: u32) -> FuncType {
+        debug_assert!(index < group.len());
+        FuncType(Arc::new(FuncTypeInner {
+            group: group.clone(),
+            index,
+            unrolled: OnceLock::new(),
+        }))
+    }
+
+    pub(crate) fn group(&self) -> &Arc<RecGroup> {
+        &self.0.group
+    }
+
+    /// This type's position in its rec group.
+    pub(crate) fn index_in_group(&self) -> u32 {
+        self.0.index
+    }
+
+    fn sub(&self) -> &SubType {
+        self.0.group.member(self.0.index)
+    }
+
+    fn unrolled(&self) -> &Unrolled {
+        self.0.unrolled.get_or_init(|| {
+            let group = &self.0.group;
+            let sub = self.sub();
+            let unroll =
+                |vs: &[GroupValType]| vs.iter().map(|v| RecGroup::unroll(group, v)).collect();
+            (unroll(&sub.params), unroll(&sub.results))
+        })
     }
 
     pub fn params(&self) -> &[ValType] {
-        &self.params
+        &self.unrolled().0
     }
 
     pub fn results(&self) -> &[ValType] {
-        &self.results
+        &self.unrolled().1
+    }
+
+    /// Whether no type may declare this one its supertype (every type
+    /// declared without `sub`, and every type `FuncType::new` makes).
+    pub fn is_final(&self) -> bool {
+        self.sub().is_final
+    }
+
+    /// The declared supertype, if any.
+    pub fn supertype(&self) -> Option<FuncType> {
+        match self.sub().supertype.as_ref()? {
+            TypeRef::Outer(t) => Some(t.clone()),
+            &TypeRef::Rec(i) => Some(FuncType::member(&self.0.group, i)),
+        }
     }
 
     /// Whether a function of type `self` can be used where one of type
-    /// `other` is expected: without GC, function types are final, so
-    /// only an equal type matches.
+    /// `other` is expected: `other` is `self` or one of its declared
+    /// supertypes (validation checked that each declared supertype is
+    /// matched structurally). The chain is finite: a supertype is always
+    /// declared before its subtype.
     pub fn matches(&self, other: &FuncType) -> bool {
-        self == other
+        if self == other {
+            return true;
+        }
+        let mut t = self.supertype();
+        while let Some(s) = t {
+            if s == *other {
+                return true;
+            }
+            t = s.supertype();
+        }
+        false
     }
 
     /// Whether a caller holding `params` and expecting `results` can call
@@ -187,13 +315,17 @@ impl FuncType {
     /// the parameters and the results subtypes of what it expects (how a
     /// typed view of a function is checked).
     pub fn accepts(&self, params: &[ValType], results: &[ValType]) -> bool {
-        self.params.len() == params.len()
-            && self.results.len() == results.len()
+        self.params().len() == params.len()
+            && self.results().len() == results.len()
             && params
                 .iter()
-                .zip(self.params.iter())
+                .zip(self.params().iter())
                 .all(|(a, p)| a.matches(p))
-            && self.results.iter().zip(results).all(|(r, e)| r.matches(e))
+            && self
+                .results()
+                .iter()
+                .zip(results)
+                .all(|(r, e)| r.matches(e))
     }
 }
 
@@ -209,9 +341,9 @@ impl fmt::Display for FuncType {
             }
             f.write_str("]")
         };
-        list(f, &self.params)?;
+        list(f, self.params())?;
         f.write_str(" -> ")?;
-        list(f, &self.results)
+        list(f, self.results())
     }
 }
 
@@ -431,38 +563,75 @@ impl fmt::Display for ExternType {
 
 // ---- conversion from wasmparser: the one place unsupported types are refused ----
 
-/// Kiln's type of a wasmparser reference type. A concrete type index is
-/// resolved in `types`, the module's types before the one being read:
-/// without GC a type may name only earlier types (validation refuses a
-/// type that names itself or a later one), so every structure is finite.
-/// Should a recursive type get here, it is refused, not followed.
-pub(crate) fn ref_type_from(t: wasmparser::RefType, types: &[FuncType]) -> anyhow::Result<RefType> {
-    use wasmparser::{AbstractHeapType as A, HeapType as H};
-    let heap = match t.heap_type() {
-        H::Abstract {
-            shared: false,
-            ty: A::Func,
-        } => HeapType::Func,
-        H::Abstract {
-            shared: false,
-            ty: A::Extern,
-        } => HeapType::Extern,
-        H::Abstract {
-            shared: false,
-            ty: A::Exn,
-        } => HeapType::Exn,
-        H::Concrete(index) => {
-            let Some(index) = index.as_module_index() else {
-                anyhow::bail!("unsupported reference type {t:?} (GC is not supported)")
+/// Kiln's heap type of a wasmparser abstract heap type: `func`, `extern`
+/// and `exn`; GC's others (and shared ones) are refused by name.
+fn abstract_heap_type(shared: bool, ty: wasmparser::AbstractHeapType) -> anyhow::Result<HeapType> {
+    use wasmparser::AbstractHeapType as A;
+    Ok(match (shared, ty) {
+        (false, A::Func) => HeapType::Func,
+        (false, A::Extern) => HeapType::Extern,
+        (false, A::Exn) => HeapType::Exn,
+        (true, _) => anyhow::bail!(
+            "shared reference types (shared-everything-threads proposal) are not supported"
+        ),
+        (false, ty) => {
+            let name = match ty {
+                A::Any => "any",
+                A::None => "none",
+                A::NoExtern => "noextern",
+                A::NoFunc => "nofunc",
+                A::Eq => "eq",
+                A::Struct => "struct",
+                A::Array => "array",
+                A::I31 => "i31",
+                A::NoExn => "noexn",
+                A::Cont => "cont",
+                A::NoCont => "nocont",
+                A::Func | A::Extern | A::Exn => unreachable!("matched above"),
             };
-            match types.get(index as usize) {
-                Some(ty) => HeapType::ConcreteFunc(ty.clone()),
-                None => anyhow::bail!(
-                    "unsupported: recursive type (type {index} is used by its own definition)"
-                ),
-            }
+            anyhow::bail!("GC heap type `{name}` is not supported")
         }
-        _ => anyhow::bail!("unsupported reference type {t:?} (GC is not supported)"),
+    })
+}
+
+/// Refuses a value type of a function body (a local, a block type, a typed
+/// `select`, `ref.null`'s) that names a heap type Kiln does not support;
+/// concrete types were checked with the type section.
+pub(crate) fn check_body_type(t: wasmparser::ValType) -> anyhow::Result<()> {
+    match t {
+        wasmparser::ValType::Ref(r) => check_heap_type(r.heap_type()),
+        _ => Ok(()),
+    }
+}
+
+/// Like [`check_body_type`], for a heap type.
+pub(crate) fn check_heap_type(h: wasmparser::HeapType) -> anyhow::Result<()> {
+    match h {
+        wasmparser::HeapType::Abstract { shared, ty } => abstract_heap_type(shared, ty).map(drop),
+        wasmparser::HeapType::Concrete(_) => Ok(()),
+        wasmparser::HeapType::Exact(_) => {
+            anyhow::bail!("exact reference types (custom-descriptors proposal) are not supported")
+        }
+    }
+}
+
+/// Kiln's type of a wasmparser reference type. A concrete type index is
+/// resolved in `types`, the module's types so far (a reference to a
+/// member of the rec group being read is `rec_group_from`'s to resolve).
+pub(crate) fn ref_type_from(t: wasmparser::RefType, types: &[FuncType]) -> anyhow::Result<RefType> {
+    use wasmparser::HeapType as H;
+    let heap = match t.heap_type() {
+        H::Abstract { shared, ty } => abstract_heap_type(shared, ty)?,
+        H::Concrete(index) => {
+            let ty = index.as_module_index().and_then(|i| types.get(i as usize));
+            let Some(ty) = ty else {
+                anyhow::bail!("unsupported reference type {t:?} (type index out of reach)")
+            };
+            HeapType::ConcreteFunc(ty.clone())
+        }
+        H::Exact(_) => {
+            anyhow::bail!("exact reference types (custom-descriptors proposal) are not supported")
+        }
     };
     Ok(RefType::new(t.is_nullable(), heap))
 }
@@ -478,19 +647,74 @@ pub(crate) fn val_type_from(t: wasmparser::ValType, types: &[FuncType]) -> anyho
     })
 }
 
-pub(crate) fn func_type_from(
-    t: &wasmparser::FuncType,
+/// The types of rec group `group`, read after `types` (the module's types
+/// so far): each a member of the group's canonical form, in which a
+/// reference to a member is by position in the group and one to an
+/// earlier type by that type. GC struct and array types are refused.
+pub(crate) fn rec_group_from(
+    group: &wasmparser::RecGroup,
     types: &[FuncType],
-) -> anyhow::Result<FuncType> {
-    let params = t
-        .params()
-        .iter()
-        .map(|&p| val_type_from(p, types))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let results = t
-        .results()
-        .iter()
-        .map(|&p| val_type_from(p, types))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(FuncType::new(params, results))
+) -> anyhow::Result<Vec<FuncType>> {
+    use wasmparser::UnpackedIndex as U;
+    let start = types.len() as u32;
+    let n = group.types().len() as u32;
+    // A type index: a member of this group, or an earlier type.
+    let resolve = |index: U| -> anyhow::Result<TypeRef> {
+        match index {
+            U::Module(i) if i >= start && i - start < n => Ok(TypeRef::Rec(i - start)),
+            U::Module(i) if i < start => Ok(TypeRef::Outer(types[i as usize].clone())),
+            U::RecGroup(i) if i < n => Ok(TypeRef::Rec(i)),
+            other => anyhow::bail!("type index {other:?} out of reach"),
+        }
+    };
+    let val = |t: &wasmparser::ValType| -> anyhow::Result<GroupValType> {
+        if let wasmparser::ValType::Ref(r) = *t
+            && let wasmparser::HeapType::Concrete(index) = r.heap_type()
+        {
+            return Ok(match resolve(index)? {
+                TypeRef::Rec(index) => GroupValType::Rec {
+                    nullable: r.is_nullable(),
+                    index,
+                },
+                TypeRef::Outer(ty) => GroupValType::Val(ValType::Ref(RefType::new(
+                    r.is_nullable(),
+                    HeapType::ConcreteFunc(ty),
+                ))),
+            });
+        }
+        Ok(GroupValType::Val(val_type_from(*t, types)?))
+    };
+    let mut members = Vec::with_capacity(n as usize);
+    for sub in group.types() {
+        let c = &sub.composite_type;
+        if c.shared {
+            anyhow::bail!("shared types (shared-everything-threads proposal) are not supported");
+        }
+        if c.descriptor_idx.is_some() || c.describes_idx.is_some() {
+            anyhow::bail!("type descriptors (custom-descriptors proposal) are not supported");
+        }
+        let f = match &c.inner {
+            wasmparser::CompositeInnerType::Func(f) => f,
+            wasmparser::CompositeInnerType::Struct(_)
+            | wasmparser::CompositeInnerType::Array(_) => {
+                anyhow::bail!("GC struct/array types are not supported")
+            }
+            wasmparser::CompositeInnerType::Cont(_) => {
+                anyhow::bail!("continuation types (stack-switching proposal) are not supported")
+            }
+        };
+        let supertype = match sub.supertype_idxs.as_slice() {
+            [] => None,
+            [s] => Some(resolve(s.unpack())?),
+            _ => anyhow::bail!("a type with more than one supertype"),
+        };
+        members.push(SubType {
+            is_final: sub.is_final,
+            supertype,
+            params: f.params().iter().map(val).collect::<anyhow::Result<_>>()?,
+            results: f.results().iter().map(val).collect::<anyhow::Result<_>>()?,
+        });
+    }
+    let group = RecGroup::intern(members).map_err(|e| anyhow::anyhow!("invalid rec group: {e}"))?;
+    Ok((0..n).map(|i| FuncType::member(&group, i)).collect())
 }

@@ -55,7 +55,8 @@ impl Val {
 
     /// Whether this value, of `store`, is one of type `ty`: a function
     /// reference matches a concrete function type only if the function
-    /// has exactly that type, and null only a nullable type.
+    /// has that type or declares it a supertype (directly or not), and
+    /// null only a nullable type.
     pub fn matches_ty(&self, store: impl AsContext, ty: &ValType) -> Result<bool> {
         self.matches_in(opaque(&store), ty)
     }

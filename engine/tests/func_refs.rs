@@ -304,12 +304,16 @@ fn imports_match_by_subtyping() {
 }
 
 /// What Kiln cannot represent or run is a clear error, never a panic: a
-/// type that refers to itself (recursive types come with GC), and the
-/// feature switched off.
+/// type that refers to itself without GC (recursive types come with it;
+/// `gc_types.rs` tests them), and the feature switched off.
 #[test]
 fn refused_modules_say_why() {
-    let engine = Engine::default();
-    let err = Module::new(&engine, "(module (type $t (func (param (ref null $t)))))").unwrap_err();
+    let recursive = "(module (type $t (func (param (ref null $t)))))";
+    Module::new(&Engine::default(), recursive).unwrap();
+    let mut config = Config::new();
+    config.wasm_gc(false);
+    let engine = Engine::new(&config).unwrap();
+    let err = Module::new(&engine, recursive).unwrap_err();
     assert!(format!("{err:#}").contains("unknown type 0"), "{err:#}");
 
     let mut config = Config::new();
@@ -318,4 +322,58 @@ fn refused_modules_say_why() {
     let err = Module::new(&engine, WAT).unwrap_err();
     assert!(!format!("{err:#}").is_empty());
     Module::new(&engine, "(module (func (param funcref)))").unwrap();
+}
+
+/// GC's declared supertypes in the API: a function of a subtype matches
+/// its supertypes (`Func::matches_ty`, `Val::matches_ty`, a table of the
+/// supertype takes it), not the reverse; `FuncType` tells finality and the
+/// supertype, and a recursive type prints without end.
+#[test]
+fn declared_supertypes_in_the_api() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (type $top (sub (func)))
+          (type $leaf (sub final $top (func)))
+          (rec (type $r (func (param (ref null $r)))))
+          (func (export "top") (type $top))
+          (func (export "leaf") (type $leaf))
+          (func (export "r") (type $r))
+          (table (export "tops") 2 (ref null $top))
+          (table (export "leaves") 2 (ref null $leaf)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let func = |store: &mut Store<()>, name| instance.get_func(store, name).unwrap();
+    let (top, leaf) = (func(&mut store, "top"), func(&mut store, "leaf"));
+    let (top_ty, leaf_ty) = (top.ty(&store), leaf.ty(&store));
+    assert!(!top_ty.is_final() && top_ty.supertype().is_none());
+    assert!(leaf_ty.is_final() && leaf_ty.supertype() == Some(top_ty.clone()));
+    // A final type of the same structure, alone in its group, is another
+    // type.
+    assert_ne!(top_ty, FuncType::new([], []));
+
+    let tops = instance.get_table(&mut store, "tops").unwrap();
+    let leaves = instance.get_table(&mut store, "leaves").unwrap();
+    for (f, ty, table, matches) in [
+        (leaf, &top_ty, tops, true),
+        (leaf, &leaf_ty, leaves, true),
+        (top, &top_ty, tops, true),
+        (top, &leaf_ty, leaves, false),
+    ] {
+        assert_eq!(f.matches_ty(&store, ty), matches, "{ty}");
+        let val = Val::FuncRef(Some(f));
+        let vt = typed(true, ty.clone());
+        assert_eq!(val.matches_ty(&store, &vt).unwrap(), matches, "{vt}");
+        assert_eq!(table.set(&mut store, 0, val).is_ok(), matches, "{vt}");
+    }
+
+    let r = func(&mut store, "r").ty(&store);
+    assert_eq!(r.params(), [typed(true, r.clone())]);
+    assert_eq!(
+        r.to_string(),
+        "[(ref null (func member 0 of a rec group of 1))] -> []"
+    );
 }

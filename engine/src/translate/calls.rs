@@ -185,7 +185,27 @@ impl Translator<'_, '_> {
             .ins()
             .load(types::I32, funcref_flags, funcref, FUNC_REF_TYPE_ID as i32);
         let mismatch = self.b.ins().icmp(IntCC::NotEqual, expected, actual);
-        self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        if self.env.info.types[type_index as usize].is_final() {
+            // No other type can match a final one: equal ids or a trap.
+            self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        } else {
+            // A subtype of the expected type passes too: past the equal
+            // ids the builtin walks the callee type's supertypes (the
+            // equal case stays one compare and a branch).
+            let slow = self.b.create_block();
+            let cont = self.b.create_block();
+            self.b.set_cold_block(slow);
+            self.b.ins().brif(mismatch, slow, &[], cont, &[]);
+            self.b.switch_to_block(slow);
+            self.b.seal_block(slow);
+            let ok = self
+                .call_builtin(Builtin::IsSubtype, &[actual, expected])
+                .expect("is_subtype returns a value");
+            self.b.ins().trapz(ok, trap_codes::BAD_SIGNATURE);
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+            self.b.seal_block(cont);
+        }
         self.call_funcref(funcref, type_index, tail);
     }
 

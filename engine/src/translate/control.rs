@@ -132,7 +132,10 @@ impl Translator<'_, '_> {
     fn block_signature(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         Ok(match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![wasm_clif_type(t)]),
+            BlockType::Type(t) => {
+                crate::types::check_body_type(t)?;
+                (vec![], vec![wasm_clif_type(t)])
+            }
             BlockType::FuncType(idx) => {
                 let ty = &self.env.info.types[idx as usize];
                 let conv =

@@ -221,15 +221,19 @@ fn wasm_clif_type(ty: wasmparser::ValType) -> Type {
 /// the trait method (an endless recursion) instead of failing to compile.
 struct Dispatch<'t, 'e, 'f>(&'t mut Translator<'e, 'f>);
 
-/// Implements the visit methods of wasmparser's operator list by proposal:
-/// forwarded to the translator for the proposals of Wasm 2.0, refused for
-/// the proposals Kiln does not implement (validation rejects them first;
-/// this is the backstop). No catch-all: a proposal that is in neither list
-/// is a compile error.
+/// Implements the visit methods of wasmparser's operator list by proposal,
+/// in one of two modes. `live` (for `Dispatch`): forwarded to the
+/// translator for the proposals Kiln implements, refused for the others
+/// (validation rejects most of them first; GC's are valid with
+/// `Features::gc`, whose operators Kiln does not implement). `dead` (for
+/// `DeadCheck`, run on unreachable code, which is not translated): the same
+/// refusals, plus the heap types Kiln refuses in `ref.null`, a typed
+/// `select` and block types; nothing else. No catch-all: a proposal that is
+/// in neither list is a compile error.
 macro_rules! dispatch {
-    ($(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })?
+    ($mode:ident $(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })?
         => $visit:ident ($($ann:tt)*))*) => {
-        $(dispatch!(proposal $proposal $visit [$($($arg: $argty),*)?]);)*
+        $(dispatch!(proposal $proposal $mode $visit [$($($arg: $argty),*)?]);)*
     };
     (proposal mvp $($op:tt)*) => { dispatch!(translate $($op)*); };
     (proposal sign_extension $($op:tt)*) => { dispatch!(translate $($op)*); };
@@ -254,17 +258,49 @@ macro_rules! dispatch {
     (proposal acquire_release_atomics $($op:tt)*) => {
         dispatch!(refuse "acquire-release atomics" $($op)*);
     };
-    (translate $visit:ident [$($arg:ident: $argty:ty),*]) => {
+    (translate live $visit:ident [$($arg:ident: $argty:ty),*]) => {
         fn $visit(&mut self, $($arg: $argty),*) -> Result<()> {
             self.0.$visit($($arg),*)
         }
     };
-    (refuse $proposal:literal $visit:ident [$($arg:ident: $argty:ty),*]) => {
+    (translate dead visit_ref_null [$arg:ident: $argty:ty]) => {
+        fn visit_ref_null(&mut self, $arg: $argty) -> Result<()> {
+            crate::types::check_heap_type($arg)
+        }
+    };
+    (translate dead visit_typed_select [$arg:ident: $argty:ty]) => {
+        fn visit_typed_select(&mut self, $arg: $argty) -> Result<()> {
+            crate::types::check_body_type($arg)
+        }
+    };
+    (translate dead $visit:ident [blockty: $argty:ty]) => {
+        fn $visit(&mut self, blockty: $argty) -> Result<()> {
+            match blockty {
+                wasmparser::BlockType::Type(t) => crate::types::check_body_type(t),
+                wasmparser::BlockType::Empty | wasmparser::BlockType::FuncType(_) => Ok(()),
+            }
+        }
+    };
+    (translate dead $visit:ident [$($arg:ident: $argty:ty),*]) => {
+        fn $visit(&mut self, $($arg: $argty),*) -> Result<()> {
+            let _ = ($($arg,)*);
+            Ok(())
+        }
+    };
+    (refuse $proposal:literal $mode:ident $visit:ident [$($arg:ident: $argty:ty),*]) => {
         fn $visit(&mut self, $($arg: $argty),*) -> Result<()> {
             let _ = ($($arg,)*);
             unsupported($proposal, stringify!($visit))
         }
     };
+}
+
+macro_rules! dispatch_live {
+    ($($op:tt)*) => { dispatch!(live $($op)*); };
+}
+
+macro_rules! dispatch_dead {
+    ($($op:tt)*) => { dispatch!(dead $($op)*); };
 }
 
 impl<'a> VisitOperator<'a> for Dispatch<'_, '_, '_> {
@@ -274,11 +310,30 @@ impl<'a> VisitOperator<'a> for Dispatch<'_, '_, '_> {
         Some(self)
     }
 
-    wasmparser::for_each_visit_operator!(dispatch);
+    wasmparser::for_each_visit_operator!(dispatch_live);
 }
 
 impl<'a> VisitSimdOperator<'a> for Dispatch<'_, '_, '_> {
-    wasmparser::for_each_visit_simd_operator!(dispatch);
+    wasmparser::for_each_visit_simd_operator!(dispatch_live);
+}
+
+/// The check of an operator in unreachable code, which is followed only for
+/// its nesting: what `Dispatch` would refuse is refused there too, so that
+/// whether a module compiles does not depend on reachability.
+struct DeadCheck;
+
+impl<'a> VisitOperator<'a> for DeadCheck {
+    type Output = Result<()>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'a, Output = Result<()>>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(dispatch_dead);
+}
+
+impl<'a> VisitSimdOperator<'a> for DeadCheck {
+    wasmparser::for_each_visit_simd_operator!(dispatch_dead);
 }
 
 /// The error for an operator of a proposal Kiln does not implement.
@@ -373,6 +428,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             let (count, wty) = locals.read()?;
             // Non-nullable reference locals start as null too: validation
             // ensures none is read before it is set.
+            crate::types::check_body_type(wty)?;
             let cty = wasm_clif_type(wty);
             for _ in 0..count {
                 let var = self.b.declare_var(cty);
@@ -405,6 +461,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             if self.reachable {
                 reader.visit_operator(&mut Dispatch(self))??;
             } else {
+                reader.clone().visit_operator(&mut DeadCheck)??;
                 let op = reader.read()?;
                 self.skip_unreachable(&op);
             }
@@ -541,7 +598,7 @@ impl<'e, 'f> Translator<'e, 'f> {
         visit_select => t.op_select();
         // The type only matters to validation.
         visit_typed_select(ty: wasmparser::ValType) => {
-            let _ = ty;
+            crate::types::check_body_type(ty)?;
             t.op_select()
         };
         visit_typed_select_multi(tys: Vec<wasmparser::ValType>) => {

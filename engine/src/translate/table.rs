@@ -25,7 +25,7 @@ impl Translator<'_, '_> {
         visit_elem_drop(elem_index: u32) => t.op_elem_drop(elem_index);
         // Every reference is a pointer, null being 0, whatever its type.
         visit_ref_null(hty: HeapType) => {
-            let _ = hty;
+            crate::types::check_heap_type(hty)?;
             let v = t.b.ins().iconst(PTR, 0);
             t.push(v)
         };

@@ -69,6 +69,10 @@ macro_rules! foreach_builtin {
             /// pending and `ThrownException` the pending error: compiled
             /// code then traps with `HOST_ERROR`.
             Throw throw(ptr, i64) -> none;
+            /// `(actual, expected) -> 1` if function type id `actual` is
+            /// `expected` or declares it a supertype (directly or not),
+            /// else `0`: `call_indirect`'s check past an unequal id.
+            IsSubtype is_subtype(i32, i32) -> i64;
         }
     };
 }

@@ -34,6 +34,9 @@ pub trait ModuleRuntime: Send + Sync {
     /// Each defined function's entry point (wasm calling convention) and
     /// engine-wide type id, in defined-index order.
     fn defined_func_refs(&self) -> &[FuncRefTemplate];
+    /// Whether engine-wide type id `sub` is `sup` or declares it a
+    /// supertype, directly or not.
+    fn is_subtype(&self, sub: u32, sup: u32) -> bool;
     /// Memory 0's initial contents, when an image stands in for the data
     /// segments (see `memory_image.rs`).
     fn memory_image(&self) -> Option<&MemoryImage>;

@@ -364,6 +364,12 @@ unsafe extern "C" fn exn_is(vmctx: *mut u8, raw: usize, tag: u32) -> u64 {
     u64::from(exn(objects, raw).tag == objects.instances[i].tags[tag as usize])
 }
 
+unsafe extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    let (objects, i) = unsafe { context(vmctx) };
+    u64::from(objects.instances[i].module().is_subtype(actual, expected))
+}
+
 unsafe extern "C" fn exn_payload(vmctx: *mut u8, raw: usize, values: u64) {
     // SAFETY: called by compiled code with its own vmctx.
     let (objects, _) = unsafe { context(vmctx) };
