@@ -323,6 +323,29 @@ fn wasmi_sits_out_simd_modules() {
     assert_eq!(oracle.side_names().len(), all);
 }
 
+/// A module wasmi 2.0 panics translating is sat out by wasmi alone, and
+/// the run goes on (a campaign used to end there).
+#[cfg(feature = "wasmi")]
+#[test]
+fn wasmi_sits_out_what_it_cannot_translate() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/wasmi-store-panic.wat");
+    let wasm = wat::parse_file(path).unwrap();
+    let mut oracle = Oracle::standard(EngineVariant::ALL[0], Limits::default()).unwrap();
+    let all = oracle.side_names().len();
+    for _ in 0..2 {
+        let run = oracle.run(&wasm, 0);
+        assert_eq!(run.end, End::Completed);
+        assert_eq!(run.skipped.len(), 1, "{:?}", run.skipped);
+        assert!(run.skipped[0].1.contains("panics"), "{:?}", run.skipped);
+        assert_eq!(run.side_names.len(), all - 1, "{:?}", run.side_names);
+        // wasmi, on a fresh engine, still runs the next module.
+        let scalar = oracle.run(&wat::parse_str(ADD).unwrap(), 0);
+        assert_eq!(scalar.side_names.len(), all, "{:?}", scalar.side_names);
+        assert_eq!(scalar.end, End::Completed);
+    }
+}
+
 /// wasmtime runs SIMD and scalar modules alike, after the interpreter and
 /// the engine (and wasmi).
 #[cfg(feature = "wasmtime")]

@@ -161,7 +161,7 @@ impl Oracle {
         // them back in their places.
         let mut skipped = Vec::new();
         let mut parked = Vec::new();
-        for (i, side) in std::mem::take(&mut self.sides).into_iter().enumerate() {
+        for (i, mut side) in std::mem::take(&mut self.sides).into_iter().enumerate() {
             match side.declines(wasm).filter(|_| i > 0) {
                 Some(why) => {
                     skipped.push((side.name(), why));

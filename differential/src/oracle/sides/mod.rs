@@ -78,8 +78,9 @@ pub trait Side {
     /// trusted with some modules (e.g. wasmi with SIMD, see
     /// [`wasmi`]) is left out of their runs, and named in the report,
     /// instead of failing or crashing the process. The reference side
-    /// (the first) never declines.
-    fn declines(&self, _wasm: &[u8]) -> Option<String> {
+    /// (the first) never declines. A side may prepare `wasm` here (compile
+    /// it) to find out; `instantiate` then uses what it prepared.
+    fn declines(&mut self, _wasm: &[u8]) -> Option<String> {
         None
     }
 }

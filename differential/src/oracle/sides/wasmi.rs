@@ -17,11 +17,19 @@
 //! **Nor does it run proposals wasmi 2.0 lacks**: typed function
 //! references and exception handling. Modules needing either are declined
 //! too ([`SHARED`]).
+//!
+//! **Nor modules wasmi 2.0 cannot translate.** Its translator panics
+//! (`unreachable!` in `encode_store`) on some valid modules
+//! (`tests/regressions/wasmi-store-panic.wat`, found by a three-way
+//! campaign). wasmi here compiles eagerly, so that panic happens in
+//! `Module::new`, which [`Side::declines`] runs under `catch_unwind`: a
+//! module that panics is sat out (and the engine, which may have been
+//! left mid-update, replaced), instead of ending the campaign.
 
 use wasmi::errors::{ErrorKind, InstantiationError};
 use wasmi::{
-    Config, Engine, Error, ExternRef, F32, F64, Func, Instance, Linker, Module, Nullable, Ref,
-    Store, TrapCode, V128, Val,
+    CompilationMode, Config, Engine, Error, ExternRef, F32, F64, Func, Instance, Linker, Module,
+    Nullable, Ref, Store, TrapCode, V128, Val,
 };
 
 use super::{Limits, Side};
@@ -64,7 +72,11 @@ pub const SHARED: kiln::Features = kiln::Features {
 
 /// wasmi with fuel metering and the oracle's call-depth limit.
 pub struct WasmiSide {
+    config: Config,
     engine: Engine,
+    /// The bytes `declines` compiled and what that gave, for
+    /// `instantiate` of the same bytes.
+    compiled: Option<(Vec<u8>, Result<Module, Error>)>,
     fuel: u64,
     /// Whether SIMD modules run here too (see the module docs).
     simd: bool,
@@ -91,9 +103,13 @@ impl WasmiSide {
             // tail calls and extended constants are on by default).
             .wasm_memory64(true)
             .wasm_custom_page_sizes(true)
-            .wasm_wide_arithmetic(true);
+            .wasm_wide_arithmetic(true)
+            // Translation panics surface in `Module::new` (module docs).
+            .compilation_mode(CompilationMode::Eager);
         WasmiSide {
             engine: Engine::new(&config),
+            config,
+            compiled: None,
             fuel: limits.fuel,
             simd,
             state: None,
@@ -180,18 +196,36 @@ impl Side for WasmiSide {
         "wasmi".into()
     }
 
-    fn declines(&self, wasm: &[u8]) -> Option<String> {
+    fn declines(&mut self, wasm: &[u8]) -> Option<String> {
+        self.compiled = None;
         if super::needs_beyond(wasm, &SHARED) {
             return Some("needs a feature wasmi 2.0 lacks (see sides::wasmi::SHARED)".into());
         }
-        (!self.simd && super::needs_simd(wasm)).then(|| {
-            format!("SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway")
-        })
+        if !self.simd && super::needs_simd(wasm) {
+            return Some(format!(
+                "SIMD module; wasmi 2.0 can crash on them, {WASMI_SIMD_ENV}=1 to run anyway"
+            ));
+        }
+        let engine = &self.engine;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Module::new(engine, wasm))) {
+            Ok(compiled) => {
+                self.compiled = Some((wasm.to_vec(), compiled));
+                None
+            }
+            Err(_) => {
+                self.engine = Engine::new(&self.config);
+                Some("wasmi 2.0 panics translating it (a wasmi bug; see sides::wasmi)".into())
+            }
+        }
     }
 
     fn instantiate(&mut self, wasm: &[u8], shape: &Shape) -> Outcome {
         self.state = None;
-        let module = match Module::new(&self.engine, wasm) {
+        let compiled = match self.compiled.take() {
+            Some((bytes, compiled)) if bytes == wasm => compiled,
+            _ => Module::new(&self.engine, wasm),
+        };
+        let module = match compiled {
             Ok(m) => m,
             Err(e) => return Outcome::Failed(format!("compile: {e}")),
         };

@@ -303,7 +303,7 @@ impl Side for WasmtimeSide {
         "wasmtime".into()
     }
 
-    fn declines(&self, wasm: &[u8]) -> Option<String> {
+    fn declines(&mut self, wasm: &[u8]) -> Option<String> {
         if super::needs_beyond(wasm, &SHARED) {
             return Some(
                 "needs a feature this side does not run (see sides::wasmtime::SHARED)".into(),
