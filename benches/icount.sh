@@ -5,6 +5,7 @@
 #   benches/icount.sh [BENCHMARK...]
 #   RUNTIMES="kiln wasmtime" benches/icount.sh [BENCHMARK...]  # + Kiln ÷ wasmtime
 #   RUNTIMES="kiln kiln-epochs" benches/icount.sh [BENCHMARK...]  # the epoch checks' cost
+#   RUNTIMES="kiln-pooling wasmtime-pooling" benches/icount.sh [BENCHMARK...]  # pooled instantiation
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is required" >&2; exit 1; }
@@ -13,7 +14,7 @@ benches=("$@")
 read -r -a runtimes <<<"${RUNTIMES:-kiln}"
 features=()
 for rt in "${runtimes[@]}"; do
-    case $rt in kiln | kiln-epochs) ;; *) features=(--features peers) ;; esac
+    case $rt in kiln | kiln-epochs | kiln-pooling) ;; *) features=(--features peers) ;; esac
 done
 cargo build -q --release -p kiln-benches "${features[@]}" --bin icount
 bin=${CARGO_TARGET_DIR:-target}/release/icount

@@ -38,7 +38,7 @@ fn main() -> Result<()> {
     }
     let [phase, name] = args.as_slice() else {
         bail!(
-            "usage: icount [--runtime kiln[-epochs|-pooling]|wasmtime[-epochs|-pooling]] \
+            "usage: icount [--runtime kiln[-epochs|-pooling|-VARIANT]|wasmtime[-epochs|-pooling]] \
              compile|instantiate|execute BENCHMARK"
         );
     };
@@ -67,6 +67,10 @@ fn main() -> Result<()> {
             config.parallel_compilation(false);
             count(&Kiln::new(kiln::Engine::new(&config)?), phase, bench)
         }
+        // The criterion benches' Kiln variants (`KILN_BENCH_VARIANTS`), e.g.
+        // `kiln-explicit` beside `kiln-explicit-nospectre`: what Spectre
+        // guards cost, in instructions.
+        other if other.starts_with("kiln-") => count(&Kiln::variant(other)?, phase, bench),
         #[cfg(feature = "peers")]
         "wasmtime" => {
             let engine =
@@ -84,7 +88,7 @@ fn main() -> Result<()> {
             count(&Wasmtime::new(engine), phase, bench)
         }
         other => bail!(
-            "unknown runtime `{other}`: kiln, kiln-epochs, kiln-pooling{}",
+            "unknown runtime `{other}`: kiln, kiln-epochs, kiln-pooling, a Kiln bench variant{}",
             if cfg!(feature = "peers") {
                 ", wasmtime, wasmtime-epochs or wasmtime-pooling"
             } else {
