@@ -22,11 +22,13 @@
 //!   out of bounds, never wrapped round). Base and length are reloaded at
 //!   each access because growing may move the memory. With
 //!   `Tunables::spectre_guards` the address, offset included, is then
-//!   `select_spectre_guard(out_of_bounds, 0, address)`: the branch of the
-//!   check can be mispredicted, the conditional move cannot, so code that
-//!   runs ahead of a failing check reads the null page, never memory past
-//!   the sandbox (for a 64-bit memory the overflow of `index + offset` is
-//!   part of that condition, as a wrapped sum would look in bounds).
+//!   `select_spectre_guard(out_of_bounds, 0, address)` instead of a
+//!   branch: a branch can be mispredicted, the conditional move cannot, so
+//!   no access, speculative or not, reads memory past the sandbox; an
+//!   out-of-bounds one faults on the null page and traps there, as a
+//!   guard-page access does (for a 64-bit memory the overflow of `index +
+//!   offset` is part of that condition, as a wrapped sum would look in
+//!   bounds).
 //!   Guarded memories need no such guard: nothing is checked, and no
 //!   address they can form leaves their reservation.
 //!
@@ -205,19 +207,26 @@ impl Translator<'_, '_> {
                 let end = self.b.ins().iadd_imm_u(index, (offset + size) as i64);
                 self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, length)
             };
-            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            let guarded = self.env.tunables.spectre_guards;
+            if !guarded {
+                self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            }
             let base = self
                 .b
                 .ins()
                 .load(PTR, MemFlagsData::trusted(), def, MEMORY_BASE as i32);
-            // Checked above, so the access itself cannot fault.
-            let flags = MemFlagsData::new()
-                .with_endianness(Endianness::Little)
-                .with_notrap();
-            if self.env.tunables.spectre_guards {
-                // The whole address, offset included, goes through the
-                // guard: a speculative access lands on the null page, not
-                // at `offset` past it.
+            if guarded {
+                // No branch at all: the guard sends an out-of-bounds
+                // access, speculative or not, to the null page, where it
+                // faults, and the access carries the trap code, so the
+                // fault is this trap (as in guard-page mode). Linux never
+                // maps the page at 0 (`vm.mmap_min_addr`), and an access,
+                // at most 16 bytes from it, stays inside it. The whole
+                // address, offset included, goes through the guard, so
+                // nothing lands `offset` past the null page.
+                let flags = MemFlagsData::new()
+                    .with_endianness(Endianness::Little)
+                    .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS));
                 let addr = self.b.ins().iadd(base, index);
                 let addr = match offset {
                     0 => addr,
@@ -227,6 +236,10 @@ impl Translator<'_, '_> {
                 let addr = self.b.ins().select_spectre_guard(oob, null, addr);
                 return (addr, 0, flags);
             }
+            // Checked above, so the access itself cannot fault.
+            let flags = MemFlagsData::new()
+                .with_endianness(Endianness::Little)
+                .with_notrap();
             (base, flags)
         };
         let addr = self.b.ins().iadd(base, index);

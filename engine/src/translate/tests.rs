@@ -696,12 +696,23 @@ fn memory_values() {
     run_i32("(memory.size)", 1);
 }
 
+/// Whether `clif` checks a memory access explicitly, as its tunables ask:
+/// with Spectre guards, by sending the address through
+/// `select_spectre_guard` to a trapping access, without any branch (a
+/// branch could be mispredicted); without them, by a `trapnz` before an
+/// access that cannot trap.
+fn explicit_check(clif: &str) -> bool {
+    let guarded = clif.contains("select_spectre_guard");
+    let branch = clif.contains("trapnz") && clif.contains("heap_oob");
+    guarded != branch && guarded != clif.contains("notrap little")
+}
+
 #[test]
 fn memory_bounds_modes() {
     let wat = "(module (memory 1) (func (param i32) (result i32) (i32.load offset=0xfffffff0 (local.get 0))))";
     let explicit = clif(wat, &ALL_TUNABLES[1]);
     assert!(
-        explicit.contains("heap_oob"),
+        explicit_check(&explicit),
         "explicit mode checks bounds:\n{explicit}"
     );
     let guard = clif(wat, &ALL_TUNABLES[0]);
@@ -714,6 +725,11 @@ fn memory_bounds_modes() {
     assert!(
         guard.contains("load.i32 little v"),
         "guard-page access carries the trap code:\n{guard}"
+    );
+    let unguarded = clif(wat, &ALL_TUNABLES[4]);
+    assert!(
+        explicit_check(&unguarded) && !unguarded.contains("select_spectre_guard"),
+        "explicit mode without Spectre guards branches:\n{unguarded}"
     );
     check(
         "(module (memory 2) (func (param i32) (i64.store16 offset=0x7fffffff (local.get 0) (i64.const 1))))",
@@ -769,7 +785,7 @@ fn memory64_accesses() {
         // With Spectre guards the overflow is part of the guarded
         // condition rather than a trap of its own.
         assert!(
-            clif.contains("uadd_overflow v") && clif.contains("bor") && clif.contains("trapnz"),
+            clif.contains("uadd_overflow v") && clif.contains("bor") && explicit_check(&clif),
             "{tunables:?}: 64-bit accesses are checked:\n{clif}"
         );
     }
@@ -813,7 +829,7 @@ fn one_byte_pages() {
     let wat = "(module (memory 1 (pagesize 1)) (func (param i32) (result i32) (i32.load8_u (local.get 0))))";
     for tunables in &ALL_TUNABLES[..2] {
         let clif = clif(wat, tunables);
-        assert!(clif.contains("trapnz"), "{tunables:?}: checked:\n{clif}");
+        assert!(explicit_check(&clif), "{tunables:?}: checked:\n{clif}");
     }
     let size = clif(
         "(module (memory 1 (pagesize 1)) (func (result i32) (memory.size)))",
@@ -1795,7 +1811,7 @@ fn simd_memory() {
     let wat = "(module (memory 1) (func (param i32) (result v128) (v128.load offset=0xfffffff0 (local.get 0))))";
     let explicit = clif(wat, &ALL_TUNABLES[1]);
     assert!(
-        explicit.contains("heap_oob") && explicit.contains("0x0001_0000_0000"),
+        explicit_check(&explicit) && explicit.contains("0x0001_0000_0000"),
         "explicit mode checks index + offset + 16:\n{explicit}"
     );
     let guard = clif(wat, &ALL_TUNABLES[0]);
