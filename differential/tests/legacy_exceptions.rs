@@ -171,6 +171,20 @@ fn cases() -> Vec<(&'static str, Function, Expect)> {
             Expect::Throws(6),
         ),
         (
+            // The body ends in dead code (after `br`), so its clause is
+            // met while the translator skips unreachable operators.
+            "dead_body",
+            body(&|f| {
+                f.instructions()
+                    .try_(i32_block)
+                    .i32_const(13)
+                    .br(0)
+                    .catch(0)
+                    .end();
+            }),
+            Expect::Returns(13),
+        ),
+        (
             // Nothing thrown: the body's value.
             "quiet",
             body(&|f| {
