@@ -14,7 +14,7 @@ benches=("$@")
 read -r -a runtimes <<<"${RUNTIMES:-kiln}"
 features=()
 for rt in "${runtimes[@]}"; do
-    case $rt in kiln | kiln-epochs | kiln-pooling) ;; *) features=(--features peers) ;; esac
+    case $rt in kiln | kiln-*) ;; *) features=(--features peers) ;; esac
 done
 cargo build -q --release -p kiln-benches "${features[@]}" --bin icount
 bin=${CARGO_TARGET_DIR:-target}/release/icount
