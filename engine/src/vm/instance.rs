@@ -133,9 +133,7 @@ impl InstanceData {
 
     /// The `VMFuncRef` of function `index` inside this vmctx.
     pub fn func_ref(&self, index: u32) -> *const VMFuncRef {
-        let offset = self.module.offsets().func_ref(index);
-        // SAFETY: `func_ref` offsets lie inside the block.
-        unsafe { self.vmctx_ptr().add(offset as usize) as *const VMFuncRef }
+        func_ref_in(self.vmctx_ptr(), self.module.offsets(), index)
     }
 
     /// The raw value of a constant expression in this instance.
@@ -168,6 +166,12 @@ impl InstanceData {
             (*data).index
         }
     }
+}
+
+/// The `VMFuncRef` of function `index` in the vmctx at `vmctx`, laid out
+/// by `offsets` (an address only: `func_ref` offsets lie inside the block).
+fn func_ref_in(vmctx: *mut u8, offsets: &VMOffsets, index: u32) -> *const VMFuncRef {
+    vmctx.wrapping_add(offsets.func_ref(index) as usize) as *const VMFuncRef
 }
 
 /// A segment's offset (the raw value of its constant expression) into a
@@ -404,15 +408,15 @@ impl StoreObjects {
                         Some(end) => {
                             // Evaluated straight into the table: items are
                             // constants, so none reads the table. Most are
-                            // `ref.func`, one address each: computed here
-                            // rather than through `eval`'s lookups.
+                            // `ref.func`, one address each: the vmctx and
+                            // layout are looked up once, not per item.
                             let (vmctx, offsets) = (inst.vmctx_ptr(), module.offsets());
                             for (slot, item) in
                                 table.elements_mut()[dst..end].iter_mut().zip(&seg.items)
                             {
                                 *slot = match *item {
                                     ConstExpr::RefFunc(f) => {
-                                        vmctx.wrapping_add(offsets.func_ref(f) as usize) as usize
+                                        func_ref_in(vmctx, offsets, f) as usize
                                     }
                                     ref item => inst.eval(&self.globals, item) as usize,
                                 };
