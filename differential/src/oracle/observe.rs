@@ -180,6 +180,16 @@ pub struct MemoryObs {
     pub hash: u64,
 }
 
+impl MemoryObs {
+    /// The observation of a memory whose bytes are `data`.
+    pub fn of(data: &[u8]) -> MemoryObs {
+        MemoryObs {
+            bytes: data.len(),
+            hash: hash_bytes(data),
+        }
+    }
+}
+
 /// The exported state after a call, keyed by export name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -191,7 +201,7 @@ pub struct Snapshot {
 
 /// Hash of a memory's bytes. `DefaultHasher::new()` is deterministic
 /// within a build, which is all a comparison inside one process needs.
-pub fn hash_bytes(bytes: &[u8]) -> u64 {
+fn hash_bytes(bytes: &[u8]) -> u64 {
     use std::hash::Hasher;
     let mut h = std::hash::DefaultHasher::new();
     h.write(bytes);

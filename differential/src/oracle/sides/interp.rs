@@ -2,9 +2,7 @@
 //! public embedding functions.
 
 use super::{Limits, Side};
-use crate::oracle::observe::{
-    Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind, hash_bytes,
-};
+use crate::oracle::observe::{Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind};
 use crate::oracle::plan::{Call, Shape};
 use crate::value::FuncAddr;
 use crate::{Config, Error, ExternVal, Module, ModuleAddr, Ref, RefKind, Store, Trap, Value};
@@ -200,13 +198,7 @@ impl Side for InterpSide {
                 return Err(format!("no memory export {name:?}"));
             };
             let data = state.store.memory_data(m).map_err(|e| e.to_string())?;
-            snap.memories.insert(
-                name.clone(),
-                MemoryObs {
-                    bytes: data.len(),
-                    hash: hash_bytes(data),
-                },
-            );
+            snap.memories.insert(name.clone(), MemoryObs::of(data));
         }
         for name in &shape.tables {
             let Ok(ExternVal::Table(t)) = state.store.export(state.instance, name) else {

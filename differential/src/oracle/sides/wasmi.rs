@@ -33,9 +33,7 @@ use wasmi::{
 };
 
 use super::{Limits, Side};
-use crate::oracle::observe::{
-    Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind, hash_bytes,
-};
+use crate::oracle::observe::{Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind};
 use crate::oracle::plan::{Call, Shape};
 
 struct State {
@@ -307,13 +305,7 @@ impl Side for WasmiSide {
                 .get_memory(&state.store, name)
                 .ok_or_else(|| format!("no memory export {name:?}"))?;
             let data = m.data(&state.store);
-            snap.memories.insert(
-                name.clone(),
-                MemoryObs {
-                    bytes: data.len(),
-                    hash: hash_bytes(data),
-                },
-            );
+            snap.memories.insert(name.clone(), MemoryObs::of(data));
         }
         for name in &shape.tables {
             let t = state

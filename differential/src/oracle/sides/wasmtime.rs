@@ -20,9 +20,7 @@ use wasmtime::{
 };
 
 use super::{Limits, Side};
-use crate::oracle::observe::{
-    Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind, hash_bytes,
-};
+use crate::oracle::observe::{Arg, Limit, MemoryObs, Obs, Outcome, RefIds, Snapshot, TrapKind};
 use crate::oracle::plan::{Call, Shape};
 
 /// The features wasmtime runs here: every one Kiln implements today. A
@@ -410,13 +408,7 @@ impl Side for WasmtimeSide {
                 .get_memory(&mut state.store, name)
                 .ok_or_else(|| format!("no memory export {name:?}"))?;
             let data = m.data(&state.store);
-            snap.memories.insert(
-                name.clone(),
-                MemoryObs {
-                    bytes: data.len(),
-                    hash: hash_bytes(data),
-                },
-            );
+            snap.memories.insert(name.clone(), MemoryObs::of(data));
         }
         for name in &shape.tables {
             let t = state
