@@ -48,8 +48,8 @@ use std::ops::Range;
 /// exception handler table of the code, the `exceptions` feature and
 /// builtins; 10: rec groups, finality and supertypes in the types section,
 /// function types elsewhere as indices of it, the `gc` feature, the
-/// `is_subtype` builtin).
-pub const FORMAT_VERSION: u32 = 10;
+/// `is_subtype` builtin; 11: defined globals inline in the vmctx).
+pub const FORMAT_VERSION: u32 = 11;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
 const MODULE_SECTION: &str = ".kiln.module";

@@ -14,7 +14,6 @@ use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType, Ta
 use crate::values::Val;
 use crate::vm::GlobalData;
 use crate::vm::limits::{self, Creation};
-use crate::vm::vmctx::VMGlobal;
 use anyhow::{Result, bail};
 
 /// Anything an instance can import or export; it belongs to the store of
@@ -125,10 +124,7 @@ impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, init: Val) -> Result<Global> {
         let s = opaque_mut(&mut store);
         let bits = init.to_raw_checked(s, &ty.content)?;
-        let index = s.objects.push_global(GlobalData {
-            slot: VMGlobal { bits },
-            ty,
-        });
+        let index = s.objects.push_global(GlobalData::host(ty, bits));
         Ok(Global {
             store_id: s.id(),
             index,
@@ -146,7 +142,7 @@ impl Global {
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let s = opaque_mut(&mut store);
         let g = s.get(*self);
-        let (bits, ty) = (g.slot.bits, g.ty.content.clone());
+        let (bits, ty) = (g.bits(), g.ty.content.clone());
         Val::from_raw(s, bits, &ty)
     }
 
@@ -157,7 +153,7 @@ impl Global {
             bail!("cannot set an immutable global");
         }
         let bits = val.to_raw_checked(s, &ty.content)?;
-        s.get_mut(*self).slot.bits = bits;
+        s.get_mut(*self).set_bits(bits);
         Ok(())
     }
 }

@@ -469,7 +469,7 @@ macro_rules! stored {
 // `&Box<dyn Any>` cannot silently become a `&dyn Any` of the box itself.
 stored! {
     Func => funcs: FuncData;
-    Global => objects.globals: Box<GlobalData>;
+    Global => objects.globals: GlobalData;
     Table => objects.tables: TableData;
     Memory => objects.memories: LinearMemory;
     Instance => objects.instances: Box<InstanceData>;

@@ -570,6 +570,20 @@ impl<'e, 'f> Translator<'e, 'f> {
         self.push(v);
     }
 
+    /// Where global `index` lives: an address and an offset from it. A
+    /// defined global is inline in the vmctx; an imported one is behind
+    /// the pointer the vmctx holds for it.
+    fn global_addr(&mut self, index: u32) -> (Value, i32) {
+        let imported = self.env.info.num_imported_globals;
+        if index < imported {
+            let ptr = self.vmctx_ptr(self.env.offsets.imported_global(index));
+            (ptr, 0)
+        } else {
+            let offset = self.env.offsets.defined_global(index - imported);
+            (self.vmctx, offset as i32)
+        }
+    }
+
     fn op_global_get(&mut self, index: u32) {
         let global = &self.env.info.globals[index as usize];
         let ty = clif_type(&global.ty.content);
@@ -578,15 +592,15 @@ impl<'e, 'f> Translator<'e, 'f> {
             Mutability::Const => vmctx_readonly(),
             Mutability::Var => MemFlagsData::trusted(),
         };
-        let ptr = self.vmctx_ptr(self.env.offsets.global_ptr(index));
-        let v = self.b.ins().load(ty, flags, ptr, 0);
+        let (base, offset) = self.global_addr(index);
+        let v = self.b.ins().load(ty, flags, base, offset);
         self.push(v);
     }
 
     fn op_global_set(&mut self, index: u32) {
         let v = self.pop();
-        let ptr = self.vmctx_ptr(self.env.offsets.global_ptr(index));
-        self.b.ins().store(MemFlagsData::trusted(), v, ptr, 0);
+        let (base, offset) = self.global_addr(index);
+        self.b.ins().store(MemFlagsData::trusted(), v, base, offset);
     }
 
     // ---- parametric and variable operators ----

@@ -145,7 +145,8 @@ impl Drop for Code {
 /// 4-element table (holding 0, 1, 2, 3), the module's globals (all zero)
 /// plenty of fuel and an epoch deadline never reached.
 struct TestInstance {
-    vmctx: Vec<u64>,
+    /// 16-byte words: defined globals in the block are 16-byte aligned.
+    vmctx: Vec<u128>,
     _memory: Box<[u8]>,
     _memory_def: Box<VMMemoryDefinition>,
     _table: Box<[usize]>,
@@ -157,7 +158,7 @@ struct TestInstance {
 impl TestInstance {
     fn new(info: &ModuleInfo) -> TestInstance {
         let offsets = VMOffsets::new(info);
-        let mut vmctx = vec![0u64; offsets.size() as usize / 8 + 1];
+        let mut vmctx = vec![0u128; offsets.size() as usize / 16 + 1];
         let mut memory: Box<[u8]> = (0..65536u32).map(|i| i as u8).collect();
         let memory_def = Box::new(VMMemoryDefinition {
             base: memory.as_mut_ptr(),
@@ -168,7 +169,8 @@ impl TestInstance {
             base: table.as_mut_ptr(),
             length: table.len(),
         });
-        let mut globals = vec![VMGlobal::default(); info.globals.len()];
+        // Defined globals are zero in the block; imported ones point here.
+        let mut globals = vec![VMGlobal::default(); info.num_imported_globals as usize];
         static EPOCH: AtomicU64 = AtomicU64::new(0);
         let store_context = Box::new(VMStoreContext {
             stack_limit: 0,
@@ -177,7 +179,12 @@ impl TestInstance {
             epoch_counter: &EPOCH,
             epoch_stub: std::ptr::null(),
         });
-        let mut set = |offset: u32, value: u64| vmctx[offset as usize / 8] = value;
+        // A pointer-sized field: the low or the high half of a word.
+        let mut set = |offset: u32, value: u64| {
+            let (word, shift) = (offset as usize / 16, (offset % 16) * 8);
+            let w = &mut vmctx[word];
+            *w = (*w & !(u128::from(u64::MAX) << shift)) | u128::from(value) << shift;
+        };
         set(
             STORE_CONTEXT_OFFSET,
             &*store_context as *const VMStoreContext as u64,
@@ -195,7 +202,7 @@ impl TestInstance {
             );
         }
         for (i, g) in globals.iter_mut().enumerate() {
-            set(offsets.global_ptr(i as u32), g as *mut VMGlobal as u64);
+            set(offsets.imported_global(i as u32), g as *mut VMGlobal as u64);
         }
         TestInstance {
             vmctx,

@@ -137,7 +137,7 @@ impl InstanceData {
     }
 
     /// The raw value of a constant expression in this instance.
-    pub fn eval(&self, globals: &[Box<GlobalData>], expr: &ConstExpr) -> u128 {
+    pub fn eval(&self, globals: &[GlobalData], expr: &ConstExpr) -> u128 {
         match *expr {
             ConstExpr::I32(v) => u128::from(v as u32),
             ConstExpr::I64(v) => u128::from(v as u64),
@@ -146,9 +146,9 @@ impl InstanceData {
             ConstExpr::V128(v) => v,
             ConstExpr::RefNull(_) => 0,
             ConstExpr::RefFunc(f) => self.func_ref(f) as usize as u128,
-            ConstExpr::GlobalGet(g) => globals[self.globals[g as usize]].slot.bits,
+            ConstExpr::GlobalGet(g) => globals[self.globals[g as usize]].bits(),
             ConstExpr::Extended(ref ops) => {
-                ConstOp::eval(ops, |g| globals[self.globals[g as usize]].slot.bits)
+                ConstOp::eval(ops, |g| globals[self.globals[g as usize]].bits())
             }
         }
     }
@@ -346,15 +346,25 @@ impl StoreObjects {
             }
         }
         // Defined globals last: their initialisers may read imported
-        // globals and take references to any function.
-        for g in &info.globals[info.num_imported_globals as usize..] {
+        // globals and earlier defined ones, and take references to any
+        // function. Each lives in this vmctx (see `global.rs`).
+        let defined = &info.globals[info.num_imported_globals as usize..];
+        self.globals.reserve(defined.len());
+        for (i, g) in defined.iter().enumerate() {
             let init = g.init.as_ref().expect("defined globals have initialisers");
             let bits = inst.eval(&self.globals, init);
-            let index = self.push_global(GlobalData {
-                slot: VMGlobal { bits },
-                ty: g.ty.clone(),
-            });
-            inst.globals.push(index);
+            let offset = offsets.defined_global(i as u32);
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offset, VMGlobal { bits }) };
+            let slot = inst
+                .vmctx_ptr()
+                .wrapping_add(offset as usize)
+                .cast::<VMGlobal>();
+            // SAFETY: the slot was just written, is aligned (`VMOffsets`)
+            // and lives as long as the vmctx block, which the store frees
+            // only when it is dropped.
+            let data = unsafe { GlobalData::in_vmctx(g.ty.clone(), slot) };
+            inst.globals.push(self.push_global(data));
         }
         // A table with an initialiser (typed function references) starts
         // out filled with its value, which may read globals and take any
@@ -366,11 +376,10 @@ impl StoreObjects {
                 self.tables[table].elements_mut().fill(value);
             }
         }
-        for i in 0..inst.globals.len() {
-            let m = inst.globals[i];
-            let ptr: *mut VMGlobal = &mut self.globals[m].slot;
+        for i in 0..info.num_imported_globals {
+            let ptr = self.globals[inst.globals[i as usize]].slot();
             // SAFETY: a `VMOffsets` offset for a field of this type.
-            unsafe { inst.write(offsets.global_ptr(i as u32), ptr) };
+            unsafe { inst.write(offsets.imported_global(i), ptr) };
         }
     }
 

@@ -68,8 +68,7 @@ pub struct StoreObjects {
     pub instances: Vec<Box<InstanceData>>,
     pub memories: Vec<LinearMemory>,
     pub tables: Vec<TableData>,
-    #[allow(clippy::vec_box)]
-    pub globals: Vec<Box<GlobalData>>,
+    pub globals: Vec<GlobalData>,
     /// Stack limit, fuel and epoch deadline, shared by all instances.
     /// Inline: like the `objects` pointer, every vmctx points into this
     /// struct, which must not move once it has an instance (the API keeps
@@ -147,7 +146,7 @@ impl StoreObjects {
 
     /// Add a global; its index.
     pub fn push_global(&mut self, global: GlobalData) -> usize {
-        self.globals.push(Box::new(global));
+        self.globals.push(global);
         self.globals.len() - 1
     }
 }

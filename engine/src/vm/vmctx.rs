@@ -178,8 +178,10 @@ pub struct VMGlobal {
     pub bits: u128,
 }
 
-/// A type id slot, a pointer slot (memories, tables, globals).
+/// A type id slot, a pointer slot (memories, tables, imported globals), a
+/// defined global.
 const TYPE_ID_SIZE: u32 = size_of::<u32>() as u32;
+const GLOBAL_SIZE: u32 = size_of::<VMGlobal>() as u32;
 const PTR_SIZE: u32 = size_of::<usize>() as u32;
 
 // Checked at compile time, beyond the derived offsets: each record is its
@@ -197,10 +199,11 @@ const _: () = {
     assert!(size_of::<VMMemoryDefinition>() == 2 * PTR);
     assert!(size_of::<VMTableDefinition>() == 2 * PTR);
     assert!(size_of::<VMGlobal>() == 16 && align_of::<VMGlobal>() == 16);
-    // The arrays after the header: type ids need 4-byte alignment, the
-    // rest pointer alignment (restored after the type ids), and the block
-    // itself is 16-byte aligned (`allocator::VmctxBlock`).
-    assert!((HEADER_SIZE as usize).is_multiple_of(align_of::<u32>()));
+    // The arrays after the header: defined globals need 16-byte alignment
+    // (the header keeps it: the block itself is 16-byte aligned, see
+    // `allocator::VmctxBlock`), type ids 4-byte alignment, the rest
+    // pointer alignment (restored after the type ids).
+    assert!((HEADER_SIZE as usize).is_multiple_of(align_of::<VMGlobal>()));
     assert!(
         align_of::<VMFunctionImport>() == PTR
             && (FUNCTION_IMPORT_SIZE as usize).is_multiple_of(PTR)
@@ -209,20 +212,25 @@ const _: () = {
     assert!(align_of::<VMContextHeader>() <= 16);
 };
 
-/// Offsets of one module's vmctx layout.
+/// Offsets of one module's vmctx layout: the header, then the defined
+/// globals (16-byte slots, aligned since the header is), type ids,
+/// imported functions, then pointers to every memory and table and to
+/// each imported global, then every function's `VMFuncRef`.
 #[derive(Clone, Debug)]
 pub struct VMOffsets {
     num_types: u32,
     num_imported_funcs: u32,
     num_memories: u32,
     num_tables: u32,
-    num_globals: u32,
+    num_imported_globals: u32,
+    num_defined_globals: u32,
     num_funcs: u32,
+    defined_globals: u32,
     type_ids: u32,
     imported_funcs: u32,
     memories: u32,
     tables: u32,
-    globals: u32,
+    imported_globals: u32,
     func_refs: u32,
     size: u32,
 }
@@ -237,30 +245,34 @@ impl VMOffsets {
         let num_imported_funcs = info.num_imported_funcs;
         let num_memories = info.memories.len() as u32;
         let num_tables = info.tables.len() as u32;
-        let num_globals = info.globals.len() as u32;
+        let num_imported_globals = info.num_imported_globals;
+        let num_defined_globals = info.globals.len() as u32 - num_imported_globals;
         let num_funcs = info.funcs.len() as u32;
-        let type_ids = HEADER_SIZE;
+        let defined_globals = HEADER_SIZE;
+        let type_ids = defined_globals + GLOBAL_SIZE * num_defined_globals;
         let imported_funcs = align_up(
             type_ids + TYPE_ID_SIZE * num_types,
             align_of::<VMFunctionImport>(),
         );
         let memories = imported_funcs + FUNCTION_IMPORT_SIZE * num_imported_funcs;
         let tables = memories + PTR_SIZE * num_memories;
-        let globals = tables + PTR_SIZE * num_tables;
-        let func_refs = globals + PTR_SIZE * num_globals;
+        let imported_globals = tables + PTR_SIZE * num_tables;
+        let func_refs = imported_globals + PTR_SIZE * num_imported_globals;
         let size = func_refs + FUNC_REF_SIZE * num_funcs;
         VMOffsets {
             num_types,
             num_imported_funcs,
             num_memories,
             num_tables,
-            num_globals,
+            num_imported_globals,
+            num_defined_globals,
             num_funcs,
+            defined_globals,
             type_ids,
             imported_funcs,
             memories,
             tables,
-            globals,
+            imported_globals,
             func_refs,
             size,
         }
@@ -295,10 +307,17 @@ impl VMOffsets {
         self.tables + PTR_SIZE * index
     }
 
-    /// `*mut VMGlobal` of global `index`.
-    pub fn global_ptr(&self, index: u32) -> u32 {
-        assert!(index < self.num_globals);
-        self.globals + PTR_SIZE * index
+    /// `*mut VMGlobal` of imported global `index`.
+    pub fn imported_global(&self, index: u32) -> u32 {
+        assert!(index < self.num_imported_globals);
+        self.imported_globals + PTR_SIZE * index
+    }
+
+    /// The `VMGlobal` of defined global `index` (counted from the first
+    /// defined one), inline in the block.
+    pub fn defined_global(&self, index: u32) -> u32 {
+        assert!(index < self.num_defined_globals);
+        self.defined_globals + GLOBAL_SIZE * index
     }
 
     /// `VMFuncRef` of function `index` (imported or defined).
