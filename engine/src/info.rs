@@ -191,6 +191,36 @@ impl ModuleInfo {
         &self.types[self.funcs[func_index as usize] as usize]
     }
 
+    /// Every function whose reference can be taken, ascending: the
+    /// spec's `C.refs` (each function index outside function bodies:
+    /// exports, element segments, global and table initialisers), which is
+    /// all a valid body's `ref.func` may name, plus the start function.
+    /// Only these need a `VMFuncRef` in the vmctx.
+    pub fn referenced_funcs(&self) -> Vec<u32> {
+        let mut refs = Vec::new();
+        let mut expr = |e: &ConstExpr| {
+            if let ConstExpr::RefFunc(f) = *e {
+                refs.push(f);
+            }
+        };
+        for seg in &self.elems {
+            seg.items.iter().for_each(&mut expr);
+        }
+        for g in &self.globals {
+            g.init.iter().for_each(&mut expr);
+        }
+        self.table_inits.iter().flatten().for_each(&mut expr);
+        for export in &self.exports {
+            if let EntityIndex::Func(f) = export.index {
+                refs.push(f);
+            }
+        }
+        refs.extend(self.start);
+        refs.sort_unstable();
+        refs.dedup();
+        refs
+    }
+
     /// The initialiser of defined table `defined_index`, if it has one.
     pub fn table_init(&self, defined_index: usize) -> Option<&ConstExpr> {
         self.table_inits.get(defined_index)?.as_ref()

@@ -4,7 +4,7 @@
 use crate::artifact::{self, EngineMetadata};
 use crate::compile::{self, CodeImage, LinkedCode};
 use crate::engine::Engine;
-use crate::info::{EntityIndex, ModuleInfo};
+use crate::info::{ConstExpr, ElemMode, EntityIndex, ModuleInfo};
 use crate::translate::{FuncEnv, translate_function};
 use crate::tunables::BoundsChecks;
 use crate::types::ExternType;
@@ -29,9 +29,12 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u32>,
     /// Defined functions, in defined-index order.
     pub code: LinkedCode,
-    /// Each defined function's entry point and type id, for its
-    /// `VMFuncRef` in each instance.
+    /// The entry point, type id and vmctx offset of each defined function
+    /// whose reference can be taken, for its `VMFuncRef` in each instance.
     pub func_refs: Box<[FuncRefTemplate]>,
+    /// By element segment: for an active one of `ref.func` items only,
+    /// the vmctx offset of each item's `VMFuncRef`.
+    pub elem_func_refs: Box<[Option<Box<[u32]>>]>,
     /// The engine the code was compiled for (an artifact keeps its own, so
     /// re-serialising reproduces it byte for byte).
     pub metadata: EngineMetadata,
@@ -53,6 +56,9 @@ impl ModuleRuntime for ModuleInner {
     }
     fn defined_func_refs(&self) -> &[FuncRefTemplate] {
         &self.func_refs
+    }
+    fn elem_func_refs(&self, elem: usize) -> Option<&[u32]> {
+        self.elem_func_refs[elem].as_deref()
     }
     fn is_subtype(&self, sub: u32, sup: u32) -> bool {
         self.engine.is_subtype(sub, sup)
@@ -173,13 +179,32 @@ impl Module {
         };
         let code = compile::publish(image, code_info)?;
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t)).collect();
-        let imported = info.num_imported_funcs as usize;
-        let func_refs = info.funcs[imported..]
+        let offsets = VMOffsets::new(&info);
+        let imported = info.num_imported_funcs;
+        let func_refs = info
+            .referenced_funcs()
+            .into_iter()
+            .filter(|&f| f >= imported)
+            .map(|f| FuncRefTemplate {
+                code: code.func_ptr((f - imported) as usize) as usize,
+                type_id: type_ids[info.funcs[f as usize] as usize],
+                offset: offsets.func_ref(f),
+            })
+            .collect();
+        let elem_func_refs = info
+            .elems
             .iter()
-            .enumerate()
-            .map(|(defined, &ty)| FuncRefTemplate {
-                code: code.func_ptr(defined) as usize,
-                type_id: type_ids[ty as usize],
+            .map(|seg| {
+                let ElemMode::Active { .. } = seg.mode else {
+                    return None;
+                };
+                seg.items
+                    .iter()
+                    .map(|item| match *item {
+                        ConstExpr::RefFunc(f) => Some(offsets.func_ref(f)),
+                        _ => None,
+                    })
+                    .collect()
             })
             .collect();
         let memory_image = match engine.config().tunables.bounds_checks {
@@ -190,11 +215,12 @@ impl Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 memory_image,
-                offsets: VMOffsets::new(&info),
+                offsets,
                 info,
                 type_ids,
                 code,
                 func_refs,
+                elem_func_refs,
                 metadata,
             }),
         })

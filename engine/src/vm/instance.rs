@@ -31,9 +31,13 @@ pub trait ModuleRuntime: Send + Sync {
     fn offsets(&self) -> &VMOffsets;
     /// Engine-wide id of each entry of the type section.
     fn type_ids(&self) -> &[u32];
-    /// Each defined function's entry point (wasm calling convention) and
-    /// engine-wide type id, in defined-index order.
+    /// The `VMFuncRef` contents of each defined function whose reference
+    /// can be taken (`ModuleInfo::referenced_funcs`); the other records of
+    /// the block are never read.
     fn defined_func_refs(&self) -> &[FuncRefTemplate];
+    /// For active element segment `elem` whose items are all `ref.func`,
+    /// the vmctx offset of each item's `VMFuncRef`; `None` otherwise.
+    fn elem_func_refs(&self, elem: usize) -> Option<&[u32]>;
     /// Whether engine-wide type id `sub` is `sup` or declares it a
     /// supertype, directly or not.
     fn is_subtype(&self, sub: u32, sup: u32) -> bool;
@@ -325,25 +329,17 @@ impl StoreObjects {
             // SAFETY: a `VMOffsets` offset for a field of this type.
             unsafe { inst.write(offsets.table_ptr(i as u32), ptr) };
         }
-        // The one loop over every function: keep it to a store per field.
-        let defined = module.defined_func_refs();
-        if !defined.is_empty() {
-            let vmctx = inst.vmctx_ptr();
-            let first = offsets.func_ref(info.num_imported_funcs);
-            // SAFETY: the defined functions' `VMFuncRef`s are the last
-            // `defined.len()` records of the block, contiguous from the
-            // first one's `VMOffsets` offset.
-            let refs = unsafe { vmctx.add(first as usize).cast::<VMFuncRef>() };
-            for (i, f) in defined.iter().enumerate() {
-                let r = VMFuncRef {
-                    code: f.code as *const u8,
-                    type_id: f.type_id,
-                    _pad: 0,
-                    vmctx,
-                };
-                // SAFETY: record `i` of those, aligned (see above).
-                unsafe { refs.add(i).write(r) };
-            }
+        // The one loop over functions: keep it to a store per field.
+        let vmctx = inst.vmctx_ptr();
+        for f in module.defined_func_refs() {
+            let r = VMFuncRef {
+                code: f.code as *const u8,
+                type_id: f.type_id,
+                _pad: 0,
+                vmctx,
+            };
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(f.offset, r) };
         }
         // Defined globals last: their initialisers may read imported
         // globals and earlier defined ones, and take references to any
@@ -416,19 +412,19 @@ impl StoreObjects {
                     {
                         Some(end) => {
                             // Evaluated straight into the table: items are
-                            // constants, so none reads the table. Most are
-                            // `ref.func`, one address each: the vmctx and
-                            // layout are looked up once, not per item.
-                            let (vmctx, offsets) = (inst.vmctx_ptr(), module.offsets());
-                            for (slot, item) in
-                                table.elements_mut()[dst..end].iter_mut().zip(&seg.items)
-                            {
-                                *slot = match *item {
-                                    ConstExpr::RefFunc(f) => {
-                                        func_ref_in(vmctx, offsets, f) as usize
-                                    }
-                                    ref item => inst.eval(&self.globals, item) as usize,
-                                };
+                            // constants, so none reads the table. Most
+                            // segments are all `ref.func`, whose values are
+                            // the vmctx plus an offset the module computed.
+                            let slots = &mut table.elements_mut()[dst..end];
+                            if let Some(refs) = module.elem_func_refs(e) {
+                                let vmctx = inst.vmctx_ptr() as usize;
+                                for (slot, &offset) in slots.iter_mut().zip(refs) {
+                                    *slot = vmctx + offset as usize;
+                                }
+                            } else {
+                                for (slot, item) in slots.iter_mut().zip(&seg.items) {
+                                    *slot = inst.eval(&self.globals, item) as usize;
+                                }
                             }
                         }
                         None => {

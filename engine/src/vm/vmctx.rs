@@ -14,16 +14,19 @@
 //! | what | type | where |
 //! |---|---|---|
 //! | header | `VMContextHeader` | `MAGIC_OFFSET`, `STORE_CONTEXT_OFFSET`, ... |
+//! | defined globals | `[VMGlobal; defined globals]` | `defined_global(i)` |
 //! | interned type ids | `[u32; types]` | `type_id(i)` |
 //! | imported functions | `[VMFunctionImport; imported funcs]` | `imported_func(i)` |
 //! | memories | `[*mut VMMemoryDefinition; memories]` | `memory_ptr(i)` |
 //! | tables | `[*mut VMTableDefinition; tables]` | `table_ptr(i)` |
-//! | globals | `[*mut VMGlobal; globals]` | `global_ptr(i)` |
+//! | imported globals | `[*mut VMGlobal; imported globals]` | `imported_global(i)` |
 //! | function references | `[VMFuncRef; funcs]` | `func_ref(i)` |
 //!
-//! Memories, tables and globals are reached through a pointer even when the
-//! instance defines them, so imported and defined entities look the same to
-//! compiled code; the records themselves are owned by the store.
+//! Memories and tables are reached through a pointer even when the
+//! instance defines them, so imported and defined ones look the same to
+//! compiled code; their records are owned by the store. A defined global
+//! lives in the block itself (`global.rs`). Only the function references
+//! that can be taken are written (`FuncRefTemplate`).
 
 use crate::info::ModuleInfo;
 use std::mem::{align_of, offset_of, size_of};
@@ -128,14 +131,18 @@ pub struct VMFuncRef {
 }
 
 /// What a defined function's [`VMFuncRef`] holds in every instance of its
-/// module: all but the instance's vmctx. A module keeps one per defined
-/// function, so instantiation writes each `VMFuncRef` from one place
-/// instead of looking up its code and type (an address, not a pointer,
-/// so modules stay `Send + Sync` without an `unsafe impl`).
+/// module, all but the instance's vmctx, and where it goes in the block.
+/// A module keeps one per defined function whose reference can be taken
+/// (`ModuleInfo::referenced_funcs`): instantiation writes those records
+/// from one place instead of looking up code and types, and skips the rest,
+/// which nothing reads. `code` is an address, not a pointer, so modules
+/// stay `Send + Sync` without an `unsafe impl`.
 #[derive(Clone, Copy, Debug)]
 pub struct FuncRefTemplate {
     pub code: usize,
     pub type_id: u32,
+    /// The record's offset in the vmctx (`VMOffsets::func_ref`).
+    pub offset: u32,
 }
 
 pub const FUNC_REF_CODE: u32 = offset_of!(VMFuncRef, code) as u32;
