@@ -147,7 +147,7 @@ impl PoolingAllocationConfig {
 /// The allocator `config` asks for, for its engine.
 pub(crate) fn allocator(config: &Config) -> Result<Arc<dyn InstanceAllocator>> {
     Ok(match &config.allocation {
-        InstanceAllocationStrategy::OnDemand => Arc::new(OnDemandAllocator),
+        InstanceAllocationStrategy::OnDemand => Arc::new(OnDemandAllocator::default()),
         InstanceAllocationStrategy::Pooling(pooling) => Arc::new(PoolingAllocator::new(
             pooling.limits.clone(),
             config.tunables.bounds_checks,

@@ -2,7 +2,8 @@
 //! (`InstanceAllocationStrategy::Pooling`): slots reused with their
 //! contents reset (memories with and without images, tables, after
 //! growth, with and without keep-resident bytes, in both bounds-check
-//! modes), exhaustion and recovery, the pool's limits at instantiation and
+//! modes; and the on-demand allocator's reused reservations), exhaustion
+//! and recovery, the pool's limits at instantiation and
 //! growth, and many threads sharing one pool.
 
 use kiln::*;
@@ -18,8 +19,12 @@ fn pool(n: u32) -> PoolingAllocationConfig {
 }
 
 fn engine(pool: &PoolingAllocationConfig, mode: BoundsChecks) -> Engine {
+    engine_with(pool.clone().into(), mode)
+}
+
+fn engine_with(strategy: InstanceAllocationStrategy, mode: BoundsChecks) -> Engine {
     let mut config = Config::new();
-    config.allocation_strategy(pool.clone()).bounds_checks(mode);
+    config.allocation_strategy(strategy).bounds_checks(mode);
     Engine::new(&config).unwrap()
 }
 
@@ -131,10 +136,15 @@ const BYTE_PAGES: &str = r#"(module
     (func (export "oob") (result i32) (i32.load (i32.const 97))))"#;
 
 /// Instantiate `wats` in turn (a new store each time), `iterations` times
-/// in all, in an engine with `pool` and `mode`, and check that each
+/// in all, in an engine with `strategy` and `mode`, and check that each
 /// instance starts in its initial state (see above).
-fn check(pool: &PoolingAllocationConfig, mode: BoundsChecks, wats: &[&str], iterations: usize) {
-    let engine = engine(pool, mode);
+fn check(
+    strategy: impl Into<InstanceAllocationStrategy>,
+    mode: BoundsChecks,
+    wats: &[&str],
+    iterations: usize,
+) {
+    let engine = engine_with(strategy.into(), mode);
     let modules: Vec<Module> = wats
         .iter()
         .map(|wat| Module::new(&engine, wat).unwrap())
@@ -185,10 +195,26 @@ fn slots_are_reused_with_their_contents_reset() {
         &[IMAGE_KILN, IMAGE_KILN, IMAGE_WASM],
     ];
     for wats in sets {
-        check(&one, guard, wats, 10_000);
-        check(&resident, guard, wats, 500);
-        check(&one, explicit, wats, 500);
-        check(&resident, explicit, wats, 500);
+        check(one.clone(), guard, wats, 10_000);
+        check(resident.clone(), guard, wats, 500);
+        check(one.clone(), explicit, wats, 500);
+        check(resident.clone(), explicit, wats, 500);
+    }
+}
+
+/// The on-demand allocator reuses the guard reservations of dropped
+/// memories (pages dropped, protection set to the new size): the same
+/// checks, including growth past the old size and the trap just past the
+/// new one after a bigger memory used the reservation.
+#[test]
+fn on_demand_reservations_are_reused_with_their_contents_reset() {
+    let on_demand = InstanceAllocationStrategy::OnDemand;
+    for wats in [
+        &[MEMORY][..],
+        &[IMAGE_KILN, IMAGE_WASM, MEMORY],
+        &[IMAGE_KILN, MEMORY, BYTE_PAGES, MEMORY64],
+    ] {
+        check(on_demand.clone(), BoundsChecks::GuardPages, wats, 2_000);
     }
 }
 

@@ -43,13 +43,16 @@ pub trait Runtime {
 /// Every engine under test, each set up once: Kiln, the Kiln
 /// configurations `$KILN_BENCH_VARIANTS` names (comma-separated ids of
 /// [`kiln::VARIANTS`], e.g. `kiln-explicit,kiln-explicit-nospectre`; none
-/// by default), and with the `peers` feature wasmtime and wasmi. See
-/// [`crate::each_runtime`].
+/// by default), and with the `peers` feature wasmtime, the wasmtime
+/// configurations it names (`wasmtime::VARIANTS`: `wasmtime-pooling`) and
+/// wasmi. See [`crate::each_runtime`].
 pub struct Runtimes {
     pub kiln: kiln::Kiln,
     pub kiln_variants: Vec<kiln::Kiln>,
     #[cfg(feature = "peers")]
     pub wasmtime: wasmtime::Wasmtime,
+    #[cfg(feature = "peers")]
+    pub wasmtime_variants: Vec<wasmtime::Wasmtime>,
     #[cfg(feature = "peers")]
     pub wasmi: wasmi::Wasmi,
 }
@@ -77,16 +80,30 @@ impl Default for Runtimes {
     /// Panics if `$KILN_BENCH_VARIANTS` names an unknown variant.
     fn default() -> Runtimes {
         let names = std::env::var("KILN_BENCH_VARIANTS").unwrap_or_default();
-        let kiln_variants = names
-            .split(',')
-            .filter(|n| !n.is_empty())
+        let names: Vec<&str> = names.split(',').filter(|n| !n.is_empty()).collect();
+        let (peer_names, kiln_names): (Vec<&str>, Vec<&str>) =
+            names.iter().partition(|n| n.starts_with("wasmtime-"));
+        let kiln_variants = kiln_names
+            .iter()
             .map(|n| kiln::Kiln::variant(n).unwrap_or_else(|e| panic!("KILN_BENCH_VARIANTS: {e}")))
             .collect();
+        #[cfg(not(feature = "peers"))]
+        if let Some(n) = peer_names.first() {
+            panic!("KILN_BENCH_VARIANTS: `{n}` needs the `peers` feature");
+        }
         Runtimes {
             kiln: kiln::Kiln::default(),
             kiln_variants,
             #[cfg(feature = "peers")]
             wasmtime: Default::default(),
+            #[cfg(feature = "peers")]
+            wasmtime_variants: peer_names
+                .iter()
+                .map(|n| {
+                    wasmtime::Wasmtime::variant(n)
+                        .unwrap_or_else(|e| panic!("KILN_BENCH_VARIANTS: {e}"))
+                })
+                .collect(),
             #[cfg(feature = "peers")]
             wasmi: Default::default(),
         }
@@ -114,6 +131,10 @@ macro_rules! each_runtime {
         #[cfg(feature = "peers")]
         {
             let $rt = &runtimes.wasmtime;
+            $body;
+        }
+        #[cfg(feature = "peers")]
+        for $rt in &runtimes.wasmtime_variants {
             $body;
         }
         #[cfg(feature = "peers")]

@@ -21,9 +21,22 @@ pub struct Host {
 pub struct Wasmtime {
     pub engine: Engine,
     linker: Linker<Host>,
+    id: &'static str,
     /// Epoch interruption is on: every store gets a far deadline.
     epochs: bool,
 }
+
+/// wasmtime configurations benchmarked beside its default one, as Kiln's
+/// (`super::kiln::VARIANTS`), picked by `$KILN_BENCH_VARIANTS` too.
+pub const VARIANTS: [(&str, fn(&mut wasmtime::Config)); 1] = [
+    // The pooling allocator with its default limits, the peer of
+    // `kiln-pooling`.
+    ("wasmtime-pooling", |c| {
+        c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
+            Default::default(),
+        ));
+    }),
+];
 
 /// Room for a benchmark's output (the largest expected file is ~1.2 MB).
 const OUTPUT_CAPACITY: usize = 64 << 20;
@@ -50,8 +63,22 @@ impl Wasmtime {
         Wasmtime {
             engine,
             linker,
+            id: <Wasmtime as Runtime>::NAME,
             epochs: false,
         }
+    }
+
+    /// The configuration of [`VARIANTS`] called `id`.
+    pub fn variant(id: &str) -> Result<Wasmtime> {
+        let Some((id, configure)) = VARIANTS.iter().find(|(n, _)| *n == id) else {
+            let known: Vec<_> = VARIANTS.iter().map(|(n, _)| *n).collect();
+            bail!("no wasmtime variant `{id}` (known: {})", known.join(", "));
+        };
+        let mut config = wasmtime::Config::new();
+        configure(&mut config);
+        let mut w = Wasmtime::new(Engine::new(&config).map_err(err)?);
+        w.id = id;
+        Ok(w)
     }
 
     /// The default configuration with `epoch_interruption` on.
@@ -64,6 +91,7 @@ impl Wasmtime {
         config.epoch_interruption(true);
         let mut w = Wasmtime::new(Engine::new(&config).expect("epochs are supported"));
         w.epochs = true;
+        w.id = "wasmtime-epochs";
         w
     }
 
@@ -102,10 +130,7 @@ impl Runtime for Wasmtime {
     const NAME: &'static str = "wasmtime";
 
     fn id(&self) -> &'static str {
-        match self.epochs {
-            true => "wasmtime-epochs",
-            false => Self::NAME,
-        }
+        self.id
     }
     type Module = Module;
     type Store = Store<Host>;

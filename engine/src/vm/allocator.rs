@@ -3,11 +3,12 @@
 //! own). Instantiation asks the engine's `InstanceAllocator`; a store gives
 //! everything back to it when it is dropped.
 //!
-//! `OnDemandAllocator` maps and frees on every request, the default;
-//! `PoolingAllocator` (`pooling.rs`) hands out slots it reserved once and
-//! resets them when they come back.
+//! `OnDemandAllocator` maps and frees on every request (but for a few
+//! guard reservations it reuses), the default; `PoolingAllocator`
+//! (`pooling.rs`) hands out slots it reserved once and resets them when
+//! they come back.
 
-use super::memory::LinearMemory;
+use super::memory::{LinearMemory, Reservation, uses_guard_pages};
 use super::memory_image::MemoryImage;
 use super::table::TableData;
 use super::vmctx::VMOffsets;
@@ -15,6 +16,7 @@ use crate::info::ModuleInfo;
 use crate::tunables::Tunables;
 use crate::types::{MemoryType, TableType};
 use anyhow::Result;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// A vmctx block: `VMOffsets::size` bytes, 16-byte aligned (its records
 /// need at most that; see `vmctx.rs`). Its contents are unspecified until
@@ -112,10 +114,75 @@ pub trait InstanceAllocator: Send + Sync {
     fn deallocate_table(&self, table: TableData);
 }
 
-/// Maps each memory and table when asked and frees it when given back: no
-/// memory is held between instances. The default.
-#[derive(Debug, Default)]
-pub struct OnDemandAllocator;
+/// Maps each memory and table when asked and frees it when given back. The
+/// default.
+///
+/// The one thing it keeps between instances is a few guard reservations
+/// of dropped memories, their pages dropped (`Reservation`): reusing one
+/// costs no `mmap` and, at the same initial size, no `mprotect` either, so
+/// a store's life is one `madvise` instead of three calls that each take
+/// the process's address-space lock for writing, which instantiating
+/// threads contend for. It holds address space only (at most
+/// `CACHED_RESERVATIONS` × 8 GiB), never memory: the cache is lock-free,
+/// a fixed array of slots.
+#[derive(Default)]
+pub struct OnDemandAllocator {
+    reservations: [AtomicPtr<Reservation>; CACHED_RESERVATIONS],
+}
+
+/// Reservations an [`OnDemandAllocator`] keeps: more than the threads that
+/// typically instantiate at once.
+const CACHED_RESERVATIONS: usize = 16;
+
+impl std::fmt::Debug for OnDemandAllocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnDemandAllocator").finish_non_exhaustive()
+    }
+}
+
+impl OnDemandAllocator {
+    fn take_reservation(&self) -> Option<Reservation> {
+        for slot in &self.reservations {
+            if slot.load(Ordering::Relaxed).is_null() {
+                continue;
+            }
+            let p = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
+            if !p.is_null() {
+                // SAFETY: slots hold only pointers from `Box::into_raw` in
+                // `keep_reservation`, each taken out by one swap.
+                return Some(*unsafe { Box::from_raw(p) });
+            }
+        }
+        None
+    }
+
+    /// Keeps `reservation` if a slot is free; unmaps it otherwise.
+    fn keep_reservation(&self, reservation: Reservation) {
+        let p = Box::into_raw(Box::new(reservation));
+        for slot in &self.reservations {
+            if slot.load(Ordering::Relaxed).is_null()
+                && slot
+                    .compare_exchange(
+                        std::ptr::null_mut(),
+                        p,
+                        Ordering::Release,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                return;
+            }
+        }
+        // SAFETY: `p` came from `Box::into_raw` above and no slot took it.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+impl Drop for OnDemandAllocator {
+    fn drop(&mut self) {
+        while self.take_reservation().is_some() {}
+    }
+}
 
 impl InstanceAllocator for OnDemandAllocator {
     fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock> {
@@ -131,7 +198,14 @@ impl InstanceAllocator for OnDemandAllocator {
         tunables: &Tunables,
         _image: Option<&MemoryImage>,
     ) -> Result<LinearMemory> {
-        LinearMemory::new(ty, tunables.bounds_checks)
+        let mode = tunables.bounds_checks;
+        if uses_guard_pages(&ty, mode)
+            && let Some(reservation) = self.take_reservation()
+            && let Some(memory) = LinearMemory::in_reservation(ty, mode, reservation)?
+        {
+            return Ok(memory);
+        }
+        LinearMemory::new(ty, mode)
     }
 
     fn allocate_table(&self, ty: TableType, init: usize) -> Result<TableData> {
@@ -143,7 +217,9 @@ impl InstanceAllocator for OnDemandAllocator {
     }
 
     fn deallocate_memory(&self, memory: LinearMemory) {
-        drop(memory);
+        if let Some(reservation) = memory.into_reservation() {
+            self.keep_reservation(reservation);
+        }
     }
 
     fn deallocate_table(&self, table: TableData) {

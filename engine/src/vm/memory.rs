@@ -69,6 +69,28 @@ pub struct LinearMemory {
     /// The pool slot this memory lives in, if a pooling allocator made it
     /// (it then owns no mapping of its own).
     pool: Option<PoolSlot>,
+    /// A memory image file is mapped over part of the reservation, so
+    /// dropping its pages would not zero them: it cannot be reused.
+    image_mapped: bool,
+}
+
+/// The guard reservation of a dropped on-demand memory, kept for the next
+/// one (`OnDemandAllocator`): `accessible` bytes from `ptr` read/write and
+/// zero (their pages were dropped), the rest `PROT_NONE`. Unmapped when
+/// dropped.
+pub struct Reservation {
+    ptr: *mut u8,
+    accessible: usize,
+}
+
+// SAFETY: the mapping is owned by this value alone.
+unsafe impl Send for Reservation {}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the reservation this value owns.
+        unsafe { libc::munmap(self.ptr.cast(), GUARD_RESERVATION) };
+    }
 }
 
 /// A pooled memory's slot, and the state of it the pool needs to reset
@@ -181,6 +203,7 @@ impl LinearMemory {
                         length: 0,
                     }),
                     pool: None,
+                    image_mapped: false,
                 };
                 mem.make_accessible(0, len)?;
                 let mut mem = mem;
@@ -204,7 +227,75 @@ impl LinearMemory {
                 length: len,
             }),
             pool: None,
+            image_mapped: false,
         })
+    }
+
+    /// A memory of type `ty` like [`LinearMemory::new`]'s, in a reused
+    /// guard reservation instead of a new one: the few pages that differ
+    /// from the old memory's size change protection, nothing is mapped.
+    /// `None` (the reservation then unmapped) if the memory is not guarded
+    /// under `mode`.
+    pub fn in_reservation(
+        ty: MemoryType,
+        mode: BoundsChecks,
+        reservation: Reservation,
+    ) -> Result<Option<LinearMemory>> {
+        let len = LinearMemory::validate(&ty)?;
+        if !uses_guard_pages(&ty, mode) {
+            return Ok(None);
+        }
+        let reservation = std::mem::ManuallyDrop::new(reservation);
+        let (ptr, accessible) = (reservation.ptr, reservation.accessible);
+        let mem = LinearMemory {
+            ptr,
+            mapped: GUARD_RESERVATION,
+            guarded: true,
+            ty,
+            def: Box::new(VMMemoryDefinition {
+                base: ptr,
+                length: 0,
+            }),
+            pool: None,
+            image_mapped: false,
+        };
+        // From here `mem` owns the mapping (and unmaps it on failure).
+        if len > accessible {
+            mem.make_accessible(accessible, len)?;
+        } else if len < accessible {
+            // SAFETY: [len, accessible) lies inside the reservation, and
+            // nothing refers to its bytes.
+            let r =
+                unsafe { libc::mprotect(ptr.add(len).cast(), accessible - len, libc::PROT_NONE) };
+            if r != 0 {
+                bail!(
+                    "failed to protect linear memory: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+        let mut mem = mem;
+        mem.def.length = len;
+        Ok(Some(mem))
+    }
+
+    /// This memory's guard reservation with its pages dropped, to be
+    /// reused: only for an on-demand guarded memory without a mapped image
+    /// file; the memory is dropped either way.
+    pub fn into_reservation(mut self) -> Option<Reservation> {
+        if !self.guarded || self.pool.is_some() || self.image_mapped || self.ptr.is_null() {
+            return None;
+        }
+        let accessible = self.def.length;
+        // SAFETY: the accessible part of our own private anonymous
+        // mapping; nothing refers to its bytes any more (the store is
+        // being dropped). Its pages read as zeros afterwards.
+        let r = unsafe { libc::madvise(self.ptr.cast(), accessible, libc::MADV_DONTNEED) };
+        if r != 0 {
+            return None;
+        }
+        let ptr = std::mem::replace(&mut self.ptr, std::ptr::null_mut());
+        Some(Reservation { ptr, accessible })
     }
 
     /// A memory of type `ty` (checked by [`LinearMemory::validate`]) of
@@ -231,6 +322,7 @@ impl LinearMemory {
             ty,
             def: Box::new(VMMemoryDefinition { base, length: len }),
             pool: Some(slot),
+            image_mapped: false,
         }
     }
 
@@ -386,8 +478,9 @@ impl LinearMemory {
         // SAFETY: the range is inside our accessible reservation, and the
         // caller gives us a fresh memory whose bytes nothing refers to.
         unsafe { image.map_at(self.ptr) }?;
-        if let Some(slot) = &mut self.pool {
-            slot.image = Some(image.mapped());
+        match &mut self.pool {
+            Some(slot) => slot.image = Some(image.mapped()),
+            None => self.image_mapped = true,
         }
         Ok(())
     }
