@@ -181,10 +181,8 @@ impl Module {
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t)).collect();
         let offsets = VMOffsets::new(&info);
         let imported = info.num_imported_funcs;
-        let func_refs = info
-            .referenced_funcs()
-            .into_iter()
-            .filter(|&f| f >= imported)
+        let func_refs = (imported..info.funcs.len() as u32)
+            .filter(|&f| offsets.has_func_ref(f))
             .map(|f| FuncRefTemplate {
                 code: code.func_ptr((f - imported) as usize) as usize,
                 type_id: type_ids[info.funcs[f as usize] as usize],

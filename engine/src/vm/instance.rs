@@ -290,10 +290,12 @@ impl StoreObjects {
                         code: r.code,
                         vmctx: r.vmctx,
                     };
-                    // SAFETY: a `VMOffsets` offset for a field of this type.
+                    // SAFETY: `VMOffsets` offsets for fields of these types.
                     unsafe {
                         inst.write(offsets.imported_func(funcs), import);
-                        inst.write(offsets.func_ref(funcs), r);
+                        if offsets.has_func_ref(funcs) {
+                            inst.write(offsets.func_ref(funcs), r);
+                        }
                     }
                     funcs += 1;
                 }

@@ -20,13 +20,15 @@
 //! | memories | `[*mut VMMemoryDefinition; memories]` | `memory_ptr(i)` |
 //! | tables | `[*mut VMTableDefinition; tables]` | `table_ptr(i)` |
 //! | imported globals | `[*mut VMGlobal; imported globals]` | `imported_global(i)` |
-//! | function references | `[VMFuncRef; funcs]` | `func_ref(i)` |
+//! | function references | `[VMFuncRef; referenced funcs]` | `func_ref(i)` |
 //!
 //! Memories and tables are reached through a pointer even when the
 //! instance defines them, so imported and defined ones look the same to
 //! compiled code; their records are owned by the store. A defined global
-//! lives in the block itself (`global.rs`). Only the function references
-//! that can be taken are written (`FuncRefTemplate`).
+//! lives in the block itself (`global.rs`). Only functions whose reference
+//! can be taken have a `VMFuncRef` (`ModuleInfo::referenced_funcs`), in
+//! function index order: sqlite3 has 2,562 functions of which a few
+//! hundred escape, and instantiation writes each record.
 
 use crate::info::ModuleInfo;
 use std::mem::{align_of, offset_of, size_of};
@@ -133,9 +135,8 @@ pub struct VMFuncRef {
 /// What a defined function's [`VMFuncRef`] holds in every instance of its
 /// module, all but the instance's vmctx, and where it goes in the block.
 /// A module keeps one per defined function whose reference can be taken
-/// (`ModuleInfo::referenced_funcs`): instantiation writes those records
-/// from one place instead of looking up code and types, and skips the rest,
-/// which nothing reads. `code` is an address, not a pointer, so modules
+/// (the others have no record), so instantiation writes them from one
+/// place instead of looking up code and types. `code` is an address, not a pointer, so modules
 /// stay `Send + Sync` without an `unsafe impl`.
 #[derive(Clone, Copy, Debug)]
 pub struct FuncRefTemplate {
@@ -231,7 +232,9 @@ pub struct VMOffsets {
     num_tables: u32,
     num_imported_globals: u32,
     num_defined_globals: u32,
-    num_funcs: u32,
+    /// By function index, its record's index among the `VMFuncRef`s, or
+    /// `u32::MAX` for a function whose reference cannot be taken.
+    func_ref_slots: Box<[u32]>,
     defined_globals: u32,
     type_ids: u32,
     imported_funcs: u32,
@@ -254,7 +257,12 @@ impl VMOffsets {
         let num_tables = info.tables.len() as u32;
         let num_imported_globals = info.num_imported_globals;
         let num_defined_globals = info.globals.len() as u32 - num_imported_globals;
-        let num_funcs = info.funcs.len() as u32;
+        let mut func_ref_slots = vec![u32::MAX; info.funcs.len()].into_boxed_slice();
+        let referenced = info.referenced_funcs();
+        for (slot, &f) in referenced.iter().enumerate() {
+            func_ref_slots[f as usize] = slot as u32;
+        }
+        let num_func_refs = referenced.len() as u32;
         let defined_globals = HEADER_SIZE;
         let type_ids = defined_globals + GLOBAL_SIZE * num_defined_globals;
         let imported_funcs = align_up(
@@ -265,7 +273,7 @@ impl VMOffsets {
         let tables = memories + PTR_SIZE * num_memories;
         let imported_globals = tables + PTR_SIZE * num_tables;
         let func_refs = imported_globals + PTR_SIZE * num_imported_globals;
-        let size = func_refs + FUNC_REF_SIZE * num_funcs;
+        let size = func_refs + FUNC_REF_SIZE * num_func_refs;
         VMOffsets {
             num_types,
             num_imported_funcs,
@@ -273,7 +281,7 @@ impl VMOffsets {
             num_tables,
             num_imported_globals,
             num_defined_globals,
-            num_funcs,
+            func_ref_slots,
             defined_globals,
             type_ids,
             imported_funcs,
@@ -327,10 +335,19 @@ impl VMOffsets {
         self.defined_globals + GLOBAL_SIZE * index
     }
 
-    /// `VMFuncRef` of function `index` (imported or defined).
+    /// Whether function `index` has a `VMFuncRef`: whether its reference
+    /// can be taken (`ModuleInfo::referenced_funcs`).
+    pub fn has_func_ref(&self, index: u32) -> bool {
+        self.func_ref_slots[index as usize] != u32::MAX
+    }
+
+    /// `VMFuncRef` of function `index` (imported or defined), which must
+    /// have one ([`VMOffsets::has_func_ref`]; validation lets no other be
+    /// named).
     pub fn func_ref(&self, index: u32) -> u32 {
-        assert!(index < self.num_funcs);
-        self.func_refs + FUNC_REF_SIZE * index
+        let slot = self.func_ref_slots[index as usize];
+        assert!(slot != u32::MAX, "function {index} has no VMFuncRef");
+        self.func_refs + FUNC_REF_SIZE * slot
     }
 }
 
