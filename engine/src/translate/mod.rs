@@ -164,14 +164,16 @@ pub fn translate_function(env: &FuncEnv<'_>, defined_index: u32) -> Result<ir::F
     let builder = FunctionBuilder::new(&mut func, &mut ctx);
     let mut t = Translator::new(env, builder);
     t.translate_body(defined_index, &body)?;
-    t.b.finalize(frontend_config(env.call_conv)?);
+    t.b.finalize(frontend_config()?);
     Ok(func)
 }
 
 /// The host's frontend config, for `FunctionBuilder::finalize` (which only
-/// needs it for stack maps, which Kiln does not use). Built from the host
-/// triple because the pointer-width type is not re-exported by Cranelift.
-fn frontend_config(call_conv: CallConv) -> Result<TargetFrontendConfig> {
+/// needs it for stack maps, which Kiln does not use: so its calling
+/// convention is the host's default, whatever the function's; cargo-mutants
+/// showed no test can tell). Built from the host triple because the
+/// pointer-width type is not re-exported by Cranelift.
+fn frontend_config() -> Result<TargetFrontendConfig> {
     static HOST: OnceLock<Option<TargetFrontendConfig>> = OnceLock::new();
     let host = HOST.get_or_init(|| {
         let builder = cranelift_native::builder().ok()?;
@@ -183,10 +185,7 @@ fn frontend_config(call_conv: CallConv) -> Result<TargetFrontendConfig> {
         })
     });
     match host {
-        Some(config) => Ok(TargetFrontendConfig {
-            default_call_conv: call_conv,
-            ..*config
-        }),
+        Some(config) => Ok(*config),
         None => bail!("the host architecture is not supported by Cranelift"),
     }
 }
