@@ -13,7 +13,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub enum InstanceAllocationStrategy {
     /// Map each memory and table when it is made, unmap it when its store
-    /// is dropped. No limits beyond the store's limiter.
+    /// is dropped (but for a few guard reservations of 32-bit memories,
+    /// kept with their pages dropped for the next memories: address space
+    /// only). No limits beyond the store's limiter.
     #[default]
     OnDemand,
     /// Take vmctx blocks, memories and tables from slots reserved once,

@@ -193,20 +193,8 @@ impl LinearMemory {
         let (ptr, mapped) = match (guarded, len) {
             (true, _) => {
                 let ptr = mmap(GUARD_RESERVATION, libc::PROT_NONE)?;
-                let mem = LinearMemory {
-                    ptr,
-                    mapped: GUARD_RESERVATION,
-                    guarded,
-                    ty,
-                    def: Box::new(VMMemoryDefinition {
-                        base: ptr,
-                        length: 0,
-                    }),
-                    pool: None,
-                    image_mapped: false,
-                };
+                let mut mem = LinearMemory::in_guard_reservation(ty, ptr);
                 mem.make_accessible(0, len)?;
-                let mut mem = mem;
                 mem.def.length = len;
                 return Ok(mem);
             }
@@ -247,34 +235,13 @@ impl LinearMemory {
         }
         let reservation = std::mem::ManuallyDrop::new(reservation);
         let (ptr, accessible) = (reservation.ptr, reservation.accessible);
-        let mem = LinearMemory {
-            ptr,
-            mapped: GUARD_RESERVATION,
-            guarded: true,
-            ty,
-            def: Box::new(VMMemoryDefinition {
-                base: ptr,
-                length: 0,
-            }),
-            pool: None,
-            image_mapped: false,
-        };
         // From here `mem` owns the mapping (and unmaps it on failure).
+        let mut mem = LinearMemory::in_guard_reservation(ty, ptr);
         if len > accessible {
             mem.make_accessible(accessible, len)?;
         } else if len < accessible {
-            // SAFETY: [len, accessible) lies inside the reservation, and
-            // nothing refers to its bytes.
-            let r =
-                unsafe { libc::mprotect(ptr.add(len).cast(), accessible - len, libc::PROT_NONE) };
-            if r != 0 {
-                bail!(
-                    "failed to protect linear memory: {}",
-                    std::io::Error::last_os_error()
-                );
-            }
+            mem.protect(len, accessible, libc::PROT_NONE)?;
         }
-        let mut mem = mem;
         mem.def.length = len;
         Ok(Some(mem))
     }
@@ -331,19 +298,36 @@ impl LinearMemory {
         self.pool.as_ref()
     }
 
+    /// A guarded memory of length 0 owning the guard reservation at `ptr`.
+    fn in_guard_reservation(ty: MemoryType, ptr: *mut u8) -> LinearMemory {
+        LinearMemory {
+            ptr,
+            mapped: GUARD_RESERVATION,
+            guarded: true,
+            ty,
+            def: Box::new(VMMemoryDefinition {
+                base: ptr,
+                length: 0,
+            }),
+            pool: None,
+            image_mapped: false,
+        }
+    }
+
     fn make_accessible(&self, from: usize, to: usize) -> Result<()> {
+        self.protect(from, to, libc::PROT_READ | libc::PROT_WRITE)
+    }
+
+    /// Sets the protection of bytes [from, to) of the mapping.
+    fn protect(&self, from: usize, to: usize, prot: i32) -> Result<()> {
         if to > from {
-            // SAFETY: [from, to) lies inside our reservation.
-            let r = unsafe {
-                libc::mprotect(
-                    self.ptr.add(from).cast(),
-                    to - from,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                )
-            };
+            // SAFETY: [from, to) lies inside our mapping (callers pass
+            // sizes within it), and nothing refers to bytes whose access
+            // it takes away (past the memory's length).
+            let r = unsafe { libc::mprotect(self.ptr.add(from).cast(), to - from, prot) };
             if r != 0 {
                 bail!(
-                    "failed to commit linear memory: {}",
+                    "failed to change the protection of linear memory: {}",
                     std::io::Error::last_os_error()
                 );
             }
