@@ -185,6 +185,56 @@ fn cases() -> Vec<(&'static str, Function, Expect)> {
             Expect::Returns(13),
         ),
         (
+            // A `throw` ends the body: its `catch_all`, met in dead code,
+            // is still the live try's clause.
+            "dead_body_catch_all",
+            body(&|f| {
+                f.instructions()
+                    .try_(i32_block)
+                    .i32_const(14)
+                    .throw(0)
+                    .catch_all()
+                    .i32_const(15)
+                    .end();
+            }),
+            Expect::Returns(15),
+        ),
+        (
+            // A try nested in dead code: its clauses are skipped, not
+            // taken for the live try's, whose `catch` follows.
+            "dead_nested_clauses",
+            body(&|f| {
+                f.instructions()
+                    .try_(i32_block)
+                    .i32_const(16)
+                    .throw(0)
+                    .try_(BlockType::Empty)
+                    .catch(0)
+                    .drop()
+                    .catch_all()
+                    .end()
+                    .catch(0)
+                    .end();
+            }),
+            Expect::Returns(16),
+        ),
+        (
+            // A `delegate` met in dead code ends the live inner try.
+            "dead_body_delegate",
+            body(&|f| {
+                f.instructions()
+                    .try_(i32_block)
+                    .try_(BlockType::Empty)
+                    .i32_const(17)
+                    .throw(0)
+                    .delegate(0)
+                    .i32_const(-1)
+                    .catch(0)
+                    .end();
+            }),
+            Expect::Returns(17),
+        ),
+        (
             // Nothing thrown: the body's value.
             "quiet",
             body(&|f| {
