@@ -48,7 +48,8 @@ use std::ops::Range;
 /// exception handler table of the code, the `exceptions` feature and
 /// builtins; 10: rec groups, finality and supertypes in the types section,
 /// function types elsewhere as indices of it, the `gc` feature, the
-/// `is_subtype` builtin; 11: defined globals inline in the vmctx).
+/// `is_subtype` builtin; 11: defined globals inline in the vmctx, and
+/// `VMFuncRef`s only for functions whose reference can be taken).
 pub const FORMAT_VERSION: u32 = 11;
 
 const ENGINE_SECTION: &str = ".kiln.engine";
