@@ -1075,11 +1075,31 @@ fn check_metering(wat: &str, fuel: &[usize], epochs: &[usize]) {
         epoch_interruption: true,
         ..ALL_TUNABLES[0]
     };
-    let checks: Vec<usize> = translate_all(&info, &tunables)
+    let with_epochs = translate_all(&info, &tunables);
+    let checks: Vec<usize> = with_epochs
         .iter()
         .map(|(f, _)| epoch_stub_calls(&f.display().to_string()))
         .collect();
     assert_eq!(checks, epochs, "epochs: {wat}");
+    // A function that checks nowhere reads nothing of the epochs either:
+    // it is translated as with epoch interruption off.
+    let plain = Tunables {
+        epoch_interruption: false,
+        ..tunables
+    };
+    for (i, ((with, _), (without, _))) in with_epochs
+        .iter()
+        .zip(&translate_all(&info, &plain))
+        .enumerate()
+    {
+        if epochs[i] == 0 {
+            assert_eq!(
+                with.display().to_string(),
+                without.display().to_string(),
+                "function {i} has no check but differs with epochs: {wat}"
+            );
+        }
+    }
 }
 
 #[test]
