@@ -160,13 +160,15 @@ impl Module {
             (0..n).map(compile_one).collect::<Result<Vec<_>>>()?
         };
         let image = compile::layout(&funcs, |i| Some(imported + i as u32))?;
-        Module::assemble(engine, info, &image, EngineMetadata::of(engine))
+        Module::assemble(engine, info, offsets, &image, EngineMetadata::of(engine))
     }
 
-    /// Publish `image` and wrap everything up.
+    /// Publish `image` and wrap everything up (`offsets` is `info`'s
+    /// layout, which compiling already needed).
     fn assemble(
         engine: &Engine,
         info: ModuleInfo,
+        offsets: VMOffsets,
         image: &CodeImage,
         metadata: EngineMetadata,
     ) -> Result<Module> {
@@ -179,7 +181,6 @@ impl Module {
         };
         let code = compile::publish(image, code_info)?;
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.intern(t)).collect();
-        let offsets = VMOffsets::new(&info);
         let imported = info.num_imported_funcs;
         let func_refs = (imported..info.funcs.len() as u32)
             .filter(|&f| offsets.has_func_ref(f))
@@ -261,7 +262,14 @@ impl Module {
     /// two kinds of input apart, but says nothing about trust.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let artifact = artifact::read(&EngineMetadata::of(engine), bytes.as_ref())?;
-        Module::assemble(engine, artifact.info, &artifact.code, artifact.metadata)
+        let offsets = VMOffsets::new(&artifact.info);
+        Module::assemble(
+            engine,
+            artifact.info,
+            offsets,
+            &artifact.code,
+            artifact.metadata,
+        )
     }
 
     /// `Module::deserialize` of a file's contents.

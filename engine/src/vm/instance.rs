@@ -137,7 +137,9 @@ impl InstanceData {
 
     /// The `VMFuncRef` of function `index` inside this vmctx.
     pub fn func_ref(&self, index: u32) -> *const VMFuncRef {
-        func_ref_in(self.vmctx_ptr(), self.module.offsets(), index)
+        // An address only: `func_ref` offsets lie inside the block.
+        let offset = self.module.offsets().func_ref(index);
+        self.vmctx_ptr().wrapping_add(offset as usize) as *const VMFuncRef
     }
 
     /// The raw value of a constant expression in this instance.
@@ -170,12 +172,6 @@ impl InstanceData {
             (*data).index
         }
     }
-}
-
-/// The `VMFuncRef` of function `index` in the vmctx at `vmctx`, laid out
-/// by `offsets` (an address only: `func_ref` offsets lie inside the block).
-fn func_ref_in(vmctx: *mut u8, offsets: &VMOffsets, index: u32) -> *const VMFuncRef {
-    vmctx.wrapping_add(offsets.func_ref(index) as usize) as *const VMFuncRef
 }
 
 /// A segment's offset (the raw value of its constant expression) into a
@@ -351,17 +347,15 @@ impl StoreObjects {
         for (i, g) in defined.iter().enumerate() {
             let init = g.init.as_ref().expect("defined globals have initialisers");
             let bits = inst.eval(&self.globals, init);
-            let offset = offsets.defined_global(i as u32);
-            // SAFETY: a `VMOffsets` offset for a field of this type.
-            unsafe { inst.write(offset, VMGlobal { bits }) };
-            let slot = inst
-                .vmctx_ptr()
-                .wrapping_add(offset as usize)
-                .cast::<VMGlobal>();
-            // SAFETY: the slot was just written, is aligned (`VMOffsets`)
-            // and lives as long as the vmctx block, which the store frees
-            // only when it is dropped.
-            let data = unsafe { GlobalData::in_vmctx(g.ty.clone(), slot) };
+            let offset = offsets.defined_global(i as u32) as usize;
+            let slot = inst.vmctx_ptr().wrapping_add(offset).cast::<VMGlobal>();
+            // SAFETY: a `VMOffsets` offset for a field of this type, so the
+            // slot is in the block and aligned; once written it lives as
+            // long as the block, which the store frees only when dropped.
+            let data = unsafe {
+                slot.write(VMGlobal { bits });
+                GlobalData::in_vmctx(g.ty.clone(), slot)
+            };
             inst.globals.push(self.push_global(data));
         }
         // A table with an initialiser (typed function references) starts

@@ -136,8 +136,8 @@ pub struct VMFuncRef {
 /// module, all but the instance's vmctx, and where it goes in the block.
 /// A module keeps one per defined function whose reference can be taken
 /// (the others have no record), so instantiation writes them from one
-/// place instead of looking up code and types. `code` is an address, not a pointer, so modules
-/// stay `Send + Sync` without an `unsafe impl`.
+/// place instead of looking up code and types. `code` is an address, not a
+/// pointer, so modules stay `Send + Sync` without an `unsafe impl`.
 #[derive(Clone, Copy, Debug)]
 pub struct FuncRefTemplate {
     pub code: usize,
@@ -223,7 +223,8 @@ const _: () = {
 /// Offsets of one module's vmctx layout: the header, then the defined
 /// globals (16-byte slots, aligned since the header is), type ids,
 /// imported functions, then pointers to every memory and table and to
-/// each imported global, then every function's `VMFuncRef`.
+/// each imported global, then the `VMFuncRef` of each function whose
+/// reference can be taken.
 #[derive(Clone, Debug)]
 pub struct VMOffsets {
     num_types: u32,
