@@ -697,6 +697,46 @@ mod tail_calls {
     }
 }
 
+mod host_results {
+    //! A host function's results must match its type: a wrong count or
+    //! type is the embedder's bug, reported rather than pushed.
+    use super::*;
+    use crate::value::ValType;
+    use std::sync::Arc;
+
+    /// Call a wasm function that calls a host `(result i32)` returning
+    /// `results`.
+    fn check(results: Vec<Value>, expected: Result<Vec<Value>, &str>) {
+        let wat = r#"(module
+            (import "host" "f" (func $f (result i32)))
+            (func (export "run") (result i32) (call $f)))"#;
+        let module = Module::new(&wat::parse_str(wat).expect("test wat")).expect("valid");
+        let mut store = Store::new(Config::default());
+        let ty = crate::FuncType {
+            params: vec![],
+            results: vec![ValType::I32],
+        };
+        let given = results.clone();
+        let f = store.alloc_host_func(ty, Arc::new(move |_| Ok(given.clone())));
+        let inst = store.instantiate(&module, &[ExternVal::Func(f)]).unwrap();
+        let ExternVal::Func(run) = store.export(inst, "run").unwrap() else {
+            panic!("run is a function")
+        };
+        let got = store.invoke(run, &[]);
+        let expected = expected.map_err(|e| Error::Invalid(e.to_string()));
+        assert_eq!(got, expected, "host returning {results:?}");
+    }
+
+    #[test]
+    fn must_match_the_type() {
+        const WRONG: &str = "host function returned wrong types";
+        check(vec![I32(7)], Ok(vec![I32(7)]));
+        check(vec![], Err(WRONG));
+        check(vec![I32(1), I32(2)], Err(WRONG));
+        check(vec![I64(7)], Err(WRONG));
+    }
+}
+
 mod limits {
     use super::*;
 

@@ -43,6 +43,22 @@ fn cases() -> Vec<(&'static str, Function, Expect)> {
             Expect::Returns(8),
         ),
         (
+            // A branch out of the try body continues after its `end`.
+            "br_out",
+            body(&|f| {
+                f.instructions()
+                    .try_(i32_block)
+                    .i32_const(3)
+                    .br(0)
+                    .catch_all()
+                    .i32_const(9)
+                    .end()
+                    .i32_const(1)
+                    .i32_add();
+            }),
+            Expect::Returns(4),
+        ),
+        (
             // From a callee; the payload is the catch clause's value.
             "catch",
             body(&|f| {
