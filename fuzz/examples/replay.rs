@@ -1,7 +1,7 @@
 //! Runs every input of fuzz corpora through its target's body, once, on
-//! stable Rust and without libFuzzer: what measures the code a corpus
-//! reaches (TESTING.md, "Coverage"), and a quick check that a corpus from
-//! a campaign elsewhere still runs clean here.
+//! stable Rust and without libFuzzer: the way to measure the code a corpus
+//! reaches (under `cargo llvm-cov run`), and a quick check that a corpus
+//! from a campaign elsewhere still runs clean here.
 //!
 //! ```sh
 //! cargo run -p kiln-fuzz --example replay -- fuzz/corpus            # every target
@@ -14,7 +14,7 @@
 //! error. A failing input panics, as under libFuzzer, naming the file.
 
 use kiln_fuzz::{TARGETS, fuzz};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 fn main() -> std::io::Result<()> {
@@ -41,11 +41,7 @@ fn main() -> std::io::Result<()> {
             println!("{name}: no corpus at {}", dir.display());
             continue;
         }
-        let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.is_file())
-            .collect();
-        inputs.sort();
+        let inputs = kiln_fuzz::inputs(&dir)?;
         let start = Instant::now();
         for path in &inputs {
             let data = std::fs::read(path)?;

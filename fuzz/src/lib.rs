@@ -33,6 +33,17 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("wast", targets::wast::run),
 ];
 
+/// The files directly in `dir` (a corpus or regression folder), sorted so
+/// that runs go in the same order everywhere.
+pub fn inputs(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file())
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Run `body` on `data` the way the fuzz targets do: running out of bytes
 /// is not a failure.
 pub fn fuzz(body: Body, data: &[u8]) {

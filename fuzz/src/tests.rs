@@ -30,13 +30,11 @@ fn run_stream(name: &str, count: u64) {
         .join("regressions")
         .join(name);
     let mut regressions = 0;
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
+    if let Ok(paths) = crate::inputs(&dir) {
         // `.wat` files are whole modules, for `differential_modules`.
         let inputs = paths
             .iter()
-            .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "wat"));
+            .filter(|p| p.extension().is_none_or(|e| e != "wat"));
         for path in inputs {
             let data = std::fs::read(path).expect("read regression input");
             fuzz(body, &data);
