@@ -427,7 +427,81 @@ libcalls! {
 
 #[cfg(test)]
 mod tests {
-    use super::CodeImage;
+    use super::*;
+
+    /// On an x86-64 CPU without SSE4.1, Cranelift rounds floats by calling
+    /// out through an absolute slot: `layout` lists the slot, `publish`
+    /// fills it with the Rust function, and the code runs. Every CPU the
+    /// tests run on has SSE4.1, so only this test reaches the path.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn libcalls_are_linked() {
+        use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName, types};
+        use cranelift_codegen::settings::{self, Configurable};
+        use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+        let mut isa = cranelift_codegen::isa::lookup_by_name("x86_64").unwrap();
+        isa.set("has_sse41", "false").unwrap();
+        let isa = isa
+            .finish(settings::Flags::new(settings::builder()))
+            .unwrap();
+        let check = |round: fn(&mut FunctionBuilder, ir::Value) -> ir::Value,
+                     cases: &[(f64, f64)]| {
+            let mut sig = Signature::new(isa.default_call_conv());
+            sig.params.push(AbiParam::new(types::F64));
+            sig.returns.push(AbiParam::new(types::F64));
+            let mut func = ir::Function::with_name_signature(UserFuncName::default(), sig);
+            let mut ctx = FunctionBuilderContext::new();
+            let mut b = FunctionBuilder::new(&mut func, &mut ctx);
+            let block = b.create_block();
+            b.append_block_params_for_function_params(block);
+            b.switch_to_block(block);
+            let x = b.block_params(block)[0];
+            let y = round(&mut b, x);
+            b.ins().return_(&[y]);
+            b.seal_all_blocks();
+            b.finalize(isa.frontend_config());
+
+            let compiled = compile_function(&*isa, func, |_| None).unwrap();
+            let image = layout(&[compiled], |_| None).unwrap();
+            assert_eq!(image.libcalls.len(), 1, "{:?}", image.libcalls);
+            let code = publish(&image, CodeInfo::default()).unwrap();
+            // SAFETY: the function was compiled with the host's C calling
+            // convention for `fn(f64) -> f64`, and `code` outlives the calls.
+            let f: extern "C" fn(f64) -> f64 = unsafe { std::mem::transmute(code.func_ptr(0)) };
+            for &(x, y) in cases {
+                assert_eq!(f(x).to_bits(), y.to_bits(), "{x}");
+            }
+        };
+        check(|b, x| b.ins().floor(x), &[(2.5, 2.0), (-2.5, -3.0)]);
+        check(
+            |b, x| b.ins().nearest(x),
+            &[(2.5, 2.0), (3.5, 4.0), (-0.5, -0.0)],
+        );
+    }
+
+    /// A libcall is reached only through an absolute slot; any other
+    /// relocation to one is refused, not patched as if local.
+    #[test]
+    fn libcalls_need_absolute_slots() {
+        let func = |kind| CompiledFunc {
+            code: vec![0; 16],
+            relocs: vec![Relocation {
+                offset: 4,
+                kind,
+                target: RelocTarget::LibCall(LibCall::FloorF64),
+                addend: 0,
+            }],
+            traps: Vec::new(),
+            srclocs: Vec::new(),
+            handlers: Vec::new(),
+        };
+        let image = layout(&[func(Reloc::Abs8)], |_| None).unwrap();
+        assert_eq!(image.libcalls.len(), 1);
+        assert_eq!(image.libcalls[0].offset, 4);
+        let err = layout(&[func(Reloc::X86CallPCRel4)], |_| None).unwrap_err();
+        assert!(err.to_string().contains("unsupported relocation"), "{err}");
+    }
 
     /// A map survives its delta encoding, wasm offsets going down included.
     #[test]

@@ -571,3 +571,29 @@ impl ModuleInfo {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ConstOp::{self, *};
+
+    /// `eval` keeps its contract that an `i32` result is zero-extended,
+    /// even where the wasm-visible 32 bits would not show the difference
+    /// (everything downstream reads only those).
+    #[test]
+    fn eval_wraps_and_zero_extends() {
+        let check = |ops: &[ConstOp], expected: u128| {
+            assert_eq!(
+                ConstOp::eval(ops, |g| u128::from(g) + 10),
+                expected,
+                "{ops:?}"
+            );
+        };
+        check(&[I32Const(3), I32Const(0x5555_5556), I32Mul], 2);
+        check(&[I32Const(-1), I32Const(2), I32Add], 1);
+        check(&[I32Const(0), I32Const(1), I32Sub], 0xffff_ffff);
+        check(&[I32Const(-1), I32Const(-1), I32Mul], 1);
+        check(&[I64Const(-1), I64Const(-1), I64Mul], 1);
+        check(&[I64Const(0), I64Const(1), I64Sub], u128::from(u64::MAX));
+        check(&[GlobalGet(2), I32Const(4), I32Mul], 48);
+    }
+}

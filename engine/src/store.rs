@@ -23,7 +23,7 @@ use crate::trampoline::ArrayCallFn;
 use crate::trap::{self, FrameInfo, Trap, TrapCode};
 use crate::values::ExternRef;
 use crate::vm::exception::{ExnData, TagData};
-use crate::vm::signals::{self, TrapRecord};
+use crate::vm::signals::{self, MAX_TRACE, TrapRecord};
 use crate::vm::vmctx::VMFuncRef;
 use crate::vm::{
     EpochAction, GlobalData, InstanceData, LimiterUser, LinearMemory, ResourceLimiter, StoreHooks,
@@ -690,7 +690,7 @@ fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     let calls = record.returns[..record.num_returns]
         .iter()
         .map(|&ret| ret - 1);
-    let trace = std::iter::once(record.pc)
+    let mut trace: Vec<FrameInfo> = std::iter::once(record.pc)
         .chain(calls)
         .filter_map(frame)
         .collect();
@@ -699,6 +699,10 @@ fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     let mut omitted = record.num_omitted;
     if omitted > 0 && frame(record.outermost - 1).is_none() {
         omitted -= 1;
+    }
+    if trace.len() > MAX_TRACE {
+        omitted += trace.len() - MAX_TRACE;
+        trace.truncate(MAX_TRACE);
     }
     (trace, omitted)
 }

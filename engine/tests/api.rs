@@ -794,7 +794,13 @@ fn one_byte_pages() {
     assert_eq!(memory.size(&store), 7);
     let err = Memory::new(&mut store, ty.with_page_size_log2(3)).unwrap_err();
     assert!(format!("{err:#}").contains("page size"), "{err:#}");
-    // Types the host makes up are checked like a module's.
+    // Types the host makes up are checked like a module's: a 32-bit
+    // memory may span 4 GiB, no more.
+    let max = Memory::new(&mut store, MemoryType::new(65536, None)).unwrap();
+    assert_eq!(max.size(&store), 65536);
+    let err = Memory::new(&mut store, MemoryType::new(65537, None)).map(drop);
+    let err = err.map_err(|e| format!("{e:#}")).unwrap_err();
+    assert!(err.contains("exceeds the limit of 65536 pages"), "{err}");
     let bad = [
         MemoryType::new64(3, Some(2)),
         MemoryType::new64(1 << 48, None).with_page_size_log2(16),

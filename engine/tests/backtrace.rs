@@ -1,28 +1,43 @@
-//! Trap backtraces of deep stacks: at most 64 frames are listed, and the
-//! trap says how many more there were instead of dropping them silently.
+//! Backtraces of deep stacks, a trap's and a failing host function's: at
+//! most 64 frames are listed, and the error says how many more there were
+//! instead of dropping them silently.
 
 use kiln::*;
 
 const WAT: &str = r#"(module $m
+    (import "host" "fail" (func $fail))
     ;; Traps after `n` more calls of itself: n + 1 frames deep.
     (func $down (export "down") (param i32)
         local.get 0 i32.eqz
         if unreachable end
         local.get 0 i32.const 1 i32.sub call $down)
     (func $forever (export "forever") (param i32)
-        local.get 0 call $forever))"#;
+        local.get 0 call $forever)
+    ;; Calls the failing host function `n` more calls down.
+    (func $host-down (export "host-down") (param i32)
+        local.get 0 i32.eqz
+        if call $fail return end
+        local.get 0 i32.const 1 i32.sub call $host-down))"#;
+
+/// Call `func(arg)`, expecting it to fail; the error.
+fn fail(func: &str, arg: i32) -> anyhow::Error {
+    let engine = Engine::default();
+    let module = Module::new(&engine, WAT).unwrap();
+    let mut store = Store::new(&engine, ());
+    let host = Func::wrap(&mut store, || -> anyhow::Result<()> {
+        anyhow::bail!("host failure")
+    });
+    let instance = Instance::new(&mut store, &module, &[host.into()]).unwrap();
+    let f = instance
+        .get_typed_func::<i32, ()>(&mut store, func)
+        .unwrap();
+    f.call(&mut store, arg).unwrap_err()
+}
 
 /// Call `func(arg)`, expect a trap of `code` whose backtrace lists `shown`
 /// frames and counts `omitted` more (`None`: some, how many not checked).
 fn check(func: &str, arg: i32, code: TrapCode, shown: usize, omitted: Option<usize>) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, WAT).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let f = instance
-        .get_typed_func::<i32, ()>(&mut store, func)
-        .unwrap();
-    let err = f.call(&mut store, arg).unwrap_err();
+    let err = fail(func, arg);
     let trap = err.downcast_ref::<Trap>().expect("a trap");
     assert_eq!(trap.code(), code, "{func}({arg})");
     assert_eq!(trap.trace().len(), shown, "{func}({arg}): frames listed");
@@ -56,4 +71,29 @@ fn deep_backtraces_count_what_they_leave_out() {
     check("down", 199, unreachable, 64, Some(136));
     check("down", 5000, unreachable, 64, Some(4937));
     check("forever", 0, TrapCode::StackOverflow, 64, None);
+}
+
+/// A host function's error under `n + 1` wasm frames: its backtrace
+/// lists `shown` of them and counts `omitted` more, as a trap's does.
+#[track_caller]
+fn check_host(n: i32, shown: usize, omitted: usize) {
+    let err = fail("host-down", n);
+    assert_eq!(err.root_cause().to_string(), "host failure");
+    let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    assert_eq!(bt.frames().len(), shown, "host-down({n}): frames listed");
+    assert_eq!(
+        bt.omitted_frames(),
+        omitted,
+        "host-down({n}): frames left out"
+    );
+    let text = bt.to_string();
+    assert_eq!(text.contains("more frame"), omitted > 0, "{text}");
+}
+
+#[test]
+fn host_errors_count_what_they_leave_out() {
+    check_host(0, 1, 0);
+    check_host(63, 64, 0);
+    check_host(64, 64, 1);
+    check_host(199, 64, 136);
 }

@@ -21,6 +21,10 @@
   (data (i32.sub (i32.mul (global.get $g32) (i32.const 2)) (i32.const 1300)) "\2a\2b")
   ;; 8 * 2 = 16, known at compile time.
   (data (i32.mul (i32.const 8) (i32.const 2)) "\07")
+  ;; Products that wrap past 2^32 to a small offset: 3 * 0x55555556 = 2
+  ;; and 666 * 0x67663f0a = 4 (mod 2^32), as constants and with a global.
+  (data (i32.mul (i32.const 3) (i32.const 0x55555556)) "\2c")
+  (data (i32.mul (global.get $g32) (i32.const 0x67663f0a)) "\2d")
   (table 10 funcref)
   (elem (i32.sub (global.get $g32) (i32.const 663)) $seven)
   (func $seven (result i32) (i32.const 7))
@@ -38,6 +42,8 @@
 (assert_return (invoke "load8" (i32.const 32)) (i32.const 0x2a))
 (assert_return (invoke "load8" (i32.const 33)) (i32.const 0x2b))
 (assert_return (invoke "load8" (i32.const 16)) (i32.const 7))
+(assert_return (invoke "load8" (i32.const 2)) (i32.const 0x2c))
+(assert_return (invoke "load8" (i32.const 4)) (i32.const 0x2d))
 (assert_return (invoke "call" (i32.const 3)) (i32.const 7))
 (assert_trap (invoke "call" (i32.const 4)) "uninitialized element")
 

@@ -227,11 +227,9 @@ impl Translator<'_, '_> {
                 let flags = MemFlagsData::new()
                     .with_endianness(Endianness::Little)
                     .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS));
+                // (Cranelift folds the add of a zero offset.)
                 let addr = self.b.ins().iadd(base, index);
-                let addr = match offset {
-                    0 => addr,
-                    _ => self.b.ins().iadd_imm_u(addr, offset as i64),
-                };
+                let addr = self.b.ins().iadd_imm_u(addr, offset as i64);
                 let null = self.b.ins().iconst(PTR, 0);
                 let addr = self.b.ins().select_spectre_guard(oob, null, addr);
                 return (addr, 0, flags);

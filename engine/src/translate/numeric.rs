@@ -6,8 +6,8 @@
 //!
 //! Division and remainder check their operands explicitly rather than rely
 //! on the backend's implicit traps, so every ISA reports the trap codes wasm
-//! needs, and `rem_s(MIN, -1)` yields 0 as wasm requires instead of
-//! trapping like the hardware division would.
+//! needs. `rem_s(MIN, -1)` needs no check: Cranelift's `srem` defines it
+//! as 0, as wasm does, whatever the hardware division would do.
 
 use super::Translator;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -203,14 +203,8 @@ fn div_u(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
 }
 
 fn rem_s(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {
-    let ty = b.func.dfg.value_type(x);
     b.ins().trapz(y, TrapCode::INTEGER_DIVISION_BY_ZERO);
-    // `x rem -1` is 0 for every x, and so is `x rem 1`; dividing by 1
-    // avoids the MIN / -1 overflow the machine division would fault on.
-    let y_neg1 = b.ins().icmp_imm_s(IntCC::Equal, y, -1);
-    let one = b.ins().iconst(ty, 1);
-    let divisor = b.ins().select(y_neg1, one, y);
-    b.ins().srem(x, divisor)
+    b.ins().srem(x, y)
 }
 
 fn rem_u(b: &mut FunctionBuilder<'_>, x: Value, y: Value) -> Value {

@@ -5,11 +5,11 @@
 //! globals. Each operator views its operands as the lane type it works on
 //! (`I32X4`, `F64X2`, ...) through a little-endian `bitcast`, which is
 //! free on every backend, and its result goes back to `I8X16` the same
-//! way. `Translator::as_vec` looks through such a bitcast (and through
-//! `vconst`) so that chains of operators on one shape see each other's
-//! values directly; that keeps Cranelift's instruction-selection patterns
-//! (e.g. `pmaddwd` for the dot product) and load sinking working across
-//! operators.
+//! way. Cranelift's mid-end folds a bitcast of a bitcast, so chains of
+//! operators on one shape still see each other's values directly, and its
+//! instruction-selection patterns (e.g. `pmaddwd` for the dot product) and
+//! load sinking work across operators; the translator need not look
+//! through the bitcasts itself.
 //!
 //! Most operators are one Cranelift instruction with exactly wasm's
 //! semantics (shift amounts masked by lane width, saturating narrowing,
@@ -33,8 +33,7 @@ use anyhow::Result;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
 use cranelift_codegen::ir::{
-    ConstantData, Endianness, InstBuilder, InstructionData, MemFlagsData, Opcode, Type, Value,
-    ValueDef, types,
+    ConstantData, Endianness, InstBuilder, MemFlagsData, Type, Value, types,
 };
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::MemArg;
@@ -68,26 +67,10 @@ enum ExtendLoad {
 }
 
 impl<'f> Translator<'_, 'f> {
-    /// `v` (any 128-bit vector) viewed as `ty`, looking through the
-    /// bitcast or constant that produced it when possible.
+    /// `v` (any 128-bit vector) viewed as `ty`.
     fn as_vec(&mut self, v: Value, ty: Type) -> Value {
-        let dfg = &self.b.func.dfg;
-        if dfg.value_type(v) == ty {
+        if self.b.func.dfg.value_type(v) == ty {
             return v;
-        }
-        if let ValueDef::Result(inst, _) = dfg.value_def(v) {
-            match dfg.insts[inst] {
-                InstructionData::LoadNoOffset {
-                    opcode: Opcode::Bitcast,
-                    arg,
-                    ..
-                } if dfg.value_type(arg) == ty => return arg,
-                InstructionData::UnaryConst {
-                    opcode: Opcode::Vconst,
-                    constant_handle,
-                } => return self.b.ins().vconst(ty, constant_handle),
-                _ => {}
-            }
         }
         self.b.ins().bitcast(ty, lane_order(), v)
     }

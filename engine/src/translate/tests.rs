@@ -953,10 +953,6 @@ fn calls() {
     }
 }
 
-/// `call_ref` is `call_indirect` without the table and the signature
-/// check: a null check (`NULL_FUNC_REFERENCE`, `user9`), two loads from
-/// the `VMFuncRef` and the call; `return_call_ref` the same as a tail
-/// call. Neither loads a type id or traps with another code.
 /// A `try_table` costs nothing where nothing can throw (the same machine
 /// code as a `block`), and inside one a call is a `try_call` and a `throw`
 /// a jump to the dispatch, never an unwinder call.
@@ -998,6 +994,32 @@ fn try_table_costs_nothing_without_throws() {
     assert_eq!(text.matches("call_indirect").count(), 4, "{text}");
 }
 
+/// A payload crosses a `throw` and a `catch` in a stack buffer of one
+/// 16-byte slot per value (a `v128` fits in each): every buffer of a
+/// function that throws four values holds 64 bytes.
+#[test]
+fn payload_buffers_hold_every_value() {
+    let wat = "(module (tag $e (param i32 i64 v128 f64))
+        (func (result i32 i64 v128 f64)
+          (block $h (result i32 i64 v128 f64)
+            (try_table (catch $e $h)
+              (throw $e (i32.const 1) (i64.const 2) (v128.const i64x2 3 4) (f64.const 5)))
+            (unreachable))))";
+    check(wat);
+    let text = clif(wat, &ALL_TUNABLES[0]);
+    let sizes: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split("explicit_slot ").nth(1))
+        .map(|rest| rest.split(',').next().unwrap_or(rest))
+        .collect();
+    assert!(!sizes.is_empty(), "{text}");
+    assert!(sizes.iter().all(|&size| size == "64"), "{sizes:?}\n{text}");
+}
+
+/// `call_ref` is `call_indirect` without the table and the signature
+/// check: a null check (`NULL_FUNC_REFERENCE`, `user9`), two loads from
+/// the `VMFuncRef` and the call; `return_call_ref` the same as a tail
+/// call. Neither loads a type id or traps with another code.
 #[test]
 fn call_ref_checks_only_null() {
     let wat = "(module
@@ -1949,14 +1971,18 @@ fn simd_hot_ops_are_vectorised() {
     };
     let add = vcode(&body("i32x4.add"));
     let mul = vcode(&body("f32x4.mul"));
+    let dot = vcode(&body("i32x4.dot_i16x8_s"));
     if std::env::var_os("KILN_PRINT_VCODE").is_some() {
-        println!("i32x4.add loop:\n{add}\nf32x4.mul loop:\n{mul}");
+        println!("i32x4.add loop:\n{add}\nf32x4.mul loop:\n{mul}\ndot loop:\n{dot}");
     }
     // One packed instruction per operator (VEX-encoded when AVX is on),
     // no lane-by-lane scalar code.
     assert!(add.contains("paddd"), "{add}");
     assert!(mul.contains("mulps"), "{mul}");
-    for code in [&add, &mul] {
+    // The dot product's widen-multiply-add pattern survives the bitcasts
+    // from and to the operand stack's `I8X16`.
+    assert!(dot.contains("pmaddwd"), "{dot}");
+    for code in [&add, &mul, &dot] {
         assert!(!code.contains("pextr") && !code.contains("pinsr"), "{code}");
     }
 }

@@ -58,12 +58,15 @@ struct Table {
     groups: HashMap<u64, Vec<Weak<RecGroup>>>,
     /// Inserts since the last sweep of dead entries.
     inserts: usize,
+    /// The buckets the last sweep left.
+    swept: usize,
 }
 
 static TABLE: LazyLock<Mutex<Table>> = LazyLock::new(|| {
     Mutex::new(Table {
         groups: HashMap::new(),
         inserts: 0,
+        swept: 0,
     })
 });
 
@@ -150,13 +153,16 @@ impl RecGroup {
         bucket.push(Arc::downgrade(&group));
         table.inserts += 1;
         // Sweep the buckets of groups no longer held now and then, so the
-        // table stays in proportion to the live groups.
-        if table.inserts > 1024 && table.inserts > table.groups.len() {
+        // table stays in proportion to the live groups: once the inserts
+        // since the last sweep outnumber what it left, which keeps the
+        // sweeps' cost a constant per insert.
+        if table.inserts > table.swept.max(1024) {
             table.groups.retain(|_, b| {
                 b.retain(|w| w.strong_count() > 0);
                 !b.is_empty()
             });
             table.inserts = 0;
+            table.swept = table.groups.len();
         }
         group
     }
@@ -189,5 +195,30 @@ impl RecGroup {
                 HeapType::ConcreteFunc(FuncType::member(group, index)),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RecGroup, TABLE};
+    use crate::ValType;
+
+    /// Groups created and dropped one after another, each different (a
+    /// process compiling module after module), leave the table bounded:
+    /// dead entries are swept, not kept forever.
+    #[test]
+    fn dead_groups_are_swept() {
+        let kinds = [ValType::I32, ValType::I64, ValType::F32, ValType::F64];
+        for i in 0..6000usize {
+            // Twelve parameters, `i` in base 4: all different.
+            let params: Vec<ValType> = (0..12).map(|d| kinds[(i >> (2 * d)) & 3].clone()).collect();
+            drop(RecGroup::single(&params, &[ValType::I32, ValType::I64]));
+        }
+        let buckets = TABLE.lock().unwrap().groups.len();
+        // Other tests' groups are live meanwhile, but far fewer than this.
+        assert!(
+            buckets < 3000,
+            "{buckets} buckets for at most a few hundred live groups"
+        );
     }
 }

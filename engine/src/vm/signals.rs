@@ -28,13 +28,15 @@ use std::sync::{Once, OnceLock};
 pub const MAX_TRACE: usize = 64;
 
 /// Where a trap happened: the faulting PC and the return addresses of the
-/// Kiln frames above it, innermost first. Collected in the handler, before
+/// Kiln frames above it, innermost first. One more return address than a
+/// trace lists is kept: the PC of a host function's error is in the
+/// trampoline that called it, which is no wasm frame. Collected in the handler, before
 /// the longjmp: afterwards those frames are dead stack and get overwritten.
 /// So it is a fixed-size record: the handler must not allocate.
 #[derive(Clone, Copy, Debug)]
 pub struct TrapRecord {
     pub pc: usize,
-    pub returns: [usize; MAX_TRACE - 1],
+    pub returns: [usize; MAX_TRACE],
     pub num_returns: usize,
     /// Kiln return addresses beyond `returns`: walked and counted only.
     pub num_omitted: usize,
@@ -52,7 +54,7 @@ impl TrapRecord {
     fn capture(pc: usize, mut fp: usize) -> TrapRecord {
         let mut record = TrapRecord {
             pc,
-            returns: [0; MAX_TRACE - 1],
+            returns: [0; MAX_TRACE],
             num_returns: 0,
             num_omitted: 0,
             outermost: 0,

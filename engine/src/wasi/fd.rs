@@ -583,3 +583,32 @@ pub fn fd_tell(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> WasiRe
     let pos = seek(cx, a[0], 0, 1)?;
     mem.write_u64(a[1] as u32, pos)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    /// The rights and file type a host stream gets as stdio.
+    fn stdio(file: std::fs::File) -> (u8, u64) {
+        let entry = Entry::stdio(Kind::Host(HostFd::Owned(file.into())));
+        (entry.filetype, entry.rights_base)
+    }
+
+    /// A terminal is a character device that cannot seek (what wasi-libc's
+    /// `isatty` asks); a redirected stream keeps every right.
+    #[test]
+    fn a_terminal_cannot_seek() {
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open("/dev/ptmx")
+            .expect("a pseudo-terminal to test with");
+        let (filetype, rights) = stdio(tty);
+        assert_eq!(filetype, FILETYPE_CHARACTER_DEVICE);
+        assert_eq!(rights, RIGHTS_ALL & !(RIGHT_FD_SEEK | RIGHT_FD_TELL));
+        let file = std::fs::File::open(std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(stdio(file).1, RIGHTS_ALL);
+    }
+}

@@ -477,14 +477,13 @@ mod tests {
         std::fs::remove_dir_all(&root).unwrap();
     }
 
-    /// `path_open` with `fdflags` creates a file whose `fd_fdstat_get`
-    /// reports `expected`: each flag reaches the host as itself.
-    fn check_fdflags(fdflags: u16, expected: u16) {
-        use super::super::{WasiCtxBuilder, fd};
-        let dir = std::env::temp_dir().join(format!(
-            "kiln-wasi-fdflags-{}-{fdflags}",
-            std::process::id()
-        ));
+    /// A fresh directory preopened as `.` in a new context, in which
+    /// `path_open` creates the file `f` with `rights` and `fdflags`: the
+    /// context, the guest memory (64 bytes; the path at 0) and the new
+    /// descriptor. `tag` keeps concurrent tests' directories apart.
+    fn create(tag: &str, rights: u64, fdflags: u16) -> (WasiCtx, Vec<u8>, u32) {
+        use super::super::WasiCtxBuilder;
+        let dir = std::env::temp_dir().join(format!("kiln-wasi-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut cx = WasiCtxBuilder::new()
@@ -494,17 +493,49 @@ mod tests {
         let mut bytes = vec![0u8; 64];
         let mut mem = GuestMemory::new(&mut bytes);
         mem.write(0, b"f").unwrap();
-        let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
         let open = [3, 0, 0, 1, OFLAGS_CREAT, rights, 0, u64::from(fdflags), 8];
-        assert_eq!(path_open(&mut cx, &mut mem, &open), Ok(()), "{fdflags:#x}");
+        assert_eq!(path_open(&mut cx, &mut mem, &open), Ok(()), "{tag}");
         let new = u32::from_le_bytes(mem.slice(8, 4).unwrap().try_into().unwrap());
+        // The host directory can go: the context holds what it opened.
+        std::fs::remove_dir_all(&dir).unwrap();
+        (cx, bytes, new)
+    }
+
+    /// `path_open` with `fdflags` creates a file whose `fd_fdstat_get`
+    /// reports `expected`: each flag reaches the host as itself.
+    fn check_fdflags(fdflags: u16, expected: u16) {
+        let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
+        let (mut cx, mut bytes, new) = create(&format!("fdflags-{fdflags}"), rights, fdflags);
+        let mut mem = GuestMemory::new(&mut bytes);
         assert_eq!(
-            fd::fd_fdstat_get(&mut cx, &mut mem, &[new.into(), 16]),
+            super::super::fd::fd_fdstat_get(&mut cx, &mut mem, &[new.into(), 16]),
             Ok(())
         );
         let got = u16::from_le_bytes(mem.slice(18, 2).unwrap().try_into().unwrap());
         assert_eq!(got, expected, "fdflags {fdflags:#x}");
-        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `path_open` with `rights` opens the host file for `expected` access:
+    /// reading only if a right reads, writing only if one writes.
+    fn check_access(rights: u64, expected: OFlags) {
+        let (mut cx, _, new) = create(&format!("access-{rights:x}"), rights, 0);
+        let entry = cx.fds.get(new.into()).unwrap();
+        let super::super::fd::Kind::Host(fd) = &entry.kind else {
+            panic!("not a host file");
+        };
+        let mode = rustix::fs::fcntl_getfl(fd).unwrap() & OFlags::RWMODE;
+        assert_eq!(mode, expected, "rights {rights:#x}");
+    }
+
+    #[test]
+    fn rights_choose_the_host_access_mode() {
+        check_access(RIGHT_FD_READ, OFlags::RDONLY);
+        check_access(RIGHT_FD_READDIR, OFlags::RDONLY);
+        check_access(RIGHT_FD_WRITE, OFlags::WRONLY);
+        check_access(RIGHT_FD_ALLOCATE, OFlags::WRONLY);
+        check_access(RIGHT_FD_FILESTAT_SET_SIZE, OFlags::WRONLY);
+        check_access(RIGHT_FD_READ | RIGHT_FD_WRITE, OFlags::RDWR);
+        check_access(super::super::fd::RIGHT_FD_SEEK, OFlags::RDONLY);
     }
 
     #[test]
