@@ -1,7 +1,8 @@
 //! The legacy exception instructions (`try`, `catch`, `catch_all`,
-//! `delegate`, `rethrow`), which the `wast` crate cannot parse: one binary
-//! module assembled with wasm-encoder, each export run on the engine and
-//! on the interpreter, both held to the expected outcome.
+//! `delegate`, `rethrow`) in the cases the official `legacy/` scripts do
+//! not reach (dead code with clauses in it, a branch out of a `try` body,
+//! ...): one binary module assembled with wasm-encoder, each export run on
+//! the engine and on the interpreter, both held to the expected outcome.
 
 use kiln_differential::{Error, ExternVal, Module as InterpModule, Store as InterpStore, Value};
 use wasm_encoder::{

@@ -466,6 +466,7 @@ mod tests {
             let image = layout(&[compiled], |_| None).unwrap();
             assert_eq!(image.libcalls.len(), 1, "{:?}", image.libcalls);
             let code = publish(&image, CodeInfo::default()).unwrap();
+            assert!(code.meta.text.is_empty(), "a second copy of the code");
             // SAFETY: the function was compiled with the host's C calling
             // convention for `fn(f64) -> f64`, and `code` outlives the calls.
             let f: extern "C" fn(f64) -> f64 = unsafe { std::mem::transmute(code.func_ptr(0)) };

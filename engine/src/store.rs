@@ -700,9 +700,9 @@ fn backtrace(record: &TrapRecord) -> (Vec<FrameInfo>, usize) {
     if omitted > 0 && frame(record.outermost - 1).is_none() {
         omitted -= 1;
     }
-    if trace.len() > MAX_TRACE {
-        omitted += trace.len() - MAX_TRACE;
-        trace.truncate(MAX_TRACE);
-    }
+    // The PC and every return address the record keeps can be wasm
+    // frames: one more than a trace lists.
+    omitted += trace.len().saturating_sub(MAX_TRACE);
+    trace.truncate(MAX_TRACE);
     (trace, omitted)
 }

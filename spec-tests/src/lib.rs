@@ -25,6 +25,7 @@ pub mod backend;
 pub mod engine_backend;
 pub mod expectations;
 mod harness;
+mod legacy_try;
 pub mod runaway;
 mod runner;
 pub mod suites;

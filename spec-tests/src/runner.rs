@@ -196,6 +196,7 @@ impl<B: Backend> WastRunner<B> {
     /// run continues with the next one.
     pub fn run(mut self, path: &str, text: &str) -> FileReport {
         let mut report = FileReport::new(path);
+        let text = &*crate::legacy_try::unfold(text);
         match ParseBuffer::new_with_lexer(configured_lexer(text)) {
             Err(error) => report_parse_error(&mut report, text, &error),
             Ok(buf) => match parser::parse::<Wast<'_>>(&buf) {

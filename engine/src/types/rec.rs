@@ -60,6 +60,8 @@ struct Table {
     inserts: usize,
     /// The buckets the last sweep left.
     swept: usize,
+    /// Sweeps so far (for the test that they stay rare).
+    sweeps: u64,
 }
 
 static TABLE: LazyLock<Mutex<Table>> = LazyLock::new(|| {
@@ -67,6 +69,7 @@ static TABLE: LazyLock<Mutex<Table>> = LazyLock::new(|| {
         groups: HashMap::new(),
         inserts: 0,
         swept: 0,
+        sweeps: 0,
     })
 });
 
@@ -163,6 +166,7 @@ impl RecGroup {
             });
             table.inserts = 0;
             table.swept = table.groups.len();
+            table.sweeps += 1;
         }
         group
     }
@@ -205,9 +209,12 @@ mod tests {
 
     /// Groups created and dropped one after another, each different (a
     /// process compiling module after module), leave the table bounded:
-    /// dead entries are swept, not kept forever.
+    /// dead entries are swept, not kept forever, and not on every insert
+    /// either (a sweep visits the whole table).
     #[test]
     fn dead_groups_are_swept() {
+        let sweeps = || TABLE.lock().unwrap().sweeps;
+        let before = sweeps();
         let kinds = [ValType::I32, ValType::I64, ValType::F32, ValType::F64];
         for i in 0..6000usize {
             // Twelve parameters, `i` in base 4: all different.
@@ -219,6 +226,12 @@ mod tests {
         assert!(
             buckets < 3000,
             "{buckets} buckets for at most a few hundred live groups"
+        );
+        // One sweep per 1,025 inserts or so (other tests insert too).
+        let swept = sweeps() - before;
+        assert!(
+            (4..=10).contains(&swept),
+            "{swept} sweeps for 6,000 inserts"
         );
     }
 }
