@@ -5,8 +5,9 @@
 
 use arbitrary::{Result, Unstructured};
 use kiln::{
-    BoundsChecks, Config, Extern, ExternType, Features, Func, Global, Memory, Mutability, OptLevel,
-    RefType, Store, Table, Val, ValType,
+    BoundsChecks, Config, Engine, Extern, ExternType, Features, Func, Global,
+    InstanceAllocationStrategy, Memory, Mutability, OptLevel, PoolingAllocationConfig, RefType,
+    Store, Table, Val, ValType,
 };
 use kiln_differential::features::restrict_smith;
 
@@ -21,7 +22,10 @@ pub const MAX_TABLE_ELEMENTS: u64 = 10_000;
 pub const CALL_FUEL: u64 = 20_000;
 
 /// The knobs of an engine configuration a target may vary, so that a
-/// reproducer can say which one it ran with.
+/// reproducer can say which one it ran with. Each is a `Config` setting
+/// that must not change what a module computes (NaN canonicalisation
+/// changes only NaN bits, which no target compares), so every target can
+/// take any of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineKnobs {
     pub bounds_checks: BoundsChecks,
@@ -29,6 +33,30 @@ pub struct EngineKnobs {
     pub consume_fuel: bool,
     pub max_wasm_stack: usize,
     pub parallel_compilation: bool,
+    /// Epoch checks compiled in; stores made by [`EngineKnobs::store`]
+    /// get a deadline no run reaches, so the checks run but never fire.
+    pub epoch_interruption: bool,
+    pub spectre_guards: bool,
+    pub nan_canonicalization: bool,
+    /// The pooling allocator ([`POOL`]) instead of on-demand allocation.
+    pub pooling: bool,
+}
+
+/// The pools of [`EngineKnobs::pooling`]: room for everything one input
+/// of any target makes (at most 64 operations, each instantiating once
+/// or making one memory or table), so exhausting a pool, an error the
+/// targets do not expect, cannot happen; slot sizes as for generated
+/// modules ([`MAX_TABLE_ELEMENTS`]; memories keep the default 4 GiB, so
+/// growth fails where it would without pooling).
+fn pool() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(128)
+        .total_memories(72)
+        .total_tables(256)
+        .max_memories_per_module(4)
+        .max_tables_per_module(4)
+        .table_elements(2 * MAX_TABLE_ELEMENTS as usize);
+    pool
 }
 
 impl EngineKnobs {
@@ -43,6 +71,11 @@ impl EngineKnobs {
             // Parallel compilation spawns rayon workers; keep it rare so
             // most executions stay single-threaded and fast.
             parallel_compilation: u.ratio(1, 16)?,
+            epoch_interruption: u.arbitrary()?,
+            // On by default: the rarer setting is off.
+            spectre_guards: !u.ratio(1, 4)?,
+            nan_canonicalization: u.ratio(1, 4)?,
+            pooling: u.ratio(1, 4)?,
         })
     }
 
@@ -54,8 +87,25 @@ impl EngineKnobs {
             .cranelift_opt_level(self.opt_level)
             .consume_fuel(self.consume_fuel)
             .max_wasm_stack(self.max_wasm_stack)
-            .parallel_compilation(self.parallel_compilation);
+            .parallel_compilation(self.parallel_compilation)
+            .epoch_interruption(self.epoch_interruption)
+            .cranelift_spectre_guards(self.spectre_guards)
+            .cranelift_nan_canonicalization(self.nan_canonicalization);
+        if self.pooling {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
+        }
         config
+    }
+
+    /// A store of `engine` (made from these knobs) holding `data`, with a
+    /// far epoch deadline when epochs are on (a store's deadline starts
+    /// at 0, which would interrupt every call at its first check).
+    pub fn store<T: 'static>(&self, engine: &Engine, data: T) -> Store<T> {
+        let mut store = Store::new(engine, data);
+        if self.epoch_interruption {
+            store.set_epoch_deadline(1 << 40);
+        }
+        store
     }
 }
 

@@ -204,6 +204,8 @@ type Owned<T> = (usize, T);
 #[derive(Default)]
 struct World {
     engines: Vec<Engine>,
+    /// The knobs each of `engines` was made with (for its stores).
+    knobs: Vec<EngineKnobs>,
     /// Compiled modules, with the index into [`MODULES`].
     modules: Vec<(usize, Module)>,
     /// Store slots; `None` once dropped. Slots are never reused, so a
@@ -261,8 +263,9 @@ pub fn run(data: &[u8]) -> Result<()> {
     say!("api_calls: first engine {knobs:?}");
     w.engines
         .push(Engine::new(&knobs.config()).expect("generated configs are supported"));
+    w.knobs.push(knobs);
     w.stores
-        .push(Some(Store::new(&w.engines[0], HostState::default())));
+        .push(Some(knobs.store(&w.engines[0], HostState::default())));
     let mut steps = 0;
     while !u.is_empty() && steps < 64 {
         steps += 1;
@@ -321,11 +324,13 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
                 let knobs = EngineKnobs::arbitrary(&mut Unstructured::new(&bytes), true)?;
                 w.engines
                     .push(Engine::new(&knobs.config()).expect("generated configs are supported"));
+                w.knobs.push(knobs);
             }
         }
         Op::DropEngine { engine } => {
             if let Some(i) = pick(&w.engines, engine) {
                 w.engines.remove(i);
+                w.knobs.remove(i);
             }
         }
         Op::Compile { engine, module } => {
@@ -346,7 +351,7 @@ fn apply(w: &mut World, op: Op) -> Result<()> {
                 && w.stores.len() < 6
             {
                 w.stores
-                    .push(Some(Store::new(&w.engines[e], HostState::default())));
+                    .push(Some(w.knobs[e].store(&w.engines[e], HostState::default())));
             }
         }
         Op::DropStore { store } => {

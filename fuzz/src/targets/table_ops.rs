@@ -250,7 +250,7 @@ pub fn run(data: &[u8]) -> Result<()> {
     {
         let engine = Engine::new(&knobs.config()).expect("generated configs are supported");
         let module = Module::new(&engine, WAT).expect("table_ops module compiles");
-        let mut store = Store::new(
+        let mut store = knobs.store(
             &engine,
             Host {
                 drops: drops.clone(),

@@ -1,13 +1,12 @@
 //! `wast`: a fuzzer-chosen script of the spec testsuites runs under a
 //! fuzzer-chosen engine configuration (bounds-check strategy, optimisation
-//! level, stack size, parallel compilation), always with the spec
-//! harness's fuel bound per action (`EngineBackend` turns metering on), so
-//! a runaway loop fails the input instead of hanging it. A script the
-//! engine is expected to pass (`spec-tests/expectations/engine.txt` does
-//! not list it) must pass under every configuration.
-//!
-//! NaN canonicalisation is not a `Config` option of the engine yet; add it
-//! to [`WastConfig`] when it is.
+//! level, stack size, parallel compilation, Spectre guards, NaN
+//! canonicalisation: canonical NaNs are arithmetic ones, so every script
+//! must still pass), always with the spec harness's fuel bound per action
+//! (`EngineBackend` turns metering on), so a runaway loop fails the input
+//! instead of hanging it. A script the engine is expected to pass
+//! (`spec-tests/expectations/engine.txt` does not list it) must pass under
+//! every configuration.
 
 use crate::say;
 use arbitrary::{Result, Unstructured};
@@ -61,6 +60,8 @@ pub struct WastConfig {
     pub opt_level: OptLevel,
     pub max_wasm_stack: usize,
     pub parallel_compilation: bool,
+    pub spectre_guards: bool,
+    pub nan_canonicalization: bool,
 }
 
 impl WastConfig {
@@ -71,6 +72,8 @@ impl WastConfig {
             // The suite's deepest non-exhausting recursion fits in 512 KiB.
             max_wasm_stack: *u.choose(&[512 << 10, 1 << 20, 4 << 20])?,
             parallel_compilation: u.arbitrary()?,
+            spectre_guards: !u.ratio(1, 4)?,
+            nan_canonicalization: u.ratio(1, 4)?,
         })
     }
 
@@ -82,7 +85,9 @@ impl WastConfig {
             .bounds_checks(self.bounds_checks)
             .cranelift_opt_level(self.opt_level)
             .max_wasm_stack(self.max_wasm_stack)
-            .parallel_compilation(self.parallel_compilation);
+            .parallel_compilation(self.parallel_compilation)
+            .cranelift_spectre_guards(self.spectre_guards)
+            .cranelift_nan_canonicalization(self.nan_canonicalization);
         c
     }
 }
