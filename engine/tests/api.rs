@@ -801,6 +801,18 @@ fn one_byte_pages() {
     let err = Memory::new(&mut store, MemoryType::new(65537, None)).map(drop);
     let err = err.map_err(|e| format!("{e:#}")).unwrap_err();
     assert!(err.contains("exceeds the limit of 65536 pages"), "{err}");
+    // And a table may start with ten million elements, no more.
+    let table = |store: &mut Store<()>, min| {
+        Table::new(
+            store,
+            TableType::new(RefType::FUNCREF, min, None),
+            Val::FuncRef(None),
+        )
+    };
+    let max = table(&mut store, 10_000_000).unwrap();
+    assert_eq!(max.size(&store), 10_000_000);
+    let err = format!("{:#}", table(&mut store, 10_000_001).map(drop).unwrap_err());
+    assert!(err.contains("exceeds Kiln's limit of 10000000"), "{err}");
     let bad = [
         MemoryType::new64(3, Some(2)),
         MemoryType::new64(1 << 48, None).with_page_size_log2(16),

@@ -463,3 +463,32 @@ fn host_made_memories_and_tables_are_admitted_too() {
     let expected: Vec<&str> = cases.iter().map(|(_, e)| *e).collect();
     assert_eq!(got, expected);
 }
+
+/// A limiter that answers only for sizes (everything allowed).
+struct SizesOnly;
+
+impl ResourceLimiter for SizesOnly {
+    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
+        Ok(true)
+    }
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+/// A limiter that leaves the counts alone gets the documented defaults:
+/// the store admits instances, memories and tables up to them.
+#[test]
+fn counts_default_to_the_documented_limits() {
+    let limiter = SizesOnly;
+    assert_eq!(limiter.instances(), DEFAULT_INSTANCE_LIMIT);
+    assert_eq!(limiter.memories(), DEFAULT_MEMORY_LIMIT);
+    assert_eq!(limiter.tables(), DEFAULT_TABLE_LIMIT);
+    let engine = Engine::default();
+    let module = Module::new(&engine, MODULE).unwrap();
+    let mut store = Store::new(&engine, SizesOnly);
+    store.limiter(|s| s);
+    for _ in 0..3 {
+        Instance::new(&mut store, &module, &[]).unwrap();
+    }
+}

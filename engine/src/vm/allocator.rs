@@ -201,9 +201,8 @@ impl InstanceAllocator for OnDemandAllocator {
         let mode = tunables.bounds_checks;
         if uses_guard_pages(&ty, mode)
             && let Some(reservation) = self.take_reservation()
-            && let Some(memory) = LinearMemory::in_reservation(ty, mode, reservation)?
         {
-            return Ok(memory);
+            return LinearMemory::in_reservation(ty, reservation);
         }
         LinearMemory::new(ty, mode)
     }
@@ -224,5 +223,30 @@ impl InstanceAllocator for OnDemandAllocator {
 
     fn deallocate_table(&self, table: TableData) {
         drop(table);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A guarded memory given back keeps its reservation for the next
+    /// one: the same address, no new mapping.
+    #[test]
+    fn reservations_are_reused() {
+        let allocator = OnDemandAllocator::default();
+        let tunables = crate::Config::new().tunables;
+        let memory = |pages| {
+            allocator
+                .allocate_memory(MemoryType::new(pages, None), &tunables, None)
+                .unwrap()
+        };
+        let first = memory(1);
+        let base = first.def.base;
+        allocator.deallocate_memory(first);
+        let second = memory(2);
+        assert_eq!(second.def.base, base, "a new reservation");
+        assert_eq!(second.def.length, 2 << 16);
+        allocator.deallocate_memory(second);
     }
 }

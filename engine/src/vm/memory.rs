@@ -222,17 +222,10 @@ impl LinearMemory {
     /// A memory of type `ty` like [`LinearMemory::new`]'s, in a reused
     /// guard reservation instead of a new one: the few pages that differ
     /// from the old memory's size change protection, nothing is mapped.
-    /// `None` (the reservation then unmapped) if the memory is not guarded
-    /// under `mode`.
-    pub fn in_reservation(
-        ty: MemoryType,
-        mode: BoundsChecks,
-        reservation: Reservation,
-    ) -> Result<Option<LinearMemory>> {
+    /// Only for a memory guarded under the engine's mode (the caller
+    /// checks [`uses_guard_pages`]).
+    pub fn in_reservation(ty: MemoryType, reservation: Reservation) -> Result<LinearMemory> {
         let len = LinearMemory::validate(&ty)?;
-        if !uses_guard_pages(&ty, mode) {
-            return Ok(None);
-        }
         let reservation = std::mem::ManuallyDrop::new(reservation);
         let (ptr, accessible) = (reservation.ptr, reservation.accessible);
         // From here `mem` owns the mapping (and unmaps it on failure).
@@ -243,7 +236,7 @@ impl LinearMemory {
             mem.protect(len, accessible, libc::PROT_NONE)?;
         }
         mem.def.length = len;
-        Ok(Some(mem))
+        Ok(mem)
     }
 
     /// This memory's guard reservation with its pages dropped, to be

@@ -174,7 +174,34 @@ pub fn region_nonblocking(pc: usize) -> Option<std::ops::Range<usize>> {
 
 #[cfg(test)]
 mod tests {
-    use super::REGISTRY;
+    use super::{CodeInfo, REGISTRY, lookup, register, unregister};
+    use std::sync::Arc;
+
+    /// A region holds its start and not its end: of two regions end to
+    /// end, the address where one ends is the other's. (The addresses
+    /// are below the lowest that Linux maps, so no real code is there.)
+    #[test]
+    fn regions_end_where_the_next_begins() {
+        let (a, b, len) = (0x1000, 0x1100, 0x100);
+        let info = |name: &str| {
+            Arc::new(CodeInfo {
+                module_name: Some(name.to_string()),
+                ..CodeInfo::default()
+            })
+        };
+        register(a, len, info("a"));
+        register(b, len, info("b"));
+        let at = |pc| lookup(pc).map(|(info, offset)| (info.module_name.clone().unwrap(), offset));
+        assert_eq!(at(a - 1), None);
+        assert_eq!(at(a), Some(("a".into(), 0)));
+        assert_eq!(at(b - 1), Some(("a".into(), 0xff)));
+        assert_eq!(at(b), Some(("b".into(), 0)));
+        assert_eq!(at(b + len - 1), Some(("b".into(), 0xff)));
+        assert_eq!(at(b + len), None);
+        unregister(a, len);
+        unregister(b, len);
+        assert_eq!(at(a), None);
+    }
     use crate::{Engine, Instance, Module, Store};
     use std::sync::mpsc;
     use std::time::Duration;

@@ -109,3 +109,56 @@ impl From<rustix::io::Errno> for Errno {
 
 /// What every WASI function body returns: success, or an error number.
 pub type WasiResult<T = ()> = Result<T, Errno>;
+
+#[cfg(test)]
+mod tests {
+    use super::Errno;
+
+    /// Each host `errno` the table knows becomes the WASI error of the
+    /// same meaning, numbered as wasi-libc's `wasi/api.h` numbers it (the
+    /// witx order); any other becomes `EIO`.
+    #[test]
+    fn host_errors_map_to_their_wasi_numbers() {
+        let cases = [
+            (libc::E2BIG, 1),
+            (libc::EACCES, 2),
+            (libc::EAGAIN, 6),
+            (libc::EBADF, 8),
+            (libc::EBUSY, 10),
+            (libc::EEXIST, 20),
+            (libc::EFAULT, 21),
+            (libc::EFBIG, 22),
+            (libc::EILSEQ, 25),
+            (libc::EINTR, 27),
+            (libc::EINVAL, 28),
+            (libc::EIO, 29),
+            (libc::EISDIR, 31),
+            (libc::ELOOP, 32),
+            (libc::EMFILE, 33),
+            (libc::EMLINK, 34),
+            (libc::ENAMETOOLONG, 37),
+            (libc::ENFILE, 41),
+            (libc::ENOENT, 44),
+            (libc::ENOMEM, 48),
+            (libc::ENOSPC, 51),
+            (libc::ENOSYS, 52),
+            (libc::ENOTDIR, 54),
+            (libc::ENOTEMPTY, 55),
+            (libc::EOPNOTSUPP, 58),
+            (libc::ENOTTY, 59),
+            (libc::ENXIO, 60),
+            (libc::EOVERFLOW, 61),
+            (libc::EPERM, 63),
+            (libc::EPIPE, 64),
+            (libc::ERANGE, 68),
+            (libc::EROFS, 69),
+            (libc::ESPIPE, 70),
+            (libc::ETXTBSY, 74),
+            (libc::EXDEV, 75),
+        ];
+        for (host, wasi) in cases {
+            assert_eq!(Errno::from_host(host), Errno(wasi), "host errno {host}");
+        }
+        assert_eq!(Errno::from_host(libc::EHOSTDOWN), Errno(29));
+    }
+}
