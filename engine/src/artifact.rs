@@ -576,6 +576,29 @@ mod tests {
         assert_eq!(module.serialize().unwrap(), bytes);
     }
 
+    /// An artifact's exception-handler table is checked like its trap
+    /// table: return offsets in order, everything inside `.text`.
+    #[test]
+    fn damaged_handler_tables_are_refused() {
+        let wat = r#"(module (tag $e) (func $f)
+            (func (export "g") (block $h (try_table (catch_all $h) (call $f) (call $f)))))"#;
+        let engine = Engine::default();
+        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        assert_eq!(code.handlers.len(), 2, "{:?}", code.handlers);
+        let len = code.text.len() as u32;
+        type Handlers = Vec<(u32, u32, u32)>;
+        let check = |edit: &dyn Fn(&mut Handlers)| {
+            let mut damaged = code.clone();
+            edit(&mut damaged.handlers);
+            let err = validate(&info, &damaged).unwrap_err();
+            assert!(err.contains("bad exception handler entry"), "{err}");
+        };
+        check(&|h| h.swap(0, 1));
+        check(&|h| h[1].0 = len + 1);
+        check(&|h| h[0].1 = len);
+    }
+
     #[test]
     fn incompatible_engines_are_refused() {
         let bytes = artifact(&Config::new());

@@ -97,3 +97,17 @@ fn host_errors_count_what_they_leave_out() {
     check_host(64, 64, 1);
     check_host(199, 64, 136);
 }
+
+/// A host function the host calls, with no wasm in between, fails with
+/// its own error alone: no empty backtrace is attached.
+#[test]
+fn host_errors_without_wasm_frames_are_unchanged() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let f = Func::wrap(&mut store, || -> anyhow::Result<()> {
+        anyhow::bail!("host failure")
+    });
+    let err = f.call(&mut store, &[], &mut []).unwrap_err();
+    assert!(err.downcast_ref::<WasmBacktrace>().is_none(), "{err:?}");
+    assert_eq!(format!("{err:#}"), "host failure");
+}
