@@ -38,16 +38,18 @@ pub struct EngineKnobs {
     pub epoch_interruption: bool,
     pub spectre_guards: bool,
     pub nan_canonicalization: bool,
-    /// The pooling allocator ([`POOL`]) instead of on-demand allocation.
+    /// The pooling allocator (with `pool`'s limits) instead of
+    /// on-demand allocation.
     pub pooling: bool,
 }
 
 /// The pools of [`EngineKnobs::pooling`]: room for everything one input
-/// of any target makes (at most 64 operations, each instantiating once
-/// or making one memory or table), so exhausting a pool, an error the
-/// targets do not expect, cannot happen; slot sizes as for generated
-/// modules ([`MAX_TABLE_ELEMENTS`]; memories keep the default 4 GiB, so
-/// growth fails where it would without pooling).
+/// of any target makes (`api_calls`, the most, runs at most 64
+/// operations, each instantiating once or making one memory or table), so
+/// exhausting a pool, an error the targets do not expect, cannot happen;
+/// slots as large as generated modules need ([`MAX_TABLE_ELEMENTS`];
+/// memories keep the default 4 GiB, so growth fails where it would
+/// without pooling).
 fn pool() -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_core_instances(128)

@@ -23,15 +23,16 @@ use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::sync::{Once, OnceLock};
 
-/// Frames recorded per trap at most (the trapping one and its callers);
+/// Wasm frames a trace lists at most (the trapping one and its callers);
 /// the frames of deeper stacks beyond these are counted, not kept.
 pub const MAX_TRACE: usize = 64;
 
 /// Where a trap happened: the faulting PC and the return addresses of the
 /// Kiln frames above it, innermost first. One more return address than a
 /// trace lists is kept: the PC of a host function's error is in the
-/// trampoline that called it, which is no wasm frame. Collected in the handler, before
-/// the longjmp: afterwards those frames are dead stack and get overwritten.
+/// trampoline that called it, which is no wasm frame. Collected in the
+/// handler, before the longjmp: afterwards those frames are dead stack and
+/// get overwritten.
 /// So it is a fixed-size record: the handler must not allocate.
 #[derive(Clone, Copy, Debug)]
 pub struct TrapRecord {

@@ -402,6 +402,7 @@ pub fn path_readlink(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::fd::{Kind, RIGHT_FD_SEEK, fd_fdstat_get};
     use super::*;
     use std::os::fd::AsRawFd;
     use std::path::{Path, PathBuf};
@@ -507,10 +508,7 @@ mod tests {
         let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
         let (mut cx, mut bytes, new) = create(&format!("fdflags-{fdflags}"), rights, fdflags);
         let mut mem = GuestMemory::new(&mut bytes);
-        assert_eq!(
-            super::super::fd::fd_fdstat_get(&mut cx, &mut mem, &[new.into(), 16]),
-            Ok(())
-        );
+        assert_eq!(fd_fdstat_get(&mut cx, &mut mem, &[new.into(), 16]), Ok(()));
         let got = u16::from_le_bytes(mem.slice(18, 2).unwrap().try_into().unwrap());
         assert_eq!(got, expected, "fdflags {fdflags:#x}");
     }
@@ -520,7 +518,7 @@ mod tests {
     fn check_access(rights: u64, expected: OFlags) {
         let (mut cx, _, new) = create(&format!("access-{rights:x}"), rights, 0);
         let entry = cx.fds.get(new.into()).unwrap();
-        let super::super::fd::Kind::Host(fd) = &entry.kind else {
+        let Kind::Host(fd) = &entry.kind else {
             panic!("not a host file");
         };
         let mode = rustix::fs::fcntl_getfl(fd).unwrap() & OFlags::RWMODE;
@@ -535,7 +533,7 @@ mod tests {
         check_access(RIGHT_FD_ALLOCATE, OFlags::WRONLY);
         check_access(RIGHT_FD_FILESTAT_SET_SIZE, OFlags::WRONLY);
         check_access(RIGHT_FD_READ | RIGHT_FD_WRITE, OFlags::RDWR);
-        check_access(super::super::fd::RIGHT_FD_SEEK, OFlags::RDONLY);
+        check_access(RIGHT_FD_SEEK, OFlags::RDONLY);
     }
 
     #[test]
