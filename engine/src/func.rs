@@ -144,13 +144,44 @@ pub(crate) struct FuncData {
 unsafe impl Send for FuncData {}
 
 impl FuncData {
-    pub fn from_ref(engine: &Engine, funcref: *const VMFuncRef, type_id: u32) -> Result<FuncData> {
-        Ok(FuncData {
+    /// A wasm function's data, from its `VMFuncRef` (`code` is not a
+    /// host-call trampoline: see [`host_func_ref`]).
+    pub fn from_ref(
+        engine: &Engine,
+        funcref: *const VMFuncRef,
+        type_id: u32,
+        trampolines: &Trampolines,
+    ) -> FuncData {
+        FuncData {
             funcref,
             ty: engine.lookup_type(type_id),
-            array_call: engine.trampolines(type_id)?.array_call(),
+            array_call: trampolines.array_call(),
             host: None,
-        })
+        }
+    }
+}
+
+/// The host function's own `VMFuncRef`, if `funcref` (with type
+/// `trampolines`) is a copy of one: an instance's import slot, a table
+/// element, a global. Its `vmctx` is the function's `HostFuncCtx`, not an
+/// instance's, so the copy must not be called through the array-call
+/// trampoline: the host shim would look for the store in a block that is
+/// not a vmctx.
+///
+/// # Safety
+/// `funcref` points to a live `VMFuncRef`.
+pub(crate) unsafe fn host_func_ref(
+    funcref: *const VMFuncRef,
+    trampolines: &Trampolines,
+) -> Option<*const VMFuncRef> {
+    // SAFETY: the caller's promise. Only host functions' refs hold the
+    // host-call trampoline as code, with their `HostFuncCtx` as vmctx.
+    unsafe {
+        if (*funcref).code != trampolines.host_call() {
+            return None;
+        }
+        let ctx = (*funcref).vmctx as *const HostFuncCtx;
+        Some(&raw const (*ctx).funcref)
     }
 }
 

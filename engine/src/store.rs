@@ -16,7 +16,7 @@
 use crate::engine::Engine;
 use crate::exception::{ExnRef, Tag};
 use crate::externals::{Extern, Global, Memory, Table};
-use crate::func::{Func, FuncData};
+use crate::func::{Func, FuncData, host_func_ref};
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::trampoline::ArrayCallFn;
@@ -664,7 +664,19 @@ impl StoreOpaque {
         // SAFETY: non-null funcrefs handed to us by wasm of this store point
         // to live `VMFuncRef`s owned by the store.
         let type_id = unsafe { (*ptr).type_id };
-        let data = FuncData::from_ref(&self.engine, ptr, type_id)?;
+        let trampolines = self.engine.trampolines(type_id)?;
+        // SAFETY: as above.
+        if let Some(own) = unsafe { host_func_ref(ptr, &trampolines) } {
+            // Every host function wasm of this store can reach was added
+            // to it, under its own ref.
+            let &i = self
+                .func_by_ref
+                .get(&(own as usize))
+                .ok_or_else(|| anyhow!("a host function of another store"))?;
+            self.func_by_ref.insert(ptr as usize, i);
+            return Ok(i);
+        }
+        let data = FuncData::from_ref(&self.engine, ptr, type_id, &trampolines);
         self.funcs.push(data);
         let index = self.funcs.len() - 1;
         self.func_by_ref.insert(ptr as usize, index);

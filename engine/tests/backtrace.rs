@@ -98,16 +98,22 @@ fn host_errors_count_what_they_leave_out() {
     check_host(199, 64, 136);
 }
 
-/// A host function the host calls, with no wasm in between, fails with
-/// its own error alone: no empty backtrace is attached.
+/// A host function that fails with no wasm frame under it (the host calls
+/// it, or it is a module's start function) fails with its own error alone:
+/// no empty backtrace is attached.
 #[test]
 fn host_errors_without_wasm_frames_are_unchanged() {
+    let check = |err: anyhow::Error| {
+        assert!(err.downcast_ref::<WasmBacktrace>().is_none(), "{err:?}");
+        assert_eq!(format!("{err:#}"), "host failure");
+    };
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let f = Func::wrap(&mut store, || -> anyhow::Result<()> {
         anyhow::bail!("host failure")
     });
-    let err = f.call(&mut store, &[], &mut []).unwrap_err();
-    assert!(err.downcast_ref::<WasmBacktrace>().is_none(), "{err:?}");
-    assert_eq!(format!("{err:#}"), "host failure");
+    check(f.call(&mut store, &[], &mut []).unwrap_err());
+    let start = r#"(module (import "host" "f" (func $f)) (start $f))"#;
+    let module = Module::new(&engine, start).unwrap();
+    check(Instance::new(&mut store, &module, &[f.into()]).unwrap_err());
 }
