@@ -220,6 +220,10 @@ unsafe fn apply(op: Op, at: *mut u8, len: usize) -> std::io::Result<()> {
     if len == 0 {
         return Ok(());
     }
+    #[cfg(test)]
+    if tests::fault(op) {
+        return Err(std::io::Error::from_raw_os_error(libc::ENOMEM));
+    }
     // SAFETY: per the contract, the range is ours to change, and each call
     // changes exactly it.
     let status = unsafe {
@@ -618,5 +622,61 @@ impl InstanceAllocator for PoolingAllocator {
             debug_assert!(zeroed.is_ok(), "zeroing cannot fail");
         }
         self.tables.free().push(index);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The paths where the kernel refuses a call: they cannot be provoked
+    //! from outside, so [`apply`] fails on request here.
+
+    use super::Op;
+    use crate::*;
+    use anyhow::Result;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Fail the next `mprotect` [`apply`] makes on this thread.
+        static FAIL_PROTECT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn fault(op: Op) -> bool {
+        matches!(op, Op::Protect(_)) && FAIL_PROTECT.replace(false)
+    }
+
+    fn load(engine: &Engine, module: &Module) -> Result<i32> {
+        let mut store = Store::new(engine, ());
+        let instance = Instance::new(&mut store, module, &[])?;
+        let f = instance.get_typed_func::<(), i32>(&mut store, "load")?;
+        f.call(&mut store, ())
+    }
+
+    /// A slot whose preparation failed half-way (its image unmapped, then
+    /// no `mprotect`) goes back to the pool marked for a full reset: the
+    /// next instance of the image's module finds its data, not a slot
+    /// whose bookkeeping says mapped and accessible when it is neither.
+    #[test]
+    fn a_half_prepared_slot_is_reset_before_reuse() {
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_core_instances(1)
+            .total_memories(1)
+            .total_tables(1);
+        let mut config = Config::new();
+        config.allocation_strategy(pool);
+        let engine = Engine::new(&config).unwrap();
+        let data = r#"(module (memory 1) (data (i32.const 0) "\2a")
+            (func (export "load") (result i32) (i32.load8_u (i32.const 0))))"#;
+        let data = Module::new(&engine, data).unwrap();
+        let other = r#"(module (memory 1)
+            (func (export "load") (result i32) (i32.load8_u (i32.const 0))))"#;
+        let other = Module::new(&engine, other).unwrap();
+        assert_eq!(load(&engine, &data).unwrap(), 42);
+        // The slot holds `data`'s image; `other` unmaps it, then its
+        // `mprotect` fails.
+        FAIL_PROTECT.set(true);
+        let err = load(&engine, &other).unwrap_err();
+        assert!(format!("{err:#}").contains("failed to commit"), "{err:#}");
+        assert_eq!(load(&engine, &data).unwrap(), 42);
+        assert_eq!(load(&engine, &other).unwrap(), 0);
     }
 }
