@@ -99,8 +99,8 @@ fn host_errors_count_what_they_leave_out() {
 }
 
 /// A host function that fails with no wasm frame under it (the host calls
-/// it, or it is a module's start function) fails with its own error alone:
-/// no empty backtrace is attached.
+/// it, it is a module's start function, or the only wasm frame tail-called
+/// it) fails with its own error alone: no empty backtrace is attached.
 #[test]
 fn host_errors_without_wasm_frames_are_unchanged() {
     let check = |err: anyhow::Error| {
@@ -116,4 +116,10 @@ fn host_errors_without_wasm_frames_are_unchanged() {
     let start = r#"(module (import "host" "f" (func $f)) (start $f))"#;
     let module = Module::new(&engine, start).unwrap();
     check(Instance::new(&mut store, &module, &[f.into()]).unwrap_err());
+    let tail = r#"(module (import "host" "f" (func $f))
+        (func (export "tail") (return_call $f)))"#;
+    let module = Module::new(&engine, tail).unwrap();
+    let instance = Instance::new(&mut store, &module, &[f.into()]).unwrap();
+    let tail = instance.get_func(&mut store, "tail").unwrap();
+    check(tail.call(&mut store, &[], &mut []).unwrap_err());
 }
