@@ -198,11 +198,21 @@ pub fn zero_val(ty: &ValType) -> Val {
 /// A store object (or host function) matching `ty`, for satisfying an
 /// import. Host functions return zeros; memories and tables have exactly
 /// the import's limits.
+///
+/// A host function also checks that its `Caller` is its own store's, and
+/// aborts the process if not: a host function reached with a wrong store
+/// (as a copy of its ref once was) must crash the fuzzer, and a panic
+/// would only become the call's error.
 pub fn dummy_extern<T: 'static>(store: &mut Store<T>, ty: &ExternType) -> anyhow::Result<Extern> {
     Ok(match ty {
         ExternType::Func(ft) => {
             let results: Vec<ValType> = ft.results().to_vec();
-            Extern::Func(Func::new(&mut *store, ft.clone(), move |_, _, out| {
+            let engine = store.engine().clone();
+            Extern::Func(Func::new(&mut *store, ft.clone(), move |caller, _, out| {
+                if !Engine::same(caller.engine(), &engine) {
+                    eprintln!("a host function was called with another store");
+                    std::process::abort();
+                }
                 for (slot, t) in out.iter_mut().zip(&results) {
                     *slot = zero_val(t);
                 }
