@@ -17,6 +17,7 @@ pub mod targets {
     pub mod differential;
     pub mod instantiate;
     pub mod table_ops;
+    pub mod wasi_calls;
     pub mod wast;
 }
 
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("differential", targets::differential::run),
     ("api_calls", targets::api_calls::run),
     ("table_ops", targets::table_ops::run),
+    ("wasi_calls", targets::wasi_calls::run),
     ("wast", targets::wast::run),
 ];
 

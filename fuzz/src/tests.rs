@@ -107,6 +107,11 @@ fn table_ops() {
 }
 
 #[test]
+fn wasi_calls() {
+    run_stream("wasi_calls", 300);
+}
+
+#[test]
 fn wast() {
     // Without a suite the target would pass on nothing: say why instead.
     if crate::targets::wast::scripts().is_empty() {
