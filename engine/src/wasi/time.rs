@@ -150,3 +150,20 @@ pub fn poll_oneoff(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> Wa
     }
     mem.write_u32(nevents_ptr, ready.len() as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// preview1's `event` layout: userdata (u64) at 0, errno (u16) at 8,
+    /// the event type (u8) at 10, then an fd_readwrite part left zero here.
+    #[test]
+    fn events_are_laid_out_as_preview1_says() {
+        let e = event(0x0102_0304_0506_0708, Errno::BADF, 2);
+        let mut want = [0u8; 32];
+        want[..8].copy_from_slice(&[8, 7, 6, 5, 4, 3, 2, 1]);
+        want[8] = 8;
+        want[10] = 2;
+        assert_eq!(e, want);
+    }
+}
