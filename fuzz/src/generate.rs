@@ -199,10 +199,12 @@ pub fn zero_val(ty: &ValType) -> Val {
 /// import. Host functions return zeros; memories and tables have exactly
 /// the import's limits.
 ///
-/// A host function also checks that its `Caller` is its own store's, and
-/// aborts the process if not: a host function reached with a wrong store
-/// (as a copy of its ref once was) must crash the fuzzer, and a panic
-/// would only become the call's error.
+/// A host function also checks that its `Caller`'s store belongs to its
+/// own engine, and aborts the process if not: a host function reached with
+/// a store pointer that is not a store (as a copy of its ref once was)
+/// fails this, and must crash the fuzzer; a panic would only become the
+/// call's error. (Another store of the same engine would pass: a cheap
+/// check, not a complete one.)
 pub fn dummy_extern<T: 'static>(store: &mut Store<T>, ty: &ExternType) -> anyhow::Result<Extern> {
     Ok(match ty {
         ExternType::Func(ft) => {
@@ -210,7 +212,7 @@ pub fn dummy_extern<T: 'static>(store: &mut Store<T>, ty: &ExternType) -> anyhow
             let engine = store.engine().clone();
             Extern::Func(Func::new(&mut *store, ft.clone(), move |caller, _, out| {
                 if !Engine::same(caller.engine(), &engine) {
-                    eprintln!("a host function was called with another store");
+                    eprintln!("a host function was called with a store of another engine");
                     std::process::abort();
                 }
                 for (slot, t) in out.iter_mut().zip(&results) {
