@@ -595,6 +595,21 @@ mod tests {
         (entry.filetype, entry.rights_base)
     }
 
+    /// Every host file type gets preview1's number for it (wasi-libc's
+    /// `wasi/api.h`); a FIFO has none.
+    #[test]
+    fn host_file_types_have_preview1_numbers() {
+        let check = |ty: FileType, expected: u8| assert_eq!(filetype(ty), expected, "{ty:?}");
+        check(FileType::BlockDevice, 1);
+        check(FileType::CharacterDevice, 2);
+        check(FileType::Directory, 3);
+        check(FileType::RegularFile, 4);
+        check(FileType::Socket, 6);
+        check(FileType::Symlink, 7);
+        check(FileType::Fifo, 0);
+        check(FileType::Unknown, 0);
+    }
+
     /// A terminal is a character device that cannot seek (what wasi-libc's
     /// `isatty` asks); a redirected stream keeps every right.
     #[test]

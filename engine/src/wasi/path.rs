@@ -175,11 +175,8 @@ pub fn resolve<'a>(
             break b".".to_vec();
         };
         // `.` and empty components are skipped; a path of only those
-        // names the current directory itself.
+        // names the current directory itself (the `break` above).
         if comp.is_empty() || comp == b"." {
-            if todo.iter().all(|c| c.is_empty() || c == b".") {
-                break b".".to_vec();
-            }
             continue;
         }
         if comp == b".." {
@@ -402,7 +399,7 @@ pub fn path_readlink(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::fd::{Kind, RIGHT_FD_SEEK, fd_fdstat_get};
+    use super::super::fd::{Kind, RIGHT_FD_SEEK, fd_fdstat_get, fd_fdstat_set_flags};
     use super::*;
     use std::os::fd::AsRawFd;
     use std::path::{Path, PathBuf};
@@ -502,15 +499,67 @@ mod tests {
         (cx, bytes, new)
     }
 
+    /// What `fd_fdstat_get` reports of `fd`: its flags, base rights and
+    /// inheriting rights.
+    fn fdstat(cx: &mut WasiCtx, fd: u32) -> (u16, u64, u64) {
+        let mut bytes = [0u8; 24];
+        let mut mem = GuestMemory::new(&mut bytes);
+        assert_eq!(fd_fdstat_get(cx, &mut mem, &[fd.into(), 0]), Ok(()));
+        let field = |at: usize, len: usize| {
+            let mut b = [0u8; 8];
+            b[..len].copy_from_slice(&bytes[at..at + len]);
+            u64::from_le_bytes(b)
+        };
+        (field(2, 2) as u16, field(8, 8), field(16, 8))
+    }
+
     /// `path_open` with `fdflags` creates a file whose `fd_fdstat_get`
     /// reports `expected`: each flag reaches the host as itself.
     fn check_fdflags(fdflags: u16, expected: u16) {
         let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
-        let (mut cx, mut bytes, new) = create(&format!("fdflags-{fdflags}"), rights, fdflags);
+        let (mut cx, _, new) = create(&format!("fdflags-{fdflags}"), rights, fdflags);
+        assert_eq!(fdstat(&mut cx, new).0, expected, "fdflags {fdflags:#x}");
+    }
+
+    /// `fd_fdstat_set_flags` changes `append` and `nonblock` on the host
+    /// descriptor, each to what the call asks, and refuses the rest.
+    #[test]
+    fn set_flags_reach_the_host() {
+        let (mut cx, mut bytes, new) = create("set-flags", RIGHT_FD_READ | RIGHT_FD_WRITE, 0);
         let mut mem = GuestMemory::new(&mut bytes);
-        assert_eq!(fd_fdstat_get(&mut cx, &mut mem, &[new.into(), 16]), Ok(()));
-        let got = u16::from_le_bytes(mem.slice(18, 2).unwrap().try_into().unwrap());
-        assert_eq!(got, expected, "fdflags {fdflags:#x}");
+        let mut check = |flags: u16, expected: WasiResult, after: u16| {
+            let got = fd_fdstat_set_flags(&mut cx, &mut mem, &[new.into(), flags.into()]);
+            assert_eq!(got, expected, "set {flags:#x}");
+            assert_eq!(fdstat(&mut cx, new).0, after, "after setting {flags:#x}");
+        };
+        check(FDFLAGS_APPEND, Ok(()), FDFLAGS_APPEND);
+        check(FDFLAGS_NONBLOCK, Ok(()), FDFLAGS_NONBLOCK);
+        check(
+            FDFLAGS_APPEND | FDFLAGS_NONBLOCK,
+            Ok(()),
+            FDFLAGS_APPEND | FDFLAGS_NONBLOCK,
+        );
+        check(
+            FDFLAGS_SYNC,
+            Err(Errno::NOTSUP),
+            FDFLAGS_APPEND | FDFLAGS_NONBLOCK,
+        );
+        check(0, Ok(()), 0);
+    }
+
+    /// Only a directory passes rights on to what is opened beneath it: a
+    /// file opened with inheriting rights gets none.
+    #[test]
+    fn only_directories_keep_inheriting_rights() {
+        let (mut cx, mut bytes, file) = create("inheriting", RIGHT_FD_READ, 0);
+        assert_eq!(fdstat(&mut cx, file).2, 0);
+        let mut mem = GuestMemory::new(&mut bytes);
+        mem.write(0, b".").unwrap();
+        let (base, inheriting) = (RIGHT_FD_READDIR, RIGHT_FD_READ | RIGHT_FD_SEEK);
+        let open = [3, 0, 0, 1, OFLAGS_DIRECTORY, base, inheriting, 0, 8];
+        assert_eq!(path_open(&mut cx, &mut mem, &open), Ok(()));
+        let dir = u32::from_le_bytes(mem.slice(8, 4).unwrap().try_into().unwrap());
+        assert_eq!(fdstat(&mut cx, dir), (0, base, inheriting));
     }
 
     /// `path_open` with `rights` opens the host file for `expected` access:
