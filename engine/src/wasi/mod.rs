@@ -45,6 +45,8 @@
 //! or `ENOSYS`.
 
 mod args;
+#[cfg(test)]
+mod calls_tests;
 mod ctx;
 mod errno;
 mod fd;
