@@ -478,10 +478,11 @@ fn links_and_symlinks_stay_beneath_the_preopen() {
 #[test]
 fn directories_files_and_renames() {
     let mut s = Sandbox::new("dirs", &[("f", "x")]);
-    let mut check = |f: Call, path: &str, expected: WasiResult| {
+    let check = |s: &mut Sandbox, f: Call, path: &str, expected: WasiResult| {
         let [p, len] = s.path(path);
         assert_eq!(s.call(f, &[PREOPEN, p, len]), expected, "{path}");
     };
+    let mut check = |f: Call, path: &str, expected: WasiResult| check(&mut s, f, path, expected);
     check(path_create_directory, "d", Ok(()));
     check(path_create_directory, "d", Err(Errno::EXIST));
     check(path_create_directory, "d/e", Ok(()));
@@ -489,9 +490,17 @@ fn directories_files_and_renames() {
     check(path_remove_directory, "f", Err(Errno::NOTDIR));
     check(path_unlink_file, "d", Err(Errno::ISDIR));
     check(path_unlink_file, "missing", Err(Errno::NOENT));
-    check(path_remove_directory, "d/e", Ok(()));
+    check(path_remove_directory, "d/e/", Ok(()));
     check(path_remove_directory, "d", Ok(()));
-    assert!(!s.host("d").exists());
+    check(path_remove_directory, "d", Err(Errno::NOENT));
+    // A trailing slash names a directory (as the host's calls say).
+    check(path_create_directory, "new/", Ok(()));
+    check(path_unlink_file, "f/", Err(Errno::NOTDIR));
+    check(path_remove_directory, "f/", Err(Errno::NOTDIR));
+    drop(check);
+    assert!(s.host("f").exists() && s.host("new").is_dir());
+    assert_eq!(s.open("f/", 0, RW), Err(Errno::NOTDIR));
+    assert_eq!(s.open("new/", 0, RIGHT_FD_READDIR).map(|_| ()), Ok(()));
     // Renames beneath one preopen, and into a directory opened beneath it.
     std::fs::create_dir(s.host("sub")).unwrap();
     let sub = s.open("sub", OFLAGS_DIRECTORY, RIGHT_FD_READDIR).unwrap();

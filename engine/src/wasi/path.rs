@@ -8,7 +8,10 @@
 //! path string. [`resolve`] walks it one component at a time:
 //!
 //! - absolute paths are refused (`ENOTCAPABLE`);
-//! - `.` and empty components are skipped;
+//! - `.` and empty components are skipped, but a slash after the last
+//!   name asks for a directory: a symlink there is followed, and an
+//!   existing non-directory is `ENOTDIR` (the host's rule for `file/`,
+//!   checked here because the host call gets the name without the slash);
 //! - `..` goes back one directory on the way walked so far; going back
 //!   past the starting directory is refused (`ENOTCAPABLE`). The host's
 //!   `..` is only a shortcut: the directory it opens is taken only if it is
@@ -170,9 +173,9 @@ pub fn resolve<'a>(
         cur: None,
     };
     let mut links = 0;
-    let name = loop {
+    let (name, trailing_slash) = loop {
         let Some(comp) = todo.pop_front() else {
-            break b".".to_vec();
+            break (b".".to_vec(), false);
         };
         // `.` and empty components are skipped; a path of only those
         // names the current directory itself (the `break` above).
@@ -184,8 +187,11 @@ pub fn resolve<'a>(
             continue;
         }
         let last = todo.iter().all(|c| c.is_empty());
+        // A slash after the last name asks for a directory, and follows a
+        // symlink there whatever the lookup flags say (POSIX's rule).
+        let trailing_slash = last && !todo.is_empty();
         let c = cstring(&comp)?;
-        if (!last || follow_last)
+        if (!last || follow_last || trailing_slash)
             && let Some(target) = read_link(walk.dir(), &c)?
         {
             links += 1;
@@ -201,14 +207,26 @@ pub fn resolve<'a>(
             continue;
         }
         if last {
-            break comp;
+            break (comp, trailing_slash);
         }
         walk.enter(c)?;
     };
+    let name = cstring(&name)?;
+    // The host call gets the name without its slash (with it, the host
+    // would follow a symlink put there since), so a name that must be a
+    // directory is checked here: an existing non-directory is `ENOTDIR`,
+    // as the host says for `file/`. A missing one is left to the call
+    // (`path_create_directory` of `new/` makes it).
+    if trailing_slash
+        && let Ok(st) = rustix::fs::statat(walk.dir(), &name, AtFlags::SYMLINK_NOFOLLOW)
+        && filetype_of(&st) != FILETYPE_DIRECTORY
+    {
+        return Err(Errno::NOTDIR);
+    }
     Ok(Resolved {
         base,
         held: walk.cur,
-        name: cstring(&name)?,
+        name,
     })
 }
 
@@ -470,6 +488,16 @@ mod tests {
         let here = |r: Resolved<'_>| (r.dir().as_raw_fd(), r.name.into_bytes());
         let r = resolve(b, b"sub/", false).unwrap();
         assert_eq!(here(r), (b.as_raw_fd(), b"sub".to_vec()));
+        let r = resolve(b, b"new//", false).unwrap();
+        assert_eq!(here(r), (b.as_raw_fd(), b"new".to_vec()));
+        // ... so a file or a symlink to one named with a trailing slash is
+        // not a directory, and a symlink to a directory is followed.
+        assert_eq!(ok("sub/file/", false), Err(Errno::NOTDIR));
+        assert_eq!(ok("good/", false), Err(Errno::NOTDIR));
+        let r = resolve(b, b"parent/", false);
+        assert_eq!(r.err(), Some(Errno::NOTCAPABLE));
+        let r = resolve(b, b"sub/deeper/up/", false);
+        assert_eq!(r.err(), Some(Errno::NOTDIR));
         let r = resolve(b, b"sub/..", false).unwrap();
         assert_eq!(here(r), (b.as_raw_fd(), b".".to_vec()));
         std::fs::remove_dir_all(&root).unwrap();
