@@ -789,6 +789,8 @@ fn one_byte_pages() {
     let ty = MemoryType::new(5, None).with_page_size_log2(0);
     let memory = Memory::new(&mut store, ty).unwrap();
     assert_eq!(memory.ty(&store).page_size(), 1);
+    assert_eq!(memory.ty(&store).page_size_log2(), 0);
+    assert_eq!(MemoryType::new(5, None).page_size_log2(), 16);
     assert_eq!(memory.data_size(&store), 5);
     assert_eq!(memory.grow(&mut store, 2).unwrap(), 5);
     assert_eq!(memory.size(&store), 7);

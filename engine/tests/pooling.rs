@@ -400,6 +400,31 @@ fn modules_beyond_the_limits_fail_to_instantiate() {
     }
 }
 
+/// `max_core_instance_size` is the largest vmctx that fits: a module
+/// whose vmctx is exactly that size instantiates, one byte less does not.
+#[test]
+fn a_vmctx_of_exactly_the_limit_fits() {
+    let module_with = |size: usize| {
+        let mut limits = pool(1);
+        limits.max_core_instance_size(size);
+        let engine = engine(&limits, BoundsChecks::GuardPages);
+        let module = Module::new(&engine, many_funcs()).unwrap();
+        let mut store = Store::new(&engine, ());
+        Instance::new(&mut store, &module, &[]).map(|_| ())
+    };
+    // The error names the size the module needs.
+    let err = format!("{:#}", module_with(4096).unwrap_err());
+    let needs: usize = err
+        .split("needs ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no size in {err}"));
+    assert!(module_with(needs).is_ok());
+    let err = format!("{:#}", module_with(needs - 1).unwrap_err());
+    assert!(err.contains(&format!("needs {needs} bytes")), "{err}");
+}
+
 /// A module of 300 functions, each referenced by an element segment.
 fn many_funcs() -> String {
     let mut wat = String::from("(module (table 1 funcref) (elem declare func");

@@ -245,6 +245,32 @@ mod tests {
         }
     }
 
+    /// Whether the image of a module with `elements` (and one data
+    /// segment) may be mapped before the element segments' turn: only if
+    /// none of them can trap.
+    fn check_early(elements: &str, expected: bool) {
+        let wat = format!(
+            r#"(module (import "" "g" (global i32)) (memory 1) (data (i32.const 0) "x")
+                (table $t 4 funcref) (table $t64 i64 4 funcref) (func $f) {elements})"#
+        );
+        let module = Module::new(&Engine::default(), &wat).unwrap();
+        let image = MemoryImage::for_module(&module.inner().info).unwrap();
+        assert_eq!(image.early, expected, "{elements}");
+    }
+
+    #[test]
+    fn images_go_early_only_when_no_element_can_trap() {
+        check_early("", true);
+        check_early("(elem (table $t) (i32.const 2) func $f $f)", true);
+        check_early("(elem (table $t64) (i64.const 2) func $f $f)", true);
+        check_early("(elem func $f) (elem declare func $f)", true);
+        check_early("(elem (table $t) (i32.const 3) func $f $f)", false);
+        check_early("(elem (table $t64) (i64.const 3) func $f $f)", false);
+        check_early("(elem (table $t64) (i64.const -1) func $f)", false);
+        check_early("(elem (table $t) (i32.const -1) func $f)", false);
+        check_early("(elem (table $t) (global.get 0) func $f)", false);
+    }
+
     #[test]
     fn images_equal_the_segment_copy() {
         let explicit = Config::new().bounds_checks(BoundsChecks::Explicit).clone();

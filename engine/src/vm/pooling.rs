@@ -315,7 +315,7 @@ impl PoolingAllocator {
         })
     }
 
-    /// Why a memory of `len` bytes at its minimum does not fit a slot.
+    /// Why a vmctx block of `len` bytes does not fit a slot.
     fn check_vmctx(&self, len: usize) -> Result<()> {
         if len > self.limits.max_core_instance_size {
             bail!(
