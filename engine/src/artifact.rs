@@ -892,6 +892,11 @@ mod tests {
             |i, _| i.globals[1].init = Some(C::GlobalGet(9)),
             "global.get 9",
         );
+        // An immutable global of the right type, but itself: not yet set.
+        check_crafted(
+            |i, _| i.globals[2].init = Some(C::GlobalGet(2)),
+            "global.get 2",
+        );
         check_crafted(
             |i, _| i.globals[1].init = Some(C::I64(1)),
             "of type i64 where i32",

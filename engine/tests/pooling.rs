@@ -202,6 +202,34 @@ fn slots_are_reused_with_their_contents_reset() {
     }
 }
 
+/// A free memory slot goes back to the module whose image it holds, so
+/// that module's next instance maps nothing: with two modules' slots
+/// free, each module's instance lands in its own, in either order.
+#[test]
+fn slots_go_back_to_the_module_whose_image_they_hold() {
+    let engine = engine(&pool(2), BoundsChecks::GuardPages);
+    let module = |byte: &str| {
+        let wat = format!(r#"(module (memory (export "m") 1) (data (i32.const 0) "{byte}"))"#);
+        Module::new(&engine, wat).unwrap()
+    };
+    let (a, b) = (module("a"), module("b"));
+    // Where an instance of `module` in `store` has its memory.
+    let slot = |store: &mut Store<()>, module: &Module| {
+        let instance = Instance::new(&mut *store, module, &[]).unwrap();
+        let memory = instance.get_memory(&mut *store, "m").unwrap();
+        memory.data(&*store).as_ptr() as usize
+    };
+    let (mut first, mut second) = (Store::new(&engine, ()), Store::new(&engine, ()));
+    let (slot_a, slot_b) = (slot(&mut first, &a), slot(&mut second, &b));
+    assert_ne!(slot_a, slot_b);
+    drop((first, second));
+    for (m, n, slot_m, slot_n) in [(&a, &b, slot_a, slot_b), (&b, &a, slot_b, slot_a)] {
+        let (mut first, mut second) = (Store::new(&engine, ()), Store::new(&engine, ()));
+        assert_eq!(slot(&mut first, m), slot_m);
+        assert_eq!(slot(&mut second, n), slot_n);
+    }
+}
+
 /// The on-demand allocator reuses the guard reservations of dropped
 /// memories (pages dropped, protection set to the new size): the same
 /// checks, including growth past the old size and the trap just past the
