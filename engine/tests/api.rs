@@ -851,3 +851,46 @@ fn one_byte_pages() {
         "{err:#}"
     );
 }
+
+/// Every getter of the types a module exports reads back what the module
+/// declared.
+#[test]
+fn exported_types_read_back_as_declared() {
+    let wat = r#"(module
+        (memory (export "m") 2 5) (memory (export "m64") i64 1)
+        (memory (export "bytes") 7 (pagesize 1))
+        (table (export "t") 3 7 funcref) (table (export "t64") i64 1 externref)
+        (global (export "g") (mut i64) (i64.const 0)) (global (export "c") f32 (f32.const 0))
+        (tag (export "e") (param i32 f64)))"#;
+    let module = Module::new(&Engine::default(), wat).unwrap();
+    let ty = |name: &str| module.exports().find(|e| e.name() == name).unwrap().ty();
+    let memory = |name: &str| match ty(name) {
+        ExternType::Memory(m) => (
+            m.minimum(),
+            m.maximum(),
+            m.is_64(),
+            m.page_size_log2(),
+            m.absolute_max_pages(),
+        ),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(memory("m"), (2, Some(5), false, 16, 65536));
+    assert_eq!(memory("m64"), (1, None, true, 16, 1 << 48));
+    assert_eq!(memory("bytes"), (7, None, false, 0, u64::from(u32::MAX)));
+    let table = |name: &str| match ty(name) {
+        ExternType::Table(t) => (t.element().clone(), t.minimum(), t.maximum(), t.is_64()),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(table("t"), (RefType::FUNCREF, 3, Some(7), false));
+    assert_eq!(table("t64"), (RefType::EXTERNREF, 1, None, true));
+    let global = |name: &str| match ty(name) {
+        ExternType::Global(g) => (g.content().clone(), g.mutability()),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(global("g"), (ValType::I64, Mutability::Var));
+    assert_eq!(global("c"), (ValType::F32, Mutability::Const));
+    match ty("e") {
+        ExternType::Tag(t) => assert_eq!(t.params(), [ValType::I32, ValType::F64]),
+        other => panic!("e: {other:?}"),
+    }
+}

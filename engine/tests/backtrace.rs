@@ -123,3 +123,63 @@ fn host_errors_without_wasm_frames_are_unchanged() {
     let tail = instance.get_func(&mut store, "tail").unwrap();
     check(tail.call(&mut store, &[], &mut []).unwrap_err());
 }
+
+/// A host function's error that crossed another host call: wasm calls
+/// the host, which calls back into wasm, which calls the failing host
+/// function. The backtrace lists the inner activation's frames, then the
+/// outer's, 64 at most in all, and counts the rest of both.
+#[test]
+fn nested_activations_count_what_they_leave_out() {
+    let wat = r#"(module
+        (import "host" "fail" (func $fail))
+        (import "host" "reenter" (func $reenter (param i32)))
+        (func $host-down (export "host-down") (param i32)
+            local.get 0 i32.eqz
+            if call $fail return end
+            local.get 0 i32.const 1 i32.sub call $host-down)
+        ;; `n` calls down, the host calls `host-down(m)`.
+        (func $outer (export "outer") (param i32 i32)
+            local.get 0 i32.eqz
+            if local.get 1 call $reenter return end
+            local.get 0 i32.const 1 i32.sub local.get 1 call $outer))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let fail = Func::wrap(&mut store, || -> anyhow::Result<()> {
+        anyhow::bail!("host failure")
+    });
+    let reenter = Func::wrap(
+        &mut store,
+        |mut caller: Caller<'_, ()>, m: i32| -> anyhow::Result<()> {
+            let down = caller.get_export("host-down").unwrap().into_func().unwrap();
+            down.call(&mut caller, &[Val::I32(m)], &mut [])
+        },
+    );
+    let instance = Instance::new(&mut store, &module, &[fail.into(), reenter.into()]).unwrap();
+    let outer = instance
+        .get_typed_func::<(i32, i32), ()>(&mut store, "outer")
+        .unwrap();
+    // `n + 1` outer frames, `m + 1` inner ones.
+    let mut check = |n: i32, m: i32, shown: usize, omitted: usize| {
+        let err = outer.call(&mut store, (n, m)).unwrap_err();
+        assert_eq!(err.root_cause().to_string(), "host failure");
+        let bt = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+        let names: Vec<_> = bt.frames().iter().map(|f| f.func_name.clone()).collect();
+        let inner = (m as usize + 1).min(shown);
+        assert!(
+            names[..inner]
+                .iter()
+                .all(|n| n.as_deref() == Some("host-down"))
+        );
+        assert!(names[inner..].iter().all(|n| n.as_deref() == Some("outer")));
+        assert_eq!(
+            (bt.frames().len(), bt.omitted_frames()),
+            (shown, omitted),
+            "{n} {m}"
+        );
+    };
+    check(2, 3, 7, 0);
+    check(99, 9, 64, 46); // the outer activation is cut
+    check(4, 99, 64, 41); // the inner one is, and the outer is left out whole
+    check(99, 99, 64, 136);
+}

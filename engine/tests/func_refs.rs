@@ -377,3 +377,35 @@ fn declared_supertypes_in_the_api() {
         "[(ref null (func member 0 of a rec group of 1))] -> []"
     );
 }
+
+/// A function type's `{:?}` says where it sits when its rec group holds
+/// more than it, and whether it is final or has a supertype.
+#[test]
+fn function_types_debug_print_their_group() {
+    let wat = r#"(module
+        (rec (type $a (sub (func))) (type $b (sub final $a (func))))
+        (type $c (func (param i32)))
+        (func (export "a") (type $a)) (func (export "b") (type $b))
+        (func (export "c") (type $c) nop))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let mut debug = |name: &str| {
+        let ty = instance.get_func(&mut store, name).unwrap().ty(&store);
+        (format!("{ty:?}"), ty.to_string())
+    };
+    let (c, shown) = debug("c");
+    assert_eq!(c, format!("FuncType({shown})"));
+    let (a, _) = debug("a");
+    assert!(
+        a.ends_with(", member 0 of a rec group of 2, not final)"),
+        "{a}"
+    );
+    let (b, _) = debug("b");
+    assert!(
+        b.contains(", member 1 of a rec group of 2, subtype of "),
+        "{b}"
+    );
+    assert!(!b.contains("not final"), "{b}");
+}

@@ -206,6 +206,7 @@ impl RecGroup {
 mod tests {
     use super::{RecGroup, TABLE};
     use crate::ValType;
+    use std::sync::Arc;
 
     /// Groups created and dropped one after another, each different (a
     /// process compiling module after module), leave the table bounded:
@@ -215,6 +216,9 @@ mod tests {
     fn dead_groups_are_swept() {
         let sweeps = || TABLE.lock().unwrap().sweeps;
         let before = sweeps();
+        // A group held throughout stays the canonical one: sweeps drop
+        // only the entries of dropped groups.
+        let held = RecGroup::single(&vec![ValType::V128; 13], &[]);
         let kinds = [ValType::I32, ValType::I64, ValType::F32, ValType::F64];
         for i in 0..6000usize {
             // Twelve parameters, `i` in base 4: all different.
@@ -233,5 +237,7 @@ mod tests {
             (4..=10).contains(&swept),
             "{swept} sweeps for 6,000 inserts"
         );
+        let again = RecGroup::single(&vec![ValType::V128; 13], &[]);
+        assert!(Arc::ptr_eq(&held, &again), "a live group was swept");
     }
 }
