@@ -229,23 +229,63 @@ fn thread_safety() {
     send::<Store<()>>();
 }
 
+/// Each feature switch of `Config`: a module using the feature compiles
+/// by default and is refused with the switch off (typed references need
+/// GC off too: GC brings them).
 #[test]
 fn disabled_features_are_rejected() {
-    let mut config = Config::new();
-    config.wasm_multi_value(false);
-    let engine = Engine::new(&config).unwrap();
-    let err = Module::new(
-        &engine,
-        "(module (func (result i32 i32) i32.const 0 i32.const 1))",
-    )
-    .unwrap_err();
-    assert!(format!("{err:#}").contains("multi"), "{err:#}");
-
-    // SIMD is on by default and can be turned off.
+    type Switch = fn(&mut Config, bool) -> &mut Config;
+    let check = |switches: &[Switch], wat: &str, message: &str| {
+        assert!(Module::new(&Engine::default(), wat).is_ok(), "{wat}");
+        let mut config = Config::new();
+        for switch in switches {
+            switch(&mut config, false);
+        }
+        let engine = Engine::new(&config).unwrap();
+        let err = Module::new(&engine, wat).expect_err(wat);
+        assert!(format!("{err:#}").contains(message), "{wat}: {err:#}");
+    };
     let simd = "(module (func (result v128) v128.const i64x2 1 2))";
-    assert!(Module::new(&Engine::default(), simd).is_ok());
-    let engine = Engine::new(Config::new().wasm_simd(false)).unwrap();
-    assert!(Module::new(&engine, simd).is_err());
+    check(&[Config::wasm_simd], simd, "SIMD");
+    let wat = "(module (func (result i32 i32) i32.const 0 i32.const 1))";
+    check(&[Config::wasm_multi_value], wat, "multi-value");
+    let wat = "(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))";
+    check(&[Config::wasm_bulk_memory], wat, "bulk memory");
+    let wat = "(module (table 2 externref))";
+    check(&[Config::wasm_reference_types], wat, "reference types");
+    let wat = "(module (func (result i32) i32.const 0 i32.extend8_s))";
+    check(&[Config::wasm_sign_extension], wat, "sign extension");
+    let wat = "(module (func (result i32) f32.const 0 i32.trunc_sat_f32_s))";
+    check(
+        &[Config::wasm_saturating_float_to_int],
+        wat,
+        "saturating float",
+    );
+    let wat = r#"(module (global (export "g") (mut i32) (i32.const 0)))"#;
+    check(&[Config::wasm_mutable_global], wat, "mutable global");
+    check(
+        &[Config::wasm_memory64],
+        "(module (memory i64 1))",
+        "memory64",
+    );
+    let wat = "(module (memory 1) (memory 1))";
+    check(&[Config::wasm_multi_memory], wat, "multiple memories");
+    let wat = "(module (func return_call 0))";
+    check(&[Config::wasm_tail_call], wat, "tail calls");
+    let wat = "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))";
+    check(&[Config::wasm_extended_const], wat, "constant expression");
+    let wat = "(module (memory 1 (pagesize 1)))";
+    check(&[Config::wasm_custom_page_sizes], wat, "custom page sizes");
+    let wat = "(module (func (param i64) (result i64 i64)
+        (i64.add128 (local.get 0) (local.get 0) (local.get 0) (local.get 0))))";
+    check(&[Config::wasm_wide_arithmetic], wat, "wide arithmetic");
+    let wat = "(module (type $t (func)) (func (param (ref $t))))";
+    let typed = [Config::wasm_function_references, Config::wasm_gc];
+    check(&typed, wat, "function references");
+    let wat = "(module (type $t (sub (func))) (type (sub $t (func))))";
+    check(&[Config::wasm_gc], wat, "gc");
+    let wat = "(module (tag) (func throw 0))";
+    check(&[Config::wasm_exceptions], wat, "exceptions");
 }
 
 #[test]
@@ -893,4 +933,55 @@ fn exported_types_read_back_as_declared() {
         ExternType::Tag(t) => assert_eq!(t.params(), [ValType::I32, ValType::F64]),
         other => panic!("e: {other:?}"),
     }
+}
+
+/// `Extern::into_*` give the handle only of their own kind; `Val`'s
+/// accessors the value only of their own type; `Store::into_data` the
+/// data as the host last left it.
+#[test]
+fn accessors_answer_only_for_their_own_kind() {
+    let wat = r#"(module
+        (func (export "f")) (global (export "g") i32 (i32.const 1))
+        (table (export "t") 1 funcref) (memory (export "m") 1) (tag (export "e")))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, 41);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    for (name, kind) in [("f", 0), ("g", 1), ("t", 2), ("m", 3), ("e", 4)] {
+        let e = instance.get_export(&mut store, name).unwrap();
+        let some = [
+            e.into_func().is_some(),
+            e.into_global().is_some(),
+            e.into_table().is_some(),
+            e.into_memory().is_some(),
+            e.into_tag().is_some(),
+        ];
+        let expected: Vec<bool> = (0..5).map(|k| k == kind).collect();
+        assert_eq!(some.to_vec(), expected, "{name}");
+    }
+    let vals = [
+        Val::I32(-7),
+        Val::I64(1 << 40),
+        Val::F32(1.5f32.to_bits()),
+        Val::F64((-2.25f64).to_bits()),
+    ];
+    for (i, v) in vals.iter().enumerate() {
+        let got = (v.i32(), v.i64(), v.f32(), v.f64());
+        let expected = (
+            (i == 0).then_some(-7),
+            (i == 1).then_some(1 << 40),
+            (i == 2).then_some(1.5),
+            (i == 3).then_some(-2.25),
+        );
+        assert_eq!(got, expected, "{v:?}");
+    }
+    let unwrapped = (
+        vals[0].unwrap_i32(),
+        vals[1].unwrap_i64(),
+        vals[2].unwrap_f32(),
+        vals[3].unwrap_f64(),
+    );
+    assert_eq!(unwrapped, (-7, 1 << 40, 1.5, -2.25));
+    *store.data_mut() += 1;
+    assert_eq!(store.into_data(), 42);
 }
