@@ -70,3 +70,26 @@
     (type $sub (sub $derived (func (result i32))))
     (import "M" "d" (func (type $sub))))
   "incompatible import type")
+
+;; A supertype in an earlier rec group, not its first member: the subtype's
+;; own group refers to it across groups.
+(module
+  (type $other (func (param i64)))
+  (rec
+    (type $pad (sub (func)))
+    (type $base (sub (func (param i32) (result i32)))))
+  (type $derived (sub $base (func (param i32) (result i32))))
+  (type $pad-shape (sub (func)))
+  (func $d (type $derived) (i32.add (local.get 0) (i32.const 1)))
+  (func $p (type $pad-shape))
+  (table funcref (elem $d $p))
+  (func (export "as-base") (param i32) (result i32)
+    (call_indirect (type $base) (i32.const 41) (local.get 0)))
+  (func (export "as-pad") (param i32)
+    (call_indirect (type $pad) (local.get 0)))
+)
+
+(assert_return (invoke "as-base" (i32.const 0)) (i32.const 42))
+(assert_trap (invoke "as-base" (i32.const 1)) "indirect call type mismatch")
+(assert_trap (invoke "as-pad" (i32.const 0)) "indirect call type mismatch")
+(assert_trap (invoke "as-pad" (i32.const 1)) "indirect call type mismatch")
