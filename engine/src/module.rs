@@ -353,3 +353,41 @@ pub(crate) fn entity_type(info: &ModuleInfo, index: EntityIndex) -> ExternType {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Module};
+
+    /// Which element segments of `elems` (in a module with a table and
+    /// two functions) get their items' vmctx offsets at compile time, so
+    /// instantiation writes them without evaluating each item: the active
+    /// ones made only of `ref.func`.
+    fn check(elems: &str, expected: &[bool]) {
+        let wat = format!("(module (table 8 funcref) (func $f) (func $g) {elems})");
+        let module = Module::new(&Engine::default(), &wat).unwrap();
+        let precomputed: Vec<bool> = module
+            .inner()
+            .elem_func_refs
+            .iter()
+            .map(Option::is_some)
+            .collect();
+        assert_eq!(precomputed, expected, "{elems}");
+    }
+
+    #[test]
+    fn ref_func_segments_are_laid_out_at_compile_time() {
+        check("(elem (i32.const 0) $f $g)", &[true]);
+        check(
+            "(elem (i32.const 0) funcref (ref.func $g) (ref.null func))",
+            &[false],
+        );
+        check(
+            "(elem funcref (ref.func $f)) (elem declare func $g)",
+            &[false, false],
+        );
+        check(
+            "(elem (i32.const 1) $g) (elem (i32.const 2) funcref (ref.null func))",
+            &[true, false],
+        );
+    }
+}
