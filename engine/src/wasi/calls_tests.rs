@@ -214,6 +214,15 @@ fn set_times_reach_the_file() {
     assert_eq!(s.filestat(fd).2, t + 1);
     let args = [PREOPEN, 0, p, len, 0, t, 4 | 8];
     assert_eq!(s.call(path_filestat_set_times, &args), Err(Errno::INVAL));
+    // Through a symlink: the file's times only when the lookup follows it.
+    std::os::unix::fs::symlink("f", s.host("link")).unwrap();
+    let [p, len] = s.path("link");
+    let args = [PREOPEN, 1, p, len, 0, t + 2, 4];
+    assert_eq!(s.call(path_filestat_set_times, &args), Ok(()));
+    assert_eq!(s.filestat(fd).2, t + 2);
+    let args = [PREOPEN, 0, p, len, 0, t + 3, 4];
+    assert_eq!(s.call(path_filestat_set_times, &args), Ok(()));
+    assert_eq!(s.filestat(fd).2, t + 2);
     assert_eq!(
         s.call(fd_filestat_set_times, &[1, 0, t, 4]),
         Err(Errno::BADF)
