@@ -651,6 +651,39 @@ mod tests {
         f.call(&mut store, ())
     }
 
+    /// A freed table slot keeps its first `table_keep_resident` bytes
+    /// resident (zeroed in place, so the next table does not fault them
+    /// in) and gives the rest of what the table used back to the kernel.
+    #[test]
+    fn table_slots_keep_only_the_resident_bytes() {
+        use super::{InstanceAllocator, PoolLimits, PoolingAllocator};
+        use crate::tunables::BoundsChecks;
+        use crate::types::{RefType, TableType};
+        let page = super::host_page_size();
+        let limits = PoolLimits {
+            total_tables: 1,
+            table_elements: 4 * page / 8,
+            table_keep_resident: page + page / 2,
+            ..PoolLimits::default()
+        };
+        let pool = PoolingAllocator::new(limits, BoundsChecks::GuardPages).unwrap();
+        let ty = TableType::new(RefType::FUNCREF, (4 * page / 8) as u32, None);
+        // Every element non-null: all four pages written.
+        let table = pool.allocate_table(ty, 1).unwrap();
+        let base = pool.tables.slot(0);
+        pool.deallocate_table(table);
+        let mut resident = [0u8; 4];
+        // SAFETY: the slot is a page-aligned mapping of at least four pages.
+        let r = unsafe { libc::mincore(base.cast(), 4 * page, resident.as_mut_ptr()) };
+        assert_eq!(r, 0);
+        let resident = resident.map(|b| b & 1);
+        assert_eq!(
+            resident,
+            [1, 0, 0, 0],
+            "keep-resident rounds down to whole pages"
+        );
+    }
+
     /// A slot whose preparation failed half-way (its image unmapped, then
     /// no `mprotect`) goes back to the pool marked for a full reset: the
     /// next instance of the image's module finds its data, not a slot
