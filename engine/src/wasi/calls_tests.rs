@@ -27,7 +27,6 @@ const PATH2: u64 = 1536; // a second path
 const BUF: u64 = 2048; // data
 
 const PREOPEN: u64 = 3;
-const OFLAGS_DIRECTORY: u64 = 2;
 const RW: u64 = RIGHT_FD_READ | RIGHT_FD_WRITE | RIGHT_FD_SEEK | RIGHT_FD_TELL;
 
 struct Sandbox {
@@ -96,10 +95,39 @@ impl Sandbox {
 
     /// `path_open` beneath the preopen: the new descriptor.
     fn open(&mut self, path: &str, oflags: u64, rights: u64) -> WasiResult<u64> {
+        self.open_with(path, oflags, rights, RIGHTS_ALL, 0)
+    }
+
+    /// `path_open` with inheriting rights and `fdflags` too.
+    fn open_with(
+        &mut self,
+        path: &str,
+        oflags: u64,
+        rights: u64,
+        inheriting: u64,
+        fdflags: u16,
+    ) -> WasiResult<u64> {
         let [p, len] = self.path(path);
-        let args = [PREOPEN, 0, p, len, oflags, rights, RIGHTS_ALL, 0, OUT];
+        let args = [
+            PREOPEN,
+            0,
+            p,
+            len,
+            oflags,
+            rights,
+            inheriting,
+            fdflags.into(),
+            OUT,
+        ];
         self.call(path_open, &args)?;
         Ok(self.u32_at(OUT).into())
+    }
+
+    /// `fd_fdstat_get`'s (flags, base rights, inheriting rights) of `fd`.
+    fn fdstat(&mut self, fd: u64) -> (u16, u64, u64) {
+        assert_eq!(self.call(fd_fdstat_get, &[fd, OUT]), Ok(()));
+        let flags = u16::from_le_bytes(self.get(OUT + 2, 2).try_into().unwrap());
+        (flags, self.u64_at(OUT + 8), self.u64_at(OUT + 16))
     }
 
     /// Write iovecs of `lens` over consecutive bytes from `BUF` at `IOVS`.
@@ -150,6 +178,87 @@ fn renumber_moves_a_descriptor_over_an_open_one() {
     assert_eq!(s.open("a", 0, RW), Ok(a));
 }
 
+/// `path_open` with `rights` opens the host file for read, write or both:
+/// reading only if a right reads, writing only if one writes.
+#[test]
+fn rights_choose_the_host_access_mode() {
+    use rustix::fs::OFlags;
+    let mut s = Sandbox::new("access", &[]);
+    let mut check = |rights: u64, expected: OFlags| {
+        let fd = s
+            .open(&format!("f{rights:x}"), OFLAGS_CREAT, rights)
+            .unwrap();
+        let Kind::Host(host) = &s.cx.fds.get(fd).unwrap().kind else {
+            panic!("not a host file");
+        };
+        let mode = rustix::fs::fcntl_getfl(host).unwrap() & OFlags::RWMODE;
+        assert_eq!(mode, expected, "rights {rights:#x}");
+    };
+    check(RIGHT_FD_READ, OFlags::RDONLY);
+    check(RIGHT_FD_READDIR, OFlags::RDONLY);
+    check(RIGHT_FD_WRITE, OFlags::WRONLY);
+    check(RIGHT_FD_ALLOCATE, OFlags::WRONLY);
+    check(RIGHT_FD_FILESTAT_SET_SIZE, OFlags::WRONLY);
+    check(RIGHT_FD_READ | RIGHT_FD_WRITE, OFlags::RDWR);
+    check(RIGHT_FD_SEEK, OFlags::RDONLY);
+}
+
+/// `path_open` with `fdflags` creates a file whose `fd_fdstat_get`
+/// reports them: each flag reaches the host as itself.
+#[test]
+fn fdflags_reach_the_host_unchanged() {
+    let mut s = Sandbox::new("fdflags", &[]);
+    let mut check = |fdflags: u16, expected: u16| {
+        let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
+        let name = format!("f{fdflags}");
+        let fd = s
+            .open_with(&name, OFLAGS_CREAT, rights, 0, fdflags)
+            .unwrap();
+        assert_eq!(s.fdstat(fd).0, expected, "fdflags {fdflags:#x}");
+    };
+    check(0, 0);
+    check(FDFLAGS_APPEND, FDFLAGS_APPEND);
+    check(FDFLAGS_NONBLOCK, FDFLAGS_NONBLOCK);
+    // `dsync` alone stays data-only (rustix's `OFlags::DSYNC` is
+    // `O_SYNC`); Linux has no separate `O_RSYNC`.
+    check(FDFLAGS_DSYNC, FDFLAGS_DSYNC);
+    check(FDFLAGS_SYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
+    check(FDFLAGS_RSYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
+}
+
+/// `fd_fdstat_set_flags` changes `append` and `nonblock` on the host
+/// descriptor, each to what the call asks, and refuses the rest.
+#[test]
+fn set_flags_reach_the_host() {
+    let mut s = Sandbox::new("set-flags", &[("f", "")]);
+    let fd = s.open("f", 0, RIGHT_FD_READ | RIGHT_FD_WRITE).unwrap();
+    let mut check = |flags: u16, expected: WasiResult, after: u16| {
+        let got = s.call(fd_fdstat_set_flags, &[fd, flags.into()]);
+        assert_eq!(got, expected, "set {flags:#x}");
+        assert_eq!(s.fdstat(fd).0, after, "after setting {flags:#x}");
+    };
+    let both = FDFLAGS_APPEND | FDFLAGS_NONBLOCK;
+    check(FDFLAGS_APPEND, Ok(()), FDFLAGS_APPEND);
+    check(FDFLAGS_NONBLOCK, Ok(()), FDFLAGS_NONBLOCK);
+    check(both, Ok(()), both);
+    check(FDFLAGS_SYNC, Err(Errno::NOTSUP), both);
+    check(0, Ok(()), 0);
+}
+
+/// Only a directory passes rights on to what is opened beneath it: a
+/// file opened with inheriting rights gets none.
+#[test]
+fn only_directories_keep_inheriting_rights() {
+    let mut s = Sandbox::new("inheriting", &[("f", "")]);
+    let (base, inheriting) = (RIGHT_FD_READDIR, RIGHT_FD_READ | RIGHT_FD_SEEK);
+    let file = s.open_with("f", 0, RIGHT_FD_READ, inheriting, 0).unwrap();
+    assert_eq!(s.fdstat(file).2, 0);
+    let dir = s
+        .open_with(".", OFLAGS_DIRECTORY, base, inheriting, 0)
+        .unwrap();
+    assert_eq!(s.fdstat(dir), (0, base, inheriting));
+}
+
 #[test]
 fn rights_can_be_dropped_never_gained() {
     let mut s = Sandbox::new("rights", &[("f", "")]);
@@ -158,8 +267,8 @@ fn rights_can_be_dropped_never_gained() {
         let got = s.call(fd_fdstat_set_rights, &[fd, base, inheriting]);
         assert_eq!(got, expected, "{base:#x} {inheriting:#x}");
         if got.is_ok() {
-            assert_eq!(s.call(fd_fdstat_get, &[fd, OUT]), Ok(()));
-            assert_eq!((s.u64_at(8), s.u64_at(16)), (base, inheriting));
+            let (_, now_base, now_inheriting) = s.fdstat(fd);
+            assert_eq!((now_base, now_inheriting), (base, inheriting));
         }
     };
     // A file opened with RW keeps no inheriting rights.

@@ -51,10 +51,10 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 /// Symlink expansions allowed in one resolution.
 const MAX_SYMLINKS: u32 = 40;
 
-const LOOKUP_SYMLINK_FOLLOW: u64 = 1;
+pub(super) const LOOKUP_SYMLINK_FOLLOW: u64 = 1;
 
-const OFLAGS_CREAT: u64 = 1;
-const OFLAGS_DIRECTORY: u64 = 2;
+pub(super) const OFLAGS_CREAT: u64 = 1;
+pub(super) const OFLAGS_DIRECTORY: u64 = 2;
 const OFLAGS_EXCL: u64 = 4;
 const OFLAGS_TRUNC: u64 = 8;
 
@@ -417,7 +417,6 @@ pub fn path_readlink(cx: &mut WasiCtx, mem: &mut GuestMemory<'_>, a: &[u64]) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::super::fd::{Kind, RIGHT_FD_SEEK, fd_fdstat_get, fd_fdstat_set_flags};
     use super::*;
     use std::os::fd::AsRawFd;
     use std::path::{Path, PathBuf};
@@ -501,128 +500,6 @@ mod tests {
         let r = resolve(b, b"sub/..", false).unwrap();
         assert_eq!(here(r), (b.as_raw_fd(), b".".to_vec()));
         std::fs::remove_dir_all(&root).unwrap();
-    }
-
-    /// A fresh directory preopened as `.` in a new context, in which
-    /// `path_open` creates the file `f` with `rights` and `fdflags`: the
-    /// context, the guest memory (64 bytes; the path at 0) and the new
-    /// descriptor. `tag` keeps concurrent tests' directories apart.
-    fn create(tag: &str, rights: u64, fdflags: u16) -> (WasiCtx, Vec<u8>, u32) {
-        use super::super::WasiCtxBuilder;
-        let dir = std::env::temp_dir().join(format!("kiln-wasi-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut cx = WasiCtxBuilder::new()
-            .preopened_dir(&dir, ".")
-            .build()
-            .unwrap();
-        let mut bytes = vec![0u8; 64];
-        let mut mem = GuestMemory::new(&mut bytes);
-        mem.write(0, b"f").unwrap();
-        let open = [3, 0, 0, 1, OFLAGS_CREAT, rights, 0, u64::from(fdflags), 8];
-        assert_eq!(path_open(&mut cx, &mut mem, &open), Ok(()), "{tag}");
-        let new = u32::from_le_bytes(mem.slice(8, 4).unwrap().try_into().unwrap());
-        // The host directory can go: the context holds what it opened.
-        std::fs::remove_dir_all(&dir).unwrap();
-        (cx, bytes, new)
-    }
-
-    /// What `fd_fdstat_get` reports of `fd`: its flags, base rights and
-    /// inheriting rights.
-    fn fdstat(cx: &mut WasiCtx, fd: u32) -> (u16, u64, u64) {
-        let mut bytes = [0u8; 24];
-        let mut mem = GuestMemory::new(&mut bytes);
-        assert_eq!(fd_fdstat_get(cx, &mut mem, &[fd.into(), 0]), Ok(()));
-        let field = |at: usize, len: usize| {
-            let mut b = [0u8; 8];
-            b[..len].copy_from_slice(&bytes[at..at + len]);
-            u64::from_le_bytes(b)
-        };
-        (field(2, 2) as u16, field(8, 8), field(16, 8))
-    }
-
-    /// `path_open` with `fdflags` creates a file whose `fd_fdstat_get`
-    /// reports `expected`: each flag reaches the host as itself.
-    fn check_fdflags(fdflags: u16, expected: u16) {
-        let rights = RIGHT_FD_READ | RIGHT_FD_WRITE;
-        let (mut cx, _, new) = create(&format!("fdflags-{fdflags}"), rights, fdflags);
-        assert_eq!(fdstat(&mut cx, new).0, expected, "fdflags {fdflags:#x}");
-    }
-
-    /// `fd_fdstat_set_flags` changes `append` and `nonblock` on the host
-    /// descriptor, each to what the call asks, and refuses the rest.
-    #[test]
-    fn set_flags_reach_the_host() {
-        let (mut cx, mut bytes, new) = create("set-flags", RIGHT_FD_READ | RIGHT_FD_WRITE, 0);
-        let mut mem = GuestMemory::new(&mut bytes);
-        let mut check = |flags: u16, expected: WasiResult, after: u16| {
-            let got = fd_fdstat_set_flags(&mut cx, &mut mem, &[new.into(), flags.into()]);
-            assert_eq!(got, expected, "set {flags:#x}");
-            assert_eq!(fdstat(&mut cx, new).0, after, "after setting {flags:#x}");
-        };
-        check(FDFLAGS_APPEND, Ok(()), FDFLAGS_APPEND);
-        check(FDFLAGS_NONBLOCK, Ok(()), FDFLAGS_NONBLOCK);
-        check(
-            FDFLAGS_APPEND | FDFLAGS_NONBLOCK,
-            Ok(()),
-            FDFLAGS_APPEND | FDFLAGS_NONBLOCK,
-        );
-        check(
-            FDFLAGS_SYNC,
-            Err(Errno::NOTSUP),
-            FDFLAGS_APPEND | FDFLAGS_NONBLOCK,
-        );
-        check(0, Ok(()), 0);
-    }
-
-    /// Only a directory passes rights on to what is opened beneath it: a
-    /// file opened with inheriting rights gets none.
-    #[test]
-    fn only_directories_keep_inheriting_rights() {
-        let (mut cx, mut bytes, file) = create("inheriting", RIGHT_FD_READ, 0);
-        assert_eq!(fdstat(&mut cx, file).2, 0);
-        let mut mem = GuestMemory::new(&mut bytes);
-        mem.write(0, b".").unwrap();
-        let (base, inheriting) = (RIGHT_FD_READDIR, RIGHT_FD_READ | RIGHT_FD_SEEK);
-        let open = [3, 0, 0, 1, OFLAGS_DIRECTORY, base, inheriting, 0, 8];
-        assert_eq!(path_open(&mut cx, &mut mem, &open), Ok(()));
-        let dir = u32::from_le_bytes(mem.slice(8, 4).unwrap().try_into().unwrap());
-        assert_eq!(fdstat(&mut cx, dir), (0, base, inheriting));
-    }
-
-    /// `path_open` with `rights` opens the host file for `expected` access:
-    /// reading only if a right reads, writing only if one writes.
-    fn check_access(rights: u64, expected: OFlags) {
-        let (mut cx, _, new) = create(&format!("access-{rights:x}"), rights, 0);
-        let entry = cx.fds.get(new.into()).unwrap();
-        let Kind::Host(fd) = &entry.kind else {
-            panic!("not a host file");
-        };
-        let mode = rustix::fs::fcntl_getfl(fd).unwrap() & OFlags::RWMODE;
-        assert_eq!(mode, expected, "rights {rights:#x}");
-    }
-
-    #[test]
-    fn rights_choose_the_host_access_mode() {
-        check_access(RIGHT_FD_READ, OFlags::RDONLY);
-        check_access(RIGHT_FD_READDIR, OFlags::RDONLY);
-        check_access(RIGHT_FD_WRITE, OFlags::WRONLY);
-        check_access(RIGHT_FD_ALLOCATE, OFlags::WRONLY);
-        check_access(RIGHT_FD_FILESTAT_SET_SIZE, OFlags::WRONLY);
-        check_access(RIGHT_FD_READ | RIGHT_FD_WRITE, OFlags::RDWR);
-        check_access(RIGHT_FD_SEEK, OFlags::RDONLY);
-    }
-
-    #[test]
-    fn fdflags_reach_the_host_unchanged() {
-        check_fdflags(0, 0);
-        check_fdflags(FDFLAGS_APPEND, FDFLAGS_APPEND);
-        check_fdflags(FDFLAGS_NONBLOCK, FDFLAGS_NONBLOCK);
-        // `dsync` alone stays data-only (rustix's `OFlags::DSYNC` is
-        // `O_SYNC`); Linux has no separate `O_RSYNC`.
-        check_fdflags(FDFLAGS_DSYNC, FDFLAGS_DSYNC);
-        check_fdflags(FDFLAGS_SYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
-        check_fdflags(FDFLAGS_RSYNC, FDFLAGS_SYNC | FDFLAGS_RSYNC);
     }
 
     /// Resolution holds a few host descriptors however deep the path

@@ -376,6 +376,17 @@ impl Run {
         !self.open.contains(&fd)
     }
 
+    /// What a read or write of at most `limit` bytes on `fd` must have
+    /// answered: `EBADF` on a closed descriptor, and never more bytes.
+    fn check_transfer(&self, name: &str, fd: u32, errno: u16, limit: u32) {
+        if self.closed(fd) {
+            assert_eq!(errno, BADF, "{name} on closed fd {fd}");
+        }
+        if errno == 0 {
+            assert!(self.u32_at(OUT) <= limit, "{name}: more bytes than {limit}");
+        }
+    }
+
     fn close_model(&mut self, fd: u32) {
         self.open.remove(&fd);
         self.opened.retain(|&o| o != fd);
@@ -625,12 +636,7 @@ fn step(r: &mut Run, u: &mut Unstructured<'_>) -> Result<()> {
                     r.call("fd_read", &[i(fd), i(IOVS), i(n), i(OUT)]),
                 )
             };
-            if r.closed(fd) {
-                assert_eq!(errno, BADF, "{name} of closed fd {fd}");
-            }
-            if errno == 0 {
-                assert!(r.u32_at(OUT) <= total, "{name}: more bytes than asked");
-            }
+            r.check_transfer(name, fd, errno, total);
         }
         6 | 7 => {
             let fd = r.fd(u)?;
@@ -650,12 +656,7 @@ fn step(r: &mut Run, u: &mut Unstructured<'_>) -> Result<()> {
                     r.call("fd_write", &[i(fd), i(IOVS), i(n), i(OUT)]),
                 )
             };
-            if r.closed(fd) {
-                assert_eq!(errno, BADF, "{name} to closed fd {fd}");
-            }
-            if errno == 0 {
-                assert!(r.u32_at(OUT) <= len, "{name}: more bytes than given");
-            }
+            r.check_transfer(name, fd, errno, len);
         }
         8 => {
             let fd = r.fd(u)?;
