@@ -599,6 +599,34 @@ mod tests {
         check(&|h| h[0].1 = len);
     }
 
+    /// Each source location must lie in its function's code and name an
+    /// offset in that function's body, in order: a backtrace subtracts
+    /// one from the other.
+    #[test]
+    fn damaged_source_location_tables_are_refused() {
+        let wat = r#"(module (memory 1)
+            (func (export "f") (param i32) (result i32)
+                (i32.div_u (i32.load (local.get 0)) (local.get 0))))"#;
+        let engine = Engine::default();
+        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        assert!(code.srclocs.len() >= 2, "{:?}", code.srclocs);
+        let body_end = info.bodies[0].end as u32;
+        let text_end = code.text.len() as u32;
+        type Srclocs = Vec<(u32, u32)>;
+        let check = |edit: &dyn Fn(&mut Srclocs)| {
+            let mut damaged = code.clone();
+            edit(&mut damaged.srclocs);
+            let err = validate(&info, &damaged).unwrap_err();
+            assert!(err.contains("bad source location entry"), "{err}");
+        };
+        check(&|s| s.swap(0, 1));
+        check(&|s| s[1].0 = s[0].0);
+        check(&|s| s[0].0 = text_end);
+        check(&|s| s[0].1 = body_end);
+        check(&|s| s[1].1 = 0);
+    }
+
     #[test]
     fn incompatible_engines_are_refused() {
         let bytes = artifact(&Config::new());

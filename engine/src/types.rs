@@ -658,12 +658,13 @@ pub(crate) fn rec_group_from(
     use wasmparser::UnpackedIndex as U;
     let start = types.len() as u32;
     let n = group.types().len() as u32;
-    // A type index: a member of this group, or an earlier type.
+    // A type index: a member of this group, or an earlier type. Read from
+    // the binary, every index is a module index (rec-group-relative ones
+    // only appear in the validator's canonical copies).
     let resolve = |index: U| -> anyhow::Result<TypeRef> {
         match index {
             U::Module(i) if i >= start && i - start < n => Ok(TypeRef::Rec(i - start)),
             U::Module(i) if i < start => Ok(TypeRef::Outer(types[i as usize].clone())),
-            U::RecGroup(i) if i < n => Ok(TypeRef::Rec(i)),
             other => anyhow::bail!("type index {other:?} out of reach"),
         }
     };

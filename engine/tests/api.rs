@@ -985,3 +985,25 @@ fn accessors_answer_only_for_their_own_kind() {
     *store.data_mut() += 1;
     assert_eq!(store.into_data(), 42);
 }
+
+/// `FuncType` hashes as it compares: the same signature hashes the same
+/// wherever it was built, and different ones (a `HashMap` of types would
+/// degrade to a list otherwise) differently.
+#[test]
+fn func_types_hash_as_they_compare() {
+    use std::hash::{BuildHasher, RandomState};
+    let state = RandomState::new();
+    let hash = |t: &FuncType| state.hash_one(t);
+    let a = FuncType::new([ValType::I64], [ValType::I64]);
+    let again = FuncType::new([ValType::I64], [ValType::I64]);
+    assert_eq!(a, again);
+    assert_eq!(hash(&a), hash(&again));
+    for other in [
+        FuncType::new([ValType::I32], [ValType::I64]),
+        FuncType::new([ValType::I64], []),
+        FuncType::new([], [ValType::I64]),
+    ] {
+        assert_ne!(a, other);
+        assert_ne!(hash(&a), hash(&other), "{a} and {other}");
+    }
+}

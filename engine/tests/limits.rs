@@ -70,12 +70,14 @@ impl ResourceLimiter for Recorder {
 }
 
 /// One 32-bit memory of 1 to 10 pages, one table of 1 to 10 elements, one
-/// 64-bit memory of 1 page and no maximum; every export takes and returns
-/// an `i64` (32-bit results sign-extended).
+/// 64-bit memory of 1 page and one 64-bit table of 1 element, both without
+/// a maximum; every export takes and returns an `i64` (32-bit results
+/// sign-extended).
 const MODULE: &str = r#"(module
     (memory $m (export "memory") 1 10)
     (memory $m64 (export "memory64") i64 1)
     (table $t (export "table") 1 10 funcref)
+    (table $t64 i64 1 funcref)
     (func (export "grow") (param i64) (result i64)
         (i64.extend_i32_s (memory.grow $m (i32.wrap_i64 (local.get 0)))))
     (func (export "size") (param i64) (result i64)
@@ -84,6 +86,8 @@ const MODULE: &str = r#"(module
         (memory.grow $m64 (local.get 0)))
     (func (export "table_grow") (param i64) (result i64)
         (i64.extend_i32_s (table.grow $t (ref.null func) (i32.wrap_i64 (local.get 0)))))
+    (func (export "table_grow64") (param i64) (result i64)
+        (table.grow $t64 (ref.null func) (local.get 0)))
     (func (export "table_size") (param i64) (result i64)
         (i64.extend_i32_s (table.size $t))))"#;
 
@@ -222,6 +226,30 @@ fn table_grow_from_wasm() {
         1,
         &["table_size"],
         "error: forcing a trap when growing a table (elements) to 2; table 1->2 (max 10) | = 1",
+    );
+    // Growth the limiter allowed but no table can hold (past the engine's
+    // element limit; past `u64::MAX`): `*_grow_failed` decides.
+    let trap = || StoreLimitsBuilder::new().trap_on_grow_failure(true).build();
+    check(
+        StoreLimits::default(),
+        "table_grow64",
+        1 << 40,
+        &[],
+        "= -1; table 1->1099511627777 (max none); table failed",
+    );
+    check(
+        trap(),
+        "table_grow64",
+        1 << 40,
+        &[],
+        "error: table maximum size exceeded; table 1->1099511627777 (max none); table failed",
+    );
+    check(
+        trap(),
+        "table_grow64",
+        -1,
+        &[],
+        "error: table size overflows 18446744073709551615 elements past 1; table failed",
     );
 }
 
