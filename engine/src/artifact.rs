@@ -716,6 +716,41 @@ mod tests {
         crate::Instance::new(&mut store, &module, &[]).unwrap();
     }
 
+    /// The ELF header names the target the code is for (as `objdump`
+    /// reads it), in its byte order; a target ELF has no machine for is
+    /// refused.
+    #[test]
+    fn the_elf_header_names_the_target() {
+        use object::{Architecture as A, Object};
+        let engine = Engine::default();
+        let bytes = engine.precompile_module(b"(module (func))").unwrap();
+        let ours = EngineMetadata::of(&engine);
+        let Artifact { info, code, .. } = read(&ours, &bytes).unwrap();
+        let check = |target: &str, expected: Option<(A, bool)>| {
+            let metadata = EngineMetadata {
+                target: target.into(),
+                ..ours.clone()
+            };
+            match write(&metadata, &info, &code) {
+                Ok(bytes) => {
+                    let file = object::File::parse(&*bytes).unwrap();
+                    let got = (file.architecture(), file.is_little_endian());
+                    assert_eq!(Some(got), expected, "{target}");
+                }
+                Err(err) => {
+                    assert_eq!(None, expected, "{target}: {err}");
+                    assert!(err.to_string().contains("cannot write artifacts for"));
+                }
+            }
+        };
+        check("x86_64-unknown-linux-gnu", Some((A::X86_64, true)));
+        check("aarch64-apple-darwin", Some((A::Aarch64, true)));
+        check("riscv64gc-unknown-linux-gnu", Some((A::Riscv64, true)));
+        check("riscv64-linux", Some((A::Riscv64, true)));
+        check("s390x-unknown-linux-gnu", Some((A::S390x, false)));
+        check("wasm32-wasip1", None);
+    }
+
     #[test]
     fn damaged_files_are_refused() {
         let bytes = artifact(&Config::new());

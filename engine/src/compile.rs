@@ -467,6 +467,14 @@ mod tests {
             assert_eq!(image.libcalls.len(), 1, "{:?}", image.libcalls);
             let code = publish(&image, CodeInfo::default()).unwrap();
             assert!(code.meta.text.is_empty(), "a second copy of the code");
+            // An artifact's copy of the code leaves the slot zero, as
+            // `layout` did: the address is this process's.
+            let at = image.libcalls[0].offset as usize;
+            assert_eq!(code.image().text, image.text);
+            // SAFETY: the slot lies inside the published text, which stays
+            // mapped readable while `code` lives.
+            let slot = unsafe { code.memory.as_ptr().add(at).cast::<u64>().read_unaligned() };
+            assert_ne!(slot, 0, "the slot was not filled");
             // SAFETY: the function was compiled with the host's C calling
             // convention for `fn(f64) -> f64`, and `code` outlives the calls.
             let f: extern "C" fn(f64) -> f64 = unsafe { std::mem::transmute(code.func_ptr(0)) };
@@ -502,6 +510,54 @@ mod tests {
         assert_eq!(image.libcalls[0].offset, 4);
         let err = layout(&[func(Reloc::X86CallPCRel4)], |_| None).unwrap_err();
         assert!(err.to_string().contains("unsupported relocation"), "{err}");
+    }
+
+    /// Each relocation kind writes its field, and a target out of its
+    /// reach is an error. A 26-bit `bl` counts words, so its reach is
+    /// ±128 MiB.
+    #[test]
+    fn relocations_patch_their_field() {
+        const BASE: usize = 1 << 30;
+        const AT: usize = 4;
+        const PLACE: i64 = (BASE + AT) as i64;
+        let patch = |kind, value: i64, addend: i64| -> Result<[u8; 8], String> {
+            // An aarch64 `bl 0` at `AT`, and the bytes beside it set.
+            let mut bytes = [0xaa; 16];
+            bytes[AT..AT + 4].copy_from_slice(&0x9400_0000u32.to_le_bytes());
+            let target = (value - addend) as usize;
+            apply_reloc(&mut bytes, BASE, AT, kind, target, addend).map_err(|e| e.to_string())?;
+            assert_eq!(bytes[..AT], [0xaa; AT], "{kind:?} wrote before its field");
+            Ok(bytes[AT..AT + 8].try_into().unwrap())
+        };
+        let bl = |value, addend| -> Result<u32, String> {
+            let b = patch(Reloc::Arm64Call, value, addend)?;
+            assert_eq!(b[4..], [0xaa; 4], "a bl is four bytes");
+            Ok(u32::from_le_bytes(b[..4].try_into().unwrap()))
+        };
+        let out = Err("call out of range".to_string());
+        assert_eq!(bl(PLACE + 0x40, 0), Ok(0x9400_0010));
+        assert_eq!(bl(PLACE + 0x40, 0x10), Ok(0x9400_0010));
+        assert_eq!(bl(PLACE - 8, 0), Ok(0x97ff_fffe));
+        assert_eq!(bl(PLACE + (1 << 27) - 4, 0), Ok(0x95ff_ffff));
+        assert_eq!(bl(PLACE + (1 << 27), 0), out);
+        assert_eq!(bl(PLACE - (1 << 27), 0), Ok(0x9600_0000));
+        assert_eq!(bl(PLACE - (1 << 27) - 4, 0), out);
+
+        let rel32 = |value, addend| -> Result<i32, String> {
+            let b = patch(Reloc::X86CallPCRel4, value, addend)?;
+            assert_eq!(b[4..], [0xaa; 4], "a rel32 is four bytes");
+            Ok(i32::from_le_bytes(b[..4].try_into().unwrap()))
+        };
+        assert_eq!(rel32(PLACE + 0x40, 4), Ok(0x40));
+        assert_eq!(rel32(PLACE - 0x40, 0), Ok(-0x40));
+        assert_eq!(
+            rel32(PLACE + i64::from(i32::MAX) + 1, 0),
+            Err("call out of range".into())
+        );
+        let abs = patch(Reloc::Abs8, 0x1234_5678_9abc, 0x10).unwrap();
+        assert_eq!(u64::from_le_bytes(abs), 0x1234_5678_9abc);
+        let err = patch(Reloc::Aarch64AdrGotPage21, 0, 0).unwrap_err();
+        assert!(err.contains("unsupported relocation kind"), "{err}");
     }
 
     /// A map survives its delta encoding, wasm offsets going down included.

@@ -1007,3 +1007,73 @@ fn func_types_hash_as_they_compare() {
         assert_ne!(hash(&a), hash(&other), "{a} and {other}");
     }
 }
+
+/// The small conversions and views of the API hand back what they were
+/// made from: a module's name, `Linker::module`'s instance, a `TypedFunc`'s
+/// copies, store contexts and their engine, `Extern`s and `Val`s from
+/// their parts, and the `Debug` forms that name them.
+#[test]
+fn conversions_and_views_keep_their_source() {
+    let engine = Engine::default();
+    let lib = r#"(module $lib (tag (export "e"))
+        (func (export "inc") (param i64) (result i64) (i64.add (local.get 0) (i64.const 1))))"#;
+    let lib = Module::new(&engine, lib).unwrap();
+    assert_eq!(lib.name(), Some("lib"));
+    assert_eq!(Module::new(&engine, "(module)").unwrap().name(), None);
+    assert_eq!(format!("{lib:?}"), r#"Module { name: Some("lib"), .. }"#);
+    assert!(
+        format!("{engine:?}").starts_with("Engine { config: Config {"),
+        "{engine:?}"
+    );
+
+    let mut store = Store::new(&engine, 7u32);
+    let mut linker = Linker::new(&engine);
+    let ours = engine.clone();
+    linker
+        .func_wrap("host", "check_engine", move |caller: Caller<'_, u32>| {
+            assert!(Engine::same(caller.engine(), &ours));
+        })
+        .unwrap();
+    linker.module(&mut store, "lib", &lib).unwrap();
+    let user = r#"(module $user (import "lib" "inc" (func $inc (param i64) (result i64)))
+        (import "host" "check_engine" (func $check))
+        (func (export "twice") (param i64) (result i64)
+            (call $check) (call $inc (call $inc (local.get 0)))))"#;
+    let pre = linker
+        .instantiate_pre(&Module::new(&engine, user).unwrap())
+        .unwrap();
+    assert_eq!(
+        format!("{pre:?}"),
+        r#"InstancePre { module: Some("user"), imports: 2 }"#
+    );
+    let user = pre.instantiate(&mut store).unwrap();
+    let twice = user
+        .get_typed_func::<i64, i64>(&mut store, "twice")
+        .unwrap();
+    #[allow(clippy::clone_on_copy)] // `Clone` is written by hand: check it
+    let copy = twice.clone();
+    assert_eq!(copy.call(&mut store, 40).unwrap(), 42);
+    let ty = copy.func().ty(&store);
+    assert_eq!(ty, FuncType::new([ValType::I64], [ValType::I64]));
+
+    let lib = linker.get(&mut store, "lib", "e").unwrap();
+    let tag = lib.into_tag().unwrap();
+    assert!(matches!(Extern::from(tag), Extern::Tag(t) if t == tag));
+
+    let cx = StoreContext::from(&mut store);
+    assert_eq!(*cx.data(), 7);
+    assert_eq!(*cx.as_context().data(), 7);
+    assert!(Engine::same(cx.engine(), &engine));
+    let mut cx = store.as_context_mut();
+    assert!(Engine::same(cx.engine(), &engine));
+    assert_eq!(*cx.as_context().data(), 7);
+    *cx.as_context_mut().data_mut() += 1;
+    assert_eq!(*store.data(), 8);
+
+    assert!(matches!(Val::from(-3i32), Val::I32(-3)));
+    assert!(matches!(Val::from(1i64 << 40), Val::I64(v) if v == 1 << 40));
+    assert!(ValType::EXNREF.is_ref() && ValType::FUNCREF.is_ref());
+    assert!(!ValType::I32.is_ref() && !ValType::V128.is_ref());
+    assert!(HeapType::Exn.matches(&HeapType::Exn));
+    assert!(!HeapType::Exn.matches(&HeapType::Extern) && !HeapType::Func.matches(&HeapType::Exn));
+}

@@ -308,3 +308,37 @@ fn traps_and_stack_limit_after_a_catch() {
     let t = err.downcast_ref::<Trap>().expect("a trap");
     assert_eq!(t.code(), TrapCode::StackOverflow);
 }
+
+/// A host function that calls wasm catches what its callee threw: the call
+/// fails with `ThrownException` and `Caller::take_pending_exception` hands
+/// the exception over, once.
+#[test]
+fn host_functions_catch_through_their_caller() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (import "host" "catch" (func $catch (param i32) (result i32)))
+        (tag $e (param i32))
+        (func (export "thrower") (param i32) (throw $e (local.get 0)))
+        (func (export "run") (param i32) (result i32) (call $catch (local.get 0))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "catch",
+            |mut caller: kiln::Caller<'_, ()>, x: i32| -> anyhow::Result<i32> {
+                let thrower = caller.get_export("thrower").and_then(Extern::into_func);
+                let err = thrower.unwrap().call(&mut caller, &[Val::I32(x)], &mut []);
+                assert!(err.unwrap_err().is::<ThrownException>());
+                let exn = caller.take_pending_exception().expect("pending exception");
+                assert!(caller.take_pending_exception().is_none());
+                Ok(exn.fields(&mut caller)?[0].unwrap_i32() + 1)
+            },
+        )
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run");
+    assert_eq!(run.unwrap().call(&mut store, 41).unwrap(), 42);
+    assert!(!store.has_pending_exception());
+}

@@ -134,12 +134,6 @@ pub struct OnDemandAllocator {
 /// typically instantiate at once.
 const CACHED_RESERVATIONS: usize = 16;
 
-impl std::fmt::Debug for OnDemandAllocator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnDemandAllocator").finish_non_exhaustive()
-    }
-}
-
 impl OnDemandAllocator {
     fn take_reservation(&self) -> Option<Reservation> {
         for slot in &self.reservations {

@@ -85,11 +85,6 @@ impl Errno {
             _ => Errno::IO,
         }
     }
-
-    /// The WASI error for the calling thread's current host `errno`.
-    pub fn last() -> Errno {
-        Errno::from_host(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    }
 }
 
 impl From<std::io::Error> for Errno {
@@ -160,5 +155,10 @@ mod tests {
             assert_eq!(Errno::from_host(host), Errno(wasi), "host errno {host}");
         }
         assert_eq!(Errno::from_host(libc::EHOSTDOWN), Errno(29));
+        // A `std::io::Error` maps by its OS code; one without a code is EIO.
+        let io = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(Errno::from(io), Errno(44));
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no OS code");
+        assert_eq!(Errno::from(io), Errno(29));
     }
 }

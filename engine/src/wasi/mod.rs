@@ -247,6 +247,7 @@ mod tests {
             .unwrap();
         let e = start.call(&mut store, ()).unwrap_err();
         assert_eq!(e.downcast_ref::<I32Exit>(), Some(&I32Exit(9)));
+        assert_eq!(e.root_cause().to_string(), "exited with i32 exit status 9");
         assert_eq!(out.contents(), b"echo me");
         assert_eq!(err.contents(), [Errno::FAULT.0 as u8]);
     }
