@@ -137,10 +137,9 @@ const OWN: &[(&str, &str)] = &[
         "failures",
         "invalid modules: NULL\ndamaged artifact: NULL\n\
          trap: expected 2 imports, found 1\n\
-         trap: incompatible import type for `::f`:  expected func [i32] -> [], found global Const i32\n\
-         trap: incompatible import type for `::f`: function expected [i32] -> [], found [] -> []\n\
-         trap: incompatible import type for `::g`: global expected GlobalType { content: I32, \
-         mutability: Const }, found GlobalType { content: I64, mutability: Const }\n\
+         trap: incompatible import type for `::f`: expected func [i32] -> [], found global i32\n\
+         trap: incompatible import type for `::f`: expected func [i32] -> [], found func [] -> []\n\
+         trap: incompatible import type for `::g`: expected global i32, found global i64\n\
          trap: import 1 is not an extern\ntrap: import 1: object used with the wrong store\n\
          right imports: instance\n\
          trap: expected 1 arguments, got 0\ntrap: expected 1 arguments, got 2\n\

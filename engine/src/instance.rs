@@ -64,16 +64,14 @@ fn typecheck_imports(
         }
         let expected = entity_type(info, import.index);
         let actual = ext.ty_in(s);
-        let mismatch = |what: &str, detail: String| {
+        let mismatch = || {
             let (module, name) = (&import.module, &import.name);
-            anyhow::anyhow!("incompatible import type for `{module}::{name}`: {what} {detail}")
+            anyhow::anyhow!(
+                "incompatible import type for `{module}::{name}`: expected {expected}, found {actual}"
+            )
         };
         resolved.push(match (ext, &expected, &actual) {
-            (Extern::Func(_), ExternType::Func(e), ExternType::Func(a)) => {
-                // Functions of the expected type took the path above.
-                debug_assert_ne!(e, a);
-                return Err(mismatch("function", format!("expected {e}, found {a}")));
-            }
+            // A function of the expected type took the path above.
             (Extern::Global(g), ExternType::Global(e), ExternType::Global(a)) => {
                 // An immutable global may hold a subtype of the expected
                 // content; a mutable one must be exactly of its type.
@@ -83,7 +81,7 @@ fn typecheck_imports(
                         Mutability::Var => a.content == e.content,
                     };
                 if !ok {
-                    return Err(mismatch("global", format!("expected {e:?}, found {a:?}")));
+                    return Err(mismatch());
                 }
                 Import::Global(g.index)
             }
@@ -92,7 +90,7 @@ fn typecheck_imports(
                     && e.table64 == a.table64
                     && limits_match(a.minimum, a.maximum, e.minimum, e.maximum);
                 if !ok {
-                    return Err(mismatch("table", format!("expected {e:?}, found {a:?}")));
+                    return Err(mismatch());
                 }
                 Import::Table(t.index)
             }
@@ -101,7 +99,7 @@ fn typecheck_imports(
                     && e.page_size_log2 == a.page_size_log2
                     && limits_match(a.minimum, a.maximum, e.minimum, e.maximum);
                 if !ok {
-                    return Err(mismatch("memory", format!("expected {e:?}, found {a:?}")));
+                    return Err(mismatch());
                 }
                 Import::Memory(mem.index)
             }
@@ -109,13 +107,11 @@ fn typecheck_imports(
                 // Tag types match only equal ones (a tag's type is used
                 // both ways: to throw and to catch), iso-recursively.
                 if e != a {
-                    return Err(mismatch("tag", format!("expected {e:?}, found {a:?}")));
+                    return Err(mismatch());
                 }
                 Import::Tag(t.index)
             }
-            _ => {
-                return Err(mismatch("", format!("expected {expected}, found {actual}")));
-            }
+            _ => return Err(mismatch()),
         });
     }
     Ok(resolved)

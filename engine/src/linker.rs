@@ -197,7 +197,7 @@ impl<T: 'static> Linker<T> {
                     let expected = m.type_ids[info.funcs[f as usize] as usize];
                     if !self.engine.is_subtype(host.type_id(), expected) {
                         bail!(
-                            "incompatible import type for `{module}::{name}`: function expected {}, found {}",
+                            "incompatible import type for `{module}::{name}`: expected func {}, found func {}",
                             self.engine.lookup_type(expected),
                             host.ty()
                         );

@@ -535,22 +535,29 @@ impl TagType {
     }
 }
 
+/// In the text format's order: `func [i32] -> []`, `global (mut i64)`,
+/// `table i64 1 10 funcref`, `memory 1 (pagesize 1)`, `tag [i32] -> []`.
 impl fmt::Display for ExternType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let limits = |f: &mut fmt::Formatter<'_>, is_64: bool, min: u64, max: Option<u64>| {
+            let index = if is_64 { "i64 " } else { "" };
+            write!(f, "{index}{min}")?;
+            max.map_or(Ok(()), |max| write!(f, " {max}"))
+        };
         match self {
             ExternType::Func(t) => write!(f, "func {t}"),
-            ExternType::Global(t) => write!(f, "global {:?} {}", t.mutability, t.content),
+            ExternType::Global(t) => match t.mutability {
+                Mutability::Const => write!(f, "global {}", t.content),
+                Mutability::Var => write!(f, "global (mut {})", t.content),
+            },
             ExternType::Table(t) => {
-                let index = if t.table64 { "i64 " } else { "" };
-                write!(
-                    f,
-                    "table {index}{} {:?} {}",
-                    t.minimum, t.maximum, t.element
-                )
+                f.write_str("table ")?;
+                limits(f, t.table64, t.minimum, t.maximum)?;
+                write!(f, " {}", t.element)
             }
             ExternType::Memory(t) => {
-                let index = if t.memory64 { "i64 " } else { "" };
-                write!(f, "memory {index}{} {:?}", t.minimum, t.maximum)?;
+                f.write_str("memory ")?;
+                limits(f, t.memory64, t.minimum, t.maximum)?;
                 if t.page_size_log2 != 16 {
                     write!(f, " (pagesize {})", t.page_size())?;
                 }

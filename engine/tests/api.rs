@@ -1077,3 +1077,61 @@ fn conversions_and_views_keep_their_source() {
     assert!(HeapType::Exn.matches(&HeapType::Exn));
     assert!(!HeapType::Exn.matches(&HeapType::Extern) && !HeapType::Func.matches(&HeapType::Exn));
 }
+
+/// `Instance::new` with an import of the wrong type or kind names both,
+/// in the text format's order.
+#[test]
+fn import_mismatches_name_the_kind() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let exporter = r#"(module (func (export "f") (param i32)) (global (export "g") i32 (i32.const 0))
+        (table (export "t") 1 funcref) (memory (export "m") 1) (tag (export "e") (param i32)))"#;
+    let exporter = Module::new(&engine, exporter).unwrap();
+    let exporter = Instance::new(&mut store, &exporter, &[]).unwrap();
+    let mut check = |import: &str, export: &str, expected: &str| {
+        let wat = format!(r#"(module (import "" "x" {import}))"#);
+        let module = Module::new(&engine, wat).unwrap();
+        let ext = exporter.get_export(&mut store, export).unwrap();
+        let err = Instance::new(&mut store, &module, &[ext]).unwrap_err();
+        let err = format!("{err:#}");
+        let prefix = "incompatible import type for `::x`: ";
+        assert_eq!(err.strip_prefix(prefix), Some(expected), "{err}");
+    };
+    check(
+        "(func (param i64))",
+        "f",
+        "expected func [i64] -> [], found func [i32] -> []",
+    );
+    check("(global i64)", "g", "expected global i64, found global i32");
+    check(
+        "(global (mut i32))",
+        "g",
+        "expected global (mut i32), found global i32",
+    );
+    check(
+        "(table 2 funcref)",
+        "t",
+        "expected table 2 funcref, found table 1 funcref",
+    );
+    check(
+        "(table 1 5 funcref)",
+        "t",
+        "expected table 1 5 funcref, found table 1 funcref",
+    );
+    check("(memory 2)", "m", "expected memory 2, found memory 1");
+    check(
+        "(memory i64 1 3)",
+        "m",
+        "expected memory i64 1 3, found memory 1",
+    );
+    check(
+        "(tag (param i64))",
+        "e",
+        "expected tag [i64] -> [], found tag [i32] -> []",
+    );
+    check(
+        "(memory 1)",
+        "f",
+        "expected memory 1, found func [i32] -> []",
+    );
+}

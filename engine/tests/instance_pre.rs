@@ -126,7 +126,9 @@ fn instantiate_pre_resolves_imports_up_front() {
         ),
         (
             r#"(module (import "host" "bump" (func (param i64) (result i32))))"#,
-            Err("incompatible import type for `host::bump`: function expected"),
+            Err(
+                "incompatible import type for `host::bump`: expected func [i64] -> [i32], found func [i32] -> [i32]",
+            ),
         ),
     ];
     for (wat, expected) in cases {
