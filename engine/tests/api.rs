@@ -1135,3 +1135,45 @@ fn import_mismatches_name_the_kind() {
         "expected memory 1, found func [i32] -> []",
     );
 }
+
+/// Types print as the text format writes them; a member of a recursive
+/// group by its position (written out, it would not end), and `Debug`
+/// adds what `Display` leaves out (group, finality, supertype).
+#[test]
+fn types_print_as_written() {
+    let wat = r#"(module
+        (rec (type $a (func (param (ref null $b) i64)))
+             (type $b (func (result (ref $a) v128))))
+        (type $s (sub (func (param funcref externref exnref))))
+        (type $t (sub final $s (func (param funcref externref exnref))))
+        (type $n (func (param (ref null func) (ref extern) (ref $s)) (result f32 f64)))
+        (func (export "a") (type $a) unreachable)
+        (func (export "b") (type $b) unreachable)
+        (func (export "s") (type $s) unreachable)
+        (func (export "t") (type $t) unreachable)
+        (func (export "n") (type $n) unreachable))"#;
+    let module = Module::new(&Engine::default(), wat).unwrap();
+    let ty = |name: &str| match module.exports().find(|e| e.name() == name).unwrap().ty() {
+        ExternType::Func(f) => f,
+        other => panic!("{name}: {other:?}"),
+    };
+    let check = |name: &str, display: &str, debug: &str| {
+        let t = ty(name);
+        assert_eq!(t.to_string(), display, "{name}");
+        assert_eq!(
+            format!("{t:?}"),
+            format!("FuncType({display}{debug})"),
+            "{name}"
+        );
+    };
+    let member = |i| format!("(func member {i} of a rec group of 2)");
+    let a = format!("[(ref null {}) i64] -> []", member(1));
+    check("a", &a, ", member 0 of a rec group of 2");
+    let b = format!("[] -> [(ref {}) v128]", member(0));
+    check("b", &b, ", member 1 of a rec group of 2");
+    let s = "[funcref externref exnref] -> []";
+    check("s", s, ", not final");
+    check("t", s, &format!(", subtype of {s}"));
+    let n = format!("[funcref (ref extern) (ref (func {s}))] -> [f32 f64]");
+    check("n", &n, "");
+}
