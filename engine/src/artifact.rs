@@ -716,6 +716,53 @@ mod tests {
         crate::Instance::new(&mut store, &module, &[]).unwrap();
     }
 
+    /// The code and the types are written once each, in `.text` and
+    /// `.kiln.types`: the module section holds neither again.
+    #[test]
+    fn code_and_types_are_written_once() {
+        let wat = r#"(module (func (export "f") (param i32) (result i32) (local.get 0)))"#;
+        let bytes = Engine::default().precompile_module(wat.as_bytes()).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let data = |name| file.section_by_name(name).unwrap().data().unwrap();
+        let types: TypesSection = postcard::from_bytes(data(TYPES_SECTION)).unwrap();
+        let types = SerialGroup::build(types.groups).unwrap();
+        assert_eq!(types.len(), 1);
+        let module: ModuleSection =
+            with_module_types(&types, || postcard::from_bytes(data(MODULE_SECTION))).unwrap();
+        assert_eq!(module.info.types, []);
+        assert_eq!(module.code.text, []);
+        assert!(!data(".text").is_empty());
+    }
+
+    /// `validate`'s bounds include what a layout can produce: functions
+    /// that touch, and a libcall slot ending where `.text` ends.
+    #[test]
+    fn validation_accepts_layouts_up_to_their_bounds() {
+        let wat =
+            r#"(module (func $a (result i32) (i32.const 1)) (func $b (result i32) (call $a)))"#;
+        let engine = Engine::default();
+        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        let mut touching = code.clone();
+        let end = touching.ranges[1].start;
+        touching.ranges[0].end = end;
+        touching.funcs[0].0.end = end;
+        validate(&info, &touching).unwrap();
+        let len = code.text.len() as u32;
+        let slot = |offset| {
+            let mut with_slot = code.clone();
+            with_slot.libcalls.push(crate::compile::LibcallSlot {
+                offset,
+                libcall: "FloorF64".into(),
+                addend: 0,
+            });
+            validate(&info, &with_slot)
+        };
+        slot(len - 8).unwrap();
+        let err = slot(len - 7).unwrap_err();
+        assert!(err.contains("outside `.text`"), "{err}");
+    }
+
     /// The ELF header names the target the code is for (as `objdump`
     /// reads it), in its byte order; a target ELF has no machine for is
     /// refused.
