@@ -1081,7 +1081,7 @@ fn conversions_and_views_keep_their_source() {
 /// `Instance::new` with an import of the wrong type or kind names both,
 /// in the text format's order.
 #[test]
-fn import_mismatches_name_the_kind() {
+fn import_mismatches_name_both_types() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let exporter = r#"(module (func (export "f") (param i32)) (global (export "g") i32 (i32.const 0))

@@ -98,3 +98,24 @@ impl Drop for CodeMemory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mapping is whole pages, and says so: the code registry covers
+    /// (and `mprotect` and `munmap` act on) exactly the pages mapped.
+    #[test]
+    fn mappings_are_whole_pages() {
+        let page = page_size();
+        assert!(page >= 4096 && page.is_power_of_two(), "{page}");
+        for (asked, got) in [(0, page), (1, page), (page, page), (page + 1, 2 * page)] {
+            let mut memory = CodeMemory::new(asked).unwrap();
+            assert_eq!(
+                (memory.len(), memory.as_mut_slice().len()),
+                (got, got),
+                "{asked}"
+            );
+        }
+    }
+}
