@@ -216,6 +216,16 @@ mod tests {
     use super::MemoryImage;
     use crate::{BoundsChecks, Config, Engine, Instance, Module, Store};
 
+    /// An image's memfd carries all four seals: nobody can change the
+    /// bytes every instance maps, nor lift the seals.
+    #[test]
+    fn images_are_sealed() {
+        use rustix::fs::{SealFlags, fcntl_get_seals};
+        let fd = super::sealed_memfd(b"image").unwrap();
+        let all = SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL;
+        assert_eq!(fcntl_get_seals(&fd).unwrap(), all);
+    }
+
     /// Expected memory bytes at offsets, or the instantiation error.
     type Expected<'a> = Result<&'a [(usize, &'a [u8])], &'a str>;
 
