@@ -785,3 +785,15 @@ fn sync_refuses_only_what_the_guest_opened() {
     assert_eq!(s.call(super::nosys, &[0]), Err(Errno::NOSYS));
     assert_eq!(s.call(sched_yield, &[]), Ok(()));
 }
+
+/// Stdio the host supplies (bytes in, a buffer out, nothing) is of unknown
+/// type, with read, write and poll rights whichever way it goes.
+#[test]
+fn supplied_stdio_describes_itself() {
+    let mut s = Sandbox::new("stdio", &[]);
+    let rights = RIGHT_FD_READ | RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE;
+    for fd in [0, 1, 2] {
+        assert_eq!(s.fdstat(fd), (0, rights, 0), "fd {fd}");
+        assert_eq!(s.get(OUT, 1), [FILETYPE_UNKNOWN], "fd {fd}");
+    }
+}
