@@ -582,21 +582,33 @@ mod tests {
     fn damaged_handler_tables_are_refused() {
         let wat = r#"(module (tag $e) (func $f)
             (func (export "g") (block $h (try_table (catch_all $h) (call $f) (call $f)))))"#;
-        let engine = Engine::default();
-        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
-        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        let (info, code) = compiled(wat);
         assert_eq!(code.handlers.len(), 2, "{:?}", code.handlers);
         let len = code.text.len() as u32;
         type Handlers = Vec<(u32, u32, u32)>;
         let check = |edit: &dyn Fn(&mut Handlers)| {
-            let mut damaged = code.clone();
-            edit(&mut damaged.handlers);
-            let err = validate(&info, &damaged).unwrap_err();
-            assert!(err.contains("bad exception handler entry"), "{err}");
+            let what = "bad exception handler entry";
+            refused(&info, &code, |c| edit(&mut c.handlers), what);
         };
         check(&|h| h.swap(0, 1));
         check(&|h| h[1].0 = len + 1);
         check(&|h| h[0].1 = len);
+    }
+
+    /// The parts of an artifact of `wat` that `validate` checks.
+    fn compiled(wat: &str) -> (ModuleInfo, CodeImage) {
+        let engine = Engine::default();
+        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        (info, code)
+    }
+
+    /// `validate` refuses `code` after `edit`, with an error naming `what`.
+    fn refused(info: &ModuleInfo, code: &CodeImage, edit: impl FnOnce(&mut CodeImage), what: &str) {
+        let mut damaged = code.clone();
+        edit(&mut damaged);
+        let err = validate(info, &damaged).unwrap_err();
+        assert!(err.contains(what), "{err}");
     }
 
     /// Each source location must lie in its function's code and name an
@@ -607,18 +619,14 @@ mod tests {
         let wat = r#"(module (memory 1)
             (func (export "f") (param i32) (result i32)
                 (i32.div_u (i32.load (local.get 0)) (local.get 0))))"#;
-        let engine = Engine::default();
-        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
-        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        let (info, code) = compiled(wat);
         assert!(code.srclocs.len() >= 2, "{:?}", code.srclocs);
         let body_end = info.bodies[0].end as u32;
         let text_end = code.text.len() as u32;
         type Srclocs = Vec<(u32, u32)>;
         let check = |edit: &dyn Fn(&mut Srclocs)| {
-            let mut damaged = code.clone();
-            edit(&mut damaged.srclocs);
-            let err = validate(&info, &damaged).unwrap_err();
-            assert!(err.contains("bad source location entry"), "{err}");
+            let what = "bad source location entry";
+            refused(&info, &code, |c| edit(&mut c.srclocs), what);
         };
         check(&|s| s.swap(0, 1));
         check(&|s| s[1].0 = s[0].0);
@@ -740,9 +748,7 @@ mod tests {
     fn validation_accepts_layouts_up_to_their_bounds() {
         let wat =
             r#"(module (func $a (result i32) (i32.const 1)) (func $b (result i32) (call $a)))"#;
-        let engine = Engine::default();
-        let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
-        let Artifact { info, code, .. } = read(&EngineMetadata::of(&engine), &bytes).unwrap();
+        let (info, code) = compiled(wat);
         let mut touching = code.clone();
         let end = touching.ranges[1].start;
         touching.ranges[0].end = end;
