@@ -71,7 +71,8 @@ fn typecheck_imports(
             )
         };
         resolved.push(match (ext, &expected, &actual) {
-            // A function of the expected type took the path above.
+            // Functions: one of the expected type took the path above; any
+            // other falls to the last arm, as a wrong kind does.
             (Extern::Global(g), ExternType::Global(e), ExternType::Global(a)) => {
                 // An immutable global may hold a subtype of the expected
                 // content; a mutable one must be exactly of its type.
