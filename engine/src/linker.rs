@@ -226,7 +226,10 @@ impl<T: 'static> Linker<T> {
             );
         }
         let info = &module.inner().info;
+        // Each host function import adds a function record and its index
+        // entry: grown once here, not rehashed import by import.
         s.funcs.reserve(info.imports.len());
+        s.func_by_ref.reserve(info.imports.len());
         Instance::instantiate_with(s, limiter, module, |s, i| {
             let import = &info.imports[i];
             self.resolve(s, &import.module, &import.name)?
@@ -287,6 +290,7 @@ impl<T: 'static> InstancePre<T> {
             );
         }
         s.funcs.reserve(self.defs.len());
+        s.func_by_ref.reserve(self.defs.len());
         Instance::instantiate_with(s, limiter, &self.module, |s, i| self.defs[i].to_extern(s))
     }
 }

@@ -1154,7 +1154,20 @@ fn only_functions_that_can_run_on_check_fuel_and_epochs() {
         &[0, 1],
     );
     check_metering("(module (func (loop (br 0))))", &[2], &[1]);
-    check_metering("(module (func (loop (loop (br 0)) (br 0))))", &[3], &[2]);
+    // An outer loop whose iterations reach an inner loop through
+    // straight-line code leaves the check to the inner header; not past a
+    // branch.
+    check_metering("(module (func (loop (loop (br 0)) (br 0))))", &[3], &[1]);
+    check_metering(
+        "(module (func (loop (drop (i32.const 1)) (block (loop (br 0))) (br 0))))",
+        &[3],
+        &[1],
+    );
+    check_metering(
+        "(module (func (param i32) (loop (br_if 1 (local.get 0)) (loop (br 0)) (br 0))))",
+        &[3],
+        &[2],
+    );
     check_metering(
         "(module (func (param i32) (drop (i32.const 1)) (block (loop (br 0)))))",
         &[2],
