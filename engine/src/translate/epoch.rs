@@ -80,7 +80,7 @@ use cranelift_frontend::Variable;
 use std::collections::{HashMap, HashSet};
 use wasmparser::{Operator, OperatorsReader};
 
-/// What the checks of one function share: variables set at its entry.
+/// What the checks of one function share, set at its entry.
 pub(super) struct EpochState<'e> {
     /// The address of the engine's epoch counter: a value of the entry
     /// block, never redefined, so no loop header takes it as a parameter.
