@@ -281,7 +281,13 @@ impl<'e> Translator<'e, '_> {
             return;
         }
         let deadline_var = self.b.declare_var(types::I64);
-        let (ctx, counter) = self.load_counter();
+        let ctx = self.load_store_context(self.vmctx);
+        let counter = self.b.ins().load(
+            PTR,
+            MemFlagsData::trusted(),
+            ctx,
+            STORE_CONTEXT_EPOCH_COUNTER as i32,
+        );
         let deadline = self.load_deadline(ctx);
         let vmctx_slot = (!checks.loops.is_empty()).then(|| {
             let slot = self.b.create_sized_stack_slot(StackSlotData::new(
@@ -310,20 +316,7 @@ impl<'e> Translator<'e, '_> {
         self.epoch_call_then(call, cont, deadline_var);
     }
 
-    /// The store context and the address of the engine's epoch counter.
-    fn load_counter(&mut self) -> (Value, Value) {
-        let ctx = self.load_store_context();
-        let counter = self.b.ins().load(
-            PTR,
-            MemFlagsData::trusted(),
-            ctx,
-            STORE_CONTEXT_EPOCH_COUNTER as i32,
-        );
-        (ctx, counter)
-    }
-
-    fn load_store_context(&mut self) -> Value {
-        let vmctx = self.cold_vmctx();
+    fn load_store_context(&mut self, vmctx: Value) -> Value {
         self.b.ins().load(
             PTR,
             MemFlagsData::trusted(),
@@ -332,7 +325,8 @@ impl<'e> Translator<'e, '_> {
         )
     }
 
-    /// The vmctx, from its slot if the function keeps it there.
+    /// The vmctx for a cold path: from its slot if the function keeps it
+    /// there.
     fn cold_vmctx(&mut self) -> Value {
         match self.epoch.as_ref().and_then(|s| s.vmctx_slot) {
             Some(slot) => self.b.ins().stack_load(PTR, PTR, slot, 0),
@@ -384,7 +378,8 @@ impl<'e> Translator<'e, '_> {
 
         self.b.switch_to_block(reload);
         self.b.seal_block(reload);
-        let ctx = self.load_store_context();
+        let vmctx = self.cold_vmctx();
+        let ctx = self.load_store_context(vmctx);
         let fresh = self.load_deadline(ctx);
         self.b.def_var(deadline_var, fresh);
         let reached = self.epoch_reached(counter, fresh);
@@ -399,7 +394,8 @@ impl<'e> Translator<'e, '_> {
         self.b.switch_to_block(call);
         self.b.seal_block(call);
         self.call_epoch_stub();
-        let ctx = self.load_store_context();
+        let vmctx = self.cold_vmctx();
+        let ctx = self.load_store_context(vmctx);
         let moved = self.load_deadline(ctx);
         self.b.def_var(deadline_var, moved);
         self.b.ins().jump(cont, &[]);
@@ -420,14 +416,14 @@ impl<'e> Translator<'e, '_> {
                 sig
             }
         };
-        let ctx = self.load_store_context();
+        let vmctx = self.cold_vmctx();
+        let ctx = self.load_store_context(vmctx);
         let stub = self.b.ins().load(
             PTR,
             MemFlagsData::trusted(),
             ctx,
             STORE_CONTEXT_EPOCH_STUB as i32,
         );
-        let vmctx = self.cold_vmctx();
         self.b.ins().call_indirect(sig, stub, &[vmctx]);
     }
 }
