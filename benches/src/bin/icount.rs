@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! icount [--runtime kiln|wasmtime] compile NAME   # counts compiling, single-threaded
-//! icount [--runtime kiln|wasmtime] instantiate NAME # counts 100 instantiations (store + instance)
+//! icount [--runtime kiln|wasmtime] instantiate NAME # counts 100 instantiations (store + instance; not WASI or drop)
 //! icount [--runtime kiln|wasmtime] execute NAME   # counts bench.start..bench.end; output checked
 //! icount [--runtime kiln[-pooling]|wasmtime[-pooling]] scaling # counts 100 rounds of the scaling bench
 //! ```
@@ -23,7 +23,8 @@ use kiln_benches::suite::Benchmark;
 use kiln_benches::{bench_wasm_dir, suite};
 
 /// Instantiations counted by the `instantiate` phase (its count ÷ this is
-/// the cost of one, store creation and drop included).
+/// the cost of one, store creation included; as in the criterion bench,
+/// not the WASI context nor the drop).
 const INSTANTIATIONS: u32 = 100;
 
 fn main() -> Result<()> {
@@ -152,12 +153,17 @@ fn count<R: Runtime>(rt: &R, phase: &str, bench: &Benchmark) -> Result<()> {
             let module = rt.compile(&bench.wasm)?;
             // One uncounted round first: lazily initialised state (signal
             // handlers, trampolines) is not part of the steady state.
-            drop(rt.instantiate(&module, bench)?);
-            toggle_collect();
+            drop(rt.instantiate(&module, rt.host(bench)?)?);
+            // What the criterion bench times: not the WASI context (made
+            // before) nor the drop (after; one store at a time, as
+            // valgrind cannot reserve pools of many slots).
             for _ in 0..INSTANTIATIONS {
-                drop(rt.instantiate(&module, bench)?);
+                let host = rt.host(bench)?;
+                toggle_collect();
+                let store = rt.instantiate(&module, host);
+                toggle_collect();
+                drop(store?);
             }
-            toggle_collect();
         }
         "execute" => {
             // The timing hooks switch collection on and off.

@@ -101,12 +101,14 @@ impl Kiln {
         kiln
     }
 
-    fn store(
+    /// The store data for `bench`, its output going to `stdout` and
+    /// `stderr`.
+    fn make_host(
         &self,
         bench: &Benchmark,
         stdout: &OutputBuffer,
         stderr: &OutputBuffer,
-    ) -> Result<Store<Host>> {
+    ) -> Result<Host> {
         let wasi = WasiCtxBuilder::new()
             .arg(&bench.file)
             .stdin_bytes(bench.stdin.clone())
@@ -114,17 +116,18 @@ impl Kiln {
             .stderr(stderr.clone())
             .preopened_dir(&bench.dir, ".")
             .build()?;
-        let mut store = Store::new(
-            &self.engine,
-            Host {
-                wasi,
-                timer: Timer::default(),
-            },
-        );
+        Ok(Host {
+            wasi,
+            timer: Timer::default(),
+        })
+    }
+
+    fn store(&self, host: Host) -> Store<Host> {
+        let mut store = Store::new(&self.engine, host);
         if self.epochs {
             store.set_epoch_deadline(super::FAR_DEADLINE);
         }
-        Ok(store)
+        store
     }
 }
 
@@ -142,16 +145,21 @@ impl Runtime for Kiln {
         Module::from_binary(&self.engine, wasm)
     }
 
-    fn instantiate(&self, module: &Module, bench: &Benchmark) -> Result<Store<Host>> {
-        let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
-        let mut store = self.store(bench, &stdout, &stderr)?;
+    type Host = Host;
+
+    fn host(&self, bench: &Benchmark) -> Result<Host> {
+        self.make_host(bench, &OutputBuffer::new(), &OutputBuffer::new())
+    }
+
+    fn instantiate(&self, module: &Module, host: Host) -> Result<Store<Host>> {
+        let mut store = self.store(host);
         self.linker.instantiate(&mut store, module)?;
         Ok(store)
     }
 
     fn execute(&self, module: &Module, bench: &Benchmark) -> Result<Outcome> {
         let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
-        let mut store = self.store(bench, &stdout, &stderr)?;
+        let mut store = self.store(self.make_host(bench, &stdout, &stderr)?);
         let instance = self.linker.instantiate(&mut store, module)?;
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
         match start.call(&mut store, ()) {

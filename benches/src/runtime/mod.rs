@@ -29,10 +29,18 @@ pub trait Runtime {
     /// Compile (and validate) a binary module.
     fn compile(&self, wasm: &[u8]) -> Result<Self::Module>;
 
-    /// A fresh store with a WASI context for `bench`, and an instance of
-    /// `module` in it (returned, so that dropping it can be left out of
-    /// the measurement).
-    fn instantiate(&self, module: &Self::Module, bench: &Benchmark) -> Result<Self::Store>;
+    /// What a store holds for the guest: its WASI context and timer.
+    type Host;
+
+    /// The store data for `bench`: a WASI context with its arguments, stdin,
+    /// stdout and stderr in memory and its directory preopened. Made before
+    /// instantiation is timed, as sightglass's harness does: it is host
+    /// I/O (opening the directory), the same for every engine.
+    fn host(&self, bench: &Benchmark) -> Result<Self::Host>;
+
+    /// A fresh store holding `host`, and an instance of `module` in it
+    /// (returned, so that dropping it can be left out of the measurement).
+    fn instantiate(&self, module: &Self::Module, host: Self::Host) -> Result<Self::Store>;
 
     /// A fresh instance, whose `_start` runs to completion: a `proc_exit`
     /// with a status other than 0, a trap, or a missing `bench.start` /

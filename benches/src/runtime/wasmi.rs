@@ -53,7 +53,9 @@ impl Default for Wasmi {
 type Buffer = Arc<RwLock<Vec<u8>>>;
 
 impl Wasmi {
-    fn store(&self, bench: &Benchmark, stdout: &Buffer, stderr: &Buffer) -> Result<Store<Host>> {
+    /// The store data for `bench`, its output going to `stdout` and
+    /// `stderr`.
+    fn make_host(&self, bench: &Benchmark, stdout: &Buffer, stderr: &Buffer) -> Result<Host> {
         let dir = Dir::open_ambient_dir(&bench.dir, ambient_authority())?;
         let wasi = WasiCtxBuilder::new()
             .arg(&bench.file)
@@ -66,13 +68,10 @@ impl Wasmi {
             .preopened_dir(dir, ".")
             .map_err(err)?
             .build();
-        Ok(Store::new(
-            &self.engine,
-            Host {
-                wasi,
-                timer: Timer::default(),
-            },
-        ))
+        Ok(Host {
+            wasi,
+            timer: Timer::default(),
+        })
     }
 }
 
@@ -89,9 +88,14 @@ impl Runtime for Wasmi {
         Module::new(&self.engine, wasm).map_err(err)
     }
 
-    fn instantiate(&self, module: &Module, bench: &Benchmark) -> Result<Store<Host>> {
-        let (stdout, stderr) = (Buffer::default(), Buffer::default());
-        let mut store = self.store(bench, &stdout, &stderr)?;
+    type Host = Host;
+
+    fn host(&self, bench: &Benchmark) -> Result<Host> {
+        self.make_host(bench, &Buffer::default(), &Buffer::default())
+    }
+
+    fn instantiate(&self, module: &Module, host: Host) -> Result<Store<Host>> {
+        let mut store = Store::new(&self.engine, host);
         self.linker
             .instantiate_and_start(&mut store, module)
             .map_err(err)?;
@@ -100,7 +104,7 @@ impl Runtime for Wasmi {
 
     fn execute(&self, module: &Module, bench: &Benchmark) -> Result<Outcome> {
         let (stdout, stderr) = (Buffer::default(), Buffer::default());
-        let mut store = self.store(bench, &stdout, &stderr)?;
+        let mut store = Store::new(&self.engine, self.make_host(bench, &stdout, &stderr)?);
         let instance = self
             .linker
             .instantiate_and_start(&mut store, module)

@@ -95,12 +95,14 @@ impl Wasmtime {
         w
     }
 
-    fn store(
+    /// The store data for `bench`, its output going to `stdout` and
+    /// `stderr`.
+    fn make_host(
         &self,
         bench: &Benchmark,
         stdout: &MemoryOutputPipe,
         stderr: &MemoryOutputPipe,
-    ) -> Result<Store<Host>> {
+    ) -> Result<Host> {
         let wasi = WasiCtxBuilder::new()
             .arg(&bench.file)
             .stdin(MemoryInputPipe::new(bytes::Bytes::from_owner(
@@ -112,17 +114,18 @@ impl Wasmtime {
             .preopened_dir(&bench.dir, ".", FsPerms::ReadWrite)
             .map_err(err)?
             .build_p1();
-        let mut store = Store::new(
-            &self.engine,
-            Host {
-                wasi,
-                timer: Timer::default(),
-            },
-        );
+        Ok(Host {
+            wasi,
+            timer: Timer::default(),
+        })
+    }
+
+    fn store(&self, host: Host) -> Store<Host> {
+        let mut store = Store::new(&self.engine, host);
         if self.epochs {
             store.set_epoch_deadline(super::FAR_DEADLINE);
         }
-        Ok(store)
+        store
     }
 }
 
@@ -139,9 +142,15 @@ impl Runtime for Wasmtime {
         Module::from_binary(&self.engine, wasm).map_err(err)
     }
 
-    fn instantiate(&self, module: &Module, bench: &Benchmark) -> Result<Store<Host>> {
+    type Host = Host;
+
+    fn host(&self, bench: &Benchmark) -> Result<Host> {
         let pipe = || MemoryOutputPipe::new(OUTPUT_CAPACITY);
-        let mut store = self.store(bench, &pipe(), &pipe())?;
+        self.make_host(bench, &pipe(), &pipe())
+    }
+
+    fn instantiate(&self, module: &Module, host: Host) -> Result<Store<Host>> {
+        let mut store = self.store(host);
         self.linker.instantiate(&mut store, module).map_err(err)?;
         Ok(store)
     }
@@ -149,7 +158,7 @@ impl Runtime for Wasmtime {
     fn execute(&self, module: &Module, bench: &Benchmark) -> Result<Outcome> {
         let stdout = MemoryOutputPipe::new(OUTPUT_CAPACITY);
         let stderr = MemoryOutputPipe::new(OUTPUT_CAPACITY);
-        let mut store = self.store(bench, &stdout, &stderr)?;
+        let mut store = self.store(self.make_host(bench, &stdout, &stderr)?);
         let instance = self.linker.instantiate(&mut store, module).map_err(err)?;
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")
