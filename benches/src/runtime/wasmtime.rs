@@ -26,9 +26,12 @@ pub struct Wasmtime {
     epochs: bool,
 }
 
+/// A wasmtime configuration's runtime id, and how it changes the default.
+pub type Variant = (&'static str, fn(&mut wasmtime::Config));
+
 /// wasmtime configurations benchmarked beside its default one, as Kiln's
 /// (`super::kiln::VARIANTS`), picked by `$KILN_BENCH_VARIANTS` too.
-pub const VARIANTS: [(&str, fn(&mut wasmtime::Config)); 1] = [
+pub const VARIANTS: [Variant; 1] = [
     // The pooling allocator with its default limits, the peer of
     // `kiln-pooling`.
     ("wasmtime-pooling", |c| {
