@@ -18,6 +18,7 @@ use crate::types::{FuncType, ValType};
 use crate::values::Val;
 use crate::vm::vmctx::{self, VMFuncRef};
 use anyhow::{Result, anyhow, bail};
+use std::collections::hash_map::Entry;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -27,35 +28,57 @@ use std::sync::Arc;
 pub(crate) type HostFn = dyn Fn(*mut StoreOpaque, *mut u8, &mut [u128]) -> Result<()> + Send + Sync;
 
 /// A host function as compiled code calls it. `shim` must stay the first
-/// field: the host-call trampoline loads it from offset 0.
+/// field: the host-call trampoline loads it from offset 0. Nothing in it
+/// is per store (the shim finds the store through the caller's vmctx), so
+/// every store shares its `HostFunc`'s.
 #[repr(C)]
 pub(crate) struct HostFuncCtx {
     shim: HostShimFn,
     funcref: VMFuncRef,
-    func: Arc<HostFn>,
+    func: Box<HostFn>,
 }
 
+// SAFETY: the context is immutable once made; its one raw pointer
+// (`funcref.vmctx`) points to the context itself, and the closure is
+// `Send + Sync`.
+unsafe impl Send for HostFuncCtx {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for HostFuncCtx {}
+
 /// A host function resolved against an engine once (type interned,
-/// trampolines compiled), so that adding it to a store is an allocation
-/// and a push: a `Linker` keeps these and adds them to every store it
-/// instantiates in.
+/// trampolines compiled, its `VMFuncRef` made), so that adding it to a
+/// store is a push and a map insert: a `Linker` keeps these and adds them
+/// to every store it instantiates in.
 pub(crate) struct HostFunc {
     engine: Engine,
     ty: FuncType,
     type_id: u32,
     trampolines: Arc<Trampolines>,
-    func: Arc<HostFn>,
+    /// Boxed, so its `funcref` has one address for every store.
+    ctx: Box<HostFuncCtx>,
 }
 
 impl HostFunc {
     pub fn new(engine: &Engine, ty: FuncType, func: Box<HostFn>) -> Result<HostFunc> {
         let type_id = engine.intern(&ty);
+        let trampolines = engine.trampolines(type_id)?;
+        let mut ctx = Box::new(HostFuncCtx {
+            shim: host_shim,
+            funcref: VMFuncRef {
+                code: trampolines.host_call(),
+                type_id,
+                _pad: 0,
+                vmctx: std::ptr::null_mut(),
+            },
+            func,
+        });
+        ctx.funcref.vmctx = (&mut *ctx as *mut HostFuncCtx).cast();
         Ok(HostFunc {
             engine: engine.clone(),
             ty,
             type_id,
-            trampolines: engine.trampolines(type_id)?,
-            func: func.into(),
+            trampolines,
+            ctx,
         })
     }
 
@@ -68,36 +91,28 @@ impl HostFunc {
         self.type_id
     }
 
-    /// A `Func` of this host function in `s`, which must be of the same
-    /// engine (type ids and trampolines are per engine).
-    pub fn add_to_store(&self, s: &mut StoreOpaque) -> Result<Func> {
+    /// The `Func` of this host function in `s`, which must be of the same
+    /// engine (type ids and trampolines are per engine): added on first
+    /// use, the same one after that.
+    pub fn add_to_store(self: &Arc<Self>, s: &mut StoreOpaque) -> Result<Func> {
         if !Engine::same(&self.engine, &s.engine) {
             bail!("a host function defined for one engine cannot be used in a store of another");
         }
-        let mut ctx = Box::new(HostFuncCtx {
-            shim: host_shim,
-            funcref: VMFuncRef {
-                code: self.trampolines.host_call(),
-                type_id: self.type_id,
-                _pad: 0,
-                vmctx: std::ptr::null_mut(),
-            },
-            func: self.func.clone(),
-        });
-        ctx.funcref.vmctx = (&mut *ctx as *mut HostFuncCtx).cast();
-        let funcref = &ctx.funcref as *const VMFuncRef;
-        s.funcs.push(FuncData {
-            funcref,
-            ty: self.ty.clone(),
-            array_call: self.trampolines.array_call(),
-            host: Some(ctx),
-        });
-        let index = s.funcs.len() - 1;
-        s.func_by_ref.insert(funcref as usize, index);
-        Ok(Func {
-            store_id: s.id(),
-            index,
-        })
+        let funcref = &self.ctx.funcref as *const VMFuncRef;
+        let store_id = s.id();
+        let index = match s.func_by_ref.entry(funcref as usize) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(new) => {
+                s.funcs.push(FuncData {
+                    funcref,
+                    ty: self.ty.clone(),
+                    array_call: self.trampolines.array_call(),
+                    host: Some(self.clone()),
+                });
+                *new.insert(s.funcs.len() - 1)
+            }
+        };
+        Ok(Func { store_id, index })
     }
 }
 
@@ -133,11 +148,11 @@ pub(crate) fn val_host_fn<T: 'static>(
 
 pub(crate) struct FuncData {
     /// Stable for the store's lifetime (inside an instance's vmctx or a
-    /// boxed `HostFuncCtx`).
+    /// host function's `HostFuncCtx`, which `host` keeps alive).
     pub funcref: *const VMFuncRef,
     pub ty: FuncType,
     array_call: ArrayCallFn,
-    host: Option<Box<HostFuncCtx>>,
+    host: Option<Arc<HostFunc>>,
 }
 
 // SAFETY: the raw pointers point into memory owned by the same store.
@@ -264,6 +279,7 @@ impl Func {
 
     fn new_raw(s: &mut StoreOpaque, ty: FuncType, func: Box<HostFn>) -> Func {
         let host = HostFunc::new(&s.engine, ty, func)
+            .map(Arc::new)
             .expect("trampolines compile for every function type");
         host.add_to_store(s)
             .expect("a host function made for the store's own engine")
@@ -334,7 +350,7 @@ impl Func {
         if let Some(host) = &data.host {
             // A host function called from the host: no wasm frame, no
             // trampolines, just the closure.
-            let f: *const HostFn = &*host.func;
+            let f: *const HostFn = &*host.ctx.func;
             // SAFETY: the closure lives as long as the store.
             return unsafe { (*f)(s, std::ptr::null_mut(), slots) };
         }

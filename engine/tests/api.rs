@@ -522,6 +522,10 @@ fn linker_definitions_serve_many_stores() {
         assert_eq!(*store.data(), 100 * n as u32 + 6);
         let twice = b.get_typed_func::<i64, i64>(&mut *store, "twice").unwrap();
         assert_eq!(twice.call(&mut *store, -21).unwrap(), -42);
+        // A host definition is one function per store, however often it
+        // is imported or looked up.
+        let bump = |store: &mut Store<u32>| linker.get(store, "host", "bump").unwrap();
+        assert_eq!(bump(store).into_func(), bump(store).into_func());
     }
 
     // A store of another engine is refused, not run with foreign code.
@@ -550,6 +554,34 @@ fn linker_definitions_serve_many_stores() {
         msg.contains("host") && msg.contains("bump") && msg.contains("i64"),
         "{msg}"
     );
+}
+
+/// A defined global's store record is made when it is first exported, and
+/// is the same global each time after; initialisers read imported globals
+/// and earlier defined ones.
+#[test]
+fn exported_globals_are_the_instance_globals() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (import "m" "base" (global $base i32))
+        (global $g (export "g") (mut i32) (i32.const 7))
+        (global $c i32 (i32.const 3))
+        (global (export "sum") i32 (i32.add (global.get $base) (global.get $c)))
+        (func (export "get") (result i32) global.get $g))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let ty = GlobalType::new(ValType::I32, Mutability::Const);
+    let base = Global::new(&mut store, ty, Val::I32(40)).unwrap();
+    let instance = Instance::new(&mut store, &module, &[base.into()]).unwrap();
+    let sum = instance.get_global(&mut store, "sum").unwrap();
+    assert_eq!(sum.get(&mut store).unwrap_i32(), 43);
+    let g = instance.get_global(&mut store, "g").unwrap();
+    assert_eq!(instance.get_global(&mut store, "g"), Some(g));
+    g.set(&mut store, Val::I32(9)).unwrap();
+    let get = instance
+        .get_typed_func::<(), i32>(&mut store, "get")
+        .unwrap();
+    assert_eq!(get.call(&mut store, ()).unwrap(), 9);
 }
 
 /// Several memories, defined and imported: every access names its memory,
