@@ -234,7 +234,7 @@ impl Instance {
             }
             EntityIndex::Global(g) => Extern::Global(Global {
                 store_id,
-                index: inst.globals[g as usize],
+                index: s.objects.instance_global(self.index, g),
             }),
             EntityIndex::Table(t) => Extern::Table(Table {
                 store_id,

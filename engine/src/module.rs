@@ -11,7 +11,7 @@ use crate::types::ExternType;
 use crate::vm::ModuleRuntime;
 use crate::vm::memory_image::MemoryImage;
 use crate::vm::registry::CodeInfo;
-use crate::vm::vmctx::{FuncRefTemplate, VMOffsets};
+use crate::vm::vmctx::{FuncRefTemplate, VMGlobal, VMOffsets};
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -32,6 +32,11 @@ pub(crate) struct ModuleInner {
     /// The entry point, type id and vmctx offset of each defined function
     /// whose reference can be taken, for its `VMFuncRef` in each instance.
     pub func_refs: Box<[FuncRefTemplate]>,
+    /// Defined globals' initial values where their initialisers are
+    /// constants (zero where they need the instance), and which ones need
+    /// it, by defined index (see `ModuleRuntime::global_image`).
+    pub global_image: Box<[VMGlobal]>,
+    pub instance_globals: Box<[u32]>,
     /// By element segment: for an active one of `ref.func` items only,
     /// the vmctx offset of each item's `VMFuncRef`.
     pub elem_func_refs: Box<[Option<Box<[u32]>>]>,
@@ -56,6 +61,12 @@ impl ModuleRuntime for ModuleInner {
     }
     fn defined_func_refs(&self) -> &[FuncRefTemplate] {
         &self.func_refs
+    }
+    fn global_image(&self) -> &[VMGlobal] {
+        &self.global_image
+    }
+    fn instance_globals(&self) -> &[u32] {
+        &self.instance_globals
     }
     fn elem_func_refs(&self, elem: usize) -> Option<&[u32]> {
         self.elem_func_refs[elem].as_deref()
@@ -206,6 +217,26 @@ impl Module {
                     .collect()
             })
             .collect();
+        let defined_globals = &info.globals[info.num_imported_globals as usize..];
+        let mut global_image = Vec::with_capacity(defined_globals.len());
+        let mut instance_globals = Vec::new();
+        for (i, g) in defined_globals.iter().enumerate() {
+            let init = g.init.as_ref().expect("defined globals have initialisers");
+            global_image.push(VMGlobal {
+                bits: match *init {
+                    ConstExpr::I32(v) => u128::from(v as u32),
+                    ConstExpr::I64(v) => u128::from(v as u64),
+                    ConstExpr::F32(v) => u128::from(v),
+                    ConstExpr::F64(v) => u128::from(v),
+                    ConstExpr::V128(v) => v,
+                    ConstExpr::RefNull(_) => 0,
+                    ConstExpr::RefFunc(_) | ConstExpr::GlobalGet(_) | ConstExpr::Extended(_) => {
+                        instance_globals.push(i as u32);
+                        0
+                    }
+                },
+            });
+        }
         let memory_image = match engine.config().tunables.bounds_checks {
             BoundsChecks::GuardPages => MemoryImage::for_module(&info),
             BoundsChecks::Explicit => None,
@@ -219,6 +250,8 @@ impl Module {
                 type_ids,
                 code,
                 func_refs,
+                global_image: global_image.into(),
+                instance_globals: instance_globals.into(),
                 elem_func_refs,
                 metadata,
             }),

@@ -3,9 +3,12 @@
 //! A global an instance defines lives inline in that instance's vmctx
 //! block (`VMOffsets::defined_global`), as in wasmtime: instantiating
 //! allocates nothing per global, and compiled code reads it one load from
-//! the vmctx. A global the host makes has a slot of its own. Either way
-//! the slot never moves and lives as long as the store, so importers hold
-//! its address (`VMOffsets::imported_global`).
+//! the vmctx. Its store record (`GlobalData`) is made only when the API
+//! first hands it out (`StoreObjects::instance_global`); constant
+//! expressions read globals from the vmctx, as compiled code does. A
+//! global the host makes has a slot of its own. Either way the slot never
+//! moves and lives as long as the store, so importers hold its address
+//! (`VMOffsets::imported_global`).
 
 use super::vmctx::VMGlobal;
 use crate::types::GlobalType;

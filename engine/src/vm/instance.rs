@@ -35,6 +35,12 @@ pub trait ModuleRuntime: Send + Sync {
     /// can be taken (`ModuleInfo::referenced_funcs`); the other records of
     /// the block are never read.
     fn defined_func_refs(&self) -> &[FuncRefTemplate];
+    /// The defined globals' initial values (by defined index) where their
+    /// initialisers are constants; zero where they need the instance (a
+    /// global's value, a function's reference), for those listed in
+    /// `instance_globals`, in order.
+    fn global_image(&self) -> &[VMGlobal];
+    fn instance_globals(&self) -> &[u32];
     /// For active element segment `elem` whose items are all `ref.func`,
     /// the vmctx offset of each item's `VMFuncRef`; `None` otherwise.
     fn elem_func_refs(&self, elem: usize) -> Option<&[u32]>;
@@ -53,11 +59,14 @@ pub struct InstanceData {
     vmctx: VmctxBlock,
     /// This instance's index in `StoreObjects::instances`.
     pub index: usize,
-    /// Store indices of this instance's memories, tables and globals, by
-    /// module index (imports first, as in the module).
+    /// Store indices of this instance's memories and tables, by module
+    /// index (imports first, as in the module).
     pub memories: Vec<usize>,
     pub tables: Vec<usize>,
-    pub globals: Vec<usize>,
+    /// Store indices of this instance's globals, by module index; a
+    /// defined global's is [`NO_RECORD`] until its store record is made
+    /// (see [`StoreObjects::instance_global`]).
+    globals: Vec<usize>,
     /// Store tag indices of this instance's tags, by module index.
     pub tags: Vec<usize>,
     /// Which element segments, then which data segments, are dropped
@@ -67,6 +76,10 @@ pub struct InstanceData {
     /// segments), kept here so marking one dropped asks the module nothing.
     datas_start: usize,
 }
+
+/// In [`InstanceData::globals`], a defined global with no store record
+/// yet.
+const NO_RECORD: usize = usize::MAX;
 
 /// An import resolved to the store object it is, checked against its
 /// declared type (by the API, step 1).
@@ -142,8 +155,36 @@ impl InstanceData {
         self.vmctx_ptr().wrapping_add(offset as usize) as *const VMFuncRef
     }
 
+    /// The slot of global `g`, where compiled code reads it: inline in the
+    /// vmctx if this instance defines it, else behind the imported
+    /// global's pointer. Valid once `init_vmctx` has written the pointers
+    /// to imported globals (defined ones are read only after their own
+    /// initialisation: validation orders the initialisers).
+    fn global_slot(&self, g: u32) -> *const VMGlobal {
+        let imported = self.module.info().num_imported_globals;
+        let offsets = self.module.offsets();
+        if g < imported {
+            let field = self
+                .vmctx_ptr()
+                .wrapping_add(offsets.imported_global(g) as usize);
+            // SAFETY: a `VMOffsets` offset of a `*mut VMGlobal` field of
+            // this block, written before any evaluation (`init_vmctx`).
+            unsafe { *field.cast::<*const VMGlobal>() }
+        } else {
+            let offset = offsets.defined_global(g - imported) as usize;
+            self.vmctx_ptr().wrapping_add(offset).cast::<VMGlobal>()
+        }
+    }
+
+    /// The raw value of global `g`.
+    fn global_bits(&self, g: u32) -> u128 {
+        // SAFETY: a valid, aligned, initialised slot (`global_slot`); the
+        // host reads it only while no compiled code of the store runs.
+        unsafe { self.global_slot(g).read().bits }
+    }
+
     /// The raw value of a constant expression in this instance.
-    pub fn eval(&self, globals: &[GlobalData], expr: &ConstExpr) -> u128 {
+    pub fn eval(&self, expr: &ConstExpr) -> u128 {
         match *expr {
             ConstExpr::I32(v) => u128::from(v as u32),
             ConstExpr::I64(v) => u128::from(v as u64),
@@ -152,10 +193,8 @@ impl InstanceData {
             ConstExpr::V128(v) => v,
             ConstExpr::RefNull(_) => 0,
             ConstExpr::RefFunc(f) => self.func_ref(f) as usize as u128,
-            ConstExpr::GlobalGet(g) => globals[self.globals[g as usize]].bits(),
-            ConstExpr::Extended(ref ops) => {
-                ConstOp::eval(ops, |g| globals[self.globals[g as usize]].bits())
-            }
+            ConstExpr::GlobalGet(g) => self.global_bits(g),
+            ConstExpr::Extended(ref ops) => ConstOp::eval(ops, |g| self.global_bits(g)),
         }
     }
 
@@ -339,40 +378,70 @@ impl StoreObjects {
             // SAFETY: a `VMOffsets` offset for a field of this type.
             unsafe { inst.write(f.offset, r) };
         }
+        for i in 0..info.num_imported_globals {
+            let ptr = self.globals[inst.globals[i as usize]].slot();
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offsets.imported_global(i), ptr) };
+        }
         // Defined globals last: their initialisers may read imported
         // globals and earlier defined ones, and take references to any
-        // function. Each lives in this vmctx (see `global.rs`).
-        let defined = &info.globals[info.num_imported_globals as usize..];
-        self.globals.reserve(defined.len());
-        for (i, g) in defined.iter().enumerate() {
-            let init = g.init.as_ref().expect("defined globals have initialisers");
-            let bits = inst.eval(&self.globals, init);
-            let offset = offsets.defined_global(i as u32) as usize;
-            let slot = inst.vmctx_ptr().wrapping_add(offset).cast::<VMGlobal>();
-            // SAFETY: a `VMOffsets` offset for a field of this type, so the
-            // slot is in the block and aligned; once written it lives as
-            // long as the block, which the store frees only when dropped.
-            let data = unsafe {
-                slot.write(VMGlobal { bits });
-                GlobalData::in_vmctx(g.ty.clone(), slot)
-            };
-            inst.globals.push(self.push_global(data));
+        // function. Each lives in this vmctx (see `global.rs`), and gets a
+        // store record only when the API asks for it (`instance_global`):
+        // most are never exported. Constant ones are copied from the
+        // module's image, the others evaluated after, in order (those
+        // read only earlier globals: copied, or evaluated already).
+        let image = module.global_image();
+        if !image.is_empty() {
+            let first = inst
+                .vmctx_ptr()
+                .wrapping_add(offsets.defined_global(0) as usize);
+            // SAFETY: the defined globals are `image.len()` consecutive
+            // `VMGlobal` slots from the first one's `VMOffsets` offset,
+            // inside the block and aligned; the image is a separate
+            // allocation.
+            unsafe {
+                let first = first.cast::<VMGlobal>();
+                first.copy_from_nonoverlapping(image.as_ptr(), image.len());
+            }
         }
+        let defined = &info.globals[info.num_imported_globals as usize..];
+        for &i in module.instance_globals() {
+            let init = defined[i as usize].init.as_ref();
+            let bits = inst.eval(init.expect("defined globals have initialisers"));
+            // SAFETY: a `VMOffsets` offset for a field of this type.
+            unsafe { inst.write(offsets.defined_global(i), VMGlobal { bits }) };
+        }
+        inst.globals.resize(info.globals.len(), NO_RECORD);
         // A table with an initialiser (typed function references) starts
         // out filled with its value, which may read globals and take any
         // function's reference: so after both, before any segment.
         let defined_tables = &inst.tables[info.num_imported_tables as usize..];
         for (defined, &table) in defined_tables.iter().enumerate() {
             if let Some(init) = info.table_init(defined) {
-                let value = inst.eval(&self.globals, init) as usize;
+                let value = inst.eval(init) as usize;
                 self.tables[table].elements_mut().fill(value);
             }
         }
-        for i in 0..info.num_imported_globals {
-            let ptr = self.globals[inst.globals[i as usize]].slot();
-            // SAFETY: a `VMOffsets` offset for a field of this type.
-            unsafe { inst.write(offsets.imported_global(i), ptr) };
+    }
+
+    /// The store index of global `g` of instance `index`. A defined
+    /// global's store record is made here, on first use, and kept: only
+    /// the API needs one (for a `Global` handle), so instantiation makes
+    /// none.
+    pub fn instance_global(&mut self, index: usize, g: u32) -> usize {
+        let inst = &self.instances[index];
+        let known = inst.globals[g as usize];
+        if known != NO_RECORD {
+            return known;
         }
+        let ty = inst.module.info().globals[g as usize].ty.clone();
+        let slot = inst.global_slot(g).cast_mut();
+        // SAFETY: a defined global's slot, inline in the instance's block
+        // (valid, aligned, initialised by `init_vmctx`), which lives as
+        // long as the store.
+        let record = self.push_global(unsafe { GlobalData::in_vmctx(ty, slot) });
+        self.instances[index].globals[g as usize] = record;
+        record
     }
 
     /// Step 4a: the instance joins the store; from here on it is observable
@@ -400,7 +469,7 @@ impl StoreObjects {
                 ElemMode::Active { table, offset } => {
                     let inst = &self.instances[index];
                     let is64 = info.tables[*table as usize].table64;
-                    let dst = segment_offset(inst.eval(&self.globals, offset), is64);
+                    let dst = segment_offset(inst.eval(offset), is64);
                     let table = &mut self.tables[inst.tables[*table as usize]];
                     match dst
                         .checked_add(seg.items.len())
@@ -419,7 +488,7 @@ impl StoreObjects {
                                 }
                             } else {
                                 for (slot, item) in slots.iter_mut().zip(&seg.items) {
-                                    *slot = inst.eval(&self.globals, item) as usize;
+                                    *slot = inst.eval(item) as usize;
                                 }
                             }
                         }
@@ -448,7 +517,7 @@ impl StoreObjects {
             if image.is_none() {
                 let inst = &self.instances[index];
                 let is64 = info.memories[*memory as usize].memory64;
-                let dst = segment_offset(inst.eval(&self.globals, offset), is64);
+                let dst = segment_offset(inst.eval(offset), is64);
                 let bytes = info.data(d as u32);
                 let mem = self.memories[inst.memories[*memory as usize]].data_mut();
                 match dst.checked_add(bytes.len()).filter(|&end| end <= mem.len()) {

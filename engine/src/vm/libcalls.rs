@@ -301,10 +301,7 @@ unsafe extern "C" fn table_init(
     ) else {
         return TRAP;
     };
-    let values: Vec<usize> = items[sr]
-        .iter()
-        .map(|x| inst.eval(&objects.globals, x) as usize)
-        .collect();
+    let values: Vec<usize> = items[sr].iter().map(|x| inst.eval(x) as usize).collect();
     objects.tables[t].elements_mut()[dr].copy_from_slice(&values);
     OK
 }
