@@ -136,9 +136,9 @@ impl PoolingAllocationConfig {
     }
 
     /// As [`linear_memory_keep_resident`](Self::linear_memory_keep_resident),
-    /// for table slots (default 4096, one page, where wasmtime's is 0: the
-    /// slot of a table that used less than a page is then reset by zeroing
-    /// the bytes it used, with no system call and no page fault on its
+    /// for table slots (default 16 KiB, 2048 elements, where wasmtime's is
+    /// 0: the slot of a table that used no more is then reset by zeroing
+    /// the bytes it used, with no system call and no page faults on its
     /// next use).
     pub fn table_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.limits.table_keep_resident = bytes;

@@ -15,13 +15,19 @@ use crate::vm::vmctx::{FuncRefTemplate, VMGlobal, VMOffsets};
 use anyhow::Result;
 use rayon::prelude::*;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Clone)]
 pub struct Module {
     inner: Arc<ModuleInner>,
 }
 
+/// The next `ModuleInner::id`.
+static NEXT_MODULE_ID: AtomicU64 = AtomicU64::new(1);
+
 pub(crate) struct ModuleInner {
+    /// Unique in the process, never reused (see `ModuleRuntime::id`).
+    pub id: u64,
     pub engine: Engine,
     pub info: ModuleInfo,
     pub offsets: VMOffsets,
@@ -50,6 +56,9 @@ pub(crate) struct ModuleInner {
 }
 
 impl ModuleRuntime for ModuleInner {
+    fn id(&self) -> u64 {
+        self.id
+    }
     fn info(&self) -> &ModuleInfo {
         &self.info
     }
@@ -243,6 +252,7 @@ impl Module {
         };
         Ok(Module {
             inner: Arc::new(ModuleInner {
+                id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
                 engine: engine.clone(),
                 memory_image,
                 offsets,

@@ -105,6 +105,38 @@ const TABLE: &str = r#"(module
         (i32.const 0))
     (func (export "oob") (result funcref) (table.get (i32.const 2))))"#;
 
+/// Function references (in a table, through a global): each calls its
+/// own function. `FUNCS_B` lays its references out where `FUNCS_A` does,
+/// so a slot keeping one module's references (for that module's next
+/// instance) must not pass them to the other.
+const FUNCS_A: &str = r#"(module
+    (type $t (func (result i32)))
+    (table 3 funcref)
+    (func $a (result i32) (i32.const 11))
+    (func $b (result i32) (i32.const 22))
+    (elem (i32.const 0) $a $b)
+    (global $g funcref (ref.func $b))
+    (func (export "run") (result i32)
+        (if (i32.ne (call_indirect (type $t) (i32.const 0)) (i32.const 11)) (then (return (i32.const 1))))
+        (if (i32.ne (call_indirect (type $t) (i32.const 1)) (i32.const 22)) (then (return (i32.const 2))))
+        (table.set (i32.const 2) (global.get $g))
+        (if (i32.ne (call_indirect (type $t) (i32.const 2)) (i32.const 22)) (then (return (i32.const 3))))
+        (i32.const 0)))"#;
+
+const FUNCS_B: &str = r#"(module
+    (type $t (func (result i32)))
+    (table 3 funcref)
+    (func $a (result i32) (i32.const 33))
+    (func $b (result i32) (i32.const 44))
+    (elem (i32.const 0) $a $b)
+    (global $g funcref (ref.func $b))
+    (func (export "run") (result i32)
+        (if (i32.ne (call_indirect (type $t) (i32.const 0)) (i32.const 33)) (then (return (i32.const 1))))
+        (if (i32.ne (call_indirect (type $t) (i32.const 1)) (i32.const 44)) (then (return (i32.const 2))))
+        (table.set (i32.const 2) (global.get $g))
+        (if (i32.ne (call_indirect (type $t) (i32.const 2)) (i32.const 44)) (then (return (i32.const 3))))
+        (i32.const 0)))"#;
+
 /// A 64-bit memory: explicitly checked, at the start of its slot.
 const MEMORY64: &str = r#"(module
     (memory i64 1 8)
@@ -184,7 +216,7 @@ fn slots_are_reused_with_their_contents_reset() {
         .table_keep_resident(4096);
     let guard = BoundsChecks::GuardPages;
     let explicit = BoundsChecks::Explicit;
-    let sets: [&[&str]; 7] = [
+    let sets: [&[&str]; 8] = [
         &[MEMORY],
         &[IMAGE_KILN],
         &[TABLE],
@@ -193,6 +225,9 @@ fn slots_are_reused_with_their_contents_reset() {
         // Images of two modules and none in turn through one slot.
         &[IMAGE_KILN, IMAGE_WASM, MEMORY],
         &[IMAGE_KILN, IMAGE_KILN, IMAGE_WASM],
+        // Function references kept for the same module, and not for the
+        // other.
+        &[FUNCS_A, FUNCS_B, FUNCS_A, FUNCS_A],
     ];
     for wats in sets {
         check(one.clone(), guard, wats, 10_000);

@@ -22,18 +22,33 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 /// need at most that; see `vmctx.rs`). Its contents are unspecified until
 /// `init_vmctx` writes every field, which it does before anything reads
 /// one: a heap block is zeroed, a pooled one holds what the slot's last
-/// instance left (a poison pattern in debug builds).
+/// instance left (a poison pattern in debug builds). The one exception is
+/// a pooled slot whose last instance was of the same module
+/// ([`VmctxBlock::func_refs_kept`]): its defined functions' `VMFuncRef`s
+/// are already what `init_vmctx` would write (the same code, type ids and
+/// block address), so they are kept, not poisoned, and not written again.
 pub struct VmctxBlock(Block);
 
 enum Block {
     Heap(Box<[u128]>),
     /// A pooling allocator's slot `slot` at `ptr`, of which this block
-    /// uses `len` bytes.
+    /// uses `len` bytes; `refs` is the module whose defined `VMFuncRef`s
+    /// the block holds, if any.
     Pooled {
         ptr: *mut u8,
         len: usize,
         slot: u32,
+        refs: Option<FuncRefs>,
     },
+}
+
+/// Whose defined functions' `VMFuncRef`s a pooled block holds: the id of
+/// the module (`ModuleRuntime::id`, never reused) and where in the block
+/// its `VMFuncRef`s start (`VMOffsets::func_refs_start`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncRefs {
+    pub module: u64,
+    pub start: u32,
 }
 
 // SAFETY: a pooled block is a slot the pool gave to this value alone, like
@@ -43,20 +58,51 @@ unsafe impl Send for VmctxBlock {}
 unsafe impl Sync for VmctxBlock {}
 
 impl VmctxBlock {
-    /// A block in pool slot `slot`, `len` bytes at `ptr`.
+    /// A block in pool slot `slot`, `len` bytes at `ptr`, already holding
+    /// `refs`' function references if given.
     ///
     /// # Safety
     /// `ptr` must be 16-byte aligned and point to `len` writable bytes
-    /// that nothing else uses until the pool takes the block back.
-    pub unsafe fn pooled(ptr: *mut u8, len: usize, slot: u32) -> VmctxBlock {
-        VmctxBlock(Block::Pooled { ptr, len, slot })
+    /// that nothing else uses until the pool takes the block back; with
+    /// `refs`, the bytes from `refs.start` on must be the `VMFuncRef`s an
+    /// instance of that module wrote in this same block.
+    pub unsafe fn pooled(
+        ptr: *mut u8,
+        len: usize,
+        slot: u32,
+        refs: Option<FuncRefs>,
+    ) -> VmctxBlock {
+        VmctxBlock(Block::Pooled {
+            ptr,
+            len,
+            slot,
+            refs,
+        })
     }
 
-    /// The pool slot and the bytes used of it, for a pooled block.
-    pub fn pool_slot(&self) -> Option<(u32, usize)> {
+    /// The pool slot, the bytes used of it, and whose function references
+    /// it holds, for a pooled block.
+    pub fn pool_slot(&self) -> Option<(u32, usize, Option<FuncRefs>)> {
         match self.0 {
             Block::Heap(_) => None,
-            Block::Pooled { len, slot, .. } => Some((slot, len)),
+            Block::Pooled {
+                len, slot, refs, ..
+            } => Some((slot, len, refs)),
+        }
+    }
+
+    /// Whether the block holds the `VMFuncRef`s of `module`'s defined
+    /// functions already (see [`VmctxBlock`]).
+    pub fn func_refs_kept(&self, module: u64) -> bool {
+        matches!(self.0, Block::Pooled { refs: Some(r), .. } if r.module == module)
+    }
+
+    /// Record that `init_vmctx` wrote `refs.module`'s function references,
+    /// from `refs.start` on, so that the slot can keep them for that
+    /// module's next instance.
+    pub fn set_func_refs(&mut self, refs: FuncRefs) {
+        if let Block::Pooled { refs: r, .. } = &mut self.0 {
+            *r = Some(refs);
         }
     }
 
@@ -91,8 +137,9 @@ pub trait InstanceAllocator: Send + Sync {
         let _ = (info, offsets);
         Ok(())
     }
-    /// A vmctx block for a module with `offsets` (see [`VmctxBlock`]).
-    fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock>;
+    /// A vmctx block for an instance of module `module` (its
+    /// `ModuleRuntime::id`), laid out by `offsets` (see [`VmctxBlock`]).
+    fn allocate_vmctx(&self, offsets: &VMOffsets, module: u64) -> Result<VmctxBlock>;
     /// A linear memory of type `ty`, at its minimum size, laid out for
     /// `tunables.bounds_checks`. `image`, if given, is the memory image of
     /// the module's memory 0 being allocated here, which the allocator
@@ -179,7 +226,7 @@ impl Drop for OnDemandAllocator {
 }
 
 impl InstanceAllocator for OnDemandAllocator {
-    fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock> {
+    fn allocate_vmctx(&self, offsets: &VMOffsets, _module: u64) -> Result<VmctxBlock> {
         let words = (offsets.size() as usize).div_ceil(size_of::<u128>());
         Ok(VmctxBlock(Block::Heap(
             vec![0u128; words].into_boxed_slice(),

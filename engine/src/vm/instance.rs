@@ -12,7 +12,7 @@
 //!    element segments, then the memory image or the data segments;
 //! 5. run the start function (the API, which knows how to call).
 
-use super::allocator::VmctxBlock;
+use super::allocator::{FuncRefs, VmctxBlock};
 use super::global::GlobalData;
 use super::limits::{self, Creation, ResourceLimiter};
 use super::memory_image::MemoryImage;
@@ -27,6 +27,10 @@ use std::sync::Arc;
 /// What an instance needs of its compiled module at run time. The API's
 /// module implements it; the VM never sees more of a module than this.
 pub trait ModuleRuntime: Send + Sync {
+    /// Unique among the process's modules, never reused: a pooled vmctx
+    /// slot keeps the function references of the module with this id
+    /// (see `VmctxBlock`), valid for no other.
+    fn id(&self) -> u64;
     fn info(&self) -> &ModuleInfo;
     fn offsets(&self) -> &VMOffsets;
     /// Engine-wide id of each entry of the type section.
@@ -269,7 +273,9 @@ impl StoreObjects {
         }
         // Last: nothing after it can fail, so the block is never dropped
         // outside the store (see `InstanceAllocator`).
-        let vmctx = self.allocator.allocate_vmctx(module.offsets())?;
+        let vmctx = self
+            .allocator
+            .allocate_vmctx(module.offsets(), module.id())?;
         Ok(Box::new(InstanceData {
             vmctx,
             index: self.instances.len(),
@@ -366,17 +372,24 @@ impl StoreObjects {
             // SAFETY: a `VMOffsets` offset for a field of this type.
             unsafe { inst.write(offsets.table_ptr(i as u32), ptr) };
         }
-        // The one loop over functions: keep it to a store per field.
-        let vmctx = inst.vmctx_ptr();
-        for f in module.defined_func_refs() {
-            let r = VMFuncRef {
-                code: f.code as *const u8,
-                type_id: f.type_id,
-                _pad: 0,
-                vmctx,
-            };
-            // SAFETY: a `VMOffsets` offset for a field of this type.
-            unsafe { inst.write(f.offset, r) };
+        // The one loop over functions: keep it to a store per field, and
+        // skip it in a pooled block that holds these records already.
+        if !inst.vmctx.func_refs_kept(module.id()) {
+            let vmctx = inst.vmctx_ptr();
+            for f in module.defined_func_refs() {
+                let r = VMFuncRef {
+                    code: f.code as *const u8,
+                    type_id: f.type_id,
+                    _pad: 0,
+                    vmctx,
+                };
+                // SAFETY: a `VMOffsets` offset for a field of this type.
+                unsafe { inst.write(f.offset, r) };
+            }
+            inst.vmctx.set_func_refs(FuncRefs {
+                module: module.id(),
+                start: offsets.func_refs_start(),
+            });
         }
         for i in 0..info.num_imported_globals {
             let ptr = self.globals[inst.globals[i as usize]].slot();

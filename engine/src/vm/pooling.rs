@@ -25,8 +25,9 @@
 //!   growth past it fails.
 //!
 //! **Reset.** A free slot is always in its initial state, so handing it
-//! out costs at most one `mprotect`: vmctx blocks are zeroed (the bytes
-//! the instance used); tables have their first `table_keep_resident`
+//! out costs at most one `mprotect`: vmctx blocks are left as they are
+//! (the next instance writes every field; it keeps the defined functions'
+//! `VMFuncRef`s if it is of the same module, see `VmctxBlock`); tables have their first `table_keep_resident`
 //! bytes zeroed in place and the rest of what was used given back with
 //! `madvise(MADV_DONTNEED)` (zero on next touch); memories likewise with
 //! `linear_memory_keep_resident`, and keep their accessible size until the
@@ -41,12 +42,13 @@
 //! most recently freed slot is reused first: its pages are warm, and for
 //! memories its image likely matches). A lock is held only to push or pop
 //! (for memories, to look at the top `AFFINITY_SCAN` entries for the
-//! right image), never across a system call: uncontended it costs two
+//! right image; for vmctx blocks, for the module's function references),
+//! never across a system call: uncontended it costs two
 //! atomic operations, what a lock-free stack's compare-and-swap costs,
 //! without the ABA problem a lock-free stack of reusable indices must
 //! solve with tagged words or deferred reclamation.
 
-use super::allocator::{InstanceAllocator, VmctxBlock};
+use super::allocator::{FuncRefs, InstanceAllocator, VmctxBlock};
 use super::memory::{
     GUARD_RESERVATION, LinearMemory, MappedImage, PoolSlot, WASM_PAGE_SIZE, uses_guard_pages,
 };
@@ -80,10 +82,12 @@ pub struct PoolLimits {
 }
 
 impl Default for PoolLimits {
-    /// wasmtime's defaults, but for `table_keep_resident`: one 4 KiB page
-    /// (wasmtime: 0), so a small table's slot is zeroed in place (the few
-    /// bytes it used) instead of costing an `madvise` and, on its next
-    /// use, a page fault.
+    /// wasmtime's defaults, but for `table_keep_resident`: 16 KiB, 2048
+    /// elements (wasmtime: 0), so a table of up to that size has its slot
+    /// zeroed in place (the bytes it used) instead of costing an `madvise`
+    /// and, on its next use, a page fault per page: for sqlite3's
+    /// 620-element table, two pages, about a sixth of a pooled
+    /// instantiation. At most 16 MiB stay resident for the 1000 slots.
     fn default() -> Self {
         PoolLimits {
             total_core_instances: 1000,
@@ -95,7 +99,7 @@ impl Default for PoolLimits {
             max_memories_per_module: 1,
             max_tables_per_module: 1,
             linear_memory_keep_resident: 0,
-            table_keep_resident: 4096,
+            table_keep_resident: 16 << 10,
         }
     }
 }
@@ -181,6 +185,13 @@ impl<T> Pool<T> {
     }
 }
 
+/// A free vmctx slot, and whose function references it holds (see
+/// `VmctxBlock`).
+struct FreeVmctx {
+    index: u32,
+    refs: Option<FuncRefs>,
+}
+
 /// A free memory slot and the state its last user left it in.
 struct FreeMemory {
     index: u32,
@@ -258,7 +269,7 @@ unsafe fn apply(op: Op, at: *mut u8, len: usize) -> std::io::Result<()> {
 pub struct PoolingAllocator {
     limits: PoolLimits,
     page: usize,
-    vmctx: Pool<u32>,
+    vmctx: Pool<FreeVmctx>,
     memories: Pool<FreeMemory>,
     tables: Pool<u32>,
 }
@@ -295,7 +306,7 @@ impl PoolingAllocator {
                 vmctx_stride,
                 rw,
                 "instances",
-                |i| i,
+                |index| FreeVmctx { index, refs: None },
             )?,
             memories: Pool::new(
                 limits.total_memories,
@@ -477,22 +488,53 @@ impl InstanceAllocator for PoolingAllocator {
         self.check_vmctx(offsets.size() as usize)
     }
 
-    fn allocate_vmctx(&self, offsets: &VMOffsets) -> Result<VmctxBlock> {
+    fn allocate_vmctx(&self, offsets: &VMOffsets, module: u64) -> Result<VmctxBlock> {
         // Checked again here: a block longer than a slot would run into
         // the next one.
         let len = offsets.size() as usize;
         self.check_vmctx(len)?;
-        let index = self.vmctx.free().pop().ok_or_else(|| {
-            anyhow!(
-                "all {} instance slots of the pooling allocator are in use \
-                 (total_core_instances)",
-                self.limits.total_core_instances
-            )
-        })?;
+        let free = {
+            // A slot holding this module's function references saves
+            // writing them (a record per function whose reference can be
+            // taken: 620 for sqlite3).
+            let mut list = self.vmctx.free();
+            let top = list.len();
+            let affine = list
+                .iter()
+                .rev()
+                .take(AFFINITY_SCAN)
+                .position(|f| f.refs.is_some_and(|r| r.module == module));
+            match affine {
+                Some(k) => list.remove(top - 1 - k),
+                None => list.pop().ok_or_else(|| {
+                    anyhow!(
+                        "all {} instance slots of the pooling allocator are in use \
+                         (total_core_instances)",
+                        self.limits.total_core_instances
+                    )
+                })?,
+            }
+        };
+        let refs = free.refs.filter(|r| r.module == module);
+        if cfg!(debug_assertions)
+            && let (None, Some(stale)) = (refs, free.refs)
+        {
+            // Another module's records, spared by `deallocate_vmctx`: this
+            // block's fields there get the poison the rest has.
+            let start = (stale.start as usize).min(len);
+            // SAFETY: the slot is ours (off the free list), read/write, and
+            // `len` fits it.
+            unsafe {
+                let at = self.vmctx.slot(free.index).add(start);
+                at.write_bytes(0xa5, len - start);
+            }
+        }
         // SAFETY: the slot is off the free list, hence ours; slots are
-        // 64-byte aligned (a page-aligned reservation, a
-        // stride of a multiple of 64) and `len` fits the stride.
-        Ok(unsafe { VmctxBlock::pooled(self.vmctx.slot(index), len, index) })
+        // 64-byte aligned (a page-aligned reservation, a stride of a
+        // multiple of 64) and `len` fits the stride; `refs`, kept only for
+        // the module that wrote them, are that module's records in this
+        // slot (`deallocate_vmctx` spared them).
+        Ok(unsafe { VmctxBlock::pooled(self.vmctx.slot(free.index), len, free.index, refs) })
     }
 
     fn allocate_memory(
@@ -562,24 +604,26 @@ impl InstanceAllocator for PoolingAllocator {
     }
 
     fn deallocate_vmctx(&self, block: VmctxBlock) {
-        let Some((index, len)) = block.pool_slot() else {
+        let Some((index, len, refs)) = block.pool_slot() else {
             drop(block);
             return;
         };
         debug_assert_eq!(block.as_ptr(), self.vmctx.slot(index));
         drop(block);
         // No reset: the next instance's `init_vmctx` writes every field
-        // before anything reads one, and a free slot's stale bytes are
-        // unreachable. Zeroing them cost a fifth of a pooled instantiation
-        // of a module with a thousand functions. Debug builds poison them
-        // instead, so a field `init_vmctx` missed holds garbage, which the
-        // pooling spec runs would trip over, not a plausible stale pointer.
+        // before anything reads one (but the function references it may
+        // keep), and a free slot's stale bytes are unreachable. Zeroing
+        // them cost a fifth of a pooled instantiation of a module with a
+        // thousand functions. Debug builds poison them instead, so a field
+        // `init_vmctx` missed holds garbage, which the pooling spec runs
+        // would trip over, not a plausible stale pointer.
         if cfg!(debug_assertions) {
+            let poisoned = refs.map_or(len, |r| r.start as usize);
             // SAFETY: the block was slot `index`'s and is gone (its
             // instance with it); `len` bytes of it were used, read/write.
-            unsafe { self.vmctx.slot(index).write_bytes(0xa5, len) };
+            unsafe { self.vmctx.slot(index).write_bytes(0xa5, poisoned) };
         }
-        self.vmctx.free().push(index);
+        self.vmctx.free().push(FreeVmctx { index, refs });
     }
 
     fn deallocate_memory(&self, memory: LinearMemory) {
@@ -682,6 +726,50 @@ mod tests {
             [1, 0, 0, 0],
             "keep-resident rounds down to whole pages"
         );
+    }
+
+    /// A vmctx slot keeps the function references its last instance's
+    /// `init_vmctx` wrote for that module's next instance, preferring such
+    /// a slot among the free ones, and for no other module.
+    #[test]
+    fn vmctx_slots_keep_function_references_for_their_module() {
+        use super::{FuncRefs, InstanceAllocator, PoolLimits, PoolingAllocator};
+        use crate::tunables::BoundsChecks;
+        use crate::vm::vmctx::VMOffsets;
+        let limits = PoolLimits {
+            total_core_instances: 2,
+            ..PoolLimits::default()
+        };
+        let pool = PoolingAllocator::new(limits, BoundsChecks::GuardPages).unwrap();
+        let wasm = wat::parse_str("(module (func) (elem declare func 0))").unwrap();
+        let info = crate::parse::parse(&wasm, &crate::Features::default(), false).unwrap();
+        let offsets = VMOffsets::new(&info);
+        let refs = |module| FuncRefs {
+            module,
+            start: offsets.func_refs_start(),
+        };
+        // Module 7's block, with its references written, and a block that
+        // never got them.
+        let (mut a, b) = (
+            pool.allocate_vmctx(&offsets, 7).unwrap(),
+            pool.allocate_vmctx(&offsets, 7).unwrap(),
+        );
+        assert!(!a.func_refs_kept(7));
+        a.set_func_refs(refs(7));
+        let a_slot = a.as_ptr();
+        // Freed last, `b`'s slot is on top; module 7 still gets `a`'s.
+        pool.deallocate_vmctx(a);
+        pool.deallocate_vmctx(b);
+        let again = pool.allocate_vmctx(&offsets, 7).unwrap();
+        assert_eq!(again.as_ptr(), a_slot);
+        assert!(again.func_refs_kept(7));
+        pool.deallocate_vmctx(again);
+        let other = pool.allocate_vmctx(&offsets, 8).unwrap();
+        let other2 = pool.allocate_vmctx(&offsets, 8).unwrap();
+        assert!(!other.func_refs_kept(8) && !other2.func_refs_kept(8));
+        assert!(!other.func_refs_kept(7) && !other2.func_refs_kept(7));
+        pool.deallocate_vmctx(other);
+        pool.deallocate_vmctx(other2);
     }
 
     /// A slot whose preparation failed half-way (its image unmapped, then

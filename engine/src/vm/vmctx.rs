@@ -336,6 +336,11 @@ impl VMOffsets {
         self.defined_globals + GLOBAL_SIZE * index
     }
 
+    /// Where the `VMFuncRef`s start; they run to the end of the block.
+    pub fn func_refs_start(&self) -> u32 {
+        self.func_refs
+    }
+
     /// Whether function `index` has a `VMFuncRef`: whether its reference
     /// can be taken (`ModuleInfo::referenced_funcs`).
     pub fn has_func_ref(&self, index: u32) -> bool {
