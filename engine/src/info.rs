@@ -32,6 +32,25 @@ pub enum ConstExpr {
     Extended(Vec<ConstOp>),
 }
 
+impl ConstExpr {
+    /// The raw value (an `i32` zero-extended, as globals hold it), if the
+    /// expression needs no instance to evaluate: no global read, no
+    /// function reference.
+    pub fn constant_bits(&self) -> Option<u128> {
+        Some(match *self {
+            ConstExpr::I32(v) => u128::from(v as u32),
+            ConstExpr::I64(v) => u128::from(v as u64),
+            ConstExpr::F32(v) => u128::from(v),
+            ConstExpr::F64(v) => u128::from(v),
+            ConstExpr::V128(v) => v,
+            ConstExpr::RefNull(_) => 0,
+            ConstExpr::RefFunc(_) | ConstExpr::GlobalGet(_) | ConstExpr::Extended(_) => {
+                return None;
+            }
+        })
+    }
+}
+
 /// An instruction of an extended constant expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConstOp {

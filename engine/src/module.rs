@@ -231,20 +231,11 @@ impl Module {
         let mut instance_globals = Vec::new();
         for (i, g) in defined_globals.iter().enumerate() {
             let init = g.init.as_ref().expect("defined globals have initialisers");
-            global_image.push(VMGlobal {
-                bits: match *init {
-                    ConstExpr::I32(v) => u128::from(v as u32),
-                    ConstExpr::I64(v) => u128::from(v as u64),
-                    ConstExpr::F32(v) => u128::from(v),
-                    ConstExpr::F64(v) => u128::from(v),
-                    ConstExpr::V128(v) => v,
-                    ConstExpr::RefNull(_) => 0,
-                    ConstExpr::RefFunc(_) | ConstExpr::GlobalGet(_) | ConstExpr::Extended(_) => {
-                        instance_globals.push(i as u32);
-                        0
-                    }
-                },
+            let bits = init.constant_bits().unwrap_or_else(|| {
+                instance_globals.push(i as u32);
+                0
             });
+            global_image.push(VMGlobal { bits });
         }
         let memory_image = match engine.config().tunables.bounds_checks {
             BoundsChecks::GuardPages => MemoryImage::for_module(&info),

@@ -190,15 +190,12 @@ impl InstanceData {
     /// The raw value of a constant expression in this instance.
     pub fn eval(&self, expr: &ConstExpr) -> u128 {
         match *expr {
-            ConstExpr::I32(v) => u128::from(v as u32),
-            ConstExpr::I64(v) => u128::from(v as u64),
-            ConstExpr::F32(v) => u128::from(v),
-            ConstExpr::F64(v) => u128::from(v),
-            ConstExpr::V128(v) => v,
-            ConstExpr::RefNull(_) => 0,
             ConstExpr::RefFunc(f) => self.func_ref(f) as usize as u128,
             ConstExpr::GlobalGet(g) => self.global_bits(g),
             ConstExpr::Extended(ref ops) => ConstOp::eval(ops, |g| self.global_bits(g)),
+            _ => expr
+                .constant_bits()
+                .expect("the other expressions are constant"),
         }
     }
 

@@ -61,8 +61,9 @@ use crate::types::{MemoryType, TableType};
 use anyhow::{Context, Result, anyhow, bail};
 use std::sync::{Mutex, MutexGuard};
 
-/// How many of the most recently freed memory slots an allocation looks
-/// at for one holding the wanted image (or none) before it takes the top.
+/// How many of the most recently freed slots an allocation looks at for
+/// one holding what it wants (a memory image or none, a module's function
+/// references) before it takes the top.
 const AFFINITY_SCAN: usize = 32;
 
 /// The pool's sizes and limits, as the API's `PoolingAllocationConfig`
@@ -176,6 +177,18 @@ impl<T> Pool<T> {
         self.reservation
             .base
             .wrapping_add(index as usize * self.stride)
+    }
+
+    /// A free slot off the list: the most recently freed of the top
+    /// `AFFINITY_SCAN` that `prefer` accepts, else the most recently
+    /// freed; `None` if every slot is in use.
+    fn take(&self, prefer: impl Fn(&T) -> bool) -> Option<T> {
+        let mut list = self.free();
+        let top = list.len();
+        match list.iter().rev().take(AFFINITY_SCAN).position(prefer) {
+            Some(k) => Some(list.remove(top - 1 - k)),
+            None => list.pop(),
+        }
     }
 
     fn free(&self) -> MutexGuard<'_, Vec<T>> {
@@ -493,28 +506,19 @@ impl InstanceAllocator for PoolingAllocator {
         // the next one.
         let len = offsets.size() as usize;
         self.check_vmctx(len)?;
-        let free = {
-            // A slot holding this module's function references saves
-            // writing them (a record per function whose reference can be
-            // taken: 620 for sqlite3).
-            let mut list = self.vmctx.free();
-            let top = list.len();
-            let affine = list
-                .iter()
-                .rev()
-                .take(AFFINITY_SCAN)
-                .position(|f| f.refs.is_some_and(|r| r.module == module));
-            match affine {
-                Some(k) => list.remove(top - 1 - k),
-                None => list.pop().ok_or_else(|| {
-                    anyhow!(
-                        "all {} instance slots of the pooling allocator are in use \
-                         (total_core_instances)",
-                        self.limits.total_core_instances
-                    )
-                })?,
-            }
-        };
+        // A slot holding this module's function references saves writing
+        // them (a record per function whose reference can be taken: 620
+        // for sqlite3).
+        let free = self
+            .vmctx
+            .take(|f| f.refs.is_some_and(|r| r.module == module))
+            .ok_or_else(|| {
+                anyhow!(
+                    "all {} instance slots of the pooling allocator are in use \
+                     (total_core_instances)",
+                    self.limits.total_core_instances
+                )
+            })?;
         let refs = free.refs.filter(|r| r.module == module);
         if cfg!(debug_assertions)
             && let (None, Some(stale)) = (refs, free.refs)
@@ -550,25 +554,16 @@ impl InstanceAllocator for PoolingAllocator {
             bail!("the pooling allocator's memory slots have no guard region for this memory");
         }
         let wanted = image.map(|image| image.id);
-        let free = {
-            let mut list = self.memories.free();
-            let top = list.len();
-            let affine = list
-                .iter()
-                .rev()
-                .take(AFFINITY_SCAN)
-                .position(|f| !f.dirty && f.image.map(|i| i.id) == wanted);
-            match affine {
-                Some(k) => list.remove(top - 1 - k),
-                None => list.pop().ok_or_else(|| {
-                    anyhow!(
-                        "all {} memory slots of the pooling allocator are in use \
-                         (total_memories)",
-                        self.limits.total_memories
-                    )
-                })?,
-            }
-        };
+        let free = self
+            .memories
+            .take(|f| !f.dirty && f.image.map(|i| i.id) == wanted)
+            .ok_or_else(|| {
+                anyhow!(
+                    "all {} memory slots of the pooling allocator are in use \
+                     (total_memories)",
+                    self.limits.total_memories
+                )
+            })?;
         match self.prepare_memory(&free, len, image) {
             // SAFETY: `prepare_memory` left the slot, ours since it is off
             // the free list, as `pooled` requires: `accessible` read/write
