@@ -7,7 +7,9 @@
 //! trap, but only with a `Trap`, an uncaught exception (or a resource
 //! error), never a crash or a hang; a store that trapped or ran out of
 //! fuel keeps working (the next call with fresh fuel behaves like a first
-//! call would).
+//! call would); and a second instance, made in a fresh store once the
+//! first store is gone (in the slots it left, with the pooling
+//! allocator), answers the same calls the same way.
 
 use crate::generate::{
     CALL_FUEL, EngineKnobs, arbitrary_val, dummy_extern, smith_module, zero_val,
@@ -36,13 +38,19 @@ pub fn run(data: &[u8]) -> Result<()> {
         // SAFETY: the bytes are an artifact this engine just wrote.
         module = unsafe { Module::deserialize(&engine, &bytes) }.expect("its artifact loads");
     }
-    let mut store = knobs.store(&engine, ());
-    let mut imports = Vec::new();
-    for import in module.imports() {
-        imports.push(dummy_extern(&mut store, &import.ty()).expect("dummy import"));
-    }
-    store.set_fuel(CALL_FUEL).unwrap();
-    let instance = match Instance::new(&mut store, &module, &imports) {
+    // A fresh store and instance, or why there is none.
+    let instantiate = || {
+        let mut store = knobs.store(&engine, ());
+        let mut imports = Vec::new();
+        for import in module.imports() {
+            imports.push(dummy_extern(&mut store, &import.ty()).expect("dummy import"));
+        }
+        store.set_fuel(CALL_FUEL).unwrap();
+        let instance = Instance::new(&mut store, &module, &imports);
+        (store, instance)
+    };
+    let (mut store, instance) = instantiate();
+    let instance = match instance {
         Ok(i) => i,
         Err(e) => {
             say!("instantiation failed: {e:#}");
@@ -51,51 +59,100 @@ pub fn run(data: &[u8]) -> Result<()> {
         }
     };
 
-    let funcs: Vec<(String, kiln::Func)> = instance
-        .exports(&mut store)
+    let funcs = exported_funcs(&mut store, instance);
+    // Call each export, then a few fuzzer-chosen ones again (a trapped or
+    // exhausted store must stay usable).
+    let rounds = funcs.len() + u.int_in_range(0..=4)?;
+    let mut calls = Vec::new();
+    for round in 0..rounds {
+        if funcs.is_empty() || u.is_empty() {
+            break;
+        }
+        let index = if round < funcs.len() {
+            round
+        } else {
+            u.choose_index(funcs.len())?
+        };
+        let args = funcs[index]
+            .1
+            .ty(&store)
+            .params()
+            .iter()
+            .map(|t| arbitrary_val(&mut u, t))
+            .collect::<Result<Vec<Val>>>()?;
+        let outcome = call(&mut store, &funcs[index], &args);
+        calls.push((index, args, outcome));
+    }
+
+    // The same calls on a second instance, made once the first store is
+    // gone: with the pooling allocator in the slots the first left behind
+    // (reset, but for the function references a slot keeps for the same
+    // module), on demand in fresh memory. Each must do what it did on the
+    // first instance.
+    drop(store);
+    let (mut store, instance) = instantiate();
+    let instance = instance.expect("a module that instantiated once instantiates again");
+    let funcs = exported_funcs(&mut store, instance);
+    for (index, args, first) in &calls {
+        let again = call(&mut store, &funcs[*index], args);
+        assert_eq!(
+            &again, first,
+            "{:?}{args:?} on a second instance, in a fresh store",
+            funcs[*index].0
+        );
+    }
+    Ok(())
+}
+
+/// The exported functions of `instance`, by name, in export order.
+fn exported_funcs(store: &mut Store<()>, instance: Instance) -> Vec<(String, kiln::Func)> {
+    instance
+        .exports(&mut *store)
         .into_iter()
         .filter_map(|(name, ext)| match ext {
             Extern::Func(f) => Some((name, f)),
             _ => None,
         })
-        .collect();
-    // Call each export, then a few fuzzer-chosen ones again (a trapped or
-    // exhausted store must stay usable).
-    let rounds = funcs.len() + u.int_in_range(0..=4)?;
-    for round in 0..rounds {
-        if funcs.is_empty() || u.is_empty() {
-            break;
-        }
-        let (name, func) = if round < funcs.len() {
-            &funcs[round]
-        } else {
-            u.choose(&funcs)?
-        };
-        let ty = func.ty(&store);
-        let args = ty
-            .params()
-            .iter()
-            .map(|t| arbitrary_val(&mut u, t))
-            .collect::<Result<Vec<Val>>>()?;
-        let mut results: Vec<Val> = ty.results().iter().map(zero_val).collect();
-        store.set_fuel(CALL_FUEL).unwrap();
-        let outcome = func.call(&mut store, &args, &mut results);
-        say!(
-            "call {name:?}{args:?} -> {:?}",
-            outcome.as_ref().map(|()| &results)
-        );
-        match outcome {
-            Ok(()) => {
-                for (r, t) in results.iter().zip(ty.results()) {
-                    let ok = r.matches_ty(&store, t).expect("a result of this store");
-                    assert!(ok, "result {r:?} of {name:?} is no {t}");
-                }
+        .collect()
+}
+
+/// Call `func` with `args` and fresh fuel, checking what comes back; what
+/// it did, comparable across stores: each result (a reference as null or
+/// not), or the error (a trap by its code).
+fn call(store: &mut Store<()>, (name, func): &(String, kiln::Func), args: &[Val]) -> String {
+    let ty = func.ty(&*store);
+    let mut results: Vec<Val> = ty.results().iter().map(zero_val).collect();
+    store.set_fuel(CALL_FUEL).unwrap();
+    let outcome = func.call(&mut *store, args, &mut results);
+    say!(
+        "call {name:?}{args:?} -> {:?}",
+        outcome.as_ref().map(|()| &results)
+    );
+    let summary = match outcome {
+        Ok(()) => {
+            let mut summary = Vec::new();
+            for (r, t) in results.iter().zip(ty.results()) {
+                let ok = r.matches_ty(&*store, t).expect("a result of this store");
+                assert!(ok, "result {r:?} of {name:?} is no {t}");
+                summary.push(match r {
+                    Val::FuncRef(f) => format!("funcref (null: {})", f.is_none()),
+                    Val::ExternRef(x) => format!("externref (null: {})", x.is_none()),
+                    Val::ExnRef(x) => format!("exnref (null: {})", x.is_none()),
+                    _ => format!("{r:?}"),
+                });
             }
-            Err(e) => check_error(&mut store, &e),
+            format!("{summary:?}")
         }
-        assert!(store.get_fuel().unwrap() <= CALL_FUEL);
-    }
-    Ok(())
+        Err(e) => {
+            check_error(store, &e);
+            match e.downcast_ref::<Trap>() {
+                Some(trap) => format!("trap {:?}", trap.code()),
+                None => format!("error {e:#}"),
+            }
+        }
+    };
+    assert!(store.get_fuel().unwrap() <= CALL_FUEL);
+    summary
 }
 
 /// A failed instantiation or call must be a trap, an exception that
