@@ -52,9 +52,9 @@ unsafe impl Sync for HostFuncCtx {}
 pub(crate) struct HostFunc {
     engine: Engine,
     ty: FuncType,
-    type_id: u32,
     trampolines: Arc<Trampolines>,
-    /// Boxed, so its `funcref` has one address for every store.
+    /// Boxed, so its `funcref` (which holds the type id) has one address
+    /// for every store.
     ctx: Box<HostFuncCtx>,
 }
 
@@ -76,7 +76,6 @@ impl HostFunc {
         Ok(HostFunc {
             engine: engine.clone(),
             ty,
-            type_id,
             trampolines,
             ctx,
         })
@@ -88,7 +87,7 @@ impl HostFunc {
 
     /// The engine-wide id of this function's type.
     pub fn type_id(&self) -> u32 {
-        self.type_id
+        self.ctx.funcref.type_id
     }
 
     /// The `Func` of this host function in `s`, which must be of the same
