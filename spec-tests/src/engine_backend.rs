@@ -80,6 +80,9 @@ impl EngineBackend {
     /// A backend with a store of `engine`.
     fn on_engine(engine: Engine) -> anyhow::Result<EngineBackend> {
         let mut store = Store::new(&engine, ());
+        // Far beyond any script's run, for the configurations with epochs
+        // on (nothing increments the epoch here); without them, unused.
+        store.set_epoch_deadline(1 << 40);
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
         define_spectest(&mut linker, &mut store)?;
@@ -166,7 +169,10 @@ pub fn features_for(script: &ScriptFeatures) -> Features {
 ///   NaNs (which every `nan:canonical`/`nan:arithmetic` result admits, while
 ///   `neg`, `abs`, `copysign` must keep payloads) are held to the same suite;
 /// - `engine-artifact`: every module goes through `Module::serialize` →
-///   `Module::deserialize` before it is instantiated.
+///   `Module::deserialize` before it is instantiated; with epoch
+///   interruption on (and a deadline no script reaches), so that the code
+///   the checks change (tight loops' bodies are copied, `unroll.rs`) is held
+///   to the suite, and the artifact records the setting.
 ///
 /// All three meter fuel ([`EngineBackend::with_config`]).
 pub const SPEC_CONFIGURATIONS: [(&str, MakeBackend); 3] = [
@@ -182,7 +188,9 @@ pub const SPEC_CONFIGURATIONS: [(&str, MakeBackend); 3] = [
     }),
     ("engine-artifact", |script| {
         let mut config = Config::new();
-        config.wasm_features(features_for(script));
+        config
+            .wasm_features(features_for(script))
+            .epoch_interruption(true);
         EngineBackend::with_artifacts(&config).expect("the default configuration works")
     }),
 ];

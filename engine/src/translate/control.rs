@@ -55,9 +55,10 @@ pub(super) struct Frame {
     pub(super) next: Block,
     /// Operand stack height below this frame's parameters.
     pub(super) height: usize,
-    num_params: usize,
+    pub(super) num_params: usize,
     pub(super) num_results: usize,
-    /// Whether a live branch or fallthrough targets `next`.
+    /// Whether a live branch or fallthrough targets `next` (for a loop:
+    /// whether a live branch goes back to its header).
     pub(super) next_reached: bool,
 }
 
@@ -200,14 +201,10 @@ impl Translator<'_, '_> {
             self.consume_fuel(cost);
         }
         self.epoch_check();
-        self.control.push(Frame {
-            kind: FrameKind::Loop { header },
-            next: header,
-            height: self.stack.len() - params.len(),
-            num_params: params.len(),
-            num_results: results.len(),
-            next_reached: false,
-        });
+        let back = self.start_copies(header, &params, &results, fuel_cost);
+        let height = self.stack.len() - params.len();
+        self.control
+            .push(Frame::looping(back, height, params.len(), results.len()));
         Ok(())
     }
 
@@ -272,6 +269,7 @@ impl Translator<'_, '_> {
                 if !self.reachable {
                     self.stack.truncate(frame.height);
                 }
+                self.end_copy(frame.next_reached);
                 return;
             }
             FrameKind::Block | FrameKind::TryTable | FrameKind::LegacyTry(_) => {}
@@ -337,9 +335,7 @@ impl Translator<'_, '_> {
     pub(super) fn target(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
-        if !matches!(frame.kind, FrameKind::Loop { .. }) {
-            frame.next_reached = true;
-        }
+        frame.next_reached = true;
         frame.branch_target()
     }
 

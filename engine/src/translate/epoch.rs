@@ -7,6 +7,11 @@
 //! before any function is translated:
 //! - A *leaf* (no `loop`, no call of any kind) has none: it runs at most
 //!   its body's length and returns.
+//! - Nor does a function without loops whose calls are all direct calls of
+//!   defined functions that run at most [`UNCHECKED_RUN`] operators before
+//!   a check, its own included ([`unchecked_runs`]): calls of leaves, of
+//!   functions like it, and of functions that check at entry (which count
+//!   as nothing). A cycle of calls has a check somewhere on it.
 //! - Any other function checks at entry, unless its body reaches a `loop`
 //!   through straight-line code (no branch, no call): that loop's header
 //!   comes next.
@@ -14,12 +19,15 @@
 //!   straight-line code from the header, directly calls a defined function
 //!   that checks at entry (a recursive function written as a loop around
 //!   its own call is the common case): that entry comes next. Whether a
-//!   function checks at entry depends on its own body only.
+//!   function checks at entry does not depend on any loop's check.
 //! - Nor does a loop whose iterations reach an inner `loop` through
 //!   straight-line code (`(loop (loop ...) ...)`, the usual shape of
 //!   nested loops): the inner header comes next. Each rule defers to a
 //!   check later in straight-line code or to a callee's entry, never
 //!   back, so every chain of deferrals ends at a check that stays.
+//! - A tight loop (no call, no inner loop, a short body) that checks has
+//!   its body translated several times (`unroll.rs`), and only the first
+//!   copy checks: once per [`copies`] iterations, at most [`MAX_COPIES`].
 //!
 //! Every execution therefore passes a check within a bounded number of
 //! operators after any function entry or loop iteration, and by
@@ -30,7 +38,8 @@
 //! `Engine::increment_epoch` interrupts even a `(loop (br 0))`. Nor can a
 //! finite but huge execution (a deep tree of calls, each of a function
 //! calling the next twice) slip between checks: every activation of a
-//! non-leaf checks before it runs more than its straight-line prefix.
+//! function that may call more than a bounded tree of others checks
+//! before it runs more than its straight-line prefix.
 //!
 //! The fast path is one load of the epoch, a compare with the deadline,
 //! and a branch: the counter's address (fixed for a store) and the
@@ -103,8 +112,9 @@ pub(super) struct EpochChecks {
     /// Whether it checks at entry.
     entry: bool,
     /// The loops that check at their header, by operator index
-    /// (`Translator::op_index`).
-    loops: HashSet<usize>,
+    /// (`Translator::op_index`), with how many copies of their body the
+    /// translator makes (`unroll.rs`): 1 for most, more for tight loops.
+    loops: HashMap<usize, u32>,
 }
 
 /// What one pass over a body finds, before the plan of its callees is
@@ -117,6 +127,88 @@ struct BodyScan {
     /// Every loop by operator index, with what its iterations reach first
     /// through straight-line code.
     loops: HashMap<usize, Next>,
+    /// The loops whose bodies may be copied, by operator index, with their
+    /// number of operators.
+    copyable: HashMap<usize, usize>,
+    /// The number of operators.
+    ops: u64,
+    /// The defined functions it calls (`call`, `return_call`), once per
+    /// call site.
+    callees: Vec<u32>,
+    /// It calls an import, or calls indirectly.
+    calls_elsewhere: bool,
+}
+
+/// Operators a call of a function without an entry check may run before
+/// the next check, counting its callees': past it, the function checks at
+/// entry.
+const UNCHECKED_RUN: u64 = 1000;
+
+/// For each defined function, how many operators a call of it runs,
+/// callees included, before it reaches a check, if it may go without an
+/// entry check for that; `None` if it must check at entry, or checks soon
+/// after (at a loop it starts with), so that its callers count it as 0.
+///
+/// A function that neither loops nor calls anything but defined functions
+/// directly runs its own operators and, for each call, its callee's run:
+/// if that adds up to at most [`UNCHECKED_RUN`], it needs no check of its
+/// own (a leaf's run is its length, whatever that is). Recursion needs a
+/// check somewhere on every cycle of calls: a call back to a function
+/// whose run is still being added up makes the caller check. An import
+/// or an indirect call may run anything, so its caller checks.
+fn unchecked_runs(scans: &[BodyScan]) -> Vec<Option<u64>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        Open,
+        Done(Option<u64>),
+    }
+    let mut state = vec![State::New; scans.len()];
+    // Each open function with how many of its callees have been added.
+    let mut stack: Vec<(usize, usize, u64)> = Vec::new();
+    for root in 0..scans.len() {
+        if state[root] != State::New {
+            continue;
+        }
+        state[root] = State::Open;
+        stack.push((root, 0, 0));
+        while let Some(&mut (f, ref mut next, ref mut run)) = stack.last_mut() {
+            let scan = &scans[f];
+            let done = if scan.leaf {
+                Some(Some(scan.ops))
+            } else if !scan.loops.is_empty() || scan.calls_elsewhere {
+                Some(None)
+            } else if let Some(&callee) = scan.callees.get(*next) {
+                match state[callee as usize] {
+                    State::New => {
+                        state[callee as usize] = State::Open;
+                        stack.push((callee as usize, 0, 0));
+                        continue;
+                    }
+                    State::Open => Some(None),
+                    State::Done(callee_run) => {
+                        *run = run.saturating_add(callee_run.unwrap_or(0));
+                        *next += 1;
+                        None
+                    }
+                }
+            } else {
+                let total = run.saturating_add(scan.ops);
+                Some((total <= UNCHECKED_RUN).then_some(total))
+            };
+            if let Some(result) = done {
+                state[f] = State::Done(result);
+                stack.pop();
+            }
+        }
+    }
+    state
+        .into_iter()
+        .map(|s| match s {
+            State::Done(run) => run,
+            State::New | State::Open => unreachable!("every function is visited"),
+        })
+        .collect()
 }
 
 /// What straight-line code from a loop's header reaches first, as far as
@@ -137,9 +229,11 @@ impl EpochPlan {
         let scans = (0..info.num_defined_funcs())
             .map(|i| BodyScan::new(info, info.body(i).get_operators_reader()?))
             .collect::<Result<Vec<_>>>()?;
+        let runs = unchecked_runs(&scans);
         let checks_at_entry: Vec<bool> = scans
             .iter()
-            .map(|s| !s.leaf && !s.starts_with_loop)
+            .zip(&runs)
+            .map(|(s, run)| !s.leaf && !s.starts_with_loop && run.is_none())
             .collect();
         let funcs = scans
             .into_iter()
@@ -148,13 +242,13 @@ impl EpochPlan {
                 entry,
                 loops: scan
                     .loops
-                    .into_iter()
-                    .filter(|(_, next)| match *next {
+                    .iter()
+                    .filter(|(_, next)| match **next {
                         Next::Nothing => true,
                         Next::Call(f) => !checks_at_entry[f as usize],
                         Next::Loop => false,
                     })
-                    .map(|(i, _)| i)
+                    .map(|(&i, _)| (i, scan.copyable.get(&i).map_or(1, |&ops| copies(ops))))
                     .collect(),
             })
             .collect();
@@ -171,6 +265,50 @@ impl EpochChecks {
     pub(super) fn any(&self) -> bool {
         self.entry || !self.loops.is_empty()
     }
+
+    /// How many copies of the body of the loop at operator `op_index` the
+    /// translator makes, if the loop checks.
+    pub(super) fn loop_copies(&self, op_index: usize) -> Option<u32> {
+        self.loops.get(&op_index).copied()
+    }
+}
+
+/// The operators a tight loop's copies add up to at least, so that its one
+/// check costs at most a few percent of them.
+const COPIED_OPS: usize = 100;
+/// The most copies of a loop's body: the latency of an interruption grows
+/// with them, and so does code size.
+const MAX_COPIES: usize = 4;
+
+/// How many copies of a copyable loop body of `ops` operators to make.
+fn copies(ops: usize) -> u32 {
+    COPIED_OPS.div_ceil(ops.max(1)).clamp(1, MAX_COPIES) as u32
+}
+
+/// Whether a loop containing `op` cannot have its body copied: it calls
+/// (a callee's entry check would then be the one that counts, and calls
+/// cost more than a check anyway), holds another loop (its own check
+/// bounds the iterations), or takes part in exception handling (whose
+/// handlers belong to one place in the code).
+fn bars_copying(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    ends_leaf(op)
+        || matches!(
+            op,
+            TryTable { .. }
+                | Throw { .. }
+                | ThrowRef
+                | Try { .. }
+                | Catch { .. }
+                | CatchAll
+                | Rethrow { .. }
+                | Delegate { .. }
+                | Suspend { .. }
+                | Resume { .. }
+                | ResumeThrow { .. }
+                | ResumeThrowRef { .. }
+                | Switch { .. }
+        )
 }
 
 /// Whether `op` may transfer control elsewhere than to the next operator
@@ -224,10 +362,32 @@ impl BodyScan {
         let mut straight: Option<Option<usize>> = Some(None);
         let mut starts_with_loop = false;
         let mut loops: HashMap<usize, Next> = HashMap::new();
+        // Open loops whose bodies may still be copied, by operator index.
+        let mut copyable: HashSet<usize> = HashSet::new();
+        let mut copyable_ops: HashMap<usize, usize> = HashMap::new();
+        let mut callees = Vec::new();
+        let mut calls_elsewhere = false;
         let mut i = 0;
         while !reader.eof() {
             let op = reader.read()?;
             leaf &= !ends_leaf(&op);
+            match op {
+                Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                    match function_index.checked_sub(info.num_imported_funcs) {
+                        Some(callee) => callees.push(callee),
+                        None => calls_elsewhere = true,
+                    }
+                }
+                Operator::CallIndirect { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. } => calls_elsewhere = true,
+                _ => {}
+            }
+            if bars_copying(&op) {
+                // Every open loop holds `op`.
+                copyable.clear();
+            }
             if let Some(from) = straight.filter(|_| ends_straight_line(&op)) {
                 straight = None;
                 match (from, &op) {
@@ -247,6 +407,7 @@ impl BodyScan {
                 Operator::Loop { .. } => {
                     open.push(Some(i));
                     loops.insert(i, Next::Nothing);
+                    copyable.insert(i);
                     straight = Some(Some(i));
                 }
                 Operator::Block { .. }
@@ -256,9 +417,11 @@ impl BodyScan {
                 // `delegate` ends a legacy `try` in place of its `end`.
                 Operator::End | Operator::Delegate { .. } => {
                     // A loop's iteration that reaches its `end` leaves it.
-                    let closes_loop = open.pop().flatten().is_some();
-                    if closes_loop {
+                    if let Some(l) = open.pop().flatten() {
                         straight = None;
+                        if copyable.remove(&l) {
+                            copyable_ops.insert(l, i - l - 1);
+                        }
                     }
                 }
                 _ => {}
@@ -269,7 +432,19 @@ impl BodyScan {
             leaf,
             starts_with_loop,
             loops,
+            copyable: copyable_ops,
+            ops: i as u64,
+            callees,
+            calls_elsewhere,
         })
+    }
+}
+
+impl EpochState<'_> {
+    /// How many copies of the body of the loop at operator `op_index` the
+    /// translator makes, if the loop checks.
+    pub(super) fn loop_copies(&self, op_index: usize) -> Option<u32> {
+        self.checks.loop_copies(op_index)
     }
 }
 
@@ -362,7 +537,7 @@ impl<'e> Translator<'e, '_> {
             return;
         };
         let (counter, deadline_var) = (state.counter, state.deadline);
-        if !state.checks.loops.contains(&self.op_index) {
+        if state.checks.loop_copies(self.op_index).is_none() {
             return;
         }
         let deadline = self.b.use_var(deadline_var);

@@ -60,6 +60,7 @@ mod simd;
 mod table;
 #[cfg(test)]
 mod tests;
+mod unroll;
 
 use crate::abi::{clif_type, wasm_signature};
 use crate::info::ModuleInfo;
@@ -373,6 +374,8 @@ struct Translator<'e, 'f> {
     fuel: Option<&'e fuel::FuelCosts>,
     /// What this function's epoch checks share, when it has any.
     epoch: Option<epoch::EpochState<'e>>,
+    /// The loop whose body is being copied, if any (`unroll.rs`).
+    unroll: Option<unroll::Unroll>,
     /// Position of the operator being translated in the body (what
     /// `FuelCosts::loops` is keyed by).
     op_index: usize,
@@ -397,6 +400,7 @@ impl<'e, 'f> Translator<'e, 'f> {
             epoch_stub_sig: None,
             fuel: None,
             epoch: None,
+            unroll: None,
             op_index: 0,
         }
     }
@@ -454,6 +458,8 @@ impl<'e, 'f> Translator<'e, 'f> {
         let results: Vec<Type> = ty.results().iter().map(clif_type).collect();
         self.push_function_frame(results);
 
+        // Where the body of the loop being copied starts, once it has.
+        let mut copied_body = None;
         while !reader.eof() {
             self.b
                 .set_srcloc(SourceLoc::new(reader.original_position() as u32));
@@ -465,6 +471,19 @@ impl<'e, 'f> Translator<'e, 'f> {
                 self.skip_unreachable(&op);
             }
             self.op_index += 1;
+            match &mut self.unroll {
+                None => copied_body = None,
+                Some(_) if copied_body.is_none() => {
+                    copied_body = Some((reader.clone(), self.op_index));
+                }
+                Some(u) if u.rewind => {
+                    u.rewind = false;
+                    let (body, index) = copied_body.clone().expect("set at the loop");
+                    reader = body;
+                    self.op_index = index;
+                }
+                Some(_) => {}
+            }
         }
         if !self.control.is_empty() {
             bail!("function body ended with open blocks");

@@ -48,6 +48,13 @@ const ALL_TUNABLES: [Tunables; 5] = [
     tunables(BoundsChecks::Explicit, false, false),
 ];
 
+/// Fuel on, epochs off: with epochs on, tight loops' bodies are copied
+/// (`unroll.rs`), and each copy charges fuel.
+const FUEL_ONLY: Tunables = Tunables {
+    epoch_interruption: false,
+    ..ALL_TUNABLES[2]
+};
+
 const fn tunables(bounds_checks: BoundsChecks, metered: bool, spectre_guards: bool) -> Tunables {
     Tunables {
         bounds_checks,
@@ -1055,7 +1062,7 @@ fn stack_limit_and_fuel() {
     let plain = clif(wat, &ALL_TUNABLES[0]);
     assert!(plain.contains("stack_limit"), "{plain}");
     assert!(!plain.contains("user6"), "{plain}");
-    let fuel = clif(wat, &ALL_TUNABLES[2]);
+    let fuel = clif(wat, &FUEL_ONLY);
     assert_eq!(
         fuel.matches("user6").count(),
         2,
@@ -1087,7 +1094,7 @@ fn epoch_stub_calls(clif: &str) -> usize {
 #[track_caller]
 fn check_metering(wat: &str, fuel: &[usize], epochs: &[usize]) {
     let info = parse(wat);
-    let charges: Vec<usize> = translate_all(&info, &ALL_TUNABLES[2])
+    let charges: Vec<usize> = translate_all(&info, &FUEL_ONLY)
         .iter()
         .map(|(f, _)| f.display().to_string().matches("user6").count())
         .collect();
@@ -1134,7 +1141,40 @@ fn only_functions_that_can_run_on_check_fuel_and_epochs() {
         &[0],
     );
     // A caller checks once at entry, a loop once per iteration.
-    check_metering("(module (func $f) (func (call $f)))", &[0, 1], &[0, 1]);
+    check_metering("(module (func $f (call $f)))", &[1], &[1]);
+    // Unless, for epochs, the calls it makes run a bounded number of
+    // operators before a check: calls of leaves and of such functions, up
+    // to `UNCHECKED_RUN` operators in all, or of functions that check.
+    check_metering("(module (func $f) (func (call $f)))", &[0, 1], &[0, 0]);
+    check_metering(
+        "(module (func $f) (func $g (call $f) (call $f)) (func (call $g) (call $g)))",
+        &[0, 1, 1],
+        &[0, 0, 0],
+    );
+    check_metering(
+        "(module (func $f (call $f)) (func (call $f) (call $f)))",
+        &[1, 1],
+        &[1, 0],
+    );
+    // Past the bound (a leaf of 600 operators called twice), the caller
+    // checks, and its caller need not.
+    let nops = "(nop)".repeat(600);
+    check_metering(
+        &format!("(module (func $f {nops}) (func $g (call $f) (call $f)) (func (call $g)))"),
+        &[0, 1, 1],
+        &[0, 1, 0],
+    );
+    // Every cycle of calls checks somewhere: mutual recursion, tail calls.
+    check_metering(
+        "(module (func $f (call $g)) (func $g (call $f)))",
+        &[1, 1],
+        &[0, 1],
+    );
+    check_metering(
+        "(module (func $f (call $g)) (func $g (call $h)) (func $h (return_call $f)))",
+        &[1, 1, 1],
+        &[0, 0, 1],
+    );
     check_metering("(module (func $f (call $f)))", &[1], &[1]);
     check_metering("(module (func $f (return_call $f)))", &[1], &[1]);
     check_metering(
