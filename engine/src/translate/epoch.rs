@@ -285,14 +285,15 @@ fn copies(ops: usize) -> u32 {
     COPIED_OPS.div_ceil(ops.max(1)).clamp(1, MAX_COPIES) as u32
 }
 
-/// Whether a loop containing `op` cannot have its body copied: it calls
-/// (a callee's entry check would then be the one that counts, and calls
-/// cost more than a check anyway), holds another loop (its own check
-/// bounds the iterations), or takes part in exception handling (whose
-/// handlers belong to one place in the code).
+/// Whether a loop containing `op` cannot have its body copied: it holds
+/// another loop (whose own check bounds its iterations, and which would be
+/// copied with it), or takes part in exception handling (whose handlers
+/// belong to one place in the code). Calls may be copied: a loop that
+/// calls on its rare paths only (growing a buffer, say) still runs its
+/// common path in a few operators.
 fn bars_copying(op: &Operator<'_>) -> bool {
     use Operator::*;
-    ends_leaf(op)
+    matches!(op, Loop { .. })
         || matches!(
             op,
             TryTable { .. }
