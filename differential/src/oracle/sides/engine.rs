@@ -14,7 +14,9 @@ use crate::oracle::plan::{Call, Shape};
 /// both bounds-check strategies and both optimisation paths get checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineVariant {
-    /// Explicit bounds checks instead of guard pages.
+    /// Explicit bounds checks instead of guard pages; these variants also
+    /// run with epoch interruption on (a deadline never reached), so the
+    /// code the checks change (copied loop bodies) is checked too.
     pub explicit_bounds: bool,
     /// Cranelift `OptLevel::None` instead of `Speed`.
     pub no_opt: bool,
@@ -73,7 +75,7 @@ impl EngineVariant {
 impl std::fmt::Display for EngineVariant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let bounds = if self.explicit_bounds {
-            "explicit"
+            "explicit,epochs"
         } else {
             "guard"
         };
@@ -119,7 +121,8 @@ impl EngineSide {
             } else {
                 OptLevel::Speed
             })
-            .cranelift_nan_canonicalization(variant.canonical_nans);
+            .cranelift_nan_canonicalization(variant.canonical_nans)
+            .epoch_interruption(variant.explicit_bounds);
         let engine = Engine::new(&config).map_err(|e| format!("{e:#}"))?;
         Ok(EngineSide {
             engine,
@@ -231,6 +234,8 @@ impl Side for EngineSide {
             Err(e) => return Outcome::Failed(format!("compile: {e:#}")),
         };
         let mut store = Store::new(&self.engine, ());
+        // Nothing increments the epoch: with epochs on, never reached.
+        store.set_epoch_deadline(1 << 40);
         if let Err(e) = store.set_fuel(self.fuel) {
             return Outcome::Failed(format!("{e:#}"));
         }
