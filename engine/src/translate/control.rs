@@ -55,7 +55,7 @@ pub(super) struct Frame {
     pub(super) next: Block,
     /// Operand stack height below this frame's parameters.
     pub(super) height: usize,
-    pub(super) num_params: usize,
+    num_params: usize,
     pub(super) num_results: usize,
     /// Whether a live branch or fallthrough targets `next` (for a loop:
     /// whether a live branch goes back to its header).
@@ -63,6 +63,23 @@ pub(super) struct Frame {
 }
 
 impl Frame {
+    /// The frame of a loop whose back edges go to `header`.
+    pub(super) fn looping(
+        header: Block,
+        height: usize,
+        num_params: usize,
+        num_results: usize,
+    ) -> Frame {
+        Frame {
+            kind: FrameKind::Loop { header },
+            next: header,
+            height,
+            num_params,
+            num_results,
+            next_reached: false,
+        }
+    }
+
     /// The block a branch to this frame jumps to, and how many values it
     /// carries.
     fn branch_target(&self) -> (Block, usize) {

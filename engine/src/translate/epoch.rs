@@ -292,52 +292,16 @@ fn copies(ops: usize) -> u32 {
 /// calls on its rare paths only (growing a buffer, say) still runs its
 /// common path in a few operators.
 fn bars_copying(op: &Operator<'_>) -> bool {
-    use Operator::*;
-    matches!(op, Loop { .. })
-        || matches!(
-            op,
-            TryTable { .. }
-                | Throw { .. }
-                | ThrowRef
-                | Try { .. }
-                | Catch { .. }
-                | CatchAll
-                | Rethrow { .. }
-                | Delegate { .. }
-                | Suspend { .. }
-                | Resume { .. }
-                | ResumeThrow { .. }
-                | ResumeThrowRef { .. }
-                | Switch { .. }
-        )
+    matches!(op, Operator::Loop { .. }) || handles_exceptions_or_stacks(op)
 }
 
-/// Whether `op` may transfer control elsewhere than to the next operator
-/// (branches, calls, throws, and every operator that opens or ends a
-/// region other than `block`), so ends straight-line code.
-fn ends_straight_line(op: &Operator<'_>) -> bool {
+/// Whether `op` is part of exception handling or stack switching: control
+/// goes through handlers, or to other stacks.
+fn handles_exceptions_or_stacks(op: &Operator<'_>) -> bool {
     use Operator::*;
     matches!(
         op,
-        Unreachable
-            | Loop { .. }
-            | If { .. }
-            | Else
-            | Br { .. }
-            | BrIf { .. }
-            | BrTable { .. }
-            | BrOnNull { .. }
-            | BrOnNonNull { .. }
-            | BrOnCast { .. }
-            | BrOnCastFail { .. }
-            | Return
-            | Call { .. }
-            | CallIndirect { .. }
-            | CallRef { .. }
-            | ReturnCall { .. }
-            | ReturnCallIndirect { .. }
-            | ReturnCallRef { .. }
-            | TryTable { .. }
+        TryTable { .. }
             | Throw { .. }
             | ThrowRef
             | Try { .. }
@@ -351,6 +315,35 @@ fn ends_straight_line(op: &Operator<'_>) -> bool {
             | ResumeThrowRef { .. }
             | Switch { .. }
     )
+}
+
+/// Whether `op` may transfer control elsewhere than to the next operator
+/// (branches, calls, throws, and every operator that opens or ends a
+/// region other than `block`), so ends straight-line code.
+fn ends_straight_line(op: &Operator<'_>) -> bool {
+    use Operator::*;
+    handles_exceptions_or_stacks(op)
+        || matches!(
+            op,
+            Unreachable
+                | Loop { .. }
+                | If { .. }
+                | Else
+                | Br { .. }
+                | BrIf { .. }
+                | BrTable { .. }
+                | BrOnNull { .. }
+                | BrOnNonNull { .. }
+                | BrOnCast { .. }
+                | BrOnCastFail { .. }
+                | Return
+                | Call { .. }
+                | CallIndirect { .. }
+                | CallRef { .. }
+                | ReturnCall { .. }
+                | ReturnCallIndirect { .. }
+                | ReturnCallRef { .. }
+        )
 }
 
 impl BodyScan {

@@ -20,7 +20,7 @@
 //! still comes within a bounded number of operators.
 
 use super::Translator;
-use super::control::{Frame, FrameKind};
+use super::control::Frame;
 use cranelift_codegen::ir::{Block, Type};
 
 /// The loop whose body is being copied.
@@ -135,24 +135,5 @@ impl Translator<'_, '_> {
         }
         self.control
             .push(Frame::looping(back, height, num_params, num_results));
-    }
-}
-
-impl Frame {
-    /// The frame of a loop whose back edges go to `header`.
-    pub(super) fn looping(
-        header: Block,
-        height: usize,
-        num_params: usize,
-        num_results: usize,
-    ) -> Frame {
-        Frame {
-            kind: FrameKind::Loop { header },
-            next: header,
-            height,
-            num_params,
-            num_results,
-            next_reached: false,
-        }
     }
 }
