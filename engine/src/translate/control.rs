@@ -217,8 +217,8 @@ impl Translator<'_, '_> {
         if let Some(cost) = fuel_cost {
             self.consume_fuel(cost);
         }
-        self.epoch_check();
-        let back = self.start_copies(header, &params, &results, fuel_cost);
+        let copies = self.epoch_check();
+        let back = self.start_copies(header, copies, &params, &results, fuel_cost);
         let height = self.stack.len() - params.len();
         self.control
             .push(Frame::looping(back, height, params.len(), results.len()));

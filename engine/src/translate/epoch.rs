@@ -25,9 +25,10 @@
 //!   nested loops): the inner header comes next. Each rule defers to a
 //!   check later in straight-line code or to a callee's entry, never
 //!   back, so every chain of deferrals ends at a check that stays.
-//! - A tight loop (no call, no inner loop, a short body) that checks has
-//!   its body translated several times (`unroll.rs`), and only the first
-//!   copy checks: once per [`copies`] iterations, at most [`MAX_COPIES`].
+//! - A loop that checks, holds no inner loop and no exception handling,
+//!   and has a short body, has its body translated several times
+//!   (`unroll.rs`), and only the first copy checks: once per [`copies`]
+//!   iterations, at most [`MAX_COPIES`].
 //!
 //! Every execution therefore passes a check within a bounded number of
 //! operators after any function entry or loop iteration, and by
@@ -86,7 +87,7 @@ use cranelift_codegen::ir::{
     Block, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind, Value, types,
 };
 use cranelift_frontend::Variable;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use wasmparser::{Operator, OperatorsReader};
 
 /// What the checks of one function share, set at its entry.
@@ -268,7 +269,7 @@ impl EpochChecks {
 
     /// How many copies of the body of the loop at operator `op_index` the
     /// translator makes, if the loop checks.
-    pub(super) fn loop_copies(&self, op_index: usize) -> Option<u32> {
+    fn loop_copies(&self, op_index: usize) -> Option<u32> {
         self.loops.get(&op_index).copied()
     }
 }
@@ -356,8 +357,9 @@ impl BodyScan {
         let mut straight: Option<Option<usize>> = Some(None);
         let mut starts_with_loop = false;
         let mut loops: HashMap<usize, Next> = HashMap::new();
-        // Open loops whose bodies may still be copied, by operator index.
-        let mut copyable: HashSet<usize> = HashSet::new();
+        // The innermost open loop, if its body may still be copied (an
+        // outer one holds a loop, so may not).
+        let mut copyable: Option<usize> = None;
         let mut copyable_ops: HashMap<usize, usize> = HashMap::new();
         let mut callees = Vec::new();
         let mut calls_elsewhere = false;
@@ -379,8 +381,7 @@ impl BodyScan {
                 _ => {}
             }
             if bars_copying(&op) {
-                // Every open loop holds `op`.
-                copyable.clear();
+                copyable = None;
             }
             if let Some(from) = straight.filter(|_| ends_straight_line(&op)) {
                 straight = None;
@@ -401,7 +402,7 @@ impl BodyScan {
                 Operator::Loop { .. } => {
                     open.push(Some(i));
                     loops.insert(i, Next::Nothing);
-                    copyable.insert(i);
+                    copyable = Some(i);
                     straight = Some(Some(i));
                 }
                 Operator::Block { .. }
@@ -413,7 +414,8 @@ impl BodyScan {
                     // A loop's iteration that reaches its `end` leaves it.
                     if let Some(l) = open.pop().flatten() {
                         straight = None;
-                        if copyable.remove(&l) {
+                        if copyable == Some(l) {
+                            copyable = None;
                             copyable_ops.insert(l, i - l - 1);
                         }
                     }
@@ -431,14 +433,6 @@ impl BodyScan {
             callees,
             calls_elsewhere,
         })
-    }
-}
-
-impl EpochState<'_> {
-    /// How many copies of the body of the loop at operator `op_index` the
-    /// translator makes, if the loop checks.
-    pub(super) fn loop_copies(&self, op_index: usize) -> Option<u32> {
-        self.checks.loop_copies(op_index)
     }
 }
 
@@ -525,15 +519,16 @@ impl<'e> Translator<'e, '_> {
     }
 
     /// A check at a loop header, if the plan has one there; code continues
-    /// in a new block after it.
-    pub(super) fn epoch_check(&mut self) {
+    /// in a new block after it. Returns how many copies of the loop's body
+    /// to translate (`unroll.rs`): 1 unless it checks and is copyable.
+    pub(super) fn epoch_check(&mut self) -> u32 {
         let Some(state) = &self.epoch else {
-            return;
+            return 1;
         };
         let (counter, deadline_var) = (state.counter, state.deadline);
-        if state.checks.loop_copies(self.op_index).is_none() {
-            return;
-        }
+        let Some(copies) = state.checks.loop_copies(self.op_index) else {
+            return 1;
+        };
         let deadline = self.b.use_var(deadline_var);
         let reached = self.epoch_reached(counter, deadline);
         let (reload, call, cont) = (
@@ -555,6 +550,7 @@ impl<'e> Translator<'e, '_> {
         self.b.ins().brif(reached, call, &[], cont, &[]);
 
         self.epoch_call_then(call, cont, deadline_var);
+        copies
     }
 
     /// Fills the cold block `call`: the stub's call, the deadline it moved

@@ -4,7 +4,7 @@
 //! A loop that checks the epoch at its header pays a load, a compare and a
 //! branch per iteration; in a loop of a few operators that is a large part
 //! of each iteration. For such loops (`epoch.rs`'s plan picks them: no
-//! call, no inner loop, no exception handling, short bodies) the
+//! inner loop, no exception handling, short bodies) the
 //! translator translates the body several times, each copy with its own
 //! header, and only the first copy's header checks. The copies form a
 //! ring: the back edges of copy `k` go to the header of copy `k + 1`, the
@@ -16,7 +16,8 @@
 //! iteration (with fuel on, each copy's header charges one iteration's
 //! fuel), so the semantics are those of the loop; an iteration of the
 //! ring is `n` iterations of the loop, checked once. Since the copies hold
-//! no call and no loop, each runs at most its body's length, and a check
+//! no loop, each runs its body's length at most, plus what its calls run
+//! (which the callees' own checks bound, as for any call), and a check
 //! still comes within a bounded number of operators.
 
 use super::Translator;
@@ -48,21 +49,18 @@ pub(super) struct Unroll {
 
 impl Translator<'_, '_> {
     /// After the loop at the current operator opened at `header`: starts
-    /// copying its body if the epoch plan says so. Returns the block its
-    /// first copy's back edges go to.
+    /// translating `copies` copies of its body if there are more than one.
+    /// Returns the block its first copy's back edges go to.
     pub(super) fn start_copies(
         &mut self,
         header: Block,
+        copies: u32,
         params: &[Type],
         results: &[Type],
         fuel: Option<u64>,
     ) -> Block {
-        let copies = self
-            .epoch
-            .as_ref()
-            .and_then(|s| s.loop_copies(self.op_index))
-            .unwrap_or(1) as usize;
-        // Copied loops hold no loop, so none is being copied already.
+        // The plan copies no loop that holds a loop, so none is being
+        // copied already.
         if copies < 2 || self.unroll.is_some() {
             return header;
         }
@@ -90,50 +88,46 @@ impl Translator<'_, '_> {
     /// (if this one's back edges reach it) or the code after the loop.
     /// `looped` is whether a live back edge left the copy.
     pub(super) fn end_copy(&mut self, looped: bool) {
-        let Some(u) = self.unroll.as_mut() else {
-            return;
-        };
-        if u.depth != self.control.len() + 1 {
+        let depth = self.control.len() + 1;
+        if self.unroll.as_ref().is_none_or(|u| u.depth != depth) {
             return;
         }
+        let mut u = self.unroll.take().expect("checked above");
         if self.reachable {
             u.after_reached = true;
-            let (after, n) = (u.after, u.num_results);
-            let results = self.popn(n);
-            self.jump(after, &results);
+            let results = self.popn(u.num_results);
+            self.jump(u.after, &results);
         }
-        let u = self.unroll.as_mut().expect("checked above");
         self.stack.truncate(u.height);
         u.copy += 1;
-        if !looped || u.copy == u.headers.len() {
-            // Done: the first header's back edges are all known (the
-            // loop's `end` sealed the header the last copy went to).
-            let u = self.unroll.take().expect("checked above");
-            if !looped && u.copy < u.headers.len() {
-                // The next copies are never entered; the ring closes here.
-                self.b.seal_block(u.headers[0]);
+        let ring = u.headers.len();
+        if looped && u.copy < ring {
+            let (header, back) = (u.headers[u.copy], u.headers[(u.copy + 1) % ring]);
+            self.b.switch_to_block(header);
+            self.stack.extend_from_slice(self.b.block_params(header));
+            self.reachable = true;
+            if let Some(cost) = u.fuel {
+                self.consume_fuel(cost);
             }
-            if u.after_reached {
-                self.b.switch_to_block(u.after);
-                self.b.seal_block(u.after);
-                self.stack.extend_from_slice(self.b.block_params(u.after));
-                self.reachable = true;
-            } else {
-                self.reachable = false;
-            }
+            self.control
+                .push(Frame::looping(back, u.height, u.num_params, u.num_results));
+            u.rewind = true;
+            self.unroll = Some(u);
             return;
         }
-        let (header, back) = (u.headers[u.copy], u.headers[(u.copy + 1) % u.headers.len()]);
-        let (height, num_params, num_results, fuel) =
-            (u.height, u.num_params, u.num_results, u.fuel);
-        u.rewind = true;
-        self.b.switch_to_block(header);
-        self.stack.extend_from_slice(self.b.block_params(header));
-        self.reachable = true;
-        if let Some(cost) = fuel {
-            self.consume_fuel(cost);
+        // Done. The loop's `end` sealed the header this copy's back edges
+        // went to: the first, if this was the last copy; if it was not,
+        // the copies after it are never entered and the ring closes here.
+        if u.copy < ring {
+            self.b.seal_block(u.headers[0]);
         }
-        self.control
-            .push(Frame::looping(back, height, num_params, num_results));
+        if u.after_reached {
+            self.b.switch_to_block(u.after);
+            self.b.seal_block(u.after);
+            self.stack.extend_from_slice(self.b.block_params(u.after));
+            self.reachable = true;
+        } else {
+            self.reachable = false;
+        }
     }
 }
